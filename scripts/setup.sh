@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine: system packages, the test venv, and the SAM CLI venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(ffmpeg espeak-ng sox)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3.11}
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+if [ ! -f .venv/.installed ] || [ requirements/dev.txt -nt .venv/.installed ] \
+   || [ functions/requirements.txt -nt .venv/.installed ] || [ gpu_job/requirements.txt -nt .venv/.installed ]; then
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q torch==2.13.0
+  (cd requirements && ../.venv/bin/pip install -q -r dev.txt)
+  touch .venv/.installed
+fi
+
+# The SAM CLI pins its own boto3/pydantic ranges: keep it out of the test venv.
+if [ ! -x .venv-sam/bin/sam ]; then
+  "$PY" -m venv .venv-sam
+  .venv-sam/bin/pip install -q --upgrade pip
+  .venv-sam/bin/pip install -q aws-sam-cli==1.170.0
+fi
