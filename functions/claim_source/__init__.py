@@ -1,0 +1,1 @@
+"""Lambda function package: handler is `claim_source.app.handler`."""

@@ -1,0 +1,31 @@
+"""AWS clients created once per Lambda container, lazily.
+
+Lazily so that importing a handler never needs AWS configuration (unit tests, the local moto
+emulator); once so that warm invocations reuse connections. Logic modules never call these:
+handlers pass the client in, which keeps the logic testable with any stub.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+
+
+@cache
+def s3_client() -> Any:
+    return boto3.client("s3")
+
+
+@cache
+def catalog_table() -> Any:
+    """The catalog table named by ``CATALOG_TABLE`` (boto3 resource: it serialises Python types for us)."""
+    return boto3.resource("dynamodb").Table(os.environ["CATALOG_TABLE"])
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests and the local emulator switch mocked accounts and env between runs)."""
+    s3_client.cache_clear()
+    catalog_table.cache_clear()

@@ -1,0 +1,25 @@
+"""Where outputs live in the output bucket (docs/CONTRACTS.md), in one place for every function."""
+
+from __future__ import annotations
+
+from common.s3uri import format_s3_uri, join_s3_uri
+
+TRANSCRIPT_JSON = "transcript.json"
+TRANSCRIPT_SRT = "transcript.srt"
+TRANSCRIPT_VTT = "transcript.vtt"
+TRANSCRIPT_TXT = "transcript.txt"
+ERROR_JSON = "error.json"
+
+
+def output_prefix(output_bucket: str, key: str) -> str:
+    """``s3://<bucket>/transcripts/<source key>/``: the key keeps its folders, so outputs mirror inputs."""
+    return format_s3_uri(output_bucket, f"transcripts/{key}/")
+
+
+def segments_uri(output_bucket: str, key: str) -> str:
+    """Rows of the Athena/Glue segments table for one source file."""
+    return format_s3_uri(output_bucket, f"segments/{key}.jsonl")
+
+
+def output_file(prefix: str, name: str) -> str:
+    return join_s3_uri(prefix, name)

@@ -1,0 +1,1 @@
+"""Lambda function package: handler is `index_transcript.app.handler`."""

@@ -1,0 +1,1 @@
+"""Lambda function package: handler is `plan_job.app.handler`."""

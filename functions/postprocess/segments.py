@@ -1,0 +1,45 @@
+"""Rows of the Athena/Glue ``segments`` table: one JSON object per line per transcript segment.
+
+Times are ``start_s``/``end_s`` (not ``start``/``end``: END is a reserved word in Athena SQL and
+DDL, and the suffix states the unit like ``duration_s`` elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("source_uri", "string"),
+    ("etag", "string"),
+    ("segment_id", "int"),
+    ("start_s", "double"),
+    ("end_s", "double"),
+    ("text", "string"),
+    ("language", "string"),
+    ("mode", "string"),
+    ("model", "string"),
+)
+
+
+def segment_rows(source: dict[str, Any], transcript: dict[str, Any]) -> list[dict[str, Any]]:
+    """Identity comes from the workflow's Source (authoritative), content from the transcript."""
+    model = (transcript.get("model") or {}).get("name")
+    return [
+        {
+            "source_uri": source["uri"],
+            "etag": source.get("etag"),
+            "segment_id": segment["id"],
+            "start_s": segment["start"],
+            "end_s": segment["end"],
+            "text": segment["text"],
+            "language": transcript.get("language"),
+            "mode": transcript.get("mode"),
+            "model": model,
+        }
+        for segment in transcript.get("segments") or []
+    ]
+
+
+def to_jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in rows)

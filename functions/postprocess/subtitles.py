@@ -1,0 +1,233 @@
+"""Cut a transcript's word timestamps into subtitle cues.
+
+Rules (common broadcast practice): at most 2 lines of 42 characters, at most 7 s on screen,
+at least ~0.7 s where the next cue leaves room, no overlaps, starts in order. Cues never span
+two transcript segments and are cut preferably after sentence ends, at pauses, then after
+clause punctuation; words are never split except a single word longer than a line, which is
+hard-wrapped into line-sized pieces. Times are handled in integer milliseconds so that rounding
+can never create an overlap when the cues are written out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MAX_LINE_CHARS = 42
+MAX_LINES = 2
+MAX_CUE_MS = 7000
+MIN_CUE_MS = 700
+PAUSE_MS = 600
+# A cut moved back to punctuation must keep at least this share of the cue's characters.
+MIN_BACKTRACK_SHARE = 0.5
+
+_CLOSERS = "\"')]}»”’"
+SENTENCE_END = ".?!…。？！"
+CLAUSE_END = ",;:–—、，"
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word (or one piece of a hard-wrapped word) with its display time."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+    joins_next: bool = False  # the next token continues this word: no space, no cut preference
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_ms: int
+    end_ms: int
+    lines: tuple[str, ...]
+    tokens: tuple[Token, ...]
+
+
+def _ms(seconds: Any) -> int:
+    try:
+        return max(round(float(seconds) * 1000), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _trailing(text: str) -> str:
+    stripped = text.rstrip(_CLOSERS)
+    return stripped[-1] if stripped else ""
+
+
+def ends_sentence(token: Token) -> bool:
+    return not token.joins_next and _trailing(token.text) in SENTENCE_END
+
+
+def ends_clause(token: Token) -> bool:
+    return not token.joins_next and _trailing(token.text) in (SENTENCE_END + CLAUSE_END)
+
+
+def _split_time(start_ms: int, end_ms: int, weights: Sequence[int]) -> list[tuple[int, int]]:
+    """Share [start, end] between parts in proportion to their lengths (used when splitting a word)."""
+    total = sum(weights) or 1
+    spans, done = [], 0
+    for weight in weights:
+        part_start = start_ms + (end_ms - start_ms) * done // total
+        done += weight
+        spans.append((part_start, start_ms + (end_ms - start_ms) * done // total))
+    return spans
+
+
+def _word_tokens(text: str, start_ms: int, end_ms: int) -> list[Token]:
+    """Whitespace inside a "word" separates words; a word longer than a line is cut into line-sized pieces."""
+    tokens: list[Token] = []
+    words = text.split()
+    for word, (w_start, w_end) in zip(
+        words, _split_time(start_ms, end_ms, [len(w) for w in words]), strict=True
+    ):
+        pieces = [word[i : i + MAX_LINE_CHARS] for i in range(0, len(word), MAX_LINE_CHARS)]
+        spans = _split_time(w_start, w_end, [len(p) for p in pieces])
+        for index, (piece, (p_start, p_end)) in enumerate(zip(pieces, spans, strict=True)):
+            tokens.append(Token(piece, p_start, p_end, joins_next=index < len(pieces) - 1))
+    return tokens
+
+
+def _segment_words(segment: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """The segment's timed words; a segment with text but no word timings gets evenly spread words."""
+    words = [
+        (str(w.get("word", "")), _ms(w.get("start")), _ms(w.get("end"))) for w in segment.get("words") or []
+    ]
+    words = [w for w in words if w[0].strip()]
+    if words or not str(segment.get("text", "")).strip():
+        return words
+    start, end = _ms(segment.get("start")), _ms(segment.get("end"))
+    return [(str(segment["text"]), start, max(end, start))]
+
+
+def token_groups(transcript: dict[str, Any]) -> list[list[Token]]:
+    """One token list per segment (cues never cross segments), times made monotonic.
+
+    Timestamps are trusted only as far as they are consistent: a start before the previous
+    start is moved up to it and an end before its start is moved up to the start, so a glitch in
+    the model output cannot produce overlapping or backwards cues.
+    """
+    segments = transcript.get("segments") or []
+    if segments:
+        raw_groups = [_segment_words(s) for s in segments]
+    else:
+        raw_groups = [
+            _segment_words({"words": transcript.get("words") or [], "text": transcript.get("text", "")})
+        ]
+    groups: list[list[Token]] = []
+    last_start = 0
+    for raw in raw_groups:
+        group: list[Token] = []
+        for text, start, end in raw:
+            start = max(start, last_start)
+            end = max(end, start)
+            last_start = start
+            group.extend(_word_tokens(text, start, end))
+        if group:
+            groups.append(group)
+    return groups
+
+
+def join_tokens(tokens: Sequence[Token]) -> str:
+    parts: list[str] = []
+    for index, token in enumerate(tokens):
+        parts.append(token.text)
+        if index < len(tokens) - 1 and not token.joins_next:
+            parts.append(" ")
+    return "".join(parts)
+
+
+def layout(tokens: Sequence[Token]) -> tuple[str, ...] | None:
+    """Lines for these tokens, or None if they do not fit in MAX_LINES lines of MAX_LINE_CHARS.
+
+    Two lines are balanced (the longer line as short as possible), preferring a break after
+    punctuation when that costs at most a few characters of balance.
+    """
+    one_line = join_tokens(tokens)
+    if len(one_line) <= MAX_LINE_CHARS:
+        return (one_line,)
+    best: tuple[float, tuple[str, str]] | None = None
+    for cut in range(1, len(tokens)):
+        first, second = join_tokens(tokens[:cut]), join_tokens(tokens[cut:])
+        if len(first) > MAX_LINE_CHARS or len(second) > MAX_LINE_CHARS:
+            continue
+        score = max(len(first), len(second)) - (4 if ends_clause(tokens[cut - 1]) else 0)
+        if best is None or score < best[0]:
+            best = (score, (first, second))
+    return best[1] if best else None
+
+
+def _breaks_before(current: Sequence[Token], token: Token) -> str | None:
+    """Why ``token`` cannot join the cue being built (None if it can)."""
+    if token.start_ms - current[-1].end_ms >= PAUSE_MS and not current[-1].joins_next:
+        return "pause"
+    if token.end_ms - current[0].start_ms > MAX_CUE_MS:
+        return "duration"
+    if layout([*current, token]) is None:
+        return "layout"
+    return None
+
+
+def _backtrack(current: Sequence[Token]) -> int:
+    """Where to cut a full cue: after the last punctuation that keeps enough of the cue, else at its end."""
+    total = len(join_tokens(current))
+    for cut in range(len(current) - 1, 0, -1):
+        if ends_clause(current[cut - 1]) and len(join_tokens(current[:cut])) >= MIN_BACKTRACK_SHARE * total:
+            return cut
+    return len(current)
+
+
+def group_tokens(tokens: Sequence[Token]) -> list[list[Token]]:
+    """Greedy grouping of one segment's tokens into cue-sized runs."""
+    groups: list[list[Token]] = []
+    current: list[Token] = []
+    for index, token in enumerate(tokens):
+        reason = _breaks_before(current, token) if current else None
+        if reason is not None:
+            cut = len(current) if reason == "pause" else _backtrack(current)
+            groups.append(current[:cut])
+            current = current[cut:]
+            if current and _breaks_before(current, token) is not None:
+                groups.append(current)
+                current = []
+        current.append(token)
+        is_last = index == len(tokens) - 1
+        if not is_last and ends_sentence(token):
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _timed(groups: Sequence[Sequence[Token]], end_limit_ms: int | None) -> list[Cue]:
+    """Turn token runs into cues: min duration where the next cue allows, max duration, no overlap."""
+    cues: list[Cue] = []
+    for index, tokens in enumerate(groups):
+        start = tokens[0].start_ms
+        end = max(tokens[-1].end_ms, start + MIN_CUE_MS)
+        end = min(end, start + MAX_CUE_MS)
+        if index + 1 < len(groups):
+            end = min(end, groups[index + 1][0].start_ms)
+        elif end_limit_ms is not None:
+            end = min(end, max(end_limit_ms, tokens[-1].end_ms))
+        lines = layout(tokens)
+        if (
+            lines is None
+        ):  # cannot happen: groups are built to fit; kept as a guard, not silently wrong output
+            raise AssertionError(f"cue does not fit {MAX_LINES}x{MAX_LINE_CHARS}: {join_tokens(tokens)!r}")
+        cues.append(Cue(start, max(end, start), lines, tuple(tokens)))
+    return cues
+
+
+def build_cues(transcript: dict[str, Any], end_limit_s: float | None = None) -> list[Cue]:
+    """All cues of a transcript document; ``end_limit_s`` (media duration) bounds the last cue's extension."""
+    if end_limit_s is None:
+        end_limit_s = (transcript.get("media") or {}).get("duration_s")
+    end_limit_ms = _ms(end_limit_s) if end_limit_s is not None else None
+    groups: list[list[Token]] = []
+    for segment_tokens in token_groups(transcript):
+        groups.extend(group_tokens(segment_tokens))
+    return _timed(groups, end_limit_ms)

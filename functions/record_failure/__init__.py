@@ -1,0 +1,1 @@
+"""Lambda function package: handler is `record_failure.app.handler`."""

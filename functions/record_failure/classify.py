@@ -1,0 +1,122 @@
+"""Classify a Step Functions error (``{Error, Cause}`` from a Catch) into reason and reason_class.
+
+Three shapes of Cause reach the Catch:
+* a Lambda error: Cause is a JSON string ``{"errorMessage", "errorType", "stackTrace"}``;
+* a ``batch:submitJob.sync`` failure: Error ``States.TaskFailed``, Cause the JSON job description
+  (PascalCase from AWS, camelCase from moto), whose container exit code tells bad input (65) from
+  everything else;
+* anything else (``States.Timeout``, ``States.Runtime``...): Cause is free text or absent.
+Nothing here raises: a failure recorder that fails would lose the very record it exists for.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from common.errors import BAD_INPUT_ERROR_NAMES, GPU_JOB_EXIT_BAD_INPUT
+
+BAD_INPUT = "bad_input"
+INTERNAL = "internal"
+REASON_GPU_BAD_INPUT = "gpu_job.bad_input"
+REASON_BATCH_FAILED = "batch.job_failed"
+REASON_UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Classification:
+    reason: str
+    reason_class: str
+    message: str
+    error: str
+    exit_code: int | None = None
+    status_reason: str | None = None
+    batch_job_id: str | None = None
+    attempts: int | None = None
+
+
+def parse_cause(cause: Any) -> Any:
+    """The Cause as JSON when it is JSON, else the original value."""
+    if isinstance(cause, str):
+        try:
+            return json.loads(cause)
+        except ValueError:
+            return cause
+    return cause
+
+
+def _get(mapping: Any, *names: str) -> Any:
+    """First present key among PascalCase/camelCase spellings."""
+    if not isinstance(mapping, dict):
+        return None
+    for name in names:
+        if mapping.get(name) is not None:
+            return mapping[name]
+    return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def batch_details(job: Any) -> tuple[int | None, str | None, str | None, int | None]:
+    """(exit code, status reason, job id, attempt count) from a job description of either casing.
+
+    The job-level container reflects the last attempt; if it has no exit code (e.g. the host
+    disappeared), the last attempt that has one is used.
+    """
+    container = _get(job, "Container", "container")
+    exit_code = _int_or_none(_get(container, "ExitCode", "exitCode"))
+    attempts = _get(job, "Attempts", "attempts")
+    attempts = attempts if isinstance(attempts, list) else []
+    if exit_code is None:
+        for attempt in reversed(attempts):
+            exit_code = _int_or_none(_get(_get(attempt, "Container", "container"), "ExitCode", "exitCode"))
+            if exit_code is not None:
+                break
+    status_reason = _get(job, "StatusReason", "statusReason") or _get(container, "Reason", "reason")
+    if status_reason is None and attempts:
+        status_reason = _get(attempts[-1], "StatusReason", "statusReason")
+    job_id = _get(job, "JobId", "jobId")
+    return exit_code, status_reason, job_id, len(attempts) or None
+
+
+def _is_batch_job(cause: Any) -> bool:
+    return isinstance(cause, dict) and any(
+        k in cause for k in ("JobId", "jobId", "Container", "container", "JobQueue", "jobQueue")
+    )
+
+
+def classify(error: Any) -> Classification:
+    error = error if isinstance(error, dict) else {}
+    name = str(error.get("Error") or REASON_UNKNOWN)
+    cause = parse_cause(error.get("Cause"))
+
+    if name in BAD_INPUT_ERROR_NAMES:
+        message = _get(cause, "errorMessage") if isinstance(cause, dict) else cause
+        return Classification(name, BAD_INPUT, str(message or name), name)
+
+    if _is_batch_job(cause):
+        exit_code, status_reason, job_id, attempts = batch_details(cause)
+        if exit_code == GPU_JOB_EXIT_BAD_INPUT:
+            message = f"gpu_job rejected the input (exit {exit_code})"
+            reason, reason_class = REASON_GPU_BAD_INPUT, BAD_INPUT
+        else:
+            message = f"Batch job failed (exit {exit_code}): {status_reason or 'no status reason'}"
+            if attempts:
+                message += f" after {attempts} attempt(s)"
+            reason, reason_class = REASON_BATCH_FAILED, INTERNAL
+        return Classification(reason, reason_class, message, name, exit_code, status_reason, job_id, attempts)
+
+    if isinstance(cause, dict) and ("errorType" in cause or "errorMessage" in cause):
+        error_type = str(cause.get("errorType") or name)
+        if error_type in BAD_INPUT_ERROR_NAMES:  # a bad-input error wrapped under a generic Error name
+            return Classification(error_type, BAD_INPUT, str(cause.get("errorMessage") or error_type), name)
+        return Classification(error_type, INTERNAL, str(cause.get("errorMessage") or error_type), name)
+
+    message = cause if isinstance(cause, str) and cause else name
+    return Classification(name, INTERNAL, str(message), name)
