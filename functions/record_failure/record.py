@@ -130,18 +130,33 @@ def write_failure(table: Any, identity: dict[str, Any], attributes: dict[str, An
     return True
 
 
+def unpack(payload: Any) -> tuple[dict[str, Any], Any, Any, Any, str | None]:
+    """(error, source, event, plan, execution_arn) from any payload shape the ASL may send.
+
+    Accepted: the contract's ``{source?, event, error, plan?, execution_arn?}``; the whole state
+    (``Payload.$: "$"``: raw event at the root plus ``claim``, ``plan``, ``error``); or
+    ``{state: <whole state>, execution_arn}``. Passing the whole state avoids ASL paths that do not
+    exist yet when an early state fails (``$.claim.source`` after a failed Claim is a runtime error).
+    """
+    payload = payload if isinstance(payload, dict) else {}
+    state = payload.get("state") if isinstance(payload.get("state"), dict) else payload
+    error = payload.get("error") or state.get("error")
+    claim = state.get("claim") if isinstance(state.get("claim"), dict) else {}
+    source = payload.get("source") or claim.get("source")
+    event = payload.get("event") or state
+    plan = payload.get("plan") or state.get("plan")
+    execution_arn = payload.get("execution_arn") or state.get("execution_arn")
+    return (error if isinstance(error, dict) else {}), source, event, plan, execution_arn
+
+
 def record_failure(table: Any, s3: Any, payload: Any) -> dict[str, Any]:
     """Classify, record, return ``{status, reason, reason_class, message, recorded, source_uri, etag}``."""
-    payload = payload if isinstance(payload, dict) else {}
-    error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+    error, source, event, plan, execution_arn = unpack(payload)
     classification = classify(error)
-    identity = identify(payload.get("source"), payload.get("event"))
-    gpu_error = (
-        read_gpu_error(s3, payload.get("plan")) if classification.reason == REASON_GPU_BAD_INPUT else None
-    )
-    attributes = failure_attributes(
-        identity, classification, parse_cause(error.get("Cause")), gpu_error, payload.get("execution_arn")
-    )
+    identity = identify(source, event)
+    gpu_error = read_gpu_error(s3, plan) if classification.reason == REASON_GPU_BAD_INPUT else None
+    cause = parse_cause(error.get("Cause"))
+    attributes = failure_attributes(identity, classification, cause, gpu_error, execution_arn)
     recorded = write_failure(table, identity, attributes)
     return {
         "status": STATUS_FAILED,
