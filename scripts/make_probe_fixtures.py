@@ -1,0 +1,148 @@
+"""Generate the audio/video files the probe is tested and benchmarked on, with the system ffmpeg.
+
+Files are generated rather than committed so that the same recipe yields 20-second test fixtures
+and 1-hour benchmark files. Each recipe is one ffmpeg command; the only hand-made file is the MP3
+with a VBRI header, because no encoder on this machine writes one (Fraunhofer's did).
+
+    python scripts/make_probe_fixtures.py OUT_DIR [--duration 20] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import struct
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SAMPLE_RATE = 44100
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    filename: str
+    output_args: tuple[str, ...]
+    video: bool = False
+    audio: bool = True
+    channels: int = 2
+    notes: str = ""
+    post: str = ""  # name of a post-processing step applied to ffmpeg's output
+    extra_inputs: tuple[str, ...] = field(default=())
+
+
+RECIPES: tuple[Recipe, ...] = (
+    Recipe("wav_pcm16", "pcm16.wav", ("-c:a", "pcm_s16le")),
+    Recipe("wav_extensible", "extensible.wav", ("-c:a", "pcm_s24le"), channels=2,
+           notes="24-bit: ffmpeg writes WAVE_FORMAT_EXTENSIBLE"),
+    Recipe("wav_rf64", "rf64.wav", ("-c:a", "pcm_s16le", "-rf64", "always"), notes="RF64 with ds64 chunk"),
+    Recipe("flac", "audio.flac", ("-c:a", "flac")),
+    Recipe("mp3_cbr", "cbr.mp3", ("-c:a", "libmp3lame", "-b:a", "128k"),
+           notes="CBR with LAME Info header and ID3v2 in front"),
+    Recipe("mp3_cbr_no_xing", "cbr_noxing.mp3", ("-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0"),
+           notes="CBR without Info header: duration estimated from bitrate"),
+    Recipe("mp3_vbr_xing", "vbr.mp3", ("-c:a", "libmp3lame", "-q:a", "4"), notes="VBR with Xing header"),
+    Recipe("mp3_vbr_vbri", "vbri.mp3", ("-c:a", "libmp3lame", "-q:a", "4", "-id3v2_version", "0"),
+           post="xing_to_vbri", notes="VBR with a VBRI header in place of Xing"),
+    Recipe("m4a_moov_end", "moov_end.m4a", ("-c:a", "aac", "-b:a", "96k"), notes="ffmpeg default: moov last"),
+    Recipe("m4a_moov_start", "moov_start.m4a", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart")),
+    Recipe("ogg_vorbis", "vorbis.ogg", ("-c:a", "libvorbis", "-q:a", "3")),
+    Recipe("ogg_opus", "audio.opus", ("-c:a", "libopus", "-b:a", "48k")),
+    Recipe("webm_opus", "audio.webm", ("-c:a", "libopus", "-b:a", "48k")),
+    Recipe("mkv_video", "video.mkv", ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "flac"), video=True),
+    Recipe("aiff", "audio.aiff", ("-c:a", "pcm_s16be",)),
+    Recipe("mp4_video", "video.mp4",
+           ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k"), video=True,
+           notes="video with an audio track, moov last"),
+    Recipe("mov_video", "video.mov", ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k",
+                                     "-movflags", "+faststart"), video=True),
+)
+
+# Inputs that must be rejected; each names the typed error it must produce.
+BAD_RECIPES: tuple[Recipe, ...] = (
+    Recipe("video_only_mp4", "video_only.mp4", ("-c:v", "libx264", "-preset", "ultrafast"), video=True,
+           audio=False),
+    Recipe("video_only_mkv", "video_only.mkv", ("-c:v", "libx264", "-preset", "ultrafast"), video=True,
+           audio=False),
+)
+
+BY_NAME = {r.name: r for r in RECIPES + BAD_RECIPES}
+
+
+def ffmpeg_command(recipe: Recipe, out: Path, duration_s: float) -> list[str]:
+    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
+    if recipe.audio:
+        # A chirp-like tone with a little noise keeps VBR encoders honest without costing much CPU.
+        expr = "0.4*sin(2*PI*(300+200*sin(2*PI*0.1*t))*t)+0.02*(random(0)-0.5)"
+        layout = {1: "mono", 2: "stereo", 6: "5.1"}[recipe.channels]
+        cmd += ["-f", "lavfi", "-i",
+                f"aevalsrc={expr}:s={SAMPLE_RATE}:c={layout}:d={duration_s}"]
+    if recipe.video:
+        cmd += ["-f", "lavfi", "-i", f"testsrc2=size=160x120:rate=5:duration={duration_s}"]
+    cmd += list(recipe.output_args)
+    if recipe.audio:
+        cmd += ["-ac", str(recipe.channels)]
+    cmd += [str(out)]
+    return cmd
+
+
+def make(recipe: Recipe, out_dir: Path, duration_s: float) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / recipe.filename
+    subprocess.run(ffmpeg_command(recipe, out, duration_s), check=True)
+    if recipe.post == "xing_to_vbri":
+        xing_to_vbri(out)
+    return out
+
+
+def make_all(out_dir: Path, duration_s: float, names: list[str] | None = None) -> dict[str, Path]:
+    chosen = [BY_NAME[n] for n in names] if names else list(RECIPES)
+    return {r.name: make(r, out_dir, duration_s) for r in chosen}
+
+
+def xing_to_vbri(path: Path) -> None:
+    """Rewrite LAME's Xing frame (the first frame, which carries no audio) as a Fraunhofer VBRI frame.
+
+    The VBRI header sits 32 bytes after the 4-byte frame header (MPEG-1) and carries the same totals
+    as Xing: frame count and byte count. The seek table is left empty; probes only need the totals.
+    """
+    data = bytearray(path.read_bytes())
+    start = 0
+    if data[:3] == b"ID3":
+        size = data[6:10]
+        start = 10 + ((size[0] << 21) | (size[1] << 14) | (size[2] << 7) | size[3])
+    xing_at = data.find(b"Xing", start, start + 64)
+    if xing_at < 0:
+        raise ValueError(f"{path}: no Xing header to convert")
+    flags = struct.unpack(">I", data[xing_at + 4 : xing_at + 8])[0]
+    if flags & 0x3 != 0x3:
+        raise ValueError(f"{path}: Xing header lacks frame and byte counts")
+    frames, nbytes = struct.unpack(">II", data[xing_at + 8 : xing_at + 16])
+    frame_header = data[start : start + 4]
+    # Xing side info is 32 bytes for MPEG-1 stereo, VBRI is always at +32 after the header: clear
+    # from there up to where Xing's data ended, then write VBRI.
+    vbri = b"VBRI" + struct.pack(">HHHIIHHHH", 1, 0, 75, nbytes, frames, 0, 1, 2, 1)
+    region_end = xing_at + 120 + 36  # Xing (flags, frames, bytes, TOC, quality) + LAME tag
+    data[start + 4 : region_end] = bytes(region_end - start - 4)
+    data[start : start + 4] = frame_header
+    data[start + 36 : start + 36 + len(vbri)] = vbri
+    path.write_bytes(bytes(data))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--only", nargs="*", choices=sorted(BY_NAME))
+    args = parser.parse_args()
+    if shutil.which("ffmpeg") is None:
+        raise SystemExit("ffmpeg not found on PATH")
+    for name, path in make_all(args.out_dir, args.duration, args.only).items():
+        print(f"{name}\t{path}\t{path.stat().st_size}")
+
+
+if __name__ == "__main__":
+    main()
