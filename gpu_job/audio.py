@@ -1,0 +1,145 @@
+"""Decode any container FFmpeg reads into 16 kHz mono float32, incrementally, with PyAV.
+
+Why PyAV (the FFmpeg libraries in-process) rather than the `ffmpeg` CLI or librosa: it reads from a
+Python file object (our S3 range reader), needs no intermediate WAV, and yields fixed-size blocks so
+streaming mode holds only the current block. Multi-channel audio is down-mixed by libswresample with
+FFmpeg's default matrix (the same as `ffmpeg -ac 1`); per-channel transcripts are future work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import av
+import numpy as np
+
+from gpu_job.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+
+SAMPLE_RATE = 16000
+
+
+@dataclass
+class MediaInfo:
+    """What the container declares; `duration_s` may be None (e.g. live-muxed webm) or approximate."""
+
+    duration_s: float | None
+    codec: str | None
+    sample_rate: int | None
+    channels: int | None
+    container: str | None
+
+
+class AudioDecoder:
+    """One input's audio stream, decoded and resampled on demand.
+
+    `blocks(n)` yields float32 arrays of exactly `n` samples (the last may be shorter) and counts the
+    samples produced, so `duration_s` is the decoded length, not the container's claim. Time spent
+    inside FFmpeg (excluding the byte source's own read time) is accumulated in `seconds`.
+    """
+
+    def __init__(self, stream: BinaryIO, size: int | None, max_duration_s: float):
+        if size == 0:
+            raise ZeroByteObject("the object is empty (0 bytes)")
+        self.max_duration_s = max_duration_s
+        self.samples_decoded = 0
+        self.seconds = 0.0
+        started = time.perf_counter()
+        try:
+            self._container = av.open(stream, mode="r", metadata_errors="ignore")
+        except (av.error.InvalidDataError, av.error.EOFError) as exc:
+            raise NotMedia(f"FFmpeg cannot read this as media: {exc}") from exc
+        except av.error.FFmpegError as exc:
+            raise CorruptMedia(f"FFmpeg failed to open the input: {exc}") from exc
+        if not self._container.streams.audio:
+            self._container.close()
+            raise NoAudioStream("the input has no audio stream")
+        self._stream = self._container.streams.audio[0]
+        self._stream.thread_type = "AUTO"
+        self.info = self._media_info()
+        self.seconds += time.perf_counter() - started
+        if self.info.duration_s is not None and self.info.duration_s > max_duration_s:
+            self.close()
+            raise DurationOutOfRange(
+                f"declared duration {self.info.duration_s:.1f} s exceeds the limit of {max_duration_s:.0f} s"
+            )
+
+    def _media_info(self) -> MediaInfo:
+        stream = self._stream
+        duration_s: float | None = None
+        if stream.duration is not None and stream.time_base is not None:
+            duration_s = float(stream.duration * stream.time_base)
+        elif self._container.duration is not None:
+            duration_s = self._container.duration / av.time_base
+        ctx = stream.codec_context
+        return MediaInfo(
+            duration_s=duration_s,
+            codec=ctx.name if ctx is not None else None,
+            sample_rate=ctx.sample_rate or None,
+            channels=ctx.channels or None,
+            container=self._container.format.name if self._container.format else None,
+        )
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples_decoded / SAMPLE_RATE
+
+    def _frames(self) -> Iterator[np.ndarray]:
+        """Resampled mono float32 pieces as FFmpeg produces them."""
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        max_samples = int(self.max_duration_s * SAMPLE_RATE)
+        try:
+            for frame in self._container.decode(self._stream):
+                for out in resampler.resample(frame):
+                    yield out.to_ndarray().reshape(-1)
+                if self.samples_decoded > max_samples:
+                    raise DurationOutOfRange(
+                        f"decoded audio exceeds the limit of {self.max_duration_s:.0f} s"
+                    )
+            for out in resampler.resample(None):
+                yield out.to_ndarray().reshape(-1)
+        except av.error.FFmpegError as exc:
+            raise CorruptMedia(f"decoding failed after {self.duration_s:.1f} s: {exc}") from exc
+
+    def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        """Yield float32 blocks of `block_samples` (last one shorter); raise if nothing decodes."""
+        pending: list[np.ndarray] = []
+        pending_n = 0
+        frames = self._frames()
+        while True:
+            started = time.perf_counter()
+            piece = next(frames, None)
+            self.seconds += time.perf_counter() - started
+            if piece is None:
+                break
+            self.samples_decoded += piece.shape[0]
+            pending.append(piece)
+            pending_n += piece.shape[0]
+            if pending_n >= block_samples:
+                merged = np.concatenate(pending)
+                start = 0
+                while merged.shape[0] - start >= block_samples:
+                    yield merged[start : start + block_samples]
+                    start += block_samples
+                rest = merged[start:]
+                pending, pending_n = ([rest], rest.shape[0]) if rest.shape[0] else ([], 0)
+        if pending_n:
+            yield np.concatenate(pending)
+        if self.samples_decoded == 0:
+            raise DurationOutOfRange("the audio stream decodes to no samples (empty audio)")
+
+    def read_all(self) -> np.ndarray:
+        """The whole signal (full and local-attention modes need it at once anyway)."""
+        parts = list(self.blocks(SAMPLE_RATE * 60))
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> AudioDecoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,192 @@
+"""Where bytes come from and where documents go: local paths or S3, behind one small interface.
+
+S3 objects are read with ranged GETs through a seekable file object, so FFmpeg can probe containers
+whose index sits at the end (mp4 `moov`) without a temporary copy, and streaming mode never holds the
+whole object. boto3 clients are created lazily, inside functions, so the local emulator's
+`mock_aws` context (entered after import) is honoured.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+READ_BLOCK_BYTES = 4 << 20
+
+
+def is_s3(uri: str) -> bool:
+    return uri.startswith("s3://")
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key/with/slashes` -> (bucket, key)."""
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key
+
+
+def s3_client() -> Any:
+    import boto3
+
+    return boto3.client("s3")
+
+
+@dataclass
+class SourceInfo:
+    uri: str
+    etag: str | None
+    size: int | None
+
+
+class _S3RangeReader(io.RawIOBase):
+    """Seekable, read-only view of an S3 object; each raw read is one ranged GET.
+
+    Wrapped in `io.BufferedReader` so FFmpeg's many small reads become a few large GETs. Time spent
+    waiting on S3 is accumulated in `seconds` (the document's `timings.download`).
+    """
+
+    def __init__(self, client: Any, bucket: str, key: str, size: int, version_id: str | None = None):
+        super().__init__()
+        self._client, self._bucket, self._key, self._size = client, bucket, key, size
+        self._version_id = version_id
+        self._pos = 0
+        self.seconds = 0.0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        if self._pos >= self._size:
+            return 0
+        end = min(self._pos + len(buffer), self._size) - 1
+        extra = {"VersionId": self._version_id} if self._version_id else {}
+        started = time.perf_counter()
+        body = self._client.get_object(
+            Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-{end}", **extra
+        )["Body"]
+        data = body.read()
+        self.seconds += time.perf_counter() - started
+        n = len(data)
+        buffer[:n] = data
+        self._pos += n
+        return n
+
+
+class _TimedFile(io.RawIOBase):
+    """Local file with the same `seconds` counter, so timings are reported the same way."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self._f = open(path, "rb", buffering=0)  # noqa: SIM115 - closed in close()
+        self.seconds = 0.0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._f.seek(offset, whence)
+
+    def readinto(self, buffer: Any) -> int:
+        started = time.perf_counter()
+        n = self._f.readinto(buffer)
+        self.seconds += time.perf_counter() - started
+        return n or 0
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+class OpenedSource:
+    """A readable, seekable byte stream plus what we know about the object."""
+
+    def __init__(self, raw: _S3RangeReader | _TimedFile, info: SourceInfo):
+        self.raw = raw
+        self.info = info
+        self.stream: BinaryIO = io.BufferedReader(raw, buffer_size=READ_BLOCK_BYTES)  # type: ignore[arg-type]
+
+    @property
+    def read_seconds(self) -> float:
+        return self.raw.seconds
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def __enter__(self) -> OpenedSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_source(uri: str) -> OpenedSource:
+    """Open a local path or `s3://` URI for streaming reads (HEAD first for size and ETag)."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        client = s3_client()
+        head = client.head_object(Bucket=bucket, Key=key)
+        size = int(head["ContentLength"])
+        etag = str(head.get("ETag", "")).strip('"') or None
+        raw: _S3RangeReader | _TimedFile = _S3RangeReader(client, bucket, key, size, head.get("VersionId"))
+        return OpenedSource(raw, SourceInfo(uri=uri, etag=etag, size=size))
+    path = Path(uri)
+    size = path.stat().st_size
+    return OpenedSource(_TimedFile(str(path)), SourceInfo(uri=str(path), etag=None, size=size))
+
+
+def join_prefix(prefix: str, name: str) -> str:
+    """Join an output prefix (s3 URI or local directory) and a file name."""
+    if is_s3(prefix):
+        return prefix.rstrip("/") + "/" + name
+    return str(Path(prefix) / name)
+
+
+def derived_prefix(out_root: str, source_uri: str) -> str:
+    """Output prefix under `out_root` that keeps the *full* input key, so `a/x.mp3` and `b/x.mp3`
+    never collide: `s3://in/a/x.mp3` -> `<out_root>/in/a/x.mp3/`,
+    `/data/a/x.mp3` -> `<out_root>/data/a/x.mp3/`.
+    """
+    if is_s3(source_uri):
+        bucket, key = split_s3(source_uri)
+        relative = PurePosixPath(bucket, key)
+    else:
+        relative = PurePosixPath(Path(source_uri).as_posix().lstrip("/"))
+    parts = [p for p in relative.parts if p not in ("", ".", "..")]
+    return join_prefix(out_root, "/".join(parts)) + "/"
+
+
+def write_json(uri: str, document: dict[str, Any]) -> None:
+    """Write atomically: one S3 PutObject (readers see all or nothing), or temp file + rename locally."""
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+        return
+    path = Path(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(body)
+    os.replace(tmp, path)

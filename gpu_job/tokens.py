@@ -1,0 +1,98 @@
+"""Decoded tokens in compact form, and their conversion to timed words with NeMo's own utilities.
+
+Token ids, encoder-frame indices and TDT durations are kept as int tensors while decoding (a few bytes
+per token), not as NeMo's per-token dicts, so a 10-hour stream does not accumulate Python objects.
+Words are built at the end, in slices that start at a word boundary, with
+`decoding.compute_rnnt_timestamps` + `process_timestamp_outputs` (frames -> seconds with the model's
+window stride and subsampling: 10 ms x 8 = 80 ms per frame for Parakeet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+SLICE_TOKENS = 4096
+
+
+@dataclass
+class Word:
+    word: str
+    start: float
+    end: float
+
+
+@dataclass
+class Tokens:
+    ids: torch.Tensor  # [N] long
+    frames: torch.Tensor  # [N] long, global encoder-frame index of each token
+    durations: torch.Tensor  # [N] long, TDT duration (frames) of each token
+
+    @classmethod
+    def from_hypothesis(cls, hyp: Any) -> Tokens:
+        ids = torch.as_tensor(hyp.y_sequence, dtype=torch.long).cpu()
+        frames = torch.as_tensor(hyp.timestamp, dtype=torch.long).cpu()
+        durations = torch.as_tensor(hyp.token_duration, dtype=torch.long).cpu()
+        if durations.numel() != ids.numel():  # RNN-T (non-TDT) models: one frame per token
+            durations = torch.ones_like(ids)
+        return cls(ids, frames, durations)
+
+
+def frame_seconds(model: Any) -> float:
+    """Seconds per encoder frame (window stride x subsampling factor)."""
+    return float(model.cfg.preprocessor.window_stride) * int(model.encoder.subsampling_factor)
+
+
+def _word_start_ids(model: Any) -> torch.Tensor:
+    """Boolean mask over the vocabulary: pieces that begin a word (SentencePiece '▁' prefix)."""
+    cached = getattr(model, "_gpu_job_word_starts", None)
+    if cached is not None:
+        return cached
+    tokenizer = model.tokenizer
+    mask = torch.zeros(tokenizer.vocab_size + 1, dtype=torch.bool)
+    for i in range(tokenizer.vocab_size):
+        piece = tokenizer.ids_to_tokens([i])[0]
+        mask[i] = piece.startswith("▁")
+    model._gpu_job_word_starts = mask
+    return mask
+
+
+def _slice_bounds(ids: torch.Tensor, starts_mask: torch.Tensor, size: int) -> list[tuple[int, int]]:
+    """Cut points near every `size` tokens, moved forward to the next word-start token."""
+    n = ids.numel()
+    is_start = starts_mask[ids.clamp(max=starts_mask.numel() - 1)]
+    bounds, begin = [], 0
+    while begin < n:
+        cut = begin + size
+        while cut < n and not bool(is_start[cut]):
+            cut += 1
+        bounds.append((begin, min(cut, n)))
+        begin = cut
+    return bounds
+
+
+def to_words(model: Any, tokens: Tokens) -> list[Word]:
+    from nemo.collections.asr.parts.utils.rnnt_utils import Hypothesis
+    from nemo.collections.asr.parts.utils.timestamp_utils import process_timestamp_outputs
+
+    words: list[Word] = []
+    if tokens.ids.numel() == 0:
+        return words
+    subsampling = int(model.encoder.subsampling_factor)
+    stride = float(model.cfg.preprocessor.window_stride)
+    for begin, end in _slice_bounds(tokens.ids, _word_start_ids(model), SLICE_TOKENS):
+        hyp = Hypothesis(
+            score=0.0,
+            y_sequence=tokens.ids[begin:end],
+            timestamp=tokens.frames[begin:end],
+            token_duration=tokens.durations[begin:end],
+        )
+        hyp = model.decoding.compute_rnnt_timestamps(hyp, timestamp_type="word")
+        hyp = process_timestamp_outputs(hyp, subsampling_factor=subsampling, window_stride=stride)[0]
+        for w in hyp.timestamp.get("word", []):
+            text = str(w["word"]).strip()
+            if text:
+                words.append(Word(word=text, start=float(w["start"]), end=float(w["end"])))
+    return words
