@@ -1,0 +1,375 @@
+"""The one place where moto 5.2.5 is patched so that the real ASL can run locally.
+
+Test support only: nothing under ``functions/``, ``gpu_job/`` or ``statemachine/`` knows about it.
+Each gap below is something moto's in-process AWS does differently from AWS; the patch makes moto
+behave like AWS for exactly the calls our workflow makes, and is undone when the bridge closes.
+
+1. Batch ``submitJob.sync`` (moto.stepfunctions.parser ... StateTaskServiceBatch): moto passes the
+   state's PascalCase parameters (``JobName``, ``JobQueue``) straight to boto3, whose serializer
+   drops them (KeyError 'JobName' in moto's batch backend), and it hands the camelCase boto3
+   job description to the state machine where AWS hands over PascalCase (``JobId``, ``Status``).
+   Bridge: normalise request and response against the botocore Batch model, as AWS does.
+2. Batch execution (moto.batch_simple): jobs are marked SUCCEEDED without running anything.
+   Bridge: each attempt runs the real container entry point ``gpu_job.cli.main(command)`` in this
+   process with the job's environment, the exit code decides SUCCEEDED/FAILED, and the job
+   definition's ``RetryStrategy`` (attempts + EvaluateOnExit) is honoured like AWS Batch does.
+   A Spot reclaim can be simulated: the attempt then ends with ``Host EC2 (instance ...) terminated.``
+   and no exit code, which is what AWS reports.
+3. Lambda invoke (moto.awslambda_simple): the payload is echoed back. Bridge: the function's
+   configured handler (``claim_source.app.handler``) is imported from ``functions/`` and called
+   in-process with the function's configured environment; an exception becomes an ``Unhandled``
+   function error whose ``errorType`` is the exception class name, like the Lambda Python runtime.
+4. Not a moto bug but a packaging clash: moto's ASL parser is generated with ANTLR 4.13 and needs
+   ``antlr4-python3-runtime`` 4.13, while NeMo (via omegaconf/hydra) pins the 4.9 runtime, and only
+   one can be installed in the venv. ``make setup`` puts 4.13 in ``build/antlr4-4.13``; the bridge
+   imports moto's parser against it and swaps the ``antlr4`` entries of ``sys.modules`` to the 4.9
+   runtime only while an in-process gpu_job attempt runs (executions run one at a time here).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+import moto
+from botocore.model import OperationModel
+
+EXPECTED_MOTO_VERSION = "5.2.5"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+ANTLR_413_DIR = REPO_ROOT / "build" / "antlr4-4.13"
+HOST_RECLAIM_REASON = "Host EC2 (instance i-0local0spot0reclaim) terminated."
+
+# Only one in-process "compute" (a Lambda handler or a Batch attempt) runs at a time: they swap
+# os.environ to their configured environment, which is process-global.
+_COMPUTE_LOCK = threading.RLock()
+
+JobRunner = Callable[[list[str], dict[str, str]], int]
+
+
+@dataclass
+class BatchAttempt:
+    exit_code: int | None
+    status_reason: str
+
+
+@dataclass
+class BatchJobRecord:
+    """What the bridge saw of one submitted job (tests count and inspect these)."""
+
+    job_id: str
+    job_name: str
+    job_queue: str
+    job_definition: str
+    command: list[str]
+    attempts: list[BatchAttempt] = field(default_factory=list)
+    status: str = "SUBMITTED"
+
+
+@dataclass
+class LambdaInvocation:
+    function_name: str
+    handler: str
+    error_type: str | None
+    seconds: float
+
+
+class Bridge:
+    """Installed patches plus what they observed. Use :func:`bridged` to install and remove them."""
+
+    def __init__(self, job_runner: JobRunner, job_env_overrides: dict[str, str] | None = None) -> None:
+        self.job_runner = job_runner
+        self.job_env_overrides = dict(job_env_overrides or {})
+        self.batch_jobs: list[BatchJobRecord] = []
+        self.lambda_invocations: list[LambdaInvocation] = []
+        self._reclaims_left = 0
+
+    def simulate_spot_reclaims(self, count: int) -> None:
+        """The next ``count`` Batch attempts end as if the Spot instance was reclaimed."""
+        self._reclaims_left = count
+
+    # -- Lambda -----------------------------------------------------------------------------
+    def invoke_lambda(self, backend: Any, function_name: str, qualifier: str | None, body: Any,
+                      response_headers: dict[str, str]) -> bytes:
+        fn = backend.get_function(function_name, qualifier)
+        event = json.loads(body) if body else {}
+        handler = _import_handler(fn.handler)
+        context = LocalLambdaContext(
+            function_name=fn.function_name,
+            invoked_function_arn=fn.function_arn,
+            memory_limit_in_mb=int(fn.memory_size or 128),
+            timeout_s=int(fn.timeout or 3),
+        )
+        started = time.monotonic()
+        error_type: str | None = None
+        # The Lambda runtime adds the region to the configured environment.
+        env = {**(fn.environment_vars or {}), "AWS_REGION": backend.region_name,
+               "AWS_DEFAULT_REGION": backend.region_name}
+        with _COMPUTE_LOCK, _environment(env):
+            try:
+                result = handler(event, context)
+                payload = json.dumps(result, default=str).encode()
+            except Exception as exc:  # the Lambda runtime reports any exception as a function error
+                error_type = type(exc).__name__
+                response_headers["x-amz-function-error"] = "Unhandled"
+                payload = json.dumps({
+                    "errorType": error_type,
+                    "errorMessage": str(exc),
+                    "requestId": context.aws_request_id,
+                    "stackTrace": traceback.format_exception(exc),
+                }).encode()
+        self.lambda_invocations.append(
+            LambdaInvocation(fn.function_name, fn.handler, error_type, time.monotonic() - started))
+        return payload
+
+    # -- Batch ------------------------------------------------------------------------------
+    def run_batch_job(self, backend: Any, job: Any) -> None:
+        """Run a submitted job to completion, attempt by attempt, like AWS Batch would."""
+        backend._jobs[job.job_id] = job
+        job.log_stream_name = job._stream_name
+        command = list(job.container_overrides.get("command") or
+                       job.job_definition.container_properties.get("command") or [])
+        record = BatchJobRecord(job.job_id, job.job_name, job.job_queue.arn, job.job_definition.arn, command)
+        self.batch_jobs.append(record)
+        strategy = job.job_definition.retry_strategy or {}
+        max_attempts = int(strategy.get("attempts") or 1)
+        env = self._job_environment(job)
+
+        attempt: BatchAttempt | None = None
+        for number in range(1, max_attempts + 1):
+            job.job_started_at = datetime.datetime.now()
+            job._start_attempt()
+            attempt = self._run_attempt(command, env)
+            record.attempts.append(attempt)
+            job.latest_attempt["statusReason"] = attempt.status_reason
+            if attempt.exit_code is not None:
+                job.latest_attempt["container"]["exitCode"] = attempt.exit_code
+            job.latest_attempt["stoppedAt"] = int(time.time() * 1000)
+            if attempt.exit_code == 0:
+                break
+            action = evaluate_on_exit(strategy.get("evaluateOnExit") or [], attempt)
+            if action != "retry" or number == max_attempts:
+                break
+        assert attempt is not None
+        job.exit_code = attempt.exit_code
+        job.job_stopped_reason = attempt.status_reason
+        job._mark_stopped(success=attempt.exit_code == 0)
+        record.status = job.status
+
+    def _run_attempt(self, command: list[str], env: dict[str, str]) -> BatchAttempt:
+        if self._reclaims_left > 0:
+            self._reclaims_left -= 1
+            return BatchAttempt(exit_code=None, status_reason=HOST_RECLAIM_REASON)
+        with _COMPUTE_LOCK, _environment(env), ANTLR.active("4.9"):
+            exit_code = self.job_runner(command, env)
+        reason = "Essential container in task exited"
+        return BatchAttempt(exit_code=exit_code, status_reason=reason)
+
+    def _job_environment(self, job: Any) -> dict[str, str]:
+        env: dict[str, str] = {}
+        for item in job.job_definition.container_properties.get("environment") or []:
+            env[item["name"]] = item["value"]
+        for item in job.container_overrides.get("environment") or []:
+            env[item["name"]] = item["value"]
+        env.update(self.job_env_overrides)
+        return env
+
+
+def evaluate_on_exit(rules: list[dict[str, Any]], attempt: BatchAttempt) -> str:
+    """AWS Batch semantics: the first rule whose given conditions all match decides; none -> retry."""
+    for rule in rules:
+        conditions = []
+        if "onStatusReason" in rule:
+            conditions.append(_glob(rule["onStatusReason"], attempt.status_reason))
+        if "onExitCode" in rule:
+            code = "" if attempt.exit_code is None else str(attempt.exit_code)
+            conditions.append(attempt.exit_code is not None and _glob(rule["onExitCode"], code))
+        if "onReason" in rule:
+            conditions.append(False)  # the bridge never produces a container reason
+        if conditions and all(conditions):
+            return str(rule["action"]).lower()
+    return "retry"
+
+
+def _glob(pattern: str, value: str) -> bool:
+    """Batch patterns may end with one ``*``; otherwise they match exactly."""
+    if pattern.endswith("*"):
+        return value.startswith(pattern[:-1])
+    return value == pattern
+
+
+@dataclass
+class LocalLambdaContext:
+    """The attributes of the Lambda context object that Powertools and our handlers read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _import_handler(handler: str) -> Callable[[dict[str, Any], Any], Any]:
+    module_name, _, attr = handler.rpartition(".")
+    if str(FUNCTIONS_DIR) not in sys.path:
+        sys.path.insert(0, str(FUNCTIONS_DIR))
+    return getattr(importlib.import_module(module_name), attr)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class _AntlrRuntimes:
+    """Two ANTLR runtimes under the one module name ``antlr4`` (gap 4), switched via ``sys.modules``."""
+
+    def __init__(self) -> None:
+        self._sets: dict[str, dict[str, Any]] = {}
+
+    @staticmethod
+    def _take() -> dict[str, Any]:
+        return {name: sys.modules.pop(name) for name in list(sys.modules)
+                if name == "antlr4" or name.startswith("antlr4.")}
+
+    def _load(self, version: str, path: Path | None) -> None:
+        saved = self._take()
+        if path is not None:
+            sys.path.insert(0, str(path))
+        try:
+            import antlr4  # noqa: F401  (loaded for its side effect on sys.modules)
+            if version == "4.13":
+                self._import_moto_parser()
+        finally:
+            if path is not None:
+                sys.path.remove(str(path))
+            self._sets[version] = self._take()
+            sys.modules.update(saved)
+
+    @staticmethod
+    def _import_moto_parser() -> None:
+        """Bind every moto ASL parser module to the 4.13 runtime while it is the one loaded."""
+        import pkgutil
+
+        import moto.stepfunctions.parser as parser_pkg
+
+        for info in pkgutil.walk_packages(parser_pkg.__path__, parser_pkg.__name__ + "."):
+            try:
+                importlib.import_module(info.name)
+            except ImportError:
+                continue  # a few ported LocalStack modules are dead code in moto and do not import
+
+    @contextlib.contextmanager
+    def active(self, version: str) -> Iterator[None]:
+        if version not in self._sets:
+            if version == "4.13" and not (ANTLR_413_DIR / "antlr4").is_dir():
+                raise RuntimeError(f"{ANTLR_413_DIR} is missing: run `make setup` (it installs the ANTLR 4.13"
+                                   " runtime that moto's Step Functions parser needs)")
+            self._load(version, ANTLR_413_DIR if version == "4.13" else None)
+        previous = self._take()
+        sys.modules.update(self._sets[version])
+        try:
+            yield
+        finally:
+            self._take()
+            sys.modules.update(previous)
+
+
+ANTLR = _AntlrRuntimes()
+
+
+def _botocore_operation(service: str, snake_action: str) -> OperationModel:
+    model = botocore.session.get_session().get_service_model(service)
+    for name in model.operation_names:
+        if botocore.xform_name(name) == snake_action:
+            return model.operation_model(name)
+    raise KeyError(f"{service} has no operation {snake_action}")
+
+
+@contextlib.contextmanager
+def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = None) -> Iterator[Bridge]:
+    """Install the three bridges for the duration of the block (inside an active ``mock_aws``)."""
+    if moto.__version__ != EXPECTED_MOTO_VERSION:
+        raise RuntimeError(
+            f"local_emulator.bridges patches moto {EXPECTED_MOTO_VERSION} internals;"
+            f" found {moto.__version__}."
+            " Re-check each gap listed in this module's docstring before changing the pin.")
+    antlr_413 = ANTLR.active("4.13")  # before anything imports moto's ASL parser
+    antlr_413.__enter__()
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.batch_simple.models import BatchSimpleBackend
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_batch,
+    )
+
+    StateTaskServiceBatch = state_task_service_batch.StateTaskServiceBatch
+
+    bridge = Bridge(job_runner, job_env_overrides)
+
+    def normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                             service_action_name: str | None = None) -> None:
+        operation = _botocore_operation("batch", self._get_boto_service_action(service_action_name))
+        self._to_boto_request(parameters, operation.input_shape)
+
+    def normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                           service_action_name: str | None = None) -> None:
+        operation = _botocore_operation("batch", self._get_boto_service_action(service_action_name))
+        self._from_boto_response(response, operation.output_shape)
+
+    def lambda_invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
+                      response_headers: Any) -> bytes:
+        return bridge.invoke_lambda(self, function_name, qualifier, body, response_headers)
+
+    def mark_job_as_finished(self: Any, include_start_attempt: bool, job: Any) -> None:
+        bridge.run_batch_job(self.backend, job)
+
+    patches = [
+        (StateTaskServiceBatch, "_normalise_parameters", normalise_parameters),
+        (StateTaskServiceBatch, "_normalise_response", normalise_response),
+        (LambdaSimpleBackend, "invoke", lambda_invoke),
+        (BatchSimpleBackend, "_mark_job_as_finished", mark_job_as_finished),
+    ]
+    originals = [(cls, name, cls.__dict__.get(name)) for cls, name, _ in patches]
+    for cls, name, new in patches:
+        setattr(cls, name, new)
+    try:
+        yield bridge
+    finally:
+        antlr_413.__exit__(None, None, None)
+        for cls, name, original in originals:
+            if original is None:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, original)

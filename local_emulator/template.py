@@ -1,0 +1,136 @@
+"""Read ``template.yaml`` and resolve its intrinsic functions for a local (moto) deployment.
+
+The local emulator builds its resources from the same template that ``sam deploy`` uses, so the
+two cannot drift: there is no second list of buckets, functions or job definitions. cfn-lint's
+YAML loader understands the short CloudFormation tags (``!Ref``, ``!Sub``, ...); this module
+evaluates the handful of intrinsics the template uses against locally chosen physical names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import cfn_yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+ACCOUNT_ID = "123456789012"  # moto's default account
+REGION = "us-east-1"
+NO_VALUE = object()
+
+# Parameters without a default only matter to the real deployment (VPC, subnets).
+_LOCAL_PLACEHOLDERS = {
+    "AWS::EC2::VPC::Id": "vpc-local",
+    "List<AWS::EC2::Subnet::Id>": "subnet-local",
+}
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template as plain dicts/lists (cfn-lint's node classes converted away)."""
+    return json.loads(json.dumps(cfn_yaml.load(str(path))))
+
+
+@dataclass
+class Resolver:
+    """Evaluates ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``, ``Fn::If`` ... for one local stack."""
+
+    template: dict[str, Any]
+    stack_name: str
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    # Physical values known once a resource exists locally: logical id -> {"Ref": ..., "Arn": ...}.
+    physical: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.parameters: dict[str, Any] = {}
+        for name, spec in self.template.get("Parameters", {}).items():
+            raw = self.parameter_overrides.get(name, spec.get("Default"))
+            if raw is None:
+                raw = _LOCAL_PLACEHOLDERS.get(spec["Type"], f"local-{name}")
+            if spec["Type"].startswith("List<") or spec["Type"] == "CommaDelimitedList":
+                value: Any = raw if isinstance(raw, list) else [s.strip() for s in str(raw).split(",")]
+            else:
+                value = str(raw)
+            self.parameters[name] = value
+        self.conditions = {name: bool(self.resolve(expr))
+                           for name, expr in self.template.get("Conditions", {}).items()}
+
+    # -- names ----------------------------------------------------------------------------------
+    def physical_name(self, logical_id: str) -> str:
+        """Deterministic local name, lower-case so it is also a valid bucket name."""
+        return f"{self.stack_name}-{logical_id}".lower()
+
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """Resources whose Condition (if any) holds."""
+        return {lid: r for lid, r in self.template["Resources"].items()
+                if "Condition" not in r or self.conditions[r["Condition"]]}
+
+    # -- intrinsics -----------------------------------------------------------------------------
+    def resolve(self, node: Any) -> Any:
+        if isinstance(node, list):
+            return [v for v in (self.resolve(item) for item in node) if v is not NO_VALUE]
+        if not isinstance(node, dict):
+            return node
+        if len(node) == 1:
+            (key, arg), = node.items()
+            if key == "Ref":
+                return self._ref(arg)
+            if key == "Fn::GetAtt":
+                logical_id, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self._attribute(logical_id, attribute)
+            if key == "Fn::Sub":
+                return self._sub(arg)
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                return self.resolve(when_true if self.conditions[name] else when_false)
+            if key == "Fn::Equals":
+                left, right = (self.resolve(a) for a in arg)
+                return str(left) == str(right)
+            if key == "Fn::Not":
+                return not self.resolve(arg[0])
+            if key == "Fn::Join":
+                sep, items = arg
+                return sep.join(str(i) for i in self.resolve(items))
+            if key == "Condition":
+                return self.conditions[arg]
+        return {k: v for k, v in ((k, self.resolve(v)) for k, v in node.items()) if v is not NO_VALUE}
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": self.stack_name,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": NO_VALUE,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        return self._attribute(name, "Ref")
+
+    def _attribute(self, logical_id: str, attribute: str) -> str:
+        try:
+            return self.physical[logical_id][attribute]
+        except KeyError:
+            message = f"{logical_id}.{attribute} is not known locally (not created yet, or not emulated)"
+            raise KeyError(message) from None
+
+    def _sub(self, arg: str | list[Any]) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(variables[name])
+            if "." in name and not name.startswith("AWS::"):
+                logical_id, attribute = name.split(".", 1)
+                return str(self._attribute(logical_id, attribute))
+            value = self._ref(name)
+            return ",".join(value) if isinstance(value, list) else str(value)
+
+        return re.sub(r"\$\{([^}!][^}]*)\}", replace, text)
