@@ -45,6 +45,8 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("mp3_vbr_xing", "vbr.mp3", ("-c:a", "libmp3lame", "-q:a", "4"), notes="VBR with Xing header"),
     Recipe("mp3_vbr_vbri", "vbri.mp3", ("-c:a", "libmp3lame", "-q:a", "4", "-id3v2_version", "0"),
            post="xing_to_vbri", notes="VBR with a VBRI header in place of Xing"),
+    Recipe("mp3_big_id3", "big_id3.mp3", ("-c:a", "libmp3lame", "-b:a", "128k"), post="big_id3",
+           notes="256 KiB ID3v2 tag (cover art) in front of the audio"),
     Recipe("m4a_moov_end", "moov_end.m4a", ("-c:a", "aac", "-b:a", "96k"), notes="ffmpeg default: moov last"),
     Recipe("m4a_moov_start", "moov_start.m4a", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart")),
     Recipe("ogg_vorbis", "vorbis.ogg", ("-c:a", "libvorbis", "-q:a", "3")),
@@ -70,17 +72,37 @@ BAD_RECIPES: tuple[Recipe, ...] = (
 BY_NAME = {r.name: r for r in RECIPES + BAD_RECIPES}
 
 
+LOOP_S = 60.0
+
+
+def source_wav(out_dir: Path, channels: int, duration_s: float) -> Path:
+    """A tone with a little noise, generated once per channel count and looped for long files.
+
+    Evaluating the expression per sample costs minutes for an hour of audio on a small machine;
+    looping one minute of it is indistinguishable to a probe.
+    """
+    length = min(duration_s, LOOP_S)
+    path = out_dir / f"_source_{channels}ch_{length:g}s.wav"
+    if not path.exists():
+        # A chirp-like tone with a little noise keeps VBR encoders honest.
+        expr = "0.4*sin(2*PI*(300+200*sin(2*PI*0.1*t))*t)+0.02*(random(0)-0.5)"
+        layout = {1: "mono", 2: "stereo", 6: "5.1"}[channels]
+        subprocess.run(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+             f"aevalsrc={expr}:s={SAMPLE_RATE}:c={layout}:d={length}", "-c:a", "pcm_f32le", str(path)],
+            check=True,
+        )
+    return path
+
+
 def ffmpeg_command(recipe: Recipe, out: Path, duration_s: float) -> list[str]:
     cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
     if recipe.audio:
-        # A chirp-like tone with a little noise keeps VBR encoders honest without costing much CPU.
-        expr = "0.4*sin(2*PI*(300+200*sin(2*PI*0.1*t))*t)+0.02*(random(0)-0.5)"
-        layout = {1: "mono", 2: "stereo", 6: "5.1"}[recipe.channels]
-        cmd += ["-f", "lavfi", "-i",
-                f"aevalsrc={expr}:s={SAMPLE_RATE}:c={layout}:d={duration_s}"]
+        source = source_wav(out.parent, recipe.channels, duration_s)
+        cmd += ["-stream_loop", "-1", "-i", str(source)]
     if recipe.video:
         cmd += ["-f", "lavfi", "-i", f"testsrc2=size=160x120:rate=5:duration={duration_s}"]
-    cmd += list(recipe.output_args)
+    cmd += ["-t", f"{duration_s}", *recipe.output_args]
     if recipe.audio:
         cmd += ["-ac", str(recipe.channels)]
     cmd += [str(out)]
@@ -93,6 +115,8 @@ def make(recipe: Recipe, out_dir: Path, duration_s: float) -> Path:
     subprocess.run(ffmpeg_command(recipe, out, duration_s), check=True)
     if recipe.post == "xing_to_vbri":
         xing_to_vbri(out)
+    elif recipe.post == "big_id3":
+        add_big_id3(out)
     return out
 
 
@@ -128,6 +152,16 @@ def xing_to_vbri(path: Path) -> None:
     data[start : start + 4] = frame_header
     data[start + 36 : start + 36 + len(vbri)] = vbri
     path.write_bytes(bytes(data))
+
+
+def add_big_id3(path: Path) -> None:
+    """Put a 256 KiB picture into the ID3v2 tag, as music files with cover art have."""
+    from mutagen.id3 import APIC, ID3
+
+    tags = ID3(path)
+    picture = bytes((i * 7919) % 251 for i in range(256 * 1024))
+    tags.add(APIC(encoding=3, mime="image/jpeg", type=3, desc="cover", data=picture))
+    tags.save(path)
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from common.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+
 from probe_audio.s3_reader import ReadBudgetExceeded
 
 log = logging.getLogger(__name__)
@@ -283,6 +284,9 @@ def _mutagen_mp4(reader: Any, size: int) -> ProbeResult:
 
     reader.seek(0)
     atoms = Atoms(reader)
+    # mutagen falls back to the movie length when no track is audio; for us that is the answer.
+    if not any(_mp4_handler(trak, reader) == b"soun" for trak in atoms[b"moov",].findall(b"trak")):
+        raise NoAudioStream("MP4/MOV file has no audio track")
     try:
         info = MP4Info(atoms, reader)
     except MP4NoTrackError as exc:
@@ -293,6 +297,11 @@ def _mutagen_mp4(reader: Any, size: int) -> ProbeResult:
     brand = _pread(reader, 8, 4) if _pread(reader, 4, 4) == b"ftyp" else b""
     container = {b"qt  ": "mov", b"M4A ": "m4a", b"M4B ": "m4a"}.get(brand, "mp4")
     return _result(length, container, _mp4_codec(str(info.codec)), info, size)
+
+
+def _mp4_handler(trak: Any, reader: Any) -> bytes:
+    ok, hdlr = trak[b"mdia", b"hdlr"].read(reader)
+    return bytes(hdlr[8:12]) if ok else b""
 
 
 def _mp4_codec(name: str) -> str:
@@ -318,12 +327,11 @@ def _mp4_edit_duration(atoms: Any, reader: Any) -> float | None:
         return None
     for trak in moov.findall(b"trak"):
         try:
-            hdlr_ok, hdlr = trak[b"mdia", b"hdlr"].read(reader)
+            if _mp4_handler(trak, reader) != b"soun":
+                continue
             edts_ok, edts = trak[b"edts",].read(reader)
         except KeyError:
-            continue
-        if not hdlr_ok or hdlr[8:12] != b"soun":
-            continue
+            return None
         # mutagen does not descend into edts; its payload is a single elst atom (size, type, body).
         if not edts_ok or len(edts) < 16 or edts[4:8] != b"elst":
             return None

@@ -1,0 +1,1 @@
+"""Probe state: what is this object and how long does it play, from a few ranged reads."""
