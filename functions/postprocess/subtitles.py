@@ -20,7 +20,7 @@ MAX_CUE_MS = 7000
 MIN_CUE_MS = 700
 PAUSE_MS = 600
 # A cut moved back to punctuation must keep at least this share of the cue's characters.
-MIN_BACKTRACK_SHARE = 0.5
+MIN_BACKTRACK_SHARE = 0.4
 
 _CLOSERS = "\"')]}»”’"
 SENTENCE_END = ".?!…。？！"

@@ -18,9 +18,12 @@ from record_failure.record import record_failure
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = record_failure(catalog_table(), s3_client(), event)
     logger.append_keys(source_uri=result["source_uri"], etag=result["etag"])
+    # "message" is a reserved LogRecord attribute: log it under another name.
     logger.warning(
-        "execution failed", extra={k: result[k] for k in ("reason", "reason_class", "message", "recorded")}
-    )
+        "execution failed",
+        extra={"reason": result["reason"], "reason_class": result["reason_class"],
+               "failure_message": result["message"], "recorded": result["recorded"]},
+    )  # fmt: skip
     metric = "FailedBadInput" if result["reason_class"] == "bad_input" else "FailedInternal"
     metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     return result

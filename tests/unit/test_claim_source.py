@@ -1,0 +1,198 @@
+"""Specification of the Claim state (claim_source): exactly one execution per object version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from claim_source.claim import MISSING_ETAG, claim, source_from_event
+from common.catalog import STATUS_CLAIMED, STATUS_FAILED
+from common.clients import reset_clients
+from common.errors import UnsupportedInput, ZeroByteObject
+from moto import mock_aws
+
+TABLE = "catalog-test"
+
+
+def s3_event(
+    key: str = "talks/keynote%281%29+final.mp3",
+    size: int | None = 1234,
+    etag: str = '"abc123"',
+    version_id: str | None = None,
+) -> dict[str, Any]:
+    obj: dict[str, Any] = {"key": key, "etag": etag, "sequencer": "00"}
+    if size is not None:
+        obj["size"] = size
+    if version_id is not None:
+        obj["version-id"] = version_id
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-25T01:00:00Z",
+        "region": "eu-west-1",
+        "resources": ["arn:aws:s3:::input-bucket"],
+        "detail": {"version": "0", "bucket": {"name": "input-bucket"}, "object": obj, "reason": "PutObject"},
+    }
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "claim_source"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:claim_source"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "CATALOG_TABLE": TABLE,
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "Test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        reset_clients()
+        dynamodb = boto3.resource("dynamodb")
+        created = dynamodb.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "source_uri", "KeyType": "HASH"},
+                {"AttributeName": "etag", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "source_uri", "AttributeType": "S"},
+                {"AttributeName": "etag", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield created
+        reset_clients()
+
+
+# ---------------------------------------------------------------- reading the event
+def test_the_key_is_url_decoded_and_the_etag_unquoted() -> None:
+    source = source_from_event(s3_event())
+
+    assert source.key == "talks/keynote(1) final.mp3"
+    assert source.uri == "s3://input-bucket/talks/keynote(1) final.mp3"
+    assert source.etag == "abc123"
+    assert (source.bucket, source.size, source.version_id) == ("input-bucket", 1234, None)
+
+
+def test_the_version_id_is_kept_when_the_bucket_is_versioned() -> None:
+    assert source_from_event(s3_event(version_id="v-7")).version_id == "v-7"
+
+
+def test_an_event_without_etag_gets_a_placeholder_sort_key() -> None:
+    assert source_from_event(s3_event(etag="")).etag == MISSING_ETAG
+
+
+def test_an_event_that_is_not_an_s3_event_is_unsupported_input() -> None:
+    with pytest.raises(UnsupportedInput):
+        source_from_event({"detail": {"foo": 1}})
+
+
+# ---------------------------------------------------------------- claiming
+def test_a_new_object_is_claimed_and_recorded(table: Any) -> None:
+    source = source_from_event(s3_event())
+
+    result = claim(table, source, "arn:exec:1")
+
+    assert result == {"claimed": True, "source": source.to_dict()}
+    item = table.get_item(Key={"source_uri": source.uri, "etag": "abc123"})["Item"]
+    assert item["status"] == STATUS_CLAIMED
+    assert item["execution_arn"] == "arn:exec:1"
+    assert item["claimed_at"] == item["updated_at"]
+
+
+def test_a_second_claim_of_the_same_bytes_is_not_claimed(table: Any) -> None:
+    source = source_from_event(s3_event())
+    claim(table, source, "arn:exec:1")
+
+    second = claim(table, source, "arn:exec:2")
+
+    assert second["claimed"] is False
+    assert second["reason"] == "already_claimed"
+    item = table.get_item(Key={"source_uri": source.uri, "etag": "abc123"})["Item"]
+    assert item["execution_arn"] == "arn:exec:1"
+
+
+def test_new_bytes_under_the_same_key_are_a_new_claim(table: Any) -> None:
+    claim(table, source_from_event(s3_event(etag='"v1"')), "arn:exec:1")
+
+    assert claim(table, source_from_event(s3_event(etag='"v2"')), "arn:exec:2")["claimed"] is True
+
+
+def test_a_failed_object_can_be_claimed_again(table: Any) -> None:
+    source = source_from_event(s3_event())
+    claim(table, source, "arn:exec:1")
+    table.update_item(
+        Key={"source_uri": source.uri, "etag": source.etag},
+        UpdateExpression="SET #s = :f, reason = :r",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":f": STATUS_FAILED, ":r": "batch.job_failed"},
+    )
+
+    again = claim(table, source, "arn:exec:2")
+
+    assert again["claimed"] is True
+    item = table.get_item(Key={"source_uri": source.uri, "etag": source.etag})["Item"]
+    assert (item["status"], item["execution_arn"]) == (STATUS_CLAIMED, "arn:exec:2")
+    assert "reason" not in item
+
+
+def test_a_transcribed_object_is_not_claimed_again(table: Any) -> None:
+    source = source_from_event(s3_event())
+    table.put_item(Item={"source_uri": source.uri, "etag": source.etag, "status": "TRANSCRIBED"})
+
+    assert claim(table, source, "arn:exec:2")["claimed"] is False
+
+
+def test_a_zero_byte_object_is_bad_input_and_not_claimed(table: Any) -> None:
+    source = source_from_event(s3_event(size=0))
+
+    with pytest.raises(ZeroByteObject):
+        claim(table, source, "arn:exec:1")
+    assert "Item" not in table.get_item(Key={"source_uri": source.uri, "etag": source.etag})
+
+
+def test_a_folder_marker_is_ignored_with_a_reason(table: Any) -> None:
+    source = source_from_event(s3_event(key="talks%2F", size=0))
+
+    result = claim(table, source, "arn:exec:1")
+
+    assert result["claimed"] is False
+    assert result["reason"] == "directory_marker"
+    assert table.scan()["Count"] == 0
+
+
+# ---------------------------------------------------------------- the handler
+def test_the_handler_takes_the_asl_payload_and_returns_plain_json(table: Any) -> None:
+    import json
+
+    import claim_source.app
+
+    payload = {"event": s3_event(), "execution_arn": "arn:aws:states:eu-west-1:1:execution:sm:run-1"}
+
+    first = claim_source.app.handler(payload, FakeLambdaContext())
+    second = claim_source.app.handler(payload, FakeLambdaContext())
+
+    assert json.loads(json.dumps(first)) == first
+    assert (first["claimed"], second["claimed"]) == (True, False)
+    assert first["source"]["uri"] == "s3://input-bucket/talks/keynote(1) final.mp3"
+
+
+def test_the_handler_also_accepts_the_bare_event(table: Any) -> None:
+    import claim_source.app
+
+    assert claim_source.app.handler(s3_event(), FakeLambdaContext())["claimed"] is True

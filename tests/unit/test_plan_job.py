@@ -1,0 +1,221 @@
+"""Specification of the planner (plan_job): mode, GPU size class, names and the Batch command."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from common.errors import DurationOutOfRange, NoAudioStream
+from common.gpu_classes import GPU_CLASSES
+from plan_job import memory_model
+from plan_job.naming import JOB_NAME_MAX, job_name
+from plan_job.planner import plan
+from plan_job.settings import (
+    DEFAULT_FULL_MAX_S,
+    DEFAULT_LOCAL_ATTENTION_MAX_S,
+    DEFAULT_MAX_DURATION_S,
+    load_settings,
+)
+
+ENV = {
+    "OUTPUT_BUCKET": "out-bucket",
+    "JOB_QUEUE_SMALL": "arn:queue/small",
+    "JOB_QUEUE_MEDIUM": "arn:queue/medium",
+    "JOB_QUEUE_LARGE": "arn:queue/large",
+    "JOB_DEFINITION_FULL": "arn:jobdef/full",
+    "JOB_DEFINITION_LOCAL_ATTENTION": "arn:jobdef/local",
+    "JOB_DEFINITION_STREAMING": "arn:jobdef/streaming",
+}
+SOURCE = {
+    "bucket": "in",
+    "key": "talks/2026/keynote.mp3",
+    "etag": "abc",
+    "uri": "s3://in/talks/2026/keynote.mp3",
+}
+
+
+def plan_for(duration_s: float | None, **env: str) -> dict:
+    return plan(SOURCE, {"duration_s": duration_s, "has_audio": True}, load_settings({**ENV, **env}))
+
+
+# ---------------------------------------------------------------- memory model
+def test_memory_model_reproduces_the_design_measurements() -> None:
+    # DESIGN.md: full attention ~10 min on a 24 GB L4, ~24 min on an 80 GB A100;
+    # local attention ~2.5 h on 24 GB
+    assert memory_model.fits(memory_model.full_attention_gb(600), 24)
+    assert not memory_model.fits(memory_model.full_attention_gb(660), 24)
+    assert memory_model.fits(memory_model.full_attention_gb(24 * 60), 80)
+    assert not memory_model.fits(memory_model.full_attention_gb(26 * 60), 80)
+    assert memory_model.fits(memory_model.local_attention_gb(9000), 24)
+    assert not memory_model.fits(memory_model.local_attention_gb(9900), 24)
+
+
+def test_streaming_memory_does_not_grow_with_audio_length() -> None:
+    assert memory_model.estimate_gb("streaming", 60, 20, 5, 3) == memory_model.estimate_gb(
+        "streaming", 86400, 20, 5, 3
+    )
+
+
+# ---------------------------------------------------------------- default thresholds (boundaries inclusive)
+@pytest.mark.parametrize(
+    ("duration_s", "mode"),
+    [
+        (1.0, "full"),
+        (DEFAULT_FULL_MAX_S, "full"),
+        (DEFAULT_FULL_MAX_S + 0.001, "local_attention"),
+        (DEFAULT_LOCAL_ATTENTION_MAX_S, "local_attention"),
+        (DEFAULT_LOCAL_ATTENTION_MAX_S + 0.001, "streaming"),
+        (DEFAULT_MAX_DURATION_S, "streaming"),
+    ],
+)
+def test_defaults_pick_the_most_accurate_mode_that_fits_a_small_gpu(duration_s: float, mode: str) -> None:
+    result = plan_for(duration_s)
+
+    assert result["mode"] == mode
+    assert result["size_class"] == "small"
+    assert result["job_queue"] == ENV["JOB_QUEUE_SMALL"]
+    assert result["instance_types"] == list(GPU_CLASSES["small"].instance_types)
+    assert result["estimated_gpu_memory_gb"] <= GPU_CLASSES["small"].gpu_memory_gb
+
+
+@pytest.mark.parametrize(
+    ("mode", "definition"),
+    [
+        ("full", "JOB_DEFINITION_FULL"),
+        ("local_attention", "JOB_DEFINITION_LOCAL_ATTENTION"),
+        ("streaming", "JOB_DEFINITION_STREAMING"),
+    ],
+)
+def test_each_mode_uses_its_own_job_definition(mode: str, definition: str) -> None:
+    durations = {"full": 60, "local_attention": 3600, "streaming": 20000}
+
+    assert plan_for(durations[mode])["job_definition"] == ENV[definition]
+
+
+@pytest.mark.parametrize("duration_s", [0, -1, DEFAULT_MAX_DURATION_S + 1, float("nan"), "long"])
+def test_durations_outside_the_allowed_range_are_bad_input(duration_s: object) -> None:
+    with pytest.raises(DurationOutOfRange):
+        plan_for(duration_s)  # type: ignore[arg-type]
+
+
+def test_a_probe_without_audio_is_bad_input() -> None:
+    with pytest.raises(NoAudioStream):
+        plan(SOURCE, {"duration_s": 10, "has_audio": False}, load_settings(ENV))
+
+
+def test_an_unknown_duration_is_streamed_because_streaming_fits_any_length() -> None:
+    result = plan_for(None)
+
+    assert (result["mode"], result["size_class"]) == ("streaming", "small")
+
+
+# ---------------------------------------------------------------- env overrides
+def test_raising_full_max_buys_accuracy_with_a_bigger_gpu() -> None:
+    # Given an operator allows full attention up to 24 min
+    result = plan_for(20 * 60, FULL_MAX_S="1440")
+
+    # Then a 20 min file runs full attention on the 80 GB class (no smaller class fits it)
+    assert (result["mode"], result["size_class"]) == ("full", "large")
+    assert result["job_queue"] == ENV["JOB_QUEUE_LARGE"]
+
+
+def test_a_medium_gpu_is_chosen_when_it_is_the_smallest_that_fits() -> None:
+    result = plan_for(15 * 60, FULL_MAX_S="1440")
+
+    assert (result["mode"], result["size_class"]) == ("full", "medium")
+
+
+def test_full_attention_too_big_for_any_gpu_falls_back_to_local_attention() -> None:
+    # Given full attention allowed for 1 h, which no GPU class holds
+    result = plan_for(3600, FULL_MAX_S="3600")
+
+    assert (result["mode"], result["size_class"]) == ("local_attention", "small")
+
+
+def test_local_attention_beyond_a_small_gpu_moves_up_a_class() -> None:
+    result = plan_for(5 * 3600, LOCAL_ATTENTION_MAX_S=str(6 * 3600))
+
+    assert (result["mode"], result["size_class"]) == ("local_attention", "medium")
+
+
+def test_max_duration_and_chunking_are_overridable() -> None:
+    with pytest.raises(DurationOutOfRange):
+        plan_for(3601, MAX_DURATION_S="3600")
+
+    result = plan_for(20000, CHUNK_S="10", LEFT_S="2.5", RIGHT_S="1")
+
+    assert result["chunking"] == {"chunk_s": 10.0, "left_s": 2.5, "right_s": 1.0}
+    assert result["command"][-6:] == ["--chunk-s", "10", "--left-s", "2.5", "--right-s", "1"]
+
+
+def test_a_non_numeric_override_is_a_configuration_error_naming_the_variable() -> None:
+    with pytest.raises(ValueError, match="FULL_MAX_S"):
+        load_settings({**ENV, "FULL_MAX_S": "ten minutes"})
+
+
+# ---------------------------------------------------------------- the Plan shape
+def test_the_plan_carries_everything_transcribe_and_index_need() -> None:
+    result = plan_for(20000)
+
+    assert result["output_prefix"] == "s3://out-bucket/transcripts/talks/2026/keynote.mp3/"
+    assert result["command"] == [
+        "--input",
+        SOURCE["uri"],
+        "--output",
+        result["output_prefix"],
+        "--mode",
+        "streaming",
+        "--chunk-s",
+        "20",
+        "--left-s",
+        "5",
+        "--right-s",
+        "3",
+    ]
+    assert result["price_per_hour_usd"] == GPU_CLASSES["small"].price_per_hour_usd
+    assert result["duration_s"] == 20000
+
+
+def test_non_streaming_plans_have_no_chunking() -> None:
+    result = plan_for(60)
+
+    assert result["chunking"] is None
+    assert result["command"] == [
+        "--input",
+        SOURCE["uri"],
+        "--output",
+        result["output_prefix"],
+        "--mode",
+        "full",
+    ]
+
+
+# ---------------------------------------------------------------- job names
+@dataclass(frozen=True)
+class NameCase:
+    uri: str
+    etag: str
+
+
+NAME_CASES = [
+    NameCase("s3://in/a.mp3", "e1"),
+    NameCase("s3://in/über ünïcode/ファイル (1).m4a", "e1"),
+    NameCase("s3://in/" + "deep/" * 60 + "file.wav", "e1"),
+    NameCase("s3://in/---", "e1"),
+    NameCase("s3://in/" + "x" * 1024, "e1"),
+]
+
+
+@pytest.mark.parametrize("case", NAME_CASES)
+def test_job_names_are_valid_for_batch(case: NameCase) -> None:
+    name = job_name(case.uri, case.etag)
+
+    assert len(name) <= JOB_NAME_MAX
+    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name)
+
+
+def test_job_names_keep_the_file_name_and_differ_per_object_version() -> None:
+    assert "keynote-mp3" in job_name(SOURCE["uri"], "a")
+    assert job_name(SOURCE["uri"], "a") != job_name(SOURCE["uri"], "b")
+    assert job_name("s3://in/a b.mp3", "e") != job_name("s3://in/a_b.mp3", "e")

@@ -1,0 +1,310 @@
+"""Specification of RecordFailure: every failure is classified and recorded, whatever shape it arrives in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_TRANSCRIBED
+from common.clients import reset_clients
+from common.errors import BAD_INPUT_ERROR_NAMES, TransientError
+from moto import mock_aws
+from record_failure.classify import classify
+from record_failure.record import MAX_CAUSE_CHARS, record_failure, write_failure
+
+TABLE = "catalog-test"
+OUT = "out-bucket"
+SOURCE = {
+    "bucket": "in",
+    "key": "a b.mp3",
+    "etag": "abc",
+    "size": 10,
+    "version_id": None,
+    "uri": "s3://in/a b.mp3",
+}
+PLAN = {"output_prefix": f"s3://{OUT}/transcripts/a b.mp3/", "mode": "full"}
+RAW_EVENT = {
+    "detail-type": "Object Created",
+    "source": "aws.s3",
+    "detail": {"bucket": {"name": "in"}, "object": {"key": "a+b.mp3", "size": 0, "etag": '"abc"'}},
+}
+
+
+def lambda_error(error_type: str, message: str) -> dict[str, str]:
+    cause = {"errorMessage": message, "errorType": error_type, "requestId": "r", "stackTrace": ["  File x"]}
+    return {"Error": error_type, "Cause": json.dumps(cause)}
+
+
+def batch_error(
+    exit_code: int | None, status_reason: str, camel: bool = False, attempts: int = 1
+) -> dict[str, str]:
+    """A submitJob.sync failure as Step Functions reports it (PascalCase), or as moto does (camelCase)."""
+    container: dict[str, Any] = {"Command": ["--input", SOURCE["uri"]], "LogStreamName": "log/1"}
+    if exit_code is not None:
+        container["ExitCode"] = exit_code
+    job = {
+        "JobId": "job-1",
+        "JobName": "transcribe-a-b-mp3-1",
+        "JobQueue": "arn:aws:batch:eu-west-1:1:job-queue/small",
+        "Status": "FAILED",
+        "StatusReason": status_reason,
+        "Container": container,
+        "Attempts": [{"Container": dict(container), "StatusReason": status_reason}] * attempts,
+    }
+    if camel:
+        job = json.loads(
+            json.dumps(job)
+            .replace('"ExitCode"', '"exitCode"')
+            .replace('"StatusReason"', '"statusReason"')
+            .replace('"Container"', '"container"')
+            .replace('"JobId"', '"jobId"')
+            .replace('"Attempts"', '"attempts"')
+            .replace('"JobQueue"', '"jobQueue"')
+        )
+    return {"Error": "States.TaskFailed", "Cause": json.dumps(job)}
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = "record_failure"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:record_failure"
+    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
+    for name, value in {
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "CATALOG_TABLE": TABLE,
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_NAMESPACE": "Test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        reset_clients()
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=OUT, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        table = boto3.resource("dynamodb").create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "source_uri", "KeyType": "HASH"},
+                {"AttributeName": "etag", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "source_uri", "AttributeType": "S"},
+                {"AttributeName": "etag", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield table, s3
+        reset_clients()
+
+
+def stored(table: Any, uri: str = SOURCE["uri"], etag: str = "abc") -> dict[str, Any]:
+    return table.get_item(Key={"source_uri": uri, "etag": etag}).get("Item", {})
+
+
+# ---------------------------------------------------------------- classification of each error shape
+@pytest.mark.parametrize("name", sorted(BAD_INPUT_ERROR_NAMES))
+def test_typed_lambda_errors_are_bad_input_under_their_own_name(name: str) -> None:
+    result = classify(lambda_error(name, "it is broken"))
+
+    assert (result.reason, result.reason_class, result.message) == (name, "bad_input", "it is broken")
+
+
+def test_other_lambda_errors_are_internal_under_their_error_type() -> None:
+    result = classify(lambda_error("KeyError", "'plan'"))
+
+    assert (result.reason, result.reason_class, result.message) == ("KeyError", "internal", "'plan'")
+
+
+def test_a_bad_input_error_type_wrapped_in_a_generic_error_name_is_still_bad_input() -> None:
+    error = lambda_error("NotMedia", "text file")
+    error["Error"] = "Lambda.Unknown"
+
+    assert classify(error).reason_class == "bad_input"
+
+
+@pytest.mark.parametrize("camel", [False, True], ids=["PascalCase (AWS)", "camelCase (moto)"])
+def test_a_batch_job_that_exited_65_is_gpu_bad_input(camel: bool) -> None:
+    result = classify(batch_error(65, "Essential container in task exited", camel=camel))
+
+    assert (result.reason, result.reason_class, result.exit_code) == ("gpu_job.bad_input", "bad_input", 65)
+    assert result.batch_job_id == "job-1"
+
+
+@pytest.mark.parametrize("camel", [False, True], ids=["PascalCase (AWS)", "camelCase (moto)"])
+def test_a_batch_job_that_exited_70_is_internal(camel: bool) -> None:
+    result = classify(batch_error(70, "Essential container in task exited", camel=camel))
+
+    assert (result.reason, result.reason_class, result.exit_code) == ("batch.job_failed", "internal", 70)
+
+
+def test_spot_reclaims_exhausting_the_retries_are_internal_with_the_host_reason() -> None:
+    result = classify(batch_error(None, "Host EC2 (instance i-0abc) terminated.", attempts=3))
+
+    assert (result.reason, result.reason_class, result.exit_code) == ("batch.job_failed", "internal", None)
+    assert "Host EC2 (instance i-0abc) terminated." in result.message
+    assert result.attempts == 3
+
+
+def test_step_functions_errors_are_internal_under_their_name() -> None:
+    result = classify({"Error": "States.Timeout", "Cause": "Task timed out after 3600 seconds"})
+
+    assert (result.reason, result.reason_class) == ("States.Timeout", "internal")
+    assert result.message == "Task timed out after 3600 seconds"
+
+
+@pytest.mark.parametrize(
+    "error", [None, {}, {"Error": None}, {"Cause": 12}, "boom", {"Error": "X", "Cause": "[1,"}]
+)
+def test_odd_errors_are_classified_internal_without_raising(error: Any) -> None:
+    assert classify(error).reason_class == "internal"
+
+
+# ---------------------------------------------------------------- recording
+def test_a_failed_claim_is_recorded_under_the_key_from_the_raw_event(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+
+    result = record_failure(table, s3, {"event": RAW_EVENT, "error": lambda_error("ZeroByteObject", "empty")})
+
+    assert result == {
+        "status": STATUS_FAILED,
+        "reason": "ZeroByteObject",
+        "reason_class": "bad_input",
+        "message": "empty",
+        "recorded": True,
+        "source_uri": "s3://in/a b.mp3",
+        "etag": "abc",
+    }
+    item = stored(table)
+    assert (item["status"], item["reason"], item["reason_class"], item["error"]) == (
+        STATUS_FAILED,
+        "ZeroByteObject",
+        "bad_input",
+        "ZeroByteObject",
+    )
+    assert json.loads(item["cause"])["errorMessage"] == "empty"
+
+
+def test_a_claimed_item_becomes_failed_and_keeps_its_claim(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+    table.put_item(
+        Item={"source_uri": SOURCE["uri"], "etag": "abc", "status": STATUS_CLAIMED, "claimed_at": "t0"}
+    )
+
+    record_failure(table, s3, {"source": SOURCE, "event": RAW_EVENT, "error": batch_error(70, "exited")})
+
+    item = stored(table)
+    assert (item["status"], item["reason"], item["claimed_at"]) == (STATUS_FAILED, "batch.job_failed", "t0")
+    assert (item["exit_code"], item["batch_job_id"]) == (70, "job-1")
+
+
+def test_gpu_bad_input_attaches_the_jobs_error_json(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+    document = {"error": "CorruptMedia", "message": "invalid data found", "input": SOURCE["uri"]}
+    s3.put_object(Bucket=OUT, Key="transcripts/a b.mp3/error.json", Body=json.dumps(document))
+
+    result = record_failure(
+        table,
+        s3,
+        {
+            "source": SOURCE,
+            "plan": PLAN,
+            "event": RAW_EVENT,
+            "error": batch_error(65, "Essential container in task exited"),
+        },
+    )
+
+    assert (result["reason"], result["reason_class"]) == ("gpu_job.bad_input", "bad_input")
+    assert result["message"] == "CorruptMedia: invalid data found"
+    assert stored(table)["gpu_error"] == document
+
+
+def test_gpu_bad_input_without_error_json_is_still_recorded(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+
+    result = record_failure(
+        table,
+        s3,
+        {"source": SOURCE, "plan": PLAN, "event": RAW_EVENT, "error": batch_error(65, "exited", camel=True)},
+    )
+
+    assert (result["reason"], result["recorded"]) == ("gpu_job.bad_input", True)
+    assert "gpu_error" not in stored(table)
+
+
+def test_the_whole_state_is_accepted_as_payload(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+    state = {
+        **RAW_EVENT,
+        "claim": {"claimed": True, "source": SOURCE},
+        "plan": PLAN,
+        "error": lambda_error("DurationOutOfRange", "too long"),
+    }
+
+    result = record_failure(table, s3, {"state": state, "execution_arn": "arn:exec:7"})
+
+    assert (result["reason"], result["source_uri"]) == ("DurationOutOfRange", SOURCE["uri"])
+    assert stored(table)["failed_execution_arn"] == "arn:exec:7"
+
+
+def test_a_transcribed_item_is_not_overwritten_by_a_later_failure(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+    table.put_item(Item={"source_uri": SOURCE["uri"], "etag": "abc", "status": STATUS_TRANSCRIBED})
+
+    result = record_failure(
+        table, s3, {"source": SOURCE, "error": lambda_error("TransientError", "throttled")}
+    )
+
+    assert result["recorded"] is False
+    assert stored(table)["status"] == STATUS_TRANSCRIBED
+
+
+def test_a_huge_cause_is_truncated(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+
+    record_failure(
+        table, s3, {"source": SOURCE, "error": {"Error": "States.Runtime", "Cause": "x" * 500_000}}
+    )
+
+    assert len(stored(table)["cause"]) <= MAX_CAUSE_CHARS
+
+
+@pytest.mark.parametrize("payload", [None, {}, {"event": "nonsense", "error": 5}, {"source": {"uri": 3}}])
+def test_odd_input_is_still_recorded_under_a_placeholder_key(aws: tuple[Any, Any], payload: Any) -> None:
+    table, s3 = aws
+
+    result = record_failure(table, s3, payload)
+
+    assert (result["status"], result["reason_class"], result["recorded"]) == (STATUS_FAILED, "internal", True)
+    assert stored(table, result["source_uri"], result["etag"])["status"] == STATUS_FAILED
+
+
+def test_a_throttled_catalog_update_is_a_transient_error() -> None:
+    class ThrottledTable:
+        def update_item(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
+
+    with pytest.raises(TransientError):
+        write_failure(ThrottledTable(), {"uri": "s3://b/k", "etag": "e"}, {"status": STATUS_FAILED})
+
+
+def test_the_handler_records_and_summarises(aws: tuple[Any, Any]) -> None:
+    import record_failure.app
+
+    table, _ = aws
+    result = record_failure.app.handler(
+        {"event": RAW_EVENT, "error": lambda_error("NotMedia", "a PDF")}, FakeLambdaContext()
+    )
+
+    assert (result["status"], result["reason"], result["reason_class"]) == ("FAILED", "NotMedia", "bad_input")
+    assert stored(table)["status"] == STATUS_FAILED
