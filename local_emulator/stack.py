@@ -1,0 +1,108 @@
+"""One local stack: moto's in-process AWS + the bridges + the template's resources, ready to use.
+
+Shared by ``python -m local_emulator.demo`` and the workflow tests so both exercise the same setup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from moto import mock_aws
+
+from local_emulator.aws import LocalDeployment, deploy
+from local_emulator.bridges import Bridge, bridged
+from local_emulator.template import REGION, REPO_ROOT
+
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "lambda": {"use_docker": False},
+    "batch": {"use_docker": False},
+}
+RANDOM_MODEL = REPO_ROOT / "build" / "models" / "tiny_random_tdt.nemo"
+SPEECH_MODEL = REPO_ROOT / "tests" / "fixtures" / "models" / "tiny_tdt_speech.nemo"
+PARAKEET = "nvidia/parakeet-tdt-0.6b-v3"
+
+# Process-wide settings for running Lambda handlers outside Lambda: no X-Ray daemon here, and
+# no account to send metrics to.
+LOCAL_PROCESS_ENV = {
+    "AWS_DEFAULT_REGION": REGION,
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "HF_HUB_OFFLINE": "1",
+}
+
+
+@dataclass
+class LocalStack:
+    deployment: LocalDeployment
+    bridge: Bridge
+    model: str
+
+
+def run_gpu_job_in_process(command: list[str], env: dict[str, str]) -> int:
+    """The Batch container's entry point, called like ``python -m gpu_job <command>`` would be."""
+    from gpu_job.cli import main
+
+    return main(list(command))
+
+
+def parakeet_available() -> bool:
+    """Whether the real weights are in the local Hugging Face cache (nothing is downloaded)."""
+    hub = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
+    return any(hub.glob("models--nvidia--parakeet-tdt-0.6b-v3/snapshots/*/*.nemo"))
+
+
+def choose_model(prefer_speech: bool) -> tuple[str, str]:
+    """(model, why): the real weights if cached, else the trained tiny model, else the random one."""
+    if prefer_speech and parakeet_available():
+        return PARAKEET, "real Parakeet-TDT-0.6B-v3 weights found in the local Hugging Face cache"
+    if prefer_speech and SPEECH_MODEL.exists():
+        return str(SPEECH_MODEL), ("real Parakeet weights not available locally: using the tiny FastConformer-TDT"
+                                   f" trained on espeak-ng speech ({SPEECH_MODEL.relative_to(REPO_ROOT)})")
+    return str(RANDOM_MODEL), ("using the random-weight tiny FastConformer-TDT"
+                               f" ({RANDOM_MODEL.relative_to(REPO_ROOT)}): the pipeline runs end to end,"
+                               " the words are noise")
+
+
+@contextlib.contextmanager
+def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | None = None,
+                quiet: bool = True) -> Iterator[LocalStack]:
+    """moto + bridges + the deployed template, torn down on exit."""
+    model = model or str(RANDOM_MODEL)
+    if quiet:
+        for name in ("moto", "werkzeug", "botocore", "nemo_logger", "nemo"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    saved = {k: os.environ.get(k) for k in LOCAL_PROCESS_ENV}
+    os.environ.update(LOCAL_PROCESS_ENV)
+    try:
+        with mock_aws(config=MOTO_CONFIG), bridged(
+            job_runner=run_gpu_job_in_process,
+            job_env_overrides={"GPU_JOB_MODEL": model, "GPU_JOB_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"},
+        ) as bridge:
+            _reset_function_clients()
+            yield LocalStack(deployment=deploy(parameter_overrides=parameter_overrides), bridge=bridge,
+                             model=model)
+            _reset_function_clients()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _reset_function_clients() -> None:
+    """Handlers cache boto3 clients per container; a new local stack is a new 'container'."""
+    import sys
+
+    functions_dir = str(REPO_ROOT / "functions")
+    if functions_dir not in sys.path:
+        sys.path.insert(0, functions_dir)
+    from common.clients import reset_clients
+
+    reset_clients()
