@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from claim_source.claim import MISSING_ETAG, claim, source_from_event
 from common.catalog import STATUS_CLAIMED, STATUS_FAILED
-from common.clients import reset_clients
 from common.errors import UnsupportedInput, ZeroByteObject
 from moto import mock_aws
-
-TABLE = "catalog-test"
+from test_common_support import (
+    AwsClients,
+    FakeLambdaContext,
+    aws_environment,
+    create_catalog_table,
+)
 
 
 def s3_event(
@@ -41,42 +42,16 @@ def s3_event(
     }
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "claim_source"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:claim_source"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+@pytest.fixture(scope="module")
+def clients() -> Iterator[AwsClients]:
+    with aws_environment() as built:
+        yield built
 
 
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "CATALOG_TABLE": TABLE,
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_NAMESPACE": "Test",
-    }.items():
-        monkeypatch.setenv(name, value)
+def table(clients: AwsClients) -> Iterator[Any]:
     with mock_aws():
-        reset_clients()
-        dynamodb = boto3.resource("dynamodb")
-        created = dynamodb.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "source_uri", "KeyType": "HASH"},
-                {"AttributeName": "etag", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "source_uri", "AttributeType": "S"},
-                {"AttributeName": "etag", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield created
-        reset_clients()
+        yield create_catalog_table(clients.dynamodb)
 
 
 # ---------------------------------------------------------------- reading the event

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from common.catalog import STATUS_CLAIMED, STATUS_TRANSCRIBED
-from common.clients import reset_clients
 from common.gpu_classes import GPU_CLASSES
 from common.transcript import TranscriptInvalid
 from index_transcript.index import batch_job_id, estimate_cost_usd, index
 from moto import mock_aws
+from test_common_support import (
+    OUT,
+    AwsClients,
+    FakeLambdaContext,
+    aws_environment,
+    create_bucket,
+    create_catalog_table,
+)
 
-TABLE = "catalog-test"
-OUT = "out-bucket"
 SOURCE = {
     "bucket": "in",
     "key": "a.mp3",
@@ -72,56 +75,27 @@ def transcript_document() -> dict[str, Any]:
     }
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "index_transcript"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:index_transcript"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+@pytest.fixture(scope="module")
+def clients() -> Iterator[AwsClients]:
+    with aws_environment() as built:
+        yield built
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "CATALOG_TABLE": TABLE,
-        "OUTPUT_BUCKET": OUT,
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_NAMESPACE": "Test",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(clients: AwsClients) -> Iterator[tuple[Any, Any]]:
     with mock_aws():
-        reset_clients()
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=OUT, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        s3.put_object(
+        create_bucket(clients.s3)
+        clients.s3.put_object(
             Bucket=OUT, Key="transcripts/a.mp3/transcript.json", Body=json.dumps(transcript_document())
         )
-        table = boto3.resource("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "source_uri", "KeyType": "HASH"},
-                {"AttributeName": "etag", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "source_uri", "AttributeType": "S"},
-                {"AttributeName": "etag", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        table.put_item(
-            Item={
-                "source_uri": SOURCE["uri"],
-                "etag": "abc",
-                "status": STATUS_CLAIMED,
-                "execution_arn": "arn:exec:1",
-                "claimed_at": "2026-11-25T01:00:00.000Z",
-            }
-        )
-        yield table, s3
-        reset_clients()
+        table = create_catalog_table(clients.dynamodb)
+        claimed = {
+            "status": STATUS_CLAIMED,
+            "execution_arn": "arn:exec:1",
+            "claimed_at": "2026-11-25T01:00:00.000Z",
+        }
+        table.put_item(Item={"source_uri": SOURCE["uri"], "etag": "abc", **claimed})
+        yield table, clients.s3
 
 
 def test_cost_is_job_time_times_the_hourly_price() -> None:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
-from common.clients import reset_clients
 from common.transcript import TranscriptInvalid, validate_transcript
 from moto import mock_aws
 from postprocess.postprocess import postprocess, render
 from postprocess.segments import COLUMNS, segment_rows
+from test_common_support import (
+    OUT,
+    AwsClients,
+    FakeLambdaContext,
+    aws_environment,
+    create_bucket,
+)
 
-OUT = "out-bucket"
 SOURCE = {
     "bucket": "in",
     "key": "talks/keynote.mp3",
@@ -62,31 +65,17 @@ def make_transcript(*segment_texts: str, language: str | None = "en") -> dict[st
     }
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "postprocess"
-    memory_limit_in_mb: int = 1024
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:postprocess"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+@pytest.fixture(scope="module")
+def clients() -> Iterator[AwsClients]:
+    with aws_environment() as built:
+        yield built
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "OUTPUT_BUCKET": OUT,
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_NAMESPACE": "Test",
-    }.items():
-        monkeypatch.setenv(name, value)
+def s3(clients: AwsClients) -> Iterator[Any]:
     with mock_aws():
-        reset_clients()
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=OUT, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        yield client
-        reset_clients()
+        create_bucket(clients.s3)
+        yield clients.s3
 
 
 def put_transcript(s3: Any, document: Any) -> None:

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_TRANSCRIBED
-from common.clients import reset_clients
 from common.errors import BAD_INPUT_ERROR_NAMES, TransientError
 from moto import mock_aws
 from record_failure.classify import classify
 from record_failure.record import MAX_CAUSE_CHARS, record_failure, write_failure
+from test_common_support import (
+    OUT,
+    AwsClients,
+    FakeLambdaContext,
+    aws_environment,
+    create_bucket,
+    create_catalog_table,
+)
 
-TABLE = "catalog-test"
-OUT = "out-bucket"
 SOURCE = {
     "bucket": "in",
     "key": "a b.mp3",
@@ -69,43 +72,17 @@ def batch_error(
     return {"Error": "States.TaskFailed", "Cause": json.dumps(job)}
 
 
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "record_failure"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:record_failure"
-    aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
+@pytest.fixture(scope="module")
+def clients() -> Iterator[AwsClients]:
+    with aws_environment() as built:
+        yield built
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Any]]:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "CATALOG_TABLE": TABLE,
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_NAMESPACE": "Test",
-    }.items():
-        monkeypatch.setenv(name, value)
+def aws(clients: AwsClients) -> Iterator[tuple[Any, Any]]:
     with mock_aws():
-        reset_clients()
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket=OUT, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        table = boto3.resource("dynamodb").create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "source_uri", "KeyType": "HASH"},
-                {"AttributeName": "etag", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "source_uri", "AttributeType": "S"},
-                {"AttributeName": "etag", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield table, s3
-        reset_clients()
+        create_bucket(clients.s3)
+        yield create_catalog_table(clients.dynamodb), clients.s3
 
 
 def stored(table: Any, uri: str = SOURCE["uri"], etag: str = "abc") -> dict[str, Any]:
