@@ -61,6 +61,14 @@ RECIPES: tuple[Recipe, ...] = (
                                      "-movflags", "+faststart"), video=True),
 )
 
+# Files whose length cannot be read from a header: neither ffprobe nor we can be exact without a full
+# scan, so they are compared with the length of the same encode written with a header (`truth`).
+ESTIMATE_RECIPES: tuple[Recipe, ...] = (
+    Recipe("mp3_vbr_no_header", "vbr_noheader.mp3", ("-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0"),
+           notes="VBR without Xing/VBRI: length estimated from sampled frame sizes"),
+)
+TRUTH = {"mp3_vbr_no_header": "mp3_vbr_xing"}
+
 # Inputs that must be rejected; each names the typed error it must produce.
 BAD_RECIPES: tuple[Recipe, ...] = (
     Recipe("video_only_mp4", "video_only.mp4", ("-c:v", "libx264", "-preset", "ultrafast"), video=True,
@@ -69,7 +77,7 @@ BAD_RECIPES: tuple[Recipe, ...] = (
            audio=False),
 )
 
-BY_NAME = {r.name: r for r in RECIPES + BAD_RECIPES}
+BY_NAME = {r.name: r for r in RECIPES + ESTIMATE_RECIPES + BAD_RECIPES}
 
 
 LOOP_S = 60.0

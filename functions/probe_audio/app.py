@@ -33,13 +33,13 @@ def max_duration_s() -> float:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     target = target_from_event(event)
     logger.append_keys(source_uri=target.uri, etag=target.etag)
-    if target.size == 0:
-        raise ZeroByteObject(f"{target.uri} is empty")
     reader = S3RangeReader(
         s3_client(), target.bucket, target.key, etag=target.etag, version_id=target.version_id
     )
     outcome = "error"
     try:
+        if target.size == 0:
+            raise ZeroByteObject(f"{target.uri} is empty")  # the event says so: no GET needed
         result = probe(reader, max_duration_s())
         outcome = "ok"
     finally:

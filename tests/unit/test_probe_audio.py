@@ -30,7 +30,7 @@ from probe_audio import app
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
 
-from scripts.make_probe_fixtures import BAD_RECIPES, RECIPES, make_all
+from scripts.make_probe_fixtures import BAD_RECIPES, ESTIMATE_RECIPES, RECIPES, TRUTH, make_all
 from tests.unit.probe_fixtures import CountingS3, SparseFileS3, ffprobe, make_sparse_rf64
 
 BUCKET = "input-bucket"
@@ -52,7 +52,7 @@ class LambdaContext:
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("probe_media")
-    names = [r.name for r in RECIPES + BAD_RECIPES]
+    names = [r.name for r in RECIPES + ESTIMATE_RECIPES + BAD_RECIPES]
     return make_all(out, FIXTURE_SECONDS, names)
 
 
@@ -142,6 +142,19 @@ def test_big_id3_tag_is_skipped_not_read(media: dict[str, Path], s3: CountingS3)
     assert result["duration_s"] == pytest.approx(ffprobe(path).duration_s, rel=TOLERANCE)
     assert s3.requests == 2
     assert s3.bytes_served <= 2 * 16 * 1024
+
+
+def test_vbr_mp3_without_header_is_estimated_from_sampled_frames(
+    media: dict[str, Path], s3: CountingS3
+) -> None:
+    # Given a VBR MP3 without Xing/VBRI header, and the same encode written with a Xing header
+    path, truth = media["mp3_vbr_no_header"], ffprobe(media[TRUTH["mp3_vbr_no_header"]]).duration_s
+    # When probed
+    result = run_probe(upload(s3, "noheader.mp3", path.read_bytes()))
+    # Then the length is within 2% of the real one (first-frame extrapolation can be off several-fold)
+    # at the price of three sampled windows besides the head
+    assert result["duration_s"] == pytest.approx(truth, rel=0.02)
+    assert s3.requests <= 4
 
 
 def test_raw_eventbridge_event_with_url_encoded_key(media: dict[str, Path], s3: CountingS3) -> None:
