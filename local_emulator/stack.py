@@ -62,8 +62,9 @@ def choose_model(prefer_speech: bool) -> tuple[str, str]:
     if prefer_speech and parakeet_available():
         return PARAKEET, "real Parakeet-TDT-0.6B-v3 weights found in the local Hugging Face cache"
     if prefer_speech and SPEECH_MODEL.exists():
-        return str(SPEECH_MODEL), ("real Parakeet weights not available locally: using the tiny FastConformer-TDT"
-                                   f" trained on espeak-ng speech ({SPEECH_MODEL.relative_to(REPO_ROOT)})")
+        why = ("real Parakeet weights not available locally: using the tiny FastConformer-TDT"
+               f" trained on espeak-ng speech ({SPEECH_MODEL.relative_to(REPO_ROOT)})")
+        return str(SPEECH_MODEL), why
     return str(RANDOM_MODEL), ("using the random-weight tiny FastConformer-TDT"
                                f" ({RANDOM_MODEL.relative_to(REPO_ROOT)}): the pipeline runs end to end,"
                                " the words are noise")
