@@ -1,0 +1,65 @@
+"""Specification of statemachine/transcribe.asl.json against docs/CONTRACTS.md and template.yaml.
+
+These are static checks that complement the executions under moto: they pin the rules that the
+executed paths cannot all reach (every task's Catch, which errors may be retried).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from typing import Any
+
+import pytest
+
+from local_emulator.template import REPO_ROOT, load_template
+
+ASL_PATH = REPO_ROOT / "statemachine" / "transcribe.asl.json"
+TRANSIENT_ERRORS = {
+    "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException", "TransientError",
+    "Batch.AWSBatchException", "Batch.TooManyRequestsException",
+}
+
+
+@pytest.fixture(scope="module")
+def asl() -> dict[str, Any]:
+    return json.loads(ASL_PATH.read_text())
+
+
+def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in asl["States"].items() if s["Type"] == "Task"}
+
+
+def test_states_follow_the_contract(asl: dict[str, Any]) -> None:
+    assert asl["StartAt"] == "Claim"
+    chain = ["Claim", "IsClaimed", "Probe", "Plan", "Transcribe", "Postprocess", "Index"]
+    states = asl["States"]
+    assert states["Claim"]["Next"] == "IsClaimed"
+    assert states["IsClaimed"]["Default"] == "Probe"
+    for current, following in itertools.pairwise(chain[2:]):
+        assert states[current]["Next"] == following
+    assert states["Index"]["End"] is True
+    assert states["Transcribe"]["Resource"] == "arn:aws:states:::batch:submitJob.sync"
+
+
+def test_every_task_records_its_failure(asl: dict[str, Any]) -> None:
+    for name, state in tasks(asl).items():
+        [catch] = state["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"], name
+        expected = "Failed" if name == "RecordFailure" else "RecordFailure"
+        assert catch["Next"] == expected, name
+
+
+def test_only_transient_errors_are_retried(asl: dict[str, Any]) -> None:
+    for name, state in tasks(asl).items():
+        retried = {error for rule in state.get("Retry", []) for error in rule["ErrorEquals"]}
+        assert retried <= TRANSIENT_ERRORS, (name, retried - TRANSIENT_ERRORS)
+
+
+def test_every_placeholder_is_a_template_substitution() -> None:
+    placeholders = set(re.findall(r"\$\{(\w+)\}", ASL_PATH.read_text()))
+    machine = load_template()["Resources"]["TranscribeStateMachine"]["Properties"]
+    assert machine["DefinitionUri"] == "statemachine/transcribe.asl.json"
+    assert placeholders == set(machine["DefinitionSubstitutions"])
