@@ -5,10 +5,13 @@ Strategy, per container (the magic bytes of the first block pick the path):
 * mutagen first, stream info only (never the tags: a cover picture can be megabytes):
   - WAV, AIFF: ``fmt``/``COMM`` and the ``data``/``SSND`` chunk size give an exact length; chunk
     iteration seeks past the audio, so one head block is enough.
+  - RF64/BW64 (WAV over 4 GiB): mutagen only knows RIFF, so ``_rf64`` reads the ``ds64`` chunk by hand
+    (FFmpeg could, but its WAV demuxer then reads 64 KiB+ of samples).
   - FLAC: STREAMINFO's total sample count (exact).
-  - MP3: Xing/Info (LAME, with encoder delay/padding) or VBRI frame counts are exact; without either
-    header mutagen, like FFmpeg, estimates from the first frame's bitrate and the file size, which is
-    exact only for CBR. VBR without a header cannot be timed without a full scan; we accept the estimate.
+  - MP3: Xing/Info (LAME, with encoder delay/padding) or VBRI frame counts are exact. Without either
+    header mutagen extrapolates the first frame's bitrate over the file size: exact for CBR (checked
+    by sampling frames in the middle), far off for VBR, where we estimate from sampled frame sizes
+    instead (see ``_mp3_length_without_header``; FFmpeg also only estimates there).
   - MP4/M4A/MOV: the audio track's ``mdhd``; atoms are walked by header, so a large ``moov`` (sample
     tables grow with length) costs a few blocks, wherever it lies. mutagen ignores edit lists; FFmpeg
     honours them and so does this probe (see ``_mp4_edit_duration``), otherwise AAC priming (1024
@@ -16,12 +19,13 @@ Strategy, per container (the magic bytes of the first block pick the path):
   - Ogg Vorbis/Opus/FLAC: identification header from the first page, length from the granule position
     of the stream's last page. mutagen looks for that page in the last 64 KiB; we first try the last
     16 KiB (ffmpeg/libogg pages hold about one second) and hand over to mutagen when it is not there.
+    For Opus the pre-skip is subtracted (mutagen); ffprobe 5.1 does not, so it reports ~6.5 ms more.
 * PyAV (the FFmpeg libraries) over the same cached file object for everything else (Matroska/WebM,
-  RF64, video containers mutagen does not know, odd files) and whenever mutagen cannot decide.
+  video containers mutagen does not know, odd files) and whenever mutagen cannot decide. FFmpeg is
+  first allowed to read almost no packets: the container header usually says all we need.
 
 The result uses FFmpeg's codec names so that what we record matches what gpu_job will decode.
 """
-
 from __future__ import annotations
 
 import io
@@ -71,6 +75,13 @@ class ProbeResult:
 
 class _Unrecognised(Exception):
     """mutagen could not answer; let FFmpeg try."""
+
+
+# What a parser raises on bytes that are not what it expects (besides mutagen's own errors).
+# ObjectChanged, ReadBudgetExceeded and botocore errors are deliberately not among them.
+_PARSE_ERRORS: tuple[type[Exception], ...] = (
+    struct.error, ValueError, EOFError, OSError, LookupError, ArithmeticError,
+)
 
 
 def sniff(head: bytes) -> str | None:
@@ -153,7 +164,7 @@ def _probe_mutagen(kind: str | None, reader: Any, size: int) -> ProbeResult:
         result = handler(reader, size)
     except NoAudioStream:
         raise
-    except (mutagen.MutagenError, struct.error, ValueError, EOFError, OSError, KeyError, IndexError) as exc:
+    except (mutagen.MutagenError, *_PARSE_ERRORS) as exc:
         raise _Unrecognised(f"{type(exc).__name__}: {exc}") from exc
     if not result.duration_s > 0:
         # e.g. a WAV written to a pipe (data size 0) or a fragmented MP4: FFmpeg knows these cases.
