@@ -328,6 +328,8 @@ def _mp3_frame_sizes(reader: Any, offset: int) -> list[tuple[int, int]]:
     """(frame length in bytes, bitrate) of a run of consecutive frames found near ``offset``."""
     from mutagen.mp3 import HeaderNotFoundError, MPEGFrame, iter_sync
 
+    # Aligned so that the window is exactly one block of the S3 reader (its default block size).
+    offset -= offset % MP3_SAMPLE_WINDOW
     window = io.BytesIO(_pread(reader, offset, MP3_SAMPLE_WINDOW))
     for _ in iter_sync(window, MP3_SAMPLE_WINDOW):
         start = window.tell()
