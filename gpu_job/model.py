@@ -70,9 +70,19 @@ def _set_decoding(model: Any) -> None:
         model.change_decoding_strategy(cfg, verbose=False)
 
 
+def _apply_cpu_threads() -> None:
+    """`GPU_JOB_CPU_THREADS` caps torch's intra-op threads. On a busy shared CPU, OpenMP threads spin
+    against each other: the decoder's tiny per-step LSTM calls measured ~90x slower with 2 threads than
+    with 1 here, so tests and benchmarks set 1."""
+    threads = os.environ.get("GPU_JOB_CPU_THREADS")
+    if threads:
+        torch.set_num_threads(int(threads))
+
+
 def load_model(name_or_path: str, device: str | None = None) -> Any:
     """A pretrained name goes through `ASRModel.from_pretrained` (the image bakes the weights into the
     Hugging Face cache at build time); a `.nemo` path through `restore_from`."""
+    _apply_cpu_threads()
     dev = resolve_device(device)
     key = (name_or_path, str(dev))
     if key in _CACHE:

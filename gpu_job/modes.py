@@ -44,4 +44,6 @@ def configure_attention(model: Any, mode: str) -> None:
     attention, context, chunking = wanted
     model.change_attention_model(self_attention_model=attention, att_context_size=list(context))
     model.change_subsampling_conv_chunking_factor(chunking)
+    # change_attention_model builds fresh attention modules in training mode (dropout on): back to eval.
+    model.eval()
     model._gpu_job_attention = wanted

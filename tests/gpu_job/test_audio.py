@@ -1,0 +1,124 @@
+"""Decoding: any container FFmpeg reads becomes 16 kHz mono float32, incrementally; bad input is typed."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gpu_job.audio import SAMPLE_RATE, AudioDecoder
+from gpu_job.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+
+FORMATS = [
+    ("a.wav", ("-c:a", "pcm_s16le"), {}),
+    ("a.flac", ("-c:a", "flac"), {}),
+    ("a.mp3", ("-c:a", "libmp3lame", "-b:a", "64k"), {"rate": 44100, "channels": 2}),
+    ("a.m4a", ("-c:a", "aac", "-b:a", "64k"), {"rate": 48000, "channels": 2}),
+    ("a.ogg", ("-c:a", "libopus", "-b:a", "32k"), {"rate": 48000}),
+    ("a.webm", ("-c:a", "libopus", "-b:a", "32k"), {"rate": 48000, "channels": 2}),
+    ("v.mp4", ("-c:a", "aac", "-c:v", "mpeg4"), {"rate": 44100, "video": True}),
+    ("v.mkv", ("-c:a", "libvorbis", "-c:v", "mpeg4"), {"rate": 22050, "channels": 6, "video": True}),
+]
+
+
+def decode(path: Path, block: int = SAMPLE_RATE, max_s: float = 3600.0) -> tuple[AudioDecoder, list]:
+    with path.open("rb") as f, AudioDecoder(f, path.stat().st_size, max_s) as dec:
+        blocks = list(dec.blocks(block))
+    return dec, blocks
+
+
+@pytest.mark.parametrize(("name", "codec_args", "opts"), FORMATS, ids=[f[0] for f in FORMATS])
+def test_any_container_decodes_to_16k_mono_float32(make_media, name, codec_args, opts) -> None:
+    # Given a 3 s file in a common container/codec (some stereo/5.1, some with video)
+    path = make_media(name, 3.0, *codec_args, **opts)
+    # When decoded in 1 s blocks
+    dec, blocks = decode(path)
+    # Then every block is mono float32 at 16 kHz, all but the last exactly one block long,
+    assert all(b.dtype == np.float32 and b.ndim == 1 for b in blocks)
+    assert all(b.shape[0] == SAMPLE_RATE for b in blocks[:-1])
+    # and the decoded length matches the source (codec priming/padding allowed: 100 ms)
+    assert dec.duration_s == pytest.approx(3.0, abs=0.1)
+    assert sum(b.shape[0] for b in blocks) == dec.samples_decoded
+    assert dec.info.channels == opts.get("channels", 1)
+    assert dec.info.sample_rate == opts.get("rate", 16000)
+
+
+def test_multichannel_is_downmixed_not_truncated_to_one_channel(tmp_path) -> None:
+    # Given a stereo file with a tone only in the RIGHT channel
+    from tests.gpu_job.conftest import ffmpeg
+
+    path = tmp_path / "right_only.wav"
+    ffmpeg(
+        "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000:duration=1",
+        "-filter_complex", "[0:a]pan=stereo|c0=0*c0|c1=c0[a]", "-map", "[a]", str(path),
+    )  # fmt: skip
+    # When decoded to mono
+    _, blocks = decode(path)
+    # Then the right channel's signal (lavfi sine peak 1/8) is present in the mix, not silence
+    assert float(np.abs(np.concatenate(blocks)).max()) > 0.05
+
+
+def test_blocks_are_produced_incrementally(make_media) -> None:
+    # Given a 20 s file, When only the first 1 s block is consumed,
+    path = make_media("long.flac", 20.0, "-c:a", "flac")
+    with path.open("rb") as f, AudioDecoder(f, path.stat().st_size, 3600.0) as dec:
+        first = next(dec.blocks(SAMPLE_RATE))
+        # Then far less than the whole file has been decoded so far
+        assert first.shape[0] == SAMPLE_RATE
+        assert dec.samples_decoded < 10 * SAMPLE_RATE
+
+
+def test_zero_byte_input_is_a_zero_byte_object() -> None:
+    with pytest.raises(ZeroByteObject):
+        AudioDecoder(io.BytesIO(b""), 0, 3600.0)
+
+
+def test_text_is_not_media() -> None:
+    data = b"this is definitely not an audio file\n" * 100
+    with pytest.raises(NotMedia):
+        AudioDecoder(io.BytesIO(data), len(data), 3600.0)
+
+
+def test_video_without_audio_has_no_audio_stream(tmp_path) -> None:
+    from tests.gpu_job.conftest import ffmpeg
+
+    path = tmp_path / "silent_video.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=5:duration=1", "-c:v", "mpeg4", str(path))
+    with path.open("rb") as f, pytest.raises(NoAudioStream):
+        AudioDecoder(f, path.stat().st_size, 3600.0)
+
+
+def test_declared_duration_over_the_limit_is_rejected_before_decoding(make_media) -> None:
+    path = make_media("five.wav", 5.0, "-c:a", "pcm_s16le")
+    with path.open("rb") as f, pytest.raises(DurationOutOfRange):
+        AudioDecoder(f, path.stat().st_size, max_duration_s=2.0)
+
+
+def test_undeclared_duration_over_the_limit_is_rejected_while_decoding(tmp_path) -> None:
+    # Given a live-muxed WebM (written to a pipe, so the container declares no duration), 5 s long
+    import subprocess
+
+    path = tmp_path / "live.webm"
+    with path.open("wb") as out:
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
+             "sine=duration=5:sample_rate=16000", "-c:a", "libopus", "-f", "webm", "pipe:1"],
+            stdout=out, check=True,
+        )  # fmt: skip
+    with path.open("rb") as f, AudioDecoder(f, path.stat().st_size, max_duration_s=2.0) as dec:
+        assert dec.info.duration_s is None
+        # When decoding, Then the limit is enforced on decoded samples
+        with pytest.raises(DurationOutOfRange):
+            list(dec.blocks(SAMPLE_RATE))
+
+
+def test_truncated_garbage_after_a_valid_header_is_corrupt_or_empty(make_media) -> None:
+    # Given a FLAC header followed by garbage
+    good = make_media("hdr.flac", 2.0, "-c:a", "flac").read_bytes()
+    data = good[:200] + bytes(range(256)) * 200
+    # When decoding, Then it is reported as bad input (corrupt or empty), never a crash
+    with pytest.raises((CorruptMedia, DurationOutOfRange, NotMedia)):
+        dec = AudioDecoder(io.BytesIO(data), len(data), 3600.0)
+        list(dec.blocks(SAMPLE_RATE))

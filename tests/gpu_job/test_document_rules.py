@@ -1,0 +1,102 @@
+"""Pure rules: mode choice, segment splitting, time normalisation, language guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from gpu_job.config import Limits
+from gpu_job.language import detect_language
+from gpu_job.modes import choose_mode
+from gpu_job.tokens import Word
+from gpu_job.transcript import MAX_SEGMENT_S, PAUSE_S, normalise_words, split_segments
+
+LIMITS = Limits(full_max_s=600, local_attention_max_s=9000, max_duration_s=43200)
+
+
+@pytest.mark.parametrize(
+    ("duration", "expected"),
+    [(30.0, "full"), (600.0, "full"), (601.0, "local_attention"), (9000.0, "local_attention"),
+     (9001.0, "streaming"), (None, "streaming")],
+)  # fmt: skip
+def test_auto_mode_picks_by_duration(duration, expected) -> None:
+    assert choose_mode("auto", duration, LIMITS) == expected
+
+
+def test_an_explicit_mode_is_kept_whatever_the_duration() -> None:
+    assert choose_mode("full", 50_000.0, LIMITS) == "full"
+
+
+def test_thresholds_are_env_overridable(monkeypatch) -> None:
+    monkeypatch.setenv("FULL_MAX_S", "60")
+    monkeypatch.setenv("LOCAL_ATTENTION_MAX_S", "120")
+    limits = Limits.from_env()
+    assert [choose_mode("auto", d, limits) for d in (59, 61, 121)] == ["full", "local_attention", "streaming"]
+
+
+def test_unknown_mode_is_rejected() -> None:
+    with pytest.raises(ValueError):
+        choose_mode("fast", 1.0, LIMITS)
+
+
+def words(*spec: tuple[str, float, float]) -> list[dict]:
+    return [{"word": w, "start": s, "end": e} for w, s, e in spec]
+
+
+def test_segments_end_at_sentence_punctuation() -> None:
+    segs = split_segments(
+        words(("Hello", 0.0, 0.4), ("there.", 0.5, 0.9), ("How", 1.0, 1.2), ("now?", 1.3, 1.6))
+    )
+    assert [s["text"] for s in segs] == ["Hello there.", "How now?"]
+    assert [s["id"] for s in segs] == [0, 1]
+
+
+def test_segments_split_on_long_pauses() -> None:
+    gap = PAUSE_S + 0.1
+    segs = split_segments(words(("a", 0.0, 0.2), ("b", 0.2 + gap, 0.5 + gap)))
+    assert len(segs) == 2
+
+
+def test_segments_never_exceed_the_maximum_length() -> None:
+    # Given 40 s of unpunctuated, pause-free speech
+    ws = words(*[(f"w{i}", i * 0.5, i * 0.5 + 0.45) for i in range(80)])
+    segs = split_segments(ws)
+    assert all(s["end"] - s["start"] <= MAX_SEGMENT_S for s in segs)
+    # and the segments partition the words, in order, with consistent bounds and text
+    assert [w for s in segs for w in s["words"]] == ws
+    for s in segs:
+        assert s["start"] == s["words"][0]["start"] and s["end"] == max(w["end"] for w in s["words"])
+        assert s["text"] == " ".join(w["word"] for w in s["words"])
+
+
+def test_normalised_times_are_ms_rounded_monotonic_and_clamped_to_the_audio() -> None:
+    raw = [Word("a", 0.00049, 0.5), Word("b", 0.4, 0.3), Word("c", 9.9, 10.4)]
+    out = normalise_words(raw, duration_s=10.0)
+    assert [w["start"] for w in out] == [0.0, 0.4, 9.9]
+    assert out[1]["end"] >= out[1]["start"]
+    assert out[2]["end"] == 10.0
+
+
+def test_a_start_past_the_end_is_not_hidden() -> None:
+    out = normalise_words([Word("late", 12.0, 12.5)], duration_s=10.0)
+    assert out[0]["start"] == 12.0
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("the cat is on the mat and it was happy with you", "en"),
+        ("der Hund ist nicht mit dem Ball und die Katze auch", "de"),
+        ("le chat est dans la maison et il ne pas pour les enfants", "fr"),
+        ("el perro y la casa de los niños que es para todos", "es"),
+        ("и он не знал что это было так как мы", "ru"),
+        ("і він не знав що це було так як ми від", "uk"),
+        ("και το σπίτι να είναι για που δεν θα", "el"),
+    ],
+)
+def test_language_is_guessed_from_function_words(text, lang) -> None:
+    assert detect_language(text) == lang
+
+
+def test_language_is_none_without_evidence() -> None:
+    assert detect_language("") is None
+    assert detect_language("xyzzy plugh quux") is None

@@ -1,0 +1,51 @@
+"""S3 reads are ranged and seekable (no temp copy); outputs are keyed by the full input key."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from gpu_job import storage
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="media-in")
+        client.create_bucket(Bucket="media-out")
+        yield client
+
+
+def test_s3_source_reads_and_seeks_like_a_file(s3) -> None:
+    data = bytes(range(256)) * 40_000  # ~10 MB: more than one read block
+    s3.put_object(Bucket="media-in", Key="a/b.bin", Body=data)
+    with storage.open_source("s3://media-in/a/b.bin") as src:
+        assert src.info.size == len(data) and src.info.etag
+        assert src.stream.read(100) == data[:100]
+        src.stream.seek(-50, 2)
+        assert src.stream.read() == data[-50:]
+        src.stream.seek(5_000_000)
+        assert src.stream.read(10) == data[5_000_000:5_000_010]
+
+
+def test_derived_prefix_keeps_the_full_key_so_basenames_never_collide() -> None:
+    a = storage.derived_prefix("s3://media-out/transcripts", "s3://media-in/one/x.mp3")
+    b = storage.derived_prefix("s3://media-out/transcripts", "s3://media-in/two/x.mp3")
+    assert a == "s3://media-out/transcripts/media-in/one/x.mp3/" and a != b
+    assert storage.derived_prefix("/tmp/t", "/data/../x.wav").endswith("/data/x.wav/")
+
+
+def test_json_is_written_whole_to_s3_and_locally(s3, tmp_path) -> None:
+    storage.write_json("s3://media-out/p/transcript.json", {"a": "ü"})
+    body = s3.get_object(Bucket="media-out", Key="p/transcript.json")["Body"].read()
+    assert json.loads(body) == {"a": "ü"}
+    storage.write_json(str(tmp_path / "d" / "t.json"), {"b": 1})
+    assert json.loads((tmp_path / "d" / "t.json").read_text()) == {"b": 1}
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["t.json"]  # no temp file left behind
