@@ -2,9 +2,11 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 SAM := .venv-sam/bin/sam
+PY312 := /root/.pyenv/versions/3.12.1/bin
 export PYTHONDONTWRITEBYTECODE := 1
+export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup test demo lint validate models
+.PHONY: setup test demo lint validate models build
 
 setup:
 	./scripts/setup.sh
@@ -12,12 +14,20 @@ setup:
 models: setup
 	$(PY) scripts/build_tiny_random_model.py --if-missing
 
+# ruff + `sam validate --lint` (cfn-lint rules on the SAM template; offline). SAM needs python3.12.
 lint: setup
 	.venv/bin/ruff check .
-	PATH="/root/.pyenv/versions/3.12.1/bin:$$PATH" $(SAM) validate --lint --template template.yaml
+	PATH="$(PY312):$$PATH" AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template template.yaml
+
+validate: lint
+
+# Builds the Lambda artifacts into .aws-sam/ (needs python3.12 on PATH, like the Lambda runtime).
+build: setup
+	PATH="$(PY312):$$PATH" AWS_DEFAULT_REGION=us-east-1 $(SAM) build --template template.yaml
 
 test: setup models lint
 	$(PY) -m pytest -q
 
+# The whole workflow offline: template resources in moto, the real ASL, Lambdas and gpu_job in-process.
 demo: setup models
 	$(PY) -m local_emulator.demo

@@ -167,13 +167,13 @@ class Bridge:
         job.exit_code = attempt.exit_code
         job.job_stopped_reason = attempt.status_reason
         job._mark_stopped(success=attempt.exit_code == 0)
-        record.status = job.status
+        record.status = str(getattr(job.status, "value", job.status))
 
     def _run_attempt(self, command: list[str], env: dict[str, str]) -> BatchAttempt:
         if self._reclaims_left > 0:
             self._reclaims_left -= 1
             return BatchAttempt(exit_code=None, status_reason=HOST_RECLAIM_REASON)
-        with _COMPUTE_LOCK, _environment(env), ANTLR.active("4.9"):
+        with _COMPUTE_LOCK, _environment(env), ANTLR.active("venv"):
             exit_code = self.job_runner(command, env)
         reason = "Essential container in task exited"
         return BatchAttempt(exit_code=exit_code, status_reason=reason)
@@ -254,7 +254,13 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 
 class _AntlrRuntimes:
-    """Two ANTLR runtimes under the one module name ``antlr4`` (gap 4), switched via ``sys.modules``."""
+    """Two ANTLR runtimes under the one module name ``antlr4`` (gap 4), switched via ``sys.modules``.
+
+    ``"moto"`` is the 4.13 runtime from ``build/antlr4-4.13`` that moto's parser is bound to;
+    ``"venv"`` is the installed 4.9 runtime that NeMo's omegaconf uses. If the venv runtime was
+    already imported (NeMo loaded earlier in this process), that very set of modules is reused so
+    omegaconf keeps seeing the classes it was bound to.
+    """
 
     def __init__(self) -> None:
         self._sets: dict[str, dict[str, Any]] = {}
@@ -264,18 +270,20 @@ class _AntlrRuntimes:
         return {name: sys.modules.pop(name) for name in list(sys.modules)
                 if name == "antlr4" or name.startswith("antlr4.")}
 
-    def _load(self, version: str, path: Path | None) -> None:
+    def _load(self, which: str) -> None:
         saved = self._take()
-        if path is not None:
-            sys.path.insert(0, str(path))
+        if which == "moto" and saved and "venv" not in self._sets:
+            self._sets["venv"] = saved
+        if which == "moto":
+            sys.path.insert(0, str(ANTLR_413_DIR))
         try:
             import antlr4  # noqa: F401  (loaded for its side effect on sys.modules)
-            if version == "4.13":
+            if which == "moto":
                 self._import_moto_parser()
         finally:
-            if path is not None:
-                sys.path.remove(str(path))
-            self._sets[version] = self._take()
+            if which == "moto":
+                sys.path.remove(str(ANTLR_413_DIR))
+            self._sets[which] = self._take()
             sys.modules.update(saved)
 
     @staticmethod
@@ -292,19 +300,25 @@ class _AntlrRuntimes:
                 continue  # a few ported LocalStack modules are dead code in moto and do not import
 
     @contextlib.contextmanager
-    def active(self, version: str) -> Iterator[None]:
-        if version not in self._sets:
-            if version == "4.13" and not (ANTLR_413_DIR / "antlr4").is_dir():
+    def active(self, which: str) -> Iterator[None]:
+        if which not in self._sets:
+            if which == "moto" and not (ANTLR_413_DIR / "antlr4").is_dir():
                 raise RuntimeError(f"{ANTLR_413_DIR} is missing: run `make setup` (it installs the ANTLR 4.13"
                                    " runtime that moto's Step Functions parser needs)")
-            self._load(version, ANTLR_413_DIR if version == "4.13" else None)
+            self._load(which)
         previous = self._take()
-        sys.modules.update(self._sets[version])
+        sys.modules.update(self._sets[which])
         try:
             yield
         finally:
             self._take()
             sys.modules.update(previous)
+
+    def leave_venv_runtime_loaded(self) -> None:
+        """After the bridge: the venv runtime (NeMo's) is the one ``import antlr4`` finds again."""
+        if "venv" in self._sets:
+            self._take()
+            sys.modules.update(self._sets["venv"])
 
 
 ANTLR = _AntlrRuntimes()
@@ -326,7 +340,7 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
             f"local_emulator.bridges patches moto {EXPECTED_MOTO_VERSION} internals;"
             f" found {moto.__version__}."
             " Re-check each gap listed in this module's docstring before changing the pin.")
-    antlr_413 = ANTLR.active("4.13")  # before anything imports moto's ASL parser
+    antlr_413 = ANTLR.active("moto")  # before anything imports moto's ASL parser
     antlr_413.__enter__()
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.batch_simple.models import BatchSimpleBackend
@@ -368,6 +382,7 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
         yield bridge
     finally:
         antlr_413.__exit__(None, None, None)
+        ANTLR.leave_venv_runtime_loaded()
         for cls, name, original in originals:
             if original is None:
                 delattr(cls, name)

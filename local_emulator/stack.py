@@ -8,9 +8,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from moto import mock_aws
 
@@ -51,6 +52,18 @@ def run_gpu_job_in_process(command: list[str], env: dict[str, str]) -> int:
     return main(list(command))
 
 
+def _job_runner(job_log: TextIO | None) -> Callable[[list[str], dict[str, str]], int]:
+    """Optionally send the job's console output (NeMo is chatty) to a log, like awslogs would."""
+    if job_log is None:
+        return run_gpu_job_in_process
+
+    def run(command: list[str], env: dict[str, str]) -> int:
+        with contextlib.redirect_stdout(job_log), contextlib.redirect_stderr(job_log):
+            return run_gpu_job_in_process(command, env)
+
+    return run
+
+
 def parakeet_available() -> bool:
     """Whether the real weights are in the local Hugging Face cache (nothing is downloaded)."""
     hub = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface")) / "hub"
@@ -72,7 +85,7 @@ def choose_model(prefer_speech: bool) -> tuple[str, str]:
 
 @contextlib.contextmanager
 def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | None = None,
-                quiet: bool = True) -> Iterator[LocalStack]:
+                quiet: bool = True, job_log: TextIO | None = None) -> Iterator[LocalStack]:
     """moto + bridges + the deployed template, torn down on exit."""
     model = model or str(RANDOM_MODEL)
     if quiet:
@@ -82,7 +95,7 @@ def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | 
     os.environ.update(LOCAL_PROCESS_ENV)
     try:
         with mock_aws(config=MOTO_CONFIG), bridged(
-            job_runner=run_gpu_job_in_process,
+            job_runner=_job_runner(job_log),
             job_env_overrides={"GPU_JOB_MODEL": model, "GPU_JOB_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"},
         ) as bridge:
             _reset_function_clients()

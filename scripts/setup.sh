@@ -22,6 +22,12 @@ if [ ! -f .venv/.installed ] || [ requirements/dev.txt -nt .venv/.installed ] \
   touch .venv/.installed
 fi
 
+# moto's Step Functions interpreter (the local emulator) needs the ANTLR 4.13 runtime, while NeMo pins
+# the 4.9 runtime in the venv; local_emulator/bridges.py loads 4.13 from this side directory.
+if [ ! -d build/antlr4-4.13/antlr4 ]; then
+  .venv/bin/pip install -q --no-deps --target build/antlr4-4.13 antlr4-python3-runtime==4.13.2
+fi
+
 # The SAM CLI pins its own boto3/pydantic ranges: keep it out of the test venv.
 if [ ! -x .venv-sam/bin/sam ]; then
   "$PY" -m venv .venv-sam

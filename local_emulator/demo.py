@@ -1,0 +1,220 @@
+"""``make demo``: the whole per-file workflow on this machine, offline, against moto's in-process AWS.
+
+Generates a few spoken clips (espeak-ng, converted by ffmpeg to wav/mp3/ogg), creates the
+template's resources locally, uploads the clips (plus objects the upload rule must ignore), lets
+the real ASL run each upload and prints, per file: the states visited, the chosen plan, the Batch
+job's attempts, where the outputs are, the catalog row and the first subtitle cues. The output
+bucket is copied to ``out/demo/`` so the files can be opened afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Quiet Lambda logs for a readable demo (set before any handler module is imported).
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local_emulator import runner
+from local_emulator.stack import LocalStack, choose_model, local_stack
+from local_emulator.template import REGION, REPO_ROOT
+
+OUT_DIR = REPO_ROOT / "out" / "demo"
+CLIP_DIR = REPO_ROOT / "build" / "demo_clips"
+
+# Lowered thresholds so that three short clips show all three modes (production defaults are
+# 600 s and 9000 s, see template.yaml). These are the template's own parameters.
+DEMO_PARAMETERS = {
+    "FullMaxSeconds": "20",
+    "LocalAttentionMaxSeconds": "60",
+    "ChunkSeconds": "10",
+    "LeftContextSeconds": "3",
+    "RightContextSeconds": "2",
+}
+
+SENTENCES = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Please send the quarterly report to the finance team before Friday.",
+    "The weather today is sunny with a light breeze from the west.",
+    "Our next meeting will start at ten in the morning.",
+    "She opened the window and listened to the rain on the roof.",
+    "The train to the city leaves every twenty minutes.",
+    "We measured the temperature three times during the experiment.",
+    "He bought bread, cheese and a bottle of water at the market.",
+    "The library closes early on public holidays.",
+    "Remember to save your work before you turn off the computer.",
+]
+
+
+@dataclass(frozen=True)
+class Clip:
+    key: str
+    seconds: float  # the length aimed at; the real length is what espeak-ng produces
+    path: Path
+
+
+def _duration(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                          str(path)], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip())
+
+
+def make_clip(key: str, seconds: float) -> Clip:
+    """Speech of about ``seconds`` in the format named by the key's suffix (cached in build/)."""
+    target = CLIP_DIR / key.replace("/", "__")
+    if not target.exists():
+        CLIP_DIR.mkdir(parents=True, exist_ok=True)
+        wav = target.with_suffix(".speech.wav")
+        sentences: list[str] = []
+        while True:
+            sentences.append(SENTENCES[len(sentences) % len(SENTENCES)])
+            subprocess.run(["espeak-ng", "-s", "165", "-w", str(wav), " ".join(sentences)], check=True)
+            if _duration(wav) >= seconds * 0.9:
+                break
+        convert = ["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-ac", "1", str(target)]
+        subprocess.run(convert, check=True)
+        wav.unlink()
+    return Clip(key, seconds, target)
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _read_s3(uri: str) -> str:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"]
+    return str(body.read().decode("utf-8"))
+
+
+def _first_cues(srt: str, count: int = 3) -> list[str]:
+    blocks = [b.strip() for b in srt.strip().split("\n\n") if b.strip()]
+    return blocks[:count]
+
+
+def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
+    _, report = runner.upload_and_run(stack.deployment, str(clip.path), clip.key)
+    print(f"\n=== s3://{stack.deployment.input_bucket}/{clip.key}  ({_duration(clip.path):.1f} s)")
+    if report is None:
+        print("    ignored by the upload rule (no execution)")
+        return {"key": clip.key, "status": "IGNORED"}
+    print(f"    execution  {report.status} in {report.seconds:.1f} s")
+    print(f"    states     {' -> '.join(report.states)}")
+    output = report.output or {}
+    plan = output.get("plan") or {}
+    if plan:
+        chunking = plan.get("chunking")
+        print(f"    plan       mode={plan['mode']} size_class={plan['size_class']}"
+              f" instance_types={','.join(plan.get('instance_types', []))}"
+              f" chunking={json.dumps(chunking) if chunking else '-'}")
+        print(f"    job queue  {plan['job_queue']}")
+        print(f"    job def    {plan['job_definition']}")
+    jobs = [j for j in stack.bridge.batch_jobs if plan and j.job_name == plan.get("job_name")]
+    for job in jobs:
+        attempts = ", ".join(f"exit={a.exit_code}" for a in job.attempts)
+        print(f"    batch job  {job.job_id} {job.status} attempts=[{attempts}]")
+    for name, uri in (output.get("outputs") or {}).items():
+        print(f"    output     {name:<15} {uri}")
+    table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
+    source = (output.get("claim") or {}).get("source") or {}
+    row = None
+    if source:
+        row = _plain(table.get_item(Key={"source_uri": source["uri"], "etag": source["etag"]}).get("Item"))
+    if row:
+        shown = {k: row.get(k) for k in ("status", "mode", "size_class", "language", "duration_s",
+                                          "cost_estimate_usd", "reason", "reason_class") if k in row}
+        if "timings" in row:
+            shown["timings_s"] = row["timings"]
+        print(f"    catalog    {json.dumps(shown)}")
+    srt_uri = (output.get("outputs") or {}).get("srt")
+    if srt_uri:
+        print("    first SRT cues:")
+        for cue in _first_cues(_read_s3(srt_uri)):
+            print("      " + cue.replace("\n", "\n      "))
+    return {"key": clip.key, "status": report.status, "mode": plan.get("mode"),
+            "states": len(report.states), "catalog": (row or {}).get("status"), "seconds": report.seconds}
+
+
+def copy_outputs(stack: LocalStack) -> int:
+    s3 = boto3.client("s3", region_name=REGION)
+    if OUT_DIR.exists():
+        shutil.rmtree(OUT_DIR)
+    count = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.deployment.output_bucket):
+        for obj in page.get("Contents", []):
+            target = OUT_DIR / obj["Key"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(stack.deployment.output_bucket, obj["Key"], str(target))
+            count += 1
+    table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
+    rows = [_plain(item) for item in table.scan()["Items"]]
+    (OUT_DIR / "catalog.json").write_text(json.dumps(rows, indent=2, default=str))
+    return count
+
+
+def main() -> int:
+    started = time.monotonic()
+    model, why = choose_model(prefer_speech=True)
+    print(f"model: {why}")
+    clips = [
+        make_clip("meetings/standup.wav", 5),
+        make_clip("podcasts/episode 12.mp3", 40),
+        make_clip("lectures/long-talk.ogg", 180),
+    ]
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    job_log_path = OUT_DIR.parent / "demo-gpu_job.log"
+    with job_log_path.open("w") as job_log, local_stack(
+            parameter_overrides=DEMO_PARAMETERS, model=model, job_log=job_log) as stack:
+        deployment = stack.deployment
+        print(f"local stack from template.yaml: input s3://{deployment.input_bucket},"
+              f" output s3://{deployment.output_bucket}, catalog {deployment.catalog_table}")
+        print(f"state machine {deployment.state_machine_arn}")
+        print(f"parameters for the demo: {json.dumps(DEMO_PARAMETERS)}")
+        print(f"not emulated (real-account only): {', '.join(deployment.not_emulated)}")
+        results = [report_upload(stack, clip) for clip in clips]
+
+        # Objects the EventBridge rule must not deliver: empty file, folder marker, non-media.
+        s3 = boto3.client("s3", region_name=REGION)
+        print("\n=== objects the upload rule ignores")
+        ignored = (("meetings/empty.wav", b""), ("meetings/", b""), ("notes/readme.txt", b"not audio"))
+        for key, body in ignored:
+            s3.put_object(Bucket=deployment.input_bucket, Key=key, Body=body)
+            delivered = runner.rule_matches(deployment, runner.event_for_object(deployment.input_bucket, key))
+            print(f"    {key!r:<24} {'DELIVERED (unexpected)' if delivered else 'ignored'}")
+            results.append({"key": key, "status": "DELIVERED" if delivered else "IGNORED"})
+
+        copied = copy_outputs(stack)
+
+    print("\n=== summary")
+    for r in results:
+        print(f"    {r['key']:<26} {r['status']:<10} mode={r.get('mode') or '-':<16}"
+              f" catalog={r.get('catalog') or '-'}")
+    print(f"\n{copied} output files and catalog.json copied to {OUT_DIR.relative_to(REPO_ROOT)}/;"
+          f" gpu_job console output in {job_log_path.relative_to(REPO_ROOT)}")
+    print(f"demo finished in {time.monotonic() - started:.0f} s")
+    audio = results[:len(clips)]
+    audio_ok = all(r["status"] == "SUCCEEDED" and r.get("catalog") == "TRANSCRIBED" for r in audio)
+    ignored_ok = all(r["status"] == "IGNORED" for r in results[len(clips):])
+    return 0 if audio_ok and ignored_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
