@@ -7,6 +7,7 @@ reference for duration, codec, sample rate and channels.
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 from collections.abc import Iterator
@@ -134,6 +135,23 @@ def test_reader_accounting_matches_what_s3_served(media: dict[str, Path], s3: Co
     assert reader.ranges[-1][1] == path.stat().st_size
 
 
+def test_cost_is_logged_and_emitted_as_metrics(
+    media: dict[str, Path], s3: CountingS3, capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given an MP4 with its moov at the end
+    source = upload(s3, "m.m4a", media["m4a_moov_end"].read_bytes())
+    # When probed through the handler
+    run_probe(source)
+    # Then the EMF metrics and the log line carry what S3 actually served
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    emf = next(line for line in lines if "_aws" in line)
+    assert emf["ProbeBytesRead"] == [float(s3.bytes_served)]
+    assert emf["ProbeRequests"] == [float(s3.requests)]
+    finished: Any = next(r for r in caplog.records if r.getMessage() == "probe finished")
+    assert (finished.bytes_read, finished.requests, finished.outcome) == (s3.bytes_served, s3.requests, "ok")
+
+
 def test_big_id3_tag_is_skipped_not_read(media: dict[str, Path], s3: CountingS3) -> None:
     # Given an MP3 with a 256 KiB cover picture in its ID3v2 tag
     path = media["mp3_big_id3"]
@@ -155,6 +173,21 @@ def test_vbr_mp3_without_header_is_estimated_from_sampled_frames(
     # at the price of three sampled windows besides the head
     assert result["duration_s"] == pytest.approx(truth, rel=0.02)
     assert s3.requests <= 4
+
+
+def test_ogg_last_page_outside_the_tail_window_falls_back_to_mutagens_search(
+    media: dict[str, Path], s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a tail window too small to hold the final Ogg page's header
+    from probe_audio import probe as probe_module
+
+    monkeypatch.setattr(probe_module, "OGG_TAIL_BYTES", 16)
+    path = media["ogg_vorbis"]
+    # When probed
+    result = run_probe(upload(s3, "tail.ogg", path.read_bytes()))
+    # Then mutagen's own search of the last 64 KiB still finds it: same exact length, more bytes
+    assert result["duration_s"] == pytest.approx(ffprobe(path).duration_s, rel=TOLERANCE)
+    assert s3.bytes_served > 64 * 1024 or s3.bytes_served >= path.stat().st_size
 
 
 def test_raw_eventbridge_event_with_url_encoded_key(media: dict[str, Path], s3: CountingS3) -> None:
