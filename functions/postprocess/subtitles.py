@@ -139,24 +139,40 @@ def join_tokens(tokens: Sequence[Token]) -> str:
     return "".join(parts)
 
 
+def width(tokens: Sequence[Token]) -> int:
+    """Characters of ``join_tokens(tokens)``, without building the string."""
+    if not tokens:
+        return 0
+    return sum(len(t.text) for t in tokens) + sum(1 for t in tokens[:-1] if not t.joins_next)
+
+
 def layout(tokens: Sequence[Token]) -> tuple[str, ...] | None:
     """Lines for these tokens, or None if they do not fit in MAX_LINES lines of MAX_LINE_CHARS.
 
     Two lines are balanced (the longer line as short as possible), preferring a break after
-    punctuation when that costs at most a few characters of balance.
+    punctuation when that costs at most a few characters of balance. Widths are computed
+    arithmetically (this runs once per word of a transcript that may have 200k words).
     """
-    one_line = join_tokens(tokens)
-    if len(one_line) <= MAX_LINE_CHARS:
-        return (one_line,)
-    best: tuple[float, tuple[str, str]] | None = None
+    total = width(tokens)
+    if total <= MAX_LINE_CHARS:
+        return (join_tokens(tokens),)
+    if total > MAX_LINES * MAX_LINE_CHARS + 1:
+        return None
+    best_score: float | None = None
+    best_cut = 0
+    first = 0  # width of tokens[:cut]
     for cut in range(1, len(tokens)):
-        first, second = join_tokens(tokens[:cut]), join_tokens(tokens[cut:])
-        if len(first) > MAX_LINE_CHARS or len(second) > MAX_LINE_CHARS:
+        before = tokens[cut - 1]
+        first += len(before.text) + (0 if cut == 1 or tokens[cut - 2].joins_next else 1)
+        second = total - first - (0 if before.joins_next else 1)
+        if first > MAX_LINE_CHARS or second > MAX_LINE_CHARS:
             continue
-        score = max(len(first), len(second)) - (4 if ends_clause(tokens[cut - 1]) else 0)
-        if best is None or score < best[0]:
-            best = (score, (first, second))
-    return best[1] if best else None
+        score = max(first, second) - (4 if ends_clause(before) else 0)
+        if best_score is None or score < best_score:
+            best_score, best_cut = score, cut
+    if best_score is None:
+        return None
+    return (join_tokens(tokens[:best_cut]), join_tokens(tokens[best_cut:]))
 
 
 def _breaks_before(current: Sequence[Token], token: Token) -> str | None:
@@ -172,9 +188,9 @@ def _breaks_before(current: Sequence[Token], token: Token) -> str | None:
 
 def _backtrack(current: Sequence[Token]) -> int:
     """Where to cut a full cue: after the last punctuation that keeps enough of the cue, else at its end."""
-    total = len(join_tokens(current))
+    total = width(current)
     for cut in range(len(current) - 1, 0, -1):
-        if ends_clause(current[cut - 1]) and len(join_tokens(current[:cut])) >= MIN_BACKTRACK_SHARE * total:
+        if ends_clause(current[cut - 1]) and width(current[:cut]) >= MIN_BACKTRACK_SHARE * total:
             return cut
     return len(current)
 

@@ -10,6 +10,8 @@ from common.catalog import from_dynamo, to_dynamo, utc_now_iso
 from common.gpu_classes import GPU_CLASSES, SIZE_ORDER, price_per_hour
 from common.layout import output_file, output_prefix, segments_uri
 from common.s3uri import format_s3_uri, join_s3_uri, parse_s3_uri
+from common.transcript import SCHEMA_PATH, TranscriptInvalid, validate_transcript
+from jsonschema import Draft202012Validator
 
 
 @pytest.mark.parametrize(
@@ -82,3 +84,71 @@ def test_gpu_classes_grow_in_memory_and_price_in_size_order() -> None:
     assert [c.price_per_hour_usd for c in classes] == sorted(c.price_per_hour_usd for c in classes)
     assert price_per_hour("small") == GPU_CLASSES["small"].price_per_hour_usd
     assert price_per_hour("huge") is None
+
+
+# ---------------------------------------------------------------- transcript validation
+def valid_transcript() -> dict:
+    word = {"start": 0.0, "end": 0.5, "word": "hello"}
+    return {
+        "schema_version": "1.0",
+        "source": {"uri": "s3://b/k", "etag": "e", "size": 1},
+        "media": {"duration_s": 1.0, "codec": "mp3", "sample_rate": 16000, "channels": 1},
+        "model": {"name": "m", "revision": None},
+        "mode": "full",
+        "chunking": None,
+        "language": "en",
+        "text": "hello",
+        "segments": [{"id": 0, "start": 0.0, "end": 0.5, "text": "hello", "words": [dict(word)]}],
+        "words": [dict(word)],
+        "timings": {"download": 0, "decode": 0, "load": 0, "inference": 0, "total": 0},
+        "hardware": {"device": "cpu"},
+    }
+
+
+WORD_MUTATIONS = {
+    "valid": lambda w: None,
+    "extra property": lambda w: w.update(confidence=0.9),
+    "integer times": lambda w: w.update(start=0, end=1),
+    "missing end": lambda w: w.pop("end"),
+    "missing word": lambda w: w.pop("word"),
+    "negative start": lambda w: w.update(start=-0.1),
+    "string start": lambda w: w.update(start="0.1"),
+    "boolean end": lambda w: w.update(end=True),
+    "null end": lambda w: w.update(end=None),
+    "numeric word": lambda w: w.update(word=5),
+}
+
+
+@pytest.mark.parametrize("where", ["words", "segments"])
+@pytest.mark.parametrize("mutation", list(WORD_MUTATIONS))
+def test_the_fast_word_check_agrees_with_full_json_schema_validation(mutation: str, where: str) -> None:
+    # Given a transcript whose one word is mutated, either in the flat list or inside a segment
+    document = valid_transcript()
+    word = document["words"][0] if where == "words" else document["segments"][0]["words"][0]
+    WORD_MUTATIONS[mutation](word)
+    full_validator = Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+    # When validated, Then it is rejected exactly when the full schema rejects it
+    if full_validator.is_valid(document):
+        assert validate_transcript(document) is document
+    else:
+        with pytest.raises(TranscriptInvalid, match=where):
+            validate_transcript(document)
+
+
+def test_a_word_that_is_not_an_object_is_rejected() -> None:
+    document = valid_transcript()
+    document["words"] = ["hello"]
+
+    with pytest.raises(TranscriptInvalid, match="words/0"):
+        validate_transcript(document)
+
+
+def test_structural_errors_outside_words_are_reported_by_path() -> None:
+    document = valid_transcript()
+    document["mode"] = "turbo"
+    del document["hardware"]
+
+    with pytest.raises(TranscriptInvalid, match="hardware") as raised:
+        validate_transcript(document)
+    assert "mode" in str(raised.value)
