@@ -12,14 +12,14 @@ from common.observability import logger, metrics, tracer
 from claim_source.claim import claim, source_from_event, unwrap_execution_input
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     raw_event, execution_arn = unwrap_execution_input(event)
     source = source_from_event(raw_event)
     logger.append_keys(source_uri=source.uri, etag=source.etag)
-    result = claim(catalog_table(), source, execution_arn)
+    result = claim(catalog_table(), source, execution_arn, raw_event.get("detail-type"))
     if result["claimed"]:
         metrics.add_metric(name="SourceClaimed", unit=MetricUnit.Count, value=1)
     else:

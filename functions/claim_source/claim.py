@@ -20,6 +20,7 @@ from common.s3uri import format_s3_uri
 MISSING_ETAG = "no-etag"
 
 CLAIM_CONDITION = "attribute_not_exists(source_uri) OR #status = :failed"
+OBJECT_CREATED = "Object Created"
 
 
 @dataclass(frozen=True)
@@ -66,31 +67,39 @@ def source_from_event(raw_event: dict[str, Any]) -> Source:
         raise UnsupportedInput("S3 event without bucket name or object key")
     obj = raw_event["detail"]["object"]
     etag = str(obj.get("etag") or "").strip('"') or MISSING_ETAG
-    size = obj.get("size")
+    try:
+        size = int(obj["size"]) if obj.get("size") is not None else None
+    except (TypeError, ValueError) as exc:
+        raise UnsupportedInput(f"object size {obj.get('size')!r} is not an integer") from exc
     return Source(
         bucket=bucket,
         key=key,
         etag=etag,
-        size=int(size) if size is not None else None,
+        size=size,
         version_id=obj.get("version-id") or None,
         uri=format_s3_uri(bucket, key),
     )
 
 
-def ignore_reason(source: Source) -> str | None:
-    """Defence in depth behind the EventBridge rule: objects that are not files to transcribe.
+def ignore_reason(source: Source, detail_type: str | None = None) -> str | None:
+    """Defence in depth behind the EventBridge rule: events and objects that are not files to transcribe.
 
     Console "folders" are zero-byte keys ending in '/', so they are ignored before the
-    zero-byte check would turn them into recorded failures.
+    zero-byte check would turn them into recorded failures. An event without ``detail-type``
+    (hand-made, e.g. a backfill) is taken as Object Created.
     """
+    if detail_type is not None and detail_type != OBJECT_CREATED:
+        return "not_object_created"
     if source.key.endswith("/"):
         return "directory_marker"
     return None
 
 
-def claim(table: Any, source: Source, execution_arn: str | None) -> ClaimResult:
+def claim(
+    table: Any, source: Source, execution_arn: str | None, detail_type: str | None = None
+) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error."""
-    reason = ignore_reason(source)
+    reason = ignore_reason(source, detail_type)
     if reason:
         return {"claimed": False, "source": source.to_dict(), "reason": reason}
     if source.size == 0:

@@ -13,7 +13,7 @@ from common.observability import logger, metrics, tracer
 from postprocess.postprocess import postprocess
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from common.observability import logger, metrics, tracer
 from record_failure.record import record_failure
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -171,3 +171,27 @@ def test_the_handler_also_accepts_the_bare_event(table: Any) -> None:
     import claim_source.app
 
     assert claim_source.app.handler(s3_event(), FakeLambdaContext())["claimed"] is True
+
+
+def test_an_event_other_than_object_created_is_ignored_with_a_reason(table: Any) -> None:
+    event = s3_event(size=None, etag="")
+    event["detail-type"] = "Object Deleted"
+
+    result = claim(table, source_from_event(event), "arn:exec:1", event["detail-type"])
+
+    assert (result["claimed"], result["reason"]) == (False, "not_object_created")
+    assert table.scan()["Count"] == 0
+
+
+def test_a_size_that_is_not_a_number_is_unsupported_input() -> None:
+    with pytest.raises(UnsupportedInput):
+        source_from_event(s3_event(size="big"))  # type: ignore[arg-type]
+
+
+def test_the_handler_ignores_deleted_object_events(table: Any) -> None:
+    import claim_source.app
+
+    event = s3_event()
+    event["detail-type"] = "Object Deleted"
+
+    assert claim_source.app.handler({"event": event}, FakeLambdaContext())["reason"] == "not_object_created"
