@@ -84,6 +84,8 @@ def random_segments(rng: random.Random) -> list[list[dict]]:
             length = rng.choice([0.0, 0.05, rng.uniform(0.1, 0.9), rng.uniform(1, 9)])
             words.append({"word": text, "start": round(t, 3), "end": round(t + length, 3)})
             t += length + rng.choice([0.0, 0.0, 0.02, 0.3, PAUSE_MS / 1000, 2.5])
+            if rng.random() < 0.05:  # a glitch: the next word starts before this one
+                t = max(t - rng.uniform(0.1, 3.0), 0.0)
         segments.append(words)
     return segments
 
@@ -223,16 +225,18 @@ def test_the_last_cue_is_not_extended_past_the_end_of_the_media() -> None:
 
 
 def test_backwards_timestamps_are_made_monotonic() -> None:
+    # Given a word that starts before the previous one, and one that ends before it starts
     words = [
-        {"word": "one", "start": 1.0, "end": 1.5},
-        {"word": "two", "start": 0.5, "end": 0.4},
-        {"word": "three.", "start": 2.0, "end": 2.5},
+        {"word": "One.", "start": 1.0, "end": 1.5},
+        {"word": "Two.", "start": 0.5, "end": 0.4},
+        {"word": "Three.", "start": 2.0, "end": 2.5},
     ]
 
     cues = build_cues(transcript(words))
 
-    assert shown_words(cues) == ["one", "two", "three."]
-    assert all(c.end_ms >= c.start_ms for c in cues)
+    assert shown_words(cues) == ["One.", "Two.", "Three."]
+    assert [c.start_ms for c in cues] == sorted(c.start_ms for c in cues)
+    assert all(c.start_ms <= c.end_ms <= n.start_ms for c, n in pairwise(cues))
 
 
 def test_a_segment_without_word_timings_is_shown_from_its_text() -> None:
