@@ -8,8 +8,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from common.clients import catalog_table
 from common.observability import logger, metrics, tracer
+from common.source import source_from_event, unwrap_execution_input
 
-from claim_source.claim import claim, source_from_event, unwrap_execution_input
+from claim_source.claim import claim
 
 
 @logger.inject_lambda_context(clear_state=True)

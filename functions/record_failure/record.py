@@ -15,6 +15,7 @@ from common.catalog import STATUS_FAILED, STATUS_TRANSCRIBED, catalog_key, to_dy
 from common.errors import TransientError
 from common.layout import ERROR_JSON, output_file
 from common.s3uri import format_s3_uri, parse_s3_uri
+from common.source import source_from_event, unwrap_execution_input
 
 from record_failure.classify import REASON_GPU_BAD_INPUT, Classification, classify, parse_cause
 
@@ -39,9 +40,6 @@ def identify(source: Any, event: Any) -> dict[str, Any]:
             "key": source.get("key"),
         }
     try:
-        # Imported here: claim_source's parsing is the one definition of how an event names an object.
-        from claim_source.claim import source_from_event, unwrap_execution_input
-
         raw_event, _ = unwrap_execution_input(event if isinstance(event, dict) else {})
         parsed = source_from_event(raw_event)
         return {"uri": parsed.uri, "etag": parsed.etag, "bucket": parsed.bucket, "key": parsed.key}

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from claim_source.claim import MISSING_ETAG, claim, source_from_event
+from claim_source.claim import claim
 from common.catalog import STATUS_CLAIMED, STATUS_FAILED
 from common.errors import UnsupportedInput, ZeroByteObject
+from common.source import MISSING_ETAG, source_from_event
 from moto import mock_aws
 from test_common_support import (
     AwsClients,
