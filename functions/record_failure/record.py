@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from common.catalog import STATUS_FAILED, STATUS_TRANSCRIBED, catalog_key, to_dynamo, utc_now_iso
 from common.errors import TransientError
 from common.layout import ERROR_JSON, output_file
+from common.observability import logger
 from common.s3uri import format_s3_uri, parse_s3_uri
 from common.source import source_from_event, unwrap_execution_input
 
@@ -44,6 +45,7 @@ def identify(source: Any, event: Any) -> dict[str, Any]:
         parsed = source_from_event(raw_event)
         return {"uri": parsed.uri, "etag": parsed.etag, "bucket": parsed.bucket, "key": parsed.key}
     except Exception:  # any odd event still gets recorded under placeholders
+        logger.warning("failed file not identifiable from the event; recording under a placeholder key")
         return {"uri": format_s3_uri(UNKNOWN, UNKNOWN), "etag": UNKNOWN, "bucket": None, "key": None}
 
 
@@ -58,7 +60,8 @@ def read_gpu_error(s3: Any, plan: Any) -> dict[str, Any] | None:
             Bucket=location.bucket, Key=location.key, Range=f"bytes=0-{MAX_GPU_ERROR_BYTES - 1}"
         )
         document = json.loads(body["Body"].read())
-    except Exception:  # absent or unreadable: the exit code alone still classifies
+    except Exception as exc:  # absent or unreadable: the exit code alone still classifies
+        logger.info("no readable error.json from gpu_job", extra={"prefix": prefix, "detail": repr(exc)})
         return None
     return document if isinstance(document, dict) else {"raw": document}
 
