@@ -17,7 +17,7 @@ from common.layout import output_prefix
 
 from plan_job.memory_model import estimate_gb, fits
 from plan_job.naming import job_name
-from plan_job.settings import MODES, PlannerSettings
+from plan_job.settings import MODES, PlannerSettings, require
 
 
 def preferred_mode(duration_s: float | None, settings: PlannerSettings) -> str:
@@ -94,12 +94,12 @@ def plan(source: dict[str, Any], probe: dict[str, Any], settings: PlannerSetting
         if mode == "streaming"
         else None
     )
-    prefix = output_prefix(settings.output_bucket, source["key"])
+    prefix = output_prefix(require(settings.output_bucket, "OUTPUT_BUCKET"), source["key"])
     return {
         "mode": mode,
         "size_class": gpu_class.name,
-        "job_queue": settings.job_queues[gpu_class.name],
-        "job_definition": settings.job_definitions[mode],
+        "job_queue": require(settings.job_queues[gpu_class.name], f"JOB_QUEUE_{gpu_class.name.upper()}"),
+        "job_definition": require(settings.job_definitions[mode], f"JOB_DEFINITION_{mode.upper()}"),
         "job_name": job_name(source["uri"], source.get("etag") or ""),
         "output_prefix": prefix,
         "command": build_command(source["uri"], prefix, mode, chunking),
@@ -108,6 +108,6 @@ def plan(source: dict[str, Any], probe: dict[str, Any], settings: PlannerSetting
         "estimated_gpu_memory_gb": round(estimated_gb, 1),
         "gpu": gpu_class.gpu,
         "gpu_memory_gb": gpu_class.gpu_memory_gb,
-        "instance_types": list(gpu_class.instance_types),
+        "instance_types": list(settings.instance_types.get(gpu_class.name) or gpu_class.instance_types),
         "price_per_hour_usd": gpu_class.price_per_hour_usd,
     }

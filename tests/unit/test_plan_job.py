@@ -15,6 +15,7 @@ from plan_job.settings import (
     DEFAULT_FULL_MAX_S,
     DEFAULT_LOCAL_ATTENTION_MAX_S,
     DEFAULT_MAX_DURATION_S,
+    PlannerConfigError,
     load_settings,
 )
 
@@ -219,3 +220,25 @@ def test_job_names_keep_the_file_name_and_differ_per_object_version() -> None:
     assert "keynote-mp3" in job_name(SOURCE["uri"], "a")
     assert job_name(SOURCE["uri"], "a") != job_name(SOURCE["uri"], "b")
     assert job_name("s3://in/a b.mp3", "e") != job_name("s3://in/a_b.mp3", "e")
+
+
+# ---------------------------------------------------------------- deployment settings
+@pytest.mark.parametrize("missing", ["OUTPUT_BUCKET", "JOB_QUEUE_SMALL", "JOB_DEFINITION_FULL"])
+def test_a_missing_setting_the_plan_needs_is_reported_by_name(missing: str) -> None:
+    env = {k: v for k, v in ENV.items() if k != missing}
+
+    with pytest.raises(PlannerConfigError, match=missing):
+        plan(SOURCE, {"duration_s": 60}, load_settings(env))
+
+
+def test_an_unused_size_class_need_not_be_configured() -> None:
+    env = {k: v for k, v in ENV.items() if k != "JOB_QUEUE_LARGE"}
+
+    assert plan(SOURCE, {"duration_s": 60}, load_settings(env))["size_class"] == "small"
+
+
+def test_instance_types_follow_the_template_parameters_when_given() -> None:
+    assert plan_for(60, INSTANCE_TYPES_SMALL="g6.xlarge, g6.2xlarge")["instance_types"] == [
+        "g6.xlarge",
+        "g6.2xlarge",
+    ]
