@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
 from jsonschema import Draft202012Validator
 
 from common.s3uri import parse_s3_uri
@@ -129,8 +130,12 @@ def load_transcript(s3: Any, uri: str) -> dict[str, Any]:
     location = parse_s3_uri(uri)
     try:
         body = s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
-    except s3.exceptions.NoSuchKey as exc:
-        raise TranscriptInvalid(f"{uri} does not exist") from exc
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        # Without s3:ListBucket (least privilege), S3 answers a missing key with AccessDenied, not NoSuchKey.
+        if code in {"NoSuchKey", "404", "AccessDenied", "403"}:
+            raise TranscriptInvalid(f"{uri} does not exist or is not readable ({code})") from exc
+        raise
     try:
         document = json.loads(body)
     except ValueError as exc:

@@ -185,3 +185,14 @@ def test_the_handler_returns_the_outputs_of_the_contract(s3: Any) -> None:
     outputs = postprocess.app.handler({"source": SOURCE, "plan": PLAN}, FakeLambdaContext())
 
     assert set(outputs) == {"transcript_json", "srt", "vtt", "txt", "segments_jsonl"}
+
+
+def test_an_unreadable_transcript_is_reported_as_such_not_as_a_bare_access_error() -> None:
+    from botocore.exceptions import ClientError
+
+    class DeniedS3:
+        def get_object(self, **_: Any) -> None:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
+
+    with pytest.raises(TranscriptInvalid, match="AccessDenied"):
+        postprocess(DeniedS3(), SOURCE, PLAN, OUT)
