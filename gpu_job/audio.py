@@ -8,6 +8,7 @@ FFmpeg's default matrix (the same as `ffmpeg -ac 1`); per-channel transcripts ar
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,65 @@ import numpy as np
 from gpu_job.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
 SAMPLE_RATE = 16000
+_PIECE_SAMPLES = SAMPLE_RATE  # resampler output frame size (1 s)
+_DRAIN_EVERY = 32  # input frames pushed between pulls from the graph
+
+
+class _Resampler:
+    """FFmpeg filter graph `abuffer -> aresample=16000 -> aformat=flt:mono -> asetnsamples -> abuffersink`.
+
+    Why not `av.AudioResampler`: it returns one small frame per decoded frame (1152 samples for MP3), and
+    the per-frame Python work (pull, exception for EAGAIN, to_ndarray) made decoding a 1 h MP3 ~1.4x
+    slower than the ffmpeg CLI. Grouping the output into 1 s frames (`asetnsamples`) and pulling only every
+    `_DRAIN_EVERY` pushes brings it level with the CLI (benchmarks/gpu_job_memory.py, decode section).
+    """
+
+    def __init__(self, template: av.AudioFrame):
+        self.key = (template.format.name, template.layout.name, template.sample_rate)
+        graph = av.filter.Graph()
+        source = graph.add_abuffer(
+            format=template.format.name,
+            layout=template.layout.name,
+            channels=template.layout.nb_channels,
+            sample_rate=template.sample_rate,
+            time_base=template.time_base,
+        )
+        chain = [
+            source,
+            graph.add("aresample", str(SAMPLE_RATE)),
+            graph.add("aformat", "sample_fmts=flt:channel_layouts=mono"),
+            graph.add("asetnsamples", f"n={_PIECE_SAMPLES}:p=0"),
+            graph.add("abuffersink"),
+        ]
+        for upstream, downstream in itertools.pairwise(chain):
+            upstream.link_to(downstream)
+        graph.configure()
+        # Keep the graph referenced: its filter contexts die with it (a dangling push segfaults).
+        self._graph = graph
+        self._source, self._sink = source, chain[-1]
+        self._pushed = 0
+
+    def accepts(self, frame: av.AudioFrame) -> bool:
+        return (frame.format.name, frame.layout.name, frame.sample_rate) == self.key
+
+    def _drain(self) -> Iterator[np.ndarray]:
+        while True:
+            try:
+                out = self._sink.pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+            yield out.to_ndarray().reshape(-1)
+
+    def push(self, frame: av.AudioFrame) -> Iterator[np.ndarray]:
+        frame.pts = None  # timestamps are not needed; gaps/overlaps in pts must not stall the graph
+        self._source.push(frame)
+        self._pushed += 1
+        if self._pushed % _DRAIN_EVERY == 0:
+            yield from self._drain()
+
+    def flush(self) -> Iterator[np.ndarray]:
+        self._source.push(None)
+        yield from self._drain()
 
 
 @dataclass
@@ -87,19 +147,22 @@ class AudioDecoder:
         return self.samples_decoded / SAMPLE_RATE
 
     def _frames(self) -> Iterator[np.ndarray]:
-        """Resampled mono float32 pieces as FFmpeg produces them."""
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        """Resampled mono float32 pieces (about `_PIECE_SAMPLES` each) as FFmpeg produces them."""
         max_samples = int(self.max_duration_s * SAMPLE_RATE)
+        resampler: _Resampler | None = None
         try:
             for frame in self._container.decode(self._stream):
-                for out in resampler.resample(frame):
-                    yield out.to_ndarray().reshape(-1)
+                if resampler is None or not resampler.accepts(frame):
+                    if resampler is not None:  # input format changed mid-stream: flush, rebuild
+                        yield from resampler.flush()
+                    resampler = _Resampler(frame)
+                yield from resampler.push(frame)
                 if self.samples_decoded > max_samples:
                     raise DurationOutOfRange(
                         f"decoded audio exceeds the limit of {self.max_duration_s:.0f} s"
                     )
-            for out in resampler.resample(None):
-                yield out.to_ndarray().reshape(-1)
+            if resampler is not None:
+                yield from resampler.flush()
         except av.error.FFmpegError as exc:
             raise CorruptMedia(f"decoding failed after {self.duration_s:.1f} s: {exc}") from exc
 
