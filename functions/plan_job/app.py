@@ -23,5 +23,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "planned",
         extra={k: result[k] for k in ("mode", "size_class", "duration_s", "estimated_gpu_memory_gb")},
     )
-    metrics.add_metric(name=f"Planned_{result['mode']}", unit=MetricUnit.Count, value=1)
+    # One metric name per mode rather than a per-invocation dimension: Powertools keeps dimensions
+    # across invocations when metrics are disabled (local emulator), which would leak between handlers.
+    mode_name = "".join(part.title() for part in result["mode"].split("_"))
+    metrics.add_metric(name=f"JobsPlanned{mode_name}", unit=MetricUnit.Count, value=1)
     return result

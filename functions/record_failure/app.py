@@ -24,6 +24,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         extra={"reason": result["reason"], "reason_class": result["reason_class"],
                "failure_message": result["message"], "recorded": result["recorded"]},
     )  # fmt: skip
-    metric = "FailedBadInput" if result["reason_class"] == "bad_input" else "FailedInternal"
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    # A metric name per class (not a dimension, see plan_job.app): alarm on ExecutionsFailedInternal.
+    name = "ExecutionsFailedBadInput" if result["reason_class"] == "bad_input" else "ExecutionsFailedInternal"
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     return result

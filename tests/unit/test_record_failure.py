@@ -285,3 +285,16 @@ def test_the_handler_records_and_summarises(aws: tuple[Any, Any]) -> None:
 
     assert (result["status"], result["reason"], result["reason_class"]) == ("FAILED", "NotMedia", "bad_input")
     assert stored(table)["status"] == STATUS_FAILED
+
+
+def test_the_handler_emits_a_failure_metric_named_by_reason_class(
+    aws: tuple[Any, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import record_failure.app
+
+    payload = {"event": RAW_EVENT, "error": {"Error": "States.Timeout"}}
+    record_failure.app.handler(payload, FakeLambdaContext())
+
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert len(emf) == 1
+    assert emf[0]["ExecutionsFailedInternal"] == [1.0]
