@@ -230,9 +230,8 @@ def _timed(groups: Sequence[Sequence[Token]], end_limit_ms: int | None) -> list[
         elif end_limit_ms is not None:
             end = min(end, max(end_limit_ms, tokens[-1].end_ms))
         lines = layout(tokens)
-        if (
-            lines is None
-        ):  # cannot happen: groups are built to fit; kept as a guard, not silently wrong output
+        # Cannot happen (groups are built to fit): a guard so a bug fails loudly, not as bad subtitles.
+        if lines is None:
             raise AssertionError(f"cue does not fit {MAX_LINES}x{MAX_LINE_CHARS}: {join_tokens(tokens)!r}")
         cues.append(Cue(start, max(end, start), lines, tuple(tokens)))
     return cues
