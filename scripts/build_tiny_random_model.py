@@ -38,12 +38,21 @@ _WORD_TEXT = (
 _WORDS = _WORD_TEXT.split()
 
 
-def training_text(n_sentences: int = 4000, seed: int = 1234) -> str:
-    """Generate a deterministic pseudo-corpus: random word sequences with punctuation."""
+_SYLLABLES = [c + v for c in "bcdfghjklmnprstvzšžč" for v in "aeiouyäö"]
+
+
+def training_text(n_sentences: int = 4000, seed: int = 1234, invented_words: int = 0) -> str:
+    """Generate a deterministic pseudo-corpus: random word sequences with punctuation.
+
+    `invented_words` adds that many made-up syllable words, so a large vocabulary (8192 for the
+    full-size architecture) has enough distinct pieces to learn.
+    """
     rng = random.Random(seed)
+    vocabulary = list(_WORDS)
+    vocabulary += ["".join(rng.choices(_SYLLABLES, k=rng.randint(1, 4))) for _ in range(invented_words)]
     lines = []
     for _ in range(n_sentences):
-        words = [rng.choice(_WORDS) for _ in range(rng.randint(3, 14))]
+        words = [rng.choice(vocabulary) for _ in range(rng.randint(3, 14))]
         words[0] = words[0].capitalize()
         lines.append(" ".join(words) + rng.choice([".", ".", ",", "?", "!"]))
     return "\n".join(lines) + "\n"
@@ -55,7 +64,9 @@ def train_tokenizer(out_dir: Path, vocab_size: int) -> Path:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     text_path = out_dir / "text.txt"
-    text_path.write_text(training_text(), encoding="utf-8")
+    big = vocab_size > 512
+    text = training_text(n_sentences=60000 if big else 4000, invented_words=40000 if big else 0)
+    text_path.write_text(text, encoding="utf-8")
     spm.SentencePieceTrainer.train(
         input=str(text_path),
         model_prefix=str(out_dir / "tokenizer"),
@@ -77,7 +88,13 @@ def train_tokenizer(out_dir: Path, vocab_size: int) -> Path:
 
 
 def fastconformer_tdt_config(
-    tokenizer_dir: str, d_model: int, n_layers: int, n_heads: int, pred_hidden: int, joint_hidden: int
+    tokenizer_dir: str,
+    d_model: int,
+    n_layers: int,
+    n_heads: int,
+    pred_hidden: int,
+    joint_hidden: int,
+    subsampling_channels: int,
 ) -> dict[str, Any]:
     """FastConformer-TDT model config with the structure of NeMo's and Parakeet-TDT-0.6B-v3's."""
     return {
@@ -115,7 +132,7 @@ def fastconformer_tdt_config(
             "use_bias": False,
             "subsampling": "dw_striding",
             "subsampling_factor": 8,
-            "subsampling_conv_channels": d_model,
+            "subsampling_conv_channels": subsampling_channels,
             "causal_downsampling": False,
             "ff_expansion_factor": 4,
             "self_attention_model": "rel_pos",
@@ -187,6 +204,7 @@ def build_model(
     joint_hidden: int = 64,
     vocab_size: int = 256,
     seed: int = 0,
+    subsampling_channels: int = 64,
 ) -> Path:
     """Train the tokenizer, instantiate EncDecRNNTBPEModel with random weights, save a `.nemo`."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -199,7 +217,9 @@ def build_model(
     with tempfile.TemporaryDirectory() as tmp:
         tok_dir = train_tokenizer(Path(tmp) / "tokenizer", vocab_size)
         cfg = OmegaConf.create(
-            fastconformer_tdt_config(str(tok_dir), d_model, n_layers, n_heads, pred_hidden, joint_hidden)
+            fastconformer_tdt_config(
+                str(tok_dir), d_model, n_layers, n_heads, pred_hidden, joint_hidden, subsampling_channels
+            )
         )
         model = EncDecRNNTBPEModel(cfg=cfg)
         model.eval()
@@ -223,6 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--joint-hidden", type=int, default=64)
     parser.add_argument("--vocab", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--subsampling-channels", type=int, default=64)
+    parser.add_argument(
+        "--full-size",
+        action="store_true",
+        help="Parakeet-TDT-0.6B-v3 shapes: 24 layers, d_model 1024, 8 heads, 256 subsampling channels, "
+        "pred/joint 640, 8192 vocab (random weights; for GPU memory benchmarks)",
+    )
     args = parser.parse_args(argv)
     if args.if_missing and args.out.exists():
         print(f"{args.out} exists")
