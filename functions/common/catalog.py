@@ -60,3 +60,15 @@ def from_dynamo(value: Any) -> Any:
     if isinstance(value, set | frozenset):
         return sorted(from_dynamo(v) for v in value)
     return value
+
+
+def set_expression(attributes: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``UpdateItem`` parts that SET every attribute through placeholders.
+
+    Placeholders for every name because several attribute names (``status``, ``key``, ``mode``...)
+    are DynamoDB reserved words; values are converted with :func:`to_dynamo`.
+    """
+    names = {f"#a{i}": name for i, name in enumerate(attributes)}
+    values = {f":v{i}": to_dynamo(value) for i, value in enumerate(attributes.values())}
+    assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(attributes)))
+    return f"SET {assignments}", names, values

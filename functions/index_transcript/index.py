@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.catalog import STATUS_TRANSCRIBED, catalog_key, from_dynamo, to_dynamo, utc_now_iso
+from common.catalog import STATUS_TRANSCRIBED, catalog_key, from_dynamo, set_expression, utc_now_iso
 from common.gpu_classes import price_per_hour
 from common.layout import TRANSCRIPT_JSON, output_file
 from common.transcript import load_transcript
@@ -71,14 +71,6 @@ def catalog_attributes(
     }
 
 
-def update_expression(attributes: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """SET every attribute through placeholders (several names, e.g. ``status``, are reserved words)."""
-    names = {f"#a{i}": name for i, name in enumerate(attributes)}
-    values = {f":v{i}": to_dynamo(value) for i, value in enumerate(attributes.values())}
-    assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(attributes)))
-    return f"SET {assignments}", names, values
-
-
 def index(
     table: Any,
     s3: Any,
@@ -93,7 +85,7 @@ def index(
     transcript = load_transcript(s3, transcript_uri)
     attributes = {k: v for k, v in catalog_attributes(source, probe, plan, batch, outputs, transcript).items()
                   if v is not None}  # fmt: skip
-    expression, names, values = update_expression(attributes)
+    expression, names, values = set_expression(attributes)
     response = table.update_item(
         Key=catalog_key(source["uri"], source["etag"]),
         UpdateExpression=expression,

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.catalog import STATUS_FAILED, STATUS_TRANSCRIBED, catalog_key, to_dynamo, utc_now_iso
+from common.catalog import STATUS_FAILED, STATUS_TRANSCRIBED, catalog_key, set_expression, utc_now_iso
 from common.errors import TransientError
 from common.layout import ERROR_JSON, output_file
 from common.observability import logger
@@ -109,14 +109,13 @@ def write_failure(table: Any, identity: dict[str, Any], attributes: dict[str, An
     execution already transcribed the same bytes: its failure must not overwrite the success.
     Returns whether the item was written. Throttling becomes TransientError so the ASL retries.
     """
-    names = {f"#a{i}": name for i, name in enumerate(attributes)}
-    values = {f":v{i}": to_dynamo(value) for i, value in enumerate(attributes.values())}
+    expression, names, values = set_expression(attributes)
     names["#status_guard"] = "status"
     values[":transcribed"] = STATUS_TRANSCRIBED
     try:
         table.update_item(
             Key=catalog_key(identity["uri"], identity["etag"]),
-            UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(attributes))),
+            UpdateExpression=expression,
             ConditionExpression="attribute_not_exists(#status_guard) OR #status_guard <> :transcribed",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from common.catalog import from_dynamo, to_dynamo, utc_now_iso
+from common.catalog import from_dynamo, set_expression, to_dynamo, utc_now_iso
 from common.gpu_classes import GPU_CLASSES, SIZE_ORDER, price_per_hour
 from common.layout import output_file, output_prefix, segments_uri
 from common.s3uri import format_s3_uri, join_s3_uri, parse_s3_uri
@@ -152,3 +152,11 @@ def test_structural_errors_outside_words_are_reported_by_path() -> None:
     with pytest.raises(TranscriptInvalid, match="hardware") as raised:
         validate_transcript(document)
     assert "mode" in str(raised.value)
+
+
+def test_set_expressions_use_placeholders_for_reserved_words_and_decimals_for_floats() -> None:
+    expression, names, values = set_expression({"status": "FAILED", "duration_s": 1.5})
+
+    assert expression == "SET #a0 = :v0, #a1 = :v1"
+    assert names == {"#a0": "status", "#a1": "duration_s"}
+    assert values == {":v0": "FAILED", ":v1": Decimal("1.5")}
