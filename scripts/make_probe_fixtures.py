@@ -69,6 +69,14 @@ ESTIMATE_RECIPES: tuple[Recipe, ...] = (
 )
 TRUTH = {"mp3_vbr_no_header": "mp3_vbr_xing"}
 
+# Formats outside the list that FFmpeg plays and the probe must still time: raw AAC (no
+# length header: estimated from frames, as ffprobe does) and MPEG-TS (FFmpeg reads the last
+# timestamps near the end of the file, so it costs more than a header read).
+ODD_RECIPES: tuple[Recipe, ...] = (
+    Recipe("aac_adts", "adts.aac", ("-c:a", "aac", "-b:a", "96k")),
+    Recipe("mpegts_mp2", "audio.ts", ("-c:a", "mp2", "-b:a", "192k")),
+)
+
 # Inputs that must be rejected; each names the typed error it must produce.
 BAD_RECIPES: tuple[Recipe, ...] = (
     Recipe("video_only_mp4", "video_only.mp4", ("-c:v", "libx264", "-preset", "ultrafast"), video=True,
@@ -77,7 +85,7 @@ BAD_RECIPES: tuple[Recipe, ...] = (
            audio=False),
 )
 
-BY_NAME = {r.name: r for r in RECIPES + ESTIMATE_RECIPES + BAD_RECIPES}
+BY_NAME = {r.name: r for r in RECIPES + ESTIMATE_RECIPES + ODD_RECIPES + BAD_RECIPES}
 
 
 LOOP_S = 60.0

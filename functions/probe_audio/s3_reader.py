@@ -23,6 +23,7 @@ DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge
 # embedded picture, or a format that needs a full scan); we stop rather than download the object.
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
+MAX_READAHEAD_BLOCKS = 16
 
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
@@ -67,6 +68,8 @@ class S3RangeReader(io.RawIOBase):
         self.max_bytes = max_bytes
         self._blocks: dict[int, bytes] = {}
         self._pos = 0
+        self._next_sequential = -1
+        self._readahead = 1
         self.bytes_read = 0
         self.requests = 0
         self.ranges: list[tuple[int, int]] = []
@@ -149,8 +152,26 @@ class S3RangeReader(io.RawIOBase):
             if missing and run_start is None:
                 run_start = index
             elif not missing and run_start is not None:
-                self._fetch(run_start, index - 1)
+                self._fetch_run(run_start, index - 1)
                 run_start = None
+
+    def _fetch_run(self, first: int, last: int) -> None:
+        """Fetch blocks first..last, reading ahead when the caller is streaming.
+
+        Header parsers jump around and each jump lands in one block, so by default we fetch exactly
+        what was asked. A miss right behind the previous fetch means the caller reads sequentially
+        (FFmpeg demuxers filling their buffer, mutagen walking ADTS frames): then each further
+        sequential fetch doubles in size, up to MAX_READAHEAD_BLOCKS, to keep the request count
+        logarithmic instead of linear in the bytes read.
+        """
+        if first == self._next_sequential:
+            self._readahead = min(self._readahead * 2, MAX_READAHEAD_BLOCKS)
+            limit = min(first + self._readahead - 1, (self.size - 1) // self.block_size)
+            while last < limit and (last + 1) not in self._blocks:
+                last += 1
+        else:
+            self._readahead = 1
+        self._fetch(first, last)
 
     def _fetch(self, first_block: int, last_block: int) -> None:
         start = first_block * self.block_size
@@ -162,6 +183,7 @@ class S3RangeReader(io.RawIOBase):
                 f"probe would read more than {self.max_bytes} bytes of s3://{self.bucket}/{self.key}"
             )
         body, total = self._get_range(start, end)
+        self._next_sequential = last_block + 1
         if self._size is None:
             self._size = total
         for offset in range(0, len(body), self.block_size):

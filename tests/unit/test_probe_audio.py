@@ -31,7 +31,7 @@ from probe_audio import app
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
 
-from scripts.make_probe_fixtures import BAD_RECIPES, ESTIMATE_RECIPES, RECIPES, TRUTH, make_all
+from scripts.make_probe_fixtures import BAD_RECIPES, ESTIMATE_RECIPES, ODD_RECIPES, RECIPES, TRUTH, make_all
 from tests.unit.probe_fixtures import CountingS3, SparseFileS3, ffprobe, make_sparse_rf64
 
 BUCKET = "input-bucket"
@@ -53,7 +53,7 @@ class LambdaContext:
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("probe_media")
-    names = [r.name for r in RECIPES + ESTIMATE_RECIPES + BAD_RECIPES]
+    names = [r.name for r in RECIPES + ESTIMATE_RECIPES + ODD_RECIPES + BAD_RECIPES]
     return make_all(out, FIXTURE_SECONDS, names)
 
 
@@ -173,6 +173,30 @@ def test_vbr_mp3_without_header_is_estimated_from_sampled_frames(
     # at the price of three sampled windows besides the head
     assert result["duration_s"] == pytest.approx(truth, rel=0.02)
     assert s3.requests <= 4
+
+
+def test_raw_aac_is_estimated_like_ffprobe(media: dict[str, Path], s3: CountingS3) -> None:
+    # Given raw AAC (ADTS), which has no length anywhere in the file
+    path = media["aac_adts"]
+    # When probed
+    result = run_probe(upload(s3, "raw.aac", path.read_bytes()))
+    # Then mutagen's estimate from the first 100 frames agrees with ffprobe's estimate within 1%
+    assert result["duration_s"] == pytest.approx(ffprobe(path).duration_s, rel=0.01)
+    assert (result["container"], result["codec"]) == ("aac", "aac")
+    assert s3.requests <= 3
+
+
+def test_mpeg_ts_goes_to_ffmpeg_and_matches_ffprobe(media: dict[str, Path], s3: CountingS3) -> None:
+    # Given an MPEG-TS recording, a container mutagen does not know
+    path = media["mpegts_mp2"]
+    reference = ffprobe(path)
+    # When probed
+    result = run_probe(upload(s3, "rec.ts", path.read_bytes()))
+    # Then FFmpeg over the same reader times it as ffprobe does (from the last timestamps, so it
+    # reads near the end too), with sequential reads merged into a few growing GETs
+    assert result["duration_s"] == pytest.approx(reference.duration_s, rel=TOLERANCE)
+    assert (result["container"], result["codec"]) == ("mpegts", reference.codec)
+    assert s3.requests <= 8
 
 
 def test_ogg_last_page_outside_the_tail_window_falls_back_to_mutagens_search(

@@ -72,6 +72,16 @@ def test_contiguous_missing_blocks_are_fetched_in_one_request(s3: CountingS3) ->
     assert s3.ranges == ["bytes=0-1023", "bytes=3072-4095", "bytes=1024-3071", "bytes=4096-6143"]
 
 
+def test_sequential_misses_read_ahead_with_growing_requests(s3: CountingS3) -> None:
+    # Given a caller that streams the object block by block from the start
+    r = reader(s3)
+    # When it reads all ten blocks one block at a time
+    data = b"".join(r.read(BLOCK) for _ in range(10))
+    # Then the bytes are right and each sequential GET is twice the previous one: 4 GETs, not 10
+    assert data == PAYLOAD
+    assert s3.ranges == ["bytes=0-1023", "bytes=1024-3071", "bytes=3072-7167", "bytes=7168-10239"]
+
+
 def test_readinto_fills_a_buffer(s3: CountingS3) -> None:
     r = reader(s3)
     buffer = bytearray(300)
