@@ -37,7 +37,7 @@ from botocore.config import Config  # noqa: E402
 from probe_audio.probe import probe  # noqa: E402
 from probe_audio.s3_reader import S3RangeReader  # noqa: E402
 
-from scripts.make_probe_fixtures import ESTIMATE_RECIPES, RECIPES, TRUTH, make  # noqa: E402
+from scripts.make_probe_fixtures import ESTIMATE_RECIPES, ODD_RECIPES, RECIPES, TRUTH, make  # noqa: E402
 
 BUCKET = "bench"
 CHUNK = 16 * 1024
@@ -172,6 +172,7 @@ class Row:
     ffprobe_duration_s: float
     rel_error: float
     truth_duration_s: float | None = None  # for files without a length header (see TRUTH)
+    estimated: bool = False  # no length header: ffprobe and we both estimate
 
 
 def run_ffprobe(url: str) -> tuple[float, int | None]:
@@ -214,7 +215,8 @@ def main() -> None:
     args = parser.parse_args()
 
     files: dict[str, Path] = {}
-    for recipe in RECIPES + ESTIMATE_RECIPES:
+    estimated = {r.name for r in RECIPES + ESTIMATE_RECIPES + ODD_RECIPES if r.estimated}
+    for recipe in RECIPES + ESTIMATE_RECIPES + ODD_RECIPES:
         path = args.dir / recipe.filename
         if not path.exists():
             print(f"generating {path} ({args.duration:g} s)", file=sys.stderr)
@@ -234,8 +236,10 @@ def main() -> None:
     for recipe, row in zip(files, rows, strict=True):
         row.name = recipe
         by_name[recipe] = row
-    for estimated, reference in TRUTH.items():
-        by_name[estimated].truth_duration_s = by_name[reference].ffprobe_duration_s
+    for name, reference in TRUTH.items():
+        by_name[name].truth_duration_s = by_name[reference].ffprobe_duration_s
+    for name in estimated:
+        by_name[name].estimated = True
     server.shutdown()
 
     header = (f"{'format':<18} {'size MB':>8} {'ours KiB':>9} {'reqs':>4} {'ffprobe KiB':>12} "
@@ -247,14 +251,14 @@ def main() -> None:
         print(f"{r.name:<18} {r.size / 1e6:>8.1f} {r.ours_bytes / 1024:>9.1f} {r.ours_requests:>4} "
               f"{r.ffprobe_bytes_sent / 1024:>12.0f} {consumed:>11} {r.ffprobe_requests:>4} "
               f"{r.ours_duration_s:>10.3f} {r.ffprobe_duration_s:>10.3f} {r.rel_error * 100:>7.4f}%  "
-              f"{r.parser}")
+              f"{r.parser}{' (estimate: no length header)' if r.estimated else ''}")
     for r in rows:
         if r.truth_duration_s:
             error = abs(r.ours_duration_s - r.truth_duration_s) / r.truth_duration_s
             ff_error = abs(r.ffprobe_duration_s - r.truth_duration_s) / r.truth_duration_s
             print(f"  {r.name}: no length header; true length {r.truth_duration_s:.3f} s (same encode with "
                   f"Xing): ours off by {error * 100:.2f}%, ffprobe off by {ff_error * 100:.2f}%")
-    exact = [r for r in rows if r.truth_duration_s is None]
+    exact = [r for r in rows if not r.estimated]
     worst = max(rows, key=lambda r: (r.ours_bytes, r.ours_requests))
     summary = {
         "files": len(rows),
@@ -263,6 +267,7 @@ def main() -> None:
         "max_bytes": worst.ours_bytes,
         "max_bytes_format": worst.name,
         "max_requests": max(r.ours_requests for r in rows),
+        "worst_with_length_header": max(exact, key=lambda r: (r.ours_bytes, r.ours_requests)).name,
         "max_rel_error_vs_ffprobe_with_length_header": max(r.rel_error for r in exact),
         "ffprobe_median_bytes_sent": statistics.median(r.ffprobe_bytes_sent for r in rows),
         "ffprobe_median_bytes_consumed": statistics.median(

@@ -29,6 +29,7 @@ class Recipe:
     channels: int = 2
     notes: str = ""
     post: str = ""  # name of a post-processing step applied to ffmpeg's output
+    estimated: bool = False  # no length in any header: every prober (ffprobe too) estimates
     extra_inputs: tuple[str, ...] = field(default=())
 
 
@@ -65,7 +66,7 @@ RECIPES: tuple[Recipe, ...] = (
 # scan, so they are compared with the length of the same encode written with a header (`truth`).
 ESTIMATE_RECIPES: tuple[Recipe, ...] = (
     Recipe("mp3_vbr_no_header", "vbr_noheader.mp3", ("-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0"),
-           notes="VBR without Xing/VBRI: length estimated from sampled frame sizes"),
+           estimated=True, notes="VBR without Xing/VBRI: length estimated from sampled frame sizes"),
 )
 TRUTH = {"mp3_vbr_no_header": "mp3_vbr_xing"}
 
@@ -73,7 +74,7 @@ TRUTH = {"mp3_vbr_no_header": "mp3_vbr_xing"}
 # length header: estimated from frames, as ffprobe does) and MPEG-TS (FFmpeg reads the last
 # timestamps near the end of the file, so it costs more than a header read).
 ODD_RECIPES: tuple[Recipe, ...] = (
-    Recipe("aac_adts", "adts.aac", ("-c:a", "aac", "-b:a", "96k")),
+    Recipe("aac_adts", "adts.aac", ("-c:a", "aac", "-b:a", "96k"), estimated=True),
     Recipe("mpegts_mp2", "audio.ts", ("-c:a", "mp2", "-b:a", "192k")),
 )
 
