@@ -174,7 +174,11 @@ class Bridge:
             self._reclaims_left -= 1
             return BatchAttempt(exit_code=None, status_reason=HOST_RECLAIM_REASON)
         with _COMPUTE_LOCK, _environment(env), ANTLR.active("venv"):
-            exit_code = self.job_runner(command, env)
+            try:
+                exit_code = self.job_runner(command, env)
+            except Exception:  # an uncaught exception ends a container's python process with exit 1
+                traceback.print_exc()
+                exit_code = 1
         reason = "Essential container in task exited"
         return BatchAttempt(exit_code=exit_code, status_reason=reason)
 
