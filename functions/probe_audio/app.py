@@ -31,23 +31,25 @@ def max_duration_s() -> float:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    target = target_from_event(event)
-    logger.append_keys(source_uri=target.uri, etag=target.etag)
-    reader = S3RangeReader(
-        s3_client(), target.bucket, target.key, etag=target.etag, version_id=target.version_id
-    )
+    reader: S3RangeReader | None = None
     outcome = "error"
     try:
+        target = target_from_event(event)
+        logger.append_keys(source_uri=target.uri, etag=target.etag)
+        reader = S3RangeReader(
+            s3_client(), target.bucket, target.key, etag=target.etag, version_id=target.version_id
+        )
         if target.size == 0:
             raise ZeroByteObject(f"{target.uri} is empty")  # the event says so: no GET needed
         result = probe(reader, max_duration_s())
         outcome = "ok"
     finally:
-        metrics.add_metric(name="ProbeBytesRead", unit=MetricUnit.Bytes, value=reader.bytes_read)
-        metrics.add_metric(name="ProbeRequests", unit=MetricUnit.Count, value=reader.requests)
+        bytes_read = reader.bytes_read if reader else 0
+        requests = reader.requests if reader else 0
+        metrics.add_metric(name="ProbeBytesRead", unit=MetricUnit.Bytes, value=bytes_read)
+        metrics.add_metric(name="ProbeRequests", unit=MetricUnit.Count, value=requests)
         logger.info(
-            "probe finished",
-            extra={"outcome": outcome, "bytes_read": reader.bytes_read, "requests": reader.requests},
+            "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
     logger.info("probe result", extra={"parser": result.parser, **result.to_contract()})
     return result.to_contract()

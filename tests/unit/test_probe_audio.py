@@ -24,6 +24,7 @@ from common.errors import (
     DurationOutOfRange,
     NoAudioStream,
     NotMedia,
+    UnsupportedInput,
     ZeroByteObject,
 )
 from moto import mock_aws
@@ -303,6 +304,18 @@ def test_bad_input_raises_typed_error(
     with pytest.raises(error):
         run_probe(source)
     assert issubclass(error, BadInputError)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [{"detail": {"bucket": {"name": BUCKET}}}, {"bucket": BUCKET, "key": ""}, {"hello": "world"}],
+    ids=["event without object", "source with empty key", "unrelated payload"],
+)
+def test_event_without_an_object_is_unsupported(event: dict[str, Any], s3: CountingS3) -> None:
+    # Given a payload that names no object / When probed / Then it is a typed bad input, no GET made
+    with pytest.raises(UnsupportedInput):
+        run_probe(event)
+    assert s3.requests == 0
 
 
 def test_zero_byte_object_without_size_in_event(s3: CountingS3) -> None:
