@@ -66,7 +66,7 @@ class ProbeResult:
     bitrate: int
     size: int
     has_audio: bool
-    parser: str  # "mutagen" or "pyav": which library answered (logged, not part of the contract)
+    parser: str  # "mutagen", "rf64-header" or "pyav": what answered (logged, not in the contract)
 
     def to_contract(self) -> dict[str, Any]:
         """The ProbeResult dict of docs/CONTRACTS.md."""
@@ -249,7 +249,8 @@ def _rf64(reader: Any, size: int) -> ProbeResult:
                 raise _Unrecognised("RF64 fmt chunk without block size or sample rate")
             codec = _wav_codec(audio_format, fmt, bits)
             info = _PcmInfo(sample_rate=sample_rate, channels=channels, bitrate=sample_rate * block_align * 8)
-            return _result(data_size / block_align / sample_rate, "wav", codec, info, size)
+            result = _result(data_size / block_align / sample_rate, "wav", codec, info, size)
+            return replace(result, parser="rf64-header")
         elif chunk_size == 0xFFFFFFFF:
             raise _Unrecognised(f"RF64 chunk {chunk_id!r} with a 64-bit size we do not track")
         pos += 8 + chunk_size + (chunk_size & 1)
