@@ -63,3 +63,17 @@ def test_every_placeholder_is_a_template_substitution() -> None:
     machine = load_template()["Resources"]["TranscribeStateMachine"]["Properties"]
     assert machine["DefinitionUri"] == "statemachine/transcribe.asl.json"
     assert placeholders == set(machine["DefinitionSubstitutions"])
+
+
+def test_definition_passes_cfn_lint_state_machine_rules(asl: dict[str, Any]) -> None:
+    """The same ASL schema checks (E3601) that cfn-lint applies to inline definitions on AWS templates."""
+    import cfnlint.api
+
+    substitutions = {name: "arn:aws:lambda:us-east-1:123456789012:function:f"
+                     for name in re.findall(r"\$\{(\w+)\}", ASL_PATH.read_text())}
+    template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Machine": {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/sfn", "Definition": asl,
+                       "DefinitionSubstitutions": substitutions}}}}
+    problems = [str(m) for m in cfnlint.api.lint_all(json.dumps(template)) if m.rule.id[0] in "EW"]
+    assert problems == []
