@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from gpu_job.config import Limits
 from gpu_job.model import model_info
 
@@ -30,20 +32,36 @@ def choose_mode(requested: str, duration_s: float | None, limits: Limits) -> str
     return "streaming"
 
 
+def _current_attention(model: Any) -> tuple[str, tuple[int, ...], int]:
+    encoder = model.encoder
+    chunking = getattr(encoder.pre_encode, "subsampling_conv_chunking_factor", 1)
+    return (str(encoder.self_attention_model), tuple(encoder.att_context_size), int(chunking))
+
+
 def configure_attention(model: Any, mode: str) -> None:
     """Local attention: `rel_pos_local_attn` with a [128, 128] window plus conv-subsampling chunking
     factor 1 (NeMo's recipe for long audio). Other modes restore the attention the model was loaded
-    with, because one memoised model serves jobs of every mode."""
+    with, because one memoised model serves jobs of every mode.
+
+    NeMo's `change_attention_model` rebuilds the attention modules with biases even when the model was
+    trained without them (`use_bias: false`, as in Parakeet's config) and leaves those biases randomly
+    initialised; we zero every parameter it adds, which is exactly "no bias". It is only called when the
+    attention actually has to change.
+    """
     info = model_info(model)
     if mode == "local_attention":
         wanted = ("rel_pos_local_attn", LOCAL_ATTENTION_CONTEXT, 1)
     else:
-        wanted = (info.attention_model, info.att_context_size, info.conv_chunking_factor)
-    if getattr(model, "_gpu_job_attention", None) == wanted:
+        wanted = (info.attention_model, tuple(info.att_context_size), info.conv_chunking_factor)
+    if _current_attention(model) == wanted:
         return
     attention, context, chunking = wanted
+    before = set(model.encoder.state_dict())
     model.change_attention_model(self_attention_model=attention, att_context_size=list(context))
     model.change_subsampling_conv_chunking_factor(chunking)
-    # change_attention_model builds fresh attention modules in training mode (dropout on): back to eval.
+    with torch.no_grad():
+        for name, tensor in model.encoder.state_dict().items():
+            if name not in before and name.endswith(".bias"):
+                tensor.zero_()
+    # The rebuilt modules start in training mode (dropout on): back to eval.
     model.eval()
-    model._gpu_job_attention = wanted

@@ -128,3 +128,24 @@ def test_switching_modes_leaves_the_model_deterministic(tiny_model, short_media)
     again = api.transcribe(str(short_media), tiny_model, mode="full")
     # Then the same input gives the same words (no dropout left switched on)
     assert again["words"] == first["words"]
+
+
+def test_a_local_attention_round_trip_restores_the_original_encoder(tiny_model, tiny_model_path) -> None:
+    # Given a fresh copy of the model, never touched by gpu_job
+    import torch
+    from nemo.collections.asr.models import ASRModel
+
+    from gpu_job.modes import configure_attention
+
+    fresh = ASRModel.restore_from(str(tiny_model_path), map_location="cpu").eval()
+    signal = torch.randn(1, 16000 * 4, generator=torch.Generator().manual_seed(1)) * 0.1
+    length = torch.tensor([signal.shape[1]])
+    # When the memoised model goes to local attention and back
+    configure_attention(tiny_model, "local_attention")
+    configure_attention(tiny_model, "full")
+    # Then its encoder computes what the untouched model computes (NeMo's rebuilt attention would
+    # otherwise carry randomly initialised biases the checkpoint never had)
+    with torch.inference_mode():
+        expected, _ = fresh(input_signal=signal, input_signal_length=length)
+        actual, _ = tiny_model(input_signal=signal, input_signal_length=length)
+    assert torch.allclose(actual, expected, atol=1e-5)
