@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from gpu_job.model import autocast
 from gpu_job.tokens import Tokens
 
 
@@ -47,7 +46,7 @@ def transcribe_signal(model: Any, samples: np.ndarray) -> Tokens:
     """Full-context pass (full or local-attention mode, depending on the encoder's configuration)."""
     signal = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None].to(model.device)
     length = torch.tensor([signal.shape[1]], device=model.device)
-    with torch.inference_mode(), autocast(model):
+    with torch.inference_mode():
         encoded, encoded_len = model(input_signal=signal, input_signal_length=length)
         hyps, _state = _decoding_computer(model)(x=encoded.transpose(1, 2), out_len=encoded_len)
     return _hypothesis_tokens(hyps)
@@ -145,7 +144,7 @@ def transcribe_stream(model: Any, blocks: Iterator[np.ndarray], chunking: Chunki
     state = None
     chunks = 0
     samples = 0
-    with torch.inference_mode(), autocast(model):
+    with torch.inference_mode():
         want = chunking.chunk + chunking.right  # the first window has no left context yet
         while True:
             piece = reader.take(want)

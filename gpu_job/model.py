@@ -106,7 +106,12 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     model.preprocessor.featurizer.pad_to = 0
     _set_decoding(model)
 
+    # bf16 on GPU the way NeMo's own streaming example does it: cast the whole model (the preprocessor
+    # still computes features in float32 internally) rather than autocast, which the CUDA-graph decoding
+    # computer switches off around itself.
     use_bf16 = dev.type == "cuda" and torch.cuda.is_bf16_supported()
+    if use_bf16:
+        model = model.to(torch.bfloat16)
     enc_cfg = model.cfg.encoder
     model.gpu_job_info = ModelInfo(
         name=name,
@@ -128,9 +133,3 @@ def model_info(model: Any) -> ModelInfo:
     if info is None:
         raise ValueError("model was not loaded with gpu_job.api.load_model")
     return info
-
-
-def autocast(model: Any) -> torch.autocast:
-    """bf16 autocast on GPU (Parakeet is trained for it; halves activation memory), a no-op on CPU."""
-    info = model_info(model)
-    return torch.autocast(device_type=info.device, dtype=torch.bfloat16, enabled=info.dtype == "bfloat16")
