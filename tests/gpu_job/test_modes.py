@@ -149,3 +149,38 @@ def test_a_local_attention_round_trip_restores_the_original_encoder(tiny_model, 
         expected, _ = fresh(input_signal=signal, input_signal_length=length)
         actual, _ = tiny_model(input_signal=signal, input_signal_length=length)
     assert torch.allclose(actual, expected, atol=1e-5)
+
+
+def test_streaming_pulls_audio_only_one_block_ahead_of_the_window_it_encodes(tiny_model, monkeypatch) -> None:
+    # Given 120 s of audio delivered in 1 s blocks by a lazy generator that counts what was pulled
+    import numpy as np
+
+    from gpu_job.modes import configure_attention
+
+    configure_attention(tiny_model, "streaming")
+    rng = np.random.default_rng(0)
+    pulled = 0
+
+    def blocks():
+        nonlocal pulled
+        for _ in range(120):
+            pulled += 16000
+            yield (rng.standard_normal(16000) * 0.1).astype(np.float32)
+
+    pulled_at_window: list[int] = []
+    real_forward = type(tiny_model).forward
+
+    def forward(self, *args, **kwargs):
+        pulled_at_window.append(pulled)
+        return real_forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(tiny_model), "forward", forward)
+    chunking = inference.Chunking.for_model(tiny_model, 20.0, 5.0, 3.0)
+    # When streamed
+    result = inference.transcribe_stream(tiny_model, blocks(), chunking)
+    # Then window k was encoded when at most its own end plus one block had been pulled: memory is bounded
+    # by the window, not by the file
+    assert result.chunks == len(pulled_at_window) == 6
+    for k, seen in enumerate(pulled_at_window):
+        window_end = min((k + 1) * chunking.chunk + chunking.right, 120 * 16000)
+        assert seen <= window_end + 16000
