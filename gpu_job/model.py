@@ -18,6 +18,8 @@ from typing import Any
 
 import torch
 
+from gpu_job.memory import pin_mmap_threshold
+
 log = logging.getLogger(__name__)
 
 _CACHE: dict[tuple[str, str], Any] = {}
@@ -83,6 +85,7 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     """A pretrained name goes through `ASRModel.from_pretrained` (the image bakes the weights into the
     Hugging Face cache at build time); a `.nemo` path through `restore_from`."""
     _apply_cpu_threads()
+    pin_mmap_threshold()
     dev = resolve_device(device)
     key = (name_or_path, str(dev))
     if key in _CACHE:

@@ -32,9 +32,12 @@ class Tokens:
 
     @classmethod
     def from_hypothesis(cls, hyp: Any) -> Tokens:
-        ids = torch.as_tensor(hyp.y_sequence, dtype=torch.long).cpu()
-        frames = torch.as_tensor(hyp.timestamp, dtype=torch.long).cpu()
-        durations = torch.as_tensor(hyp.token_duration, dtype=torch.long).cpu()
+        """Copies, never views: NeMo's hypothesis tensors are slices of the decoder's preallocated
+        per-chunk buffers (max_time x max_symbols), and keeping a view keeps the whole buffer alive —
+        ~70 KB per 20 s chunk, which made streaming RSS grow with length until this clone."""
+        ids = torch.as_tensor(hyp.y_sequence, dtype=torch.long).cpu().clone()
+        frames = torch.as_tensor(hyp.timestamp, dtype=torch.long).cpu().clone()
+        durations = torch.as_tensor(hyp.token_duration, dtype=torch.long).cpu().clone()
         if durations.numel() != ids.numel():  # RNN-T (non-TDT) models: one frame per token
             durations = torch.ones_like(ids)
         return cls(ids, frames, durations)
