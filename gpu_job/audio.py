@@ -22,6 +22,7 @@ from gpu_job.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotM
 SAMPLE_RATE = 16000
 _PIECE_SAMPLES = SAMPLE_RATE  # resampler output frame size (1 s)
 _DRAIN_EVERY = 32  # input frames pushed between pulls from the graph
+MAX_SKIPPED_PACKETS = 100
 
 
 class _Resampler:
@@ -34,7 +35,6 @@ class _Resampler:
     """
 
     def __init__(self, template: av.AudioFrame):
-        self.key = (template.format.name, template.layout.name, template.sample_rate)
         graph = av.filter.Graph()
         source = graph.add_abuffer(
             format=template.format.name,
@@ -58,10 +58,15 @@ class _Resampler:
         self._source, self._sink = source, chain[-1]
         self._pushed = 0
 
-    def accepts(self, frame: av.AudioFrame) -> bool:
-        return (frame.format.name, frame.layout.name, frame.sample_rate) == self.key
+    def push(self, frame: av.AudioFrame) -> bool:
+        """Push one decoded frame; True when it is time to `drain()` (every `_DRAIN_EVERY` frames).
 
-    def _drain(self) -> Iterator[np.ndarray]:
+        A plain method, not a generator: this runs once per decoded frame (138k times for a 1 h MP3)."""
+        self._source.push(frame)
+        self._pushed += 1
+        return self._pushed % _DRAIN_EVERY == 0
+
+    def drain(self) -> Iterator[np.ndarray]:
         while True:
             try:
                 out = self._sink.pull()
@@ -69,16 +74,9 @@ class _Resampler:
                 return
             yield out.to_ndarray().reshape(-1)
 
-    def push(self, frame: av.AudioFrame) -> Iterator[np.ndarray]:
-        frame.pts = None  # timestamps are not needed; gaps/overlaps in pts must not stall the graph
-        self._source.push(frame)
-        self._pushed += 1
-        if self._pushed % _DRAIN_EVERY == 0:
-            yield from self._drain()
-
     def flush(self) -> Iterator[np.ndarray]:
         self._source.push(None)
-        yield from self._drain()
+        yield from self.drain()
 
 
 @dataclass
@@ -105,6 +103,7 @@ class AudioDecoder:
             raise ZeroByteObject("the object is empty (0 bytes)")
         self.max_duration_s = max_duration_s
         self.samples_decoded = 0
+        self.skipped_packets = 0
         self.seconds = 0.0
         started = time.perf_counter()
         try:
@@ -146,21 +145,43 @@ class AudioDecoder:
     def duration_s(self) -> float:
         return self.samples_decoded / SAMPLE_RATE
 
+    def _decoded_frames(self) -> Iterator[av.AudioFrame]:
+        """Like `container.decode(stream)`, but a packet the decoder rejects is skipped, as the ffmpeg
+        CLI does, so one damaged frame (or a concatenated file whose format changes) does not lose a
+        long recording. Too many rejected packets mean the input is corrupt."""
+        decode = self._stream.decode
+        for packet in self._container.demux(self._stream):
+            try:
+                frames = decode(packet)
+            except av.error.InvalidDataError as exc:
+                self.skipped_packets += 1
+                if self.skipped_packets > MAX_SKIPPED_PACKETS:
+                    raise CorruptMedia(f"more than {MAX_SKIPPED_PACKETS} undecodable packets: {exc}") from exc
+                continue
+            yield from frames
+
     def _frames(self) -> Iterator[np.ndarray]:
         """Resampled mono float32 pieces (about `_PIECE_SAMPLES` each) as FFmpeg produces them."""
         max_samples = int(self.max_duration_s * SAMPLE_RATE)
         resampler: _Resampler | None = None
         try:
-            for frame in self._container.decode(self._stream):
-                if resampler is None or not resampler.accepts(frame):
-                    if resampler is not None:  # input format changed mid-stream: flush, rebuild
-                        yield from resampler.flush()
+            for frame in self._decoded_frames():
+                if resampler is None:
                     resampler = _Resampler(frame)
-                yield from resampler.push(frame)
-                if self.samples_decoded > max_samples:
-                    raise DurationOutOfRange(
-                        f"decoded audio exceeds the limit of {self.max_duration_s:.0f} s"
-                    )
+                try:
+                    drain = resampler.push(frame)
+                except av.error.FFmpegError:
+                    # abuffer refuses frames whose format/layout/rate changed mid-stream: flush what the
+                    # old graph holds and continue with a graph built for the new parameters.
+                    yield from resampler.flush()
+                    resampler = _Resampler(frame)
+                    drain = resampler.push(frame)
+                if drain:
+                    yield from resampler.drain()
+                    if self.samples_decoded > max_samples:
+                        raise DurationOutOfRange(
+                            f"decoded audio exceeds the limit of {self.max_duration_s:.0f} s"
+                        )
             if resampler is not None:
                 yield from resampler.flush()
         except av.error.FFmpegError as exc:

@@ -122,3 +122,14 @@ def test_truncated_garbage_after_a_valid_header_is_corrupt_or_empty(make_media) 
     with pytest.raises((CorruptMedia, DurationOutOfRange, NotMedia)):
         dec = AudioDecoder(io.BytesIO(data), len(data), 3600.0)
         list(dec.blocks(SAMPLE_RATE))
+
+
+def test_a_sample_rate_change_mid_stream_is_followed_not_fatal(make_media, tmp_path) -> None:
+    # Given two MP3s with different sample rates and channel counts, byte-concatenated into one stream
+    a = make_media("a44.mp3", 2.0, "-c:a", "libmp3lame", rate=44100, channels=2)
+    b = make_media("b22.mp3", 3.0, "-c:a", "libmp3lame", rate=22050, channels=1)
+    joined = tmp_path / "joined.mp3"
+    joined.write_bytes(a.read_bytes() + b.read_bytes())
+    # When decoded, Then both parts come out at 16 kHz mono, back to back
+    dec, _ = decode(joined)
+    assert dec.duration_s == pytest.approx(5.0, abs=0.15)
