@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.gpu_job.media_support import ffmpeg
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GPU_JOB_CPU_THREADS", "1")
 
@@ -52,10 +54,6 @@ def transcript_validator() -> Any:
 
     schema = json.loads(SCHEMA.read_text())
     return jsonschema.Draft202012Validator(schema)
-
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-y", "-loglevel", "error", *args], check=True)
 
 
 MakeMedia = Callable[..., Path]

@@ -10,6 +10,7 @@ import pytest
 
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
 from gpu_job.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+from tests.gpu_job.media_support import ffmpeg
 
 FORMATS = [
     ("a.wav", ("-c:a", "pcm_s16le"), {}),
@@ -47,8 +48,6 @@ def test_any_container_decodes_to_16k_mono_float32(make_media, name, codec_args,
 
 def test_multichannel_is_downmixed_not_truncated_to_one_channel(tmp_path) -> None:
     # Given a stereo file with a tone only in the RIGHT channel
-    from tests.gpu_job.conftest import ffmpeg
-
     path = tmp_path / "right_only.wav"
     ffmpeg(
         "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000:duration=1",
@@ -82,8 +81,6 @@ def test_text_is_not_media() -> None:
 
 
 def test_video_without_audio_has_no_audio_stream(tmp_path) -> None:
-    from tests.gpu_job.conftest import ffmpeg
-
     path = tmp_path / "silent_video.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=5:duration=1", "-c:v", "mpeg4", str(path))
     with path.open("rb") as f, pytest.raises(NoAudioStream):

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from gpu_job.cli import main
+from tests.gpu_job.media_support import ffmpeg
 
 
 @pytest.fixture
@@ -80,8 +81,6 @@ def test_bad_input_exits_65_with_one_json_line_and_error_json(
 
 
 def test_a_video_without_audio_exits_65_no_audio_stream(tmp_path, tiny_model_path, capfd) -> None:
-    from tests.gpu_job.conftest import ffmpeg
-
     video = tmp_path / "mute.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=5:duration=1", "-c:v", "mpeg4", str(video))
     code = main(batch_command(str(video), str(tmp_path / "out"), str(tiny_model_path)))
