@@ -13,7 +13,9 @@ CPU (what CI machines can run):
     python benchmarks/gpu_job_memory.py --minutes 1 10 60 600
 GPU (full-size Parakeet-TDT-0.6B-v3 architecture, random weights: 24 layers, d_model 1024, 128 mels,
 8x subsampling, TDT durations 0-4, 8192 vocab):
-    python benchmarks/gpu_job_memory.py --device cuda --full-size --minutes 1 10 24 60 150 600
+    python benchmarks/gpu_job_memory.py --device cuda --full-size --minutes 1 10 24 60 150 600 \
+        --full-max-min 60 --local-max-min 600 --skip-decode
+(a case that runs out of memory is recorded with the child's exit code and error, not fatal.)
 Decode speed only (1 h MP3, 44.1 kHz stereo 128 kb/s, gpu_job.audio vs
 `ffmpeg -i x -ar 16000 -ac 1 -f f32le -`):
     python benchmarks/gpu_job_memory.py --decode-only
