@@ -42,6 +42,7 @@ ESPEAK_RATE = 22_050
 MAX_UTTERANCE_S = 15.0
 MIN_UTTERANCE_S = 1.0
 
+
 def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 

@@ -38,12 +38,17 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# OpenMP threads that spin while waiting are a disaster on a shared, oversubscribed CPU.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
 from torch import nn
 
 TDT_DURATIONS = [0, 1, 2, 3, 4]
+FRAME_S = 0.08  # 10 ms hop x 8 subsampling
+ALIGN_EARLY_FRAMES = 1
+ALIGN_LATE_FRAMES = 2
 NEG = -1.0e5  # "log zero" that keeps gradients finite (no -inf - -inf)
 
 
@@ -61,6 +66,9 @@ class TDTLossTorch(nn.Module):
         self.durations = list(durations)
         self.sigma = sigma
         self.reduction: str | None = None  # set/unset by NeMo's RNNTLoss wrapper
+        # Optional (B, T, U+1) bool: where label u may be emitted (frame t). Set per batch by the
+        # training loop (alignment-restricted transducer training), None = unrestricted.
+        self.allowed: torch.Tensor | None = None
 
     def forward(
         self, acts: torch.Tensor, labels: torch.Tensor, act_lens: torch.Tensor, label_lens: torch.Tensor
@@ -75,7 +83,11 @@ class TDTLossTorch(nn.Module):
         # Per-frame views, (D, B, U+1) each: unbind keeps the backward pass to one stack per tensor
         # (indexing the full tensor inside the loop costs a full-size zero tensor per index).
         blank_w = (blank_lp.unsqueeze(-1) + dur_lp).double().permute(1, 3, 0, 2).unbind(0)
-        emit_w = (emit_lp.unsqueeze(-1) + dur_lp).double().permute(1, 3, 0, 2).unbind(0)
+        emit_full = (emit_lp.unsqueeze(-1) + dur_lp).double()
+        if self.allowed is not None:
+            allowed = self.allowed[:, :max_t, :max_u1].unsqueeze(-1)
+            emit_full = torch.where(allowed, emit_full, torch.full_like(emit_full, NEG))
+        emit_w = emit_full.permute(1, 3, 0, 2).unbind(0)
 
         init = torch.full((batch, max_u1), NEG, dtype=torch.float64)
         init[:, 0] = 0.0
@@ -291,11 +303,47 @@ def model_config(args: argparse.Namespace, tokenizer_dir: Path) -> dict[str, Any
     }
 
 
+DATASET_SECTIONS = {
+    # NeMo's transcribe() reads cfg.validation_ds (e.g. use_start_end_token); released models carry
+    # these sections, so the fixture does too (without this machine's manifest paths).
+    "train_ds": {"manifest_filepath": None, "sample_rate": 16000, "batch_size": 16, "shuffle": True},
+    "validation_ds": {
+        "manifest_filepath": None,
+        "sample_rate": 16000,
+        "batch_size": 16,
+        "shuffle": False,
+        "use_start_end_token": False,
+    },
+}
+
+
+def add_dataset_sections(model: Any) -> None:
+    from omegaconf import OmegaConf, open_dict
+
+    with open_dict(model.cfg):
+        for key, value in DATASET_SECTIONS.items():
+            if key not in model.cfg:
+                model.cfg[key] = OmegaConf.create(value)
+
+
+def snapshot(model: Any, out: Path) -> None:
+    """Save the model as it is now (eval mode for the save, then back to training)."""
+    add_dataset_sections(model)
+    model.eval()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp.nemo")
+    model.save_to(str(tmp))
+    tmp.replace(out)
+    model.train()
+
+
 @dataclass
 class Example:
     audio: np.ndarray  # int16, 16 kHz
     tokens: list[int]
     text: str
+    # Per token: the encoder frames in which it may be emitted (from the generator's word times).
+    windows: list[tuple[int, int]]
 
 
 def load_examples(manifest: Path, tokenizer: Any, limit: int | None = None) -> list[Example]:
@@ -310,8 +358,31 @@ def load_examples(manifest: Path, tokenizer: Any, limit: int | None = None) -> l
             audio, rate = sf.read(entry["audio_filepath"], dtype="int16")
             if rate != 16000:
                 raise ValueError(f"{entry['audio_filepath']}: {rate} Hz")
-            examples.append(Example(audio, tokenizer.text_to_ids(entry["text"]), entry["text"]))
+            tokens: list[int] = []
+            windows: list[tuple[int, int]] = []
+            for word in entry["words"]:
+                ids = tokenizer.text_to_ids(word["word"])
+                first = int(word["start"] / FRAME_S)
+                last = math.ceil(word["end"] / FRAME_S)
+                # The word's first token (its timestamp) near the onset; the rest within the word.
+                windows.append((first - ALIGN_EARLY_FRAMES, first + ALIGN_LATE_FRAMES))
+                windows.extend((first - ALIGN_EARLY_FRAMES, last + 1) for _ in ids[1:])
+                tokens.extend(ids)
+            examples.append(Example(audio, tokens, entry["text"], windows))
     return examples
+
+
+def allowed_emissions(examples: list[Example], max_t: int) -> torch.Tensor:
+    """(B, T, U+1) mask for TDTLossTorch.allowed: token u only inside its window (clipped to the audio)."""
+    max_u1 = max(len(e.tokens) for e in examples) + 1
+    allowed = torch.zeros(len(examples), max_t, max_u1, dtype=torch.bool)
+    for b, ex in enumerate(examples):
+        n_frames = math.ceil(len(ex.audio) / 16000 / FRAME_S)
+        for u, (lo, hi) in enumerate(ex.windows):
+            lo_c = max(0, min(lo, n_frames - 1))
+            hi_c = max(lo_c, min(hi, n_frames - 1))
+            allowed[b, lo_c : hi_c + 1, u] = True
+    return allowed
 
 
 def length_batches(examples: list[Example], max_batch_s: float, max_batch: int) -> list[list[int]]:
@@ -379,15 +450,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-utterances", type=int, default=12000)
-    parser.add_argument("--dev-utterances", type=int, default=64)
-    parser.add_argument("--max-steps", type=int, default=2000, help="also the cosine schedule length")
-    parser.add_argument("--max-minutes", type=float, default=40.0, help="safety net; normally max-steps ends")
-    parser.add_argument("--val-every", type=int, default=100, help="steps between dev WER checks")
+    parser.add_argument("--dev-utterances", type=int, default=48)
+    parser.add_argument("--max-steps", type=int, default=6000, help="also the cosine schedule length")
+    parser.add_argument("--max-minutes", type=float, default=36.0, help="wall-time budget, ends the decay")
+    parser.add_argument("--val-every", type=int, default=250, help="steps between dev WER checks")
     parser.add_argument("--stop-wer", type=float, default=0.01, help="stop early once dev WER <= this")
-    parser.add_argument("--batch-seconds", type=float, default=90.0, help="padded audio seconds per batch")
+    parser.add_argument("--batch-seconds", type=float, default=45.0, help="padded audio seconds per batch")
     parser.add_argument("--max-batch", type=int, default=48)
-    parser.add_argument("--lr", type=float, default=2.5e-3)
-    parser.add_argument("--warmup-steps", type=int, default=150)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--warmup-steps", type=int, default=100)
     parser.add_argument("--vocab", type=int, default=128)
     parser.add_argument("--n-mels", type=int, default=80)
     parser.add_argument("--d-model", type=int, default=112)
@@ -401,11 +472,29 @@ def main(argv: list[str] | None = None) -> int:
         "--aux-ctc-weight", type=float, default=0.3, help="auxiliary CTC head on the encoder (not saved)"
     )
     parser.add_argument(
+        "--add-dataset-sections", type=Path, default=None, help="re-save a .nemo from an older run and exit"
+    )
+    parser.add_argument(
+        "--restrict-alignment",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="emit each word's first token within -1..+2 frames of its true onset (accurate timestamps)",
+    )
+    parser.add_argument("--init-from", type=Path, default=None, help="continue training this .nemo")
+    parser.add_argument(
         "--check-loss", action="store_true", help="compare the CPU TDT loss with NeMo's and exit"
     )
     args = parser.parse_args(argv)
 
     torch.set_num_threads(args.threads)
+    # Denormal floats make CPU training slow down progressively as values get tiny.
+    torch.set_flush_denormal(True)
+    if args.add_dataset_sections is not None:
+        from nemo.collections.asr.models import EncDecRNNTBPEModel
+
+        fixed = EncDecRNNTBPEModel.restore_from(str(args.add_dataset_sections), map_location="cpu")
+        snapshot(fixed, args.add_dataset_sections)
+        return 0
     if args.check_loss:
         diff = check_loss_against_nemo_reference()
         print(f"max |TDTLossTorch - TDTLossPytorch| = {diff:.2e}")
@@ -424,11 +513,18 @@ def main(argv: list[str] | None = None) -> int:
         subset.write_text("\n".join(lines) + "\n", encoding="utf-8")
         tok_dir = train_tokenizer(subset, Path(tmp) / "tokenizer", args.vocab)
         cfg = OmegaConf.create(model_config(args, tok_dir))
-        model = EncDecRNNTBPEModel(cfg=cfg)
+        if args.init_from is not None:
+            # Continue from an earlier run's .nemo (its tokenizer and architecture win over the flags).
+            model = EncDecRNNTBPEModel.restore_from(str(args.init_from), map_location="cpu")
+            cfg = model.cfg
+            model.train()
+        else:
+            model = EncDecRNNTBPEModel(cfg=cfg)
         # CPU-capable loss in place of the CUDA-only Numba TDT kernel (config unchanged).
-        model.loss._loss = TDTLossTorch(
+        tdt_loss = TDTLossTorch(
             blank=model.decoder.blank_idx, durations=TDT_DURATIONS, sigma=cfg.loss.tdt_kwargs.sigma
         )
+        model.loss._loss = tdt_loss
         train = load_examples(subset, model.tokenizer)
         dev = load_examples(args.corpus / "dev.jsonl", model.tokenizer, args.dev_utterances)
         batches = length_batches(train, args.batch_seconds, args.max_batch)
@@ -444,15 +540,19 @@ def main(argv: list[str] | None = None) -> int:
         # Auxiliary CTC head: a training-only linear layer on the encoder output. CTC learns the
         # audio-to-token alignment much faster than a transducer from scratch, which is what a CPU
         # budget of a few hundred steps needs; it is dropped before saving (the .nemo is pure TDT).
-        ctc_head = nn.Linear(args.d_model, model.tokenizer.vocab_size + 1)
+        ctc_head = nn.Linear(int(cfg.encoder.d_model), model.tokenizer.vocab_size + 1)
         ctc_blank = model.tokenizer.vocab_size
         params = list(model.parameters()) + list(ctc_head.parameters())
         optimizer = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.98), weight_decay=1e-3)
 
         def lr_at(step: int) -> float:
+            """Linear warm-up, then cosine decay over max-steps, or over max-minutes if that ends first
+            (a shared CPU's speed varies a lot; the decay must finish either way)."""
             if step < args.warmup_steps:
                 return args.lr * (step + 1) / args.warmup_steps
-            progress = min(1.0, (step - args.warmup_steps) / max(1, args.max_steps - args.warmup_steps))
+            by_steps = (step - args.warmup_steps) / max(1, args.max_steps - args.warmup_steps)
+            by_time = (time.time() - started) / (args.max_minutes * 60)
+            progress = min(1.0, max(by_steps, by_time))
             return args.lr / 50 + (args.lr - args.lr / 50) * 0.5 * (1 + math.cos(math.pi * progress))
 
         rng = random.Random(args.seed)
@@ -473,14 +573,25 @@ def main(argv: list[str] | None = None) -> int:
             enc, enc_len = model.forward(input_signal=audio, input_signal_length=audio_len)
             dec, _, _ = model.decoder(targets=tokens, target_length=token_len)
             joint = model.joint(encoder_outputs=enc, decoder_outputs=dec)
+            if args.restrict_alignment:
+                tdt_loss.allowed = allowed_emissions(batch, joint.shape[1])
             loss = model.loss(
                 log_probs=joint, targets=tokens, input_lengths=enc_len, target_lengths=token_len
             )
             if args.aux_ctc_weight > 0:
                 ctc_lp = torch.log_softmax(ctc_head(enc.transpose(1, 2)), dim=-1).transpose(0, 1)
-                ctc = nn.functional.ctc_loss(
-                    ctc_lp, tokens, enc_len, token_len, blank=ctc_blank, reduction="sum", zero_infinity=True
-                ) / token_len.sum()
+                ctc = (
+                    nn.functional.ctc_loss(
+                        ctc_lp,
+                        tokens,
+                        enc_len,
+                        token_len,
+                        blank=ctc_blank,
+                        reduction="sum",
+                        zero_infinity=True,
+                    )
+                    / token_len.sum()
+                )
                 loss = loss + args.aux_ctc_weight * ctc
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -490,8 +601,11 @@ def main(argv: list[str] | None = None) -> int:
             loss_sum += loss.item()
             elapsed = time.time() - started
             if step % 20 == 0:
-                print(f"step {step} loss {loss_sum / 20:.3f} lr {lr_at(step):.2e} elapsed {elapsed:.0f}s "
-                      f"({20 / max(1e-9, elapsed - getattr(main, '_last', 0.0)):.2f} step/s)", flush=True)
+                print(
+                    f"step {step} loss {loss_sum / 20:.3f} lr {lr_at(step):.2e} elapsed {elapsed:.0f}s "
+                    f"({20 / max(1e-9, elapsed - getattr(main, '_last', 0.0)):.2f} step/s)",
+                    flush=True,
+                )
                 main._last = elapsed  # type: ignore[attr-defined]
                 loss_sum = 0.0
             out_of_time = elapsed > args.max_minutes * 60
@@ -501,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"VALIDATION step {step} dev_wer {wer:.4f} elapsed {elapsed:.0f}s", flush=True)
                 if best is None or wer <= best[0]:
                     best = (wer, {k: v.detach().clone() for k, v in model.state_dict().items()})
+                    snapshot(model, args.out)  # usable while training goes on
                 if wer <= args.stop_wer:
                     print(f"dev WER {wer:.4f} <= {args.stop_wer}: stopping", flush=True)
                     break
@@ -511,12 +626,13 @@ def main(argv: list[str] | None = None) -> int:
         if best is not None:
             wer = best[0]
             model.load_state_dict(best[1])
-        model.eval()
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        model.save_to(str(args.out))
+        snapshot(model, args.out)
     size_mb = args.out.stat().st_size / 1e6
-    print(f"DONE steps {step} train_time {train_s / 60:.1f} min, best dev WER {wer:.4f}, "
-          f"wrote {args.out} ({size_mb:.2f} MB)", flush=True)
+    print(
+        f"DONE steps {step} train_time {train_s / 60:.1f} min, best dev WER {wer:.4f}, "
+        f"wrote {args.out} ({size_mb:.2f} MB)",
+        flush=True,
+    )
     return 0
 
 
