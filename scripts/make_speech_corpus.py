@@ -307,8 +307,8 @@ def concatenate(utterances: Sequence[Utterance], seed: int) -> Utterance:
     )
 
 
-def make_long_recording(minutes: float, seed: int, bank: WordBank) -> Utterance:
-    """Concatenate freshly planned utterances until the recording reaches `minutes`."""
+def long_recording_parts(minutes: float, seed: int, bank: WordBank) -> list[Utterance]:
+    """The utterances of a long recording, in order (tests transcribe them one by one as a baseline)."""
     target = minutes * 60.0
     plans = plan_utterances(int(target / 4.0) + 50, seed)  # more than enough; used in order
     chosen: list[Utterance] = []
@@ -320,7 +320,12 @@ def make_long_recording(minutes: float, seed: int, bank: WordBank) -> Utterance:
             break
         chosen.append(utt)
         total += utt.duration + 1.75  # mean gap
-    return concatenate(chosen, seed + 1)
+    return chosen
+
+
+def make_long_recording(minutes: float, seed: int, bank: WordBank) -> Utterance:
+    """Concatenate freshly planned utterances until the recording reaches `minutes`."""
+    return concatenate(long_recording_parts(minutes, seed, bank), seed + 1)
 
 
 def write_wav(path: Path, audio: np.ndarray) -> None:

@@ -480,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="emit each word's first token within -1..+2 frames of its true onset (accurate timestamps)",
     )
+    parser.add_argument(
+        "--stop-step", type=int, default=None, help="stop here without changing the LR schedule"
+    )
     parser.add_argument("--init-from", type=Path, default=None, help="continue training this .nemo")
     parser.add_argument(
         "--check-loss", action="store_true", help="compare the CPU TDT loss with NeMo's and exit"
@@ -621,6 +624,9 @@ def main(argv: list[str] | None = None) -> int:
                     break
             if out_of_time:
                 print("time limit reached: stopping", flush=True)
+                break
+            if args.stop_step is not None and step >= args.stop_step:
+                print(f"--stop-step {args.stop_step} reached: stopping", flush=True)
                 break
         train_s = time.time() - started
         if best is not None:
