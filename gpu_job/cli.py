@@ -92,13 +92,12 @@ def _run_one(source: str, prefix: str, model: Any, args: argparse.Namespace) -> 
 
 
 def _quiet_nemo() -> None:
-    """NeMo logs a lot at INFO; keep stderr readable so the error JSON line stands out."""
-    try:
-        from nemo.utils import logging as nemo_logging
+    """NeMo logs a lot at INFO; keep stderr readable so the error JSON line stands out.
 
-        nemo_logging.setLevel(logging.WARNING)
-    except Exception:  # pragma: no cover - NeMo missing is reported by load_model
-        pass
+    Only NeMo's own logger is raised to WARNING: NeMo's ``logging.setLevel`` also re-levels every handler it
+    can reach, which silenced other code's INFO records when jobs run in-process (the local emulator, tests).
+    """
+    logging.getLogger("nemo_logger").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
