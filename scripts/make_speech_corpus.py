@@ -72,7 +72,7 @@ VARIANTS: tuple[str, ...] = ("m1", "m2", "m3", "m4", "m7", "f1", "f2", "f3", "f4
 SPEEDS: tuple[int, ...] = (140, 150, 160, 170, 180, 190)
 PITCHES: tuple[int, ...] = (35, 45, 55, 65)
 DEFAULT_SEED = 20261125
-SPLIT_SEEDS: dict[str, int] = {"train": 0, "dev": 1, "test": 2, "long": 3}
+SPLIT_SEEDS: dict[str, int] = {"train": 0, "dev": 1, "test": 2, "long": 3, "mixed": 4}
 
 
 @dataclass(frozen=True)
@@ -328,6 +328,22 @@ def make_long_recording(minutes: float, seed: int, bank: WordBank) -> Utterance:
     return concatenate(long_recording_parts(minutes, seed, bank), seed + 1)
 
 
+def make_mixed(count: int, seed: int, bank: WordBank, max_s: float = MAX_UTTERANCE_S) -> list[Utterance]:
+    """Training clips that look like pieces of a long recording: 2-4 short utterances of different
+    speakers and languages joined by 0.5-3 s pauses (max_s at most). Without them a model trained on
+    single utterances inserts words in long pauses and mixes languages across a speaker change."""
+    rng = np.random.default_rng(seed)
+    pool = make_utterances(count * 3, seed + 1, bank, max_words=6)
+    clips = []
+    for i in range(count):
+        k = int(rng.integers(2, 5))
+        chosen = [pool[(3 * i + j) % len(pool)] for j in range(k)]
+        while len(chosen) > 1 and sum(u.duration for u in chosen) + 3.0 * (len(chosen) - 1) > max_s:
+            chosen.pop()
+        clips.append(concatenate(chosen, seed + 1000 + i))
+    return clips
+
+
 def write_wav(path: Path, audio: np.ndarray) -> None:
     pcm = (np.clip(audio, -1.0, 1.0) * 32767.0).round().astype("<i2")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -372,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--train-max-words", type=int, default=10, help="shorter training utterances train faster on CPU"
     )
+    parser.add_argument("--train-mixed", type=int, default=0, help="multi-speaker clips with pauses")
     parser.add_argument("--long-minutes", type=float, nargs="*", default=[], help="e.g. 20 60")
     args = parser.parse_args(argv)
 
@@ -384,6 +401,11 @@ def main(argv: list[str] | None = None) -> int:
             manifest = write_split(args.out, split, utts)
             hours = sum(u.duration for u in utts) / 3600
             print(f"{split}: {count} utterances, {hours:.2f} h -> {manifest}", flush=True)
+    if args.train_mixed > 0:
+        clips = make_mixed(args.train_mixed, args.seed * 10 + SPLIT_SEEDS["mixed"], bank)
+        manifest = write_split(args.out, "train_mixed", clips)
+        hours = sum(u.duration for u in clips) / 3600
+        print(f"train_mixed: {len(clips)} clips, {hours:.2f} h -> {manifest}", flush=True)
     for i, minutes in enumerate(args.long_minutes):
         utt = make_long_recording(minutes, args.seed * 10 + SPLIT_SEEDS["long"] + 100 * i, bank)
         wav = args.out / "long" / f"long_{minutes:g}min.wav"
