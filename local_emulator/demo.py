@@ -66,6 +66,7 @@ class Clip:
     key: str
     seconds: float  # the length aimed at; the real length is what espeak-ng produces
     path: Path
+    text: str  # what espeak-ng was asked to say: the truth a transcript is compared with
 
 
 def _duration(path: Path) -> float:
@@ -77,7 +78,8 @@ def _duration(path: Path) -> float:
 def make_clip(key: str, seconds: float) -> Clip:
     """Speech of about ``seconds`` in the format named by the key's suffix (cached in build/)."""
     target = CLIP_DIR / key.replace("/", "__")
-    if not target.exists():
+    spoken = target.with_name(target.name + ".txt")
+    if not (target.exists() and spoken.exists()):
         CLIP_DIR.mkdir(parents=True, exist_ok=True)
         wav = target.with_suffix(".speech.wav")
         sentences: list[str] = []
@@ -90,7 +92,8 @@ def make_clip(key: str, seconds: float) -> Clip:
         convert = ["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-ac", "1", str(target)]
         subprocess.run(convert, check=True)
         wav.unlink()
-    return Clip(key, seconds, target)
+        spoken.write_text(" ".join(sentences))
+    return Clip(key, seconds, target, spoken.read_text())
 
 
 def _plain(value: Any) -> Any:
