@@ -5,9 +5,9 @@ attention, RNN-T decoder + joint with TDT durations [0..4]) but is shrunk (d_mod
 random weights, so the real NeMo code paths (preprocessor, encoder, label-looping TDT decoding,
 timestamps, attention changes) run in seconds on a CPU. It transcribes nothing meaningful.
 
-The config is written here with the same keys as NeMo's FastConformer TDT config
-(examples/asr/conf/fastconformer/hybrid_transducer_ctc/... and .../tdt/), because the installed
-nemo_toolkit wheel does not ship the example YAMLs. `--d-model/--layers/--vocab/...` build the
+The config comes from scripts/tiny_tdt_config.py (NeMo's FastConformer TDT keys; shared with
+scripts/train_tiny_model.py), because the installed nemo_toolkit wheel does not ship the example
+YAMLs. `--d-model/--layers/--vocab/...` build the
 full-size architecture for GPU memory benchmarks (see benchmarks/gpu_job_memory.py).
 
 Usage: python scripts/build_tiny_random_model.py [--if-missing] [--out build/models/tiny_random_tdt.nemo]
@@ -21,10 +21,10 @@ import random
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+
+from tiny_tdt_config import fastconformer_tdt_config
 
 DEFAULT_OUT = Path("build/models/tiny_random_tdt.nemo")
-TDT_DURATIONS = [0, 1, 2, 3, 4]
 
 # A few words per language so the tokenizer has pieces for several scripts (Latin, Cyrillic, Greek).
 _WORD_TEXT = (
@@ -87,114 +87,6 @@ def train_tokenizer(out_dir: Path, vocab_size: int) -> Path:
     return out_dir
 
 
-def fastconformer_tdt_config(
-    tokenizer_dir: str,
-    d_model: int,
-    n_layers: int,
-    n_heads: int,
-    pred_hidden: int,
-    joint_hidden: int,
-    subsampling_channels: int,
-) -> dict[str, Any]:
-    """FastConformer-TDT model config with the structure of NeMo's and Parakeet-TDT-0.6B-v3's."""
-    return {
-        "sample_rate": 16000,
-        "model_defaults": {
-            "enc_hidden": d_model,
-            "pred_hidden": pred_hidden,
-            "joint_hidden": joint_hidden,
-            "tdt_durations": TDT_DURATIONS,
-            "num_tdt_durations": len(TDT_DURATIONS),
-        },
-        "tokenizer": {"dir": tokenizer_dir, "type": "bpe"},
-        "preprocessor": {
-            "_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
-            "sample_rate": 16000,
-            "normalize": "per_feature",
-            "window_size": 0.025,
-            "window_stride": 0.01,
-            "window": "hann",
-            "features": 128,
-            "n_fft": 512,
-            "log": True,
-            "frame_splicing": 1,
-            "dither": 1.0e-05,
-            "pad_to": 0,
-            "pad_value": 0.0,
-        },
-        "spec_augment": None,
-        "encoder": {
-            "_target_": "nemo.collections.asr.modules.ConformerEncoder",
-            "feat_in": 128,
-            "feat_out": -1,
-            "n_layers": n_layers,
-            "d_model": d_model,
-            "use_bias": False,
-            "subsampling": "dw_striding",
-            "subsampling_factor": 8,
-            "subsampling_conv_channels": subsampling_channels,
-            "causal_downsampling": False,
-            "ff_expansion_factor": 4,
-            "self_attention_model": "rel_pos",
-            "n_heads": n_heads,
-            "att_context_size": [-1, -1],
-            "att_context_style": "regular",
-            "xscaling": True,
-            "untie_biases": True,
-            "pos_emb_max_len": 5000,
-            "conv_kernel_size": 9,
-            "conv_norm_type": "batch_norm",
-            "conv_context_size": None,
-            "dropout": 0.1,
-            "dropout_pre_encoder": 0.1,
-            "dropout_emb": 0.0,
-            "dropout_att": 0.1,
-            "stochastic_depth_drop_prob": 0.0,
-            "stochastic_depth_mode": "linear",
-            "stochastic_depth_start_layer": 1,
-        },
-        "decoder": {
-            "_target_": "nemo.collections.asr.modules.RNNTDecoder",
-            "normalization_mode": None,
-            "random_state_sampling": False,
-            "blank_as_pad": True,
-            "prednet": {"pred_hidden": pred_hidden, "pred_rnn_layers": 1, "t_max": None, "dropout": 0.2},
-        },
-        "joint": {
-            "_target_": "nemo.collections.asr.modules.RNNTJoint",
-            "log_softmax": None,
-            "preserve_memory": False,
-            "fuse_loss_wer": True,
-            "fused_batch_size": 4,
-            "num_extra_outputs": len(TDT_DURATIONS),
-            "jointnet": {
-                "joint_hidden": joint_hidden,
-                "activation": "relu",
-                "dropout": 0.2,
-                "encoder_hidden": d_model,
-                "pred_hidden": pred_hidden,
-            },
-        },
-        "decoding": {
-            "strategy": "greedy_batch",
-            "model_type": "tdt",
-            "durations": TDT_DURATIONS,
-            "greedy": {"max_symbols": 10, "loop_labels": True},
-        },
-        "loss": {
-            "loss_name": "tdt",
-            "tdt_kwargs": {
-                "fastemit_lambda": 0.0,
-                "clamp": -1.0,
-                "durations": TDT_DURATIONS,
-                "sigma": 0.02,
-                "omega": 0.1,
-            },
-        },
-        "optim": None,
-    }
-
-
 def build_model(
     out: Path,
     d_model: int = 64,
@@ -218,7 +110,21 @@ def build_model(
         tok_dir = train_tokenizer(Path(tmp) / "tokenizer", vocab_size)
         cfg = OmegaConf.create(
             fastconformer_tdt_config(
-                str(tok_dir), d_model, n_layers, n_heads, pred_hidden, joint_hidden, subsampling_channels
+                tokenizer_dir=str(tok_dir),
+                n_mels=128,
+                d_model=d_model,
+                n_layers=n_layers,
+                n_heads=n_heads,
+                ff_expansion=4,
+                subsampling_channels=subsampling_channels,
+                pred_hidden=pred_hidden,
+                joint_hidden=joint_hidden,
+                use_bias=False,
+                pred_dropout=0.2,
+                joint_dropout=0.2,
+                fuse_loss_wer=True,
+                spec_augment=None,
+                optim=None,
             )
         )
         model = EncDecRNNTBPEModel(cfg=cfg)

@@ -43,9 +43,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
 import torch
+from tiny_tdt_config import TDT_DURATIONS, fastconformer_tdt_config
 from torch import nn
 
-TDT_DURATIONS = [0, 1, 2, 3, 4]
 FRAME_S = 0.08  # 10 ms hop x 8 subsampling
 ALIGN_EARLY_FRAMES = 1
 ALIGN_LATE_FRAMES = 2
@@ -188,119 +188,41 @@ def train_tokenizer(manifest: Path, out_dir: Path, vocab_size: int) -> Path:
 
 def model_config(args: argparse.Namespace, tokenizer_dir: Path) -> dict[str, Any]:
     """FastConformer-TDT config with NeMo's keys (the wheel ships no example YAMLs), shrunk."""
-    d_model = args.d_model
-    return {
-        "sample_rate": 16000,
-        "compute_eval_loss": False,
-        "log_prediction": False,
-        "rnnt_reduction": "mean_volume",
-        "skip_nan_grad": False,
-        "model_defaults": {
-            "enc_hidden": d_model,
-            "pred_hidden": args.pred_hidden,
-            "joint_hidden": args.joint_hidden,
-            "tdt_durations": TDT_DURATIONS,
-            "num_tdt_durations": len(TDT_DURATIONS),
-        },
-        "tokenizer": {"dir": str(tokenizer_dir), "type": "bpe"},
-        "preprocessor": {
-            "_target_": "nemo.collections.asr.modules.AudioToMelSpectrogramPreprocessor",
-            "sample_rate": 16000,
-            "normalize": "per_feature",
-            "window_size": 0.025,
-            "window_stride": 0.01,
-            "window": "hann",
-            "features": args.n_mels,
-            "n_fft": 512,
-            "log": True,
-            "frame_splicing": 1,
-            "dither": 1.0e-05,
-            "pad_to": 0,
-            "pad_value": 0.0,
-        },
-        "spec_augment": {
+    return fastconformer_tdt_config(
+        tokenizer_dir=str(tokenizer_dir),
+        n_mels=args.n_mels,
+        d_model=args.d_model,
+        n_layers=args.layers,
+        n_heads=args.heads,
+        ff_expansion=args.ff_expansion,
+        subsampling_channels=args.subsampling_channels,
+        pred_hidden=args.pred_hidden,
+        joint_hidden=args.joint_hidden,
+        use_bias=True,
+        pred_dropout=0.1,
+        joint_dropout=0.0,
+        fuse_loss_wer=False,
+        spec_augment={
             "_target_": "nemo.collections.asr.modules.SpectrogramAugmentation",
             "freq_masks": 2,
             "time_masks": 2,
             "freq_width": 12,
             "time_width": 0.03,
         },
-        "encoder": {
-            "_target_": "nemo.collections.asr.modules.ConformerEncoder",
-            "feat_in": args.n_mels,
-            "feat_out": -1,
-            "n_layers": args.layers,
-            "d_model": d_model,
-            "use_bias": True,
-            "subsampling": "dw_striding",
-            "subsampling_factor": 8,
-            "subsampling_conv_channels": args.subsampling_channels,
-            "causal_downsampling": False,
-            "ff_expansion_factor": args.ff_expansion,
-            "self_attention_model": "rel_pos",
-            "n_heads": args.heads,
-            "att_context_size": [-1, -1],
-            "att_context_style": "regular",
-            "xscaling": True,
-            "untie_biases": True,
-            "pos_emb_max_len": 5000,
-            "conv_kernel_size": 9,
-            "conv_norm_type": "batch_norm",
-            "conv_context_size": None,
-            "dropout": 0.1,
-            "dropout_pre_encoder": 0.1,
-            "dropout_emb": 0.0,
-            "dropout_att": 0.1,
-            "stochastic_depth_drop_prob": 0.0,
-            "stochastic_depth_mode": "linear",
-            "stochastic_depth_start_layer": 1,
-        },
-        "decoder": {
-            "_target_": "nemo.collections.asr.modules.RNNTDecoder",
-            "normalization_mode": None,
-            "random_state_sampling": False,
-            "blank_as_pad": True,
-            "prednet": {"pred_hidden": args.pred_hidden, "pred_rnn_layers": 1, "t_max": None, "dropout": 0.1},
-        },
-        "joint": {
-            "_target_": "nemo.collections.asr.modules.RNNTJoint",
-            "log_softmax": None,
-            "preserve_memory": False,
-            "fuse_loss_wer": False,
-            "fused_batch_size": 4,
-            "num_extra_outputs": len(TDT_DURATIONS),
-            "jointnet": {
-                "joint_hidden": args.joint_hidden,
-                "activation": "relu",
-                "dropout": 0.0,
-                "encoder_hidden": d_model,
-                "pred_hidden": args.pred_hidden,
-            },
-        },
-        "decoding": {
-            "strategy": "greedy_batch",
-            "model_type": "tdt",
-            "durations": TDT_DURATIONS,
-            "greedy": {"max_symbols": 10, "loop_labels": True},
-        },
-        "loss": {
-            "loss_name": "tdt",
-            "tdt_kwargs": {
-                "fastemit_lambda": 0.0,
-                "clamp": -1.0,
-                "durations": TDT_DURATIONS,
-                "sigma": 0.02,
-                "omega": 0.1,
-            },
-        },
-        "optim": {
+        optim={
             "name": "adamw",
             "lr": args.lr,
             "betas": [0.9, 0.98],
             "weight_decay": 1.0e-3,
             "sched": {"name": "CosineAnnealing", "warmup_steps": args.warmup_steps, "min_lr": args.lr / 50},
         },
-    }
+        top_level={
+            "compute_eval_loss": False,
+            "log_prediction": False,
+            "rnnt_reduction": "mean_volume",
+            "skip_nan_grad": False,
+        },
+    )
 
 
 DATASET_SECTIONS = {
