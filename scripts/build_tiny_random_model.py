@@ -87,6 +87,18 @@ def train_tokenizer(out_dir: Path, vocab_size: int) -> Path:
     return out_dir
 
 
+# Parakeet-TDT-0.6B-v3's shapes (its model_config.yaml): the GPU memory benchmark's random full-size model.
+FULL_SIZE_SHAPE: dict[str, int] = {
+    "d_model": 1024,
+    "n_layers": 24,
+    "n_heads": 8,
+    "pred_hidden": 640,
+    "joint_hidden": 640,
+    "vocab_size": 8192,
+    "subsampling_channels": 256,
+}
+
+
 def build_model(
     out: Path,
     d_model: int = 64,
@@ -160,16 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_missing and args.out.exists():
         print(f"{args.out} exists")
         return 0
-    path = build_model(
-        args.out,
-        args.d_model,
-        args.layers,
-        args.heads,
-        args.pred_hidden,
-        args.joint_hidden,
-        args.vocab,
-        args.seed,
-    )
+    shape = FULL_SIZE_SHAPE if args.full_size else {
+        "d_model": args.d_model,
+        "n_layers": args.layers,
+        "n_heads": args.heads,
+        "pred_hidden": args.pred_hidden,
+        "joint_hidden": args.joint_hidden,
+        "vocab_size": args.vocab,
+        "subsampling_channels": args.subsampling_channels,
+    }
+    path = build_model(args.out, seed=args.seed, **shape)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 
