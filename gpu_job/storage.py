@@ -50,10 +50,15 @@ class _S3RangeReader(io.RawIOBase):
     waiting on S3 is accumulated in `seconds` (the document's `timings.download`).
     """
 
-    def __init__(self, client: Any, bucket: str, key: str, size: int, version_id: str | None = None):
+    def __init__(
+        self, client: Any, bucket: str, key: str, size: int, version_id: str | None = None,
+        etag: str | None = None,
+    ):
         super().__init__()
         self._client, self._bucket, self._key, self._size = client, bucket, key, size
-        self._version_id = version_id
+        # Every range is pinned to the object the HEAD saw (VersionId, else If-Match on its ETag): an
+        # overwrite during a long job fails the job (S3 answers 412) instead of mixing two uploads' bytes.
+        self._pin = {"VersionId": version_id} if version_id else ({"IfMatch": f'"{etag}"'} if etag else {})
         self._pos = 0
         self.seconds = 0.0
 
@@ -75,10 +80,9 @@ class _S3RangeReader(io.RawIOBase):
         if self._pos >= self._size:
             return 0
         end = min(self._pos + len(buffer), self._size) - 1
-        extra = {"VersionId": self._version_id} if self._version_id else {}
         started = time.perf_counter()
         body = self._client.get_object(
-            Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-{end}", **extra
+            Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-{end}", **self._pin
         )["Body"]
         data = body.read()
         self.seconds += time.perf_counter() - started
@@ -149,7 +153,9 @@ def open_source(uri: str) -> OpenedSource:
         head = client.head_object(Bucket=bucket, Key=key)
         size = int(head["ContentLength"])
         etag = str(head.get("ETag", "")).strip('"') or None
-        raw: _S3RangeReader | _TimedFile = _S3RangeReader(client, bucket, key, size, head.get("VersionId"))
+        raw: _S3RangeReader | _TimedFile = _S3RangeReader(
+            client, bucket, key, size, version_id=head.get("VersionId"), etag=etag
+        )
         return OpenedSource(raw, SourceInfo(uri=uri, etag=etag, size=size))
     path = Path(uri)
     size = path.stat().st_size

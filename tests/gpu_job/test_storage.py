@@ -6,6 +6,7 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from gpu_job import storage
@@ -33,6 +34,21 @@ def test_s3_source_reads_and_seeks_like_a_file(s3) -> None:
         assert src.stream.read() == data[-50:]
         src.stream.seek(5_000_000)
         assert src.stream.read(10) == data[5_000_000:5_000_010]
+
+
+def test_an_overwrite_during_the_job_fails_the_read_instead_of_mixing_uploads(s3) -> None:
+    # Given a job reading an object (unversioned bucket)
+    size = 3 * storage.READ_BLOCK_BYTES
+    s3.put_object(Bucket="media-in", Key="talk.wav", Body=b"a" * size)
+    with storage.open_source("s3://media-in/talk.wav") as src:
+        assert src.stream.read(10) == b"a" * 10
+        # When the user uploads new bytes under the same key mid-job
+        s3.put_object(Bucket="media-in", Key="talk.wav", Body=b"b" * size)
+        # Then the next range is refused (the new upload gets its own event and job)
+        with pytest.raises(ClientError) as caught:
+            src.stream.seek(2 * storage.READ_BLOCK_BYTES)
+            src.stream.read(10)
+    assert caught.value.response["Error"]["Code"] in {"PreconditionFailed", "412"}
 
 
 def test_derived_prefix_keeps_the_full_key_so_basenames_never_collide() -> None:
