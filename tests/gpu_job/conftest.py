@@ -15,7 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from tests.gpu_job.media_support import ffmpeg
 
@@ -96,3 +98,16 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     text = "Hello world. This is a test of the transcription pipeline. Good morning, and thank you."
     subprocess.run(["espeak-ng", "-v", "en", "-w", str(path), text], check=True)
     return path
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """moto S3 with the input and output buckets the Batch-form tests read from and write to."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket="media-in")
+        client.create_bucket(Bucket="media-out")
+        yield client

@@ -5,24 +5,10 @@ from __future__ import annotations
 import json
 import shutil
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from gpu_job.cli import main
 from tests.gpu_job.media_support import ffmpeg
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket="media-in")
-        client.create_bucket(Bucket="media-out")
-        yield client
 
 
 def last_json_line(text: str) -> dict:
