@@ -1,57 +1,16 @@
-"""Typed errors shared by every function.
+"""Re-exported from contracts.errors while callers move to importing it directly."""
 
-The class name is what Lambda reports as ``errorType`` and what Step Functions matches in
-``ErrorEquals``, so names are part of the contract (docs/CONTRACTS.md) and must not change.
-``BadInputError`` subclasses are deterministic: the workflow records them and never retries.
-"""
-
-from __future__ import annotations
-
-
-class BadInputError(Exception):
-    """The uploaded object itself is unusable; retrying cannot help."""
-
-    reason: str = "bad_input"
-
-
-class ZeroByteObject(BadInputError):
-    reason = "zero_byte_object"
-
-
-class NotMedia(BadInputError):
-    reason = "not_media"
-
-
-class NoAudioStream(BadInputError):
-    reason = "no_audio_stream"
-
-
-class CorruptMedia(BadInputError):
-    reason = "corrupt_media"
-
-
-class DurationOutOfRange(BadInputError):
-    reason = "duration_out_of_range"
-
-
-class UnsupportedInput(BadInputError):
-    reason = "unsupported_input"
-
-
-class TransientError(Exception):
-    """A failure worth retrying (throttling, a dependency briefly unavailable)."""
-
-
-BAD_INPUT_ERRORS: tuple[type[BadInputError], ...] = (
-    ZeroByteObject,
-    NotMedia,
-    NoAudioStream,
+from contracts.errors import (  # noqa: F401
+    BAD_INPUT_ERROR_NAMES,
+    BAD_INPUT_ERRORS,
+    GPU_JOB_EXIT_BAD_INPUT,
+    GPU_JOB_EXIT_INTERNAL,
+    BadInputError,
     CorruptMedia,
     DurationOutOfRange,
+    NoAudioStream,
+    NotMedia,
+    TransientError,
     UnsupportedInput,
+    ZeroByteObject,
 )
-BAD_INPUT_ERROR_NAMES: frozenset[str] = frozenset(e.__name__ for e in BAD_INPUT_ERRORS)
-
-# Exit codes of the gpu_job container (sysexits.h): EX_DATAERR and EX_SOFTWARE.
-GPU_JOB_EXIT_BAD_INPUT = 65
-GPU_JOB_EXIT_INTERNAL = 70

@@ -1,36 +1,3 @@
-"""GPU size classes: which instances a job queue runs on, how much GPU memory, what an hour costs.
+"""Re-exported from contracts.gpu_classes while callers move to importing it directly."""
 
-Shared by plan_job (to pick a class) and index_transcript (to estimate cost), so the price used
-for the estimate is the one the planner assumed. Prices are us-east-1 on-demand list prices per
-GPU (for multi-GPU instances, the instance price divided by its GPU count, since Batch places one
-job per GPU); Spot is usually cheaper, so the estimate is an upper bound.
-"""
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True)
-class GpuClass:
-    name: str
-    gpu: str
-    gpu_memory_gb: float
-    instance_types: tuple[str, ...]
-    price_per_hour_usd: float
-
-
-GPU_CLASSES: dict[str, GpuClass] = {
-    "small": GpuClass("small", "NVIDIA L4", 24.0, ("g6.xlarge",), 0.8048),
-    "medium": GpuClass("medium", "NVIDIA L40S", 48.0, ("g6e.xlarge",), 1.861),
-    # p4de.24xlarge: 8x A100 80 GB at 40.966 USD/h.
-    "large": GpuClass("large", "NVIDIA A100 80GB", 80.0, ("p4de.24xlarge",), 5.1208),
-}
-
-# Smallest first: the planner takes the first class a job fits.
-SIZE_ORDER: tuple[str, ...] = ("small", "medium", "large")
-
-
-def price_per_hour(size_class: str) -> float | None:
-    gpu_class = GPU_CLASSES.get(size_class)
-    return gpu_class.price_per_hour_usd if gpu_class else None
+from contracts.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass, price_per_hour  # noqa: F401

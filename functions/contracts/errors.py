@@ -1,0 +1,59 @@
+"""Typed errors and exit codes shared by every function and the Batch container.
+
+The class name is what Lambda reports as ``errorType``, what a pool worker sends as the task
+failure's ``error`` and what Step Functions matches in ``ErrorEquals``: names are part of the
+contract and must not change. ``BadInputError`` subclasses are deterministic: the workflow records
+them and never retries.
+"""
+
+from __future__ import annotations
+
+
+class BadInputError(Exception):
+    """The uploaded object itself is unusable; retrying cannot help."""
+
+    reason: str = "bad_input"
+
+
+class ZeroByteObject(BadInputError):
+    reason = "zero_byte_object"
+
+
+class NotMedia(BadInputError):
+    reason = "not_media"
+
+
+class NoAudioStream(BadInputError):
+    reason = "no_audio_stream"
+
+
+class CorruptMedia(BadInputError):
+    reason = "corrupt_media"
+
+
+class DurationOutOfRange(BadInputError):
+    reason = "duration_out_of_range"
+
+
+class UnsupportedInput(BadInputError):
+    reason = "unsupported_input"
+
+
+class TransientError(Exception):
+    """A failure worth retrying (throttling, a dependency briefly unavailable)."""
+
+
+BAD_INPUT_ERRORS: tuple[type[BadInputError], ...] = (
+    ZeroByteObject,
+    NotMedia,
+    NoAudioStream,
+    CorruptMedia,
+    DurationOutOfRange,
+    UnsupportedInput,
+)
+BAD_INPUT_ERROR_NAMES: frozenset[str] = frozenset(e.__name__ for e in BAD_INPUT_ERRORS)
+
+# Exit codes of the gpu_job container (sysexits.h): EX_DATAERR and EX_SOFTWARE.
+GPU_JOB_EXIT_OK = 0
+GPU_JOB_EXIT_BAD_INPUT = 65
+GPU_JOB_EXIT_INTERNAL = 70

@@ -1,0 +1,335 @@
+"""Every shape that crosses a boundary in the pipeline, in the order one upload meets them.
+
+```
+S3 "Object Created" (EventBridge)
+  Claim        ClaimRequest        -> ClaimResult {claimed, source: UploadedObject}
+  Probe        UploadedObject      -> ProbeResult
+  Plan         PlanRequest         -> Plan {mode, size_class, path, request: TranscriptionRequest, ...}
+  Transcribe   TranscriptionRequest (Batch command or pool message) -> transcript.json (TranscriptDocument)
+               and the job's description, kept as JobResult
+  Postprocess  PostprocessRequest  -> PostprocessResult {outputs: Outputs, summary: TranscriptSummary}
+  Index        IndexRequest        -> CatalogItem (status TRANSCRIBED)
+  on failure   FailureRequest      -> FailureResult (catalog item status FAILED)
+```
+
+The state machine (statemachine/transcribe.asl.json) builds each request from the results before
+it; tests/workflow checks that its Parameters and ResultPaths produce what these models accept.
+Field names are snake_case everywhere except where AWS fixes them (the S3 event). Lambda code and
+gpu_job both import this module: it depends on pydantic alone.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
+
+SCHEMA_VERSION = "1.0"
+
+Mode = Literal["full", "local_attention", "streaming"]
+SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
+TranscribePath = Literal["pool", "job"]
+CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED"]
+ReasonClass = Literal["bad_input", "internal"]
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class Contract(BaseModel):
+    """Strict by default: a field the producer adds and no consumer declares is a contract change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- the uploaded object ----------------------------------------------------------------------------
+class UploadedObject(Contract):
+    """One exact upload: the bytes the workflow transcribes are pinned by ``version_id`` when the
+    bucket is versioned, else by ``etag`` (If-Match), so an overwrite mid-run is detected instead
+    of mixing two uploads. The catalog is keyed by (``uri``, ``etag``)."""
+
+    bucket: str = Field(min_length=1)
+    key: str = Field(min_length=1, description="Decoded object key (S3 events carry it URL-encoded).")
+    etag: str = Field(min_length=1, description="ETag without quotes; 'no-etag' when the event had none.")
+    version_id: str | None = None
+    size: NonNegativeInt | None = None
+    uri: str = Field(description="s3://bucket/key")
+
+    @model_validator(mode="after")
+    def _uri_names_the_object(self) -> UploadedObject:
+        if self.uri != f"s3://{self.bucket}/{self.key}":
+            raise ValueError(f"uri {self.uri!r} does not name s3://{self.bucket}/{self.key}")
+        return self
+
+
+# -- Claim ------------------------------------------------------------------------------------------
+class ClaimRequest(Contract):
+    """Claim's payload: the execution input (the raw EventBridge event) and the execution's ARN.
+    The claim handler validates ``event`` with Powertools' S3 EventBridge model; it stays a plain
+    mapping here so that this module depends on pydantic alone."""
+
+    event: dict[str, Any] = Field(description="The S3 Object Created event from EventBridge, as delivered.")
+    execution_arn: str | None = None
+
+
+ClaimSkipReason = Literal["already_claimed", "directory_marker", "not_object_created"]
+
+
+class ClaimResult(Contract):
+    claimed: bool
+    source: UploadedObject
+    reason: ClaimSkipReason | None = Field(
+        None, description="Why the upload is not processed (claimed false)."
+    )
+
+
+# -- Probe ------------------------------------------------------------------------------------------
+class ProbeResult(Contract):
+    """What the ranged reads of the object found; content decides, not the file name."""
+
+    duration_s: NonNegativeFloat | None = Field(description="None when the container declares no length.")
+    container: str
+    codec: str
+    sample_rate: NonNegativeInt
+    channels: NonNegativeInt
+    bitrate: NonNegativeInt
+    size: NonNegativeInt
+    has_audio: bool
+
+
+# -- Plan -------------------------------------------------------------------------------------------
+class PlanRequest(Contract):
+    source: UploadedObject
+    probe: ProbeResult
+
+
+class Chunking(Contract):
+    """Streaming mode's window: each chunk is decoded with left/right context around it."""
+
+    chunk_s: float = Field(gt=0)
+    left_s: Seconds
+    right_s: Seconds
+
+
+class TranscriptionRequest(Contract):
+    """Everything the GPU work needs for one upload, the same for a per-file Batch job (passed as
+    ``--request <json>``) and a pool worker (inside its queue message)."""
+
+    source: UploadedObject
+    output_prefix: str = Field(description="s3://<OutputBucket>/transcripts/<key>/ (transcript.json).")
+    mode: Mode
+    chunking: Chunking | None = None
+
+
+class Plan(Contract):
+    mode: Mode
+    size_class: SizeClass
+    path: TranscribePath = Field(description="pool: a warm worker; job: its own batch:submitJob.sync job.")
+    request: TranscriptionRequest
+    job_queue: str
+    job_definition: str
+    job_name: str = Field(max_length=128)
+    command: list[str] = Field(description="ContainerOverrides.Command of the per-file job.")
+    duration_s: NonNegativeFloat | None
+    estimated_gpu_memory_gb: NonNegativeFloat
+    gpu: str
+    gpu_memory_gb: NonNegativeFloat
+    instance_types: list[str]
+    price_per_hour_usd: NonNegativeFloat
+
+    @model_validator(mode="after")
+    def _request_follows_plan(self) -> Plan:
+        if self.request.mode != self.mode:
+            raise ValueError(f"plan mode {self.mode!r} but request mode {self.request.mode!r}")
+        return self
+
+
+# -- Transcribe -------------------------------------------------------------------------------------
+class JobResult(Contract):
+    """What Transcribe keeps of the Batch job description (ResultSelector)."""
+
+    job_id: str
+    status: str
+
+
+# -- The transcript document (transcript.json) ------------------------------------------------------
+class Word(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)  # producers may add e.g. a confidence
+    start: Seconds
+    end: Seconds
+    word: str
+
+
+class Segment(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: NonNegativeInt
+    start: Seconds
+    end: Seconds
+    text: str
+    words: list[Word]
+
+
+class TranscriptSourceInfo(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    uri: str
+    etag: str | None
+    size: NonNegativeInt | None
+
+
+class MediaInfo(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    duration_s: Seconds
+    codec: str | None
+    sample_rate: int | None
+    channels: int | None
+
+
+class ModelInfo(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    revision: str | None
+
+
+class Hardware(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    device: str
+    gpu: str | None = None
+    dtype: str | None = None
+
+
+class Timings(Contract):
+    """Seconds spent per phase of the job; ``total`` is what the job held the GPU for."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    download: Seconds
+    decode: Seconds
+    load: Seconds
+    inference: Seconds
+    total: Seconds
+
+
+class TranscriptDocument(Contract):
+    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
+    Times are seconds, monotonic, within [0, media.duration_s]."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    schema_version: Literal["1.0"]
+    source: TranscriptSourceInfo
+    media: MediaInfo
+    model: ModelInfo
+    mode: Mode
+    chunking: Chunking | None
+    language: str | None
+    text: str
+    segments: list[Segment]
+    words: list[Word]
+    timings: Timings
+    hardware: Hardware
+
+
+# -- Postprocess ------------------------------------------------------------------------------------
+class PostprocessRequest(Contract):
+    source: UploadedObject
+    plan: Plan
+
+
+class Outputs(Contract):
+    """S3 URIs of what a transcribed upload produced."""
+
+    transcript_json: str
+    srt: str
+    vtt: str
+    txt: str
+    segments_jsonl: str
+
+
+class TranscriptSummary(Contract):
+    """What Index needs from transcript.json, so the document is read once per execution."""
+
+    language: str | None
+    duration_s: Seconds
+    mode: Mode
+    model: ModelInfo
+    hardware: Hardware
+    timings: Timings
+    word_count: NonNegativeInt
+
+
+class PostprocessResult(Contract):
+    outputs: Outputs
+    summary: TranscriptSummary
+
+
+# -- Index ------------------------------------------------------------------------------------------
+class IndexRequest(Contract):
+    source: UploadedObject
+    plan: Plan
+    job: JobResult
+    postprocess: PostprocessResult
+
+
+class CatalogItem(Contract):
+    """One catalog row per (source_uri, etag), as the functions write it (DynamoDB numbers as floats)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    source_uri: str
+    etag: str
+    status: CatalogStatus
+    bucket: str | None = None
+    key: str | None = None
+    size: NonNegativeInt | None = None
+    version_id: str | None = None
+    execution_arn: str | None = None
+    claimed_at: str | None = None
+    updated_at: str | None = None
+    # TRANSCRIBED
+    language: str | None = None
+    duration_s: NonNegativeFloat | None = None
+    mode: Mode | None = None
+    size_class: SizeClass | None = None
+    instance_types: list[str] | None = None
+    model: ModelInfo | None = None
+    hardware: Hardware | None = None
+    timings: Timings | None = None
+    price_per_hour_usd: NonNegativeFloat | None = None
+    cost_estimate_usd: NonNegativeFloat | None = None
+    outputs: Outputs | None = None
+    batch_job_id: str | None = None
+    job_name: str | None = None
+    word_count: NonNegativeInt | None = None
+    # FAILED
+    reason: str | None = None
+    reason_class: ReasonClass | None = None
+    error: str | None = None
+    message: str | None = None
+    cause: str | None = None
+
+
+# -- RecordFailure ----------------------------------------------------------------------------------
+class FailureRequest(Contract):
+    """RecordFailure gets the whole state: a failure in Claim itself leaves no ``claim.source``,
+    and the raw event (the execution input, at the state's root) still names the file."""
+
+    state: dict[str, Any]
+    execution_arn: str | None = None
+
+
+class FailureResult(Contract):
+    status: Literal["FAILED"] = "FAILED"
+    reason: str
+    reason_class: ReasonClass
+    message: str
+    recorded: bool = Field(description="False when the row already said TRANSCRIBED and was left alone.")
+    source_uri: str
+    etag: str
+
+
+# Every model a state consumes or produces, by the state's name: docs/CONTRACTS.md is generated from
+# this table (scripts/generate_contracts_doc.py) and tests/workflow checks the ASL against it.
+STATE_CONTRACTS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {
+    "Claim": (ClaimRequest, ClaimResult),
+    "Probe": (UploadedObject, ProbeResult),
+    "Plan": (PlanRequest, Plan),
+    "Transcribe": (TranscriptionRequest, JobResult),
+    "Postprocess": (PostprocessRequest, PostprocessResult),
+    "Index": (IndexRequest, CatalogItem),
+    "RecordFailure": (FailureRequest, FailureResult),
+}
