@@ -40,7 +40,9 @@ def wav_codec(audio_format: int, fmt: bytes, bits: int) -> str:
     template = _WAV_FORMATS.get(audio_format)
     if template is None:
         raise Unrecognised(f"WAV format 0x{audio_format:04x} (compressed): let FFmpeg name it")
-    return template.format(sign="u" if bits == 8 else "s", bits=bits)
+    if audio_format == 1 and bits == 8:
+        return "pcm_u8"  # one byte has no byte order, so FFmpeg's name has no "le"
+    return template.format(sign="s", bits=bits)
 
 
 def parse_rf64(reader: Any, size: int) -> ProbeFinding:
