@@ -121,3 +121,25 @@ def make_sparse_rf64(template: Path, out: Path, data_bytes: int) -> None:
     with out.open("wb") as f:
         f.write(header)
         f.truncate(total)
+
+
+class RecordingFile(io.BytesIO):
+    """A file in memory that records every read as (offset, bytes returned).
+
+    Lets a parser spec say which parts of a file the parser touched, without S3 in between.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.size = len(data)
+        self.reads: list[tuple[int, int]] = []
+
+    @classmethod
+    def of(cls, path: Path) -> RecordingFile:
+        return cls(path.read_bytes())
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        offset = self.tell()
+        data = super().read(size)
+        self.reads.append((offset, len(data)))
+        return data

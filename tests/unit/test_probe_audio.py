@@ -204,7 +204,7 @@ def test_ogg_last_page_outside_the_tail_window_falls_back_to_mutagens_search(
     media: dict[str, Path], s3: CountingS3, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a tail window too small to hold the final Ogg page's header
-    from probe_audio import probe as probe_module
+    from probe_audio.parsers import ogg as probe_module
 
     monkeypatch.setattr(probe_module, "OGG_TAIL_BYTES", 16)
     path = media["ogg_vorbis"]

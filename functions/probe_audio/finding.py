@@ -1,0 +1,36 @@
+"""What the probe found: docs/CONTRACTS.md's ProbeResult fields, plus which parser found them.
+
+Named apart from ``contracts.models.ProbeResult`` (the boundary model) because it carries one field
+the contract does not: ``parser``, logged so that a wrong answer can be traced to its parser.
+Every parser builds this one type and falls back to the same average bitrate, so a file timed
+from its header and the same file timed by FFmpeg are described alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ProbeFinding:
+    duration_s: float
+    container: str
+    codec: str
+    sample_rate: int
+    channels: int
+    bitrate: int
+    size: int
+    has_audio: bool
+    parser: str  # "mutagen", "rf64-header" or "pyav": what answered (logged, not in the contract)
+
+    def to_contract(self) -> dict[str, Any]:
+        """The ProbeResult dict of docs/CONTRACTS.md."""
+        data = asdict(self)
+        data.pop("parser")
+        return data
+
+
+def average_bitrate(size: int, duration_s: float | None) -> int:
+    """Bits per second over the whole object, for when no header states a bitrate (0 without a length)."""
+    return round(size * 8 / duration_s) if duration_s and duration_s > 0 else 0
