@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 
-from local_emulator.template import REGION, REPO_ROOT, TEMPLATE_PATH, Resolver, load_template
+from local_emulator.template import REGION, REPO_ROOT, TEMPLATE_PATH, Resolver, read_template
 
 STACK_NAME = "parakeet-local"
 LOCAL_ROLE_TRUST = json.dumps({
@@ -231,9 +231,17 @@ class _Creator:
             FunctionName=name, Runtime=merged["Runtime"], Role=self.local_role(), Handler=merged["Handler"],
             Code={"ZipFile": _tiny_zip()}, Timeout=int(merged.get("Timeout", 3)),
             MemorySize=int(merged.get("MemorySize", 128)), Environment={"Variables": variables},
-            Description=merged.get("Description", ""),
+            Description=merged.get("Description", ""), Layers=merged.get("Layers", []),
         )
         self.record(lid, Ref=name, Arn=fn["FunctionArn"])
+
+    def serverless_layer_version(self, lid: str, props: dict[str, Any]) -> None:
+        """The layer exists (functions name it); its packages come from the dev venv in-process."""
+        name = props.get("LayerName") or self.r.physical_name(lid)
+        layer = _client("lambda").publish_layer_version(
+            LayerName=name, Description=props.get("Description", ""), Content={"ZipFile": _tiny_zip()},
+            CompatibleRuntimes=props.get("CompatibleRuntimes", []))
+        self.record(lid, Ref=layer["LayerVersionArn"], Arn=layer["LayerVersionArn"])
 
     def serverless_state_machine(self, lid: str, props: dict[str, Any]) -> None:
         definition = (REPO_ROOT / props["DefinitionUri"]).read_text()
@@ -268,6 +276,7 @@ _CREATORS: dict[str, Callable[[_Creator, str, dict[str, Any]], None]] = {
     "AWS::Batch::JobQueue": _Creator.batch_job_queue,
     "AWS::Batch::JobDefinition": _Creator.batch_job_definition,
     "AWS::Serverless::Function": _Creator.serverless_function,
+    "AWS::Serverless::LayerVersion": _Creator.serverless_layer_version,
     "AWS::Serverless::StateMachine": _Creator.serverless_state_machine,
     "AWS::Events::Rule": _Creator.events_rule,
 }
@@ -286,7 +295,7 @@ def _references(node: Any, logical_ids: set[str]) -> set[str]:
             if key == "Ref" and value in logical_ids:
                 found.add(value)
             elif key == "Fn::GetAtt":
-                found.add(value[0] if isinstance(value, list) else value.split(".")[0])
+                found |= {value[0] if isinstance(value, list) else value.split(".")[0]} & logical_ids
             elif key == "Fn::Sub":
                 text = value if isinstance(value, str) else value[0]
                 found |= {m.split(".")[0] for m in re.findall(r"\$\{([^}!][^}]*)\}", text)} & logical_ids
@@ -323,9 +332,11 @@ def _creation_order(resources: dict[str, dict[str, Any]], globals_fn: dict[str, 
 
 
 def deploy(stack_name: str = STACK_NAME, parameter_overrides: dict[str, str] | None = None,
-           template_path: Path = TEMPLATE_PATH) -> LocalDeployment:
-    """Create every emulated resource of the template; call inside an active ``mock_aws``."""
-    resolver = Resolver(load_template(template_path), stack_name, dict(parameter_overrides or {}))
+           template_path: Path = TEMPLATE_PATH, template: dict[str, Any] | None = None) -> LocalDeployment:
+    """Create every emulated resource of the template (``template`` if given, as written, else the
+    file); call inside an active ``mock_aws``. ``Fn::ForEach`` loops expand for these parameters."""
+    written = read_template(template_path) if template is None else template
+    resolver = Resolver(written, stack_name, dict(parameter_overrides or {}))
     creator = _Creator(resolver)
     resources = resolver.resources()
     globals_fn = resolver.template.get("Globals", {}).get("Function", {})

@@ -4,6 +4,13 @@ The local emulator builds its resources from the same template that ``sam deploy
 two cannot drift: there is no second list of buckets, functions or job definitions. cfn-lint's
 YAML loader understands the short CloudFormation tags (``!Ref``, ``!Sub``, ...); this module
 evaluates the handful of intrinsics the template uses against locally chosen physical names.
+
+The template uses the ``AWS::LanguageExtensions`` transform for ``Fn::ForEach`` (one loop writes
+every GPU size class). :func:`expand_for_each` applies it the way CloudFormation does before the
+SAM transform runs, for the forms the template uses: a collection that is a list or a ``Ref`` to a
+``CommaDelimitedList`` parameter, ``${Identifier}`` in keys and in ``Fn::Sub`` strings (a ``Sub`` left
+without variables is its string, which is how ``Ref``/``Fn::GetAtt`` name a looped logical id), and
+``{"Ref": Identifier}``.
 """
 
 from __future__ import annotations
@@ -29,9 +36,81 @@ _LOCAL_PLACEHOLDERS = {
 }
 
 
-def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """The template as plain dicts/lists (cfn-lint's node classes converted away)."""
+FOR_EACH_PREFIX = "Fn::ForEach::"
+
+
+def read_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template as written, as plain dicts/lists (cfn-lint's node classes converted away)."""
     return json.loads(json.dumps(cfn_yaml.load(str(path))))
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    """The template with ``Fn::ForEach`` expanded for the parameters' defaults (what SAM then sees)."""
+    template = read_template(path)
+    return expand_for_each(template, parameter_values(template, {}))
+
+
+def parameter_values(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """Override, else default, else a local placeholder; list-typed parameters become lists."""
+    values: dict[str, Any] = {}
+    for name, spec in template.get("Parameters", {}).items():
+        raw = overrides.get(name, spec.get("Default"))
+        if raw is None:
+            raw = _LOCAL_PLACEHOLDERS.get(spec["Type"], f"local-{name}")
+        if spec["Type"].startswith("List<") or spec["Type"] == "CommaDelimitedList":
+            values[name] = raw if isinstance(raw, list) else [s.strip() for s in str(raw).split(",")]
+        else:
+            values[name] = str(raw)
+    return values
+
+
+def expand_for_each(template: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the template with every ``Fn::ForEach::<Loop>`` key replaced by its expansion.
+
+    Loops may nest and may stand wherever a map is expected (Resources, a resource's properties).
+    Two loops that produce the same key are an error, as in CloudFormation.
+    """
+    return {section: _expand(body, parameters, {}) if section != "Parameters" else body
+            for section, body in template.items()}
+
+
+def _expand(node: Any, parameters: dict[str, Any], bound: dict[str, str]) -> Any:
+    if isinstance(node, list):
+        return [_expand(item, parameters, bound) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if bound and set(node) == {"Ref"} and isinstance(node["Ref"], str) and node["Ref"] in bound:
+        return bound[node["Ref"]]
+    if bound and set(node) == {"Fn::Sub"}:
+        arg = node["Fn::Sub"]
+        text = arg if isinstance(arg, str) else arg[0]
+        rest = [] if isinstance(arg, str) else [_expand(a, parameters, bound) for a in arg[1:]]
+        text = _substitute(text, bound)
+        if not rest and "${" not in text:
+            return text
+        return {"Fn::Sub": [text, *rest] if rest else text}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key.startswith(FOR_EACH_PREFIX):
+            identifier, collection, body = value
+            if isinstance(collection, dict):  # a Ref to a CommaDelimitedList parameter
+                collection = parameters[collection["Ref"]]
+            items = [{identifier: str(item)} for item in collection]
+            expanded = [_expand(body, parameters, {**bound, **item}) for item in items]
+        else:
+            expanded = [{_substitute(key, bound): _expand(value, parameters, bound)}]
+        for fragment in expanded:
+            clash = set(out) & set(fragment)
+            if clash:
+                raise ValueError(f"{key} produces keys that already exist: {sorted(clash)}")
+            out.update(fragment)
+    return out
+
+
+def _substitute(text: str, bound: dict[str, str]) -> str:
+    for identifier, value in bound.items():
+        text = text.replace("${" + identifier + "}", value)
+    return text
 
 
 @dataclass
@@ -45,16 +124,9 @@ class Resolver:
     physical: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.parameters: dict[str, Any] = {}
-        for name, spec in self.template.get("Parameters", {}).items():
-            raw = self.parameter_overrides.get(name, spec.get("Default"))
-            if raw is None:
-                raw = _LOCAL_PLACEHOLDERS.get(spec["Type"], f"local-{name}")
-            if spec["Type"].startswith("List<") or spec["Type"] == "CommaDelimitedList":
-                value: Any = raw if isinstance(raw, list) else [s.strip() for s in str(raw).split(",")]
-            else:
-                value = str(raw)
-            self.parameters[name] = value
+        self.parameters = parameter_values(self.template, self.parameter_overrides)
+        # The template as CloudFormation hands it to the SAM transform (a no-op if already expanded).
+        self.template = expand_for_each(self.template, self.parameters)
         self.conditions = {name: bool(self.resolve(expr))
                            for name, expr in self.template.get("Conditions", {}).items()}
 

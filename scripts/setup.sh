@@ -15,7 +15,8 @@ fi
 PY=${PYTHON:-python3.11}
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 if [ ! -f .venv/.installed ] || [ requirements/dev.txt -nt .venv/.installed ] \
-   || [ functions/requirements.txt -nt .venv/.installed ] || [ gpu_job/requirements.txt -nt .venv/.installed ]; then
+   || [ functions/requirements.txt -nt .venv/.installed ] || [ layers/probe_media/requirements.txt -nt .venv/.installed ] \
+   || [ gpu_job/requirements.txt -nt .venv/.installed ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q torch==2.13.0
   (cd requirements && ../.venv/bin/pip install -q -r dev.txt)

@@ -47,10 +47,10 @@ def test_short_file_is_transcribed_with_full_attention(stack: LocalStack, clips:
     assert report.output is not None
     assert report.output["plan"]["mode"] == "full"
     assert report.output["batch"] == {"JobId": stack.bridge.batch_jobs[0].job_id, "Status": "SUCCEEDED"}
-    # And exactly one Batch job ran, on the small queue with the full-attention job definition
+    # And exactly one Batch job ran, on the small queue with the one job definition
     [job] = stack.bridge.batch_jobs
-    assert job.job_queue == stack.deployment.ref("SmallJobQueue")
-    assert job.job_definition == stack.deployment.ref("FullJobDefinition")
+    assert job.job_queue == stack.deployment.ref("JobQueueSMALL")
+    assert job.job_definition == stack.deployment.ref("GpuJobDefinition")
     assert job.command[job.command.index("--mode") + 1] == "full"
     assert [a.exit_code for a in job.attempts] == [0]
     # And the transcript, subtitles, text and segment lines are in the output bucket
@@ -77,7 +77,9 @@ def test_long_file_is_streamed_in_chunks(stack: LocalStack, clips: dict[str, Pat
     assert report.output is not None
     assert report.output["plan"]["mode"] == "streaming"
     [job] = stack.bridge.batch_jobs
-    assert job.job_definition == stack.deployment.ref("StreamingJobDefinition")
+    # (the one job definition: the mode is on the command line)
+    assert job.job_definition == stack.deployment.ref("GpuJobDefinition")
+    assert job.command[job.command.index("--mode") + 1] == "streaming"
     assert job.command[job.command.index("--chunk-s") + 1] in {"4", "4.0"}
     # And its outputs and catalog row exist
     assert {f"transcripts/long.mp3/{name}" for name in OUTPUT_FILES} <= output_keys(stack)
