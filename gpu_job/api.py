@@ -14,7 +14,6 @@ from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
 from gpu_job.config import Limits
 from gpu_job.inference import Chunking, transcribe_signal, transcribe_stream
-from gpu_job.language import detect_language
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
 from gpu_job.tokens import to_words
@@ -77,14 +76,12 @@ def transcribe(
         }
         source_doc = {"uri": opened.info.uri, "etag": opened.info.etag, "size": opened.info.size}
     timings.total = time.perf_counter() - started + timings.load
-    text = " ".join(w["word"] for w in words)
     return build_document(
         source=source_doc,
         media=media,
         model={"name": info.name, "revision": info.revision},
         mode=chosen,
         chunking=chunking_doc,
-        language=detect_language(text),
         words=words,
         timings=timings,
         hardware={"device": info.device, "gpu": info.gpu, "dtype": info.dtype},

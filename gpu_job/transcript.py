@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gpu_job.language import detect_document
 from gpu_job.tokens import Word
 
 SCHEMA_VERSION = "1.0"
@@ -85,12 +86,15 @@ def build_document(
     model: dict[str, Any],
     mode: str,
     chunking: dict[str, Any] | None,
-    language: str | None,
     words: list[dict[str, Any]],
     timings: Timings,
     hardware: dict[str, Any],
 ) -> dict[str, Any]:
     segments = split_segments(words)
+    # Per segment and per document, from the text (the model reports no language): gpu_job.language.
+    languages = detect_document([s["text"] for s in segments])
+    for segment, guess in zip(segments, languages.segments, strict=True):
+        segment.update(guess.segment_fields())
     return {
         "schema_version": SCHEMA_VERSION,
         "source": source,
@@ -98,7 +102,7 @@ def build_document(
         "model": model,
         "mode": mode,
         "chunking": chunking,
-        "language": language,
+        **languages.document_fields(),
         "text": " ".join(s["text"] for s in segments),
         "segments": segments,
         "words": words,

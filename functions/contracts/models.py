@@ -165,6 +165,8 @@ class Segment(Contract):
     end: Seconds
     text: str
     words: list[Word]
+    language: str | None = Field(None, description="This segment's language; None when undetermined.")
+    language_confidence: float | None = Field(None, ge=0, le=1)
 
 
 class TranscriptSourceInfo(Contract):
@@ -206,6 +208,11 @@ class Timings(Contract):
     total: Seconds
 
 
+class LanguageShare(Contract):
+    language: str
+    share: float = Field(ge=0, le=1)
+
+
 class TranscriptDocument(Contract):
     """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
     Times are seconds, monotonic, within [0, media.duration_s]."""
@@ -223,6 +230,11 @@ class TranscriptDocument(Contract):
     words: list[Word]
     timings: Timings
     hardware: Hardware
+    language_confidence: float | None = Field(None, ge=0, le=1)
+    languages: list[LanguageShare] | None = Field(
+        None, description="Languages of the segments, by share of their letters, largest first."
+    )
+    mixed_language: bool | None = Field(None, description="True when a second language holds a real share.")
 
 
 # -- Postprocess ------------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
-"""Pure rules: mode choice, segment splitting, time normalisation, language guess."""
+"""Pure rules: mode choice, segment splitting, time normalisation (language: test_language.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from gpu_job.config import Limits
-from gpu_job.language import detect_language
 from gpu_job.modes import choose_mode
 from gpu_job.tokens import Word
 from gpu_job.transcript import MAX_SEGMENT_S, PAUSE_S, normalise_words, split_segments
@@ -79,24 +78,3 @@ def test_normalised_times_are_ms_rounded_monotonic_and_clamped_to_the_audio() ->
 def test_a_start_past_the_end_is_not_hidden() -> None:
     out = normalise_words([Word("late", 12.0, 12.5)], duration_s=10.0)
     assert out[0]["start"] == 12.0
-
-
-@pytest.mark.parametrize(
-    ("text", "lang"),
-    [
-        ("the cat is on the mat and it was happy with you", "en"),
-        ("der Hund ist nicht mit dem Ball und die Katze auch", "de"),
-        ("le chat est dans la maison et il ne pas pour les enfants", "fr"),
-        ("el perro y la casa de los niños que es para todos", "es"),
-        ("и он не знал что это было так как мы", "ru"),
-        ("і він не знав що це було так як ми від", "uk"),
-        ("και το σπίτι να είναι για που δεν θα", "el"),
-    ],
-)
-def test_language_is_guessed_from_function_words(text, lang) -> None:
-    assert detect_language(text) == lang
-
-
-def test_language_is_none_without_evidence() -> None:
-    assert detect_language("") is None
-    assert detect_language("xyzzy plugh quux") is None
