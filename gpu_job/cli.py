@@ -11,7 +11,7 @@ which a TranscriptionRequest cannot express, so all three build the same `Job` i
 
 Exit codes (docs/CONTRACTS.md): 0 transcript written; 65 bad input (one JSON line on stderr and the same
 document at `<output_prefix>error.json`); 70 internal error (one JSON line on stderr). `main` returns the
-code rather than exiting, so the local emulator can run a job in-process under moto.
+code rather than exiting, so the local emulator can run a job in-process.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 S3 objects are read with ranged GETs through a seekable file object, so FFmpeg can probe containers
 whose index sits at the end (mp4 `moov`) without a temporary copy, and streaming mode never holds the
-whole object. boto3 clients are created lazily, inside functions, so the local emulator's
-`mock_aws` context (entered after import) is honoured.
+whole object. boto3 clients are created lazily, inside functions, so an AWS endpoint or mock
+set up after import (the local emulator, tests) is honoured.
 
 An S3 source is an `UploadedObject`: the exact upload the workflow claimed. Every request (the HEAD
 and each range) is pinned to its VersionId, else If-Match on its ETag, so a job never reads another

@@ -40,7 +40,7 @@ Seconds = Annotated[float, Field(ge=0)]
 class Contract(BaseModel):
     """Strict by default: a field the producer adds and no consumer declares is a contract change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # -- the uploaded object ----------------------------------------------------------------------------
