@@ -14,9 +14,10 @@ setup:
 models: setup
 	$(PY) scripts/build_tiny_random_model.py --if-missing
 
-# ruff + `sam validate --lint` (cfn-lint rules on the SAM template; offline). SAM needs python3.12.
+# ruff + generated contract docs up to date + `sam validate --lint` (cfn-lint rules; offline). SAM needs python3.12.
 lint: setup
 	.venv/bin/ruff check .
+	$(PY) scripts/generate_contracts_doc.py --check
 	PATH="$(PY312):$$PATH" AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template template.yaml
 
 validate: lint

@@ -1,8 +1,11 @@
 """Python API shared by the CLI, the local emulator, tests and benchmarks (docs/CONTRACTS.md).
 
-`transcribe` opens the source (local path or s3:// URI) as a stream, decodes it incrementally, runs
-the chosen mode and returns the transcript document. Bad input surfaces as a `BadInputError`
-subclass; anything else is an internal error for the caller to report.
+`transcribe` opens the source (an `UploadedObject`, read pinned to that exact upload; or a local
+path or s3:// URI a person gives) as a stream, decodes it incrementally, runs the chosen mode and
+returns the transcript document. `transcribe_request` does the same for a `TranscriptionRequest`
+(what a Batch job or a pool worker is given). Bad input surfaces as a `contracts.errors.BadInputError`
+subclass; anything else is an internal error for the caller to report. Limits and defaults are
+`contracts.settings.Settings`.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from contracts.models import TranscriptionRequest, UploadedObject
+from contracts.settings import Settings
+
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
-from gpu_job.config import Limits
 from gpu_job.inference import Chunking, transcribe_signal, transcribe_stream
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
@@ -27,16 +32,33 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     return model_mod.load_model(name_or_path, device)
 
 
+def transcribe_request(
+    request: TranscriptionRequest, model: Any, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Exactly what the request says: its upload, its mode, its streaming window."""
+    chunking = request.chunking
+    return transcribe(
+        request.source, model, mode=request.mode, settings=settings,
+        chunk_s=chunking.chunk_s if chunking else None,
+        left_s=chunking.left_s if chunking else None,
+        right_s=chunking.right_s if chunking else None,
+    )  # fmt: skip
+
+
 def transcribe(
-    source: str,
+    source: UploadedObject | str,
     model: Any,
     mode: str = "auto",
-    chunk_s: float = 20.0,
-    left_s: float = 5.0,
-    right_s: float = 3.0,
-    limits: Limits | None = None,
+    chunk_s: float | None = None,
+    left_s: float | None = None,
+    right_s: float | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    limits = limits or Limits.from_env()
+    """Streaming window values left as None take the settings' (CHUNK_S, LEFT_S, RIGHT_S)."""
+    settings = settings or Settings.from_env()
+    chunk_s = settings.chunk_s if chunk_s is None else chunk_s
+    left_s = settings.left_s if left_s is None else left_s
+    right_s = settings.right_s if right_s is None else right_s
     info = model_mod.model_info(model)
     started = time.perf_counter()
     # The first job after a (memoised) load pays for it; later jobs in the same process report 0.
@@ -44,9 +66,9 @@ def transcribe(
     model.gpu_job_load_seconds = 0.0
     with (
         open_source(source) as opened,
-        AudioDecoder(opened.stream, opened.info.size, limits.max_duration_s) as dec,
+        AudioDecoder(opened.stream, opened.info.size, settings.max_duration_s) as dec,
     ):
-        chosen = choose_mode(mode, dec.info.duration_s, limits)
+        chosen = choose_mode(mode, dec.info.duration_s, settings)
         configure_attention(model, chosen)
         chunking_doc: dict[str, Any] | None = None
         if chosen == "streaming":

@@ -16,8 +16,7 @@ from typing import BinaryIO
 
 import av
 import numpy as np
-
-from gpu_job.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
 SAMPLE_RATE = 16000
 _PIECE_SAMPLES = SAMPLE_RATE  # resampler output frame size (1 s)

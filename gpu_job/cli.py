@@ -1,11 +1,17 @@
-"""Command line: the AWS Batch form and the workstation form, one exit-code contract.
+"""Command line: the AWS Batch form, the flag form and the workstation form, one exit-code contract.
 
-Batch:   python -m gpu_job --input s3://in/a/x.mp3 --output s3://out/transcripts/a/x.mp3/ --mode auto
+Batch:   python -m gpu_job --request '<TranscriptionRequest JSON>'   (the Plan's command, verbatim)
+Flags:   python -m gpu_job --input s3://in/a/x.mp3 --output s3://out/transcripts/a/x.mp3/ --mode auto
 Person:  python -m gpu_job transcribe a.mp3 b.wav --out ./transcripts
+
+The Batch form does what the plan says: it reads exactly ``request.source`` (pinned to its
+VersionId or ETag), runs ``request.mode`` and writes under ``request.output_prefix``. The two forms
+for people may name local files and ask for ``auto`` (the mode rule applied to the decoded duration),
+which a TranscriptionRequest cannot express, so all three build the same `Job` instead.
 
 Exit codes (docs/CONTRACTS.md): 0 transcript written; 65 bad input (one JSON line on stderr and the same
 document at `<output_prefix>error.json`); 70 internal error (one JSON line on stderr). `main` returns the
-code rather than exiting, so the local emulator can run a job in-process under moto.
+code rather than exiting, so the local emulator can run a job in-process.
 """
 
 from __future__ import annotations
@@ -16,32 +22,68 @@ import logging
 import os
 import sys
 import traceback
+from dataclasses import dataclass
 from typing import Any
 
-from gpu_job.errors import EXIT_OK, GPU_JOB_EXIT_BAD_INPUT, GPU_JOB_EXIT_INTERNAL, BadInputError
+from contracts.errors import GPU_JOB_EXIT_BAD_INPUT, GPU_JOB_EXIT_INTERNAL, GPU_JOB_EXIT_OK, BadInputError
+from contracts.models import TranscriptionRequest, UploadedObject
 
 log = logging.getLogger("gpu_job")
 
 
-def _add_common(parser: argparse.ArgumentParser) -> None:
+@dataclass(frozen=True)
+class Job:
+    """One input to transcribe and where to write; window values None take the settings'."""
+
+    source: UploadedObject | str
+    output_prefix: str
+    mode: str
+    chunk_s: float | None = None
+    left_s: float | None = None
+    right_s: float | None = None
+
+    @classmethod
+    def from_request(cls, request: TranscriptionRequest) -> Job:
+        window = request.chunking
+        return cls(request.source, request.output_prefix, request.mode,
+                   window.chunk_s if window else None, window.left_s if window else None,
+                   window.right_s if window else None)  # fmt: skip
+
+    @property
+    def input_name(self) -> str:
+        return self.source.uri if isinstance(self.source, UploadedObject) else self.source
+
+
+def _add_model(parser: argparse.ArgumentParser) -> None:
     from gpu_job.config import default_device, default_model
 
+    parser.add_argument("--model", default=default_model(), help="pretrained name or path to a .nemo file")
+    parser.add_argument("--device", default=default_device(), help="cuda or cpu (default: cuda if available)")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
         default=os.environ.get("GPU_JOB_MODE", "auto"),
         choices=["auto", "full", "local_attention", "streaming"],
     )
-    parser.add_argument("--chunk-s", type=float, default=float(os.environ.get("CHUNK_S", 20.0)))
-    parser.add_argument("--left-s", type=float, default=float(os.environ.get("LEFT_S", 5.0)))
-    parser.add_argument("--right-s", type=float, default=float(os.environ.get("RIGHT_S", 3.0)))
-    parser.add_argument("--model", default=default_model(), help="pretrained name or path to a .nemo file")
-    parser.add_argument("--device", default=default_device(), help="cuda or cpu (default: cuda if available)")
+    parser.add_argument("--chunk-s", type=float, help="default: CHUNK_S (contracts.settings)")
+    parser.add_argument("--left-s", type=float, help="default: LEFT_S")
+    parser.add_argument("--right-s", type=float, help="default: RIGHT_S")
+    _add_model(parser)
 
 
-def _batch_parser() -> argparse.ArgumentParser:
+def _request_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m gpu_job", description="Transcribe one input (AWS Batch form)."
+        prog="python -m gpu_job", description="Transcribe what a TranscriptionRequest says (AWS Batch form)."
     )
+    parser.add_argument("--request", required=True, help="TranscriptionRequest JSON (contracts.models)")
+    _add_model(parser)
+    return parser
+
+
+def _flags_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gpu_job", description="Transcribe one input.")
     parser.add_argument("--input", required=True, help="s3:// URI or local path")
     parser.add_argument("--output", required=True, help="output prefix (s3:// or local directory)")
     _add_common(parser)
@@ -64,22 +106,23 @@ def _report(error: str, message: str, source: str) -> dict[str, Any]:
     return document
 
 
-def _run_one(source: str, prefix: str, model: Any, args: argparse.Namespace) -> int:
+def _run_one(job: Job, model: Any) -> int:
     from gpu_job import api
     from gpu_job.storage import join_prefix, write_json
 
+    source = job.input_name
     try:
         document = api.transcribe(
-            source, model, mode=args.mode, chunk_s=args.chunk_s, left_s=args.left_s, right_s=args.right_s
+            job.source, model, mode=job.mode, chunk_s=job.chunk_s, left_s=job.left_s, right_s=job.right_s
         )
-        target = join_prefix(prefix, "transcript.json")
+        target = join_prefix(job.output_prefix, "transcript.json")
         write_json(target, document)
         print(target, flush=True)
-        return EXIT_OK
+        return GPU_JOB_EXIT_OK
     except BadInputError as exc:
         error = _report(type(exc).__name__, str(exc), source)
         try:
-            write_json(join_prefix(prefix, "error.json"), error)
+            write_json(join_prefix(job.output_prefix, "error.json"), error)
         except Exception:
             traceback.print_exc()
             _report("InternalError", "could not write error.json", source)
@@ -100,11 +143,28 @@ def _quiet_nemo() -> None:
     logging.getLogger("nemo_logger").setLevel(logging.WARNING)
 
 
+def _jobs(argv: list[str]) -> tuple[list[Job], argparse.Namespace]:
+    """The jobs the command line asks for; a malformed request is a ValueError (our Plan's bug)."""
+    from gpu_job.storage import derived_prefix
+
+    if argv and argv[0] == "transcribe":
+        args = _person_parser().parse_args(argv[1:])
+        window = (args.chunk_s, args.left_s, args.right_s)
+        return [Job(s, derived_prefix(args.out, s), args.mode, *window) for s in args.inputs], args
+    if "--request" in argv or any(a.startswith("--request=") for a in argv):
+        args = _request_parser().parse_args(argv)
+        return [Job.from_request(TranscriptionRequest.model_validate_json(args.request))], args
+    args = _flags_parser().parse_args(argv)
+    return [Job(args.input, args.output, args.mode, args.chunk_s, args.left_s, args.right_s)], args
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    person = bool(argv) and argv[0] == "transcribe"
-    args = _person_parser().parse_args(argv[1:]) if person else _batch_parser().parse_args(argv)
-    sources = args.inputs if person else [args.input]
+    try:
+        jobs, args = _jobs(argv)
+    except ValueError as exc:  # pydantic's ValidationError is one: the plan broke the contract
+        _report(type(exc).__name__, f"malformed --request: {exc}", "")
+        return GPU_JOB_EXIT_INTERNAL
 
     try:
         _quiet_nemo()
@@ -113,16 +173,11 @@ def main(argv: list[str] | None = None) -> int:
         model = api.load_model(args.model, args.device)
     except Exception as exc:
         traceback.print_exc()
-        _report(type(exc).__name__, f"model load failed: {exc}", sources[0])
+        _report(type(exc).__name__, f"model load failed: {exc}", jobs[0].input_name)
         return GPU_JOB_EXIT_INTERNAL
 
-    from gpu_job.storage import derived_prefix
-
-    codes = []
-    for source in sources:
-        prefix = derived_prefix(args.out, source) if person else args.output
-        codes.append(_run_one(source, prefix, model, args))
+    codes = [_run_one(job, model) for job in jobs]
     # Worst outcome wins: any internal error -> 70, else any bad input -> 65.
     if GPU_JOB_EXIT_INTERNAL in codes:
         return GPU_JOB_EXIT_INTERNAL
-    return GPU_JOB_EXIT_BAD_INPUT if GPU_JOB_EXIT_BAD_INPUT in codes else EXIT_OK
+    return GPU_JOB_EXIT_BAD_INPUT if GPU_JOB_EXIT_BAD_INPUT in codes else GPU_JOB_EXIT_OK

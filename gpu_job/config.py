@@ -1,36 +1,15 @@
-"""Run-time settings read from the environment, so Batch job definitions can override defaults."""
+"""What the container reads from its environment beyond the pipeline's settings.
+
+Limits and defaults (mode thresholds, MAX_DURATION_S, streaming window) are
+`contracts.settings.Settings`, read from the same environment names as the Lambdas; only the
+container's own choices live here: which weights to load and on which device.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 DEFAULT_MODEL = "nvidia/parakeet-tdt-0.6b-v3"
-
-
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Duration thresholds; the names match the plan_job Lambda's so both sides agree on a mode.
-
-    Defaults follow DESIGN.md: full attention fits ~10 min on a 24 GB L4, local attention ~2.5 h.
-    """
-
-    full_max_s: float = 600.0
-    local_attention_max_s: float = 9000.0
-    max_duration_s: float = 43200.0
-
-    @classmethod
-    def from_env(cls) -> Limits:
-        return cls(
-            full_max_s=_env_float("FULL_MAX_S", cls.full_max_s),
-            local_attention_max_s=_env_float("LOCAL_ATTENTION_MAX_S", cls.local_attention_max_s),
-            max_duration_s=_env_float("MAX_DURATION_S", cls.max_duration_s),
-        )
 
 
 def default_model() -> str:

@@ -1,8 +1,8 @@
 """Which inference mode a file gets, and the encoder attention each mode needs.
 
-`auto` picks by duration (thresholds from gpu_job.config.Limits, env-overridable): full attention is
-the most accurate but its memory grows quadratically; local attention is linear; streaming is
-constant. An unknown duration (container does not declare it) is treated as long: streaming.
+`auto` (a person's choice; a Batch job gets the mode its Plan chose) applies the pipeline's one rule,
+`contracts.modes.preferred_mode`, to the decoded duration, with the thresholds of
+`contracts.settings.Settings` (the same environment names and defaults as the planner).
 """
 
 from __future__ import annotations
@@ -10,26 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from contracts.modes import MODES, preferred_mode
+from contracts.settings import Settings
 
-from gpu_job.config import Limits
 from gpu_job.model import model_info
 
-MODES = ("full", "local_attention", "streaming")
 LOCAL_ATTENTION_CONTEXT = (128, 128)
 
 
-def choose_mode(requested: str, duration_s: float | None, limits: Limits) -> str:
+def choose_mode(requested: str, duration_s: float | None, settings: Settings) -> str:
     if requested in MODES:
         return requested
     if requested != "auto":
         raise ValueError(f"unknown mode {requested!r}; expected auto or one of {MODES}")
-    if duration_s is None:
-        return "streaming"
-    if duration_s <= limits.full_max_s:
-        return "full"
-    if duration_s <= limits.local_attention_max_s:
-        return "local_attention"
-    return "streaming"
+    return preferred_mode(duration_s, settings)
 
 
 def _current_attention(model: Any) -> tuple[str, tuple[int, ...], int]:

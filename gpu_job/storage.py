@@ -2,20 +2,32 @@
 
 S3 objects are read with ranged GETs through a seekable file object, so FFmpeg can probe containers
 whose index sits at the end (mp4 `moov`) without a temporary copy, and streaming mode never holds the
-whole object. boto3 clients are created lazily, inside functions, so the local emulator's
-`mock_aws` context (entered after import) is honoured.
+whole object. boto3 clients are created lazily, inside functions, so an AWS endpoint or mock
+set up after import (the local emulator, tests) is honoured.
+
+An S3 source is an `UploadedObject`: the exact upload the workflow claimed. Every request (the HEAD
+and each range) is pinned to its VersionId, else If-Match on its ETag, so a job never reads another
+upload's bytes: when the key was overwritten, S3 answers 412 and the job fails with the typed
+`SourceSuperseded` (the newer upload has its own event and job). A person's `s3://` URI is first
+described by a HEAD (`describe_s3_object`) and pinned to what that HEAD saw.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
+
+from botocore.exceptions import ClientError
+from contracts.errors import SourceSuperseded
+from contracts.models import MISSING_ETAG, UploadedObject
 
 READ_BLOCK_BYTES = 4 << 20
 
@@ -50,15 +62,10 @@ class _S3RangeReader(io.RawIOBase):
     waiting on S3 is accumulated in `seconds` (the document's `timings.download`).
     """
 
-    def __init__(
-        self, client: Any, bucket: str, key: str, size: int, version_id: str | None = None,
-        etag: str | None = None,
-    ):
+    def __init__(self, client: Any, source: UploadedObject, size: int):
         super().__init__()
-        self._client, self._bucket, self._key, self._size = client, bucket, key, size
-        # Every range is pinned to the object the HEAD saw (VersionId, else If-Match on its ETag): an
-        # overwrite during a long job fails the job (S3 answers 412) instead of mixing two uploads' bytes.
-        self._pin = {"VersionId": version_id} if version_id else ({"IfMatch": f'"{etag}"'} if etag else {})
+        self._client, self._source, self._size = client, source, size
+        self._pin = pin(source)
         self._pos = 0
         self.seconds = 0.0
 
@@ -81,9 +88,11 @@ class _S3RangeReader(io.RawIOBase):
             return 0
         end = min(self._pos + len(buffer), self._size) - 1
         started = time.perf_counter()
-        body = self._client.get_object(
-            Bucket=self._bucket, Key=self._key, Range=f"bytes={self._pos}-{end}", **self._pin
-        )["Body"]
+        with superseded_on_412(self._source):
+            body = self._client.get_object(
+                Bucket=self._source.bucket, Key=self._source.key, Range=f"bytes={self._pos}-{end}",
+                **self._pin,
+            )["Body"]
         data = body.read()
         self.seconds += time.perf_counter() - started
         n = len(data)
@@ -145,19 +154,48 @@ class OpenedSource:
         self.close()
 
 
-def open_source(uri: str) -> OpenedSource:
-    """Open a local path or `s3://` URI for streaming reads (HEAD first for size and ETag)."""
-    if is_s3(uri):
-        bucket, key = split_s3(uri)
+def pin(source: UploadedObject) -> dict[str, str]:
+    """S3 request arguments that select exactly this upload (none when the event named neither)."""
+    if source.version_id:
+        return {"VersionId": source.version_id}
+    etag = source.if_match_etag
+    return {"IfMatch": f'"{etag}"'} if etag else {}
+
+
+@contextlib.contextmanager
+def superseded_on_412(source: UploadedObject) -> Iterator[None]:
+    """A failed precondition means the key now holds another upload: a typed failure, not a crash."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+            raise SourceSuperseded(f"{source.uri} no longer holds the upload {pin(source)}") from exc
+        raise
+
+
+def describe_s3_object(uri: str) -> UploadedObject:
+    """A person's `s3://` URI as the upload it names now (HEAD), so the job pins what it reads."""
+    bucket, key = split_s3(uri)
+    head = s3_client().head_object(Bucket=bucket, Key=key)
+    return UploadedObject(
+        bucket=bucket, key=key, uri=uri, etag=str(head.get("ETag", "")).strip('"') or MISSING_ETAG,
+        version_id=head.get("VersionId") or None, size=int(head["ContentLength"]),
+    )  # fmt: skip
+
+
+def open_source(source: UploadedObject | str) -> OpenedSource:
+    """Open an upload (pinned, see the module doc) or a local path for streaming reads."""
+    if isinstance(source, UploadedObject):
         client = s3_client()
-        head = client.head_object(Bucket=bucket, Key=key)
+        with superseded_on_412(source):
+            head = client.head_object(Bucket=source.bucket, Key=source.key, **pin(source))
         size = int(head["ContentLength"])
         etag = str(head.get("ETag", "")).strip('"') or None
-        raw: _S3RangeReader | _TimedFile = _S3RangeReader(
-            client, bucket, key, size, version_id=head.get("VersionId"), etag=etag
-        )
-        return OpenedSource(raw, SourceInfo(uri=uri, etag=etag, size=size))
-    path = Path(uri)
+        raw: _S3RangeReader | _TimedFile = _S3RangeReader(client, source, size)
+        return OpenedSource(raw, SourceInfo(uri=source.uri, etag=etag, size=size))
+    if is_s3(source):
+        return open_source(describe_s3_object(source))
+    path = Path(source)
     size = path.stat().st_size
     return OpenedSource(_TimedFile(str(path)), SourceInfo(uri=str(path), etag=None, size=size))
 

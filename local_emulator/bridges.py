@@ -7,8 +7,14 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
 1. Batch ``submitJob.sync`` (moto.stepfunctions.parser ... StateTaskServiceBatch): moto passes the
    state's PascalCase parameters (``JobName``, ``JobQueue``) straight to boto3, whose serializer
    drops them (KeyError 'JobName' in moto's batch backend), and it hands the camelCase boto3
-   job description to the state machine where AWS hands over PascalCase (``JobId``, ``Status``).
-   Bridge: normalise request and response against the botocore Batch model, as AWS does.
+   job description (``jobId``, ``status``, ``container.exitCode``, ``statusReason``, ``attempts``)
+   to the state machine where AWS hands over PascalCase (``JobId``, ``Status``, ``Container.ExitCode``,
+   ``StatusReason``, ``Attempts``...). Bridge: normalise request and response against the botocore
+   Batch model, as AWS does. The response is renamed in place, so both places the job description
+   reaches the workflow are AWS-shaped: the SUCCEEDED result (what Transcribe's ResultSelector reads)
+   and the ``Cause`` JSON of the ``States.TaskFailed`` error when the job FAILED (what RecordFailure
+   classifies). Production code (functions/, gpu_job/) therefore knows only AWS's spelling;
+   tests/workflow/test_per_file_workflow.py checks a failed job's row carries its id and reason.
 2. Batch execution (moto.batch_simple): jobs are marked SUCCEEDED without running anything.
    Bridge: each attempt runs the real container entry point ``gpu_job.cli.main(command)`` in this
    process with the job's environment, the exit code decides SUCCEEDED/FAILED, and the job

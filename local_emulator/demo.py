@@ -129,8 +129,8 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
     output = report.output or {}
     plan = output.get("plan") or {}
     if plan:
-        chunking = plan.get("chunking")
-        print(f"    plan       mode={plan['mode']} size_class={plan['size_class']}"
+        chunking = (plan.get("request") or {}).get("chunking")
+        print(f"    plan       mode={plan['mode']} size_class={plan['size_class']} path={plan.get('path')}"
               f" instance_types={','.join(plan.get('instance_types', []))}"
               f" chunking={json.dumps(chunking) if chunking else '-'}")
         print(f"    job queue  {plan['job_queue']}")
@@ -139,7 +139,7 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
     for job in jobs:
         attempts = ", ".join(f"exit={a.exit_code}" for a in job.attempts)
         print(f"    batch job  {job.job_id} {job.status} attempts=[{attempts}]")
-    for name, uri in (output.get("outputs") or {}).items():
+    for name, uri in ((output.get("postprocess") or {}).get("outputs") or {}).items():
         print(f"    output     {name:<15} {uri}")
     table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
     source = (output.get("claim") or {}).get("source") or {}

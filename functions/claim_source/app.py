@@ -1,14 +1,16 @@
-"""Claim state: raw S3 event in, ``{claimed, source}`` out (docs/CONTRACTS.md)."""
+"""Claim state: ClaimRequest ``{event, execution_arn}`` in, ClaimResult out (contracts.models)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from common.clients import catalog_table
 from common.observability import logger, metrics, tracer
-from common.source import source_from_event, unwrap_execution_input
+from common.uploads import parse_upload_event, uploaded_object
+from contracts.models import ClaimRequest
 
 from claim_source.claim import claim
 
@@ -16,14 +18,15 @@ from claim_source.claim import claim
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    raw_event, execution_arn = unwrap_execution_input(event)
-    source = source_from_event(raw_event)
+@event_parser(model=ClaimRequest)
+def handler(request: ClaimRequest, context: LambdaContext) -> dict[str, Any]:
+    event = parse_upload_event(request.event)
+    source = uploaded_object(event)
     logger.append_keys(source_uri=source.uri, etag=source.etag)
-    result = claim(catalog_table(), source, execution_arn, raw_event.get("detail-type"))
-    if result["claimed"]:
+    result = claim(catalog_table(), source, request.execution_arn, event.detail_type)
+    if result.claimed:
         metrics.add_metric(name="SourceClaimed", unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name="SourceNotClaimed", unit=MetricUnit.Count, value=1)
-        logger.info("not claimed", extra={"reason": result.get("reason")})
-    return dict(result)
+        logger.info("not claimed", extra={"reason": result.reason})
+    return result.model_dump(mode="json")

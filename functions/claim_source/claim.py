@@ -7,29 +7,23 @@ file whose earlier run FAILED may be claimed again (re-uploading is the retry pa
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 from botocore.exceptions import ClientError
 from common.catalog import STATUS_CLAIMED, STATUS_FAILED, utc_now_iso
-from common.errors import ZeroByteObject
-from common.source import Source
+from contracts.errors import ZeroByteObject
+from contracts.models import ClaimResult, ClaimSkipReason, UploadedObject
 
 CLAIM_CONDITION = "attribute_not_exists(source_uri) OR #status = :failed"
 OBJECT_CREATED = "Object Created"
 
 
-class ClaimResult(TypedDict, total=False):
-    claimed: bool
-    source: dict[str, Any]
-    reason: str
-
-
-def ignore_reason(source: Source, detail_type: str | None = None) -> str | None:
+def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> ClaimSkipReason | None:
     """Defence in depth behind the EventBridge rule: events and objects that are not files to transcribe.
 
     Console "folders" are zero-byte keys ending in '/', so they are ignored before the
-    zero-byte check would turn them into recorded failures. An event without ``detail-type``
-    (hand-made, e.g. a backfill) is taken as Object Created.
+    zero-byte check would turn them into recorded failures. ``detail_type`` None (a caller with no
+    event, e.g. a backfill) is taken as Object Created.
     """
     if detail_type is not None and detail_type != OBJECT_CREATED:
         return "not_object_created"
@@ -39,12 +33,12 @@ def ignore_reason(source: Source, detail_type: str | None = None) -> str | None:
 
 
 def claim(
-    table: Any, source: Source, execution_arn: str | None, detail_type: str | None = None
+    table: Any, source: UploadedObject, execution_arn: str | None, detail_type: str | None = None
 ) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error."""
     reason = ignore_reason(source, detail_type)
     if reason:
-        return {"claimed": False, "source": source.to_dict(), "reason": reason}
+        return ClaimResult(claimed=False, source=source, reason=reason)
     if source.size == 0:
         raise ZeroByteObject(f"{source.uri} is empty (0 bytes)")
 
@@ -73,6 +67,6 @@ def claim(
         )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return {"claimed": False, "source": source.to_dict(), "reason": "already_claimed"}
+            return ClaimResult(claimed=False, source=source, reason="already_claimed")
         raise
-    return {"claimed": True, "source": source.to_dict()}
+    return ClaimResult(claimed=True, source=source)

@@ -1,6 +1,6 @@
 """AWS clients created once per Lambda container, lazily.
 
-Lazily so that importing a handler never needs AWS configuration (unit tests, the local moto
+Lazily so that importing a handler never needs AWS configuration (unit tests, the local
 emulator); once so that warm invocations reuse connections. Logic modules never call these:
 handlers pass the client in, which keeps the logic testable with any stub.
 """

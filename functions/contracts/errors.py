@@ -39,6 +39,13 @@ class UnsupportedInput(BadInputError):
     reason = "unsupported_input"
 
 
+class SourceSuperseded(BadInputError):
+    """The key no longer holds the upload this execution claimed (its VersionId or ETag is gone):
+    the newer upload has its own event and execution, so this one stops, and retrying cannot help."""
+
+    reason = "superseded"
+
+
 class TransientError(Exception):
     """A failure worth retrying (throttling, a dependency briefly unavailable)."""
 
@@ -50,6 +57,7 @@ BAD_INPUT_ERRORS: tuple[type[BadInputError], ...] = (
     CorruptMedia,
     DurationOutOfRange,
     UnsupportedInput,
+    SourceSuperseded,
 )
 BAD_INPUT_ERROR_NAMES: frozenset[str] = frozenset(e.__name__ for e in BAD_INPUT_ERRORS)
 

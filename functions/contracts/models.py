@@ -25,6 +25,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
 SCHEMA_VERSION = "1.0"
+# UploadedObject.etag when the event carried none: DynamoDB key attributes cannot be empty, and it
+# is not a value S3 can match (If-Match is then not sent).
+MISSING_ETAG = "no-etag"
 
 Mode = Literal["full", "local_attention", "streaming"]
 SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
@@ -37,7 +40,7 @@ Seconds = Annotated[float, Field(ge=0)]
 class Contract(BaseModel):
     """Strict by default: a field the producer adds and no consumer declares is a contract change."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # -- the uploaded object ----------------------------------------------------------------------------
@@ -58,6 +61,11 @@ class UploadedObject(Contract):
         if self.uri != f"s3://{self.bucket}/{self.key}":
             raise ValueError(f"uri {self.uri!r} does not name s3://{self.bucket}/{self.key}")
         return self
+
+    @property
+    def if_match_etag(self) -> str | None:
+        """The ETag to send as If-Match (unquoted), or None when the event carried none."""
+        return None if self.etag == MISSING_ETAG else self.etag
 
 
 # -- Claim ------------------------------------------------------------------------------------------
@@ -176,6 +184,13 @@ class TranscriptSourceInfo(Contract):
     size: NonNegativeInt | None
 
 
+class TranscriptChunking(Chunking):
+    """The streaming window a transcript was made with; the job may add how many chunks it ran."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    chunks: NonNegativeInt | None = None
+
+
 class MediaInfo(Contract):
     model_config = ConfigDict(extra="allow", frozen=True)
     duration_s: Seconds
@@ -223,7 +238,7 @@ class TranscriptDocument(Contract):
     media: MediaInfo
     model: ModelInfo
     mode: Mode
-    chunking: Chunking | None
+    chunking: TranscriptChunking | None
     language: str | None
     text: str
     segments: list[Segment]

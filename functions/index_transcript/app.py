@@ -1,13 +1,15 @@
-"""Index state: ``{source, probe, plan, batch, outputs}`` in, catalog item out (docs/CONTRACTS.md)."""
+"""Index state: IndexRequest ``{source, plan, job, postprocess}`` in, CatalogItem out (contracts.models)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, s3_client
+from common.clients import catalog_table
 from common.observability import logger, metrics, tracer
+from contracts.models import IndexRequest
 
 from index_transcript.index import index
 
@@ -15,23 +17,13 @@ from index_transcript.index import index
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    source = event["source"]
-    logger.append_keys(source_uri=source.get("uri"), etag=source.get("etag"))
-    item = index(
-        catalog_table(),
-        s3_client(),
-        source,
-        event.get("probe") or {},
-        event["plan"],
-        event.get("batch"),
-        event["outputs"],
-    )
+@event_parser(model=IndexRequest)
+def handler(request: IndexRequest, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(source_uri=request.source.uri, etag=request.source.etag)
+    item = index(catalog_table(), request)
     metrics.add_metric(name="TranscriptIndexed", unit=MetricUnit.Count, value=1)
-    duration = item.get("duration_s")
-    if isinstance(duration, int | float):
-        metrics.add_metric(name="AudioSecondsTranscribed", unit=MetricUnit.Seconds, value=duration)
-    cost = item.get("cost_estimate_usd")
-    if isinstance(cost, int | float):
-        metrics.add_metric(name="EstimatedCostUSD", unit=MetricUnit.NoUnit, value=cost)
-    return item
+    if item.duration_s is not None:
+        metrics.add_metric(name="AudioSecondsTranscribed", unit=MetricUnit.Seconds, value=item.duration_s)
+    if item.cost_estimate_usd is not None:
+        metrics.add_metric(name="EstimatedCostUSD", unit=MetricUnit.NoUnit, value=item.cost_estimate_usd)
+    return item.model_dump(mode="json", exclude_none=True)

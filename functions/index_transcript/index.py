@@ -1,8 +1,8 @@
 """Index state: mark the catalog item TRANSCRIBED with what a person or a query needs to know.
 
-Language, timings and model come from transcript.json itself (read again here rather than
-passed through Postprocess) so that Outputs stays the plain URI map of the contract and a file
-can be re-indexed from S3 alone.
+Everything comes from the request: language, timings, model and word count from Postprocess's
+TranscriptSummary (transcript.json is read once per execution, by Postprocess), the job from
+Transcribe's JobResult, mode, size class and price from the Plan. No S3 read here.
 
 The cost estimate is the job's total GPU-holding time (download + decode + model load +
 inference, i.e. ``timings.total``) times the size class's hourly price: inference alone would
@@ -15,82 +15,45 @@ from __future__ import annotations
 from typing import Any
 
 from common.catalog import STATUS_TRANSCRIBED, catalog_key, from_dynamo, set_expression, utc_now_iso
-from common.gpu_classes import price_per_hour
-from common.layout import TRANSCRIPT_JSON, output_file
-from common.transcript import load_transcript
-
-OUTPUT_FIELDS = ("transcript_json", "srt", "vtt", "txt", "segments_jsonl")
+from contracts.models import CatalogItem, IndexRequest
 
 
-def batch_job_id(batch: dict[str, Any] | None) -> str | None:
-    """``JobId`` as AWS returns it; ``jobId`` as moto's camelCase job description does."""
-    batch = batch or {}
-    return batch.get("JobId") or batch.get("jobId")
+def estimate_cost_usd(total_s: float, price_usd_per_hour: float) -> float:
+    return round(total_s * price_usd_per_hour / 3600.0, 6)
 
 
-def estimate_cost_usd(timings: dict[str, Any], price_usd_per_hour: float | None) -> float | None:
-    seconds = timings.get("total")
-    if price_usd_per_hour is None or not isinstance(seconds, int | float):
-        return None
-    return round(float(seconds) * price_usd_per_hour / 3600.0, 6)
-
-
-def catalog_attributes(
-    source: dict[str, Any],
-    probe: dict[str, Any],
-    plan: dict[str, Any],
-    batch: dict[str, Any] | None,
-    outputs: dict[str, Any],
-    transcript: dict[str, Any],
-) -> dict[str, Any]:
+def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
     """The attributes Index sets, as JSON-like Python values (floats, not Decimals)."""
-    price = plan.get("price_per_hour_usd")
-    if price is None:
-        price = price_per_hour(plan.get("size_class", ""))
-    timings = dict(transcript.get("timings") or {})
-    duration = (transcript.get("media") or {}).get("duration_s")
-    if duration is None:
-        duration = probe.get("duration_s")
+    plan, summary = request.plan, request.postprocess.summary
     return {
         "status": STATUS_TRANSCRIBED,
-        "language": transcript.get("language"),
-        "duration_s": duration,
-        "mode": transcript.get("mode") or plan.get("mode"),
-        "size_class": plan.get("size_class"),
-        "instance_types": list(plan.get("instance_types") or []),
-        "model": transcript.get("model"),
-        "hardware": transcript.get("hardware"),
-        "timings": timings,
-        "price_per_hour_usd": price,
-        "cost_estimate_usd": estimate_cost_usd(timings, price),
-        "outputs": {field: outputs[field] for field in OUTPUT_FIELDS if outputs.get(field)},
-        "batch_job_id": batch_job_id(batch),
-        "job_name": plan.get("job_name"),
-        "word_count": len(transcript.get("words") or []),
+        "language": summary.language,
+        "duration_s": summary.duration_s,
+        "mode": summary.mode,
+        "size_class": plan.size_class,
+        "instance_types": list(plan.instance_types),
+        "model": summary.model.model_dump(mode="json"),
+        "hardware": summary.hardware.model_dump(mode="json"),
+        "timings": summary.timings.model_dump(mode="json"),
+        "price_per_hour_usd": plan.price_per_hour_usd,
+        "cost_estimate_usd": estimate_cost_usd(summary.timings.total, plan.price_per_hour_usd),
+        "outputs": request.postprocess.outputs.model_dump(mode="json"),
+        "batch_job_id": request.job.job_id,
+        "job_name": plan.job_name,
+        "word_count": summary.word_count,
         "updated_at": utc_now_iso(),
     }
 
 
-def index(
-    table: Any,
-    s3: Any,
-    source: dict[str, Any],
-    probe: dict[str, Any],
-    plan: dict[str, Any],
-    batch: dict[str, Any] | None,
-    outputs: dict[str, Any],
-) -> dict[str, Any]:
-    """Write the TRANSCRIBED attributes and return the whole item, JSON-serialisable."""
-    transcript_uri = outputs.get("transcript_json") or output_file(plan["output_prefix"], TRANSCRIPT_JSON)
-    transcript = load_transcript(s3, transcript_uri)
-    attributes = {k: v for k, v in catalog_attributes(source, probe, plan, batch, outputs, transcript).items()
-                  if v is not None}  # fmt: skip
+def index(table: Any, request: IndexRequest) -> CatalogItem:
+    """Write the TRANSCRIBED attributes and return the whole item."""
+    attributes = {k: v for k, v in catalog_attributes(request).items() if v is not None}
     expression, names, values = set_expression(attributes)
     response = table.update_item(
-        Key=catalog_key(source["uri"], source["etag"]),
+        Key=catalog_key(request.source.uri, request.source.etag),
         UpdateExpression=expression,
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
         ReturnValues="ALL_NEW",
     )
-    return from_dynamo(response["Attributes"])
+    return CatalogItem.model_validate(from_dynamo(response["Attributes"]))

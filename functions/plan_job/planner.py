@@ -1,34 +1,27 @@
-"""Choose inference mode and GPU size class for one file; build the Plan of docs/CONTRACTS.md.
+"""Choose inference mode, GPU size class and path for one upload; build its Plan (contracts.models).
 
-Policy: the most accurate mode the configured thresholds allow (full, then local attention,
-then streaming), on the smallest GPU class that mode fits. If the preferred mode would need more
-memory than the largest class has, fall back to the next mode instead of failing: DESIGN.md
-prefers local attention over a huge instance because it is cheaper, and streaming always fits.
+Policy: the most accurate mode the settings' thresholds allow (contracts.modes.preferred_mode), on
+the smallest GPU class that mode fits. If the preferred mode would need more memory than the
+largest class has, fall back to the next mode instead of failing: DESIGN.md prefers local
+attention over a huge instance because it is cheaper, and streaming always fits. The plan decides;
+gpu_job runs exactly the TranscriptionRequest it carries.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Literal
 
-from common.errors import DurationOutOfRange, NoAudioStream
-from common.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass
 from common.layout import output_prefix
+from contracts.errors import DurationOutOfRange, NoAudioStream
+from contracts.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass
+from contracts.models import Chunking, Mode, Plan, PlanRequest, TranscriptionRequest
+from contracts.modes import MODES, preferred_mode
+from contracts.settings import Settings
 
 from plan_job.memory_model import estimate_gb, fits
 from plan_job.naming import job_name
-from plan_job.settings import MODES, PlannerSettings, require
-
-
-def preferred_mode(duration_s: float | None, settings: PlannerSettings) -> str:
-    """Thresholds are inclusive upper bounds; an unknown duration gets streaming (safe at any length)."""
-    if duration_s is None:
-        return "streaming"
-    if duration_s <= settings.full_max_s:
-        return "full"
-    if duration_s <= settings.local_attention_max_s:
-        return "local_attention"
-    return "streaming"
+from plan_job.wiring import Wiring, require
 
 
 def smallest_fitting_class(estimated_gb: float) -> GpuClass | None:
@@ -38,7 +31,7 @@ def smallest_fitting_class(estimated_gb: float) -> GpuClass | None:
     return None
 
 
-def choose(duration_s: float | None, settings: PlannerSettings) -> tuple[str, GpuClass, float]:
+def choose(duration_s: float | None, settings: Settings) -> tuple[Mode, GpuClass, float]:
     """Return (mode, GPU class, estimated GB), walking down the modes until one fits a class."""
     first = MODES.index(preferred_mode(duration_s, settings))
     length = duration_s or 0.0
@@ -46,68 +39,67 @@ def choose(duration_s: float | None, settings: PlannerSettings) -> tuple[str, Gp
         estimated = estimate_gb(mode, length, settings.chunk_s, settings.left_s, settings.right_s)
         gpu_class = smallest_fitting_class(estimated)
         if gpu_class is not None:
-            return mode, gpu_class, estimated
+            return mode, gpu_class, estimated  # type: ignore[return-value]  # MODES are Mode's values
     raise ValueError(
         f"streaming with chunk {settings.chunk_s}+{settings.left_s}+{settings.right_s} s fits no GPU class; "
         "check CHUNK_S/LEFT_S/RIGHT_S"
     )
 
 
-def validate_duration(duration_s: Any, max_duration_s: float) -> float | None:
+def transcribe_path(duration_s: float | None, settings: Settings) -> Literal["job"]:
+    """Which Transcribe branch runs the request: its own Batch job for now, for every length.
+
+    The worker pool (short files on warm workers) extends this with its threshold setting.
+    """
+    return "job"
+
+
+def validate_duration(duration_s: float | None, max_duration_s: float) -> float | None:
     if duration_s is None:
         return None
-    try:
-        value = float(duration_s)
-    except (TypeError, ValueError) as exc:
-        raise DurationOutOfRange(f"duration {duration_s!r} is not a number") from exc
-    if math.isnan(value) or value <= 0:
-        raise DurationOutOfRange(f"duration {value} s is not positive")
-    if value > max_duration_s:
-        raise DurationOutOfRange(f"duration {value:.1f} s exceeds the maximum of {max_duration_s:.0f} s")
-    return value
+    if math.isnan(duration_s) or duration_s <= 0:
+        raise DurationOutOfRange(f"duration {duration_s} s is not positive")
+    if duration_s > max_duration_s:
+        raise DurationOutOfRange(f"duration {duration_s:.1f} s exceeds the maximum of {max_duration_s:.0f} s")
+    return duration_s
 
 
-def _arg(number: float) -> str:
-    """CLI form of a number: 20.0 -> "20", 0.5 -> "0.5"."""
-    return f"{number:g}"
+def build_command(request: TranscriptionRequest) -> list[str]:
+    """The per-file job's ContainerOverrides.Command: gpu_job's Batch form reads the request whole."""
+    return ["--request", request.model_dump_json()]
 
 
-def build_command(source_uri: str, prefix: str, mode: str, chunking: dict[str, float] | None) -> list[str]:
-    command = ["--input", source_uri, "--output", prefix, "--mode", mode]
-    if chunking is not None:
-        command += [
-            "--chunk-s", _arg(chunking["chunk_s"]),
-            "--left-s", _arg(chunking["left_s"]),
-            "--right-s", _arg(chunking["right_s"]),
-        ]  # fmt: skip
-    return command
-
-
-def plan(source: dict[str, Any], probe: dict[str, Any], settings: PlannerSettings) -> dict[str, Any]:
-    """The Plan dict; every field the Transcribe and Index states need is ready-made here."""
-    if probe.get("has_audio") is False:
-        raise NoAudioStream(f"{source.get('uri')} has no audio stream")
-    duration_s = validate_duration(probe.get("duration_s"), settings.max_duration_s)
+def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
+    """The Plan; every field the Transcribe and Index states need is ready-made here."""
+    source, probe = request.source, request.probe
+    if not probe.has_audio:
+        raise NoAudioStream(f"{source.uri} has no audio stream")
+    duration_s = validate_duration(probe.duration_s, settings.max_duration_s)
     mode, gpu_class, estimated_gb = choose(duration_s, settings)
     chunking = (
-        {"chunk_s": settings.chunk_s, "left_s": settings.left_s, "right_s": settings.right_s}
+        Chunking(chunk_s=settings.chunk_s, left_s=settings.left_s, right_s=settings.right_s)
         if mode == "streaming"
         else None
     )
-    prefix = output_prefix(require(settings.output_bucket, "OUTPUT_BUCKET"), source["key"])
-    return {
-        "mode": mode,
-        "size_class": gpu_class.name,
-        "job_queue": require(settings.job_queues[gpu_class.name], f"JOB_QUEUE_{gpu_class.name.upper()}"),
-        "job_definition": require(settings.job_definitions[mode], f"JOB_DEFINITION_{mode.upper()}"),
-        "job_name": job_name(source["uri"], source.get("etag") or ""),
-        "output_prefix": prefix,
-        "command": build_command(source["uri"], prefix, mode, chunking),
-        "chunking": chunking,
-        "duration_s": duration_s,
-        "estimated_gpu_memory_gb": round(estimated_gb, 1),
-        "gpu": gpu_class.gpu,
-        "gpu_memory_gb": gpu_class.gpu_memory_gb,
-        "instance_types": list(settings.instance_types.get(gpu_class.name) or gpu_class.instance_types),
-        "price_per_hour_usd": gpu_class.price_per_hour_usd,
-    }
+    transcription = TranscriptionRequest(
+        source=source,
+        output_prefix=output_prefix(require(wiring.output_bucket, "OUTPUT_BUCKET"), source.key),
+        mode=mode,
+        chunking=chunking,
+    )
+    return Plan(
+        mode=mode,
+        size_class=gpu_class.name,
+        path=transcribe_path(duration_s, settings),
+        request=transcription,
+        job_queue=require(wiring.job_queues[gpu_class.name], f"JOB_QUEUE_{gpu_class.name.upper()}"),
+        job_definition=require(wiring.job_definitions[mode], f"JOB_DEFINITION_{mode.upper()}"),
+        job_name=job_name(source.uri, source.etag),
+        command=build_command(transcription),
+        duration_s=duration_s,
+        estimated_gpu_memory_gb=round(estimated_gb, 1),
+        gpu=gpu_class.gpu,
+        gpu_memory_gb=gpu_class.gpu_memory_gb,
+        instance_types=list(wiring.instance_types.get(gpu_class.name) or gpu_class.instance_types),
+        price_per_hour_usd=gpu_class.price_per_hour_usd,
+    )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+
+from contracts.models import TranscriptDocument
 
 from postprocess.subtitles import Cue
 
@@ -47,21 +48,18 @@ def to_vtt(cues: Sequence[Cue]) -> str:
     return "WEBVTT\n\n" + "\n".join(blocks) if blocks else "WEBVTT\n"
 
 
-def _paragraphs(transcript: dict[str, Any]) -> list[str]:
-    segments = transcript.get("segments") or []
+def _paragraphs(transcript: TranscriptDocument) -> list[str]:
     texts = []
-    for segment in segments:
-        text = str(segment.get("text") or "").strip()
-        if not text:
-            text = " ".join(str(w.get("word", "")).strip() for w in segment.get("words") or []).strip()
+    for segment in transcript.segments:
+        text = segment.text.strip() or " ".join(w.word.strip() for w in segment.words).strip()
         if text:
             texts.append(text)
-    if not segments and str(transcript.get("text") or "").strip():
-        texts.append(str(transcript["text"]).strip())
+    if not transcript.segments and transcript.text.strip():
+        texts.append(transcript.text.strip())
     return texts
 
 
-def to_text(transcript: dict[str, Any], width: int = TEXT_WIDTH) -> str:
+def to_text(transcript: TranscriptDocument, width: int = TEXT_WIDTH) -> str:
     """One paragraph per segment, wrapped at ``width`` without breaking words or hyphenations."""
     wrapped = [
         textwrap.fill(" ".join(p.split()), width=width, break_long_words=False, break_on_hyphens=False)

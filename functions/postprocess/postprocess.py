@@ -1,4 +1,8 @@
-"""Postprocess state: turn transcript.json into subtitle, text and table files next to it."""
+"""Postprocess state: turn transcript.json into subtitle, text and table files next to it.
+
+transcript.json is read here and only here: what Index needs of it travels on as the
+TranscriptSummary, so a 24 h transcript (tens of MB) is parsed once per execution.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,14 @@ from common.layout import (
 )
 from common.s3uri import parse_s3_uri
 from common.transcript import load_transcript
+from contracts.models import (
+    Outputs,
+    PostprocessRequest,
+    PostprocessResult,
+    TranscriptDocument,
+    TranscriptSummary,
+    UploadedObject,
+)
 
 from postprocess.formats import to_srt, to_text, to_vtt
 from postprocess.segments import segment_rows, to_jsonl
@@ -35,7 +47,7 @@ def _put(s3: Any, uri: str, text: str, content_type: str) -> str:
     return uri
 
 
-def render(source: dict[str, Any], transcript: dict[str, Any]) -> dict[str, str]:
+def render(source: UploadedObject, transcript: TranscriptDocument) -> dict[str, str]:
     """The four derived files' contents, keyed by name (pure, for tests and re-rendering)."""
     cues = build_cues(transcript)
     return {
@@ -46,22 +58,32 @@ def render(source: dict[str, Any], transcript: dict[str, Any]) -> dict[str, str]
     }
 
 
-def postprocess(
-    s3: Any, source: dict[str, Any], plan: dict[str, Any], output_bucket: str | None
-) -> dict[str, Any]:
-    """Read, validate, render, write; returns the Outputs of docs/CONTRACTS.md.
+def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
+    return TranscriptSummary(
+        language=transcript.language,
+        duration_s=transcript.media.duration_s,
+        mode=transcript.mode,
+        model=transcript.model,
+        hardware=transcript.hardware,
+        timings=transcript.timings,
+        word_count=len(transcript.words),
+    )
 
-    The segments file goes to OUTPUT_BUCKET; without it, to the bucket of the output prefix.
-    """
-    prefix = plan["output_prefix"]
+
+def postprocess(s3: Any, request: PostprocessRequest, output_bucket: str | None) -> PostprocessResult:
+    """Read, validate, render, write; the segments file goes to OUTPUT_BUCKET (else the prefix's bucket)."""
+    source, prefix = request.source, request.plan.request.output_prefix
     transcript_uri = output_file(prefix, TRANSCRIPT_JSON)
     transcript = load_transcript(s3, transcript_uri)
     files = render(source, transcript)
     bucket = output_bucket or parse_s3_uri(prefix).bucket
-    outputs = {"transcript_json": transcript_uri}
-    for name, field in ((TRANSCRIPT_SRT, "srt"), (TRANSCRIPT_VTT, "vtt"), (TRANSCRIPT_TXT, "txt")):
-        outputs[field] = _put(s3, output_file(prefix, name), files[name], CONTENT_TYPES[name])
-    outputs["segments_jsonl"] = _put(
-        s3, segments_uri(bucket, source["key"]), files["jsonl"], CONTENT_TYPES["jsonl"]
+    written = {
+        field: _put(s3, output_file(prefix, name), files[name], CONTENT_TYPES[name])
+        for name, field in ((TRANSCRIPT_SRT, "srt"), (TRANSCRIPT_VTT, "vtt"), (TRANSCRIPT_TXT, "txt"))
+    }
+    outputs = Outputs(
+        transcript_json=transcript_uri,
+        segments_jsonl=_put(s3, segments_uri(bucket, source.key), files["jsonl"], CONTENT_TYPES["jsonl"]),
+        **written,
     )
-    return outputs
+    return PostprocessResult(outputs=outputs, summary=summarize(transcript))

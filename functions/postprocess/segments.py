@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from contracts.models import TranscriptDocument, UploadedObject
+
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_uri", "string"),
     ("etag", "string"),
@@ -22,22 +24,21 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def segment_rows(source: dict[str, Any], transcript: dict[str, Any]) -> list[dict[str, Any]]:
-    """Identity comes from the workflow's Source (authoritative), content from the transcript."""
-    model = (transcript.get("model") or {}).get("name")
+def segment_rows(source: UploadedObject, transcript: TranscriptDocument) -> list[dict[str, Any]]:
+    """Identity comes from the workflow's source (authoritative), content from the transcript."""
     return [
         {
-            "source_uri": source["uri"],
-            "etag": source.get("etag"),
-            "segment_id": segment["id"],
-            "start_s": segment["start"],
-            "end_s": segment["end"],
-            "text": segment["text"],
-            "language": transcript.get("language"),
-            "mode": transcript.get("mode"),
-            "model": model,
+            "source_uri": source.uri,
+            "etag": source.etag,
+            "segment_id": segment.id,
+            "start_s": segment.start,
+            "end_s": segment.end,
+            "text": segment.text,
+            "language": transcript.language,
+            "mode": transcript.mode,
+            "model": transcript.model.name,
         }
-        for segment in transcript.get("segments") or []
+        for segment in transcript.segments
     ]
 
 

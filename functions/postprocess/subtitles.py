@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.models import TranscriptDocument, Word
+
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
 MAX_CUE_MS = 7000
@@ -90,32 +92,28 @@ def _word_tokens(text: str, start_ms: int, end_ms: int) -> list[Token]:
     return tokens
 
 
-def _segment_words(segment: dict[str, Any]) -> list[tuple[str, int, int]]:
-    """The segment's timed words; a segment with text but no word timings gets evenly spread words."""
-    words = [
-        (str(w.get("word", "")), _ms(w.get("start")), _ms(w.get("end"))) for w in segment.get("words") or []
-    ]
-    words = [w for w in words if w[0].strip()]
-    if words or not str(segment.get("text", "")).strip():
-        return words
-    start, end = _ms(segment.get("start")), _ms(segment.get("end"))
-    return [(str(segment["text"]), start, max(end, start))]
+def _segment_words(
+    words: Sequence[Word], text: str, start_s: float, end_s: float
+) -> list[tuple[str, int, int]]:
+    """The segment's timed words; a segment with text but no word timings is shown from its text."""
+    timed = [(w.word, _ms(w.start), _ms(w.end)) for w in words if w.word.strip()]
+    if timed or not text.strip():
+        return timed
+    start, end = _ms(start_s), _ms(end_s)
+    return [(text, start, max(end, start))]
 
 
-def token_groups(transcript: dict[str, Any]) -> list[list[Token]]:
+def token_groups(transcript: TranscriptDocument) -> list[list[Token]]:
     """One token list per segment (cues never cross segments), times made monotonic.
 
     Timestamps are trusted only as far as they are consistent: a start before the previous
     start is moved up to it and an end before its start is moved up to the start, so a glitch in
     the model output cannot produce overlapping or backwards cues.
     """
-    segments = transcript.get("segments") or []
-    if segments:
-        raw_groups = [_segment_words(s) for s in segments]
+    if transcript.segments:
+        raw_groups = [_segment_words(s.words, s.text, s.start, s.end) for s in transcript.segments]
     else:
-        raw_groups = [
-            _segment_words({"words": transcript.get("words") or [], "text": transcript.get("text", "")})
-        ]
+        raw_groups = [_segment_words(transcript.words, transcript.text, 0.0, 0.0)]
     groups: list[list[Token]] = []
     last_start = 0
     for raw in raw_groups:
@@ -237,11 +235,11 @@ def _timed(groups: Sequence[Sequence[Token]], end_limit_ms: int | None) -> list[
     return cues
 
 
-def build_cues(transcript: dict[str, Any], end_limit_s: float | None = None) -> list[Cue]:
-    """All cues of a transcript document; ``end_limit_s`` (media duration) bounds the last cue's extension."""
+def build_cues(transcript: TranscriptDocument, end_limit_s: float | None = None) -> list[Cue]:
+    """All cues of a transcript; ``end_limit_s`` (default: media duration) bounds the last cue's end."""
     if end_limit_s is None:
-        end_limit_s = (transcript.get("media") or {}).get("duration_s")
-    end_limit_ms = _ms(end_limit_s) if end_limit_s is not None else None
+        end_limit_s = transcript.media.duration_s
+    end_limit_ms = _ms(end_limit_s)
     groups: list[list[Token]] = []
     for segment_tokens in token_groups(transcript):
         groups.extend(group_tokens(segment_tokens))

@@ -1,47 +1,48 @@
-"""Probe state: Source (or a raw S3 event) in, ProbeResult out (docs/CONTRACTS.md).
+"""Probe state: the claimed UploadedObject in, ProbeResult out (contracts.models).
 
-Bad inputs raise the typed ``common.errors`` classes, which the workflow records without retrying.
-What the probe cost (bytes and GET requests) is logged and emitted as metrics on every outcome,
-because that cost is the point of this function.
+Bad inputs raise the typed ``contracts.errors`` classes, which the workflow records without
+retrying. What the probe cost (bytes and GET requests) is logged and emitted as metrics on every
+outcome, because that cost is the point of this function. Reads are pinned to the upload the
+claim names (VersionId, else If-Match on its ETag).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from common.clients import s3_client
-from common.errors import ZeroByteObject
 from common.observability import logger, metrics, tracer
+from contracts.errors import ZeroByteObject
+from contracts.models import ProbeResult, UploadedObject
+from contracts.settings import Settings
 
-from probe_audio.event import target_from_event
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
 
-DEFAULT_MAX_DURATION_S = 86400.0
 
-
-def max_duration_s() -> float:
-    return float(os.environ.get("MAX_DURATION_S") or DEFAULT_MAX_DURATION_S)
+def to_contract(result: Any) -> ProbeResult:
+    """The probe's own result (it also says which parser answered) as the state's ProbeResult."""
+    return ProbeResult(**{name: getattr(result, name) for name in ProbeResult.model_fields})
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@event_parser(model=UploadedObject)
+def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
+    logger.append_keys(source_uri=source.uri, etag=source.etag)
     reader: S3RangeReader | None = None
     outcome = "error"
     try:
-        target = target_from_event(event)
-        logger.append_keys(source_uri=target.uri, etag=target.etag)
         reader = S3RangeReader(
-            s3_client(), target.bucket, target.key, etag=target.etag, version_id=target.version_id
+            s3_client(), source.bucket, source.key, etag=source.if_match_etag, version_id=source.version_id
         )
-        if target.size == 0:
-            raise ZeroByteObject(f"{target.uri} is empty")  # the event says so: no GET needed
-        result = probe(reader, max_duration_s())
+        if source.size == 0:
+            raise ZeroByteObject(f"{source.uri} is empty")  # the event says so: no GET needed
+        result = probe(reader, Settings.from_env().max_duration_s)
         outcome = "ok"
     finally:
         bytes_read = reader.bytes_read if reader else 0
@@ -51,5 +52,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    logger.info("probe result", extra={"parser": result.parser, **result.to_contract()})
-    return result.to_contract()
+    contract = to_contract(result)
+    logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
+    return contract.model_dump(mode="json")

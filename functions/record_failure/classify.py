@@ -3,8 +3,8 @@
 Three shapes of Cause reach the Catch:
 * a Lambda error: Cause is a JSON string ``{"errorMessage", "errorType", "stackTrace"}``;
 * a ``batch:submitJob.sync`` failure: Error ``States.TaskFailed``, Cause the JSON job description
-  (PascalCase from AWS, camelCase from moto), whose container exit code tells bad input (65) from
-  everything else;
+  as Step Functions hands it over (PascalCase: ``JobId``, ``Container.ExitCode``, ``Attempts``...),
+  whose container exit code tells bad input (65) from everything else;
 * anything else (``States.Timeout``, ``States.Runtime``...): Cause is free text or absent.
 Nothing here raises: a failure recorder that fails would lose the very record it exists for.
 """
@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from common.errors import BAD_INPUT_ERROR_NAMES, GPU_JOB_EXIT_BAD_INPUT
+from contracts.errors import BAD_INPUT_ERROR_NAMES, GPU_JOB_EXIT_BAD_INPUT
 
 BAD_INPUT = "bad_input"
 INTERNAL = "internal"
@@ -46,14 +46,9 @@ def parse_cause(cause: Any) -> Any:
     return cause
 
 
-def _get(mapping: Any, *names: str) -> Any:
-    """First present key among PascalCase/camelCase spellings."""
-    if not isinstance(mapping, dict):
-        return None
-    for name in names:
-        if mapping.get(name) is not None:
-            return mapping[name]
-    return None
+def _get(mapping: Any, name: str) -> Any:
+    """``mapping[name]`` when ``mapping`` is a dict, else None: a Cause may be any JSON."""
+    return mapping.get(name) if isinstance(mapping, dict) else None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -64,31 +59,29 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def batch_details(job: Any) -> tuple[int | None, str | None, str | None, int | None]:
-    """(exit code, status reason, job id, attempt count) from a job description of either casing.
+    """(exit code, status reason, job id, attempt count) from a Step Functions Batch job description.
 
     The job-level container reflects the last attempt; if it has no exit code (e.g. the host
     disappeared), the last attempt that has one is used.
     """
-    container = _get(job, "Container", "container")
-    exit_code = _int_or_none(_get(container, "ExitCode", "exitCode"))
-    attempts = _get(job, "Attempts", "attempts")
+    container = _get(job, "Container")
+    exit_code = _int_or_none(_get(container, "ExitCode"))
+    attempts = _get(job, "Attempts")
     attempts = attempts if isinstance(attempts, list) else []
     if exit_code is None:
         for attempt in reversed(attempts):
-            exit_code = _int_or_none(_get(_get(attempt, "Container", "container"), "ExitCode", "exitCode"))
+            exit_code = _int_or_none(_get(_get(attempt, "Container"), "ExitCode"))
             if exit_code is not None:
                 break
-    status_reason = _get(job, "StatusReason", "statusReason") or _get(container, "Reason", "reason")
+    status_reason = _get(job, "StatusReason") or _get(container, "Reason")
     if status_reason is None and attempts:
-        status_reason = _get(attempts[-1], "StatusReason", "statusReason")
-    job_id = _get(job, "JobId", "jobId")
+        status_reason = _get(attempts[-1], "StatusReason")
+    job_id = _get(job, "JobId")
     return exit_code, status_reason, job_id, len(attempts) or None
 
 
 def _is_batch_job(cause: Any) -> bool:
-    return isinstance(cause, dict) and any(
-        k in cause for k in ("JobId", "jobId", "Container", "container", "JobQueue", "jobQueue")
-    )
+    return isinstance(cause, dict) and any(k in cause for k in ("JobId", "Container", "JobQueue"))
 
 
 def classify(error: Any) -> Classification:

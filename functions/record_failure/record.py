@@ -1,8 +1,10 @@
 """Record a failed execution in the catalog (status FAILED + typed reason), creating the item if needed.
 
-The item key comes from the workflow's Source when Claim produced one, otherwise from the raw
-S3 event (Claim itself failed, e.g. ZeroByteObject), otherwise from placeholders: a record under
-an odd key beats no record.
+The request is the whole state (contracts.models.FailureRequest), because what exists depends on
+which state failed. The item key comes from ``claim.source`` when Claim produced one, otherwise
+from the raw S3 event at the state's root (Claim itself failed, e.g. ZeroByteObject), otherwise
+from placeholders: a record under an odd key beats no record. Nothing here raises on odd input
+(only a throttled catalog write does, as TransientError, for the ASL to retry).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from common.catalog import STATUS_FAILED, STATUS_TRANSCRIBED, catalog_key, set_expression, utc_now_iso
-from common.errors import TransientError
 from common.layout import ERROR_JSON, output_file
 from common.observability import logger
 from common.s3uri import format_s3_uri, parse_s3_uri
-from common.source import source_from_event, unwrap_execution_input
+from common.uploads import uploaded_object_from_event
+from contracts.errors import TransientError
+from contracts.models import FailureRequest, FailureResult, Plan, UploadedObject
+from pydantic import ValidationError
 
 from record_failure.classify import REASON_GPU_BAD_INPUT, Classification, classify, parse_cause
 
@@ -31,27 +35,34 @@ _THROTTLING = {
 }
 
 
-def identify(source: Any, event: Any) -> dict[str, Any]:
-    """(uri, etag, bucket, key) of the failed file from Source, else the raw event; never raises."""
-    if isinstance(source, dict) and source.get("uri"):
-        return {
-            "uri": str(source["uri"]),
-            "etag": str(source.get("etag") or UNKNOWN),
-            "bucket": source.get("bucket"),
-            "key": source.get("key"),
-        }
+PLACEHOLDER = UploadedObject(bucket=UNKNOWN, key=UNKNOWN, etag=UNKNOWN, uri=format_s3_uri(UNKNOWN, UNKNOWN))
+
+
+def identify(state: dict[str, Any]) -> UploadedObject:
+    """The failed upload: Claim's ``source``, else the raw event at the state's root; never raises."""
+    claim = state.get("claim")
+    if isinstance(claim, dict) and "source" in claim:
+        try:
+            return UploadedObject.model_validate(claim["source"])
+        except ValidationError:
+            logger.warning("claim.source is not an UploadedObject; naming the file from the event")
     try:
-        raw_event, _ = unwrap_execution_input(event if isinstance(event, dict) else {})
-        parsed = source_from_event(raw_event)
-        return {"uri": parsed.uri, "etag": parsed.etag, "bucket": parsed.bucket, "key": parsed.key}
+        return uploaded_object_from_event(state)
     except Exception:  # any odd event still gets recorded under placeholders
         logger.warning("failed file not identifiable from the event; recording under a placeholder key")
-        return {"uri": format_s3_uri(UNKNOWN, UNKNOWN), "etag": UNKNOWN, "bucket": None, "key": None}
+        return PLACEHOLDER
 
 
-def read_gpu_error(s3: Any, plan: Any) -> dict[str, Any] | None:
+def planned_prefix(state: dict[str, Any]) -> str | None:
+    """The output prefix of the Plan, when Plan ran (gpu_job writes its error.json there)."""
+    try:
+        return Plan.model_validate(state["plan"]).request.output_prefix
+    except (KeyError, TypeError, ValidationError):
+        return None
+
+
+def read_gpu_error(s3: Any, prefix: str | None) -> dict[str, Any] | None:
     """gpu_job's ``<output_prefix>error.json`` ({error, message, input}) if plan known and file exists."""
-    prefix = plan.get("output_prefix") if isinstance(plan, dict) else None
     if not prefix or s3 is None:
         return None
     try:
@@ -74,7 +85,7 @@ def truncate(text: Any, limit: int = MAX_CAUSE_CHARS) -> str | None:
 
 
 def failure_attributes(
-    identity: dict[str, Any],
+    identity: UploadedObject,
     classification: Classification,
     cause: Any,
     gpu_error: dict[str, Any] | None,
@@ -91,8 +102,8 @@ def failure_attributes(
         "message": truncate(message, 1000),
         "cause": truncate(cause),
         "updated_at": utc_now_iso(),
-        "bucket": identity.get("bucket"),
-        "key": identity.get("key"),
+        "bucket": None if identity is PLACEHOLDER else identity.bucket,
+        "key": None if identity is PLACEHOLDER else identity.key,
         "batch_job_id": classification.batch_job_id,
         "exit_code": classification.exit_code,
         "status_reason": classification.status_reason,
@@ -102,7 +113,7 @@ def failure_attributes(
     return {k: v for k, v in attributes.items() if v is not None}
 
 
-def write_failure(table: Any, identity: dict[str, Any], attributes: dict[str, Any]) -> bool:
+def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
     """Upsert the FAILED attributes unless the item already says TRANSCRIBED.
 
     The guard matters for a duplicate execution that fails (e.g. Claim throttled) while another
@@ -114,7 +125,7 @@ def write_failure(table: Any, identity: dict[str, Any], attributes: dict[str, An
     values[":transcribed"] = STATUS_TRANSCRIBED
     try:
         table.update_item(
-            Key=catalog_key(identity["uri"], identity["etag"]),
+            Key=catalog_key(identity.uri, identity.etag),
             UpdateExpression=expression,
             ConditionExpression="attribute_not_exists(#status_guard) OR #status_guard <> :transcribed",
             ExpressionAttributeNames=names,
@@ -130,40 +141,22 @@ def write_failure(table: Any, identity: dict[str, Any], attributes: dict[str, An
     return True
 
 
-def unpack(payload: Any) -> tuple[dict[str, Any], Any, Any, Any, str | None]:
-    """(error, source, event, plan, execution_arn) from any payload shape the ASL may send.
-
-    Accepted: the contract's ``{source?, event, error, plan?, execution_arn?}``; the whole state
-    (``Payload.$: "$"``: raw event at the root plus ``claim``, ``plan``, ``error``); or
-    ``{state: <whole state>, execution_arn}``. Passing the whole state avoids ASL paths that do not
-    exist yet when an early state fails (``$.claim.source`` after a failed Claim is a runtime error).
-    """
-    payload = payload if isinstance(payload, dict) else {}
-    state = payload.get("state") if isinstance(payload.get("state"), dict) else payload
-    error = payload.get("error") or state.get("error")
-    claim = state.get("claim") if isinstance(state.get("claim"), dict) else {}
-    source = payload.get("source") or claim.get("source")
-    event = payload.get("event") or state
-    plan = payload.get("plan") or state.get("plan")
-    execution_arn = payload.get("execution_arn") or state.get("execution_arn")
-    return (error if isinstance(error, dict) else {}), source, event, plan, execution_arn
-
-
-def record_failure(table: Any, s3: Any, payload: Any) -> dict[str, Any]:
-    """Classify, record, return ``{status, reason, reason_class, message, recorded, source_uri, etag}``."""
-    error, source, event, plan, execution_arn = unpack(payload)
+def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResult:
+    """Classify the state's ``error``, record it on the failed upload's catalog item, say what was done."""
+    state = request.state
+    error = state.get("error") if isinstance(state.get("error"), dict) else {}
     classification = classify(error)
-    identity = identify(source, event)
-    gpu_error = read_gpu_error(s3, plan) if classification.reason == REASON_GPU_BAD_INPUT else None
+    identity = identify(state)
+    prefix = planned_prefix(state) if classification.reason == REASON_GPU_BAD_INPUT else None
+    gpu_error = read_gpu_error(s3, prefix)
     cause = parse_cause(error.get("Cause"))
-    attributes = failure_attributes(identity, classification, cause, gpu_error, execution_arn)
+    attributes = failure_attributes(identity, classification, cause, gpu_error, request.execution_arn)
     recorded = write_failure(table, identity, attributes)
-    return {
-        "status": STATUS_FAILED,
-        "reason": classification.reason,
-        "reason_class": classification.reason_class,
-        "message": attributes.get("message", ""),
-        "recorded": recorded,
-        "source_uri": identity["uri"],
-        "etag": identity["etag"],
-    }
+    return FailureResult(
+        reason=classification.reason,
+        reason_class=classification.reason_class,  # type: ignore[arg-type]  # "bad_input" | "internal"
+        message=attributes.get("message", ""),
+        recorded=recorded,
+        source_uri=identity.uri,
+        etag=identity.etag,
+    )

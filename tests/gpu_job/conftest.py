@@ -26,7 +26,6 @@ os.environ.setdefault("GPU_JOB_CPU_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL = REPO / "build" / "models" / "tiny_random_tdt.nemo"
-SCHEMA = REPO / "functions" / "common" / "transcript.schema.json"
 
 
 def _build_tiny_model() -> None:
@@ -49,13 +48,11 @@ def tiny_model(tiny_model_path: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def transcript_validator() -> Any:
-    import json
+def transcript_validator() -> Callable[[dict[str, Any]], Any]:
+    """Raises unless a document is a TranscriptDocument (the model the consumers read it with)."""
+    from contracts.models import TranscriptDocument
 
-    import jsonschema
-
-    schema = json.loads(SCHEMA.read_text())
-    return jsonschema.Draft202012Validator(schema)
+    return TranscriptDocument.model_validate
 
 
 MakeMedia = Callable[..., Path]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
-from gpu_job.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 from tests.gpu_job.media_support import ffmpeg
 
 FORMATS = [

@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pytest
+from contracts.models import Chunking, TranscriptionRequest, UploadedObject
 
 from gpu_job.cli import main
 from tests.gpu_job.media_support import ffmpeg
@@ -35,7 +36,7 @@ def test_batch_form_reads_s3_and_writes_the_transcript_under_the_prefix(
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="media-out")["Contents"]]
     assert keys == ["transcripts/calls/2024/clip.m4a/transcript.json"]
     doc = json.loads(s3.get_object(Bucket="media-out", Key=keys[0])["Body"].read())
-    transcript_validator.validate(doc)
+    transcript_validator(doc)
     head = s3.head_object(Bucket="media-in", Key="calls/2024/clip.m4a")
     assert doc["source"] == {
         "uri": "s3://media-in/calls/2024/clip.m4a",
@@ -43,6 +44,36 @@ def test_batch_form_reads_s3_and_writes_the_transcript_under_the_prefix(
         "size": head["ContentLength"],
     }
     assert doc["mode"] == "streaming" and doc["media"]["codec"] == "aac"
+
+
+def test_request_form_does_what_the_plan_says(s3, make_media, tiny_model_path, transcript_validator) -> None:
+    # Given an upload and the TranscriptionRequest a Plan built for it (streaming, an 8 s window)
+    media = make_media("talk.wav", 4.0, "-c:a", "pcm_s16le")
+    s3.upload_file(str(media), "media-in", "talks/a talk.wav")
+    head = s3.head_object(Bucket="media-in", Key="talks/a talk.wav")
+    source = UploadedObject(bucket="media-in", key="talks/a talk.wav", uri="s3://media-in/talks/a talk.wav",
+                            etag=head["ETag"].strip('"'), size=head["ContentLength"])  # fmt: skip
+    request = TranscriptionRequest(
+        source=source, output_prefix="s3://media-out/transcripts/talks/a talk.wav/", mode="streaming",
+        chunking=Chunking(chunk_s=8, left_s=1.6, right_s=0.8),
+    )  # fmt: skip
+    # When the container runs the plan's command
+    code = main(["--request", request.model_dump_json(), "--model", str(tiny_model_path), "--device", "cpu"])
+    # Then the transcript is at the request's prefix, made in the request's mode and window
+    assert code == 0
+    doc = json.loads(s3.get_object(
+        Bucket="media-out", Key="transcripts/talks/a talk.wav/transcript.json")["Body"].read())  # fmt: skip
+    transcript_validator(doc)
+    assert doc["mode"] == "streaming"
+    window = (doc["chunking"]["chunk_s"], doc["chunking"]["left_s"], doc["chunking"]["right_s"])
+    assert window == pytest.approx((8, 1.6, 0.8), abs=0.08)  # rounded down to whole encoder frames
+    assert doc["source"]["etag"] == source.etag
+
+
+def test_a_request_that_breaks_the_contract_is_internal_70(capfd) -> None:
+    code = main(["--request", '{"source": {"bucket": "b"}}', "--device", "cpu"])
+    assert code == 70
+    assert "malformed --request" in last_json_line(capfd.readouterr().err)["message"]
 
 
 @pytest.mark.parametrize(
@@ -109,7 +140,7 @@ def test_person_form_transcribes_several_files_without_basename_collisions(
     assert code == 0
     for folder in ("a", "b"):
         doc = json.loads((tmp_path / "transcripts" / folder / "x.flac" / "transcript.json").read_text())
-        transcript_validator.validate(doc)
+        transcript_validator(doc)
         assert doc["source"]["uri"] == f"{folder}/x.flac"
 
 

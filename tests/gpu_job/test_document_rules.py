@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from contracts.settings import Settings
 
-from gpu_job.config import Limits
 from gpu_job.modes import choose_mode
 from gpu_job.tokens import Word
 from gpu_job.transcript import MAX_SEGMENT_S, PAUSE_S, normalise_words, split_segments
 
-LIMITS = Limits(full_max_s=600, local_attention_max_s=9000, max_duration_s=43200)
+LIMITS = Settings(full_max_s=600, local_attention_max_s=9000)
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_an_explicit_mode_is_kept_whatever_the_duration() -> None:
 def test_thresholds_are_env_overridable(monkeypatch) -> None:
     monkeypatch.setenv("FULL_MAX_S", "60")
     monkeypatch.setenv("LOCAL_ATTENTION_MAX_S", "120")
-    limits = Limits.from_env()
+    limits = Settings.from_env()
     assert [choose_mode("auto", d, limits) for d in (59, 61, 121)] == ["full", "local_attention", "streaming"]
 
 

@@ -1,33 +1,64 @@
-"""The container keeps its own copy of the typed errors and exit codes; they must match the workflow's."""
+"""gpu_job's failures are the shared contract's (contracts.errors): names, reasons and exit codes.
+
+The container imports ``contracts`` itself (the image ships it next to ``gpu_job``), so there is no
+copy to keep equal; what must hold is that the codes it exits with are the ones the job
+definitions' RetryStrategy and record_failure read.
+"""
 
 from __future__ import annotations
 
-import common.errors as shared
+import json
+from pathlib import Path
 
-from gpu_job import errors as local
+import contracts.errors as contract
+from record_failure.classify import classify
 
+from local_emulator.template import load_template
 
-def test_exit_codes_match_the_shared_contract() -> None:
-    # Given the workflow's constants, When gpu_job defines its own, Then the codes are identical
-    assert local.GPU_JOB_EXIT_BAD_INPUT == shared.GPU_JOB_EXIT_BAD_INPUT == 65
-    assert local.GPU_JOB_EXIT_INTERNAL == shared.GPU_JOB_EXIT_INTERNAL == 70
-
-
-def test_every_shared_bad_input_error_exists_with_the_same_name_and_reason() -> None:
-    for shared_error in shared.BAD_INPUT_ERRORS:
-        local_error = getattr(local, shared_error.__name__)
-        assert issubclass(local_error, local.BadInputError)
-        assert local_error.reason == shared_error.reason
+PACKAGE = Path(__file__).resolve().parents[2] / "gpu_job"
 
 
-def test_gpu_job_does_not_import_functions_at_runtime() -> None:
-    # The container image has no functions/ package: no module under gpu_job may import it.
-    from pathlib import Path
+def test_exit_codes_are_sysexits_data_error_and_software_error() -> None:
+    assert (contract.GPU_JOB_EXIT_OK, contract.GPU_JOB_EXIT_BAD_INPUT, contract.GPU_JOB_EXIT_INTERNAL) == (
+        0, 65, 70,
+    )  # fmt: skip
 
-    package = Path(local.__file__).parent
+
+def test_record_failure_reads_65_as_bad_input_and_70_as_internal() -> None:
+    def failed_job(code: int) -> dict:
+        cause = {"JobId": "j-1", "Status": "FAILED", "Container": {"ExitCode": code}}
+        return {"Error": "States.TaskFailed", "Cause": json.dumps(cause)}
+
+    assert classify(failed_job(contract.GPU_JOB_EXIT_BAD_INPUT)).reason_class == "bad_input"
+    assert classify(failed_job(contract.GPU_JOB_EXIT_INTERNAL)).reason_class == "internal"
+
+
+def test_every_job_definition_stops_retrying_on_the_bad_input_exit_code() -> None:
+    resources = load_template()["Resources"]
+    definitions = [r for r in resources.values() if r["Type"] == "AWS::Batch::JobDefinition"]
+    assert definitions
+    for definition in definitions:
+        rules = definition["Properties"]["RetryStrategy"]["EvaluateOnExit"]
+        assert {"OnExitCode": str(contract.GPU_JOB_EXIT_BAD_INPUT), "Action": "EXIT"} in rules
+
+
+def test_every_bad_input_error_keeps_its_name_and_reason() -> None:
+    # Lambda errorType, ErrorEquals and the catalog's reason are these names: renaming one breaks them.
+    assert {e.__name__: e.reason for e in contract.BAD_INPUT_ERRORS} == {
+        "ZeroByteObject": "zero_byte_object",
+        "NotMedia": "not_media",
+        "NoAudioStream": "no_audio_stream",
+        "CorruptMedia": "corrupt_media",
+        "DurationOutOfRange": "duration_out_of_range",
+        "UnsupportedInput": "unsupported_input",
+        "SourceSuperseded": "superseded",
+    }
+
+
+def test_gpu_job_imports_only_the_contracts_from_functions() -> None:
+    # The image ships functions/contracts and nothing else of functions/.
     offenders = [
-        p.name
-        for p in package.glob("*.py")
+        p.name for p in PACKAGE.glob("*.py")
         if "from common" in p.read_text() or "import common" in p.read_text()
-    ]
+    ]  # fmt: skip
     assert offenders == []

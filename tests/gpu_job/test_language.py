@@ -166,5 +166,5 @@ def test_the_transcript_document_carries_per_segment_and_document_language(trans
     assert document["language"] in {"en", "de"} and 0 < document["language_confidence"] <= 1
     assert {s["language"] for s in document["languages"]} == {"en", "de"}
     assert document["mixed_language"] is True
-    transcript_validator.validate(document)
+    transcript_validator(document)
     TranscriptDocument.model_validate(document)

@@ -26,7 +26,7 @@ def test_each_mode_produces_a_valid_document(tiny_model, transcript_validator, s
     # Given a 45 s stereo MP3, When transcribed in <mode>
     doc = api.transcribe(str(short_media), tiny_model, mode=mode)
     # Then the document follows the schema and says how it was made
-    transcript_validator.validate(doc)
+    transcript_validator(doc)
     assert doc["mode"] == mode
     assert doc["media"]["duration_s"] == pytest.approx(45.0, abs=0.1)
     assert doc["media"]["channels"] == 2 and doc["media"]["sample_rate"] == 44100
@@ -99,7 +99,7 @@ def test_ten_minute_stream_has_monotonic_in_range_timestamps_covering_every_chun
     media = make_media("ten_minutes.flac", 600.0, "-c:a", "flac")
     spy = StreamSpy(monkeypatch)
     doc = api.transcribe(str(media), tiny_model, mode="streaming")
-    transcript_validator.validate(doc)
+    transcript_validator(doc)
     duration = doc["media"]["duration_s"]
     assert duration == pytest.approx(600.0, abs=0.05)
     assert doc["chunking"]["chunk_s"] == 20.0 and doc["chunking"]["chunks"] == 30

@@ -5,9 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from botocore.exceptions import ClientError
+from contracts.errors import SourceSuperseded
+from contracts.models import UploadedObject
 
 from gpu_job import storage
+
+
+def uploaded(s3, bucket: str, key: str, **pinned: str) -> UploadedObject:
+    """The upload as the workflow's event named it (ETag and size from S3 unless given)."""
+    head = s3.head_object(Bucket=bucket, Key=key)
+    fields = {"etag": head["ETag"].strip('"'), "size": head["ContentLength"], **pinned}
+    return UploadedObject(bucket=bucket, key=key, uri=f"s3://{bucket}/{key}", **fields)
 
 
 def test_s3_source_reads_and_seeks_like_a_file(s3) -> None:
@@ -23,18 +31,38 @@ def test_s3_source_reads_and_seeks_like_a_file(s3) -> None:
 
 
 def test_an_overwrite_during_the_job_fails_the_read_instead_of_mixing_uploads(s3) -> None:
-    # Given a job reading an object (unversioned bucket)
+    # Given a job reading the upload its request names (unversioned bucket: pinned by ETag)
     size = 3 * storage.READ_BLOCK_BYTES
     s3.put_object(Bucket="media-in", Key="talk.wav", Body=b"a" * size)
-    with storage.open_source("s3://media-in/talk.wav") as src:
+    with storage.open_source(uploaded(s3, "media-in", "talk.wav")) as src:
         assert src.stream.read(10) == b"a" * 10
         # When the user uploads new bytes under the same key mid-job
         s3.put_object(Bucket="media-in", Key="talk.wav", Body=b"b" * size)
-        # Then the next range is refused (the new upload gets its own event and job)
-        with pytest.raises(ClientError) as caught:
+        # Then the next range is refused as a typed failure (the new upload gets its own event and job)
+        with pytest.raises(SourceSuperseded):
             src.stream.seek(2 * storage.READ_BLOCK_BYTES)
             src.stream.read(10)
-    assert caught.value.response["Error"]["Code"] in {"PreconditionFailed", "412"}
+
+
+def test_a_request_for_an_upload_that_was_replaced_before_the_job_started_is_superseded(s3) -> None:
+    # Given the event of a first upload, and a second upload under the same key before the job runs
+    s3.put_object(Bucket="media-in", Key="talk.wav", Body=b"first")
+    first = uploaded(s3, "media-in", "talk.wav")
+    s3.put_object(Bucket="media-in", Key="talk.wav", Body=b"second upload")
+    # When the job opens the first upload, Then it refuses instead of transcribing the second's bytes
+    with pytest.raises(SourceSuperseded):
+        storage.open_source(first)
+
+
+def test_a_versioned_upload_is_read_at_its_version_whatever_came_after(s3) -> None:
+    # Given a versioned bucket and the event of the first version
+    s3.put_bucket_versioning(Bucket="media-in", VersioningConfiguration={"Status": "Enabled"})
+    version = s3.put_object(Bucket="media-in", Key="v.bin", Body=b"old bytes")["VersionId"]
+    first = uploaded(s3, "media-in", "v.bin", version_id=version)
+    s3.put_object(Bucket="media-in", Key="v.bin", Body=b"new bytes!")
+    # When the job reads it, Then it gets exactly the version the request names
+    with storage.open_source(first) as src:
+        assert src.stream.read() == b"old bytes"
 
 
 def test_derived_prefix_keeps_the_full_key_so_basenames_never_collide() -> None:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from claim_source.claim import claim
 from common.catalog import STATUS_CLAIMED, STATUS_FAILED
-from common.errors import UnsupportedInput, ZeroByteObject
-from common.source import MISSING_ETAG, source_from_event
+from common.uploads import uploaded_object_from_event as source_from_event
+from contracts.errors import UnsupportedInput, ZeroByteObject
+from contracts.models import MISSING_ETAG, ClaimResult
 from moto import mock_aws
 from test_common_support import (
     AwsClients,
@@ -39,7 +40,8 @@ def s3_event(
         "time": "2026-11-25T01:00:00Z",
         "region": "eu-west-1",
         "resources": ["arn:aws:s3:::input-bucket"],
-        "detail": {"version": "0", "bucket": {"name": "input-bucket"}, "object": obj, "reason": "PutObject"},
+        "detail": {"version": "0", "bucket": {"name": "input-bucket"}, "object": obj,
+                   "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "reason": "PutObject"},
     }
 
 
@@ -84,7 +86,7 @@ def test_a_new_object_is_claimed_and_recorded(table: Any) -> None:
 
     result = claim(table, source, "arn:exec:1")
 
-    assert result == {"claimed": True, "source": source.to_dict()}
+    assert result == ClaimResult(claimed=True, source=source)
     item = table.get_item(Key={"source_uri": source.uri, "etag": "abc123"})["Item"]
     assert item["status"] == STATUS_CLAIMED
     assert item["execution_arn"] == "arn:exec:1"
@@ -97,8 +99,8 @@ def test_a_second_claim_of_the_same_bytes_is_not_claimed(table: Any) -> None:
 
     second = claim(table, source, "arn:exec:2")
 
-    assert second["claimed"] is False
-    assert second["reason"] == "already_claimed"
+    assert second.claimed is False
+    assert second.reason == "already_claimed"
     item = table.get_item(Key={"source_uri": source.uri, "etag": "abc123"})["Item"]
     assert item["execution_arn"] == "arn:exec:1"
 
@@ -106,7 +108,7 @@ def test_a_second_claim_of_the_same_bytes_is_not_claimed(table: Any) -> None:
 def test_new_bytes_under_the_same_key_are_a_new_claim(table: Any) -> None:
     claim(table, source_from_event(s3_event(etag='"v1"')), "arn:exec:1")
 
-    assert claim(table, source_from_event(s3_event(etag='"v2"')), "arn:exec:2")["claimed"] is True
+    assert claim(table, source_from_event(s3_event(etag='"v2"')), "arn:exec:2").claimed is True
 
 
 def test_a_failed_object_can_be_claimed_again(table: Any) -> None:
@@ -121,7 +123,7 @@ def test_a_failed_object_can_be_claimed_again(table: Any) -> None:
 
     again = claim(table, source, "arn:exec:2")
 
-    assert again["claimed"] is True
+    assert again.claimed is True
     item = table.get_item(Key={"source_uri": source.uri, "etag": source.etag})["Item"]
     assert (item["status"], item["execution_arn"]) == (STATUS_CLAIMED, "arn:exec:2")
     assert "reason" not in item
@@ -131,7 +133,7 @@ def test_a_transcribed_object_is_not_claimed_again(table: Any) -> None:
     source = source_from_event(s3_event())
     table.put_item(Item={"source_uri": source.uri, "etag": source.etag, "status": "TRANSCRIBED"})
 
-    assert claim(table, source, "arn:exec:2")["claimed"] is False
+    assert claim(table, source, "arn:exec:2").claimed is False
 
 
 def test_a_zero_byte_object_is_bad_input_and_not_claimed(table: Any) -> None:
@@ -147,8 +149,8 @@ def test_a_folder_marker_is_ignored_with_a_reason(table: Any) -> None:
 
     result = claim(table, source, "arn:exec:1")
 
-    assert result["claimed"] is False
-    assert result["reason"] == "directory_marker"
+    assert result.claimed is False
+    assert result.reason == "directory_marker"
     assert table.scan()["Count"] == 0
 
 
@@ -168,10 +170,21 @@ def test_the_handler_takes_the_asl_payload_and_returns_plain_json(table: Any) ->
     assert first["source"]["uri"] == "s3://input-bucket/talks/keynote(1) final.mp3"
 
 
-def test_the_handler_also_accepts_the_bare_event(table: Any) -> None:
+def test_a_payload_that_is_not_the_claim_request_is_rejected_by_the_parser(table: Any) -> None:
+    # The ASL always sends {event, execution_arn}: a bare event breaks our own contract (internal)
+    import claim_source.app
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        claim_source.app.handler(s3_event(), FakeLambdaContext())
+
+
+def test_an_execution_input_that_is_not_an_s3_event_is_unsupported_input(table: Any) -> None:
+    # Given an execution started by hand with something else: the input's fault, recorded as bad input
     import claim_source.app
 
-    assert claim_source.app.handler(s3_event(), FakeLambdaContext())["claimed"] is True
+    with pytest.raises(UnsupportedInput):
+        claim_source.app.handler({"event": {"detail": {"foo": 1}}}, FakeLambdaContext())
 
 
 def test_an_event_other_than_object_created_is_ignored_with_a_reason(table: Any) -> None:
@@ -180,7 +193,7 @@ def test_an_event_other_than_object_created_is_ignored_with_a_reason(table: Any)
 
     result = claim(table, source_from_event(event), "arn:exec:1", event["detail-type"])
 
-    assert (result["claimed"], result["reason"]) == (False, "not_object_created")
+    assert (result.claimed, result.reason) == (False, "not_object_created")
     assert table.scan()["Count"] == 0
 
 
@@ -196,3 +209,7 @@ def test_the_handler_ignores_deleted_object_events(table: Any) -> None:
     event["detail-type"] = "Object Deleted"
 
     assert claim_source.app.handler({"event": event}, FakeLambdaContext())["reason"] == "not_object_created"
+
+
+def test_an_object_created_event_without_etag_is_read_as_the_placeholder() -> None:
+    assert source_from_event(s3_event(etag="")).if_match_etag is None

@@ -1,7 +1,8 @@
-"""The five handlers composed the way the ASL composes them (payloads as in docs/handoff_functions.md).
+"""The five handlers composed the way the ASL composes them (payloads as in docs/CONTRACTS.md).
 
-Not a workflow test (tests/workflow runs the real ASL): this checks that what each handler returns
-is what the next one needs, with gpu_job stood in for by writing its outputs at ``plan.output_prefix``.
+Not a workflow test (tests/workflow runs the real ASL and checks its paths against the models): this
+checks that what each handler returns is what the next one needs, with gpu_job stood in for by
+writing its outputs at the plan's ``request.output_prefix``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from test_common_support import (
     create_catalog_table,
 )
 
+from local_emulator.runner import object_created_event
+
 ARNS = {
     "JOB_QUEUE_SMALL": "arn:aws:batch:eu-west-1:1:job-queue/small",
     "JOB_QUEUE_MEDIUM": "arn:aws:batch:eu-west-1:1:job-queue/medium",
@@ -39,13 +42,10 @@ EXECUTION = "arn:aws:states:eu-west-1:1:execution:transcribe:run-1"
 
 
 def upload_event(
-    key: str = "meetings/2026/stand+up.wav", etag: str = '"e1"', size: int = 4096
+    key: str = "meetings/2026/stand up.wav", etag: str = '"e1"', size: int = 4096
 ) -> dict[str, Any]:
-    return {
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "detail": {"bucket": {"name": "input-bucket"}, "object": {"key": key, "size": 4096, "etag": etag}},
-    }
+    """S3's Object Created event (the key URL-encoded, as S3 sends it)."""
+    return object_created_event("input-bucket", key, size=size, etag=etag)
 
 
 def fake_gpu_job(s3: Any, plan: dict[str, Any], source: dict[str, Any]) -> None:
@@ -60,7 +60,7 @@ def fake_gpu_job(s3: Any, plan: dict[str, Any], source: dict[str, Any]) -> None:
         "media": {"duration_s": 2.0, "codec": "pcm_s16le", "sample_rate": 16000, "channels": 1},
         "model": {"name": "nvidia/parakeet-tdt-0.6b-v3", "revision": None},
         "mode": plan["mode"],
-        "chunking": plan["chunking"],
+        "chunking": plan["request"]["chunking"],
         "language": "en",
         "text": "Good morning, everyone.",
         "segments": [{"id": 0, "start": 0.0, "end": 1.4, "text": "Good morning, everyone.", "words": words}],
@@ -68,7 +68,7 @@ def fake_gpu_job(s3: Any, plan: dict[str, Any], source: dict[str, Any]) -> None:
         "timings": {"download": 0.1, "decode": 0.1, "load": 5.0, "inference": 0.5, "total": 5.7},
         "hardware": {"device": "cuda", "gpu": "NVIDIA L4", "dtype": "bfloat16"},
     }
-    location = parse_s3_uri(plan["output_prefix"] + "transcript.json")
+    location = parse_s3_uri(plan["request"]["output_prefix"] + "transcript.json")
     s3.put_object(Bucket=location.bucket, Key=location.key, Body=json.dumps(document))
 
 
@@ -97,10 +97,10 @@ def test_an_upload_flows_from_claim_to_a_transcribed_catalog_item(aws: tuple[Any
                       "channels": 1, "bitrate": 256000, "size": 4096, "has_audio": True}  # fmt: skip
     state["plan"] = plan_job.app.handler({"source": source, "probe": state["probe"]}, ctx)
     fake_gpu_job(s3, state["plan"], source)
-    state["batch"] = {"JobId": "job-1", "Status": "SUCCEEDED"}
-    state["outputs"] = postprocess.app.handler({"source": source, "plan": state["plan"]}, ctx)
+    state["job"] = {"job_id": "job-1", "status": "SUCCEEDED"}
+    state["postprocess"] = postprocess.app.handler({"source": source, "plan": state["plan"]}, ctx)
     item = index_transcript.app.handler(
-        {k: state[k] for k in ("probe", "plan", "batch", "outputs")} | {"source": source}, ctx
+        {k: state[k] for k in ("plan", "job", "postprocess")} | {"source": source}, ctx
     )
 
     assert json.loads(json.dumps(state)) == state  # every state result is plain JSON, as Step Functions needs
@@ -135,13 +135,14 @@ def test_a_gpu_job_rejecting_the_input_is_recorded_as_bad_input_and_can_be_retri
     state: dict[str, Any] = upload_event()
     state["claim"] = claim_source.app.handler({"event": dict(state), "execution_arn": EXECUTION}, ctx)
     source = state["claim"]["source"]
-    state["probe"] = {"duration_s": 2.0, "has_audio": True}
+    state["probe"] = {"duration_s": 2.0, "container": "wav", "codec": "pcm_s16le", "sample_rate": 16000,
+                      "channels": 1, "bitrate": 256000, "size": 4096, "has_audio": True}  # fmt: skip
     state["plan"] = plan_job.app.handler({"source": source, "probe": state["probe"]}, ctx)
     error_json = {"error": "CorruptMedia", "message": "invalid frame at 1.2 s", "input": source["uri"]}
-    location = parse_s3_uri(state["plan"]["output_prefix"] + "error.json")
+    location = parse_s3_uri(state["plan"]["request"]["output_prefix"] + "error.json")
     s3.put_object(Bucket=location.bucket, Key=location.key, Body=json.dumps(error_json))
-    job = {"jobId": "job-2", "status": "FAILED", "statusReason": "Essential container in task exited",
-           "container": {"exitCode": 65}, "attempts": [{"container": {"exitCode": 65}}]}  # fmt: skip
+    job = {"JobId": "job-2", "Status": "FAILED", "StatusReason": "Essential container in task exited",
+           "Container": {"ExitCode": 65}, "Attempts": [{"Container": {"ExitCode": 65}}]}  # fmt: skip
     state["error"] = {"Error": "States.TaskFailed", "Cause": json.dumps(job)}
 
     failure = record_failure.app.handler({"state": state, "execution_arn": EXECUTION}, ctx)

@@ -1,4 +1,8 @@
-"""Specification of the Index state: the catalog item becomes TRANSCRIBED with cost and outputs."""
+"""Specification of the Index state: the catalog item becomes TRANSCRIBED with cost and outputs.
+
+Index reads nothing from S3: everything comes from its IndexRequest (the plan, the job, and the
+summary Postprocess took from transcript.json).
+"""
 
 from __future__ import annotations
 
@@ -9,70 +13,20 @@ from typing import Any
 
 import pytest
 from common.catalog import STATUS_CLAIMED, STATUS_TRANSCRIBED
-from common.gpu_classes import GPU_CLASSES
-from common.transcript import TranscriptInvalid
-from index_transcript.index import batch_job_id, estimate_cost_usd, index
+from contracts.models import IndexRequest
+from index_transcript.index import estimate_cost_usd, index
 from moto import mock_aws
-from test_common_support import (
-    OUT,
-    AwsClients,
-    FakeLambdaContext,
-    aws_environment,
-    create_bucket,
-    create_catalog_table,
-)
+from test_common_support import AwsClients, FakeLambdaContext, aws_environment, create_catalog_table
 
-SOURCE = {
-    "bucket": "in",
-    "key": "a.mp3",
-    "etag": "abc",
-    "size": 10,
-    "version_id": None,
-    "uri": "s3://in/a.mp3",
-}
-PREFIX = f"s3://{OUT}/transcripts/a.mp3/"
-PLAN = {
-    "mode": "local_attention",
-    "size_class": "small",
-    "instance_types": ["g6.xlarge"],
-    "output_prefix": PREFIX,
-    "job_name": "transcribe-a-mp3-123",
-    "price_per_hour_usd": 0.8048,
-}
-OUTPUTS = {
-    name: PREFIX + f"transcript.{ext}"
-    for name, ext in (("transcript_json", "json"), ("srt", "srt"), ("vtt", "vtt"), ("txt", "txt"))
-}
-OUTPUTS["segments_jsonl"] = f"s3://{OUT}/segments/a.mp3.jsonl"
-TIMINGS = {"download": 1.5, "decode": 2.25, "load": 12.0, "inference": 300.125, "total": 316.0}
+from tests.contract_examples import TIMINGS, job_done, planned, postprocessed, uploaded
+
+SOURCE = uploaded()
+PLAN = planned(SOURCE)
 
 
-def transcript_document() -> dict[str, Any]:
-    return {
-        "schema_version": "1.0",
-        "source": {"uri": SOURCE["uri"], "etag": "abc", "size": 10},
-        "media": {"duration_s": 3599.5, "codec": "mp3", "sample_rate": 44100, "channels": 2},
-        "model": {"name": "nvidia/parakeet-tdt-0.6b-v3", "revision": None},
-        "mode": "local_attention",
-        "chunking": None,
-        "language": "de",
-        "text": "hallo welt",
-        "segments": [
-            {
-                "id": 0,
-                "start": 0.0,
-                "end": 1.0,
-                "text": "hallo welt",
-                "words": [
-                    {"start": 0.0, "end": 0.4, "word": "hallo"},
-                    {"start": 0.5, "end": 1.0, "word": "welt"},
-                ],
-            }
-        ],
-        "words": [{"start": 0.0, "end": 0.4, "word": "hallo"}, {"start": 0.5, "end": 1.0, "word": "welt"}],
-        "timings": TIMINGS,
-        "hardware": {"device": "cuda", "gpu": "NVIDIA L4", "dtype": "bfloat16"},
-    }
+def index_request(**changes: Any) -> IndexRequest:
+    fields = {"source": SOURCE, "plan": PLAN, "job": job_done(), "postprocess": postprocessed(PLAN)}
+    return IndexRequest(**{**fields, **changes})
 
 
 @pytest.fixture(scope="module")
@@ -82,95 +36,62 @@ def clients() -> Iterator[AwsClients]:
 
 
 @pytest.fixture
-def aws(clients: AwsClients) -> Iterator[tuple[Any, Any]]:
+def table(clients: AwsClients) -> Iterator[Any]:
+    # Only DynamoDB is mocked with data: an S3 read would find no transcript anywhere
     with mock_aws():
-        create_bucket(clients.s3)
-        clients.s3.put_object(
-            Bucket=OUT, Key="transcripts/a.mp3/transcript.json", Body=json.dumps(transcript_document())
-        )
         table = create_catalog_table(clients.dynamodb)
-        claimed = {
-            "status": STATUS_CLAIMED,
-            "execution_arn": "arn:exec:1",
-            "claimed_at": "2026-11-25T01:00:00.000Z",
-        }
-        table.put_item(Item={"source_uri": SOURCE["uri"], "etag": "abc", **claimed})
-        yield table, clients.s3
+        claimed = {"status": STATUS_CLAIMED, "execution_arn": "arn:exec:1",
+                   "claimed_at": "2026-11-25T01:00:00.000Z"}  # fmt: skip
+        table.put_item(Item={"source_uri": SOURCE.uri, "etag": SOURCE.etag, **claimed})
+        yield table
 
 
 def test_cost_is_job_time_times_the_hourly_price() -> None:
-    assert estimate_cost_usd({"total": 3600.0}, 0.8) == pytest.approx(0.8)
-    assert estimate_cost_usd({"total": 1800}, 2.0) == pytest.approx(1.0)
-    assert estimate_cost_usd({}, 0.8) is None
-    assert estimate_cost_usd({"total": 10.0}, None) is None
+    assert estimate_cost_usd(3600.0, 0.8) == pytest.approx(0.8)
+    assert estimate_cost_usd(1800, 2.0) == pytest.approx(1.0)
 
 
-def test_the_batch_job_id_is_read_in_either_casing() -> None:
-    assert batch_job_id({"JobId": "j-1", "Status": "SUCCEEDED"}) == "j-1"
-    assert batch_job_id({"jobId": "j-2"}) == "j-2"
-    assert batch_job_id(None) is None
+def test_index_marks_the_item_transcribed_with_everything_a_query_needs(table: Any) -> None:
+    # Given a local-attention plan on the small class, a finished job and Postprocess's summary
+    item = index(table, index_request())
+
+    # Then the row says TRANSCRIBED with language, decoded duration, timings, cost, outputs and job
+    assert item.status == STATUS_TRANSCRIBED
+    assert (item.language, item.mode, item.size_class) == ("de", "local_attention", "small")
+    assert item.duration_s == 3599.5
+    assert item.timings is not None and item.timings.model_dump() == TIMINGS
+    expected_cost = TIMINGS["total"] * PLAN.price_per_hour_usd / 3600
+    assert item.cost_estimate_usd == pytest.approx(expected_cost, abs=1e-6)
+    assert item.outputs == postprocessed(PLAN).outputs
+    assert (item.batch_job_id, item.instance_types, item.word_count) == ("job-9", ["g6.xlarge"], 2)
+    # And the claim's attributes are kept
+    assert item.execution_arn == "arn:exec:1"
+    assert item.updated_at is not None and item.claimed_at is not None and item.updated_at > item.claimed_at
 
 
-def test_index_marks_the_item_transcribed_with_everything_a_query_needs(aws: tuple[Any, Any]) -> None:
-    table, s3 = aws
+def test_the_stored_item_uses_decimals(table: Any) -> None:
+    index(table, index_request())
 
-    item = index(
-        table, s3, SOURCE, {"duration_s": 3600.0}, PLAN, {"JobId": "job-9", "Status": "SUCCEEDED"}, OUTPUTS
-    )
-
-    assert item["status"] == STATUS_TRANSCRIBED
-    assert (item["language"], item["mode"], item["size_class"]) == ("de", "local_attention", "small")
-    assert (
-        item["duration_s"] == 3599.5
-    )  # the decoded length from the transcript wins over the probe's estimate
-    assert item["timings"] == TIMINGS
-    assert item["cost_estimate_usd"] == pytest.approx(TIMINGS["total"] * 0.8048 / 3600, abs=1e-6)
-    assert item["outputs"] == OUTPUTS
-    assert (item["batch_job_id"], item["instance_types"]) == ("job-9", ["g6.xlarge"])
-    assert item["execution_arn"] == "arn:exec:1"  # the claim's attributes are kept
-    assert item["updated_at"] > item["claimed_at"]
-
-
-def test_the_returned_item_is_plain_json_and_the_stored_one_uses_decimals(aws: tuple[Any, Any]) -> None:
-    table, s3 = aws
-
-    item = index(table, s3, SOURCE, {}, PLAN, {"JobId": "job-9"}, OUTPUTS)
-
-    assert json.loads(json.dumps(item)) == item
-    stored = table.get_item(Key={"source_uri": SOURCE["uri"], "etag": "abc"})["Item"]
+    stored = table.get_item(Key={"source_uri": SOURCE.uri, "etag": SOURCE.etag})["Item"]
     assert isinstance(stored["cost_estimate_usd"], Decimal)
     assert stored["timings"]["inference"] == Decimal("300.125")
 
 
-def test_without_a_price_in_the_plan_the_size_class_table_is_used(aws: tuple[Any, Any]) -> None:
-    table, s3 = aws
-    plan = {k: v for k, v in PLAN.items() if k != "price_per_hour_usd"} | {"size_class": "large"}
-
-    item = index(table, s3, SOURCE, {}, plan, None, OUTPUTS)
-
-    expected = TIMINGS["total"] * GPU_CLASSES["large"].price_per_hour_usd / 3600
-    assert item["cost_estimate_usd"] == pytest.approx(expected, abs=1e-6)
-    assert "batch_job_id" not in item
-
-
-def test_a_missing_transcript_fails_index_as_an_internal_error(aws: tuple[Any, Any]) -> None:
-    table, s3 = aws
-    s3.delete_object(Bucket=OUT, Key="transcripts/a.mp3/transcript.json")
-
-    with pytest.raises(TranscriptInvalid):
-        index(table, s3, SOURCE, {}, PLAN, None, OUTPUTS)
-
-
-def test_the_handler_returns_the_catalog_item(aws: tuple[Any, Any]) -> None:
+def test_the_handler_parses_the_index_request_and_returns_plain_json(table: Any) -> None:
     import index_transcript.app
 
-    event = {
-        "source": SOURCE,
-        "probe": {"duration_s": 3600.0},
-        "plan": PLAN,
-        "batch": {"JobId": "j"},
-        "outputs": OUTPUTS,
-    }
+    event = index_request().model_dump(mode="json")
     item = index_transcript.app.handler(event, FakeLambdaContext())
 
-    assert (item["status"], item["source_uri"], item["etag"]) == (STATUS_TRANSCRIBED, SOURCE["uri"], "abc")
+    assert json.loads(json.dumps(item)) == item
+    assert (item["status"], item["source_uri"], item["etag"]) == (STATUS_TRANSCRIBED, SOURCE.uri, SOURCE.etag)
+
+
+def test_the_old_payload_with_probe_and_batch_breaks_the_contract(table: Any) -> None:
+    # A state sending a shape the model does not declare is our bug (internal), not bad input
+    import index_transcript.app
+    from pydantic import ValidationError
+
+    event = {**index_request().model_dump(mode="json"), "batch": {"JobId": "j"}}
+    with pytest.raises(ValidationError):
+        index_transcript.app.handler(event, FakeLambdaContext())

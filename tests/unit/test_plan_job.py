@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
-from common.errors import DurationOutOfRange, NoAudioStream
-from common.gpu_classes import GPU_CLASSES
+from contracts.errors import DurationOutOfRange, NoAudioStream
+from contracts.gpu_classes import GPU_CLASSES
+from contracts.models import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
+from contracts.settings import Settings
 from plan_job import memory_model
 from plan_job.naming import JOB_NAME_MAX, job_name
-from plan_job.planner import plan
-from plan_job.settings import (
-    DEFAULT_FULL_MAX_S,
-    DEFAULT_LOCAL_ATTENTION_MAX_S,
-    DEFAULT_MAX_DURATION_S,
-    PlannerConfigError,
-    load_settings,
-)
+from plan_job.planner import plan, transcribe_path
+from plan_job.wiring import PlannerConfigError, load_wiring
+from pydantic import ValidationError
+
+DEFAULTS = Settings()
+DEFAULT_FULL_MAX_S = DEFAULTS.full_max_s
+DEFAULT_LOCAL_ATTENTION_MAX_S = DEFAULTS.local_attention_max_s
+DEFAULT_MAX_DURATION_S = DEFAULTS.max_duration_s
 
 ENV = {
     "OUTPUT_BUCKET": "out-bucket",
@@ -28,16 +31,26 @@ ENV = {
     "JOB_DEFINITION_LOCAL_ATTENTION": "arn:jobdef/local",
     "JOB_DEFINITION_STREAMING": "arn:jobdef/streaming",
 }
-SOURCE = {
-    "bucket": "in",
-    "key": "talks/2026/keynote.mp3",
-    "etag": "abc",
-    "uri": "s3://in/talks/2026/keynote.mp3",
-}
+SOURCE = UploadedObject(bucket="in", key="talks/2026/keynote.mp3", etag="abc", uri="s3://in/talks/2026/keynote.mp3")
 
 
-def plan_for(duration_s: float | None, **env: str) -> dict:
-    return plan(SOURCE, {"duration_s": duration_s, "has_audio": True}, load_settings({**ENV, **env}))
+def probed(duration_s: Any, has_audio: bool = True) -> ProbeResult:
+    return ProbeResult(duration_s=duration_s, container="mp3", codec="mp3", sample_rate=44100, channels=2,
+                       bitrate=128000, size=1000, has_audio=has_audio)  # fmt: skip
+
+
+def plan_for(duration_s: float | None, **env: str) -> dict[str, Any]:
+    """The Plan as the state machine sees it (JSON)."""
+    settings = {**ENV, **env}
+    request = PlanRequest(source=SOURCE, probe=probed(duration_s))
+    return plan(request, Settings.from_env(settings), load_wiring(settings)).model_dump(mode="json")
+
+
+def request_of(result: dict[str, Any]) -> TranscriptionRequest:
+    """What the per-file Batch job will parse from its command."""
+    flag, payload = result["command"]
+    assert flag == "--request"
+    return TranscriptionRequest.model_validate_json(payload)
 
 
 # ---------------------------------------------------------------- memory model
@@ -94,15 +107,22 @@ def test_each_mode_uses_its_own_job_definition(mode: str, definition: str) -> No
     assert plan_for(durations[mode])["job_definition"] == ENV[definition]
 
 
-@pytest.mark.parametrize("duration_s", [0, -1, DEFAULT_MAX_DURATION_S + 1, float("nan"), "long"])
-def test_durations_outside_the_allowed_range_are_bad_input(duration_s: object) -> None:
+@pytest.mark.parametrize("duration_s", [0, DEFAULT_MAX_DURATION_S + 1])
+def test_durations_outside_the_allowed_range_are_bad_input(duration_s: float) -> None:
     with pytest.raises(DurationOutOfRange):
-        plan_for(duration_s)  # type: ignore[arg-type]
+        plan_for(duration_s)
+
+
+@pytest.mark.parametrize("duration_s", [-1, float("nan"), "long"])
+def test_a_duration_no_probe_can_report_breaks_the_probe_result_contract(duration_s: object) -> None:
+    # Not the upload's fault: a ProbeResult like this is our own bug, an internal error
+    with pytest.raises(ValidationError):
+        probed(duration_s)
 
 
 def test_a_probe_without_audio_is_bad_input() -> None:
     with pytest.raises(NoAudioStream):
-        plan(SOURCE, {"duration_s": 10, "has_audio": False}, load_settings(ENV))
+        plan(PlanRequest(source=SOURCE, probe=probed(10, has_audio=False)), DEFAULTS, load_wiring(ENV))
 
 
 def test_an_unknown_duration_is_streamed_because_streaming_fits_any_length() -> None:
@@ -146,50 +166,45 @@ def test_max_duration_and_chunking_are_overridable() -> None:
 
     result = plan_for(20000, CHUNK_S="10", LEFT_S="2.5", RIGHT_S="1")
 
-    assert result["chunking"] == {"chunk_s": 10.0, "left_s": 2.5, "right_s": 1.0}
-    assert result["command"][-6:] == ["--chunk-s", "10", "--left-s", "2.5", "--right-s", "1"]
+    assert result["request"]["chunking"] == {"chunk_s": 10.0, "left_s": 2.5, "right_s": 1.0}
+    assert request_of(result).model_dump(mode="json")["chunking"] == result["request"]["chunking"]
 
 
 def test_a_non_numeric_override_is_a_configuration_error_naming_the_variable() -> None:
     with pytest.raises(ValueError, match="FULL_MAX_S"):
-        load_settings({**ENV, "FULL_MAX_S": "ten minutes"})
+        Settings.from_env({**ENV, "FULL_MAX_S": "ten minutes"})
 
 
 # ---------------------------------------------------------------- the Plan shape
 def test_the_plan_carries_everything_transcribe_and_index_need() -> None:
     result = plan_for(20000)
 
-    assert result["output_prefix"] == "s3://out-bucket/transcripts/talks/2026/keynote.mp3/"
-    assert result["command"] == [
-        "--input",
-        SOURCE["uri"],
-        "--output",
-        result["output_prefix"],
-        "--mode",
-        "streaming",
-        "--chunk-s",
-        "20",
-        "--left-s",
-        "5",
-        "--right-s",
-        "3",
-    ]
+    # The request names exactly the claimed upload, where to write and how to run
+    request = request_of(result)
+    assert request.source == SOURCE
+    assert request.output_prefix == "s3://out-bucket/transcripts/talks/2026/keynote.mp3/"
+    assert request.mode == "streaming"
+    assert request.model_dump(mode="json")["chunking"] == DEFAULTS_WINDOW
+    # And the command is that same request, the one gpu_job will run
+    assert request.model_dump(mode="json") == result["request"]
+    assert result["path"] == "job"
     assert result["price_per_hour_usd"] == GPU_CLASSES["small"].price_per_hour_usd
     assert result["duration_s"] == 20000
+
+
+DEFAULTS_WINDOW = {"chunk_s": 20.0, "left_s": 5.0, "right_s": 3.0}
 
 
 def test_non_streaming_plans_have_no_chunking() -> None:
     result = plan_for(60)
 
-    assert result["chunking"] is None
-    assert result["command"] == [
-        "--input",
-        SOURCE["uri"],
-        "--output",
-        result["output_prefix"],
-        "--mode",
-        "full",
-    ]
+    assert result["request"]["chunking"] is None
+    assert request_of(result).mode == "full"
+
+
+@pytest.mark.parametrize("duration_s", [None, 1.0, DEFAULT_MAX_DURATION_S])
+def test_every_length_gets_its_own_batch_job_for_now(duration_s: float | None) -> None:
+    assert transcribe_path(duration_s, DEFAULTS) == "job"
 
 
 # ---------------------------------------------------------------- job names
@@ -217,8 +232,8 @@ def test_job_names_are_valid_for_batch(case: NameCase) -> None:
 
 
 def test_job_names_keep_the_file_name_and_differ_per_object_version() -> None:
-    assert "keynote-mp3" in job_name(SOURCE["uri"], "a")
-    assert job_name(SOURCE["uri"], "a") != job_name(SOURCE["uri"], "b")
+    assert "keynote-mp3" in job_name(SOURCE.uri, "a")
+    assert job_name(SOURCE.uri, "a") != job_name(SOURCE.uri, "b")
     assert job_name("s3://in/a b.mp3", "e") != job_name("s3://in/a_b.mp3", "e")
 
 
@@ -228,13 +243,15 @@ def test_a_missing_setting_the_plan_needs_is_reported_by_name(missing: str) -> N
     env = {k: v for k, v in ENV.items() if k != missing}
 
     with pytest.raises(PlannerConfigError, match=missing):
-        plan(SOURCE, {"duration_s": 60}, load_settings(env))
+        plan(PlanRequest(source=SOURCE, probe=probed(60)), DEFAULTS, load_wiring(env))
 
 
 def test_an_unused_size_class_need_not_be_configured() -> None:
     env = {k: v for k, v in ENV.items() if k != "JOB_QUEUE_LARGE"}
 
-    assert plan(SOURCE, {"duration_s": 60}, load_settings(env))["size_class"] == "small"
+    planned = plan(PlanRequest(source=SOURCE, probe=probed(60)), DEFAULTS, load_wiring(env))
+
+    assert planned.size_class == "small"
 
 
 def test_instance_types_follow_the_template_parameters_when_given() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from common.transcript import TranscriptInvalid, validate_transcript
+from contracts.models import PostprocessRequest, TranscriptDocument, UploadedObject
 from moto import mock_aws
 from postprocess.postprocess import postprocess, render
 from postprocess.segments import COLUMNS, segment_rows
@@ -19,15 +20,16 @@ from test_common_support import (
     create_bucket,
 )
 
-SOURCE = {
-    "bucket": "in",
-    "key": "talks/keynote.mp3",
-    "etag": "abc",
-    "size": 10,
-    "version_id": None,
-    "uri": "s3://in/talks/keynote.mp3",
-}
-PLAN = {"output_prefix": f"s3://{OUT}/transcripts/talks/keynote.mp3/", "mode": "full"}
+from tests.contract_examples import planned
+
+SOURCE = UploadedObject(bucket="in", key="talks/keynote.mp3", etag="abc", size=10, uri="s3://in/talks/keynote.mp3")
+PLAN = planned(SOURCE, duration_s=60.0, output_bucket=OUT)
+PREFIX = PLAN.request.output_prefix
+REQUEST = PostprocessRequest(source=SOURCE, plan=PLAN)
+
+
+def model(document: dict[str, Any]) -> TranscriptDocument:
+    return TranscriptDocument.model_validate(document)
 
 
 def make_transcript(*segment_texts: str, language: str | None = "en") -> dict[str, Any]:
@@ -51,7 +53,7 @@ def make_transcript(*segment_texts: str, language: str | None = "en") -> dict[st
         t += 1.0
     return {
         "schema_version": "1.0",
-        "source": {"uri": SOURCE["uri"], "etag": "abc", "size": 10},
+        "source": {"uri": SOURCE.uri, "etag": "abc", "size": 10},
         "media": {"duration_s": round(t, 3), "codec": "mp3", "sample_rate": 44100, "channels": 2},
         "model": {"name": "nvidia/parakeet-tdt-0.6b-v3", "revision": None},
         "mode": "full",
@@ -102,18 +104,18 @@ def test_a_transcript_missing_required_fields_is_rejected_with_the_field_named()
 
 # ---------------------------------------------------------------- segments rows
 def test_one_segment_row_per_segment_with_the_workflow_identity() -> None:
-    rows = segment_rows(SOURCE, make_transcript("first part.", "second part."))
+    rows = segment_rows(SOURCE, model(make_transcript("first part.", "second part.")))
 
     assert [r["segment_id"] for r in rows] == [0, 1]
     assert list(rows[0]) == [name for name, _ in COLUMNS]
     assert rows[1]["text"] == "second part."
-    assert (rows[0]["source_uri"], rows[0]["etag"], rows[0]["language"]) == (SOURCE["uri"], "abc", "en")
+    assert (rows[0]["source_uri"], rows[0]["etag"], rows[0]["language"]) == (SOURCE.uri, "abc", "en")
     assert rows[0]["model"] == "nvidia/parakeet-tdt-0.6b-v3"
     assert rows[1]["start_s"] >= rows[0]["end_s"]
 
 
 def test_render_produces_all_files_consistent_with_each_other() -> None:
-    files = render(SOURCE, make_transcript("Hello there.", "How are you?"))
+    files = render(SOURCE, model(make_transcript("Hello there.", "How are you?")))
 
     assert files["transcript.srt"].startswith("1\n00:00:00,000 --> ")
     assert files["transcript.vtt"].startswith("WEBVTT\n\n00:00:00.000 --> ")
@@ -126,10 +128,10 @@ def test_render_produces_all_files_consistent_with_each_other() -> None:
 def test_outputs_are_written_next_to_the_transcript_and_under_segments(s3: Any) -> None:
     put_transcript(s3, make_transcript("Hello there.", "Ünïcode wörds & <markup> too."))
 
-    outputs = postprocess(s3, SOURCE, PLAN, OUT)
+    result = postprocess(s3, REQUEST, OUT)
 
-    prefix = PLAN["output_prefix"]
-    assert outputs == {
+    prefix = PREFIX
+    assert result.outputs.model_dump() == {
         "transcript_json": prefix + "transcript.json",
         "srt": prefix + "transcript.srt",
         "vtt": prefix + "transcript.vtt",
@@ -149,7 +151,7 @@ def test_an_empty_transcript_gives_valid_empty_outputs(s3: Any) -> None:
     document["text"] = ""
     put_transcript(s3, document)
 
-    postprocess(s3, SOURCE, PLAN, OUT)
+    postprocess(s3, REQUEST, OUT)
 
     assert read(s3, "transcripts/talks/keynote.mp3/transcript.srt") == ""
     assert read(s3, "transcripts/talks/keynote.mp3/transcript.vtt") == "WEBVTT\n"
@@ -159,32 +161,39 @@ def test_an_empty_transcript_gives_valid_empty_outputs(s3: Any) -> None:
 
 def test_a_missing_transcript_is_an_internal_error(s3: Any) -> None:
     with pytest.raises(TranscriptInvalid, match="does not exist"):
-        postprocess(s3, SOURCE, PLAN, OUT)
+        postprocess(s3, REQUEST, OUT)
 
 
 def test_a_transcript_that_is_not_json_is_an_internal_error(s3: Any) -> None:
     put_transcript(s3, "{not json")
 
     with pytest.raises(TranscriptInvalid, match="not JSON"):
-        postprocess(s3, SOURCE, PLAN, OUT)
+        postprocess(s3, REQUEST, OUT)
 
 
 def test_without_output_bucket_setting_segments_go_to_the_output_prefix_bucket(s3: Any) -> None:
     put_transcript(s3, make_transcript("hi"))
 
-    outputs = postprocess(s3, SOURCE, PLAN, None)
+    outputs = postprocess(s3, REQUEST, None).outputs
 
-    assert outputs["segments_jsonl"] == f"s3://{OUT}/segments/talks/keynote.mp3.jsonl"
+    assert outputs.segments_jsonl == f"s3://{OUT}/segments/talks/keynote.mp3.jsonl"
 
 
-def test_the_handler_returns_the_outputs_of_the_contract(s3: Any) -> None:
+def test_the_handler_returns_the_outputs_and_the_summary_index_needs(s3: Any) -> None:
     import postprocess.app
 
-    put_transcript(s3, make_transcript("Hello."))
+    # Given a transcript of two words, made in full mode
+    put_transcript(s3, make_transcript("Hello there."))
 
-    outputs = postprocess.app.handler({"source": SOURCE, "plan": PLAN}, FakeLambdaContext())
+    result = postprocess.app.handler(REQUEST.model_dump(mode="json"), FakeLambdaContext())
 
-    assert set(outputs) == {"transcript_json", "srt", "vtt", "txt", "segments_jsonl"}
+    # Then the result is the outputs plus what Index records, so Index never reads transcript.json
+    assert set(result) == {"outputs", "summary"}
+    assert set(result["outputs"]) == {"transcript_json", "srt", "vtt", "txt", "segments_jsonl"}
+    summary = result["summary"]
+    assert (summary["language"], summary["mode"], summary["word_count"]) == ("en", "full", 2)
+    assert summary["timings"]["total"] == 43.0
+    assert summary["model"]["name"] == "nvidia/parakeet-tdt-0.6b-v3"
 
 
 def test_an_unreadable_transcript_is_reported_as_such_not_as_a_bare_access_error() -> None:
@@ -195,4 +204,4 @@ def test_an_unreadable_transcript_is_reported_as_such_not_as_a_bare_access_error
             raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "GetObject")
 
     with pytest.raises(TranscriptInvalid, match="AccessDenied"):
-        postprocess(DeniedS3(), SOURCE, PLAN, OUT)
+        postprocess(DeniedS3(), REQUEST, OUT)

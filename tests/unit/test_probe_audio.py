@@ -14,23 +14,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 import boto3
 import pytest
-from common.errors import (
+from contracts.errors import (
     BadInputError,
     CorruptMedia,
     DurationOutOfRange,
     NoAudioStream,
     NotMedia,
-    UnsupportedInput,
     ZeroByteObject,
 )
 from moto import mock_aws
 from probe_audio import app
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
+from pydantic import ValidationError
 
 from scripts.make_probe_fixtures import BAD_RECIPES, ESTIMATE_RECIPES, ODD_RECIPES, RECIPES, TRUTH, make_all
 from tests.unit.probe_fixtures import CountingS3, SparseFileS3, ffprobe, make_sparse_rf64
@@ -215,20 +214,16 @@ def test_ogg_last_page_outside_the_tail_window_falls_back_to_mutagens_search(
     assert s3.bytes_served > 64 * 1024 or s3.bytes_served >= path.stat().st_size
 
 
-def test_raw_eventbridge_event_with_url_encoded_key(media: dict[str, Path], s3: CountingS3) -> None:
-    # Given an object whose key has spaces, a plus sign and non-ASCII characters
+def test_a_key_with_spaces_plus_and_non_ascii_is_probed_as_claimed(
+    media: dict[str, Path], s3: CountingS3
+) -> None:
+    # Given an object whose key has spaces, a plus sign and non-ASCII characters, as Claim decoded it
     key = "inbox/Interview 2024 + notes/Zoë café.flac"
     path = media["flac"]
     source = upload(s3, key, path.read_bytes())
-    event = {
-        "version": "0", "detail-type": "Object Created", "source": "aws.s3",
-        "detail": {"bucket": {"name": BUCKET},
-                   "object": {"key": quote_plus(key, safe="/"), "size": source["size"],
-                              "etag": source["etag"]}},
-    }
-    # When the probe is invoked standalone with the raw event (key URL-encoded, space as '+')
-    result = run_probe(event)
-    # Then the key is decoded and the file probed
+    # When probed
+    result = run_probe(source)
+    # Then that very object was read
     assert result["duration_s"] == pytest.approx(ffprobe(path).duration_s, rel=TOLERANCE)
     assert result["codec"] == "flac"
 
@@ -252,7 +247,7 @@ def test_version_id_pins_the_probed_version(media: dict[str, Path], s3: Counting
     first = s3.client.put_object(Bucket=BUCKET, Key="v.ogg", Body=path.read_bytes())
     s3.client.put_object(Bucket=BUCKET, Key="v.ogg", Body=b"not audio any more")
     source = {"bucket": BUCKET, "key": "v.ogg", "etag": first["ETag"].strip('"'),
-              "version_id": first["VersionId"], "size": path.stat().st_size}
+              "version_id": first["VersionId"], "size": path.stat().st_size, "uri": f"s3://{BUCKET}/v.ogg"}
     # When probed / Then the version named in the event is the one measured
     assert run_probe(source)["duration_s"] == pytest.approx(ffprobe(path).duration_s, rel=TOLERANCE)
 
@@ -308,12 +303,16 @@ def test_bad_input_raises_typed_error(
 
 @pytest.mark.parametrize(
     "event",
-    [{"detail": {"bucket": {"name": BUCKET}}}, {"bucket": BUCKET, "key": ""}, {"hello": "world"}],
-    ids=["event without object", "source with empty key", "unrelated payload"],
+    [{"detail": {"bucket": {"name": BUCKET}}}, {"bucket": BUCKET, "key": "", "etag": "e", "uri": f"s3://{BUCKET}/"},
+     {"hello": "world"}],
+    ids=["raw event", "source with empty key", "unrelated payload"],
 )
-def test_event_without_an_object_is_unsupported(event: dict[str, Any], s3: CountingS3) -> None:
-    # Given a payload that names no object / When probed / Then it is a typed bad input, no GET made
-    with pytest.raises(UnsupportedInput):
+def test_a_payload_that_is_not_an_uploaded_object_breaks_the_contract(
+    event: dict[str, Any], s3: CountingS3
+) -> None:
+    # Given a payload the Claim state never produces / When probed
+    # Then the parser rejects it (our own bug: internal, not the upload's fault) before any GET
+    with pytest.raises(ValidationError):
         run_probe(event)
     assert s3.requests == 0
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_TRANSCRIBED
-from common.errors import BAD_INPUT_ERROR_NAMES, TransientError
+from contracts.errors import BAD_INPUT_ERROR_NAMES, TransientError
+from contracts.models import FailureRequest, UploadedObject
 from moto import mock_aws
 from record_failure.classify import classify
 from record_failure.record import MAX_CAUSE_CHARS, record_failure, write_failure
@@ -22,20 +23,26 @@ from test_common_support import (
     create_catalog_table,
 )
 
-SOURCE = {
-    "bucket": "in",
-    "key": "a b.mp3",
-    "etag": "abc",
-    "size": 10,
-    "version_id": None,
-    "uri": "s3://in/a b.mp3",
-}
-PLAN = {"output_prefix": f"s3://{OUT}/transcripts/a b.mp3/", "mode": "full"}
-RAW_EVENT = {
-    "detail-type": "Object Created",
-    "source": "aws.s3",
-    "detail": {"bucket": {"name": "in"}, "object": {"key": "a+b.mp3", "size": 0, "etag": '"abc"'}},
-}
+from local_emulator.runner import object_created_event
+from tests.contract_examples import planned
+
+UPLOAD = UploadedObject(bucket="in", key="a b.mp3", etag="abc", size=10, uri="s3://in/a b.mp3")
+SOURCE = UPLOAD.model_dump(mode="json")
+PLAN = planned(UPLOAD, duration_s=60.0, output_bucket=OUT).model_dump(mode="json")
+# The execution input: S3's event (key URL-encoded) at the root of every state
+RAW_EVENT = object_created_event("in", "a b.mp3", size=0, etag='"abc"')
+
+
+def failure(error: Any = None, claimed: bool = True, plan: bool = False, **more: Any) -> FailureRequest:
+    """RecordFailure's payload: the whole state when the failing state caught ``error``."""
+    state: dict[str, Any] = {**RAW_EVENT, **more}
+    if claimed:
+        state["claim"] = {"claimed": True, "source": SOURCE}
+    if plan:
+        state["plan"] = PLAN
+    if error is not None:
+        state["error"] = error
+    return FailureRequest(state=state, execution_arn="arn:exec:7")
 
 
 def lambda_error(error_type: str, message: str) -> dict[str, str]:
@@ -43,11 +50,9 @@ def lambda_error(error_type: str, message: str) -> dict[str, str]:
     return {"Error": error_type, "Cause": json.dumps(cause)}
 
 
-def batch_error(
-    exit_code: int | None, status_reason: str, camel: bool = False, attempts: int = 1
-) -> dict[str, str]:
-    """A submitJob.sync failure as Step Functions reports it (PascalCase), or as moto does (camelCase)."""
-    container: dict[str, Any] = {"Command": ["--input", SOURCE["uri"]], "LogStreamName": "log/1"}
+def batch_error(exit_code: int | None, status_reason: str, attempts: int = 1) -> dict[str, str]:
+    """A submitJob.sync failure as Step Functions reports it (PascalCase job description)."""
+    container: dict[str, Any] = {"Command": ["--request", "{}"], "LogStreamName": "log/1"}
     if exit_code is not None:
         container["ExitCode"] = exit_code
     job = {
@@ -59,16 +64,6 @@ def batch_error(
         "Container": container,
         "Attempts": [{"Container": dict(container), "StatusReason": status_reason}] * attempts,
     }
-    if camel:
-        job = json.loads(
-            json.dumps(job)
-            .replace('"ExitCode"', '"exitCode"')
-            .replace('"StatusReason"', '"statusReason"')
-            .replace('"Container"', '"container"')
-            .replace('"JobId"', '"jobId"')
-            .replace('"Attempts"', '"attempts"')
-            .replace('"JobQueue"', '"jobQueue"')
-        )
     return {"Error": "States.TaskFailed", "Cause": json.dumps(job)}
 
 
@@ -110,17 +105,15 @@ def test_a_bad_input_error_type_wrapped_in_a_generic_error_name_is_still_bad_inp
     assert classify(error).reason_class == "bad_input"
 
 
-@pytest.mark.parametrize("camel", [False, True], ids=["PascalCase (AWS)", "camelCase (moto)"])
-def test_a_batch_job_that_exited_65_is_gpu_bad_input(camel: bool) -> None:
-    result = classify(batch_error(65, "Essential container in task exited", camel=camel))
+def test_a_batch_job_that_exited_65_is_gpu_bad_input() -> None:
+    result = classify(batch_error(65, "Essential container in task exited"))
 
     assert (result.reason, result.reason_class, result.exit_code) == ("gpu_job.bad_input", "bad_input", 65)
     assert result.batch_job_id == "job-1"
 
 
-@pytest.mark.parametrize("camel", [False, True], ids=["PascalCase (AWS)", "camelCase (moto)"])
-def test_a_batch_job_that_exited_70_is_internal(camel: bool) -> None:
-    result = classify(batch_error(70, "Essential container in task exited", camel=camel))
+def test_a_batch_job_that_exited_70_is_internal() -> None:
+    result = classify(batch_error(70, "Essential container in task exited"))
 
     assert (result.reason, result.reason_class, result.exit_code) == ("batch.job_failed", "internal", 70)
 
@@ -151,9 +144,10 @@ def test_odd_errors_are_classified_internal_without_raising(error: Any) -> None:
 def test_a_failed_claim_is_recorded_under_the_key_from_the_raw_event(aws: tuple[Any, Any]) -> None:
     table, s3 = aws
 
-    result = record_failure(table, s3, {"event": RAW_EVENT, "error": lambda_error("ZeroByteObject", "empty")})
+    # Given Claim itself failed: no claim.source, only the raw event at the state's root
+    result = record_failure(table, s3, failure(lambda_error("ZeroByteObject", "empty"), claimed=False))
 
-    assert result == {
+    assert result.model_dump() == {
         "status": STATUS_FAILED,
         "reason": "ZeroByteObject",
         "reason_class": "bad_input",
@@ -178,7 +172,7 @@ def test_a_claimed_item_becomes_failed_and_keeps_its_claim(aws: tuple[Any, Any])
         Item={"source_uri": SOURCE["uri"], "etag": "abc", "status": STATUS_CLAIMED, "claimed_at": "t0"}
     )
 
-    record_failure(table, s3, {"source": SOURCE, "event": RAW_EVENT, "error": batch_error(70, "exited")})
+    record_failure(table, s3, failure(batch_error(70, "exited"), plan=True))
 
     item = stored(table)
     assert (item["status"], item["reason"], item["claimed_at"]) == (STATUS_FAILED, "batch.job_failed", "t0")
@@ -190,47 +184,29 @@ def test_gpu_bad_input_attaches_the_jobs_error_json(aws: tuple[Any, Any]) -> Non
     document = {"error": "CorruptMedia", "message": "invalid data found", "input": SOURCE["uri"]}
     s3.put_object(Bucket=OUT, Key="transcripts/a b.mp3/error.json", Body=json.dumps(document))
 
-    result = record_failure(
-        table,
-        s3,
-        {
-            "source": SOURCE,
-            "plan": PLAN,
-            "event": RAW_EVENT,
-            "error": batch_error(65, "Essential container in task exited"),
-        },
-    )
+    error = batch_error(65, "Essential container in task exited")
+    result = record_failure(table, s3, failure(error, plan=True))
 
-    assert (result["reason"], result["reason_class"]) == ("gpu_job.bad_input", "bad_input")
-    assert result["message"] == "CorruptMedia: invalid data found"
+    assert (result.reason, result.reason_class) == ("gpu_job.bad_input", "bad_input")
+    assert result.message == "CorruptMedia: invalid data found"
     assert stored(table)["gpu_error"] == document
 
 
 def test_gpu_bad_input_without_error_json_is_still_recorded(aws: tuple[Any, Any]) -> None:
     table, s3 = aws
 
-    result = record_failure(
-        table,
-        s3,
-        {"source": SOURCE, "plan": PLAN, "event": RAW_EVENT, "error": batch_error(65, "exited", camel=True)},
-    )
+    result = record_failure(table, s3, failure(batch_error(65, "exited"), plan=True))
 
-    assert (result["reason"], result["recorded"]) == ("gpu_job.bad_input", True)
+    assert (result.reason, result.recorded) == ("gpu_job.bad_input", True)
     assert "gpu_error" not in stored(table)
 
 
-def test_the_whole_state_is_accepted_as_payload(aws: tuple[Any, Any]) -> None:
+def test_the_claimed_source_names_the_item_and_the_execution_is_recorded(aws: tuple[Any, Any]) -> None:
     table, s3 = aws
-    state = {
-        **RAW_EVENT,
-        "claim": {"claimed": True, "source": SOURCE},
-        "plan": PLAN,
-        "error": lambda_error("DurationOutOfRange", "too long"),
-    }
 
-    result = record_failure(table, s3, {"state": state, "execution_arn": "arn:exec:7"})
+    result = record_failure(table, s3, failure(lambda_error("DurationOutOfRange", "too long"), plan=True))
 
-    assert (result["reason"], result["source_uri"]) == ("DurationOutOfRange", SOURCE["uri"])
+    assert (result.reason, result.source_uri) == ("DurationOutOfRange", SOURCE["uri"])
     assert stored(table)["failed_execution_arn"] == "arn:exec:7"
 
 
@@ -238,32 +214,28 @@ def test_a_transcribed_item_is_not_overwritten_by_a_later_failure(aws: tuple[Any
     table, s3 = aws
     table.put_item(Item={"source_uri": SOURCE["uri"], "etag": "abc", "status": STATUS_TRANSCRIBED})
 
-    result = record_failure(
-        table, s3, {"source": SOURCE, "error": lambda_error("TransientError", "throttled")}
-    )
+    result = record_failure(table, s3, failure(lambda_error("TransientError", "throttled")))
 
-    assert result["recorded"] is False
+    assert result.recorded is False
     assert stored(table)["status"] == STATUS_TRANSCRIBED
 
 
 def test_a_huge_cause_is_truncated(aws: tuple[Any, Any]) -> None:
     table, s3 = aws
 
-    record_failure(
-        table, s3, {"source": SOURCE, "error": {"Error": "States.Runtime", "Cause": "x" * 500_000}}
-    )
+    record_failure(table, s3, failure({"Error": "States.Runtime", "Cause": "x" * 500_000}))
 
     assert len(stored(table)["cause"]) <= MAX_CAUSE_CHARS
 
 
-@pytest.mark.parametrize("payload", [None, {}, {"event": "nonsense", "error": 5}, {"source": {"uri": 3}}])
-def test_odd_input_is_still_recorded_under_a_placeholder_key(aws: tuple[Any, Any], payload: Any) -> None:
+@pytest.mark.parametrize("state", [{}, {"event": "nonsense", "error": 5}, {"claim": {"source": {"uri": 3}}}])
+def test_odd_state_is_still_recorded_under_a_placeholder_key(aws: tuple[Any, Any], state: Any) -> None:
     table, s3 = aws
 
-    result = record_failure(table, s3, payload)
+    result = record_failure(table, s3, FailureRequest(state=state))
 
-    assert (result["status"], result["reason_class"], result["recorded"]) == (STATUS_FAILED, "internal", True)
-    assert stored(table, result["source_uri"], result["etag"])["status"] == STATUS_FAILED
+    assert (result.status, result.reason_class, result.recorded) == (STATUS_FAILED, "internal", True)
+    assert stored(table, result.source_uri, result.etag)["status"] == STATUS_FAILED
 
 
 def test_a_throttled_catalog_update_is_a_transient_error() -> None:
@@ -272,16 +244,15 @@ def test_a_throttled_catalog_update_is_a_transient_error() -> None:
             raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "UpdateItem")
 
     with pytest.raises(TransientError):
-        write_failure(ThrottledTable(), {"uri": "s3://b/k", "etag": "e"}, {"status": STATUS_FAILED})
+        write_failure(ThrottledTable(), UPLOAD, {"status": STATUS_FAILED})
 
 
 def test_the_handler_records_and_summarises(aws: tuple[Any, Any]) -> None:
     import record_failure.app
 
     table, _ = aws
-    result = record_failure.app.handler(
-        {"event": RAW_EVENT, "error": lambda_error("NotMedia", "a PDF")}, FakeLambdaContext()
-    )
+    payload = failure(lambda_error("NotMedia", "a PDF")).model_dump(mode="json")
+    result = record_failure.app.handler(payload, FakeLambdaContext())
 
     assert (result["status"], result["reason"], result["reason_class"]) == ("FAILED", "NotMedia", "bad_input")
     assert stored(table)["status"] == STATUS_FAILED
@@ -292,7 +263,7 @@ def test_the_handler_emits_a_failure_metric_named_by_reason_class(
 ) -> None:
     import record_failure.app
 
-    payload = {"event": RAW_EVENT, "error": {"Error": "States.Timeout"}}
+    payload = failure({"Error": "States.Timeout"}).model_dump(mode="json")
     record_failure.app.handler(payload, FakeLambdaContext())
 
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]

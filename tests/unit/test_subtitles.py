@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import random
 from itertools import pairwise
-from typing import Any
 
 import pytest
+from contracts.models import TranscriptDocument
 from postprocess import formats
 from postprocess.subtitles import (
     MAX_CUE_MS,
@@ -31,7 +31,21 @@ def words_at(
     return out
 
 
-def transcript(*segments: list[dict], duration_s: float | None = None) -> dict[str, Any]:
+def document(segments: list[dict], words: list[dict] | None = None, text: str = "",
+             duration_s: float = 10**6) -> TranscriptDocument:
+    """A TranscriptDocument with these segments; what the cue rules do not read is filled in."""
+    return TranscriptDocument.model_validate({
+        "schema_version": "1.0", "source": {"uri": "s3://b/k", "etag": "e", "size": 1},
+        "media": {"duration_s": duration_s, "codec": None, "sample_rate": None, "channels": None},
+        "model": {"name": "m", "revision": None}, "mode": "full", "chunking": None, "language": None,
+        "text": text, "segments": segments, "words": words or [],
+        "timings": {"download": 0, "decode": 0, "load": 0, "inference": 0, "total": 0},
+        "hardware": {"device": "cpu"},
+    })  # fmt: skip
+
+
+def transcript(*segments: list[dict], duration_s: float | None = None) -> TranscriptDocument:
+    """Segments of these timed words; no duration means a media end far past the last word."""
     segs = [
         {
             "id": i,
@@ -42,10 +56,8 @@ def transcript(*segments: list[dict], duration_s: float | None = None) -> dict[s
         }
         for i, words in enumerate(segments)
     ]
-    doc: dict[str, Any] = {"segments": segs, "words": [w for s in segments for w in s]}
-    if duration_s is not None:
-        doc["media"] = {"duration_s": duration_s}
-    return doc
+    words = [w for s in segments for w in s]
+    return document(segs, words, duration_s=10**6 if duration_s is None else duration_s)
 
 
 def shown_words(cues: list[Cue]) -> list[str]:
@@ -240,7 +252,7 @@ def test_backwards_timestamps_are_made_monotonic() -> None:
 
 
 def test_a_segment_without_word_timings_is_shown_from_its_text() -> None:
-    doc = {"segments": [{"id": 0, "start": 1.0, "end": 4.0, "text": "no word timings here", "words": []}]}
+    doc = document([{"id": 0, "start": 1.0, "end": 4.0, "text": "no word timings here", "words": []}])
 
     (cue,) = build_cues(doc)
 
@@ -249,7 +261,7 @@ def test_a_segment_without_word_timings_is_shown_from_its_text() -> None:
 
 
 def test_an_empty_transcript_has_no_cues() -> None:
-    assert build_cues({"segments": [], "words": [], "text": ""}) == []
+    assert build_cues(document([])) == []
 
 
 # ---------------------------------------------------------------- rendering
@@ -278,7 +290,8 @@ def test_empty_cue_lists_render_as_valid_empty_files() -> None:
 
 def test_text_has_one_wrapped_paragraph_per_segment() -> None:
     long_text = " ".join(["word"] * 50)
-    doc = {"segments": [{"text": long_text, "words": []}, {"text": " second  paragraph ", "words": []}]}
+    doc = document([{"id": 0, "start": 0, "end": 1, "text": long_text, "words": []},
+                    {"id": 1, "start": 1, "end": 2, "text": " second  paragraph ", "words": []}])  # fmt: skip
 
     text = formats.to_text(doc)
 
@@ -289,4 +302,4 @@ def test_text_has_one_wrapped_paragraph_per_segment() -> None:
 
 
 def test_text_of_an_empty_transcript_is_empty() -> None:
-    assert formats.to_text({"segments": [], "text": ""}) == ""
+    assert formats.to_text(document([])) == ""

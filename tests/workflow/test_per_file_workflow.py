@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from common.errors import BAD_INPUT_ERROR_NAMES
+from contracts.errors import BAD_INPUT_ERROR_NAMES
+from contracts.models import TranscriptionRequest
 
 from local_emulator import runner
 from local_emulator.stack import LocalStack
@@ -27,6 +28,13 @@ def catalog_row(stack: LocalStack, event: dict[str, Any]) -> dict[str, Any] | No
     uri = f"s3://{detail['bucket']['name']}/{unquote_plus(detail['object']['key'])}"
     table = boto3.resource("dynamodb", region_name="us-east-1").Table(stack.deployment.catalog_table)
     return table.get_item(Key={"source_uri": uri, "etag": detail["object"]["etag"]}).get("Item")
+
+
+def job_request(command: list[str]) -> TranscriptionRequest:
+    """What the Batch job was told to do: its command is ``--request <TranscriptionRequest JSON>``."""
+    flag, payload = command
+    assert flag == "--request"
+    return TranscriptionRequest.model_validate_json(payload)
 
 
 def output_keys(stack: LocalStack) -> set[str]:
@@ -46,12 +54,14 @@ def test_short_file_is_transcribed_with_full_attention(stack: LocalStack, clips:
     assert report.states == HAPPY_PATH
     assert report.output is not None
     assert report.output["plan"]["mode"] == "full"
-    assert report.output["batch"] == {"JobId": stack.bridge.batch_jobs[0].job_id, "Status": "SUCCEEDED"}
+    assert report.output["job"] == {"job_id": stack.bridge.batch_jobs[0].job_id, "status": "SUCCEEDED"}
     # And exactly one Batch job ran, on the small queue with the one job definition
     [job] = stack.bridge.batch_jobs
     assert job.job_queue == stack.deployment.ref("JobQueueSMALL")
     assert job.job_definition == stack.deployment.ref("GpuJobDefinition")
-    assert job.command[job.command.index("--mode") + 1] == "full"
+    request = job_request(job.command)
+    assert request.mode == "full"
+    assert request.source.model_dump(mode="json") == report.output["claim"]["source"]
     assert [a.exit_code for a in job.attempts] == [0]
     # And the transcript, subtitles, text and segment lines are in the output bucket
     keys = output_keys(stack)
@@ -70,17 +80,16 @@ def test_long_file_is_streamed_in_chunks(stack: LocalStack, clips: dict[str, Pat
     # When it is uploaded
     event, report = runner.upload_and_run(stack.deployment, str(clips["long"]), "long.mp3")
 
-    # Then the plan is streaming, with the template's chunk settings on the job's command line
+    # Then the plan is streaming, with the template's chunk settings in the job's request
     assert report is not None
     assert report.status == "SUCCEEDED", report.cause
     assert report.states == HAPPY_PATH
     assert report.output is not None
     assert report.output["plan"]["mode"] == "streaming"
     [job] = stack.bridge.batch_jobs
-    # (the one job definition: the mode is on the command line)
     assert job.job_definition == stack.deployment.ref("GpuJobDefinition")
-    assert job.command[job.command.index("--mode") + 1] == "streaming"
-    assert job.command[job.command.index("--chunk-s") + 1] in {"4", "4.0"}
+    chunking = job_request(job.command).chunking
+    assert chunking is not None and (chunking.chunk_s, chunking.left_s, chunking.right_s) == (4, 2, 1)
     # And its outputs and catalog row exist
     assert {f"transcripts/long.mp3/{name}" for name in OUTPUT_FILES} <= output_keys(stack)
     row = catalog_row(stack, event)
@@ -152,6 +161,11 @@ def test_batch_failure_after_spot_retries_is_recorded(stack: LocalStack, clips: 
     assert row is not None
     assert row["status"] == "FAILED"
     assert row["reason_class"] == "internal"
+    # And RecordFailure read the job description as AWS spells it (the bridge turns moto's camelCase
+    # into PascalCase): the job, its attempts and the host's reason are on the row
+    assert (row["reason"], row["batch_job_id"]) == ("batch.job_failed", job.job_id)
+    assert row["status_reason"].startswith("Host EC2")
+    assert "after 3 attempt(s)" in row["message"]
     assert not any(key.startswith("transcripts/unlucky.wav/transcript") for key in output_keys(stack))
 
 

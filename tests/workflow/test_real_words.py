@@ -65,7 +65,7 @@ def test_subtitles_carry_the_spoken_words(
     assert report is not None and report.status == "SUCCEEDED", report and report.cause
     assert report.output is not None and report.output["plan"]["mode"] == mode
     # And the SRT it wrote reads as what was said (word error rate against the spoken text)
-    bucket, _, srt_key = report.output["outputs"]["srt"].removeprefix("s3://").partition("/")
+    bucket, _, srt_key = report.output["postprocess"]["outputs"]["srt"].removeprefix("s3://").partition("/")
     srt = boto3.client("s3", region_name="us-east-1").get_object(Bucket=bucket, Key=srt_key)["Body"].read()
     heard = srt_words(srt.decode("utf-8"))
     errors, _ = align(truth, heard)

@@ -12,8 +12,9 @@ from typing import Any
 
 import boto3
 from common.gpu_classes import GPU_CLASSES, SIZE_ORDER
+from contracts.modes import MODES
 from moto import mock_aws
-from plan_job.settings import MODES, load_settings
+from plan_job.wiring import load_wiring
 
 from local_emulator.aws import deploy
 from local_emulator.bridges import bridged
@@ -85,9 +86,9 @@ def test_the_planner_finds_a_queue_per_class_and_a_job_definition_per_mode_in_it
         deployment = deploy(stack_name="env")
         plan_fn = boto3.client("lambda", region_name=REGION).get_function_configuration(
             FunctionName=deployment.ref("PlanJobFunction"))
-        settings = load_settings(plan_fn["Environment"]["Variables"])
+        wiring = load_wiring(plan_fn["Environment"]["Variables"])
 
-    assert settings.job_queues == {size: deployment.ref(f"JobQueue{size.upper()}") for size in SIZE_ORDER}
+    assert wiring.job_queues == {size: deployment.ref(f"JobQueue{size.upper()}") for size in SIZE_ORDER}
     # One job definition serves every mode: the mode is on the job's command line.
-    assert settings.job_definitions == dict.fromkeys(MODES, deployment.ref("GpuJobDefinition"))
-    assert settings.instance_types == {size: GPU_CLASSES[size].instance_types for size in SIZE_ORDER}
+    assert wiring.job_definitions == dict.fromkeys(MODES, deployment.ref("GpuJobDefinition"))
+    assert wiring.instance_types == {size: GPU_CLASSES[size].instance_types for size in SIZE_ORDER}

@@ -1,0 +1,57 @@
+"""The uploaded object an S3 "Object Created" EventBridge event names, as a contracts.UploadedObject.
+
+Shared by claim_source, which creates the workflow's ``source``, and record_failure, which must name
+the file even when Claim itself failed and no ``source`` exists yet: one reading of the event, so
+both key the same catalog item. The event is validated with Powertools' S3 EventBridge model; that
+model keeps the key as S3 sent it (URL-encoded, a space as ``+``), so it is decoded here, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.parser import ValidationError, parse
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+from contracts.errors import UnsupportedInput
+from contracts.models import MISSING_ETAG, UploadedObject
+
+from common.s3uri import format_s3_uri
+
+
+def parse_upload_event(raw_event: Mapping[str, Any]) -> S3EventNotificationEventBridgeModel:
+    """The execution input is what S3/EventBridge (or a person) sent: not an S3 event is bad input."""
+    try:
+        return parse(event=dict(raw_event), model=S3EventNotificationEventBridgeModel)
+    except ValidationError as exc:
+        raise UnsupportedInput(f"not an S3 Object Created event: {_first_problem(exc)}") from exc
+
+
+def uploaded_object(event: S3EventNotificationEventBridgeModel) -> UploadedObject:
+    """Bucket, decoded key, unquoted ETag (``no-etag`` when absent), version and size."""
+    bucket = event.detail.bucket.name
+    obj = event.detail.object
+    key = unquote_plus(obj.key)
+    if not bucket or not key:
+        raise UnsupportedInput("S3 event without bucket name or object key")
+    size = obj.size
+    if size is not None and size != int(size):
+        raise UnsupportedInput(f"object size {size!r} is not a whole number of bytes")
+    return UploadedObject(
+        bucket=bucket,
+        key=key,
+        etag=obj.etag.strip('"') or MISSING_ETAG,
+        version_id=obj.version_id or None,
+        size=None if size is None else int(size),
+        uri=format_s3_uri(bucket, key),
+    )
+
+
+def uploaded_object_from_event(raw_event: Mapping[str, Any]) -> UploadedObject:
+    return uploaded_object(parse_upload_event(raw_event))
+
+
+def _first_problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"

@@ -1,0 +1,222 @@
+"""The ASL's paths against the models: each state hands the next exactly what its model accepts.
+
+statemachine/transcribe.asl.json moves data with ``InputPath``, ``Parameters``, ``ResultSelector``
+and ``ResultPath``; contracts.models says what each state reads and returns (``STATE_CONTRACTS``).
+These specifications walk one upload through the real definition with model instances as the task
+results, apply every path the way Step Functions does (a small applier for the ``$.a.b`` and ``.$``
+forms the ASL uses), and validate each payload with its consumer's model and each selected result
+with its producer's model; then they do the same for the Catch of every task into RecordFailure.
+The executions under moto (test_per_file_workflow.py) run the same definition end to end.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from common.uploads import uploaded_object_from_event
+from contracts.models import (
+    STATE_CONTRACTS,
+    CatalogItem,
+    ClaimResult,
+    Plan,
+    TranscriptionRequest,
+)
+from record_failure.record import identify, planned_prefix
+
+from local_emulator.runner import object_created_event
+from local_emulator.template import REPO_ROOT
+from tests.contract_examples import planned, postprocessed, probed
+
+ASL = json.loads((REPO_ROOT / "statemachine" / "transcribe.asl.json").read_text())
+CONTEXT = {"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:transcribe:run-1"}}
+EVENT = object_created_event("media-in", "talks/a talk + Q&A.mp3", size=123456, etag='"abc123"')
+
+
+# ---------------------------------------------------------------- a JSONPath applier (the ASL's forms)
+def read_path(data: Any, path: str) -> Any:
+    """``$``, ``$.a.b`` on the state, ``$$.a.b`` on the context object; a missing key is an error,
+    as States.Runtime is."""
+    root, rest = (CONTEXT, path[2:]) if path.startswith("$$") else (data, path[1:])
+    value = root
+    for part in filter(None, rest.split(".")):
+        if not isinstance(value, dict) or part not in value:
+            raise KeyError(f"{path}: no {part!r}")
+        value = value[part]
+    return value
+
+
+def resolve(template: Any, data: Any) -> Any:
+    """Parameters / ResultSelector: ``"key.$": path`` takes the value at the path; the rest is literal."""
+    if isinstance(template, dict):
+        return {
+            (key[:-2] if key.endswith(".$") else key): read_path(data, value) if key.endswith(".$")
+            else resolve(value, data)
+            for key, value in template.items()
+        }  # fmt: skip
+    if isinstance(template, list):
+        return [resolve(item, data) for item in template]
+    return template
+
+
+def write_path(data: dict[str, Any], path: str, value: Any) -> Any:
+    """ResultPath: ``$`` replaces the input, ``$.a.b`` sets a key in a copy of it."""
+    if path == "$":
+        return value
+    result = copy.deepcopy(data)
+    *parents, last = path[2:].split(".")
+    node = result
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    return result
+
+
+def payload_of(state: dict[str, Any], state_input: dict[str, Any]) -> Any:
+    effective = read_path(state_input, state.get("InputPath", "$"))
+    return resolve(state["Parameters"], effective) if "Parameters" in state else effective
+
+
+def selected(state: dict[str, Any], raw_result: Any) -> Any:
+    return resolve(state["ResultSelector"], raw_result) if "ResultSelector" in state else raw_result
+
+
+# ---------------------------------------------------------------- what each task returns
+def batch_job_description(submitted: dict[str, Any]) -> dict[str, Any]:
+    """A SUCCEEDED DescribeJobs entry as Step Functions hands it to ResultSelector (PascalCase)."""
+    return {
+        "JobId": "5b0a1c4e-job", "JobName": submitted["JobName"], "JobQueue": submitted["JobQueue"],
+        "JobDefinition": submitted["JobDefinition"], "Status": "SUCCEEDED",
+        "Container": {"Command": submitted["ContainerOverrides"]["Command"], "ExitCode": 0},
+        "Attempts": [{"Container": {"ExitCode": 0}, "StatusReason": "Essential container in task exited"}],
+    }  # fmt: skip
+
+
+def catalog_item(payload: dict[str, Any]) -> dict[str, Any]:
+    source = payload["source"]
+    item = CatalogItem(source_uri=source["uri"], etag=source["etag"], status="TRANSCRIBED")
+    return item.model_dump(mode="json")
+
+
+def task_results() -> dict[str, Callable[[Any], Any]]:
+    """The raw result of each task, given its payload (model instances dumped as the handlers do)."""
+    upload = uploaded_object_from_event(EVENT)
+    plan = planned(upload, duration_s=20000.0)  # streaming: the request carries a window
+    return {
+        "Claim": lambda p: ClaimResult(claimed=True, source=upload).model_dump(mode="json"),
+        "Probe": lambda p: probed(20000.0).model_dump(mode="json"),
+        "Plan": lambda p: plan.model_dump(mode="json"),
+        "Transcribe": batch_job_description,
+        "Postprocess": lambda p: postprocessed(Plan.model_validate(p["plan"])).model_dump(mode="json"),
+        "Index": catalog_item,
+    }
+
+
+def walk_happy_path() -> list[tuple[str, dict[str, Any], Any, Any]]:
+    """(state name, state input, payload, selected result) for every task from StartAt to the end."""
+    results = task_results()
+    visited = []
+    name, data = ASL["StartAt"], copy.deepcopy(EVENT)
+    while name:
+        state = ASL["States"][name]
+        if state["Type"] == "Choice":  # IsClaimed: the claimed branch is the default
+            name = state["Default"]
+            continue
+        payload = payload_of(state, data)
+        result = selected(state, results[name](payload))
+        visited.append((name, data, payload, result))
+        data = write_path(data, state["ResultPath"], result)
+        name = None if state.get("End") else state["Next"]
+    return visited
+
+
+HAPPY_PATH = walk_happy_path()
+TASKS = [name for name, s in ASL["States"].items() if s["Type"] == "Task"]
+
+
+# ---------------------------------------------------------------- specifications
+def test_every_task_of_the_definition_has_its_models() -> None:
+    assert set(TASKS) == set(STATE_CONTRACTS)
+    assert [name for name, *_ in HAPPY_PATH] == [
+        "Claim", "Probe", "Plan", "Transcribe", "Postprocess", "Index"]  # fmt: skip
+
+
+IDS = [name for name, *_ in HAPPY_PATH]
+
+
+@pytest.mark.parametrize(("name", "state_input", "payload", "result"), HAPPY_PATH, ids=IDS)
+def test_each_payload_is_what_its_state_accepts_and_each_result_what_it_returns(
+    name: str, state_input: dict[str, Any], payload: Any, result: Any
+) -> None:
+    request_model, result_model = STATE_CONTRACTS[name]
+    # Given the state input the previous states built, When the state's paths are applied
+    # Then the payload is a valid request model and the selected result a valid result model
+    if name == "Transcribe":  # the job's request travels as the container command
+        flag, request_json = payload["ContainerOverrides"]["Command"]
+        assert flag == "--request"
+        request = TranscriptionRequest.model_validate_json(request_json)
+        plan = state_input["plan"]
+        assert request.model_dump(mode="json") == plan["request"]
+        assert (payload["JobName"], payload["JobQueue"], payload["JobDefinition"]) == (
+            plan["job_name"], plan["job_queue"], plan["job_definition"])  # fmt: skip
+    else:
+        assert request_model is not None
+        request_model.model_validate(payload)
+    assert result_model is not None
+    result_model.model_validate(result)
+
+
+def test_the_results_land_where_the_contract_says() -> None:
+    paths = {name: ASL["States"][name]["ResultPath"] for name in TASKS}
+    assert paths == {
+        "Claim": "$.claim", "Probe": "$.probe", "Plan": "$.plan", "Transcribe": "$.job",
+        "Postprocess": "$.postprocess", "Index": "$.catalog", "RecordFailure": "$.failure",
+    }  # fmt: skip
+
+
+def test_probe_reads_the_claimed_upload_with_its_key_decoded_once() -> None:
+    [(_, _, payload, _)] = [h for h in HAPPY_PATH if h[0] == "Probe"]
+    assert payload["key"] == "talks/a talk + Q&A.mp3"
+    assert EVENT["detail"]["object"]["key"] != payload["key"]  # S3 sent it URL-encoded
+
+
+def test_index_gets_the_summary_so_nothing_reads_transcript_json_twice() -> None:
+    [(_, _, payload, _)] = [h for h in HAPPY_PATH if h[0] == "Index"]
+    assert payload["postprocess"]["summary"]["word_count"] == 2
+    assert payload["job"] == {"job_id": "5b0a1c4e-job", "status": "SUCCEEDED"}
+
+
+def failed_state(name: str, state_input: dict[str, Any]) -> dict[str, Any]:
+    """The state RecordFailure gets when ``name`` fails: its Catch puts the error at ResultPath."""
+    [catch] = ASL["States"][name]["Catch"]
+    error = {"Error": "States.TaskFailed", "Cause": "{}"}
+    return write_path(state_input, catch["ResultPath"], error)
+
+
+@pytest.mark.parametrize(("name", "state_input"), [(h[0], h[1]) for h in HAPPY_PATH], ids=IDS)
+def test_every_catch_hands_record_failure_a_failure_request_naming_the_upload(
+    name: str, state_input: dict[str, Any]
+) -> None:
+    # Given the task fails (before Claim produced a source, or after)
+    [catch] = ASL["States"][name]["Catch"]
+    assert catch["Next"] == "RecordFailure"
+    record = ASL["States"]["RecordFailure"]
+    # When its Catch and RecordFailure's Parameters are applied
+    payload = payload_of(record, failed_state(name, state_input))
+    request = STATE_CONTRACTS["RecordFailure"][0].model_validate(payload)  # type: ignore[union-attr]
+    # Then the request names the upload: from claim.source, or from the raw event when Claim failed
+    assert identify(request.state) == uploaded_object_from_event(EVENT)
+    assert request.state["error"]["Error"] == "States.TaskFailed"
+    assert request.execution_arn == CONTEXT["Execution"]["Id"]
+    # And once Plan ran, the prefix where gpu_job writes error.json is found
+    expected_prefix = state_input["plan"]["request"]["output_prefix"] if "plan" in state_input else None
+    assert planned_prefix(request.state) == expected_prefix
+
+
+def test_record_failure_returns_a_failure_result_and_then_fails_the_execution() -> None:
+    record = ASL["States"]["RecordFailure"]
+    assert record["Next"] == "Failed" and ASL["States"]["Failed"]["Type"] == "Fail"
+    assert STATE_CONTRACTS["RecordFailure"][1].__name__ == "FailureResult"  # type: ignore[union-attr]
