@@ -101,7 +101,7 @@ def _probe_once(reader: Any, size: int, kind: str | None,
         return ProbeFinding(
             duration_s=round(duration, 6) if duration else 0.0,
             container=container_name(container.format.name, kind, reader),
-            codec=str(ctx.name),
+            codec=str(ctx.codec.canonical_name),  # "mp3", not the decoder's "mp3float": as ffprobe
             sample_rate=int(ctx.sample_rate or 0),
             channels=int(ctx.channels or 0),
             bitrate=bitrate or average_bitrate(size, duration),
