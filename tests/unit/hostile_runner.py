@@ -10,6 +10,7 @@ detection look at it). Prints one JSON object: case -> exception class name or n
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -48,10 +49,8 @@ SIDES: dict[str, Callable[[Any], None]] = {"probe": _probe, "gpu_job": _gpu_job,
 
 
 def _mark(kind: str, case: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.open(f"{SENTINEL}/{kind}/{case}", os.O_RDONLY)
-    except FileNotFoundError:
-        pass
 
 
 def main() -> None:
@@ -65,7 +64,7 @@ def main() -> None:
     for warm_up in (good.getvalue(), b"not media at all\n" * 400):
         try:
             side(io.BytesIO(warm_up))
-        except Exception as exc:  # noqa: BLE001 - the warm-up only loads code paths
+        except Exception as exc:  # the warm-up only loads code paths
             str(exc)
     errors: dict[str, str | None] = {}
     for case, path in cases.items():
@@ -74,7 +73,7 @@ def main() -> None:
             try:
                 side(f)
                 errors[case] = None
-            except Exception as exc:  # noqa: BLE001 - the type is the result
+            except Exception as exc:  # the type is the result
                 errors[case] = type(exc).__name__
             _mark("end", case)
     print(json.dumps(errors))
