@@ -2,8 +2,10 @@
 
 Why PyAV (the FFmpeg libraries in-process) rather than the `ffmpeg` CLI or librosa: it reads from a
 Python file object (our S3 range reader), needs no intermediate WAV, and yields fixed-size blocks so
-streaming mode holds only the current block. Multi-channel audio is down-mixed by libswresample with
-FFmpeg's default matrix (the same as `ffmpeg -ac 1`); per-channel transcripts are future work.
+streaming mode holds only the current block. Only allowed media demuxers run and FFmpeg opens
+nothing but the given stream (`gpu_job.demuxers`). Multi-channel audio is down-mixed by
+libswresample with FFmpeg's default matrix (the same as `ffmpeg -ac 1`); per-channel transcripts
+are future work.
 """
 
 from __future__ import annotations
@@ -18,10 +20,28 @@ import av
 import numpy as np
 from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
+from gpu_job.demuxers import AudioTrack, audio_tracks, open_input, transcribed_audio_stream
+
 SAMPLE_RATE = 16000
 _PIECE_SAMPLES = SAMPLE_RATE  # resampler output frame size (1 s)
 _DRAIN_EVERY = 32  # input frames pushed between pulls from the graph
 MAX_SKIPPED_PACKETS = 100
+# bits/s: slower than any speech codec (Speex 2.15 kbps, AMR-NB 4.75, Opus 6), so that `size_bound_s`
+# stays an upper bound when FFmpeg knows no bitrate (the Probe uses the same floor).
+MIN_AUDIO_BITRATE = 2000
+
+
+# A declared length this much over the bound is not believed (rounding and headers stay far below).
+BOUND_SLACK = 1.05
+
+
+def size_bound_s(size: int | None, codec: str | None, bitrate: int | None) -> float | None:
+    """The longest the track can play in `size` bytes: at its bitrate when that is constant by
+    construction (PCM, G.711), else at MIN_AUDIO_BITRATE (a VBR codec's nominal rate is no floor)."""
+    if not size:
+        return None
+    constant = bool(codec and codec.startswith("pcm_") and bitrate and bitrate > 0)
+    return size * 8 / (bitrate if constant and bitrate else MIN_AUDIO_BITRATE)
 
 
 class _Resampler:
@@ -80,18 +100,28 @@ class _Resampler:
 
 @dataclass
 class MediaInfo:
-    """What the container declares; `duration_s` may be None (e.g. live-muxed webm) or approximate."""
+    """What the container declares about the decoded track, and which track that is.
+
+    `duration_s` is the declared length, None when the container declares none (live-muxed WebM);
+    when the declared length is more than the object can hold (a header written by a streaming
+    capture), it is replaced by the size bound and `duration_is_estimate` is True. The decoder's
+    own `AudioDecoder.duration_s` is the measured length; the limit is applied to that.
+    """
 
     duration_s: float | None
     codec: str | None
     sample_rate: int | None
     channels: int | None
     container: str | None
+    duration_is_estimate: bool = False
+    track_index: int | None = None  # container stream index of the decoded audio track
+    other_tracks: tuple[AudioTrack, ...] = ()  # the other audio tracks, not decoded
 
 
 class AudioDecoder:
-    """One input's audio stream, decoded and resampled on demand.
+    """One input's audio track, decoded and resampled on demand.
 
+    The track is the one marked default, else the first (`gpu_job.demuxers`, the Probe's rule too).
     `blocks(n)` yields float32 arrays of exactly `n` samples (the last may be shorter) and counts the
     samples produced, so `duration_s` is the decoded length, not the container's claim. Time spent
     inside FFmpeg (excluding the byte source's own read time) is accumulated in `seconds`.
@@ -106,25 +136,27 @@ class AudioDecoder:
         self.seconds = 0.0
         started = time.perf_counter()
         try:
-            self._container = av.open(stream, mode="r", metadata_errors="ignore")
+            self._container = open_input(stream, metadata_errors="ignore")
         except (av.error.InvalidDataError, av.error.EOFError) as exc:
             raise NotMedia(f"FFmpeg cannot read this as media: {exc}") from exc
         except av.error.FFmpegError as exc:
             raise CorruptMedia(f"FFmpeg failed to open the input: {exc}") from exc
-        if not self._container.streams.audio:
+        chosen = transcribed_audio_stream(self._container)
+        if chosen is None:
             self._container.close()
             raise NoAudioStream("the input has no audio stream")
-        self._stream = self._container.streams.audio[0]
+        self._stream = chosen
         self._stream.thread_type = "AUTO"
-        self.info = self._media_info()
+        self.info = self._media_info(size)
         self.seconds += time.perf_counter() - started
-        if self.info.duration_s is not None and self.info.duration_s > max_duration_s:
+        declared = self.info.duration_s
+        if declared is not None and not self.info.duration_is_estimate and declared > max_duration_s:
             self.close()
             raise DurationOutOfRange(
-                f"declared duration {self.info.duration_s:.1f} s exceeds the limit of {max_duration_s:.0f} s"
+                f"declared duration {declared:.1f} s exceeds the limit of {max_duration_s:.0f} s"
             )
 
-    def _media_info(self) -> MediaInfo:
+    def _media_info(self, size: int | None) -> MediaInfo:
         stream = self._stream
         duration_s: float | None = None
         if stream.duration is not None and stream.time_base is not None:
@@ -132,12 +164,18 @@ class AudioDecoder:
         elif self._container.duration is not None:
             duration_s = self._container.duration / av.time_base
         ctx = stream.codec_context
+        bound = size_bound_s(size, ctx.name, ctx.bit_rate) if ctx is not None else None
+        estimate = duration_s is not None and bound is not None and duration_s > bound * BOUND_SLACK
+        tracks = audio_tracks(self._container)
         return MediaInfo(
-            duration_s=duration_s,
+            duration_s=bound if estimate else duration_s,
             codec=ctx.name if ctx is not None else None,
             sample_rate=ctx.sample_rate or None,
             channels=ctx.channels or None,
             container=self._container.format.name if self._container.format else None,
+            duration_is_estimate=estimate,
+            track_index=int(stream.index),
+            other_tracks=tuple(t for t in tracks if t.index != stream.index),
         )
 
     @property

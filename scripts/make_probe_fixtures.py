@@ -10,6 +10,7 @@ with a VBRI header, because no encoder on this machine writes one (Fraunhofer's 
 from __future__ import annotations
 
 import argparse
+import random
 import shutil
 import struct
 import subprocess
@@ -31,6 +32,9 @@ class Recipe:
     post: str = ""  # name of a post-processing step applied to ffmpeg's output
     estimated: bool = False  # no length in any header: every prober (ffprobe too) estimates
     extra_inputs: tuple[str, ...] = field(default=())
+    pipe: bool = False  # written to a pipe (as live recorders do): the muxer cannot seek back to lengths
+    maker: str = ""  # name of a hand-made maker used instead of the ffmpeg recipe
+    upload_as: str = ""  # a key such an upload really arrives under: misleading, odd or no extension
 
 
 RECIPES: tuple[Recipe, ...] = (
@@ -86,7 +90,49 @@ BAD_RECIPES: tuple[Recipe, ...] = (
            audio=False),
 )
 
-BY_NAME = {r.name: r for r in RECIPES + ESTIMATE_RECIPES + ODD_RECIPES + BAD_RECIPES}
+# Real-world uploads whose key says little or the wrong thing: the content decides (issue 10).
+CONTENT_RECIPES: tuple[Recipe, ...] = (
+    Recipe("wma", "audio.wma", ("-c:a", "wmav2", "-b:a", "64k"), upload_as="meeting.mp3"),
+    Recipe("ac3", "audio.ac3", ("-c:a", "ac3", "-b:a", "96k"), upload_as="track.dat"),
+    Recipe("avi_mp3", "audio.avi", ("-c:a", "libmp3lame", "-b:a", "96k"), upload_as="clip"),
+    Recipe("amr_nb", "audio.amr", (), channels=1, maker="amr_nb", upload_as="voicemail.wav"),
+    Recipe("3gp_aac", "audio.3gp", ("-c:a", "aac", "-b:a", "32k", "-ar", "16000"), channels=1,
+           upload_as="VID_0001.mp4"),
+    Recipe("caf_alac", "audio.caf", ("-c:a", "alac"), upload_as="memo.m4a"),
+    Recipe("dat_mpeg_ps", "video.dat", ("-c:a", "mp2", "-b:a", "128k", "-f", "mpeg"),
+           upload_as="AVSEQ01.DAT", notes="VCD-style MPEG program stream"),
+    Recipe("wav_mulaw", "mulaw.wav", ("-c:a", "pcm_mulaw", "-ar", "8000"), channels=1,
+           upload_as="call-0042", notes="G.711 u-law, as phone systems export"),
+    Recipe("wav_alaw", "alaw.wav", ("-c:a", "pcm_alaw", "-ar", "8000"), channels=1, upload_as="call.alaw"),
+    Recipe("wav_gsm", "gsm.wav", ("-c:a", "libgsm_ms", "-ar", "8000"), channels=1, upload_as="call.gsm"),
+    Recipe("wav_ima_adpcm", "ima.wav", ("-c:a", "adpcm_ima_wav", "-ar", "8000"), channels=1,
+           upload_as="REC001.ogg"),
+    Recipe("au", "audio.au", ("-c:a", "pcm_s16be",), upload_as="sound.snd.txt"),
+    Recipe("aiff_as_bin", "export.aiff", ("-c:a", "pcm_s16be",), upload_as="export.bin"),
+)
+
+# Live recordings: written to a pipe, so no header holds a usable length (issue 10).
+LIVE_RECIPES: tuple[Recipe, ...] = (
+    Recipe("webm_live", "live.webm", ("-c:a", "libopus", "-b:a", "48k", "-f", "webm"), pipe=True,
+           estimated=True, notes="as browser MediaRecorder writes: no Duration, unknown-size clusters"),
+    Recipe("mkv_live_pcm", "live_pcm.mkv", ("-c:a", "pcm_s16le", "-f", "matroska"), pipe=True,
+           estimated=True, notes="no Duration; at 200 s it is over the probe's 32 MiB read budget"),
+    Recipe("wav_streamed", "streamed.wav", ("-c:a", "pcm_s16le", "-f", "wav"), pipe=True,
+           estimated=True, notes="RIFF and data sizes 0xFFFFFFFF (ffmpeg -f wav -)"),
+    Recipe("wav_streamed_zero", "streamed_zero.wav", ("-c:a", "pcm_s16le", "-f", "wav"), pipe=True,
+           estimated=True, post="zero_wav_sizes", notes="RIFF and data sizes 0, as some capture tools"),
+)
+
+# Two audio tracks saying different words; the transcribed one is the default, else the first.
+TRACK_RECIPES: tuple[Recipe, ...] = (
+    Recipe("mkv_default_second", "default_second.mkv", (), maker="two_tracks"),
+    Recipe("mp4_default_second", "default_second.mp4", (), maker="two_tracks"),
+    Recipe("mkv_no_default", "no_default.mkv", (), maker="two_tracks"),
+)
+TRACK_TEXTS = ("one two three", "the quick brown fox jumps over the lazy dog, and then runs far away")
+
+BY_NAME = {r.name: r for r in RECIPES + ESTIMATE_RECIPES + ODD_RECIPES + BAD_RECIPES + CONTENT_RECIPES
+           + LIVE_RECIPES + TRACK_RECIPES}
 
 
 LOOP_S = 60.0
@@ -114,23 +160,36 @@ def source_wav(out_dir: Path, channels: int, duration_s: float) -> Path:
 
 def ffmpeg_command(recipe: Recipe, out: Path, duration_s: float) -> list[str]:
     cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y"]
+    # Through a pipe, the length is an input option: given as an output option, the Matroska muxer
+    # would write it as the Duration element, which a live recorder cannot know.
+    length = ["-t", f"{duration_s}"]
     if recipe.audio:
         source = source_wav(out.parent, recipe.channels, duration_s)
-        cmd += ["-stream_loop", "-1", "-i", str(source)]
+        cmd += ["-stream_loop", "-1", *(length if recipe.pipe else []), "-i", str(source)]
     if recipe.video:
         cmd += ["-f", "lavfi", "-i", f"testsrc2=size=160x120:rate=5:duration={duration_s}"]
-    cmd += ["-t", f"{duration_s}", *recipe.output_args]
+    cmd += [*([] if recipe.pipe else length), *recipe.output_args]
     if recipe.audio:
         cmd += ["-ac", str(recipe.channels)]
-    cmd += [str(out)]
+    cmd += ["pipe:1" if recipe.pipe else str(out)]
     return cmd
 
 
 def make(recipe: Recipe, out_dir: Path, duration_s: float) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / recipe.filename
-    subprocess.run(ffmpeg_command(recipe, out, duration_s), check=True)
-    if recipe.post == "xing_to_vbri":
+    if recipe.maker == "amr_nb":
+        make_amr_nb(out, duration_s)
+    elif recipe.maker == "two_tracks":
+        make_two_tracks(out, default_second=recipe.name.endswith("default_second"))
+    elif recipe.pipe:
+        with out.open("wb") as sink:
+            subprocess.run(ffmpeg_command(recipe, out, duration_s), check=True, stdout=sink)
+    else:
+        subprocess.run(ffmpeg_command(recipe, out, duration_s), check=True)
+    if recipe.post == "zero_wav_sizes":
+        zero_wav_sizes(out)
+    elif recipe.post == "xing_to_vbri":
         xing_to_vbri(out)
     elif recipe.post == "big_id3":
         add_big_id3(out)
@@ -168,6 +227,41 @@ def xing_to_vbri(path: Path) -> None:
     data[start + 4 : region_end] = bytes(region_end - start - 4)
     data[start : start + 4] = frame_header
     data[start + 36 : start + 36 + len(vbri)] = vbri
+    path.write_bytes(bytes(data))
+
+
+def make_amr_nb(path: Path, duration_s: float) -> None:
+    """An AMR-NB file by hand (no AMR encoder is built into this ffmpeg): the "#!AMR" magic, then
+    20 ms frames of mode 7 (12.2 kbps: header byte 0x3C, 31 bytes). The storage format has no
+    checksum, so seeded random payloads decode (to noise): enough to probe and decode."""
+    rng = random.Random(10)
+    frames = round(duration_s / 0.02)
+    path.write_bytes(b"#!AMR\n" + b"".join(b"\x3c" + rng.randbytes(31) for _ in range(frames)))
+
+
+def make_two_tracks(path: Path, default_second: bool) -> None:
+    """Two espeak-ng audio tracks saying TRACK_TEXTS (different words, lengths and formats: track 0
+    mono 16 kHz, track 1 stereo 22.05 kHz), the second marked default or neither marked."""
+    speech = []
+    for i, text in enumerate(TRACK_TEXTS):
+        wav = path.with_name(f"_{path.stem}_track{i}.wav")
+        subprocess.run(["espeak-ng", "-v", "en", "-w", str(wav), text], check=True)
+        speech.append(wav)
+    codec = ["-c:a", "flac"] if path.suffix == ".mkv" else ["-c:a", "aac", "-b:a", "64k"]
+    flags = ["-disposition:a:0", "0", "-disposition:a:1", "default" if default_second else "0"]
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(speech[0]), "-i", str(speech[1]),
+         "-map", "0:a", "-map", "1:a", *codec, "-ar:a:0", "16000", "-ac:a:0", "1", "-ar:a:1", "22050",
+         "-ac:a:1", "2", *flags, str(path)],
+        check=True,
+    )
+
+
+def zero_wav_sizes(path: Path) -> None:
+    """Set the RIFF and data chunk sizes of a streamed WAV (0xFFFFFFFF) to 0, as some recorders do."""
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, 4, 0)
+    struct.pack_into("<I", data, data.index(b"data", 12) + 4, 0)
     path.write_bytes(bytes(data))
 
 

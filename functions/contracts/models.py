@@ -101,6 +101,13 @@ class ProbeResult(Contract):
     bitrate: NonNegativeInt
     size: NonNegativeInt
     has_audio: bool
+    duration_is_estimate: bool = Field(
+        False,
+        description="True when no header states a length the object can hold (live recordings, "
+        "streamed WAV, header-less VBR MP3/raw AAC): duration_s is then estimated (an upper bound "
+        "from size and bitrate or a tail read where possible), capped at MAX_DURATION_S, never "
+        "rejected for length; the job measures the real length and applies the limit to it.",
+    )
 
 
 # -- Plan -------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """What the probe found: docs/CONTRACTS.md's ProbeResult fields, plus which parser found them.
 
-Named apart from ``contracts.models.ProbeResult`` (the boundary model) because it carries one field
-the contract does not: ``parser``, logged so that a wrong answer can be traced to its parser.
+Named apart from ``contracts.models.ProbeResult`` (the boundary model) because it carries two fields
+the contract does not, both logged: ``parser``, so that a wrong answer can be traced to its parser,
+and ``track_index``, the container stream index of the audio track described (the same track
+gpu_job will decode: the one marked default, else the first; see ``probe_audio.demuxers``).
 Every parser builds this one type and falls back to the same average bitrate, so a file timed
 from its header and the same file timed by FFmpeg are described alike.
 """
@@ -23,11 +25,15 @@ class ProbeFinding:
     size: int
     has_audio: bool
     parser: str  # "mutagen", "rf64-header" or "pyav": what answered (logged, not in the contract)
+    # No trustworthy length header: duration_s is an upper bound (see probe_audio.length).
+    duration_is_estimate: bool = False
+    track_index: int | None = None  # None: a single-track format, no stream index to report
 
     def to_contract(self) -> dict[str, Any]:
         """The ProbeResult dict of docs/CONTRACTS.md."""
         data = asdict(self)
         data.pop("parser")
+        data.pop("track_index")
         return data
 
 

@@ -3,8 +3,10 @@
 The content decides, never the key's extension: the magic bytes of the first block (``sniff``)
 pick a header parser from ``parsers/``, which reads only stream info (never tags: a cover picture
 can be megabytes) and is exact where the container states a length. Whatever no header parser
-answers goes to FFmpeg over the same cached reader (``parsers/ffmpeg.py``). Per-family reliance is
-in each parser module's docstring.
+answers goes to FFmpeg over the same cached reader (``parsers/ffmpeg.py``), restricted to real
+media demuxers and to no protocol (``demuxers.py``). A length no header states, or one the object's
+size cannot hold, becomes a flagged upper bound (``length.py``). Per-family reliance is in each
+parser module's docstring.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from common.errors import DurationOutOfRange, NoAudioStream, ZeroByteObject
+from contracts.errors import NoAudioStream, ZeroByteObject
 
 from probe_audio.finding import ProbeFinding
+from probe_audio.length import checked
 from probe_audio.parsers.common import PARSE_ERRORS, Unrecognised
 from probe_audio.parsers.ffmpeg import probe_with_ffmpeg
 from probe_audio.parsers.flac import parse_flac
@@ -63,13 +66,7 @@ def probe(reader: Any, max_duration_s: float) -> ProbeFinding:
     if result is None:
         result = probe_with_ffmpeg(reader, size, kind)
 
-    if not result.duration_s or result.duration_s <= 0:
-        raise DurationOutOfRange(f"no usable duration ({result.duration_s!r}) in {result.container}")
-    if result.duration_s > max_duration_s:
-        raise DurationOutOfRange(
-            f"duration {result.duration_s:.1f} s exceeds the limit of {max_duration_s:.0f} s"
-        )
-    return result
+    return checked(result, max_duration_s)
 
 
 def _parse_header(kind: str | None, reader: Any, size: int) -> ProbeFinding:
@@ -85,7 +82,7 @@ def _parse_header(kind: str | None, reader: Any, size: int) -> ProbeFinding:
         raise
     except (mutagen.MutagenError, *PARSE_ERRORS) as exc:
         raise Unrecognised(f"{type(exc).__name__}: {exc}") from exc
-    if not result.duration_s > 0:
-        # e.g. a WAV written to a pipe (data size 0) or a fragmented MP4: FFmpeg knows these cases.
+    if not result.duration_s > 0 and not result.duration_is_estimate:
+        # e.g. a fragmented MP4: FFmpeg knows these cases. (An estimate of 0 is final: no audio.)
         raise Unrecognised(f"mutagen found no duration in {kind}")
     return result

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import shutil
+import struct
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
-from gpu_job.audio import SAMPLE_RATE, AudioDecoder
+from gpu_job.audio import MIN_AUDIO_BITRATE, SAMPLE_RATE, AudioDecoder
+from scripts.make_probe_fixtures import CONTENT_RECIPES, LIVE_RECIPES, TRACK_RECIPES, make_all
 from tests.gpu_job.media_support import ffmpeg
 
 FORMATS = [
@@ -95,8 +99,6 @@ def test_declared_duration_over_the_limit_is_rejected_before_decoding(make_media
 
 def test_undeclared_duration_over_the_limit_is_rejected_while_decoding(tmp_path) -> None:
     # Given a live-muxed WebM (written to a pipe, so the container declares no duration), 5 s long
-    import subprocess
-
     path = tmp_path / "live.webm"
     with path.open("wb") as out:
         subprocess.run(
@@ -130,3 +132,83 @@ def test_a_sample_rate_change_mid_stream_is_followed_not_fatal(make_media, tmp_p
     # When decoded, Then both parts come out at 16 kHz mono, back to back
     dec, _ = decode(joined)
     assert dec.duration_s == pytest.approx(5.0, abs=0.15)
+
+
+# -------------------------------------------------------------------- real-world uploads (issue 10)
+UPLOADS = list(CONTENT_RECIPES)
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    names = [r.name for r in CONTENT_RECIPES + LIVE_RECIPES + TRACK_RECIPES]
+    return make_all(tmp_path_factory.mktemp("uploads"), 3.0, names)
+
+
+def reference_decode(path: Path, track: int = 0) -> np.ndarray:
+    """ffmpeg's own 16 kHz mono float decode of audio track `track`: what our decoder must match."""
+    out = subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(path), "-map", f"0:a:{track}",
+         "-ar", str(SAMPLE_RATE), "-ac", "1", "-f", "f32le", "pipe:1"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(out, dtype=np.float32)
+
+
+@pytest.mark.parametrize("recipe", UPLOADS, ids=[r.name for r in UPLOADS])
+def test_what_ffmpeg_decodes_is_decoded_whatever_the_name(recipe, uploads, tmp_path) -> None:
+    # Given a WMA, AC-3, AVI, AMR, 3GP, CAF, MPEG-PS .dat, G.711/GSM/ADPCM WAV... under a misleading name
+    misnamed = tmp_path / recipe.upload_as
+    shutil.copy(uploads[recipe.name], misnamed)
+    # When decoded
+    dec, _ = decode(misnamed)
+    # Then as long as ffmpeg's own decode of the bytes (codec priming/padding allowed: 100 ms)
+    assert dec.duration_s == pytest.approx(len(reference_decode(misnamed)) / SAMPLE_RATE, abs=0.1)
+    assert dec.duration_s == pytest.approx(3.0, abs=0.1)
+
+
+@pytest.mark.parametrize("name", ["webm_live", "mkv_live_pcm", "wav_streamed", "wav_streamed_zero"])
+def test_a_recording_without_a_length_header_decodes_fully(name, uploads) -> None:
+    # Given a 3 s live recording (written to a pipe: no Duration / data size 0 or 0xFFFFFFFF)
+    # When decoded with a limit far below any length its header could claim
+    dec, _ = decode(uploads[name], max_s=60.0)
+    # Then every sample comes out, and the measured length is the real one
+    assert dec.duration_s == pytest.approx(3.0, abs=0.05)
+
+
+def test_a_header_claiming_more_than_the_object_holds_is_not_trusted(tmp_path) -> None:
+    # Given a 3 s Opus WebM (~20 KB) whose Duration element claims an hour, which FFmpeg believes
+    data = bytearray(make_all(tmp_path, 3.0, ["webm_opus"])["webm_opus"].read_bytes())
+    at = data.index(b"\x44\x89\x88") + 3  # Duration, an 8-byte float in milliseconds
+    struct.pack_into(">d", data, at, 3600 * 1000.0)
+    path = tmp_path / "liar.webm"
+    path.write_bytes(bytes(data))
+    # When opened with a 60 s limit
+    dec, _ = decode(path, max_s=60.0)
+    # Then it is not rejected on the claim, which is more than its size can hold at any speech
+    # bitrate: the claim is replaced by that bound, flagged, and the real length is measured
+    assert dec.info.duration_is_estimate is True
+    assert dec.info.duration_s == pytest.approx(len(data) * 8 / MIN_AUDIO_BITRATE)
+    assert dec.duration_s == pytest.approx(3.0, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("name", "track", "other"),
+    [("mkv_default_second", 1, 0), ("mp4_default_second", 1, 0), ("mkv_no_default", 0, 1)],
+)
+def test_the_default_track_is_decoded_else_the_first(name, track, other, uploads) -> None:
+    # Given two audio tracks saying different words (espeak-ng), the second marked default, or neither
+    path = uploads[name]
+    chosen, not_chosen = reference_decode(path, track), reference_decode(path, other)
+    assert abs(len(chosen) - len(not_chosen)) > SAMPLE_RATE  # texts of clearly different lengths
+    # When decoded
+    dec, blocks = decode(path)
+    signal = np.concatenate(blocks)
+    # Then the samples are the chosen track's (its length, and its waveform: correlation ~1)
+    assert len(signal) == pytest.approx(len(chosen), abs=SAMPLE_RATE // 20)
+    n = min(len(signal), len(chosen))
+    assert np.corrcoef(signal[:n], chosen[:n])[0, 1] > 0.98
+    m = min(len(signal), len(not_chosen))
+    assert abs(np.corrcoef(signal[:m], not_chosen[:m])[0, 1]) < 0.5
+    # And the decoder says which track it used and which other exists
+    assert dec.info.track_index == track
+    assert [(t.index, t.default) for t in dec.info.other_tracks] == [(other, False)]

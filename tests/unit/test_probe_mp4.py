@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from common.errors import NoAudioStream
+from contracts.errors import NoAudioStream
 from probe_audio.parsers.common import Unrecognised
 from probe_audio.parsers.mp4 import ftyp_brand, mp4_codec, parse_mp4
 

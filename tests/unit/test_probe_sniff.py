@@ -17,6 +17,12 @@ EXPECTED_KIND = {
     "m4a_moov_end": "mp4", "m4a_moov_start": "mp4", "mp4_video": "mp4", "mov_video": "mp4",
     "video_only_mp4": "mp4", "ogg_vorbis": "ogg", "ogg_opus": "ogg",
     "webm_opus": "matroska", "mkv_video": "matroska", "video_only_mkv": "matroska", "mpegts_mp2": None,
+    # Formats without a header parser go to FFmpeg (None); WAV-wrapped telephony codecs are "wav".
+    "wma": None, "ac3": None, "avi_mp3": None, "amr_nb": None, "3gp_aac": "mp4", "caf_alac": None,
+    "dat_mpeg_ps": None, "wav_mulaw": "wav", "wav_alaw": "wav", "wav_gsm": "wav", "wav_ima_adpcm": "wav",
+    "au": None, "aiff_as_bin": "aiff",
+    "webm_live": "matroska", "mkv_live_pcm": "matroska", "wav_streamed": "wav", "wav_streamed_zero": "wav",
+    "mkv_default_second": "matroska", "mp4_default_second": "mp4", "mkv_no_default": "matroska",
 }
 
 

@@ -11,7 +11,7 @@ import copy
 from typing import Any
 
 import boto3
-from common.gpu_classes import GPU_CLASSES, SIZE_ORDER
+from contracts.gpu_classes import GPU_CLASSES, SIZE_ORDER
 from contracts.modes import MODES
 from moto import mock_aws
 from plan_job.wiring import load_wiring

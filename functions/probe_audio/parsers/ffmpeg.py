@@ -3,17 +3,24 @@
 Used for every container without a header parser (Matroska/WebM, MPEG-TS, video containers mutagen
 does not know, odd files) and whenever a header parser could not decide. FFmpeg is first allowed to
 read almost no packets: the container header usually says all we need. The result uses FFmpeg's
-codec names, which is what gpu_job will decode with.
+codec names, which is what gpu_job will decode with, and describes the same audio track gpu_job
+will decode (marked default, else the first). Only allowed demuxers run, and FFmpeg may open
+nothing but this reader (``probe_audio.demuxers``). A missing length, or one the object cannot
+hold, becomes a flagged upper bound (``probe_audio.length``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
-from common.errors import CorruptMedia, NoAudioStream, NotMedia
+from contracts.errors import CorruptMedia, NoAudioStream, NotMedia
 
+from probe_audio.demuxers import open_guarded, transcribed_audio_stream
 from probe_audio.finding import ProbeFinding, average_bitrate
+from probe_audio.length import BOUND_SLACK, constant_bitrate, size_bound_s
 from probe_audio.parsers.common import read_at
+from probe_audio.parsers.matroska_tail import declares_duration, tail_duration_s
 from probe_audio.parsers.mp4 import ftyp_brand
 from probe_audio.s3_reader import ReadBudgetExceeded
 
@@ -31,19 +38,44 @@ PYAV_PASSES: tuple[dict[str, str], ...] = (
 
 def probe_with_ffmpeg(reader: Any, size: int, kind: str | None) -> ProbeFinding:
     """Probe with FFmpeg; ``kind`` is what sniffing said (None: no known magic bytes, so NotMedia)."""
-    result = _probe_once(reader, size, kind, PYAV_PASSES[0])
+    result, hints = _probe_once(reader, size, kind, PYAV_PASSES[0])
     if not (result.sample_rate and result.channels and result.duration_s):
         # Blocks read by the first pass are cached, so the second pass pays only for new bytes.
-        result = _probe_once(reader, size, kind, PYAV_PASSES[1])
-    return result
+        result, hints = _probe_once(reader, size, kind, PYAV_PASSES[1])
+    return _bounded(result, hints, reader)
 
 
-def _probe_once(reader: Any, size: int, kind: str | None, options: dict[str, str]) -> ProbeFinding:
+@dataclass(frozen=True)
+class _Hints:
+    """What the length bound needs from the open container (read after it is closed: the tail read
+    must not move the file position under FFmpeg's feet)."""
+
+    codec_bit_rate: int
+    tick_s: float | None  # the audio stream's time base, for Matroska's tail read
+
+
+def _bounded(result: ProbeFinding, hints: _Hints, reader: Any) -> ProbeFinding:
+    """A stated length the object can hold is kept; otherwise the upper bound, flagged (length.py)."""
+    bound = size_bound_s(result.size, result.codec, hints.codec_bit_rate)
+    stated = result.duration_s
+    if hints.tick_s is not None and not declares_duration(reader):
+        stated = 0.0  # FFmpeg's figure is its own guess from the bitrate: the file states none
+    if stated and 0 < stated <= bound * BOUND_SLACK:
+        return result
+    if hints.tick_s is not None and constant_bitrate(result.codec, hints.codec_bit_rate) is None:
+        # The size bound is the loose one (unknown bitrate): the last cluster says far better.
+        bound = min(bound, tail_duration_s(reader, result.size, hints.tick_s) or bound)
+    return replace(result, duration_s=round(bound, 6), duration_is_estimate=True,
+                   bitrate=result.bitrate or average_bitrate(result.size, bound))
+
+
+def _probe_once(reader: Any, size: int, kind: str | None,
+                options: dict[str, str]) -> tuple[ProbeFinding, _Hints]:
     import av
 
     reader.seek(0)
     try:
-        container = av.open(reader, mode="r", options=dict(options), buffer_size=PYAV_BUFFER_SIZE)
+        container = open_guarded(av, reader, options, PYAV_BUFFER_SIZE)
     except ReadBudgetExceeded as exc:
         raise CorruptMedia(f"FFmpeg could not read the {kind or 'unknown'} file within budget") from exc
     except (av.FFmpegError, ValueError, OSError, EOFError) as exc:
@@ -51,12 +83,11 @@ def _probe_once(reader: Any, size: int, kind: str | None, options: dict[str, str
             raise NotMedia(f"not a media file FFmpeg can read: {exc}") from exc
         raise CorruptMedia(f"{kind} file FFmpeg cannot read: {exc}") from exc
     with container:
-        audio = [s for s in container.streams if s.type == "audio"]
-        if not audio:
+        stream = transcribed_audio_stream(container.streams)
+        if stream is None:
             if kind is None and not container.streams:
                 raise NotMedia("no streams found")
             raise NoAudioStream(f"{container.format.name} file has no audio stream")
-        stream = audio[0]
         ctx = stream.codec_context
         duration = None
         if container.duration is not None and container.duration > 0:
@@ -64,17 +95,21 @@ def _probe_once(reader: Any, size: int, kind: str | None, options: dict[str, str
         elif stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)
         bitrate = int(container.bit_rate or ctx.bit_rate or 0)
+        matroska = container.format.name.startswith("matroska") and stream.time_base is not None
+        hints = _Hints(codec_bit_rate=int(ctx.bit_rate or 0),
+                       tick_s=float(stream.time_base) if matroska else None)
         return ProbeFinding(
             duration_s=round(duration, 6) if duration else 0.0,
             container=container_name(container.format.name, kind, reader),
-            codec=str(ctx.name),
+            codec=str(ctx.codec.canonical_name),  # "mp3", not the decoder's "mp3float": as ffprobe
             sample_rate=int(ctx.sample_rate or 0),
             channels=int(ctx.channels or 0),
             bitrate=bitrate or average_bitrate(size, duration),
             size=size,
             has_audio=True,
             parser="pyav",
-        )
+            track_index=int(stream.index),
+        ), hints
 
 
 def container_name(ffmpeg_name: str, kind: str | None, reader: Any) -> str:

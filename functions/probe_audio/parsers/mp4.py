@@ -2,7 +2,9 @@
 
 Atoms are walked by header, so a large ``moov`` (sample tables grow with length) costs a few
 blocks wherever it lies. mutagen ignores edit lists; FFmpeg honours them and so does this probe,
-otherwise AAC priming (1024 samples) would count as audio.
+otherwise AAC priming (1024 samples) would count as audio. The track described is the first audio
+track when it is marked enabled (FFmpeg's default disposition); otherwise FFmpeg chooses, by the
+same rule as gpu_job (``probe_audio.demuxers``).
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from common.errors import NoAudioStream
+from contracts.errors import NoAudioStream
 
 from probe_audio.finding import ProbeFinding
 from probe_audio.parsers.common import Unrecognised, header_result, read_at
 
+_TKHD_ENABLED = 0x000001
 _CONTAINER_BY_BRAND = {b"qt  ": "mov", b"M4A ": "m4a", b"M4B ": "m4a"}
 
 
@@ -37,7 +41,36 @@ def parse_mp4(reader: Any, size: int) -> ProbeFinding:
     if length is None:
         length = info.length
     container = _CONTAINER_BY_BRAND.get(ftyp_brand(reader), "mp4")
-    return header_result(length, container, mp4_codec(str(info.codec)), info, size)
+    result = header_result(length, container, mp4_codec(str(info.codec)), info, size)
+    channels = aac_config_channels(moov) if str(info.codec) == "mp4a.40.2" else None
+    return replace(result, channels=channels) if channels else result
+
+
+def aac_config_channels(moov: bytes) -> int | None:
+    """The channel count an AAC-LC AudioSpecificConfig states (1-6), None when it states none.
+
+    mutagen keeps the sample entry's count for a mono config (it cannot rule out parametric
+    stereo), and 3GP writers put 2 there for every track; FFmpeg, and so gpu_job, use the config.
+    Layout (ISO 14496-1/-3): esds, ES descriptor (tag 3), decoder config (tag 4), decoder specific
+    info (tag 5) = 5 bits object type, 4 bits rate index (15: 24 more bits), 4 bits channels.
+    """
+    at = moov.find(b"esds")
+    if at < 0:
+        return None
+    pos, end = at + 8, len(moov)  # past "esds" and its version/flags
+    for tag, skip in ((3, 3), (4, 13), (5, 0)):
+        if pos >= end or moov[pos] != tag:
+            return None
+        pos += 1
+        for _ in range(4):  # descriptor length: up to four 7-bit groups
+            pos += 1
+            if moov[pos - 1] & 0x80 == 0 or pos >= end:
+                break
+        pos += skip
+    config = int.from_bytes(moov[pos : pos + 5].ljust(5, b"\0"), "big")  # 40 bits
+    rate_index = (config >> 31) & 0xF
+    channels = (config >> (27 - (24 if rate_index == 15 else 0))) & 0xF
+    return channels if 1 <= channels <= 6 else None
 
 
 def ftyp_brand(reader: Any) -> bytes:
@@ -98,17 +131,22 @@ def _audio_moov(reader: Any, size: int) -> tuple[bytes, bool]:
         if name == b"mvhd":
             mvhd = read_at(reader, pos, atom_size)
         elif name == b"trak":
-            trak, handler = _pruned_trak(reader, pos, atom_size)
+            trak, handler, enabled = _pruned_trak(reader, pos, atom_size)
             traks.append(trak)
             if handler == b"soun":
+                if not enabled:
+                    # The transcribed track is the one marked default (tkhd "enabled", which FFmpeg
+                    # reads as the default disposition), else the first: FFmpeg picks among several.
+                    raise Unrecognised("first audio track is not marked default")
                 has_audio = True
                 if mvhd:
                     break
     return _atom(b"moov", mvhd + b"".join(traks)), has_audio
 
 
-def _pruned_trak(reader: Any, pos: int, atom_size: int) -> tuple[bytes, bytes]:
-    """The ``trak`` at ``pos`` with only edts and mdia/{mdhd, hdlr, minf/stbl/stsd}, and its handler."""
+def _pruned_trak(reader: Any, pos: int, atom_size: int) -> tuple[bytes, bytes, bool]:
+    """The ``trak`` at ``pos`` with only edts and mdia/{mdhd, hdlr, minf/stbl/stsd}, its handler, and
+    whether its ``tkhd`` marks it enabled."""
 
     def children(start: int, length: int) -> Iterator[tuple[bytes, int, int, int]]:
         header = 16 if struct.unpack(">I", read_at(reader, start, 4))[0] == 1 else 8
@@ -116,8 +154,12 @@ def _pruned_trak(reader: Any, pos: int, atom_size: int) -> tuple[bytes, bytes]:
 
     edts = mdia = b""
     handler = b""
-    for name, child, _h, child_size in children(pos, atom_size):
-        if name == b"edts":
+    enabled = True  # a trak without tkhd is malformed; FFmpeg keeps it, and so do we
+    for name, child, child_header, child_size in children(pos, atom_size):
+        if name == b"tkhd":
+            flags = read_at(reader, child + child_header + 1, 3)
+            enabled = len(flags) == 3 and bool(flags[2] & _TKHD_ENABLED)
+        elif name == b"edts":
             edts = read_at(reader, child, child_size)
         elif name == b"mdia":
             kept: dict[bytes, bytes] = {}
@@ -141,7 +183,7 @@ def _pruned_trak(reader: Any, pos: int, atom_size: int) -> tuple[bytes, bytes]:
             handler = hdlr[16:20] if len(hdlr) >= 20 else b""
             mdia = _atom(b"mdia", b"".join(kept.get(k, b"") for k in (b"mdhd", b"hdlr", b"minf")))
             break
-    return _atom(b"trak", edts + mdia), handler
+    return _atom(b"trak", edts + mdia), handler, enabled
 
 
 def _handler(trak: Any, reader: Any) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import replace
 from typing import Any
 
 from probe_audio.finding import ProbeFinding
@@ -28,12 +29,13 @@ def parse_mp3(reader: Any, size: int) -> ProbeFinding:
     if info.sketchy:
         raise Unrecognised("no run of valid MPEG audio frames")
     codec = {1: "mp1", 2: "mp2", 3: "mp3"}[int(info.layer)]
-    length, bitrate = float(info.length), int(info.bitrate)
+    length, bitrate, estimated = float(info.length), int(info.bitrate), False
     audio_bytes = size - int(info.frame_offset)
     if info.bitrate and math.isclose(length, 8 * audio_bytes / info.bitrate, rel_tol=1e-9):
         # No Xing/VBRI frame count: mutagen extrapolated the first frame's bitrate over the file.
-        length, bitrate = _mp3_length_without_header(reader, info, audio_bytes)
-    return header_result(length, "mp3", codec, info, size, bitrate=bitrate)
+        length, bitrate, estimated = _mp3_length_without_header(reader, info, audio_bytes)
+    result = header_result(length, "mp3", codec, info, size, bitrate=bitrate)
+    return replace(result, duration_is_estimate=estimated)
 
 
 def parse_aac(reader: Any, size: int) -> ProbeFinding:
@@ -46,21 +48,22 @@ def parse_aac(reader: Any, size: int) -> ProbeFinding:
 
     reader.seek(0)
     info = AACInfo(reader)
-    return header_result(info.length, "aac", "aac", info, size)
+    return replace(header_result(info.length, "aac", "aac", info, size), duration_is_estimate=True)
 
 
-def _mp3_length_without_header(reader: Any, info: Any, audio_bytes: int) -> tuple[float, int]:
+def _mp3_length_without_header(reader: Any, info: Any, audio_bytes: int) -> tuple[float, int, bool]:
     """Length of an MP3 without Xing/VBRI header, from frame sizes sampled across the file.
 
     Extrapolating the first frame (mutagen) is exact for CBR and can be off several-fold for VBR
     (a loud first frame at 256 kbit/s in a 96 kbit/s file); FFmpeg's estimate is off too. Exact needs
     a full scan, so we sample: one window in the middle; if every frame there has the first frame's
     bitrate the file is CBR and the extrapolation stands, otherwise two more windows (at 1/4 and
-    3/4) give an average frame size. That is an estimate, within a few percent on ordinary VBR.
+    3/4) give an average frame size. That is an estimate, within a few percent on ordinary VBR, and
+    flagged as one (the third value).
     """
     middle = mp3_frame_sizes(reader, info.frame_offset + audio_bytes // 2)
     if middle and all(rate == info.bitrate for _, rate in middle):
-        return float(info.length), int(info.bitrate)
+        return float(info.length), int(info.bitrate), False
     sampled = list(middle)
     for fraction in (0.25, 0.75):
         sampled += mp3_frame_sizes(reader, info.frame_offset + int(audio_bytes * fraction))
@@ -71,7 +74,7 @@ def _mp3_length_without_header(reader: Any, info: Any, audio_bytes: int) -> tupl
         samples_per_frame = 576
     mean_frame = sum(length for length, _ in sampled) / len(sampled)
     length = audio_bytes / mean_frame * samples_per_frame / info.sample_rate
-    return length, round(audio_bytes * 8 / length)
+    return length, round(audio_bytes * 8 / length), True
 
 
 def mp3_frame_sizes(reader: Any, offset: int) -> list[tuple[int, int]]:
