@@ -25,11 +25,12 @@ log = logging.getLogger("gpu_job")
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
     from gpu_job.config import default_device, default_model
+    from gpu_job.modes import MODES
 
     parser.add_argument(
         "--mode",
         default=os.environ.get("GPU_JOB_MODE", "auto"),
-        choices=["auto", "full", "local_attention", "streaming"],
+        choices=["auto", *MODES],
     )
     parser.add_argument("--chunk-s", type=float, default=float(os.environ.get("CHUNK_S", 20.0)))
     parser.add_argument("--left-s", type=float, default=float(os.environ.get("LEFT_S", 5.0)))

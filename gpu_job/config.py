@@ -20,6 +20,8 @@ class Limits:
     Defaults follow DESIGN.md: full attention fits ~10 min on a 24 GB L4, local attention ~2.5 h.
     """
 
+    # auto: the batched engine up to this length (default: every accepted length), then the older modes
+    batched_max_s: float = 43200.0
     full_max_s: float = 600.0
     local_attention_max_s: float = 9000.0
     max_duration_s: float = 43200.0
@@ -27,6 +29,7 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         return cls(
+            batched_max_s=_env_float("BATCHED_MAX_S", cls.batched_max_s),
             full_max_s=_env_float("FULL_MAX_S", cls.full_max_s),
             local_attention_max_s=_env_float("LOCAL_ATTENTION_MAX_S", cls.local_attention_max_s),
             max_duration_s=_env_float("MAX_DURATION_S", cls.max_duration_s),

@@ -1,8 +1,10 @@
 """Which inference mode a file gets, and the encoder attention each mode needs.
 
-`auto` picks by duration (thresholds from gpu_job.config.Limits, env-overridable): full attention is
-the most accurate but its memory grows quadratically; local attention is linear; streaming is
-constant. An unknown duration (container does not declare it) is treated as long: streaming.
+`auto` picks by duration (thresholds from gpu_job.config.Limits, env-overridable): `batched` (the
+VAD-windowed batched engine, gpu_job.engine: full attention within windows of at most 30 s, so its
+memory does not grow with the file) up to `batched_max_s`, which by default is every accepted length;
+above it, the older rule: full attention (most accurate, memory quadratic), local attention (linear),
+streaming (constant). An unknown duration (container does not declare it) is treated as long.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import torch
 from gpu_job.config import Limits
 from gpu_job.model import model_info
 
-MODES = ("full", "local_attention", "streaming")
+MODES = ("batched", "full", "local_attention", "streaming")
 LOCAL_ATTENTION_CONTEXT = (128, 128)
 
 
@@ -24,7 +26,9 @@ def choose_mode(requested: str, duration_s: float | None, limits: Limits) -> str
     if requested != "auto":
         raise ValueError(f"unknown mode {requested!r}; expected auto or one of {MODES}")
     if duration_s is None:
-        return "streaming"
+        return "batched" if limits.batched_max_s >= limits.max_duration_s else "streaming"
+    if duration_s <= limits.batched_max_s:
+        return "batched"
     if duration_s <= limits.full_max_s:
         return "full"
     if duration_s <= limits.local_attention_max_s:
