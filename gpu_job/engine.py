@@ -35,7 +35,7 @@ from gpu_job.errors import BadInputError
 from gpu_job.inference import transcribe_batch
 from gpu_job.storage import open_source
 from gpu_job.tokens import Word, to_words
-from gpu_job.vad import SpeechDetector
+from gpu_job.vad import make_detector
 from gpu_job.windows import CutSettings, Window, WindowCutter
 
 CPU_BATCH_AUDIO_S = 240.0
@@ -59,7 +59,9 @@ class EngineSettings:
     workers: int = 2  # CPU threads that open, decode and cut items
     queue_windows: int = 64  # prepared windows waiting for the GPU, at most
     gather_batches: int = 4  # batches' worth of windows sorted together
+    linger_s: float = 0.05  # how long windows in hand wait for more before a batch runs
     block_s: float = 60.0  # decode/VAD block
+    vad_backend: str = "onnx"  # gpu_job.vad: "onnx" (exact, CPU threads) or "torch" (sections, any device)
     vad_device: str = "cpu"
 
     @classmethod
@@ -70,6 +72,8 @@ class EngineSettings:
             batch_audio_s=float(batch) if batch else None,
             workers=int(_env("GPU_JOB_WORKERS", cls.workers)),
             queue_windows=int(_env("GPU_JOB_QUEUE_WINDOWS", cls.queue_windows)),
+            vad_backend=os.environ.get("GPU_JOB_VAD_BACKEND") or cls.vad_backend,
+            vad_device=os.environ.get("GPU_JOB_VAD_DEVICE") or cls.vad_device,
         )
 
 
@@ -157,7 +161,6 @@ class Engine:
         self.settings = settings or EngineSettings.from_env()
         self.limits = limits or Limits.from_env()
         self.budget = batch_budget_samples(self.settings, model.device)
-        self.max_queued = 0  # high-water mark of the window queue (tests, benchmarks)
         self.batches: list[int] = []  # batch sizes run
 
     # ---------------------------------------------------------------- CPU side
@@ -169,7 +172,7 @@ class Engine:
                 open_source(source) as opened,
                 AudioDecoder(opened.stream, opened.info.size, self.limits.max_duration_s) as dec,
             ):
-                detector = SpeechDetector(device=settings.vad_device)
+                detector = make_detector(settings.vad_backend, settings.vad_device)
                 cutter = WindowCutter(settings.cut)
                 vad_s, count = 0.0, 0
                 for block in dec.blocks(int(settings.block_s * SAMPLE_RATE)):
@@ -258,13 +261,17 @@ class Engine:
         try:
             while alive or pending:
                 pending_samples = sum(m.window.samples.shape[0] for m in pending)
-                # Block for work only when there is nothing to run; otherwise take what is ready.
+                # Block while there is nothing to run; with some windows in hand, wait at most `linger_s`
+                # for more (dynamic batching: a fuller batch costs the GPU little more than a small one).
+                deadline: float | None = None
                 while alive and pending_samples < gather:
+                    if pending and deadline is None:
+                        deadline = time.monotonic() + settings.linger_s
+                    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
                     try:
-                        msg = q.get(block=not pending, timeout=None if not pending else 0)
+                        msg = q.get(timeout=timeout)
                     except queue.Empty:
                         break
-                    self.max_queued = max(self.max_queued, q.qsize() + 1)
                     if msg is None:
                         alive -= 1
                     elif isinstance(msg, _WindowMsg):

@@ -51,7 +51,12 @@ class _S3RangeReader(io.RawIOBase):
     """
 
     def __init__(
-        self, client: Any, bucket: str, key: str, size: int, version_id: str | None = None,
+        self,
+        client: Any,
+        bucket: str,
+        key: str,
+        size: int,
+        version_id: str | None = None,
         etag: str | None = None,
     ):
         super().__init__()

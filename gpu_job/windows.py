@@ -87,6 +87,11 @@ class WindowCutter:
         self._last_end = 0  # global sample where the previous window ended
         self.speech_samples = 0  # audio handed out in windows
 
+    @property
+    def held_samples(self) -> int:
+        """Audio the cutter holds now: at most the open window plus padding, whatever the stream's length."""
+        return int(self._buf.shape[0])
+
     # ---------------------------------------------------------------- feeding
     def push(self, samples: np.ndarray, probs: np.ndarray) -> list[Window]:
         self._buf = np.concatenate([self._buf, np.asarray(samples, dtype=np.float32)])
@@ -122,7 +127,7 @@ class WindowCutter:
                 self._speech_end = f + 1 - self._silent_run
         else:
             self._silent_run = 0
-        if self._in_speech:
+        if p >= self.s.threshold:
             self._speech_frames += 1
         self._frame = f + 1
         if self._win is None:
@@ -153,7 +158,7 @@ class WindowCutter:
         self._close(cut, out, forced=True)
         self._open(cut, rest[0], from_cut=True)
         self._probs = rest
-        self._speech_frames = len(rest) if self._in_speech else 0
+        self._speech_frames = sum(q >= self.s.threshold for q in rest)
         self._speech_end = max(speech_end, cut)
 
     def _close(self, end_frame: int, out: list[Window], forced: bool) -> None:
