@@ -78,8 +78,9 @@ def heldout_batched_score(speech_model: Any, tmp_path_factory: pytest.TempPathFa
 @pytest.fixture(scope="module")
 def long_scores(speech_model: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, acc.Score]:
     """Given a 20-minute recording of held-out utterances and pauses: local_attention, streaming and
-    batched (VAD windows, batched encoder and decoder, merged back) transcribe the whole file; the full-attention baseline transcribes the same utterances as
-    separate files (full attention over the whole 20 minutes needs ~21 GB on CPU: it was OOM-killed
+    batched (VAD windows, batched encoder and decoder, merged back) transcribe the whole file; the
+    full-attention baseline transcribes the same utterances as separate files (full attention over
+    the whole 20 minutes needs ~21 GB on CPU: it was OOM-killed
     on the 23 GB test machine, so the baseline is the same audio, ideally segmented)."""
     from gpu_job import api
 
