@@ -131,7 +131,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="repeat the workload's file list (GPU: more audio)"
     )
-    parser.add_argument("--max-window-s", type=float, default=30.0)
+    parser.add_argument("--max-window-s", type=float, default=20.0)
     parser.add_argument(
         "--batch-audio-s", type=float, default=None, help="default: engine's (GPU memory / CPU)"
     )

@@ -1,7 +1,7 @@
 """Which inference mode a file gets, and the encoder attention each mode needs.
 
 `auto` picks by duration (thresholds from gpu_job.config.Limits, env-overridable): `batched` (the
-VAD-windowed batched engine, gpu_job.engine: full attention within windows of at most 30 s, so its
+VAD-windowed batched engine, gpu_job.engine: full attention within windows of at most 20 s, so its
 memory does not grow with the file) up to `batched_max_s`, which by default is every accepted length;
 above it, the older rule: full attention (most accurate, memory quadratic), local attention (linear),
 streaming (constant). An unknown duration (container does not declare it) is treated as long.

@@ -31,7 +31,7 @@ from gpu_job.vad import FRAME_SAMPLES, SAMPLE_RATE
 
 @dataclass(frozen=True)
 class CutSettings:
-    max_window_s: float = 30.0
+    max_window_s: float = 20.0
     max_gap_s: float = 1.0
     min_silence_s: float = 0.3
     min_speech_s: float = 0.25

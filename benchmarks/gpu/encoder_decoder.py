@@ -88,6 +88,18 @@ def flops_per_audio_s(model: Any, window_s: float) -> float | None:
         return None
 
 
+def timing_row(section: str, batch: int, window_s: float, seconds: float) -> dict[str, Any]:
+    audio = batch * window_s
+    return {
+        "section": section,
+        "batch_size": batch,
+        "window_s": window_s,
+        "audio_s": audio,
+        "wall_s": round(seconds, 5),
+        "rtfx": round(audio / seconds, 1),
+    }
+
+
 def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
 
@@ -112,12 +124,7 @@ def section_encoder(model: Any, args: argparse.Namespace) -> list[dict[str, Any]
             break
         audio = batch * args.window_s
         row = {
-            "section": "encoder",
-            "batch_size": batch,
-            "window_s": args.window_s,
-            "audio_s": audio,
-            "wall_s": round(seconds, 5),
-            "rtfx": round(audio / seconds, 1),
+            **timing_row("encoder", batch, args.window_s, seconds),
             "gflop_per_audio_s": round(flops / 1e9, 2) if flops else None,
             "tflops": round(flops * audio / seconds / 1e12, 1) if flops else None,
             "peak_vram_gb": peak_gb(model.device),
@@ -147,12 +154,7 @@ def section_decoder(model: Any, args: argparse.Namespace, batch: int) -> list[di
     tokens = sum(len(h.y_sequence) for h in hyps)
     audio = batch * args.window_s
     row = {
-        "section": "decoder",
-        "batch_size": batch,
-        "window_s": args.window_s,
-        "audio_s": audio,
-        "wall_s": round(seconds, 5),
-        "rtfx": round(audio / seconds, 1),
+        **timing_row("decoder", batch, args.window_s, seconds),
         "tokens": tokens,
         "tokens_per_s": round(tokens / seconds, 1),
         "tokens_per_audio_s": round(tokens / audio, 2),
