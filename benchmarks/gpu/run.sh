@@ -38,26 +38,26 @@ if [ "$device" = cuda ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
   enc_args=(--batch-sizes 1 16 64 128 256 512 --window-lengths 10 20 30 45 60 --audio-per-batch-s 3600
             --full-s 60 600 1440 --local-s 600 3600 --streaming-s 600)
-  tp_args=(--repeat 10 --batch-sizes 1 4 16 64 256 --workers "${GPU_JOB_WORKERS:-12}")
+  tp_args=(--repeat 6 --rounds 1 --batch-sizes 1 16 64 256 --workers "${GPU_JOB_WORKERS:-12}")
   log "1. full-size random model"
-  timeout 180 "$py" scripts/build_tiny_random_model.py --full-size --if-missing --out "$model" || log "model build failed"
+  timeout 120 "$py" scripts/build_tiny_random_model.py --full-size --if-missing --out "$model" || log "model build failed"
 else
   results=build/gpu_check
   model=build/models/tiny_random_tdt.nemo
   enc_args=(--batch-sizes 1 4 --repeats 1 --window-lengths 10 30 --audio-per-batch-s 120
             --full-s 30 --local-s 60 --streaming-s 60)
-  tp_args=(--workloads pool --batch-sizes 1 8 --skip-per-file --workers 2)
+  tp_args=(--workloads pool --rounds 1 --batch-sizes 1 8 --skip-per-file --workers 2)
   [ -f "$model" ] || "$py" scripts/build_tiny_random_model.py --if-missing --out "$model"
 fi
 mkdir -p "$results"
 
 log "2. encoder / decoder / windows / modes"
-timeout 300 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
+timeout 200 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
   --out "$results/encoder_decoder.json" || log "encoder_decoder failed (rc $?)"
 
 log "3. engine end to end"
 if [ -f build/engine_media/manifest.json ]; then
-  timeout 200 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
+  timeout 120 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
     --media build/engine_media "${tp_args[@]}" --out "$results/engine_throughput.json" \
     || log "engine_throughput failed (rc $?)"
 else
