@@ -297,6 +297,10 @@ class Engine:
                 t.join()
 
     def _run(self, pending: list[_WindowMsg], items: dict[int, ItemResult]) -> None:
+        # An item that failed after some of its windows were queued has already been reported: drop those.
+        pending = [m for m in pending if m.item in items]
+        if not pending:
+            return
         lengths = [m.window.samples.shape[0] for m in pending]
         for batch in pack(lengths, self.budget, self.settings.max_batch_windows):
             t0 = time.perf_counter()

@@ -198,3 +198,33 @@ def test_the_window_queue_stays_bounded_however_long_the_backlog(
     assert consumed == emitted == sum(o["windows"]["count"] for o in out)  # type: ignore[index]
     assert max(ahead) >= 2, ahead
     assert max(ahead) <= 2 + 2 + 7, ahead
+
+
+@needs_espeak
+def test_an_item_that_fails_after_some_windows_were_queued_reports_only_its_error(
+    speech_model, utterances, tmp_path, monkeypatch
+) -> None:
+    # Given a file whose decoding fails after 20 s, i.e. after its first windows went to the queue
+    from gpu_job import audio
+    from gpu_job.errors import CorruptMedia
+
+    gen = acc.corpus_generator()
+    long_one = tmp_path / "breaks.wav"
+    gen.write_wav(long_one, np.concatenate([_read(r.path) for r in utterances[:6]]))
+    real_blocks = audio.AudioDecoder.blocks
+
+    def blocks(self: Any, n: int) -> Any:
+        for i, block in enumerate(real_blocks(self, n)):
+            if i == 20:  # only the long file (about a minute) gets this far
+                raise CorruptMedia("decoding failed after 20 s (simulated)")
+            yield block
+
+    monkeypatch.setattr(audio.AudioDecoder, "blocks", blocks)
+    good = [str(r.path) for r in utterances[:2]]
+    # When it is transcribed among good files with 1 s decode blocks and short windows
+    settings = EngineSettings(cut=CutSettings(5.0), block_s=1.0, batch_audio_s=5.0)
+    out = api.transcribe_many([good[0], str(long_one), good[1]], speech_model, settings)
+    # Then it alone is a typed error, and the windows it had queued went nowhere else
+    assert isinstance(out[1], ItemError) and out[1].error == "CorruptMedia"
+    alone = api.transcribe_many(good, speech_model, settings)
+    assert [words_of(out[0]), words_of(out[2])] == [words_of(d) for d in alone]  # type: ignore[arg-type]
