@@ -1,4 +1,4 @@
-"""Python API shared by the CLI, the local emulator, tests and benchmarks (docs/CONTRACTS.md).
+"""Python API of gpu_job: the CLI, the local emulator, the pool worker, tests, benchmarks (docs/CONTRACTS.md).
 
 `transcribe` opens the source (an `UploadedObject`, read pinned to that exact upload; or a local
 path or s3:// URI a person gives) as a stream, decodes it incrementally, runs the chosen mode and
@@ -6,6 +6,9 @@ returns the transcript document. `transcribe_request` does the same for a `Trans
 (what a Batch job or a pool worker is given). Bad input surfaces as a `contracts.errors.BadInputError`
 subclass; anything else is an internal error for the caller to report. Limits and defaults are
 `contracts.settings.Settings`.
+
+`transcribe_many` runs many sources through the batched engine (gpu_job.engine) per model load and
+returns, in input order, a document or an `ItemError` for each: one bad item never fails the others.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from contracts.settings import Settings
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
+from gpu_job.engine import Engine, EngineSettings, ItemError, ItemResult
 from gpu_job.inference import Chunking, transcribe_signal, transcribe_stream
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
-from gpu_job.tokens import to_words
+from gpu_job.tokens import Word, to_words
 from gpu_job.transcript import Timings, build_document, normalise_words
 
 STREAM_BLOCK_S = 5.0
@@ -32,13 +36,115 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     return model_mod.load_model(name_or_path, device)
 
 
+def _take_load_seconds(model: Any) -> float:
+    """The first job after a (memoised) load pays for it; later jobs in the same process report 0."""
+    seconds = float(getattr(model, "gpu_job_load_seconds", 0.0))
+    model.gpu_job_load_seconds = 0.0
+    return seconds
+
+
+def _document(
+    model: Any,
+    words: list[Word],
+    duration_s: float,
+    media_info: Any,
+    source_doc: dict[str, Any],
+    mode: str,
+    chunking: dict[str, Any] | None,
+    timings: Timings,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    info = model_mod.model_info(model)
+    normalised = normalise_words(words, duration_s)
+    media = {
+        "duration_s": round(duration_s, 3),
+        "codec": media_info.codec,
+        "sample_rate": media_info.sample_rate,
+        "channels": media_info.channels,
+    }
+    document = build_document(
+        source=source_doc,
+        media=media,
+        model={"name": info.name, "revision": info.revision},
+        mode=mode,
+        chunking=chunking,
+        words=normalised,
+        timings=timings,
+        hardware={"device": info.device, "gpu": info.gpu, "dtype": info.dtype},
+    )
+    document.update(extra or {})
+    return document
+
+
+def batched_document(
+    model: Any, result: ItemResult, settings: EngineSettings, load_s: float = 0.0
+) -> dict[str, Any]:
+    """The transcript document of one engine result (mode `batched`)."""
+    prepared = result.prepared
+    assert prepared is not None and result.words is not None
+    timings = Timings(
+        download=prepared.download_s,
+        decode=prepared.decode_s,
+        vad=prepared.vad_s,
+        load=load_s,
+        inference=result.inference_s,
+        total=time.perf_counter() - prepared.started + load_s,
+    )
+    windows = {"max_window_s": settings.cut.max_window_s, "count": result.windows}
+    return _document(
+        model,
+        result.words,
+        prepared.duration_s,
+        prepared.media,
+        prepared.source,
+        "batched",
+        None,
+        timings,
+        extra={"speech_seconds": round(prepared.speech_s, 3), "windows": windows},
+    )
+
+
+def transcribe_many(
+    sources: list[UploadedObject | str],
+    model: Any,
+    settings: EngineSettings | None = None,
+    limits: Settings | None = None,
+) -> list[dict[str, Any] | ItemError]:
+    """Each source's transcript document (mode `batched`), or its `ItemError`, in input order.
+
+    A per-item failure (bad input, a missing object) is returned in that item's place; an error of the
+    model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env()."""
+    configure_attention(model, "batched")
+    engine = Engine(model, settings, limits)
+    load_s = _take_load_seconds(model)
+    out: list[dict[str, Any] | ItemError | None] = [None] * len(sources)
+    for result in engine.transcribe(sources):
+        if result.error is not None:
+            out[result.index] = result.error
+        else:
+            out[result.index] = batched_document(model, result, engine.settings, load_s)
+            load_s = 0.0
+    assert all(o is not None for o in out)
+    return out  # type: ignore[return-value]
+
+
+def _transcribe_one_batched(
+    source: UploadedObject | str, model: Any, settings: EngineSettings | None, limits: Settings
+) -> dict[str, Any]:
+    """The engine's errors are typed per item; for one item, raise as the other modes do."""
+    (only,) = transcribe_many([source], model, settings, limits)
+    if isinstance(only, ItemError):
+        raise only.exception
+    return only
+
+
 def transcribe_request(
     request: TranscriptionRequest, model: Any, settings: Settings | None = None
 ) -> dict[str, Any]:
     """Exactly what the request says: its upload, its mode, its streaming window."""
     chunking = request.chunking
     return transcribe(
-        request.source, model, mode=request.mode, settings=settings,
+        request.source, model, mode=request.mode, limits=settings,
         chunk_s=chunking.chunk_s if chunking else None,
         left_s=chunking.left_s if chunking else None,
         right_s=chunking.right_s if chunking else None,
@@ -52,59 +158,60 @@ def transcribe(
     chunk_s: float | None = None,
     left_s: float | None = None,
     right_s: float | None = None,
-    settings: Settings | None = None,
+    limits: Settings | None = None,
+    settings: EngineSettings | None = None,
 ) -> dict[str, Any]:
-    """Streaming window values left as None take the settings' (CHUNK_S, LEFT_S, RIGHT_S)."""
-    settings = settings or Settings.from_env()
-    chunk_s = settings.chunk_s if chunk_s is None else chunk_s
-    left_s = settings.left_s if left_s is None else left_s
-    right_s = settings.right_s if right_s is None else right_s
-    info = model_mod.model_info(model)
+    """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
+    LEFT_S, RIGHT_S); `settings` are the batched engine's (gpu_job.engine.EngineSettings)."""
+    limits = limits or Settings.from_env()
+    chunk_s = limits.chunk_s if chunk_s is None else chunk_s
+    left_s = limits.left_s if left_s is None else left_s
+    right_s = limits.right_s if right_s is None else right_s
+    if mode == "batched" or (mode == "auto" and limits.batched_max_s >= limits.max_duration_s):
+        return _transcribe_one_batched(source, model, settings, limits)
     started = time.perf_counter()
-    # The first job after a (memoised) load pays for it; later jobs in the same process report 0.
-    timings = Timings(load=float(getattr(model, "gpu_job_load_seconds", 0.0)))
-    model.gpu_job_load_seconds = 0.0
     with (
         open_source(source) as opened,
-        AudioDecoder(opened.stream, opened.info.size, settings.max_duration_s) as dec,
+        AudioDecoder(opened.stream, opened.info.size, limits.max_duration_s) as dec,
     ):
-        chosen = choose_mode(mode, dec.info.duration_s, settings)
-        configure_attention(model, chosen)
-        chunking_doc: dict[str, Any] | None = None
-        if chosen == "streaming":
-            chunking = Chunking.for_model(model, chunk_s, left_s, right_s)
-            t0 = time.perf_counter()
-            result = transcribe_stream(model, dec.blocks(int(STREAM_BLOCK_S * SAMPLE_RATE)), chunking)
-            timings.inference = time.perf_counter() - t0 - dec.seconds
-            tokens = result.tokens
-            chunking_doc = {**chunking.seconds(), "chunks": result.chunks}
-        else:
-            samples = dec.read_all()
-            t0 = time.perf_counter()
-            tokens = transcribe_signal(model, samples)
-            timings.inference = time.perf_counter() - t0
-            del samples
-        timings.download = opened.read_seconds
-        timings.decode = dec.seconds - opened.read_seconds
-        duration_s = dec.duration_s
+        chosen = choose_mode(mode, dec.info.duration_s, limits)
+        if chosen != "batched":
+            return _transcribe_opened(
+                model,
+                opened,
+                dec,
+                chosen,
+                Chunking.for_model(model, chunk_s, left_s, right_s) if chosen == "streaming" else None,
+                started,
+            )
+    # auto with BATCHED_MAX_S below the hard limit, and this file short enough: the engine opens it itself
+    return _transcribe_one_batched(source, model, settings, limits)
+
+
+def _transcribe_opened(
+    model: Any, opened: Any, dec: AudioDecoder, chosen: str, chunking: Chunking | None, started: float
+) -> dict[str, Any]:
+    """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against)."""
+    timings = Timings(load=_take_load_seconds(model))
+    configure_attention(model, chosen)
+    chunking_doc: dict[str, Any] | None = None
+    if chunking is not None:
         t0 = time.perf_counter()
-        words = normalise_words(to_words(model, tokens), duration_s)
-        timings.inference += time.perf_counter() - t0
-        media = {
-            "duration_s": round(duration_s, 3),
-            "codec": dec.info.codec,
-            "sample_rate": dec.info.sample_rate,
-            "channels": dec.info.channels,
-        }
-        source_doc = {"uri": opened.info.uri, "etag": opened.info.etag, "size": opened.info.size}
+        result = transcribe_stream(model, dec.blocks(int(STREAM_BLOCK_S * SAMPLE_RATE)), chunking)
+        timings.inference = time.perf_counter() - t0 - dec.seconds
+        tokens = result.tokens
+        chunking_doc = {**chunking.seconds(), "chunks": result.chunks}
+    else:
+        samples = dec.read_all()
+        t0 = time.perf_counter()
+        tokens = transcribe_signal(model, samples)
+        timings.inference = time.perf_counter() - t0
+        del samples
+    timings.download = opened.read_seconds
+    timings.decode = dec.seconds - opened.read_seconds
+    t0 = time.perf_counter()
+    words = to_words(model, tokens)
+    timings.inference += time.perf_counter() - t0
+    source_doc = {"uri": opened.info.uri, "etag": opened.info.etag, "size": opened.info.size}
     timings.total = time.perf_counter() - started + timings.load
-    return build_document(
-        source=source_doc,
-        media=media,
-        model={"name": info.name, "revision": info.revision},
-        mode=chosen,
-        chunking=chunking_doc,
-        words=words,
-        timings=timings,
-        hardware={"device": info.device, "gpu": info.gpu, "dtype": info.dtype},
-    )
+    return _document(model, words, dec.duration_s, dec.info, source_doc, chosen, chunking_doc, timings)

@@ -27,6 +27,7 @@ from typing import Any
 
 from contracts.errors import GPU_JOB_EXIT_BAD_INPUT, GPU_JOB_EXIT_INTERNAL, GPU_JOB_EXIT_OK, BadInputError
 from contracts.models import TranscriptionRequest, UploadedObject
+from contracts.modes import MODES
 
 log = logging.getLogger("gpu_job")
 
@@ -65,7 +66,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
         default=os.environ.get("GPU_JOB_MODE", "auto"),
-        choices=["auto", "full", "local_attention", "streaming"],
+        choices=["auto", *MODES],
     )
     parser.add_argument("--chunk-s", type=float, help="default: CHUNK_S (contracts.settings)")
     parser.add_argument("--left-s", type=float, help="default: LEFT_S")

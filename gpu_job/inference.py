@@ -174,3 +174,29 @@ def transcribe_stream(model: Any, blocks: Iterator[np.ndarray], chunking: Chunki
                 break
             want = chunking.chunk
     return StreamResult(tokens=_concat(parts), chunks=chunks, samples=samples)
+
+
+def transcribe_batch(model: Any, signals: list[np.ndarray]) -> list[Tokens]:
+    """One padded batch through the encoder and the batched label-looping TDT decoder.
+
+    The encoder masks padding (the preprocessor normalises each signal over its own length; attention
+    and convolutions see a pad mask), and the decoding computer stops each row at its own `out_len`,
+    so a window's tokens do not depend on what it was batched with (tests check this against batch 1).
+    On CUDA the batch is copied from pinned memory without blocking the CPU thread."""
+    from nemo.collections.asr.parts.utils.rnnt_utils import batched_hyps_to_hypotheses
+
+    device = model.device
+    lengths = [s.shape[0] for s in signals]
+    batch = np.zeros((len(signals), max(lengths)), dtype=np.float32)
+    for row, samples in zip(batch, signals, strict=True):
+        row[: samples.shape[0]] = samples
+    host = torch.from_numpy(batch)
+    if device.type == "cuda":
+        host = host.pin_memory()
+    signal = host.to(device, non_blocking=True)
+    length = torch.tensor(lengths, device=device)
+    with torch.inference_mode():
+        encoded, encoded_len = model(input_signal=signal, input_signal_length=length)
+        hyps, _state = _decoding_computer(model)(x=encoded.transpose(1, 2), out_len=encoded_len)
+        hypotheses = batched_hyps_to_hypotheses(hyps, batch_size=len(signals))
+    return [Tokens.from_hypothesis(h) for h in hypotheses]

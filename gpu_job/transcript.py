@@ -24,6 +24,7 @@ SENTENCE_END = (".", "?", "!", "…", "。", "？", "！", ";")
 class Timings:
     download: float = 0.0
     decode: float = 0.0
+    vad: float = 0.0  # batched mode: voice-activity detection and window cutting
     load: float = 0.0
     inference: float = 0.0
     total: float = 0.0

@@ -33,10 +33,12 @@ from local_emulator.template import REGION, REPO_ROOT
 OUT_DIR = REPO_ROOT / "out" / "demo"
 CLIP_DIR = REPO_ROOT / "build" / "demo_clips"
 
-# Lowered thresholds so that three short clips show all three modes (production defaults are
-# 600 s and 9000 s, see template.yaml). These are the template's own parameters.
+# Lowered thresholds so that three short clips show three modes: batched up to 10 s (the production
+# default batches every length), full attention up to 30 s, local attention up to 60 s, streaming beyond
+# (production: 86400, 600, 9000 s; see template.yaml). These are the template's own parameters.
 DEMO_PARAMETERS = {
-    "FullMaxSeconds": "20",
+    "BatchedMaxSeconds": "10",
+    "FullMaxSeconds": "30",
     "LocalAttentionMaxSeconds": "60",
     "ChunkSeconds": "10",
     "LeftContextSeconds": "3",

@@ -26,7 +26,7 @@ WIRING_ENV = {
     **{f"JOB_QUEUE_{size}": f"arn:aws:batch:us-east-1:123456789012:job-queue/{size.lower()}"
        for size in ("SMALL", "MEDIUM", "LARGE")},
     **{f"JOB_DEFINITION_{mode}": f"arn:aws:batch:us-east-1:123456789012:job-definition/{mode.lower()}:1"
-       for mode in ("FULL", "LOCAL_ATTENTION", "STREAMING")},
+       for mode in ("BATCHED", "FULL", "LOCAL_ATTENTION", "STREAMING")},
 }  # fmt: skip
 TIMINGS = {"download": 1.5, "decode": 2.25, "load": 12.0, "inference": 300.125, "total": 316.0}
 

@@ -29,7 +29,7 @@ SCHEMA_VERSION = "1.0"
 # is not a value S3 can match (If-Match is then not sent).
 MISSING_ETAG = "no-etag"
 
-Mode = Literal["full", "local_attention", "streaming"]
+Mode = Literal["batched", "full", "local_attention", "streaming"]
 SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
 TranscribePath = Literal["pool", "job"]
 CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED"]
@@ -235,6 +235,12 @@ class LanguageShare(Contract):
     share: float = Field(ge=0, le=1)
 
 
+class WindowsInfo(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    max_window_s: float = Field(gt=0)
+    count: NonNegativeInt
+
+
 class TranscriptDocument(Contract):
     """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
     Times are seconds, monotonic, within [0, media.duration_s]."""
@@ -257,6 +263,10 @@ class TranscriptDocument(Contract):
         None, description="Languages of the segments, by share of their letters, largest first."
     )
     mixed_language: bool | None = Field(None, description="True when a second language holds a real share.")
+    speech_seconds: Seconds | None = Field(
+        None, description="Audio the VAD kept (batched mode); 0 for a silence- or noise-only file."
+    )
+    windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
 
 
 # -- Postprocess ------------------------------------------------------------------------------------

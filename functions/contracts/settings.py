@@ -19,6 +19,11 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
+    batched_max_s: float = Field(
+        86400.0, ge=0, alias="BATCHED_MAX_S",
+        description="Longest audio (s) planned in batched mode (VAD windows, batched encoder; memory does "
+        "not grow with length). At or above MAX_DURATION_S: every accepted length. Longer: the rule below.",
+    )
     full_max_s: float = Field(
         600.0, gt=0, alias="FULL_MAX_S",
         description="Longest audio (s) planned in full-attention mode (~10 min fits a 24 GB L4).",

@@ -35,7 +35,20 @@ def streaming_gb(chunk_s: float, left_s: float, right_s: float) -> float:
     return full_attention_gb(chunk_s + left_s + right_s)
 
 
+# batched: the engine packs windows of at most 20 s into a batch budget it derives from the free memory
+# (gpu_job.engine), so its peak is the weights plus that budget whatever the file's length. This floor is
+# what one full batch of 20 s windows needs at the engine's (unmeasured on a GPU yet) 4 MB per audio second
+# with room for the decoder; benchmarks/gpu/run.sh measures the real figure.
+BATCHED_WORKSPACE_GB = 2.0
+
+
+def batched_gb() -> float:
+    return BASE_GB + BATCHED_WORKSPACE_GB
+
+
 def estimate_gb(mode: str, duration_s: float, chunk_s: float, left_s: float, right_s: float) -> float:
+    if mode == "batched":
+        return batched_gb()
     if mode == "full":
         return full_attention_gb(duration_s)
     if mode == "local_attention":

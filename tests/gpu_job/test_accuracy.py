@@ -27,7 +27,7 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng regenerates the held-out audio"),
 ]
 
-MODES = ("full", "local_attention", "streaming")
+MODES = ("full", "local_attention", "streaming", "batched")
 HELDOUT_UTTERANCES = 60
 LONG_MINUTES = 20.0
 WER_GOAL = 0.05
@@ -35,6 +35,7 @@ LONG_FULL_WER_MAX = 0.05
 MODE_WER_MARGIN = 0.02
 START_TOLERANCE_S = 0.25
 START_FRACTION = 0.95
+BATCHED_WER_MARGIN = 0.005  # the batched engine must be within 0.5 WER points of full attention
 
 
 @pytest.fixture(scope="module")
@@ -59,10 +60,27 @@ def heldout_score(speech_model: Any, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="module")
+def heldout_batched_score(speech_model: Any, tmp_path_factory: pytest.TempPathFactory) -> acc.Score:
+    """Given the same held-out utterances, all at once through the batched engine (many per batch),
+    as a pool worker would send them."""
+    from gpu_job import api
+
+    recordings = acc.heldout_utterances(HELDOUT_UTTERANCES, tmp_path_factory.mktemp("heldout_batched"))
+    docs = api.transcribe_many([str(r.path) for r in recordings], speech_model)
+    score = acc.Score()
+    for rec, doc in zip(recordings, docs, strict=True):
+        assert isinstance(doc, dict) and doc["mode"] == "batched", doc
+        score.add(rec.words, doc)
+    print(f"\nheld-out batched: {score.summary()}")
+    return score
+
+
+@pytest.fixture(scope="module")
 def long_scores(speech_model: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, acc.Score]:
-    """Given a 20-minute recording of held-out utterances and pauses: local_attention and streaming
-    transcribe the whole file; the full-attention baseline transcribes the same utterances as
-    separate files (full attention over the whole 20 minutes needs ~21 GB on CPU: it was OOM-killed
+    """Given a 20-minute recording of held-out utterances and pauses: local_attention, streaming and
+    batched (VAD windows, batched encoder and decoder, merged back) transcribe the whole file; the
+    full-attention baseline transcribes the same utterances as separate files (full attention over
+    the whole 20 minutes needs ~21 GB on CPU: it was OOM-killed
     on the 23 GB test machine, so the baseline is the same audio, ideally segmented)."""
     from gpu_job import api
 
@@ -107,7 +125,34 @@ def test_long_recording_full_mode_baseline_is_accurate(long_scores: dict[str, ac
     assert full.wer <= LONG_FULL_WER_MAX, full.summary() + "\n" + "\n".join(full.examples)
 
 
-@pytest.mark.parametrize("mode", ["local_attention", "streaming"])
+def test_batched_engine_wer_on_heldout_utterances_is_within_half_a_point_of_full(
+    heldout_score: acc.Score, heldout_batched_score: acc.Score
+) -> None:
+    assert heldout_batched_score.ref_words == heldout_score.ref_words
+    assert heldout_batched_score.wer <= heldout_score.wer + BATCHED_WER_MARGIN, (
+        f"batched: {heldout_batched_score.summary()}\nfull: {heldout_score.summary()}\n"
+        + "\n".join(heldout_batched_score.examples)
+    )
+
+
+def test_batched_engine_word_starts_on_heldout_utterances_are_within_250ms(
+    heldout_batched_score: acc.Score,
+) -> None:
+    score = heldout_batched_score
+    assert len(score.start_errors) >= 0.9 * score.ref_words
+    assert score.within(START_TOLERANCE_S) >= START_FRACTION, score.summary()
+
+
+def test_long_recording_batched_wer_is_within_half_a_point_of_full(long_scores: dict[str, acc.Score]) -> None:
+    # Then: cutting at pauses, batching windows and merging them back costs at most 0.5 WER points
+    full, batched = long_scores["full"], long_scores["batched"]
+    assert batched.ref_words == full.ref_words
+    assert batched.wer <= full.wer + BATCHED_WER_MARGIN, (
+        f"batched: {batched.summary()}\nfull: {full.summary()}\n" + "\n".join(batched.examples)
+    )
+
+
+@pytest.mark.parametrize("mode", ["local_attention", "streaming", "batched"])
 def test_long_recording_wer_of_each_mode_is_within_2_points_of_full(
     long_scores: dict[str, acc.Score], mode: str
 ) -> None:

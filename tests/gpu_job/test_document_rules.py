@@ -9,7 +9,21 @@ from gpu_job.modes import choose_mode
 from gpu_job.tokens import Word
 from gpu_job.transcript import MAX_SEGMENT_S, PAUSE_S, normalise_words, split_segments
 
-LIMITS = Settings(full_max_s=600, local_attention_max_s=9000)
+LIMITS = Settings(full_max_s=600, local_attention_max_s=9000, max_duration_s=43200)
+# The older rule, which auto falls back to above BATCHED_MAX_S (here: the engine switched off).
+NO_BATCHED = Settings(batched_max_s=0, full_max_s=600, local_attention_max_s=9000, max_duration_s=43200)
+
+
+@pytest.mark.parametrize("duration", [1.0, 600.0, 9001.0, 43200.0, None])
+def test_auto_mode_is_batched_for_every_length_by_default(duration) -> None:
+    assert choose_mode("auto", duration, LIMITS) == "batched"
+
+
+def test_auto_mode_is_batched_up_to_batched_max_s_then_the_older_rule() -> None:
+    limits = Settings(batched_max_s=1800, full_max_s=600, local_attention_max_s=9000, max_duration_s=43200)
+    assert [choose_mode("auto", d, limits) for d in (1800, 1801, 9001, None)] == [
+        "batched", "local_attention", "streaming", "streaming"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -17,8 +31,8 @@ LIMITS = Settings(full_max_s=600, local_attention_max_s=9000)
     [(30.0, "full"), (600.0, "full"), (601.0, "local_attention"), (9000.0, "local_attention"),
      (9001.0, "streaming"), (None, "streaming")],
 )  # fmt: skip
-def test_auto_mode_picks_by_duration(duration, expected) -> None:
-    assert choose_mode("auto", duration, LIMITS) == expected
+def test_without_the_engine_auto_mode_picks_by_duration(duration, expected) -> None:
+    assert choose_mode("auto", duration, NO_BATCHED) == expected
 
 
 def test_an_explicit_mode_is_kept_whatever_the_duration() -> None:
@@ -26,10 +40,13 @@ def test_an_explicit_mode_is_kept_whatever_the_duration() -> None:
 
 
 def test_thresholds_are_env_overridable(monkeypatch) -> None:
+    monkeypatch.setenv("BATCHED_MAX_S", "30")
     monkeypatch.setenv("FULL_MAX_S", "60")
     monkeypatch.setenv("LOCAL_ATTENTION_MAX_S", "120")
     limits = Settings.from_env()
-    assert [choose_mode("auto", d, limits) for d in (59, 61, 121)] == ["full", "local_attention", "streaming"]
+    assert [choose_mode("auto", d, limits) for d in (29, 59, 61, 121)] == [
+        "batched", "full", "local_attention", "streaming"
+    ]  # fmt: skip
 
 
 def test_unknown_mode_is_rejected() -> None:

@@ -47,12 +47,20 @@ def test_local_attention_switches_the_encoder_and_full_switches_it_back(tiny_mod
     assert list(tiny_model.encoder.att_context_size) == [-1, -1]
 
 
+def test_auto_mode_is_the_batched_engine_for_every_length_by_default(tiny_model, short_media) -> None:
+    assert api.transcribe(str(short_media), tiny_model, mode="auto")["mode"] == "batched"
+
+
 def test_auto_mode_follows_the_duration_thresholds(tiny_model, short_media, monkeypatch) -> None:
+    # Given the batched engine limited to files of at most 30 s (BATCHED_MAX_S below the hard limit)
+    monkeypatch.setenv("BATCHED_MAX_S", "30")
     monkeypatch.setenv("FULL_MAX_S", "30")
     monkeypatch.setenv("LOCAL_ATTENTION_MAX_S", "40")
     assert api.transcribe(str(short_media), tiny_model, mode="auto")["mode"] == "streaming"
     monkeypatch.setenv("LOCAL_ATTENTION_MAX_S", "60")
     assert api.transcribe(str(short_media), tiny_model, mode="auto")["mode"] == "local_attention"
+    monkeypatch.setenv("BATCHED_MAX_S", "60")
+    assert api.transcribe(str(short_media), tiny_model, mode="auto")["mode"] == "batched"
 
 
 def test_a_single_chunk_stream_decodes_exactly_like_full_mode(tiny_model, short_media) -> None:

@@ -34,6 +34,7 @@ ARNS = {
     "JOB_QUEUE_SMALL": "arn:aws:batch:eu-west-1:1:job-queue/small",
     "JOB_QUEUE_MEDIUM": "arn:aws:batch:eu-west-1:1:job-queue/medium",
     "JOB_QUEUE_LARGE": "arn:aws:batch:eu-west-1:1:job-queue/large",
+    "JOB_DEFINITION_BATCHED": "arn:aws:batch:eu-west-1:1:job-definition/batched:1",
     "JOB_DEFINITION_FULL": "arn:aws:batch:eu-west-1:1:job-definition/full:1",
     "JOB_DEFINITION_LOCAL_ATTENTION": "arn:aws:batch:eu-west-1:1:job-definition/local:1",
     "JOB_DEFINITION_STREAMING": "arn:aws:batch:eu-west-1:1:job-definition/streaming:1",

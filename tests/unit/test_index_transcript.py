@@ -52,12 +52,12 @@ def test_cost_is_job_time_times_the_hourly_price() -> None:
 
 
 def test_index_marks_the_item_transcribed_with_everything_a_query_needs(table: Any) -> None:
-    # Given a local-attention plan on the small class, a finished job and Postprocess's summary
+    # Given a batched plan (the default) on the small class, a finished job and Postprocess's summary
     item = index(table, index_request())
 
     # Then the row says TRANSCRIBED with language, decoded duration, timings, cost, outputs and job
     assert item.status == STATUS_TRANSCRIBED
-    assert (item.language, item.mode, item.size_class) == ("de", "local_attention", "small")
+    assert (item.language, item.mode, item.size_class) == ("de", "batched", "small")
     assert item.duration_s == 3599.5
     assert item.timings is not None and item.timings.model_dump() == TIMINGS
     expected_cost = TIMINGS["total"] * PLAN.price_per_hour_usd / 3600

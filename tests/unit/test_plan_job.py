@@ -23,10 +23,13 @@ DEFAULT_LOCAL_ATTENTION_MAX_S = DEFAULTS.local_attention_max_s
 DEFAULT_MAX_DURATION_S = DEFAULTS.max_duration_s
 
 ENV = {
+    # Most specs here are of the rule batched mode falls back to above BATCHED_MAX_S: switch it off.
+    "BATCHED_MAX_S": "0",
     "OUTPUT_BUCKET": "out-bucket",
     "JOB_QUEUE_SMALL": "arn:queue/small",
     "JOB_QUEUE_MEDIUM": "arn:queue/medium",
     "JOB_QUEUE_LARGE": "arn:queue/large",
+    "JOB_DEFINITION_BATCHED": "arn:jobdef/batched",
     "JOB_DEFINITION_FULL": "arn:jobdef/full",
     "JOB_DEFINITION_LOCAL_ATTENTION": "arn:jobdef/local",
     "JOB_DEFINITION_STREAMING": "arn:jobdef/streaming",
@@ -238,7 +241,7 @@ def test_job_names_keep_the_file_name_and_differ_per_object_version() -> None:
 
 
 # ---------------------------------------------------------------- deployment settings
-@pytest.mark.parametrize("missing", ["OUTPUT_BUCKET", "JOB_QUEUE_SMALL", "JOB_DEFINITION_FULL"])
+@pytest.mark.parametrize("missing", ["OUTPUT_BUCKET", "JOB_QUEUE_SMALL", "JOB_DEFINITION_BATCHED"])
 def test_a_missing_setting_the_plan_needs_is_reported_by_name(missing: str) -> None:
     env = {k: v for k, v in ENV.items() if k != missing}
 
@@ -259,3 +262,21 @@ def test_instance_types_follow_the_template_parameters_when_given() -> None:
         "g6.xlarge",
         "g6.2xlarge",
     ]
+
+
+@pytest.mark.parametrize("duration_s", [1.0, 600.0, 9001.0, 86400.0, None])
+def test_by_default_every_accepted_length_is_batched_on_the_smallest_gpu(duration_s: float | None) -> None:
+    # Given the default BATCHED_MAX_S (every accepted length) / When any upload is planned
+    result = plan_for(duration_s, BATCHED_MAX_S="")
+    # Then it is batched (windows of bounded length: memory does not grow with the file) on the small class
+    assert result["mode"] == "batched"
+    assert result["size_class"] == "small"
+    assert result["job_definition"] == "arn:jobdef/batched"
+    assert result["request"]["chunking"] is None
+
+
+def test_below_batched_max_the_engine_serves_and_above_it_the_older_rule_does() -> None:
+    # Given BATCHED_MAX_S lowered to 30 min
+    modes = [plan_for(d, BATCHED_MAX_S="1800")["mode"] for d in (1800, 1801, 9001, None)]
+    # Then 30 min is batched, longer files get local attention / streaming, an unknown length streams
+    assert modes == ["batched", "local_attention", "streaming", "streaming"]

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Every GPU measurement of the batched engine, in one prepared run (< 8 min on one H200).
+#
+# Prepare here (pip reaches PyPI, espeak-ng and ffmpeg exist):
+#   bash benchmarks/gpu/fetch_wheels.sh            # .whl/ (git-ignored), prints the total size
+#   .venv/bin/python benchmarks/engine_media.py    # build/engine_media: held-out speech, Opus + truth
+# Run on the GPU machine (carry .whl and build/engine_media):
+#   bash benchmarks/gpu/run.sh
+# Check the script on CPU with the tiny random model (same code, small sizes, nothing installed):
+#   BENCH_DEVICE=cpu PYTHON=.venv/bin/python bash benchmarks/gpu/run.sh
+#
+# Steps (each under its own timeout, so one failure still leaves the others' JSON):
+#  1. full-size random-weight Parakeet-TDT-0.6B shapes (scripts/build_tiny_random_model.py --full-size)
+#  2. benchmarks/gpu/encoder_decoder.py: encoder RTFx in bf16 per batch size (+ GFLOP per audio
+#     second), the decoder alone (tokens/s), batched mode per window length (RTFx, memory per window),
+#     peak memory of full / local_attention / streaming per length
+#  3. benchmarks/engine_throughput.py: the engine end to end (decode, VAD, inference overlapped) at
+#     several batch sizes against the per-file modes on the same audio
+#  4. benchmarks/gpu/summarise.py: end-to-end RTFx as a fraction of encoder-only
+# JSON goes to benchmarks/results/gpu/ (CPU check: build/gpu_check/) and, when set, to $OUT.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+device="${BENCH_DEVICE:-cuda}"
+py="${PYTHON:-python3}"
+export HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1 GPU_JOB_CPU_THREADS="${GPU_JOB_CPU_THREADS:-1}"
+started=$(date +%s)
+log() { echo "[run.sh +$(( $(date +%s) - started ))s] $*"; }
+
+if [ -d .whl ] && [ -z "${SKIP_WHEELS:-}" ] && [ "$device" = cuda ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && export PYTHONPATH=/tmp/site || { log "wheel install failed"; exit 1; }
+fi
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD"
+
+if [ "$device" = cuda ]; then
+  results=benchmarks/results/gpu
+  model=build/models/full_size_random_tdt.nemo
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
+  enc_args=(--batch-sizes 1 16 64 128 256 512 --window-lengths 10 20 30 45 60 --audio-per-batch-s 3600
+            --full-s 60 600 1440 --local-s 600 3600 --streaming-s 600)
+  tp_args=(--repeat 6 --rounds 1 --batch-sizes 1 16 64 256 --workers "${GPU_JOB_WORKERS:-12}")
+  log "1. full-size random model"
+  timeout 120 "$py" scripts/build_tiny_random_model.py --full-size --if-missing --out "$model" || log "model build failed"
+else
+  results=build/gpu_check
+  model=build/models/tiny_random_tdt.nemo
+  enc_args=(--batch-sizes 1 4 --repeats 1 --window-lengths 10 30 --audio-per-batch-s 120
+            --full-s 30 --local-s 60 --streaming-s 60)
+  tp_args=(--workloads pool --rounds 1 --batch-sizes 1 8 --skip-per-file --workers 2)
+  [ -f "$model" ] || "$py" scripts/build_tiny_random_model.py --if-missing --out "$model"
+fi
+mkdir -p "$results"
+
+log "2. encoder / decoder / windows / modes"
+timeout 200 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
+  --out "$results/encoder_decoder.json" || log "encoder_decoder failed (rc $?)"
+
+log "3. engine end to end"
+if [ -f build/engine_media/manifest.json ]; then
+  timeout 120 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
+    --media build/engine_media "${tp_args[@]}" --out "$results/engine_throughput.json" \
+    || log "engine_throughput failed (rc $?)"
+else
+  log "no build/engine_media (make it with benchmarks/engine_media.py and carry it): skipped"
+fi
+
+log "4. summary"
+"$py" benchmarks/gpu/summarise.py "$results" || true
+if [ -n "${OUT:-}" ]; then cp "$results"/*.json "$OUT"/ 2>/dev/null || true; fi
+log "done"

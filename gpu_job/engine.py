@@ -1,0 +1,333 @@
+"""The batched inference engine: many audio items in, per-item words with global timestamps out.
+
+Why: per-file, batch-1 inference leaves the GPU waiting on the CPU (download, decode, one window at
+a time). Here CPU worker threads open, decode (gpu_job.audio) and VAD-cut (gpu_job.vad,
+gpu_job.windows) items while the calling thread runs the GPU; between them a bounded queue of
+windows, so memory stays bounded however many items are waiting and however long one is (a long file
+is streamed in blocks: only the open window's audio is held). The GPU side gathers a few batches'
+worth of windows from any items, sorts them by length and packs them under a padded-audio budget
+(gpu_job.batching), runs the encoder (bf16 on GPU, see gpu_job.model) and NeMo's batched
+label-looping TDT decoder on each batch (gpu_job.inference.transcribe_batch), and yields an item as
+soon as its last window is decoded. Silence and noise never reach the model: the VAD drops them.
+
+Errors are per item: an item whose input is bad (or whose download fails) yields an `ItemError`
+and the others go on. An error on the GPU side is not an item's fault and propagates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from contracts.errors import BadInputError
+from contracts.settings import Settings
+
+from gpu_job.audio import SAMPLE_RATE, AudioDecoder, MediaInfo
+from gpu_job.batching import pack
+from gpu_job.inference import transcribe_batch
+from gpu_job.storage import open_source
+from gpu_job.tokens import Word, to_words
+from gpu_job.vad import make_detector
+from gpu_job.windows import CutSettings, Window, WindowCutter
+
+CPU_BATCH_AUDIO_S = 240.0
+# Peak encoder working set per second of padded audio in a batch, bf16 (inference_mode). A
+# conservative estimate until benchmarks/gpu/run.sh calibrates it on the GPU (see gpu_job/README.md);
+# override with GPU_JOB_BYTES_PER_AUDIO_S.
+GPU_BYTES_PER_AUDIO_S = 4.0e6
+GPU_MEMORY_FRACTION = 0.6  # of the free memory after the model is loaded
+
+
+def _env(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    cut: CutSettings = field(default_factory=CutSettings)
+    batch_audio_s: float | None = None  # padded audio seconds per batch; None: from GPU memory or CPU default
+    max_batch_windows: int = 256
+    workers: int = 2  # CPU threads that open, decode and cut items
+    queue_windows: int = 64  # prepared windows waiting for the GPU, at most
+    gather_batches: int = 4  # batches' worth of windows sorted together
+    linger_s: float = 0.05  # how long windows in hand wait for more before a batch runs
+    block_s: float = 60.0  # decode/VAD block
+    vad_backend: str = "onnx"  # gpu_job.vad: "onnx" (exact, CPU threads) or "torch" (sections, any device)
+    vad_device: str = "cpu"
+
+    @classmethod
+    def from_env(cls) -> EngineSettings:
+        batch = os.environ.get("GPU_JOB_BATCH_AUDIO_S")
+        return cls(
+            cut=CutSettings(max_window_s=_env("GPU_JOB_MAX_WINDOW_S", CutSettings.max_window_s)),
+            batch_audio_s=float(batch) if batch else None,
+            workers=int(_env("GPU_JOB_WORKERS", cls.workers)),
+            queue_windows=int(_env("GPU_JOB_QUEUE_WINDOWS", cls.queue_windows)),
+            vad_backend=os.environ.get("GPU_JOB_VAD_BACKEND") or cls.vad_backend,
+            vad_device=os.environ.get("GPU_JOB_VAD_DEVICE") or cls.vad_device,
+        )
+
+
+def batch_budget_samples(settings: EngineSettings, device: torch.device) -> int:
+    """Padded samples per batch: configured, or on CUDA a fraction of the free memory over the measured
+    bytes per audio second."""
+    if settings.batch_audio_s is not None:
+        seconds = settings.batch_audio_s
+    elif device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        seconds = free * GPU_MEMORY_FRACTION / _env("GPU_JOB_BYTES_PER_AUDIO_S", GPU_BYTES_PER_AUDIO_S)
+    else:
+        seconds = CPU_BATCH_AUDIO_S
+    return max(int(seconds * SAMPLE_RATE), int(settings.cut.max_window_s * SAMPLE_RATE))
+
+
+@dataclass
+class ItemError:
+    """A typed per-item failure. `error` is the exception's class name (`CorruptMedia`, `NotMedia`, ... the
+    names of contracts.errors, or e.g. `NoSuchKey` for a download error); `bad_input` says whether
+    retrying can help (never for bad input)."""
+
+    index: int
+    source: str
+    error: str
+    message: str
+    bad_input: bool
+    exception: BaseException
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"error": self.error, "message": self.message, "input": self.source}
+
+
+@dataclass
+class Prepared:
+    """What the CPU side learned about an item while decoding and cutting it."""
+
+    source: dict[str, Any]
+    media: MediaInfo
+    duration_s: float
+    speech_s: float
+    windows: int
+    download_s: float
+    decode_s: float
+    vad_s: float
+    started: float
+
+
+@dataclass
+class ItemResult:
+    index: int
+    source: str
+    words: list[Word] | None = None  # in time order, global timestamps (None when `error`)
+    prepared: Prepared | None = None
+    parts: list[tuple[int, list[Word]]] = field(default_factory=list)  # (window start, its words)
+    windows: int = 0
+    inference_s: float = 0.0
+    error: ItemError | None = None
+
+
+@dataclass
+class _WindowMsg:
+    item: int
+    window: Window
+
+
+@dataclass
+class _EndMsg:
+    item: int
+    source: str
+    prepared: Prepared | None = None
+    error: ItemError | None = None
+
+
+class _Stopped(Exception):
+    pass
+
+
+class Engine:
+    """`Engine(model, settings).transcribe(sources)` yields one `ItemResult` per source, in completion
+    order (each has its input `index`). `model` comes from gpu_job.api.load_model."""
+
+    def __init__(self, model: Any, settings: EngineSettings | None = None, limits: Settings | None = None):
+        self.model = model
+        self.settings = settings or EngineSettings.from_env()
+        self.limits = limits or Settings.from_env()
+        self.budget = batch_budget_samples(self.settings, model.device)
+        self.batches: list[int] = []  # batch sizes run
+
+    # ---------------------------------------------------------------- CPU side
+    def _prepare(self, index: int, source: str, put: Any) -> None:
+        started = time.perf_counter()
+        settings = self.settings
+        try:
+            with (
+                open_source(source) as opened,
+                AudioDecoder(opened.stream, opened.info.size, self.limits.max_duration_s) as dec,
+            ):
+                detector = make_detector(settings.vad_backend, settings.vad_device)
+                cutter = WindowCutter(settings.cut)
+                vad_s, count = 0.0, 0
+                for block in dec.blocks(int(settings.block_s * SAMPLE_RATE)):
+                    t0 = time.perf_counter()
+                    windows = cutter.push(block, detector.push(block))
+                    vad_s += time.perf_counter() - t0
+                    for w in windows:
+                        put(_WindowMsg(index, w))
+                    count += len(windows)
+                t0 = time.perf_counter()
+                nothing = np.zeros(0, np.float32)
+                tail = cutter.push(nothing, detector.push(nothing, final=True))
+                tail += cutter.finish()
+                vad_s += time.perf_counter() - t0
+                for w in tail:
+                    put(_WindowMsg(index, w))
+                count += len(tail)
+                prepared = Prepared(
+                    source={"uri": opened.info.uri, "etag": opened.info.etag, "size": opened.info.size},
+                    media=dec.info,
+                    duration_s=dec.duration_s,
+                    speech_s=cutter.speech_samples / SAMPLE_RATE,
+                    windows=count,
+                    download_s=opened.read_seconds,
+                    decode_s=dec.seconds - opened.read_seconds,
+                    vad_s=vad_s,
+                    started=started,
+                )
+            put(_EndMsg(index, source, prepared=prepared))
+        except _Stopped:
+            raise
+        except Exception as exc:  # per-item: bad input, or a download/decode failure of this item only
+            bad = isinstance(exc, BadInputError)
+            error = ItemError(index, source, type(exc).__name__, str(exc), bad, exc)
+            put(_EndMsg(index, source, error=error))
+
+    def _worker(
+        self,
+        sources: Iterator[tuple[int, str]],
+        lock: threading.Lock,
+        q: queue.Queue[Any],
+        stop: threading.Event,
+    ) -> None:
+        def put(msg: Any) -> None:
+            while True:
+                if stop.is_set():
+                    raise _Stopped
+                try:
+                    q.put(msg, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+
+        try:
+            while not stop.is_set():
+                with lock:
+                    nxt = next(sources, None)
+                if nxt is None:
+                    return
+                self._prepare(nxt[0], nxt[1], put)
+        except _Stopped:
+            return
+        finally:
+            q.put(None)  # this worker is done (a sentinel may wait for room; the consumer drains on stop)
+
+    # ---------------------------------------------------------------- GPU side
+    def transcribe(self, sources: Iterable[str]) -> Iterator[ItemResult]:
+        settings = self.settings
+        q: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_windows)
+        stop = threading.Event()
+        lock = threading.Lock()
+        numbered = iter(enumerate(sources))
+        threads = [
+            threading.Thread(
+                target=self._worker, args=(numbered, lock, q, stop), daemon=True, name=f"engine-cpu-{i}"
+            )
+            for i in range(max(1, settings.workers))
+        ]
+        for t in threads:
+            t.start()
+        alive = len(threads)
+        items: dict[int, ItemResult] = {}
+        ended: set[int] = set()
+        pending: list[_WindowMsg] = []
+        gather = self.budget * settings.gather_batches
+        try:
+            while alive or pending:
+                pending_samples = sum(m.window.samples.shape[0] for m in pending)
+                # Block while there is nothing to run; with some windows in hand, wait at most `linger_s`
+                # for more (dynamic batching: a fuller batch costs the GPU little more than a small one).
+                deadline: float | None = None
+                while alive and pending_samples < gather:
+                    if pending and deadline is None:
+                        deadline = time.monotonic() + settings.linger_s
+                    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                    try:
+                        msg = q.get(timeout=timeout)
+                    except queue.Empty:
+                        break
+                    if msg is None:
+                        alive -= 1
+                    elif isinstance(msg, _WindowMsg):
+                        pending.append(msg)
+                        items.setdefault(msg.item, ItemResult(msg.item, ""))
+                        pending_samples += msg.window.samples.shape[0]
+                    else:
+                        result = items.setdefault(msg.item, ItemResult(msg.item, msg.source))
+                        result.source = msg.source
+                        result.prepared, result.error = msg.prepared, msg.error
+                        ended.add(msg.item)
+                    yield from self._finished(items, ended)
+                if pending:
+                    self._run(pending, items)
+                    pending = []
+                yield from self._finished(items, ended)
+        finally:
+            stop.set()
+            while any(t.is_alive() for t in threads):
+                with contextlib.suppress(queue.Empty):
+                    q.get(timeout=0.05)
+            for t in threads:
+                t.join()
+
+    def _run(self, pending: list[_WindowMsg], items: dict[int, ItemResult]) -> None:
+        # An item that failed after some of its windows were queued has already been reported: drop those.
+        pending = [m for m in pending if m.item in items]
+        if not pending:
+            return
+        lengths = [m.window.samples.shape[0] for m in pending]
+        for batch in pack(lengths, self.budget, self.settings.max_batch_windows):
+            t0 = time.perf_counter()
+            tokens = transcribe_batch(self.model, [pending[i].window.samples for i in batch])
+            for i, toks in zip(batch, tokens, strict=True):
+                msg = pending[i]
+                offset = msg.window.start_s
+                result = items[msg.item]
+                words = [Word(w.word, w.start + offset, w.end + offset) for w in to_words(self.model, toks)]
+                result.parts.append((msg.window.start, words))
+                result.windows += 1
+            elapsed = time.perf_counter() - t0
+            total = sum(lengths[i] for i in batch)
+            for i in batch:  # each item is charged its share of the batch's time
+                items[pending[i].item].inference_s += elapsed * lengths[i] / total
+            self.batches.append(len(batch))
+
+    @staticmethod
+    def _finished(items: dict[int, ItemResult], ended: set[int]) -> Iterator[ItemResult]:
+        for index in sorted(ended):
+            result = items[index]
+            if result.error is None and (result.prepared is None or result.windows < result.prepared.windows):
+                continue
+            ended.discard(index)
+            del items[index]
+            if result.error is None:  # windows never overlap: their order is the words' order
+                ordered = sorted(result.parts, key=lambda part: part[0])
+                result.words = [w for _start, words in ordered for w in words]
+            result.parts = []
+            yield result
