@@ -6,7 +6,7 @@ PY312 := /root/.pyenv/versions/3.12.1/bin
 export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup test demo lint validate models build
+.PHONY: setup test demo lint validate models build security
 
 setup:
 	./scripts/setup.sh
@@ -26,7 +26,12 @@ validate: lint
 build: setup
 	PATH="$(PY312):$$PATH" AWS_DEFAULT_REGION=us-east-1 $(SAM) build --template template.yaml
 
-test: setup models lint
+# checkov on the template as CloudFormation deploys it (Fn::ForEach and the SAM transform applied,
+# scripts/render_template.py) and hadolint on gpu_job/Dockerfile; skips are inline, with a reason.
+security: setup
+	./scripts/security_checks.sh
+
+test: setup models lint security
 	$(PY) -m pytest -q
 
 # The whole workflow offline: template resources in moto, the real ASL, Lambdas and gpu_job in-process.

@@ -6,9 +6,11 @@ process (`-I`, so nothing from the environment leaks in) spends importing the fu
 module with the built package, then its layers' `python/` folders, first on `sys.path` - the order
 Lambda uses (/var/task, /opt/python). `sam build` ships no .pyc and /var/task is read-only, so every
 cold start compiles what it imports: the timing process runs with `-B` and finds no .pyc either.
-boto3 and s3transfer are not in the packages: the Lambda
-runtime provides them (/var/runtime), so they are copied from this venv into a temporary folder
-that goes last on `sys.path`, as /var/runtime does. Median of --runs fresh processes per handler.
+What the Lambda runtime provides (/var/runtime: boto3, botocore and their dependencies,
+`scripts/lambda_lock.py`'s RUNTIME_PROVIDED) is not in the packages: it is copied from this venv
+into a temporary folder that goes last on `sys.path`, as /var/runtime does. The script fails if a
+package carries one of those modules or if the handler imported one from anywhere but that folder.
+Median of --runs fresh processes per handler.
 
     make build && .venv/bin/python benchmarks/lambda_packages.py [--runs 7]
 
@@ -18,6 +20,7 @@ Prints a table and writes benchmarks/results/lambda_packages.json.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -33,19 +36,25 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from lambda_lock import RUNTIME_PROVIDED  # noqa: E402
+
 from local_emulator.template import load_template  # noqa: E402
 
 BUILD = ROOT / ".aws-sam" / "build"
 PYTHON312 = Path("/root/.pyenv/versions/3.12.1/bin/python3.12")
 RESULTS = ROOT / "benchmarks" / "results" / "lambda_packages.json"
-RUNTIME_PACKAGES = ("boto3", "s3transfer")  # what /var/runtime adds besides the botocore we ship
+# Prints the import time and where every top-level module that the runtime provides came from.
 TIMER = (
-    "import importlib, sys, time\n"
+    "import importlib, json, sys, time\n"
     "sys.path[:0] = sys.argv[2].split(':')\n"
     "sys.path.append(sys.argv[3])\n"
     "t = time.perf_counter()\n"
     "importlib.import_module(sys.argv[1])\n"
-    "print(time.perf_counter() - t)\n"
+    "seconds = time.perf_counter() - t\n"
+    "loaded = [m for m in sys.argv[4].split(',') if m in sys.modules]\n"
+    "origins = {m: getattr(sys.modules[m], '__file__', None) for m in loaded}\n"
+    "print(json.dumps({'seconds': seconds, 'origins': origins}))\n"
 )
 # Module-level code reads these (Lambda sets them); no client is created at import time.
 LAMBDA_ENV = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
@@ -70,26 +79,48 @@ def functions() -> dict[str, dict[str, Any]]:
     return found
 
 
-def runtime_folder(target: Path) -> Path:
-    for name in RUNTIME_PACKAGES:
+def runtime_modules() -> list[str]:
+    """Top-level module names of the distributions the Lambda runtime provides (boto3, six, ...)."""
+    names = set()
+    for dist_name in RUNTIME_PROVIDED:
+        files = importlib.metadata.distribution(dist_name).files or []
+        tops = {f.parts[0] for f in files if len(f.parts) > 1 or f.suffix == ".py"}
+        names |= {top.removesuffix(".py") for top in tops
+                  if not top.endswith((".dist-info", ".data")) and top not in {"..", "__pycache__"}}
+    return sorted(names)
+
+
+def runtime_folder(target: Path, modules: list[str]) -> Path:
+    for name in modules:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             raise SystemExit(f"{name} is not installed in this venv")
-        shutil.copytree(Path(spec.origin).parent, target / name)
+        if spec.submodule_search_locations:
+            shutil.copytree(Path(spec.origin).parent, target / name)
+        else:
+            shutil.copy2(spec.origin, target)
     return target
 
 
-def import_seconds(module: str, paths: list[Path], runtime: Path, runs: int) -> list[float]:
+def import_seconds(module: str, paths: list[Path], runtime: Path, modules: list[str],
+                   runs: int) -> tuple[list[float], list[str]]:
+    """Import times, and the runtime modules the handler loaded (each from the runtime folder)."""
     env = {**LAMBDA_ENV, "PATH": os.environ.get("PATH", "")}
-    samples = []
+    samples, loaded = [], []
     for _ in range(runs):
         done = subprocess.run(
-            [str(PYTHON312), "-I", "-B", "-c", TIMER, module, ":".join(map(str, paths)), str(runtime)],
+            [str(PYTHON312), "-I", "-B", "-c", TIMER, module, ":".join(map(str, paths)), str(runtime),
+             ",".join(modules)],
             capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
             raise SystemExit(f"importing {module} failed:\n{done.stderr}")
-        samples.append(float(done.stdout.strip()))
-    return samples
+        result = json.loads(done.stdout)
+        stray = {m: f for m, f in result["origins"].items() if not str(f).startswith(str(runtime))}
+        if stray:
+            raise SystemExit(f"{module} imported runtime modules from outside the runtime folder: {stray}")
+        samples.append(result["seconds"])
+        loaded = sorted(result["origins"])
+    return samples, loaded
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,14 +131,18 @@ def main(argv: list[str] | None = None) -> int:
     if not BUILD.is_dir():
         raise SystemExit(f"{BUILD} is missing: run `make build` first")
     rows = []
+    modules = runtime_modules()
     with tempfile.TemporaryDirectory() as tmp:
-        runtime = runtime_folder(Path(tmp))
+        runtime = runtime_folder(Path(tmp), modules)
         for lid, fn in functions().items():
             package = BUILD / lid
             layer_dirs = [BUILD / layer for layer in fn["layers"]]
             size = tree_bytes(package) + sum(tree_bytes(d) for d in layer_dirs)
             paths = [package, *(d / "python" for d in layer_dirs)]
-            samples = import_seconds(fn["module"], paths, runtime, args.runs)
+            shipped = [m for m in modules for p in paths if (p / m).exists() or (p / f"{m}.py").exists()]
+            if shipped:
+                raise SystemExit(f"{lid} ships what the runtime provides: {shipped}")
+            samples, loaded = import_seconds(fn["module"], paths, runtime, modules, args.runs)
             rows.append({
                 "function": lid, "handler_module": fn["module"], "layers": fn["layers"],
                 "function_mb": round(tree_bytes(package) / 1e6, 1),
@@ -115,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                 "unzipped_mb": round(size / 1e6, 1),
                 "import_ms_median": round(statistics.median(samples) * 1000, 1),
                 "import_ms_samples": [round(s * 1000, 1) for s in samples],
+                "runtime_modules_imported": loaded,
             })
     print(f"{'function':<26} {'package MB':>10} {'layers MB':>9} {'total MB':>8} {'import ms':>9}")
     for r in rows:
@@ -126,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                                  text=True).stdout.strip(),
         "machine": platform.machine(), "cpus": os.cpu_count(), "runs": args.runs,
         "note": "import time: median of fresh python3.12 -I -B processes (no .pyc, as on Lambda);"
-                " boto3/s3transfer copied from the dev venv stand in for the runtime's",
+                f" {', '.join(modules)} copied from the dev venv stand in for the runtime's (last on"
+                " sys.path; none shipped in a package, every one imported from there)",
         "functions": rows,
     }, indent=2) + "\n")
     print(f"wrote {RESULTS.relative_to(ROOT)}")

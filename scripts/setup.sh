@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh machine: system packages, the test venv, and the SAM CLI venv.
+# Idempotent set-up for a fresh machine: system packages, the test venv, the SAM CLI venv and the
+# security scanners' venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,4 +35,12 @@ if [ ! -x .venv-sam/bin/sam ]; then
   "$PY" -m venv .venv-sam
   .venv-sam/bin/pip install -q --upgrade pip
   .venv-sam/bin/pip install -q aws-sam-cli==1.170.0
+fi
+
+# checkov + hadolint (make security): checkov's own boto3/pydantic pins stay out of the test venv.
+if [ ! -f .venv-checkov/.installed ] || [ requirements/checkov.txt -nt .venv-checkov/.installed ]; then
+  [ -x .venv-checkov/bin/python ] || "$PY" -m venv .venv-checkov
+  .venv-checkov/bin/pip install -q --upgrade pip
+  .venv-checkov/bin/pip install -q -r requirements/checkov.txt
+  touch .venv-checkov/.installed
 fi

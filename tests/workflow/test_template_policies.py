@@ -54,14 +54,114 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
     assert sorted(readers) == ["GpuJobRole", "ProbeAudioFunction"]
 
 
-def test_buckets_block_public_access_encrypt_and_require_tls() -> None:
-    for bucket in ("InputBucket", "OutputBucket"):
-        props = RESOURCES[bucket]["Properties"]
-        assert all(props["PublicAccessBlockConfiguration"].values())
-        assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-        [statement] = RESOURCES[f"{bucket}Policy"]["Properties"]["PolicyDocument"]["Statement"]
-        assert statement["Effect"] == "Deny"
-        assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+BUCKETS = [lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::S3::Bucket"]
+LOG_BUCKET = "AccessLogsBucket"
+
+
+def bucket_policy(bucket: str) -> list[dict[str, Any]]:
+    [policy] = [r for r in RESOURCES.values() if r["Type"] == "AWS::S3::BucketPolicy"
+                and r["Properties"]["Bucket"] == {"Ref": bucket}]
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_buckets_block_public_access_encrypt_and_require_tls(bucket: str) -> None:
+    props = RESOURCES[bucket]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    [deny] = [s for s in bucket_policy(bucket) if s["Effect"] == "Deny"]
+    assert deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize("bucket", [b for b in BUCKETS if b != LOG_BUCKET])
+def test_every_bucket_but_the_log_bucket_writes_server_access_logs_to_it(bucket: str) -> None:
+    logging = RESOURCES[bucket]["Properties"]["LoggingConfiguration"]
+    assert logging["DestinationBucketName"] == {"Ref": LOG_BUCKET}
+    prefix = logging["LogFilePrefix"]
+    [delivery] = [s for s in bucket_policy(LOG_BUCKET) if s["Effect"] == "Allow"]
+    # ACLs are disabled on the log bucket: its policy is what lets S3 deliver this bucket's logs.
+    assert {"Fn::Sub": f"${{{LOG_BUCKET}.Arn}}/{prefix}*"} in delivery["Resource"]
+    assert {"Fn::GetAtt": [bucket, "Arn"]} in delivery["Condition"]["ArnLike"]["aws:SourceArn"]
+
+
+def test_the_log_bucket_admits_only_s3_log_delivery_and_expires_what_it_holds() -> None:
+    props = RESOURCES[LOG_BUCKET]["Properties"]
+    assert "LoggingConfiguration" not in props  # its own accesses would log the deliveries forever
+    # Log delivery writes SSE-S3 objects only; SSE-KMS on the destination bucket is not supported.
+    [rule] = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
+    [expire] = [r for r in props["LifecycleConfiguration"]["Rules"] if "ExpirationInDays" in r]
+    assert expire["Status"] == "Enabled" and expire["ExpirationInDays"] == {"Ref": "LogRetentionDays"}
+    [delivery] = [s for s in bucket_policy(LOG_BUCKET) if s["Effect"] == "Allow"]
+    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert delivery["Action"] == "s3:PutObject"
+    assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert len(delivery["Condition"]["ArnLike"]["aws:SourceArn"]) == len(BUCKETS) - 1
+
+
+# Actions that have no resource-level permissions: the only ones allowed on Resource "*".
+NO_RESOURCE_LEVEL = {
+    "batch:DescribeJobs",
+    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+
+
+def test_only_apis_without_resource_level_permissions_are_granted_on_every_resource() -> None:
+    for lid, statement in allow_statements():
+        if "*" in as_list(statement["Resource"]):
+            assert set(as_list(statement["Action"])) <= NO_RESOURCE_LEVEL, (lid, statement["Action"])
+
+
+def test_terminate_job_is_scoped_to_this_accounts_batch_jobs() -> None:
+    # Step Functions' .sync terminates the job of a stopped execution; TerminateJob takes job ARNs.
+    granted = [(lid, s) for lid, s in allow_statements() if "batch:TerminateJob" in as_list(s["Action"])]
+    assert [lid for lid, _ in granted] == ["TranscribeStateMachine"]
+    [(_, statement)] = granted
+    assert statement["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job/*"}
+
+
+def dead_letter_queues(node: Any = RESOURCES) -> set[str]:
+    """Queues named by a DeadLetterConfig (EventBridge targets, Lambda) or an SQS RedrivePolicy."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= dead_letter_queues(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            target = (value.get("Arn") if key == "DeadLetterConfig" and isinstance(value, dict) else
+                      value.get("deadLetterTargetArn") if key == "RedrivePolicy" and isinstance(value, dict)
+                      else None)
+            if isinstance(target, dict) and "Fn::GetAtt" in target:
+                found.add(target["Fn::GetAtt"][0])
+            found |= dead_letter_queues(value)
+    return found
+
+
+def test_dead_letter_queues_are_found() -> None:
+    assert "UploadEventDeadLetterQueue" in dead_letter_queues()
+
+
+@pytest.mark.parametrize("resource", sorted(
+    {lid for lid, r in RESOURCES.items()
+     if r["Type"] in {"AWS::Logs::LogGroup", "AWS::DynamoDB::Table"}} | dead_letter_queues() | {LOG_BUCKET}))
+def test_what_holds_the_only_copy_of_its_data_survives_stack_deletion_and_replacement(resource: str) -> None:
+    # The catalog, undelivered upload events, the logs and the access logs exist nowhere else.
+    assert RESOURCES[resource].get("DeletionPolicy") == "Retain"
+    assert RESOURCES[resource].get("UpdateReplacePolicy") == "Retain"
+
+
+def test_every_checkov_skip_names_a_check_and_says_why() -> None:
+    skips = [(lid, skip) for lid, r in RESOURCES.items()
+             for skip in r.get("Metadata", {}).get("checkov", {}).get("skip", [])]
+    assert skips
+    for lid, skip in skips:
+        assert set(skip) == {"id", "comment"}, (lid, skip)
+        assert skip["id"].startswith("CKV_AWS_") and len(skip["comment"].split()) >= 8, (lid, skip)
 
 
 def test_the_rule_target_has_a_dead_letter_queue() -> None:
