@@ -2,6 +2,7 @@
 
 Batch:   python -m gpu_job --input s3://in/a/x.mp3 --output s3://out/transcripts/a/x.mp3/ --mode auto
 Person:  python -m gpu_job transcribe a.mp3 b.wav --out ./transcripts
+Pool:    python -m gpu_job pool [--queue-url URL]   (a worker of the short-file pool, gpu_job/pool_cli.py)
 
 Exit codes (docs/CONTRACTS.md): 0 transcript written; 65 bad input (one JSON line on stderr and the same
 document at `<output_prefix>error.json`); 70 internal error (one JSON line on stderr). `main` returns the
@@ -102,6 +103,10 @@ def _quiet_nemo() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "pool":  # a long-running pool worker (gpu_job/pool_cli.py)
+        from gpu_job.pool_cli import main as pool_main
+
+        return pool_main(argv[1:])
     person = bool(argv) and argv[0] == "transcribe"
     args = _person_parser().parse_args(argv[1:]) if person else _batch_parser().parse_args(argv)
     sources = args.inputs if person else [args.input]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 DEFAULT_MODEL = "nvidia/parakeet-tdt-0.6b-v3"
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
+def _env_float(name: str, default: float, env: Mapping[str, str] | None = None) -> float:
+    value = (os.environ if env is None else env).get(name)
     return float(value) if value not in (None, "") else default
 
 
@@ -25,11 +26,12 @@ class Limits:
     max_duration_s: float = 43200.0
 
     @classmethod
-    def from_env(cls) -> Limits:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        """From ``env`` (default: the process environment; a pool worker run in-process passes its job's)."""
         return cls(
-            full_max_s=_env_float("FULL_MAX_S", cls.full_max_s),
-            local_attention_max_s=_env_float("LOCAL_ATTENTION_MAX_S", cls.local_attention_max_s),
-            max_duration_s=_env_float("MAX_DURATION_S", cls.max_duration_s),
+            full_max_s=_env_float("FULL_MAX_S", cls.full_max_s, env),
+            local_attention_max_s=_env_float("LOCAL_ATTENTION_MAX_S", cls.local_attention_max_s, env),
+            max_duration_s=_env_float("MAX_DURATION_S", cls.max_duration_s, env),
         )
 
 

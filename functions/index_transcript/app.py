@@ -1,4 +1,4 @@
-"""Index state: ``{source, probe, plan, batch, outputs}`` in, catalog item out (docs/CONTRACTS.md)."""
+"""Index state: ``{source, probe, plan, job, outputs}`` in, catalog item out (docs/CONTRACTS.md)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         source,
         event.get("probe") or {},
         event["plan"],
-        event.get("batch"),
+        event.get("job"),
         event["outputs"],
     )
     metrics.add_metric(name="TranscriptIndexed", unit=MetricUnit.Count, value=1)

@@ -6,8 +6,10 @@ can be re-indexed from S3 alone.
 
 The cost estimate is the job's total GPU-holding time (download + decode + model load +
 inference, i.e. ``timings.total``) times the size class's hourly price: inference alone would
-under-count what the instance is billed for while the job runs. Instance start-up and idle time
-are shared across jobs and not attributed.
+under-count what the instance is billed for while the job runs. A file transcribed by a pool worker
+is priced by its share of the worker's GPU time instead (``JobResult.gpu_seconds``): its own
+``timings.total`` would count the model load (paid once per worker) against the first file alone.
+Instance start-up and idle time are shared across jobs and not attributed.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ from common.transcript import load_transcript
 OUTPUT_FIELDS = ("transcript_json", "srt", "vtt", "txt", "segments_jsonl")
 
 
-def batch_job_id(batch: dict[str, Any] | None) -> str | None:
-    """``JobId`` as AWS returns it; ``jobId`` as moto's camelCase job description does."""
-    batch = batch or {}
-    return batch.get("JobId") or batch.get("jobId")
+def batch_job_id(job: dict[str, Any] | None) -> str | None:
+    """``job_id`` of the JobResult (a per-file job or the pool worker); ``JobId``/``jobId`` as a raw
+    Batch job description spells it (AWS / moto)."""
+    job = job or {}
+    return job.get("job_id") or job.get("JobId") or job.get("jobId")
 
 
-def estimate_cost_usd(timings: dict[str, Any], price_usd_per_hour: float | None) -> float | None:
-    seconds = timings.get("total")
+def estimate_cost_usd(timings: dict[str, Any], price_usd_per_hour: float | None,
+                      gpu_seconds: float | None = None) -> float | None:
+    seconds = gpu_seconds if gpu_seconds is not None else timings.get("total")
     if price_usd_per_hour is None or not isinstance(seconds, int | float):
         return None
     return round(float(seconds) * price_usd_per_hour / 3600.0, 6)
@@ -39,7 +43,7 @@ def catalog_attributes(
     source: dict[str, Any],
     probe: dict[str, Any],
     plan: dict[str, Any],
-    batch: dict[str, Any] | None,
+    job: dict[str, Any] | None,
     outputs: dict[str, Any],
     transcript: dict[str, Any],
 ) -> dict[str, Any]:
@@ -62,9 +66,10 @@ def catalog_attributes(
         "hardware": transcript.get("hardware"),
         "timings": timings,
         "price_per_hour_usd": price,
-        "cost_estimate_usd": estimate_cost_usd(timings, price),
+        "cost_estimate_usd": estimate_cost_usd(timings, price, (job or {}).get("gpu_seconds")),
+        "gpu_seconds": (job or {}).get("gpu_seconds"),
         "outputs": {field: outputs[field] for field in OUTPUT_FIELDS if outputs.get(field)},
-        "batch_job_id": batch_job_id(batch),
+        "batch_job_id": batch_job_id(job),
         "job_name": plan.get("job_name"),
         "word_count": len(transcript.get("words") or []),
         "updated_at": utc_now_iso(),
@@ -77,13 +82,13 @@ def index(
     source: dict[str, Any],
     probe: dict[str, Any],
     plan: dict[str, Any],
-    batch: dict[str, Any] | None,
+    job: dict[str, Any] | None,
     outputs: dict[str, Any],
 ) -> dict[str, Any]:
     """Write the TRANSCRIBED attributes and return the whole item, JSON-serialisable."""
     transcript_uri = outputs.get("transcript_json") or output_file(plan["output_prefix"], TRANSCRIPT_JSON)
     transcript = load_transcript(s3, transcript_uri)
-    attributes = {k: v for k, v in catalog_attributes(source, probe, plan, batch, outputs, transcript).items()
+    attributes = {k: v for k, v in catalog_attributes(source, probe, plan, job, outputs, transcript).items()
                   if v is not None}  # fmt: skip
     expression, names, values = set_expression(attributes)
     response = table.update_item(

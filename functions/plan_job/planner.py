@@ -14,9 +14,11 @@ from typing import Any
 from common.errors import DurationOutOfRange, NoAudioStream
 from common.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass
 from common.layout import output_prefix
+from contracts.settings import Settings
 
 from plan_job.memory_model import estimate_gb, fits
 from plan_job.naming import job_name
+from plan_job.path import transcribe_path
 from plan_job.settings import MODES, PlannerSettings, require
 
 
@@ -83,8 +85,10 @@ def build_command(source_uri: str, prefix: str, mode: str, chunking: dict[str, f
     return command
 
 
-def plan(source: dict[str, Any], probe: dict[str, Any], settings: PlannerSettings) -> dict[str, Any]:
-    """The Plan dict; every field the Transcribe and Index states need is ready-made here."""
+def plan(source: dict[str, Any], probe: dict[str, Any], settings: PlannerSettings,
+         contract_settings: Settings | None = None) -> dict[str, Any]:
+    """The Plan dict; every field the Transcribe and Index states need is ready-made here.
+    ``contract_settings`` holds the pool threshold (POOL_MAX_S); by default the environment's."""
     if probe.get("has_audio") is False:
         raise NoAudioStream(f"{source.get('uri')} has no audio stream")
     duration_s = validate_duration(probe.get("duration_s"), settings.max_duration_s)
@@ -95,9 +99,12 @@ def plan(source: dict[str, Any], probe: dict[str, Any], settings: PlannerSetting
         else None
     )
     prefix = output_prefix(require(settings.output_bucket, "OUTPUT_BUCKET"), source["key"])
+    path = transcribe_path(duration_s, contract_settings or Settings.from_env(), gpu_class.name)
     return {
         "mode": mode,
         "size_class": gpu_class.name,
+        "path": path,
+        "request": {"source": source, "output_prefix": prefix, "mode": mode, "chunking": chunking},
         "job_queue": require(settings.job_queues[gpu_class.name], f"JOB_QUEUE_{gpu_class.name.upper()}"),
         "job_definition": require(settings.job_definitions[mode], f"JOB_DEFINITION_{mode.upper()}"),
         "job_name": job_name(source["uri"], source.get("etag") or ""),

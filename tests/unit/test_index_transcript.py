@@ -105,7 +105,8 @@ def test_cost_is_job_time_times_the_hourly_price() -> None:
     assert estimate_cost_usd({"total": 10.0}, None) is None
 
 
-def test_the_batch_job_id_is_read_in_either_casing() -> None:
+def test_the_batch_job_id_is_read_from_the_job_result_or_a_raw_description() -> None:
+    assert batch_job_id({"job_id": "j-0", "status": "SUCCEEDED"}) == "j-0"
     assert batch_job_id({"JobId": "j-1", "Status": "SUCCEEDED"}) == "j-1"
     assert batch_job_id({"jobId": "j-2"}) == "j-2"
     assert batch_job_id(None) is None
@@ -129,6 +130,18 @@ def test_index_marks_the_item_transcribed_with_everything_a_query_needs(aws: tup
     assert (item["batch_job_id"], item["instance_types"]) == ("job-9", ["g6.xlarge"])
     assert item["execution_arn"] == "arn:exec:1"  # the claim's attributes are kept
     assert item["updated_at"] > item["claimed_at"]
+
+
+def test_a_pool_file_is_priced_by_its_share_of_the_worker_gpu_time(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+    job = {"job_id": "pool-worker-7", "status": "SUCCEEDED", "gpu_seconds": 1.5, "batch_files": 10}
+
+    item = index(table, s3, SOURCE, {}, PLAN, job, OUTPUTS)
+
+    # Its share of the worker's time, not its transcript's timings.total (which would include the load)
+    assert item["cost_estimate_usd"] == pytest.approx(1.5 * 0.8048 / 3600, abs=1e-6)
+    assert TIMINGS["total"] != 1.5
+    assert (item["batch_job_id"], item["gpu_seconds"]) == ("pool-worker-7", 1.5)
 
 
 def test_the_returned_item_is_plain_json_and_the_stored_one_uses_decimals(aws: tuple[Any, Any]) -> None:
@@ -168,7 +181,7 @@ def test_the_handler_returns_the_catalog_item(aws: tuple[Any, Any]) -> None:
         "source": SOURCE,
         "probe": {"duration_s": 3600.0},
         "plan": PLAN,
-        "batch": {"JobId": "j"},
+        "job": {"job_id": "j", "status": "SUCCEEDED"},
         "outputs": OUTPUTS,
     }
     item = index_transcript.app.handler(event, FakeLambdaContext())

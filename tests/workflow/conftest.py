@@ -16,8 +16,10 @@ import pytest
 
 from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack
 
-# Full attention up to 5 s, local attention up to 6 s, streaming (4 s chunks) beyond.
+# Full attention up to 5 s, local attention up to 6 s, streaming (4 s chunks) beyond; every file gets its
+# own Batch job (the pool is off here: tests/workflow/test_pool_workflow.py turns it on).
 WORKFLOW_PARAMETERS = {
+    "PoolMaxSeconds": "0",
     "FullMaxSeconds": "5",
     "LocalAttentionMaxSeconds": "6",
     "ChunkSeconds": "4",
