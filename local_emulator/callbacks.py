@@ -13,7 +13,8 @@ probes against moto 5.2.5 (README "Worker pool"); each patch makes moto do what 
 7. Closed tokens stay answerable: moto never marks a token's attempt as over, so SendTaskHeartbeat /
    SendTaskSuccess for a timed-out or already answered attempt succeed (while the execution runs).
    AWS answers ``TaskTimedOut``. Bridge: when an attempt ends (answered, failed or timed out), its
-   token is marked timed out, which moto already turns into ``TaskTimedOut``.
+   token is marked timed out, and a call with it raises ``TaskTimedOut`` (moto's own path for a
+   marked token checks the wrong object and dies with a TypeError building ``TaskDoesNotExist``).
 8. SendTaskFailure drops the cause (moto's response handler passes only ``error``). Bridge: the
    cause is passed on, so RecordFailure sees the worker's error document as on AWS.
 Not bridged (the ASL handles both): moto reports a heartbeat timeout as ``States.Timeout``, AWS as
@@ -28,6 +29,7 @@ from typing import Any
 
 def callback_patches() -> list[tuple[type, str, Callable[..., Any]]]:
     """(class, attribute, replacement) for each bridge above; the caller installs and restores them."""
+    from moto.stepfunctions.parser.api import TaskTimedOut
     from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_callback,
@@ -38,12 +40,28 @@ def callback_patches() -> list[tuple[type, str, Callable[..., Any]]]:
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         CallbackConsumerTimeout,
         CallbackEndpoint,
+        CallbackPoolManager,
     )
     from moto.stepfunctions.responses import StepFunctionResponse
 
     StateTaskServiceCallback = state_task_service_callback.StateTaskServiceCallback
     original_setup = CallbackEndpoint.setup_heartbeat_endpoint
     original_evaluate = ExecutionState._evaluate_with_timeout
+    original_notify, original_heartbeat = CallbackPoolManager.notify, CallbackPoolManager.heartbeat
+
+    def raise_if_over(manager: Any, callback_id: str) -> None:
+        endpoint = manager.get(callback_id)
+        if endpoint is not None and isinstance(endpoint.consumer_error, CallbackConsumerTimeout):
+            raise TaskTimedOut("Task Timed Out: the attempt this token belongs to is over",
+                               exception_type="TaskTimedOut")
+
+    def notify(self: Any, callback_id: str, outcome: Any) -> bool:
+        raise_if_over(self, callback_id)
+        return bool(original_notify(self, callback_id, outcome))
+
+    def heartbeat(self: Any, callback_id: str) -> bool:
+        raise_if_over(self, callback_id)
+        return bool(original_heartbeat(self, callback_id))
 
     def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:
         endpoint = original_setup(self, heartbeat_seconds)
@@ -76,5 +94,7 @@ def callback_patches() -> list[tuple[type, str, Callable[..., Any]]]:
     return [
         (CallbackEndpoint, "setup_heartbeat_endpoint", setup_heartbeat_endpoint),
         (StateTaskServiceCallback, "_evaluate_with_timeout", evaluate_with_timeout),
+        (CallbackPoolManager, "notify", notify),
+        (CallbackPoolManager, "heartbeat", heartbeat),
         (StepFunctionResponse, "send_task_failure", send_task_failure),
     ]

@@ -144,8 +144,8 @@ def test_batch_failure_after_spot_retries_is_recorded(stack: LocalStack, clips: 
     # And the workflow recorded an internal failure and ended failed, without postprocessing
     assert report is not None
     assert report.status == "FAILED"
-    assert report.states == ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "Transcribe", "RecordFailure",
-                             "Failed"]
+    assert report.states == ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "Transcribe",
+                             "RecordFailure", "Failed"]
     assert report.error == "TranscriptionFailed"
     assert [f["error"] for f in report.task_failures] == ["States.TaskFailed"]
     row = catalog_row(stack, event)

@@ -71,7 +71,8 @@ def body_corrupt_flac(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail("espeak-ng and ffmpeg are required (scripts/setup.sh installs them)")
     root = tmp_path_factory.mktemp("pool")
     wav, flac = root / "speech.wav", root / "corrupt-body.flac"
-    subprocess.run(["espeak-ng", "-s", "160", "-w", str(wav), "Hello there. This clip is broken."], check=True)
+    speak = ["espeak-ng", "-s", "160", "-w", str(wav), "Hello there. This clip is broken."]
+    subprocess.run(speak, check=True)
     subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-ac", "1", str(flac)], check=True)
     data = bytearray(flac.read_bytes())
     noise = random.Random(1)
@@ -154,7 +155,7 @@ def test_a_bad_file_in_the_pool_is_a_typed_bad_input_failure_never_retried(
 
     # Then the worker answered the token with the typed error, which the workflow recorded as bad input
     assert report is not None and report.status == "FAILED"
-    assert report.states == POOL_PATH[:7] + ["RecordFailure", "Failed"]
+    assert report.states == [*POOL_PATH[:7], "RecordFailure", "Failed"]
     [failure] = report.task_failures
     assert failure["error"] in BAD_INPUT_ERROR_NAMES
     assert "decodes to no samples" in failure["cause"]  # the worker's error document travels as the cause
