@@ -88,12 +88,14 @@ def choose_model(prefer_speech: bool) -> tuple[str, str]:
 @contextlib.contextmanager
 def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | None = None,
                 quiet: bool = True, job_log: TextIO | None = None,
-                pool_schedule_s: float | None = 60.0) -> Iterator[LocalStack]:
+                pool_schedule_s: float | None = 60.0,
+                job_runner: Callable[[list[str], dict[str, str]], int] | None = None) -> Iterator[LocalStack]:
     """moto + bridges + the deployed template, torn down on exit.
 
     ``pool_schedule_s``: how often the scaler's schedule fires here (the template says every minute;
     tests compress it; None: never). Pool workers still running at the end are stopped and joined
-    before moto goes away, so none of them ever talks to a real endpoint."""
+    before moto goes away, so none of them ever talks to a real endpoint. ``job_runner`` replaces the
+    in-process per-file job (benchmarks/pool_burst.py runs each in a fresh process)."""
     model = model or str(RANDOM_MODEL)
     if quiet:
         for name in ("moto", "werkzeug", "botocore", "nemo_logger", "nemo"):
@@ -102,7 +104,7 @@ def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | 
     os.environ.update(LOCAL_PROCESS_ENV)
     try:
         with mock_aws(config=MOTO_CONFIG), bridged(
-            job_runner=_job_runner(job_log),
+            job_runner=job_runner or _job_runner(job_log),
             job_env_overrides={"GPU_JOB_MODEL": model, "GPU_JOB_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"},
         ) as bridge:
             _reset_function_clients()
