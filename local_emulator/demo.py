@@ -199,9 +199,10 @@ def run_burst(stack: LocalStack) -> dict[str, Any]:
     transcribed = sum(1 for r in rows if r.get("status") == "TRANSCRIBED")
     named = {(r.output or {}).get("job", {}).get("job_id") for r in reports}
     workers = {job_id: stack.pool.reports[job_id] for job_id in named if job_id in stack.pool.reports}
-    print(f"    {transcribed}/{len(clips)} TRANSCRIBED in {seconds:.1f} s, "
-          f"{sum(1 for r in reports if r.output and r.output['plan']['path'] == 'pool')} through the pool, "
-          f"{len([j for j in stack.bridge.batch_jobs if j.command[:1] != ['pool']])} per-file Batch jobs in all")
+    pooled = sum(1 for r in reports if r.output and r.output["plan"]["path"] == "pool")
+    per_file = len([j for j in stack.bridge.batch_jobs if j.command[:1] != ["pool"]])
+    print(f"    {transcribed}/{len(clips)} TRANSCRIBED in {seconds:.1f} s, {pooled} through the pool,"
+          f" {per_file} per-file Batch jobs in all")
     for job_id, worker in workers.items():
         mine = sum(1 for r in reports if (r.output or {}).get("job", {}).get("job_id") == job_id)
         print(f"    worker {job_id}: {mine} files of the burst, {worker.batches} batches,"
