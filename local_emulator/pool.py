@@ -24,6 +24,24 @@ from local_emulator.bridges import _COMPUTE_LOCK, ANTLR
 from local_emulator.template import REGION
 
 
+def _local_worker_class() -> type:
+    """PoolWorker whose per-file finish (output write, answer, delete) holds the compute lock.
+
+    The Lambda and per-file job bridges swap ``os.environ`` (process-global) while they hold the lock;
+    boto3 reads the environment when gpu_job's storage creates its S3 client for the write, and a read
+    racing a swap failed with ``KeyError`` (seen 5 times in 200 files). Holding the lock there, as the
+    transcribe call does, serialises it with the swaps. The worker's own logic is unchanged.
+    """
+    from gpu_job.pool_worker import PoolWorker
+
+    class LocalPoolWorker(PoolWorker):
+        def _finish(self, *args: Any) -> None:
+            with _COMPUTE_LOCK:
+                super()._finish(*args)
+
+    return LocalPoolWorker
+
+
 class WorkerKilled(BaseException):
     """Raised inside a worker's transcribe call: the worker stops dead (no answer, no delete)."""
 
@@ -63,7 +81,7 @@ class LocalPool:
         from gpu_job import api
         from gpu_job.config import Limits
         from gpu_job.pool_batch import transcribe_batch
-        from gpu_job.pool_worker import PoolWorker, WorkerConfig
+        from gpu_job.pool_worker import WorkerConfig
 
         config = WorkerConfig.from_env({**env, "AWS_BATCH_JOB_ID": job_id})
         config = dataclasses.replace(config, poll_s=min(config.poll_s, self.poll_s))
@@ -77,7 +95,7 @@ class LocalPool:
             with _COMPUTE_LOCK, ANTLR.active("venv"):
                 return transcribe_batch(requests, model, limits)
 
-        worker = PoolWorker(config, model, boto3.client("sqs", region_name=REGION),
+        worker = _local_worker_class()(config, model, boto3.client("sqs", region_name=REGION),
                             boto3.client("stepfunctions", region_name=REGION), transcribe=transcribe,
                             limits=Limits.from_env(env), model_load_s=load_s, stop=self.stop)
         self.reports[job_id] = worker.report

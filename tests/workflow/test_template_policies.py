@@ -95,8 +95,15 @@ def test_pool_settings_defaults_are_the_template_defaults() -> None:
                              ("PoolFilesPerWorker", "pool_files_per_worker"),
                              ("PoolTaskHeartbeatSeconds", "pool_task_heartbeat_s"),
                              ("PoolVisibilitySeconds", "pool_visibility_s"),
-                             ("PoolIdleExitSeconds", "pool_idle_exit_s")]:
+                             ("PoolIdleExitSeconds", "pool_idle_exit_s"),
+                             ("PoolBatchSize", "pool_batch_size")]:
         assert float(parameters[parameter]["Default"]) == float(getattr(defaults, field)), parameter
+    # The Lambdas (the scaler, the planner) and the worker read them from the same parameters
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    worker_env = {item["Name"]: item["Value"] for item in
+                  RESOURCES["PoolWorkerJobDefinition"]["Properties"]["ContainerProperties"]["Environment"]}
+    for env_name in Settings.environment_names().values():
+        assert worker_env[env_name] == variables[env_name], env_name
     # The queue hides a received message for as long as the worker holds it
     assert RESOURCES["PoolQueue"]["Properties"]["VisibilityTimeout"] == {"Ref": "PoolVisibilitySeconds"}
 
