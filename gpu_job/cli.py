@@ -161,6 +161,10 @@ def _jobs(argv: list[str]) -> tuple[list[Job], argparse.Namespace]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "pool":  # a long-running pool worker (gpu_job/pool_cli.py)
+        from gpu_job.pool_cli import main as pool_main
+
+        return pool_main(argv[1:])
     try:
         jobs, args = _jobs(argv)
     except ValueError as exc:  # pydantic's ValidationError is one: the plan broke the contract

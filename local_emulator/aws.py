@@ -62,6 +62,18 @@ class LocalDeployment:
         return self.ref("TranscribeStateMachine")
 
     @property
+    def pool_queue_url(self) -> str:
+        return self.ref("PoolQueue")
+
+    @property
+    def pool_dead_letter_queue_url(self) -> str:
+        return self.ref("PoolDeadLetterQueue")
+
+    @property
+    def pool_job_queue(self) -> str:
+        return self.ref("PoolJobQueue")
+
+    @property
     def upload_rule_name(self) -> str:
         return self.ref("UploadEventRule")
 
@@ -146,7 +158,12 @@ class _Creator:
     def sqs_queue(self, lid: str, props: dict[str, Any]) -> None:
         sqs = _client("sqs")
         name = props.get("QueueName") or self.r.physical_name(lid)
-        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        attributes = {key: str(props[key]) for key in
+                      ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds")
+                      if key in props}
+        if "RedrivePolicy" in props:  # moto moves a message to the DLQ past maxReceiveCount, as SQS does
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.record(lid, Ref=url, Arn=arn, QueueName=name, QueueUrl=url)
 

@@ -30,6 +30,11 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    one can be installed in the venv. ``make setup`` puts 4.13 in ``build/antlr4-4.13``; the bridge
    imports moto's parser against it and swaps the ``antlr4`` entries of ``sys.modules`` to the 4.9
    runtime only while an in-process gpu_job attempt runs (executions run one at a time here).
+5.-8. Task-token callbacks (the worker pool): see ``local_emulator.callbacks``.
+9. Long-running Batch jobs: moto.batch_simple finishes a job inside SubmitJob. A pool worker
+   (command ``pool``) serves a queue until idle, so it must not block its submitter (the scaler).
+   Bridge: such a job runs in a thread of this process (``local_emulator.pool``), RUNNING until
+   it exits, then SUCCEEDED (exit 0) or FAILED; its submitter returns at once, as on AWS.
 """
 
 from __future__ import annotations
@@ -64,6 +69,9 @@ HOST_RECLAIM_REASON = "Host EC2 (instance i-0local0spot0reclaim) terminated."
 _COMPUTE_LOCK = threading.RLock()
 
 JobRunner = Callable[[list[str], dict[str, str]], int]
+# Runs a long-running (pool) job to its end: (command, environment, job id) -> exit code.
+ServiceJobRunner = Callable[[list[str], dict[str, str], str], int]
+SERVICE_COMMANDS = frozenset({"pool"})
 
 
 @dataclass
@@ -102,6 +110,8 @@ class Bridge:
         self.batch_jobs: list[BatchJobRecord] = []
         self.lambda_invocations: list[LambdaInvocation] = []
         self._reclaims_left = 0
+        self.service_job_runner: ServiceJobRunner | None = None
+        self.service_threads: list[threading.Thread] = []
 
     def simulate_spot_reclaims(self, count: int) -> None:
         """The next ``count`` Batch attempts end as if the Spot instance was reclaimed."""
@@ -150,6 +160,9 @@ class Bridge:
                        job.job_definition.container_properties.get("command") or [])
         record = BatchJobRecord(job.job_id, job.job_name, job.job_queue.arn, job.job_definition.arn, command)
         self.batch_jobs.append(record)
+        if command[:1] and command[0] in SERVICE_COMMANDS and self.service_job_runner is not None:
+            self._start_service_job(job, record, command)
+            return
         strategy = job.job_definition.retry_strategy or {}
         max_attempts = int(strategy.get("attempts") or 1)
         env = self._job_environment(job)
@@ -174,6 +187,35 @@ class Bridge:
         job.job_stopped_reason = attempt.status_reason
         job._mark_stopped(success=attempt.exit_code == 0)
         record.status = str(getattr(job.status, "value", job.status))
+
+    def _start_service_job(self, job: Any, record: BatchJobRecord, command: list[str]) -> None:
+        """Gap 9: the job runs in its own thread; moto reports it RUNNING until it is marked stopped."""
+        runner = self.service_job_runner
+        assert runner is not None
+        job.job_started_at = datetime.datetime.now()
+        job._start_attempt()
+        env = self._job_environment(job)
+        record.status = "RUNNING"
+
+        def run() -> None:
+            exit_code: int | None
+            reason = "Essential container in task exited"
+            try:
+                exit_code = runner(command, env, job.job_id)
+            except BaseException as exc:  # a killed worker: its host went away, as a Spot reclaim
+                exit_code, reason = None, f"{HOST_RECLAIM_REASON} ({type(exc).__name__})"
+            record.attempts.append(BatchAttempt(exit_code=exit_code, status_reason=reason))
+            job.latest_attempt["statusReason"] = reason
+            if exit_code is not None:
+                job.latest_attempt["container"]["exitCode"] = exit_code
+            job.exit_code = exit_code
+            job.job_stopped_reason = reason
+            job._mark_stopped(success=exit_code == 0)
+            record.status = str(getattr(job.status, "value", job.status))
+
+        thread = threading.Thread(target=run, name=f"batch-{job.job_name}", daemon=True)
+        self.service_threads.append(thread)
+        thread.start()
 
     def _run_attempt(self, command: list[str], env: dict[str, str]) -> BatchAttempt:
         if self._reclaims_left > 0:
@@ -379,7 +421,10 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
     def mark_job_as_finished(self: Any, include_start_attempt: bool, job: Any) -> None:
         bridge.run_batch_job(self.backend, job)
 
+    from local_emulator.callbacks import callback_patches
+
     patches = [
+        *callback_patches(),
         (StateTaskServiceBatch, "_normalise_parameters", normalise_parameters),
         (StateTaskServiceBatch, "_normalise_response", normalise_response),
         (LambdaSimpleBackend, "invoke", lambda_invoke),

@@ -1,10 +1,11 @@
-"""``make demo``: the whole per-file workflow on this machine, offline, against moto's in-process AWS.
+"""``make demo``: the whole workflow on this machine, offline, against moto's in-process AWS.
 
 Generates a few spoken clips (espeak-ng, converted by ffmpeg to wav/mp3/ogg), creates the
 template's resources locally, uploads the clips (plus objects the upload rule must ignore), lets
 the real ASL run each upload and prints, per file: the states visited, the chosen plan, the Batch
 job's attempts, where the outputs are, the catalog row and the first subtitle cues. The output
-bucket is copied to ``out/demo/`` so the files can be opened afterwards.
+bucket is copied to ``out/demo/`` so the files can be opened afterwards. Then a burst of short
+calls goes through the worker pool: one worker, one model load, every file its own execution.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ CLIP_DIR = REPO_ROOT / "build" / "demo_clips"
 DEMO_PARAMETERS = {
     "BatchedMaxSeconds": "10",
     "FullMaxSeconds": "30",
+    # The pool takes files up to 15 s here (the production default is 600 s); the demo's 40 s and 180 s
+    # clips keep their own Batch jobs. One worker serves up to 50 queued files; idle 5 s, it exits.
+    "PoolMaxSeconds": "15",
+    "PoolFilesPerWorker": "50",
+    "PoolTaskHeartbeatSeconds": "300",
+    "PoolVisibilitySeconds": "60",
+    "PoolIdleExitSeconds": "5",
     "LocalAttentionMaxSeconds": "60",
     "ChunkSeconds": "10",
     "LeftContextSeconds": "3",
@@ -141,6 +149,9 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
     for job in jobs:
         attempts = ", ".join(f"exit={a.exit_code}" for a in job.attempts)
         print(f"    batch job  {job.job_id} {job.status} attempts=[{attempts}]")
+    if plan.get("path") == "pool" and output.get("job"):
+        print(f"    pool       worker job {output['job']['job_id']}, its GPU share"
+              f" {output['job'].get('gpu_seconds')} s")
     for name, uri in ((output.get("postprocess") or {}).get("outputs") or {}).items():
         print(f"    output     {name:<15} {uri}")
     table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
@@ -161,6 +172,53 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
             print("      " + cue.replace("\n", "\n      "))
     return {"key": clip.key, "status": report.status, "mode": plan.get("mode"),
             "states": len(report.states), "catalog": (row or {}).get("status"), "seconds": report.seconds}
+
+
+BURST_FORMATS = ("wav", "mp3", "ogg", "flac")
+BURST_SIZE = 24
+
+
+def run_burst(stack: LocalStack) -> dict[str, Any]:
+    """A call centre's burst: BURST_SIZE short calls uploaded at once, each its own execution."""
+    print(f"\n=== burst: {BURST_SIZE} short calls uploaded at once (pool path)")
+    clips = [make_clip(f"calls/call-{i:02d}.{BURST_FORMATS[i % len(BURST_FORMATS)]}", 3 + i % 6)
+             for i in range(BURST_SIZE)]
+    s3 = boto3.client("s3", region_name=REGION)
+    deployment = stack.deployment
+    for clip in clips:
+        s3.upload_file(str(clip.path), deployment.input_bucket, clip.key)
+    workers_before = set(stack.pool.reports)
+    started = time.monotonic()
+    arns = [runner.start_execution(deployment, runner.event_for_object(deployment.input_bucket, clip.key))
+            for clip in clips]
+    reports = [runner.wait_for(arn, timeout_s=900) for arn in arns]
+    seconds = time.monotonic() - started
+    table = boto3.resource("dynamodb", region_name=REGION).Table(deployment.catalog_table)
+    rows = [_plain(table.get_item(Key={"source_uri": f"s3://{deployment.input_bucket}/{c.key}",
+                                       "etag": runner.event_for_object(deployment.input_bucket, c.key)
+                                       ["detail"]["object"]["etag"]}).get("Item") or {}) for c in clips]
+    transcribed = sum(1 for r in rows if r.get("status") == "TRANSCRIBED")
+    named = {(r.output or {}).get("job", {}).get("job_id") for r in reports}
+    workers = {job_id: stack.pool.reports[job_id] for job_id in named if job_id in stack.pool.reports}
+    pooled = sum(1 for r in reports if r.output and r.output["plan"]["path"] == "pool")
+    per_file = len([j for j in stack.bridge.batch_jobs if j.command[:1] != ["pool"]])
+    print(f"    {transcribed}/{len(clips)} TRANSCRIBED in {seconds:.1f} s, {pooled} through the pool,"
+          f" {per_file} per-file Batch jobs in all")
+    for job_id, worker in workers.items():
+        mine = sum(1 for r in reports if (r.output or {}).get("job", {}).get("job_id") == job_id)
+        print(f"    worker {job_id}: {mine} files of the burst, {worker.batches} batches,"
+              f" {worker.model_loads} model load ({worker.model_load_s:.1f} s"
+              f"{', memoised in this process' if worker.model_load_s < 0.1 else ''}),"
+              f" {worker.gpu_seconds:.1f} s transcribing")
+    costs = [float(r["cost_estimate_usd"]) for r in rows if r.get("cost_estimate_usd") is not None]
+    if costs:
+        print(f"    catalog: each row names its worker; cost share per file {min(costs):.6f}"
+              f"-{max(costs):.6f} USD (its share of the worker's GPU time)")
+    print(f"    files per worker: {transcribed / max(1, len(workers)):.0f};"
+          f" model loads: {sum(w.model_loads for w in workers.values())}"
+          f" (new workers started for the burst: {len(set(workers) - workers_before)})")
+    return {"files": len(clips), "transcribed": transcribed, "workers": len(workers),
+            "model_loads": sum(w.model_loads for w in workers.values())}
 
 
 def copy_outputs(stack: LocalStack) -> int:
@@ -211,6 +269,7 @@ def main() -> int:
             print(f"    {key!r:<24} {'DELIVERED (unexpected)' if delivered else 'ignored'}")
             results.append({"key": key, "status": "DELIVERED" if delivered else "IGNORED"})
 
+        burst = run_burst(stack)
         copied = copy_outputs(stack)
 
     print("\n=== summary")
@@ -223,7 +282,10 @@ def main() -> int:
     audio = results[:len(clips)]
     audio_ok = all(r["status"] == "SUCCEEDED" and r.get("catalog") == "TRANSCRIBED" for r in audio)
     ignored_ok = all(r["status"] == "IGNORED" for r in results[len(clips):])
-    return 0 if audio_ok and ignored_ok else 1
+    burst_ok = (burst["transcribed"] == burst["files"] and burst["workers"] == 1
+                and burst["model_loads"] == 1)
+    print(f"burst: {burst['files']} files, {burst['workers']} worker, {burst['model_loads']} model load")
+    return 0 if audio_ok and ignored_ok and burst_ok else 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from local_emulator.aws import LocalDeployment, deploy
 from local_emulator.bridges import Bridge, bridged
+from local_emulator.pool import LocalPool, ScheduleTicker
 from local_emulator.template import REGION, REPO_ROOT
 
 MOTO_CONFIG = {
@@ -43,6 +44,7 @@ class LocalStack:
     deployment: LocalDeployment
     bridge: Bridge
     model: str
+    pool: LocalPool
 
 
 def run_gpu_job_in_process(command: list[str], env: dict[str, str]) -> int:
@@ -85,8 +87,15 @@ def choose_model(prefer_speech: bool) -> tuple[str, str]:
 
 @contextlib.contextmanager
 def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | None = None,
-                quiet: bool = True, job_log: TextIO | None = None) -> Iterator[LocalStack]:
-    """moto + bridges + the deployed template, torn down on exit."""
+                quiet: bool = True, job_log: TextIO | None = None,
+                pool_schedule_s: float | None = 60.0,
+                job_runner: Callable[[list[str], dict[str, str]], int] | None = None) -> Iterator[LocalStack]:
+    """moto + bridges + the deployed template, torn down on exit.
+
+    ``pool_schedule_s``: how often the scaler's schedule fires here (the template says every minute;
+    tests compress it; None: never). Pool workers still running at the end are stopped and joined
+    before moto goes away, so none of them ever talks to a real endpoint. ``job_runner`` replaces the
+    in-process per-file job (benchmarks/pool_burst.py runs each in a fresh process)."""
     model = model or str(RANDOM_MODEL)
     if quiet:
         for name in ("moto", "werkzeug", "botocore", "nemo_logger", "nemo"):
@@ -95,12 +104,24 @@ def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | 
     os.environ.update(LOCAL_PROCESS_ENV)
     try:
         with mock_aws(config=MOTO_CONFIG), bridged(
-            job_runner=_job_runner(job_log),
+            job_runner=job_runner or _job_runner(job_log),
             job_env_overrides={"GPU_JOB_MODEL": model, "GPU_JOB_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"},
         ) as bridge:
             _reset_function_clients()
-            yield LocalStack(deployment=deploy(parameter_overrides=parameter_overrides), bridge=bridge,
-                             model=model)
+            pool = LocalPool()
+            bridge.service_job_runner = pool.run_job
+            deployment = deploy(parameter_overrides=parameter_overrides)
+            ticker = None
+            if pool_schedule_s is not None:
+                ticker = ScheduleTicker(deployment.ref("ScalePoolFunction"), pool_schedule_s).start()
+            try:
+                yield LocalStack(deployment=deployment, bridge=bridge, model=model, pool=pool)
+            finally:
+                if ticker is not None:
+                    ticker.stop()
+                pool.stop.set()
+                for thread in bridge.service_threads:
+                    thread.join(timeout=60)
             _reset_function_clients()
     finally:
         for k, v in saved.items():

@@ -20,6 +20,16 @@ def s3_client() -> Any:
 
 
 @cache
+def sqs_client() -> Any:
+    return boto3.client("sqs")
+
+
+@cache
+def batch_client() -> Any:
+    return boto3.client("batch")
+
+
+@cache
 def catalog_table() -> Any:
     """The catalog table named by ``CATALOG_TABLE`` (boto3 resource: it serialises Python types for us)."""
     return boto3.resource("dynamodb").Table(os.environ["CATALOG_TABLE"])
@@ -28,4 +38,6 @@ def catalog_table() -> Any:
 def reset_clients() -> None:
     """Forget cached clients (tests and the local emulator switch mocked accounts and env between runs)."""
     s3_client.cache_clear()
+    sqs_client.cache_clear()
+    batch_client.cache_clear()
     catalog_table.cache_clear()

@@ -7,6 +7,8 @@ S3 "Object Created" (EventBridge)
   Plan         PlanRequest         -> Plan {mode, size_class, path, request: TranscriptionRequest, ...}
   Transcribe   TranscriptionRequest (Batch command or pool message) -> transcript.json (TranscriptDocument)
                and the job's description, kept as JobResult
+    pool path: ScalePool PoolScaleRequest -> PoolScaling (workers started; the task's heartbeat)
+               TranscribeInPool PoolTask (SQS message, .waitForTaskToken) -> JobResult from the worker
   Postprocess  PostprocessRequest  -> PostprocessResult {outputs: Outputs, summary: TranscriptSummary}
   Index        IndexRequest        -> CatalogItem (status TRANSCRIBED)
   on failure   FailureRequest      -> FailureResult (catalog item status FAILED)
@@ -159,10 +161,21 @@ class Plan(Contract):
 
 # -- Transcribe -------------------------------------------------------------------------------------
 class JobResult(Contract):
-    """What Transcribe keeps of the Batch job description (ResultSelector)."""
+    """What Transcribe keeps of the Batch job description (ResultSelector), or what a pool worker
+    answers with the task token (SendTaskSuccess output). Either way ``job_id`` names the Batch job
+    that did the work: a per-file job, or the pool worker that transcribed this file among others."""
 
     job_id: str
     status: str
+    gpu_seconds: NonNegativeFloat | None = Field(
+        None,
+        description="Pool only: this file's share of the worker's GPU time (its batch's wall time split "
+        "by audio duration among the batch's transcribed files). Index prices this instead of "
+        "timings.total. None for a per-file job, whose whole job is the file's.",
+    )
+    batch_files: int | None = Field(
+        None, ge=1, description="Pool only: files transcribed together with this one in the worker's batch."
+    )
 
 
 # -- The transcript document (transcript.json) ------------------------------------------------------
@@ -337,6 +350,8 @@ class CatalogItem(Contract):
     cost_estimate_usd: NonNegativeFloat | None = None
     outputs: Outputs | None = None
     batch_job_id: str | None = None
+    gpu_seconds: NonNegativeFloat | None = Field(
+        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices.")
     job_name: str | None = None
     word_count: NonNegativeInt | None = None
     # FAILED
@@ -366,6 +381,47 @@ class FailureResult(Contract):
     etag: str
 
 
+# -- the worker pool (short files) -------------------------------------------------------------------
+class PoolScaleRequest(Contract):
+    """ScalePool's payload. The state machine calls the scaler right before it enqueues one file
+    (``incoming`` 1, not yet in the queue depth); the one-minute schedule calls it with 0."""
+
+    incoming: NonNegativeInt = 0
+
+
+class PoolScaling(Contract):
+    """What the scaler saw and did. It never raises for an AWS API error (a file must not fail
+    because a worker could not be started now: the schedule tries again); ``error`` says why."""
+
+    waiting: NonNegativeInt = Field(description="Visible messages (ApproximateNumberOfMessages).")
+    in_flight: NonNegativeInt = Field(
+        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible).")
+    active_workers: NonNegativeInt = Field(description="Pool jobs SUBMITTED..RUNNING on the pool job queue.")
+    wanted_workers: NonNegativeInt
+    started: list[str] = Field(description="Batch job ids of the workers this call submitted.")
+    heartbeat_s: int = Field(ge=1, description="HeartbeatSeconds of the pool task (HeartbeatSecondsPath).")
+    error: str | None = None
+
+
+class PoolTask(Contract):
+    """One SQS message of the pool: the file to transcribe and the token to answer with.
+
+    A worker answers ``SendTaskSuccess(task_token, JobResult)`` or ``SendTaskFailure(task_token,
+    <typed error name>)`` and deletes the message only after answering. A token is current only while
+    its attempt of TranscribeInPool waits; a retry (heartbeat timeout) sends a new message with a new
+    token, so a redelivered old message is recognised by its token (SendTaskHeartbeat answers
+    TaskTimedOut) and is deleted without writing anything.
+    """
+
+    task_token: str = Field(min_length=1, max_length=1024)
+    request: TranscriptionRequest
+    execution_arn: str = Field(description="The execution that waits for this file ($$.Execution.Id).")
+    enqueued_at: str = Field(
+        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt).")
+    attempt: NonNegativeInt = Field(
+        0, description="$$.State.RetryCount: 0 first, 1.. after heartbeat timeouts.")
+
+
 # Every model a state consumes or produces, by the state's name: docs/CONTRACTS.md is generated from
 # this table (scripts/generate_contracts_doc.py) and tests/workflow checks the ASL against it.
 STATE_CONTRACTS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]] = {
@@ -373,6 +429,8 @@ STATE_CONTRACTS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]
     "Probe": (UploadedObject, ProbeResult),
     "Plan": (PlanRequest, Plan),
     "Transcribe": (TranscriptionRequest, JobResult),
+    "ScalePool": (PoolScaleRequest, PoolScaling),
+    "TranscribeInPool": (PoolTask, JobResult),
     "Postprocess": (PostprocessRequest, PostprocessResult),
     "Index": (IndexRequest, CatalogItem),
     "RecordFailure": (FailureRequest, FailureResult),

@@ -40,6 +40,40 @@ class Settings(BaseModel):
     left_s: float = Field(5.0, ge=0, alias="LEFT_S", description="Streaming left context (s).")
     right_s: float = Field(3.0, ge=0, alias="RIGHT_S", description="Streaming right context (s).")
 
+    # -- the worker pool for short files (gpu_job/pool_worker.py, functions/scale_pool, README "Worker pool")
+    pool_max_s: float = Field(
+        600.0, ge=0, alias="POOL_MAX_S",
+        description="Longest audio (s) sent to the warm worker pool instead of its own Batch job; 0 turns "
+        "the pool off. Measured (benchmarks/pool_burst.py): a per-file job's start-up outweighs its GPU work "
+        "at every length the pool's GPU class can hold in full attention, so the bound is FULL_MAX_S.",
+    )
+    max_pool_workers: int = Field(
+        4, ge=0, alias="MAX_POOL_WORKERS", description="Most pool workers (Batch jobs) running at once."
+    )
+    pool_files_per_worker: int = Field(
+        50, ge=1, alias="POOL_FILES_PER_WORKER",
+        description="Queued files that justify one more worker: below this backlog per worker, a new "
+        "worker's start-up (~50 s on AWS) costs more than it saves.",
+    )
+    pool_task_heartbeat_s: int = Field(
+        900, ge=1, alias="POOL_TASK_HEARTBEAT_S",
+        description="HeartbeatSeconds of a pool task: the longest it may go without a sign of life, queue "
+        "wait and a worker's start included; then Step Functions retries it (a new message, a new token).",
+    )
+    pool_visibility_s: int = Field(
+        120, ge=1, le=43200, alias="POOL_VISIBILITY_S",
+        description="SQS visibility a worker holds (and extends) per message: a dead worker's messages are "
+        "visible again after at most this, while their tokens are still valid.",
+    )
+    pool_idle_exit_s: float = Field(
+        120.0, ge=0, alias="POOL_IDLE_EXIT_S",
+        description="A worker that receives nothing for this long exits, so the pool scales to zero.",
+    )
+    pool_batch_size: int = Field(
+        10, ge=1, le=10, alias="POOL_BATCH_SIZE",
+        description="Messages a worker receives and transcribes together (SQS allows at most 10).",
+    )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Unset or blank variables take the default; a malformed one fails loudly, by name."""

@@ -6,8 +6,10 @@ Transcribe's JobResult, mode, size class and price from the Plan. No S3 read her
 
 The cost estimate is the job's total GPU-holding time (download + decode + model load +
 inference, i.e. ``timings.total``) times the size class's hourly price: inference alone would
-under-count what the instance is billed for while the job runs. Instance start-up and idle time
-are shared across jobs and not attributed.
+under-count what the instance is billed for while the job runs. A file transcribed by a pool worker
+is priced by its share of the worker's GPU time instead (``JobResult.gpu_seconds``): its own
+``timings.total`` would count the model load (paid once per worker) against the first file alone.
+Instance start-up and idle time are shared across jobs and not attributed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def estimate_cost_usd(total_s: float, price_usd_per_hour: float) -> float:
 
 def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
     """The attributes Index sets, as JSON-like Python values (floats, not Decimals)."""
-    plan, summary = request.plan, request.postprocess.summary
+    plan, summary, job = request.plan, request.postprocess.summary, request.job
+    gpu_s = job.gpu_seconds if job.gpu_seconds is not None else summary.timings.total
     return {
         "status": STATUS_TRANSCRIBED,
         "language": summary.language,
@@ -36,9 +39,10 @@ def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
         "hardware": summary.hardware.model_dump(mode="json"),
         "timings": summary.timings.model_dump(mode="json"),
         "price_per_hour_usd": plan.price_per_hour_usd,
-        "cost_estimate_usd": estimate_cost_usd(summary.timings.total, plan.price_per_hour_usd),
+        "cost_estimate_usd": estimate_cost_usd(gpu_s, plan.price_per_hour_usd),
+        "gpu_seconds": job.gpu_seconds,
         "outputs": request.postprocess.outputs.model_dump(mode="json"),
-        "batch_job_id": request.job.job_id,
+        "batch_job_id": job.job_id,
         "job_name": plan.job_name,
         "word_count": summary.word_count,
         "updated_at": utc_now_iso(),

@@ -10,7 +10,6 @@ gpu_job runs exactly the TranscriptionRequest it carries.
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 from common.layout import output_prefix
 from contracts.errors import DurationOutOfRange, NoAudioStream
@@ -21,6 +20,7 @@ from contracts.settings import Settings
 
 from plan_job.memory_model import estimate_gb, fits
 from plan_job.naming import job_name
+from plan_job.path import transcribe_path
 from plan_job.wiring import Wiring, require
 
 
@@ -44,14 +44,6 @@ def choose(duration_s: float | None, settings: Settings) -> tuple[Mode, GpuClass
         f"streaming with chunk {settings.chunk_s}+{settings.left_s}+{settings.right_s} s fits no GPU class; "
         "check CHUNK_S/LEFT_S/RIGHT_S"
     )
-
-
-def transcribe_path(duration_s: float | None, settings: Settings) -> Literal["job"]:
-    """Which Transcribe branch runs the request: its own Batch job for now, for every length.
-
-    The worker pool (short files on warm workers) extends this with its threshold setting.
-    """
-    return "job"
 
 
 def validate_duration(duration_s: float | None, max_duration_s: float) -> float | None:
@@ -90,7 +82,7 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
     return Plan(
         mode=mode,
         size_class=gpu_class.name,
-        path=transcribe_path(duration_s, settings),
+        path=transcribe_path(duration_s, settings, gpu_class.name),
         request=transcription,
         job_queue=require(wiring.job_queues[gpu_class.name], f"JOB_QUEUE_{gpu_class.name.upper()}"),
         job_definition=require(wiring.job_definitions[mode], f"JOB_DEFINITION_{mode.upper()}"),

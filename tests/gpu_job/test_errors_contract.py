@@ -35,11 +35,14 @@ def test_record_failure_reads_65_as_bad_input_and_70_as_internal() -> None:
 
 def test_every_job_definition_stops_retrying_on_the_bad_input_exit_code() -> None:
     resources = load_template()["Resources"]
-    definitions = [r for r in resources.values() if r["Type"] == "AWS::Batch::JobDefinition"]
-    assert definitions
-    for definition in definitions:
-        rules = definition["Properties"]["RetryStrategy"]["EvaluateOnExit"]
-        assert {"OnExitCode": str(contract.GPU_JOB_EXIT_BAD_INPUT), "Action": "EXIT"} in rules
+    definitions = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::Batch::JobDefinition"}
+    assert "GpuJobDefinition" in definitions
+    for lid, definition in definitions.items():
+        strategy = definition["Properties"]["RetryStrategy"]
+        if strategy["Attempts"] == 1:  # the pool worker: never retried by Batch (its messages return to the queue)
+            assert lid == "PoolWorkerJobDefinition" and "EvaluateOnExit" not in strategy
+            continue
+        assert {"OnExitCode": str(contract.GPU_JOB_EXIT_BAD_INPUT), "Action": "EXIT"} in strategy["EvaluateOnExit"]
 
 
 def test_every_bad_input_error_keeps_its_name_and_reason() -> None:

@@ -13,7 +13,7 @@ from contracts.models import PlanRequest, ProbeResult, TranscriptionRequest, Upl
 from contracts.settings import Settings
 from plan_job import memory_model
 from plan_job.naming import JOB_NAME_MAX, job_name
-from plan_job.planner import plan, transcribe_path
+from plan_job.planner import plan
 from plan_job.wiring import PlannerConfigError, load_wiring
 from pydantic import ValidationError
 
@@ -203,11 +203,6 @@ def test_non_streaming_plans_have_no_chunking() -> None:
 
     assert result["request"]["chunking"] is None
     assert request_of(result).mode == "full"
-
-
-@pytest.mark.parametrize("duration_s", [None, 1.0, DEFAULT_MAX_DURATION_S])
-def test_every_length_gets_its_own_batch_job_for_now(duration_s: float | None) -> None:
-    assert transcribe_path(duration_s, DEFAULTS) == "job"
 
 
 # ---------------------------------------------------------------- job names

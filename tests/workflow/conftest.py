@@ -17,10 +17,12 @@ import pytest
 from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack
 
 # The rule batched mode falls back to, made visible on short clips: batched switched off, full attention
-# up to 5 s, local attention up to 6 s, streaming (4 s chunks) beyond. (tests/workflow/test_batched_default.py
-# runs the production default, batched for every length.)
+# up to 5 s, local attention up to 6 s, streaming (4 s chunks) beyond; every file gets its own Batch job
+# (tests/workflow/test_batched_default.py runs the production default, batched for every length;
+# tests/workflow/test_pool_workflow.py turns the pool on).
 WORKFLOW_PARAMETERS = {
     "BatchedMaxSeconds": "0",
+    "PoolMaxSeconds": "0",
     "FullMaxSeconds": "5",
     "LocalAttentionMaxSeconds": "6",
     "ChunkSeconds": "4",

@@ -22,7 +22,9 @@ from contracts.models import (
     STATE_CONTRACTS,
     CatalogItem,
     ClaimResult,
+    JobResult,
     Plan,
+    PoolScaling,
     TranscriptionRequest,
 )
 from record_failure.record import identify, planned_prefix
@@ -32,7 +34,11 @@ from local_emulator.template import REPO_ROOT
 from tests.contract_examples import planned, postprocessed, probed
 
 ASL = json.loads((REPO_ROOT / "statemachine" / "transcribe.asl.json").read_text())
-CONTEXT = {"Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:transcribe:run-1"}}
+CONTEXT = {
+    "Execution": {"Id": "arn:aws:states:us-east-1:123456789012:execution:transcribe:run-1"},
+    "State": {"EnteredTime": "2026-12-02T05:00:00.000Z", "RetryCount": 0},
+    "Task": {"Token": "AQCEAAAAKgAAAAMAAAAAAAAAAb4tok3n"},
+}
 EVENT = object_created_event("media-in", "talks/a talk + Q&A.mp3", size=123456, etag='"abc123"')
 
 
@@ -101,29 +107,35 @@ def catalog_item(payload: dict[str, Any]) -> dict[str, Any]:
     return item.model_dump(mode="json")
 
 
-def task_results() -> dict[str, Callable[[Any], Any]]:
+def task_results(duration_s: float) -> dict[str, Callable[[Any], Any]]:
     """The raw result of each task, given its payload (model instances dumped as the handlers do)."""
     upload = uploaded_object_from_event(EVENT)
-    plan = planned(upload, duration_s=20000.0)  # streaming: the request carries a window
+    plan = planned(upload, duration_s=duration_s)
     return {
         "Claim": lambda p: ClaimResult(claimed=True, source=upload).model_dump(mode="json"),
-        "Probe": lambda p: probed(20000.0).model_dump(mode="json"),
+        "Probe": lambda p: probed(duration_s).model_dump(mode="json"),
         "Plan": lambda p: plan.model_dump(mode="json"),
         "Transcribe": batch_job_description,
+        "ScalePool": lambda p: PoolScaling(waiting=3, in_flight=1, active_workers=1, wanted_workers=1,
+                                           started=[], heartbeat_s=900).model_dump(mode="json"),
+        "TranscribeInPool": lambda p: JobResult(job_id="pool-worker-7", status="SUCCEEDED", gpu_seconds=0.42,
+                                                batch_files=10).model_dump(mode="json"),
         "Postprocess": lambda p: postprocessed(Plan.model_validate(p["plan"])).model_dump(mode="json"),
         "Index": catalog_item,
     }
 
 
-def walk_happy_path() -> list[tuple[str, dict[str, Any], Any, Any]]:
-    """(state name, state input, payload, selected result) for every task from StartAt to the end."""
-    results = task_results()
+def walk_happy_path(duration_s: float = 20000.0) -> list[tuple[str, dict[str, Any], Any, Any]]:
+    """(state name, state input, payload, selected result) for every task from StartAt to the end, the
+    Choices evaluated on the state (IsClaimed: claimed; ChoosePath: the plan's path)."""
+    results = task_results(duration_s)
     visited = []
     name, data = ASL["StartAt"], copy.deepcopy(EVENT)
     while name:
         state = ASL["States"][name]
-        if state["Type"] == "Choice":  # IsClaimed: the claimed branch is the default
-            name = state["Default"]
+        if state["Type"] == "Choice":
+            taken = [rule["Next"] for rule in state["Choices"] if choice_matches(rule, data)]
+            name = taken[0] if taken else state["Default"]
             continue
         payload = payload_of(state, data)
         result = selected(state, results[name](payload))
@@ -133,7 +145,16 @@ def walk_happy_path() -> list[tuple[str, dict[str, Any], Any, Any]]:
     return visited
 
 
-HAPPY_PATH = walk_happy_path()
+def choice_matches(rule: dict[str, Any], data: dict[str, Any]) -> bool:
+    """The two comparison forms the ASL's Choices use."""
+    value = read_path(data, rule["Variable"])
+    if "BooleanEquals" in rule:
+        return value is rule["BooleanEquals"]
+    return value == rule["StringEquals"]
+
+
+HAPPY_PATH = walk_happy_path()  # streaming (20000 s): the request carries a window; its own job
+POOL_PATH = walk_happy_path(duration_s=42.0)  # short: the pool
 TASKS = [name for name, s in ASL["States"].items() if s["Type"] == "Task"]
 
 
@@ -142,14 +163,17 @@ def test_every_task_of_the_definition_has_its_models() -> None:
     assert set(TASKS) == set(STATE_CONTRACTS)
     assert [name for name, *_ in HAPPY_PATH] == [
         "Claim", "Probe", "Plan", "Transcribe", "Postprocess", "Index"]  # fmt: skip
+    assert [name for name, *_ in POOL_PATH] == [
+        "Claim", "Probe", "Plan", "ScalePool", "TranscribeInPool", "Postprocess", "Index"]  # fmt: skip
 
 
-IDS = [name for name, *_ in HAPPY_PATH]
+BOTH_PATHS = [("job", *step) for step in HAPPY_PATH] + [("pool", *step) for step in POOL_PATH]
+IDS = [f"{path}-{step[0]}" for path, *step in BOTH_PATHS]
 
 
-@pytest.mark.parametrize(("name", "state_input", "payload", "result"), HAPPY_PATH, ids=IDS)
+@pytest.mark.parametrize(("path", "name", "state_input", "payload", "result"), BOTH_PATHS, ids=IDS)
 def test_each_payload_is_what_its_state_accepts_and_each_result_what_it_returns(
-    name: str, state_input: dict[str, Any], payload: Any, result: Any
+    path: str, name: str, state_input: dict[str, Any], payload: Any, result: Any
 ) -> None:
     request_model, result_model = STATE_CONTRACTS[name]
     # Given the state input the previous states built, When the state's paths are applied
@@ -162,6 +186,10 @@ def test_each_payload_is_what_its_state_accepts_and_each_result_what_it_returns(
         assert request.model_dump(mode="json") == plan["request"]
         assert (payload["JobName"], payload["JobQueue"], payload["JobDefinition"]) == (
             plan["job_name"], plan["job_queue"], plan["job_definition"])  # fmt: skip
+    elif name == "TranscribeInPool":  # the PoolTask travels as the message body, to the plan's queue
+        task = request_model.model_validate(payload["MessageBody"])  # type: ignore[union-attr]
+        assert task.model_dump(mode="json")["request"] == state_input["plan"]["request"]
+        assert payload["QueueUrl"] == "${PoolQueueUrl}"
     else:
         assert request_model is not None
         request_model.model_validate(payload)
@@ -173,6 +201,7 @@ def test_the_results_land_where_the_contract_says() -> None:
     paths = {name: ASL["States"][name]["ResultPath"] for name in TASKS}
     assert paths == {
         "Claim": "$.claim", "Probe": "$.probe", "Plan": "$.plan", "Transcribe": "$.job",
+        "ScalePool": "$.pool", "TranscribeInPool": "$.job",
         "Postprocess": "$.postprocess", "Index": "$.catalog", "RecordFailure": "$.failure",
     }  # fmt: skip
 
@@ -191,18 +220,27 @@ def test_index_gets_the_summary_so_nothing_reads_transcript_json_twice() -> None
 
 def failed_state(name: str, state_input: dict[str, Any]) -> dict[str, Any]:
     """The state RecordFailure gets when ``name`` fails: its Catch puts the error at ResultPath."""
-    [catch] = ASL["States"][name]["Catch"]
+    catch = catch_all(name)
     error = {"Error": "States.TaskFailed", "Cause": "{}"}
     return write_path(state_input, catch["ResultPath"], error)
 
 
-@pytest.mark.parametrize(("name", "state_input"), [(h[0], h[1]) for h in HAPPY_PATH], ids=IDS)
+def catch_all(name: str) -> dict[str, Any]:
+    """The task's last Catch, the one for States.ALL (TranscribeInPool catches heartbeat timeouts first)."""
+    catch = ASL["States"][name]["Catch"][-1]
+    assert catch["ErrorEquals"] == ["States.ALL"]
+    return catch
+
+
+STEPS = {name: state_input for _, name, state_input, *_ in BOTH_PATHS}
+
+
+@pytest.mark.parametrize(("name", "state_input"), STEPS.items(), ids=list(STEPS))
 def test_every_catch_hands_record_failure_a_failure_request_naming_the_upload(
     name: str, state_input: dict[str, Any]
 ) -> None:
     # Given the task fails (before Claim produced a source, or after)
-    [catch] = ASL["States"][name]["Catch"]
-    assert catch["Next"] == "RecordFailure"
+    assert catch_all(name)["Next"] == "RecordFailure"
     record = ASL["States"]["RecordFailure"]
     # When its Catch and RecordFailure's Parameters are applied
     payload = payload_of(record, failed_state(name, state_input))
@@ -220,3 +258,17 @@ def test_record_failure_returns_a_failure_result_and_then_fails_the_execution() 
     record = ASL["States"]["RecordFailure"]
     assert record["Next"] == "Failed" and ASL["States"]["Failed"]["Type"] == "Fail"
     assert STATE_CONTRACTS["RecordFailure"][1].__name__ == "FailureResult"  # type: ignore[union-attr]
+
+
+def test_a_pool_task_nobody_answers_is_recorded_as_a_lost_worker() -> None:
+    # Given TranscribeInPool's heartbeat timeouts are exhausted
+    [timeouts, _] = ASL["States"]["TranscribeInPool"]["Catch"]
+    assert set(timeouts["ErrorEquals"]) == {"States.HeartbeatTimeout", "States.Timeout"}
+    lost = ASL["States"][timeouts["Next"]]
+    # When the Pass state names the reason
+    state = write_path(STEPS["TranscribeInPool"], lost["ResultPath"], payload_of(lost, {}))
+    payload = payload_of(ASL["States"][lost["Next"]], state)
+    request = STATE_CONTRACTS["RecordFailure"][0].model_validate(payload)  # type: ignore[union-attr]
+    # Then RecordFailure gets the upload and the typed reason pool.worker_lost
+    assert request.state["error"]["Error"] == "pool.worker_lost"
+    assert identify(request.state) == uploaded_object_from_event(EVENT)

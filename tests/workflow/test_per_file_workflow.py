@@ -17,7 +17,7 @@ from contracts.models import TranscriptionRequest
 from local_emulator import runner
 from local_emulator.stack import LocalStack
 
-HAPPY_PATH = ["Claim", "IsClaimed", "Probe", "Plan", "Transcribe", "Postprocess", "Index"]
+HAPPY_PATH = ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "Transcribe", "Postprocess", "Index"]
 OUTPUT_FILES = ("transcript.json", "transcript.srt", "transcript.vtt", "transcript.txt")
 
 
@@ -54,6 +54,7 @@ def test_short_file_is_transcribed_with_full_attention(stack: LocalStack, clips:
     assert report.states == HAPPY_PATH
     assert report.output is not None
     assert report.output["plan"]["mode"] == "full"
+    assert report.output["plan"]["path"] == "job"
     assert report.output["job"] == {"job_id": stack.bridge.batch_jobs[0].job_id, "status": "SUCCEEDED"}
     # And exactly one Batch job ran, on the small queue with the one job definition
     [job] = stack.bridge.batch_jobs
@@ -154,7 +155,8 @@ def test_batch_failure_after_spot_retries_is_recorded(stack: LocalStack, clips: 
     # And the workflow recorded an internal failure and ended failed, without postprocessing
     assert report is not None
     assert report.status == "FAILED"
-    assert report.states == ["Claim", "IsClaimed", "Probe", "Plan", "Transcribe", "RecordFailure", "Failed"]
+    assert report.states == ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "Transcribe",
+                             "RecordFailure", "Failed"]
     assert report.error == "TranscriptionFailed"
     assert [f["error"] for f in report.task_failures] == ["States.TaskFailed"]
     row = catalog_row(stack, event)

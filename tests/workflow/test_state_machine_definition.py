@@ -21,6 +21,9 @@ TRANSIENT_ERRORS = {
     "Lambda.TooManyRequestsException", "TransientError",
     "Batch.AWSBatchException", "Batch.TooManyRequestsException",
 }
+# A pool task whose worker went silent (died, or its message went to the DLQ) is worth a new attempt:
+# a new message, a new token. moto names a heartbeat timeout States.Timeout, AWS States.HeartbeatTimeout.
+POOL_TIMEOUTS = {"States.HeartbeatTimeout", "States.Timeout"}
 
 
 @pytest.fixture(scope="module")
@@ -34,28 +37,55 @@ def tasks(asl: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_states_follow_the_contract(asl: dict[str, Any]) -> None:
     assert asl["StartAt"] == "Claim"
-    chain = ["Claim", "IsClaimed", "Probe", "Plan", "Transcribe", "Postprocess", "Index"]
     states = asl["States"]
     assert states["Claim"]["Next"] == "IsClaimed"
     assert states["IsClaimed"]["Default"] == "Probe"
-    for current, following in itertools.pairwise(chain[2:]):
+    for current, following in itertools.pairwise(["Probe", "Plan", "ChoosePath"]):
         assert states[current]["Next"] == following
+    # Long files: their own Batch job; short ones: the pool (scaled first), both into Postprocess
+    [to_pool] = states["ChoosePath"]["Choices"]
+    assert (to_pool["Variable"], to_pool["StringEquals"]) == ("$.plan.path", "pool")
+    assert to_pool["Next"] == "ScalePool"
+    assert states["ChoosePath"]["Default"] == "Transcribe"
+    for current, following in itertools.pairwise(["ScalePool", "TranscribeInPool", "Postprocess", "Index"]):
+        assert states[current]["Next"] == following
+    assert states["Transcribe"]["Next"] == "Postprocess"
     assert states["Index"]["End"] is True
     assert states["Transcribe"]["Resource"] == "arn:aws:states:::batch:submitJob.sync"
 
 
 def test_every_task_records_its_failure(asl: dict[str, Any]) -> None:
     for name, state in tasks(asl).items():
-        [catch] = state["Catch"]
-        assert catch["ErrorEquals"] == ["States.ALL"], name
+        *specific, catch_all = state["Catch"]
+        assert catch_all["ErrorEquals"] == ["States.ALL"], name
         expected = "Failed" if name == "RecordFailure" else "RecordFailure"
-        assert catch["Next"] == expected, name
+        assert catch_all["Next"] == expected, name
+        # A specific catch only names the reason, then records it like every other failure
+        for catch in specific:
+            assert asl["States"][catch["Next"]]["Next"] == "RecordFailure", name
+
+
+def test_a_lost_pool_worker_is_retried_then_recorded_as_worker_lost(asl: dict[str, Any]) -> None:
+    state = asl["States"]["TranscribeInPool"]
+    assert state["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    assert state["HeartbeatSecondsPath"] == "$.pool.heartbeat_s"
+    [retry] = state["Retry"]
+    assert set(retry["ErrorEquals"]) == POOL_TIMEOUTS and retry["MaxAttempts"] >= 1
+    lost, _ = state["Catch"]
+    assert set(lost["ErrorEquals"]) == POOL_TIMEOUTS
+    assert asl["States"][lost["Next"]]["Parameters"]["Error"] == "pool.worker_lost"
+    # The message is a PoolTask: the token, the plan's request, the execution and the attempt
+    body = state["Parameters"]["MessageBody"]
+    assert body["task_token.$"] == "$$.Task.Token"
+    assert body["request.$"] == "$.plan.request"
+    assert state["Parameters"]["QueueUrl"] == "${PoolQueueUrl}"
 
 
 def test_only_transient_errors_are_retried(asl: dict[str, Any]) -> None:
     for name, state in tasks(asl).items():
         retried = {error for rule in state.get("Retry", []) for error in rule["ErrorEquals"]}
-        assert retried <= TRANSIENT_ERRORS, (name, retried - TRANSIENT_ERRORS)
+        allowed = TRANSIENT_ERRORS | (POOL_TIMEOUTS if name == "TranscribeInPool" else set())
+        assert retried <= allowed, (name, retried - allowed)
 
 
 def test_every_placeholder_is_a_template_substitution() -> None:

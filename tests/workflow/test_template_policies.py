@@ -16,7 +16,9 @@ from local_emulator.template import load_template
 
 TEMPLATE = load_template()
 RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
-JOB_DEFINITIONS = [lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::Batch::JobDefinition"]
+# Per-file job definitions; the pool worker's is specified on its own below.
+JOB_DEFINITIONS = [lid for lid, r in RESOURCES.items()
+                   if r["Type"] == "AWS::Batch::JobDefinition" and lid != "PoolWorkerJobDefinition"]
 
 
 def allow_statements() -> list[tuple[str, dict[str, Any]]]:
@@ -43,6 +45,54 @@ def test_no_wildcard_service_actions_and_no_full_access_policies() -> None:
     assert "FullAccess" not in json.dumps(TEMPLATE)
 
 
+def test_the_pool_queue_is_encrypted_tls_only_limited_to_the_account_and_redrives_to_a_dlq() -> None:
+    queue = RESOURCES["PoolQueue"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert RESOURCES["PoolDeadLetterQueue"]["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["PoolDeadLetterQueue", "Arn"]}
+    assert 1 < int(queue["RedrivePolicy"]["maxReceiveCount"]) <= 5
+    policy = RESOURCES["PoolQueuePolicy"]["Properties"]
+    assert policy["Queues"] == [{"Ref": "PoolQueue"}, {"Ref": "PoolDeadLetterQueue"}]
+    conditions = [s["Condition"] for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert {"Bool": {"aws:SecureTransport": "false"}} in conditions
+    assert {"StringNotEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}} in conditions
+    assert all(s["Effect"] == "Deny" for s in policy["PolicyDocument"]["Statement"])
+
+
+def test_only_the_workflow_sends_pool_tasks_and_only_workers_consume_them() -> None:
+    users: dict[str, set[str]] = {}
+    for lid, statement in allow_statements():
+        if "PoolQueue" in json.dumps(statement.get("Resource", "")):
+            users.setdefault(lid, set()).update(as_list(statement["Action"]))
+    assert users == {
+        "TranscribeStateMachine": {"sqs:SendMessage"},
+        "ScalePoolFunction": {"sqs:GetQueueAttributes"},
+        "PoolWorkerRole": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"},
+    }
+
+
+def test_pool_settings_defaults_are_the_template_defaults() -> None:
+    from contracts.settings import Settings
+
+    defaults = Settings()
+    parameters = TEMPLATE["Parameters"]
+    for parameter, field in [("PoolMaxSeconds", "pool_max_s"), ("MaxPoolWorkers", "max_pool_workers"),
+                             ("PoolFilesPerWorker", "pool_files_per_worker"),
+                             ("PoolTaskHeartbeatSeconds", "pool_task_heartbeat_s"),
+                             ("PoolVisibilitySeconds", "pool_visibility_s"),
+                             ("PoolIdleExitSeconds", "pool_idle_exit_s"),
+                             ("PoolBatchSize", "pool_batch_size")]:
+        assert float(parameters[parameter]["Default"]) == float(getattr(defaults, field)), parameter
+    # The Lambdas (the scaler, the planner) and the worker read them from the same parameters
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    worker_env = {item["Name"]: item["Value"] for item in
+                  RESOURCES["PoolWorkerJobDefinition"]["Properties"]["ContainerProperties"]["Environment"]}
+    for env_name in Settings.environment_names().values():
+        assert worker_env[env_name] == variables[env_name], env_name
+    # The queue hides a received message for as long as the worker holds it
+    assert RESOURCES["PoolQueue"]["Properties"]["VisibilityTimeout"] == {"Ref": "PoolVisibilitySeconds"}
+
+
 def test_nothing_may_write_to_the_input_bucket() -> None:
     readers = []
     for lid, statement in allow_statements():
@@ -51,7 +101,7 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
         actions = as_list(statement["Action"])
         assert all(a in {"s3:GetObject", "s3:GetObjectVersion"} for a in actions), (lid, actions)
         readers.append(lid)
-    assert sorted(readers) == ["GpuJobRole", "ProbeAudioFunction"]
+    assert sorted(readers) == ["GpuJobRole", "PoolWorkerRole", "ProbeAudioFunction"]
 
 
 BUCKETS = [lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::S3::Bucket"]
@@ -103,7 +153,9 @@ def test_the_log_bucket_admits_only_s3_log_delivery_and_expires_what_it_holds() 
 
 # Actions that have no resource-level permissions: the only ones allowed on Resource "*".
 NO_RESOURCE_LEVEL = {
-    "batch:DescribeJobs",
+    "batch:DescribeJobs", "batch:ListJobs",
+    # a task token is no resource: the pool worker answers the tokens of any execution's pool task
+    "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
     "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
     "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
@@ -189,3 +241,12 @@ def test_without_a_catch_all_batch_would_retry_blindly() -> None:
     only_spot = [{"onStatusReason": "Host EC2*", "action": "RETRY"}]
     internal_error = BatchAttempt(exit_code=70, status_reason="Essential container in task exited")
     assert evaluate_on_exit(only_spot, internal_error) == "retry"
+
+
+def test_a_lost_pool_worker_is_not_retried_by_batch() -> None:
+    # Its files come back through the queue (visibility timeout) and the scaler starts a new worker;
+    # a Batch retry would only add a second worker the backlog may not need.
+    worker = RESOURCES["PoolWorkerJobDefinition"]["Properties"]
+    assert int(worker["RetryStrategy"]["Attempts"]) == 1
+    assert worker["ContainerProperties"]["Command"] == ["pool"]
+    assert worker["ContainerProperties"]["JobRoleArn"] == {"Fn::GetAtt": ["PoolWorkerRole", "Arn"]}

@@ -1,0 +1,1 @@
+"""ScalePool: start pool workers on demand (README "Worker pool")."""
