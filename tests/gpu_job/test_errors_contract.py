@@ -39,10 +39,11 @@ def test_every_job_definition_stops_retrying_on_the_bad_input_exit_code() -> Non
     assert "GpuJobDefinition" in definitions
     for lid, definition in definitions.items():
         strategy = definition["Properties"]["RetryStrategy"]
-        if strategy["Attempts"] == 1:  # the pool worker: never retried by Batch (its messages return to the queue)
+        if strategy["Attempts"] == 1:  # the pool worker: never retried by Batch (its messages go back to SQS)
             assert lid == "PoolWorkerJobDefinition" and "EvaluateOnExit" not in strategy
             continue
-        assert {"OnExitCode": str(contract.GPU_JOB_EXIT_BAD_INPUT), "Action": "EXIT"} in strategy["EvaluateOnExit"]
+        stop = {"OnExitCode": str(contract.GPU_JOB_EXIT_BAD_INPUT), "Action": "EXIT"}
+        assert stop in strategy["EvaluateOnExit"]
 
 
 def test_every_bad_input_error_keeps_its_name_and_reason() -> None:
