@@ -20,7 +20,7 @@ import av
 import numpy as np
 from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
-from gpu_job.demuxers import AudioTrack, audio_tracks, open_input, transcribed_audio_stream
+from gpu_job.demuxers import AudioTrack, audio_tracks, open_input, transcribed_stream
 
 SAMPLE_RATE = 16000
 _PIECE_SAMPLES = SAMPLE_RATE  # resampler output frame size (1 s)
@@ -141,7 +141,7 @@ class AudioDecoder:
             raise NotMedia(f"FFmpeg cannot read this as media: {exc}") from exc
         except av.error.FFmpegError as exc:
             raise CorruptMedia(f"FFmpeg failed to open the input: {exc}") from exc
-        chosen = transcribed_audio_stream(self._container)
+        chosen = transcribed_stream(self._container)
         if chosen is None:
             self._container.close()
             raise NoAudioStream("the input has no audio stream")

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import av
 import pytest
-from probe_audio import demuxers as probe_demuxers
+from contracts import media
 
-from gpu_job import demuxers as job_demuxers
 from tests.unit.hostile_inputs import CaseResult, loopback_listener, run_traced, write_inputs
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
@@ -42,18 +41,13 @@ def traced(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict[str
     return runs
 
 
-def test_probe_and_gpu_job_allow_the_same_demuxers() -> None:
-    # Given the two allow-lists (the gpu_job image does not ship functions/) / Then they are equal
-    assert probe_demuxers.ALLOWED_DEMUXERS == job_demuxers.ALLOWED_DEMUXERS
-
-
 def test_the_allow_list_names_real_demuxers_and_no_reference_formats() -> None:
     # Given this FFmpeg's input formats / Then every allowed name is one of them (a typo would
     # silently refuse a format), and none of the formats that open other resources is allowed
     demuxers = [name for name in av.formats_available if av.ContainerFormat(name).is_input]
     inputs = {part for name in demuxers for part in name.split(",")}
-    assert set(job_demuxers.ALLOWED_DEMUXERS) <= inputs
-    assert not set(NEVER_ALLOWED) & set(job_demuxers.ALLOWED_DEMUXERS)
+    assert set(media.ALLOWED_DEMUXERS) <= inputs
+    assert not set(NEVER_ALLOWED) & set(media.ALLOWED_DEMUXERS)
 
 
 @pytest.mark.parametrize("side", ["probe", "gpu_job"])

@@ -5,7 +5,7 @@ does not know, odd files) and whenever a header parser could not decide. FFmpeg 
 read almost no packets: the container header usually says all we need. The result uses FFmpeg's
 codec names, which is what gpu_job will decode with, and describes the same audio track gpu_job
 will decode (marked default, else the first). Only allowed demuxers run, and FFmpeg may open
-nothing but this reader (``probe_audio.demuxers``). A missing length, or one the object cannot
+nothing but this reader (``contracts.media``). A missing length, or one the object cannot
 hold, becomes a flagged upper bound (``probe_audio.length``).
 """
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from contracts.errors import CorruptMedia, NoAudioStream, NotMedia
+from contracts.media import open_guarded, transcribed_audio_stream
 
-from probe_audio.demuxers import open_guarded, transcribed_audio_stream
 from probe_audio.finding import ProbeFinding, average_bitrate
 from probe_audio.length import BOUND_SLACK, constant_bitrate, size_bound_s
 from probe_audio.parsers.common import read_at
@@ -75,7 +75,7 @@ def _probe_once(reader: Any, size: int, kind: str | None,
 
     reader.seek(0)
     try:
-        container = open_guarded(av, reader, options, PYAV_BUFFER_SIZE)
+        container = open_guarded(av, reader, options=dict(options), buffer_size=PYAV_BUFFER_SIZE)
     except ReadBudgetExceeded as exc:
         raise CorruptMedia(f"FFmpeg could not read the {kind or 'unknown'} file within budget") from exc
     except (av.FFmpegError, ValueError, OSError, EOFError) as exc:

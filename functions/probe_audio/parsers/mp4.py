@@ -4,7 +4,7 @@ Atoms are walked by header, so a large ``moov`` (sample tables grow with length)
 blocks wherever it lies. mutagen ignores edit lists; FFmpeg honours them and so does this probe,
 otherwise AAC priming (1024 samples) would count as audio. The track described is the first audio
 track when it is marked enabled (FFmpeg's default disposition); otherwise FFmpeg chooses, by the
-same rule as gpu_job (``probe_audio.demuxers``).
+same rule as gpu_job (``contracts.media``).
 """
 
 from __future__ import annotations

@@ -16,8 +16,11 @@ protocol. Three locks, each sufficient for what it covers:
 
 A refused demuxer is ``UnsupportedInput``, not ``NotMedia``: FFmpeg did recognise a format, and we
 refuse it by policy; the reason tells an operator (and the metrics) that someone uploaded a playlist
-or manifest, not noise. gpu_job enforces the same list (``gpu_job/demuxers.py``; the image does not
-ship ``functions/``, so a test holds the two lists equal).
+or manifest, not noise.
+
+The Probe Lambda and gpu_job both open media through ``open_guarded`` and pick the track with
+``transcribed_audio_stream``: one list, one rule. PyAV is passed in (or imported when called), so
+importing ``contracts`` still needs pydantic alone.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ ALLOWED_DEMUXERS: tuple[str, ...] = (
     # audio/video containers
     "ogg", "matroska", "mov", "asf", "avi", "mpegts", "mpeg", "flv",
 )  # fmt: skip
-FORMAT_WHITELIST = ",".join(ALLOWED_DEMUXERS)
+GUARD_OPTIONS = {"format_whitelist": ",".join(ALLOWED_DEMUXERS), "protocol_whitelist": ""}
 
 
 class NestedOpenRefused(Exception):
@@ -52,18 +55,15 @@ def refuse_nested_open(url: str, flags: int, options: dict[str, Any]) -> Any:
     raise NestedOpenRefused(f"refused to open {url!r}: only the uploaded object is read")
 
 
-def open_guarded(av: Any, file: Any, options: dict[str, str], buffer_size: int) -> Any:
-    """``av.open`` over ``file`` restricted to the allowed demuxers and to no protocol at all.
+def open_guarded(av: Any, file: Any, **kwargs: Any) -> Any:
+    """``av.open(file, **kwargs)`` restricted to the allowed demuxers and to no protocol at all.
 
-    Raises ``UnsupportedInput`` when FFmpeg recognised a format that is not allowed; other
-    ``av.FFmpegError``s propagate for the caller to type (corrupt vs not media).
+    Raises ``UnsupportedInput`` when FFmpeg recognised a format that is not allowed or a demuxer
+    tried to open another resource; other ``av.FFmpegError``s propagate for the caller to type
+    (corrupt vs not media).
     """
     try:
-        return av.open(
-            file, mode="r", options=dict(options), buffer_size=buffer_size,
-            container_options={"format_whitelist": FORMAT_WHITELIST, "protocol_whitelist": ""},
-            io_open=refuse_nested_open,
-        )  # fmt: skip
+        return av.open(file, mode="r", container_options=GUARD_OPTIONS, io_open=refuse_nested_open, **kwargs)
     except NestedOpenRefused as exc:
         raise UnsupportedInput(str(exc)) from exc
     except av.error.ArgumentError as exc:
@@ -76,10 +76,7 @@ def open_guarded(av: Any, file: Any, options: dict[str, str], buffer_size: int) 
 
 
 def transcribed_audio_stream(streams: Any) -> Any | None:
-    """The audio stream that is transcribed: the first marked default, else the first; None if none.
-
-    gpu_job applies the same rule (``gpu_job.demuxers.transcribed_audio_stream``).
-    """
+    """The audio stream that is transcribed: the first marked default, else the first; None if none."""
     import av
 
     audio = [s for s in streams if s.type == "audio"]
