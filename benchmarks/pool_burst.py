@@ -102,15 +102,18 @@ class FreshProcessJobs:
         self.jobs: list[dict[str, float]] = []
 
     def __call__(self, command: list[str], env: dict[str, str]) -> int:
+        from contracts.models import TranscriptionRequest
+
         s3 = boto3.client("s3", region_name=REGION)
-        args = list(command)
-        source, prefix = args[args.index("--input") + 1], args[args.index("--output") + 1]
-        bucket, _, key = source.removeprefix("s3://").partition("/")
+        flag, payload = command  # the plan's command: ["--request", <TranscriptionRequest JSON>]
+        assert flag == "--request"
+        request = TranscriptionRequest.model_validate_json(payload)
+        bucket, key, prefix = request.source.bucket, request.source.key, request.output_prefix
         with tempfile.TemporaryDirectory() as tmp:
             local_in = Path(tmp) / Path(key).name
             s3.download_file(bucket, key, str(local_in))
-            args[args.index("--input") + 1] = str(local_in)
-            args[args.index("--output") + 1] = f"{tmp}/out/"
+            # The child cannot reach this process's moto: the same job on a local copy, in the plan's mode
+            args = ["--input", str(local_in), "--output", f"{tmp}/out/", "--mode", request.mode]
             child_env = {**os.environ, **env, **CHILD_ENV}
             started = time.perf_counter()
             done = subprocess.run([sys.executable, "-m", "gpu_job", *args], env=child_env,
@@ -151,9 +154,12 @@ def run_burst(stack: Any, clips: list[tuple[Path, float]], prefix: str) -> tuple
     arns = [runner.start_execution(deployment, event) for event in events]
     reports = [runner.wait_for(arn, timeout_s=3600, poll_s=0.5) for arn in arns]
     wall = time.perf_counter() - started
-    failed = [r.cause for r in reports if r.status != "SUCCEEDED"]
+    failed = [r for r in reports if r.status != "SUCCEEDED"]
     if failed:
-        raise SystemExit(f"{len(failed)} executions failed, e.g. {failed[0]}")
+        first = failed[0]
+        why = {"states": first.states, "task_failures": first.task_failures, "error": first.error}
+        detail = json.dumps(why)[:3000]
+        raise SystemExit(f"{len(failed)} executions failed, e.g. {first.execution_arn}: {detail}")
     return wall, reports
 
 
