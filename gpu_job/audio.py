@@ -19,8 +19,9 @@ from typing import BinaryIO
 import av
 import numpy as np
 from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+from contracts.media import transcribed_audio_stream
 
-from gpu_job.demuxers import AudioTrack, audio_tracks, open_input, transcribed_stream
+from gpu_job.demuxers import AudioTrack, audio_tracks, open_input
 
 SAMPLE_RATE = 16000
 _PIECE_SAMPLES = SAMPLE_RATE  # resampler output frame size (1 s)
@@ -141,7 +142,7 @@ class AudioDecoder:
             raise NotMedia(f"FFmpeg cannot read this as media: {exc}") from exc
         except av.error.FFmpegError as exc:
             raise CorruptMedia(f"FFmpeg failed to open the input: {exc}") from exc
-        chosen = transcribed_stream(self._container)
+        chosen = transcribed_audio_stream(self._container.streams)
         if chosen is None:
             self._container.close()
             raise NoAudioStream("the input has no audio stream")

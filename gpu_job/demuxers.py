@@ -10,17 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import av
-from contracts.media import open_guarded, transcribed_audio_stream
+from contracts.media import open_guarded
 
 
 def open_input(stream: Any, **kwargs: Any) -> av.container.InputContainer:
     """``av.open(stream)`` behind the guard: only the allowed demuxers, no protocol, no second resource."""
     return open_guarded(av, stream, **kwargs)
-
-
-def transcribed_stream(container: av.container.InputContainer) -> Any | None:
-    """The audio stream transcribed (the first marked default, else the first); None without audio."""
-    return transcribed_audio_stream(container.streams)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,7 @@ import time
 import traceback
 from collections.abc import Mapping
 
-from contracts.errors import GPU_JOB_EXIT_INTERNAL
-from contracts.errors import GPU_JOB_EXIT_OK as EXIT_OK
+from contracts.errors import GPU_JOB_EXIT_INTERNAL, GPU_JOB_EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,4 +55,4 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
                         limits=Settings.from_env(env), model_load_s=load_s, stop=stop)
     report = worker.run()
     print(report.as_json(), flush=True)
-    return EXIT_OK
+    return GPU_JOB_EXIT_OK
