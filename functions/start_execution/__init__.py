@@ -1,0 +1,1 @@
+"""Starts one per-file execution per upload, named after the file (see naming.py)."""
