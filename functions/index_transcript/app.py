@@ -26,4 +26,8 @@ def handler(request: IndexRequest, context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name="AudioSecondsTranscribed", unit=MetricUnit.Seconds, value=item.duration_s)
     if item.cost_estimate_usd is not None:
         metrics.add_metric(name="EstimatedCostUSD", unit=MetricUnit.NoUnit, value=item.cost_estimate_usd)
+    # The GPU time the cost estimate prices: a pool file's share, else the job's total (index.py).
+    gpu_s = item.gpu_seconds if item.gpu_seconds is not None else item.timings.total if item.timings else None
+    if gpu_s is not None:
+        metrics.add_metric(name="GpuSecondsUsed", unit=MetricUnit.Seconds, value=gpu_s)
     return item.model_dump(mode="json", exclude_none=True)

@@ -8,8 +8,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from common.clients import catalog_table, s3_client
-from common.observability import logger, metrics, tracer
-from contracts.models import FailureRequest
+from common.observability import add_dimensioned_metric, logger, metrics, tracer
+from contracts.errors import SourceSuperseded
+from contracts.models import FailureRequest, FailureResult
 
 from record_failure.record import record_failure
 
@@ -30,4 +31,13 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
     # A metric name per class (not a dimension, see plan_job.app): alarm on ExecutionsFailedInternal.
     name = "ExecutionsFailedBadInput" if result.reason_class == "bad_input" else "ExecutionsFailedInternal"
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    # The dashboard's "failed by reason class" (docs/OPERATIONS.md): one metric, ReasonClass dimension.
+    add_dimensioned_metric("FailuresRecorded", MetricUnit.Count, 1, ReasonClass=outcome_class(result))
     return result.model_dump(mode="json")
+
+
+def outcome_class(result: FailureResult) -> str:
+    """bad_input | internal | superseded: a superseded upload (a newer one owns the key) is no fault."""
+    status = getattr(result, "status", "FAILED")
+    superseded = status == "SUPERSEDED" or result.reason == SourceSuperseded.__name__
+    return "superseded" if superseded else str(result.reason_class)

@@ -25,4 +25,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("pool scaling failed", extra={"error": result.error})
     logger.info("pool scaled", extra=result.model_dump(mode="json"))
     metrics.add_metric(name="PoolWorkersStarted", unit=MetricUnit.Count, value=len(result.started))
+    if not result.error:  # after an error the counts are zeros, not observations
+        # Workers alive before this call plus the ones it started (the dashboard's "pool workers").
+        metrics.add_metric(name="PoolActiveWorkers", unit=MetricUnit.Count,
+                           value=result.active_workers + len(result.started))
     return result.model_dump(mode="json")
