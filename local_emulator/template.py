@@ -171,6 +171,8 @@ class Resolver:
                 return str(self.resolve(text)).split(sep)
             if key == "Condition":
                 return self.conditions[arg]
+            if key == "Fn::ToJsonString":  # AWS::LanguageExtensions (the dashboard body)
+                return json.dumps(self.resolve(arg), separators=(",", ":"))
         return {k: v for k, v in ((k, self.resolve(v)) for k, v in node.items()) if v is not NO_VALUE}
 
     def _ref(self, name: str) -> Any:
