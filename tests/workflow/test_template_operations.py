@@ -358,4 +358,7 @@ def test_the_operations_section_sits_before_the_outputs() -> None:
     text = Path(REPO_ROOT / "template.yaml").read_text()
     header = text.index("# ---------------------------------------------------------------- operations")
     assert header < text.index("\nOutputs:\n")
-    assert all(text.index(f"\n  {lid}:\n") > header for lid in [*ALARMS, "AlarmTopic", "OperationsDashboard"])
+    section = ["AlarmTopicKey", "AlarmTopic", "AlarmEmailSubscription", "FailureRateAlarm",
+               "InternalFailuresAlarm", "UploadDeadLettersAlarm", "PoolDeadLettersAlarm",
+               "OperationsDashboard"]
+    assert all(header < text.index(f"\n  {lid}:\n") < text.index("\nOutputs:\n") for lid in section)
