@@ -272,11 +272,14 @@ class _Creator:
         self.record(lid, Ref=machine["stateMachineArn"], Arn=machine["stateMachineArn"], Name=name)
 
     def events_rule(self, lid: str, props: dict[str, Any]) -> None:
-        """The rule and its pattern; delivery to Step Functions is done by ``local_emulator.runner``."""
+        """The rule, its pattern and its targets (moto delivers to SQS targets; ``local_emulator.ingress``
+        has S3 put AWS-shaped events on the bus)."""
         events = _client("events")
         name = props.get("Name") or self.r.physical_name(lid)
         rule = events.put_rule(Name=name, EventPattern=json.dumps(props["EventPattern"]),
                                State=props.get("State", "ENABLED"), Description=props.get("Description", ""))
+        if props.get("Targets"):
+            events.put_targets(Rule=name, Targets=props["Targets"])
         self.record(lid, Ref=name, Arn=rule["RuleArn"])
 
 

@@ -35,6 +35,8 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    (command ``pool``) serves a queue until idle, so it must not block its submitter (the scaler).
    Bridge: such a job runs in a thread of this process (``local_emulator.pool``), RUNNING until
    it exits, then SUCCEEDED (exit 0) or FAILED; its submitter returns at once, as on AWS.
+10.-14. The ingress (S3 -> EventBridge event shape, Lambda's SQS poller, atomic object writes):
+   see ``local_emulator.ingress``.
 """
 
 from __future__ import annotations

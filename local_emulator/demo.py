@@ -1,8 +1,9 @@
 """``make demo``: the whole workflow on this machine, offline, against moto's in-process AWS.
 
 Generates a few spoken clips (espeak-ng, converted by ffmpeg to wav/mp3/ogg), creates the
-template's resources locally, uploads the clips (plus objects the upload rule must ignore), lets
-the real ASL run each upload and prints, per file: the states visited, the chosen plan, the Batch
+template's resources locally, uploads the clips (plus objects that are not audio), lets the local
+ingress (S3 event -> rule -> UploadQueue -> starter -> named execution) and the real ASL run each
+upload and prints, per file: the states visited, the chosen plan, the Batch
 job's attempts, where the outputs are, the catalog row and the first subtitle cues. The output
 bucket is copied to ``out/demo/`` so the files can be opened afterwards. Then a burst of short
 calls goes through the worker pool: one worker, one model load, every file its own execution.
@@ -51,6 +52,8 @@ DEMO_PARAMETERS = {
     "ChunkSeconds": "10",
     "LeftContextSeconds": "3",
     "RightContextSeconds": "2",
+    # A mixed bucket: notes next to the recordings are skipped by the starter (docs/INGRESS.md).
+    "IgnoreKeySuffixes": ".txt",
 }
 
 # Built only from the English words the tiny speech model was trained on
@@ -183,20 +186,18 @@ def run_burst(stack: LocalStack) -> dict[str, Any]:
     print(f"\n=== burst: {BURST_SIZE} short calls uploaded at once (pool path)")
     clips = [make_clip(f"calls/call-{i:02d}.{BURST_FORMATS[i % len(BURST_FORMATS)]}", 3 + i % 6)
              for i in range(BURST_SIZE)]
-    s3 = boto3.client("s3", region_name=REGION)
     deployment = stack.deployment
-    for clip in clips:
-        s3.upload_file(str(clip.path), deployment.input_bucket, clip.key)
     workers_before = set(stack.pool.reports)
     started = time.monotonic()
-    arns = [runner.start_execution(deployment, runner.event_for_object(deployment.input_bucket, clip.key))
-            for clip in clips]
-    reports = [runner.wait_for(arn, timeout_s=900) for arn in arns]
+    load = runner.upload_many(deployment, [(clip.path, clip.key) for clip in clips], timeout_s=900)
+    reports = [runner.wait_for(u.execution_arn, timeout_s=60) for u in load.uploads if u.execution_arn]
     seconds = time.monotonic() - started
+    print(f"    ingress: {len(load.uploads)} uploads at once,"
+          f" {load.executions_started} executions started, {load.duplicates_refused} duplicates refused,"
+          f" {load.lost} lost, {load.hangs} hung, up to {load.max_running} running together")
     table = boto3.resource("dynamodb", region_name=REGION).Table(deployment.catalog_table)
-    rows = [_plain(table.get_item(Key={"source_uri": f"s3://{deployment.input_bucket}/{c.key}",
-                                       "etag": runner.event_for_object(deployment.input_bucket, c.key)
-                                       ["detail"]["object"]["etag"]}).get("Item") or {}) for c in clips]
+    rows = [_plain(table.get_item(Key={"source_uri": f"s3://{deployment.input_bucket}/{u.key}",
+                                       "etag": u.etag}).get("Item") or {}) for u in load.uploads]
     transcribed = sum(1 for r in rows if r.get("status") == "TRANSCRIBED")
     named = {(r.output or {}).get("job", {}).get("job_id") for r in reports}
     workers = {job_id: stack.pool.reports[job_id] for job_id in named if job_id in stack.pool.reports}
@@ -218,7 +219,38 @@ def run_burst(stack: LocalStack) -> dict[str, Any]:
           f" model loads: {sum(w.model_loads for w in workers.values())}"
           f" (new workers started for the burst: {len(set(workers) - workers_before)})")
     return {"files": len(clips), "transcribed": transcribed, "workers": len(workers),
-            "model_loads": sum(w.model_loads for w in workers.values())}
+            "model_loads": sum(w.model_loads for w in workers.values()),
+            "lost": load.lost, "hangs": load.hangs}
+
+
+# Objects that are not audio: what each one ends as (key, bytes, the outcome the demo expects).
+NOT_AUDIO = (
+    ("meetings/empty.wav", b"", "FAILED ZeroByteObject"),  # content decides: empty is a typed failure
+    ("meetings/", b"", "NOT DELIVERED"),  # a console folder marker: the rule does not match it
+    ("notes/readme.txt", b"not audio", "SKIPPED"),  # IgnoreKeySuffixes=.txt: the starter skips it
+)
+
+
+def report_not_audio(stack: LocalStack) -> list[dict[str, Any]]:
+    print("\n=== objects that are not audio")
+    results = []
+    table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
+    for key, body, expected in NOT_AUDIO:
+        path = CLIP_DIR / ("not-audio-" + key.replace("/", "__"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        event, report = runner.upload_and_run(stack.deployment, str(path), key, timeout_s=120)
+        if report is None:
+            outcome = "NOT DELIVERED" if not runner.rule_matches(stack.deployment, event) else "SKIPPED"
+            row: dict[str, Any] = {}
+        else:
+            obj = event["detail"]["object"]
+            row = _plain(table.get_item(Key={"source_uri": f"s3://{stack.deployment.input_bucket}/{key}",
+                                             "etag": obj["etag"]}).get("Item") or {})
+            outcome = f"{row.get('status')} {row.get('reason')}"
+        print(f"    {key!r:<24} {outcome:<24} {'' if outcome == expected else '(expected ' + expected + ')'}")
+        results.append({"key": key, "status": outcome, "expected": expected, "catalog": row.get("status")})
+    return results
 
 
 def copy_outputs(stack: LocalStack) -> int:
@@ -259,15 +291,7 @@ def main() -> int:
         print(f"not emulated (real-account only): {', '.join(deployment.not_emulated)}")
         results = [report_upload(stack, clip) for clip in clips]
 
-        # Objects the EventBridge rule must not deliver: empty file, folder marker, non-media.
-        s3 = boto3.client("s3", region_name=REGION)
-        print("\n=== objects the upload rule ignores")
-        ignored = (("meetings/empty.wav", b""), ("meetings/", b""), ("notes/readme.txt", b"not audio"))
-        for key, body in ignored:
-            s3.put_object(Bucket=deployment.input_bucket, Key=key, Body=body)
-            delivered = runner.rule_matches(deployment, runner.event_for_object(deployment.input_bucket, key))
-            print(f"    {key!r:<24} {'DELIVERED (unexpected)' if delivered else 'ignored'}")
-            results.append({"key": key, "status": "DELIVERED" if delivered else "IGNORED"})
+        results += report_not_audio(stack)
 
         burst = run_burst(stack)
         copied = copy_outputs(stack)
@@ -281,11 +305,11 @@ def main() -> int:
     print(f"demo finished in {time.monotonic() - started:.0f} s")
     audio = results[:len(clips)]
     audio_ok = all(r["status"] == "SUCCEEDED" and r.get("catalog") == "TRANSCRIBED" for r in audio)
-    ignored_ok = all(r["status"] == "IGNORED" for r in results[len(clips):])
+    not_audio_ok = all(r["status"] == r["expected"] for r in results[len(clips):])
     burst_ok = (burst["transcribed"] == burst["files"] and burst["workers"] == 1
-                and burst["model_loads"] == 1)
+                and burst["model_loads"] == 1 and burst["lost"] == burst["hangs"] == 0)
     print(f"burst: {burst['files']} files, {burst['workers']} worker, {burst['model_loads']} model load")
-    return 0 if audio_ok and ignored_ok and burst_ok else 1
+    return 0 if audio_ok and not_audio_ok and burst_ok else 1
 
 
 if __name__ == "__main__":

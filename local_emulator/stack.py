@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from local_emulator.aws import LocalDeployment, deploy
 from local_emulator.bridges import Bridge, bridged
+from local_emulator.ingress import LocalIngress
 from local_emulator.pool import LocalPool, ScheduleTicker
 from local_emulator.template import REGION, REPO_ROOT
 
@@ -45,6 +46,7 @@ class LocalStack:
     bridge: Bridge
     model: str
     pool: LocalPool
+    ingress: LocalIngress | None = None
 
 
 def run_gpu_job_in_process(command: list[str], env: dict[str, str]) -> int:
@@ -89,13 +91,17 @@ def choose_model(prefer_speech: bool) -> tuple[str, str]:
 def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | None = None,
                 quiet: bool = True, job_log: TextIO | None = None,
                 pool_schedule_s: float | None = 60.0,
-                job_runner: Callable[[list[str], dict[str, str]], int] | None = None) -> Iterator[LocalStack]:
+                job_runner: Callable[[list[str], dict[str, str]], int] | None = None,
+                ingress: bool = True, ingress_retry_after_s: float | None = 1.0) -> Iterator[LocalStack]:
     """moto + bridges + the deployed template, torn down on exit.
 
     ``pool_schedule_s``: how often the scaler's schedule fires here (the template says every minute;
     tests compress it; None: never). Pool workers still running at the end are stopped and joined
     before moto goes away, so none of them ever talks to a real endpoint. ``job_runner`` replaces the
-    in-process per-file job (benchmarks/pool_burst.py runs each in a fresh process)."""
+    in-process per-file job (benchmarks/pool_burst.py runs each in a fresh process). ``ingress``: run the
+    deployed ingress in the background (local_emulator.ingress): every upload to the input bucket goes
+    S3 -> rule -> UploadQueue -> StartExecutionFunction -> its named execution; a record the starter
+    failed is retried after ``ingress_retry_after_s`` (None: the queue's own visibility timeout)."""
     model = model or str(RANDOM_MODEL)
     if quiet:
         for name in ("moto", "werkzeug", "botocore", "nemo_logger", "nemo"):
@@ -114,9 +120,14 @@ def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | 
             ticker = None
             if pool_schedule_s is not None:
                 ticker = ScheduleTicker(deployment.ref("ScalePoolFunction"), pool_schedule_s).start()
+            uploads = (LocalIngress(deployment, bridge=bridge, retry_after_s=ingress_retry_after_s).start()
+                       if ingress else None)
             try:
-                yield LocalStack(deployment=deployment, bridge=bridge, model=model, pool=pool)
+                yield LocalStack(deployment=deployment, bridge=bridge, model=model, pool=pool,
+                                 ingress=uploads)
             finally:
+                if uploads is not None:
+                    uploads.stop()
                 if ticker is not None:
                     ticker.stop()
                 pool.stop.set()

@@ -74,6 +74,18 @@ class Settings(BaseModel):
         description="Messages a worker receives and transcribes together (SQS allows at most 10).",
     )
 
+    # -- ingress (functions/start_execution, docs/INGRESS.md)
+    ignore_key_suffixes: str = Field(
+        "", alias="IGNORE_KEY_SUFFIXES",
+        description="Comma-separated key endings (case-insensitive, e.g. '.txt,.json') the starter skips "
+        "without starting an execution, for buckets that also hold non-media. Empty: every object is "
+        "transcribed or ends as a typed failure (content decides, not the name).",
+    )
+
+    def ignored_suffixes(self) -> tuple[str, ...]:
+        """IGNORE_KEY_SUFFIXES as lower-case endings, blanks dropped."""
+        return tuple(s.strip().lower() for s in self.ignore_key_suffixes.split(",") if s.strip())
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Unset or blank variables take the default; a malformed one fails loudly, by name."""

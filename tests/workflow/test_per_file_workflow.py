@@ -106,10 +106,11 @@ def test_duplicate_event_runs_one_job(stack: LocalStack, clips: dict[str, Path])
     # When EventBridge delivers the same event again (at-least-once delivery)
     second = runner.deliver(stack.deployment, event)
 
-    # Then the second execution stops at the claim and submits nothing
+    # Then the starter is refused by the execution's name: no second execution, nothing submitted
+    # (another execution of the same upload, under another name, stops at Claim: test_ingress.py)
     assert second is not None
-    assert second.status == "SUCCEEDED"
-    assert second.states == ["Claim", "IsClaimed", "AlreadyClaimed"]
+    assert second.execution_arn == first.execution_arn
+    assert stack.ingress is not None and stack.ingress.start_counts() == {"started": 1, "refused": 1}
     assert len(stack.bridge.batch_jobs) == 1
     # And the catalog still holds the first execution's result
     row = catalog_row(stack, event)

@@ -30,20 +30,31 @@ def job_definitions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: r for name, r in template["Resources"].items() if r["Type"] == "AWS::Batch::JobDefinition"}
 
 
+def parameter_name(value: Any) -> str | None:
+    """The parameter a variable is set from: ``!Ref P``, or ``!Join [",", !Ref P]`` for a list parameter."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, joined = value["Fn::Join"]
+        value = joined if separator == "," else None
+    return value.get("Ref") if isinstance(value, dict) else None
+
+
 def test_every_setting_reaches_the_lambdas_from_a_template_parameter(template: dict[str, Any]) -> None:
     variables = lambda_environment(template)
     for env_name in ENV_NAMES.values():
-        value = variables.get(env_name)
-        assert isinstance(value, dict) and value.get("Ref") in template["Parameters"], env_name
+        assert parameter_name(variables.get(env_name)) in template["Parameters"], env_name
 
 
 def test_the_template_parameter_defaults_are_the_settings_defaults(template: dict[str, Any]) -> None:
     # Given the parameter each setting's variable is set from
     variables = lambda_environment(template)
     for field_name, env_name in ENV_NAMES.items():
-        parameter = template["Parameters"][variables[env_name]["Ref"]]
+        parameter = template["Parameters"][parameter_name(variables[env_name])]
         # Then its default is the code's default, so an unset variable and a default stack agree
-        assert float(parameter["Default"]) == Settings.model_fields[field_name].default, env_name
+        default = Settings.model_fields[field_name].default
+        if isinstance(default, str):
+            assert str(parameter["Default"]) == default, env_name
+        else:
+            assert float(parameter["Default"]) == default, env_name
 
 
 def test_max_duration_is_24_hours_everywhere(template: dict[str, Any]) -> None:
