@@ -30,6 +30,11 @@ def batch_client() -> Any:
 
 
 @cache
+def events_client() -> Any:
+    return boto3.client("events")
+
+
+@cache
 def catalog_table() -> Any:
     """The catalog table named by ``CATALOG_TABLE`` (boto3 resource: it serialises Python types for us)."""
     return boto3.resource("dynamodb").Table(os.environ["CATALOG_TABLE"])
@@ -40,4 +45,5 @@ def reset_clients() -> None:
     s3_client.cache_clear()
     sqs_client.cache_clear()
     batch_client.cache_clear()
+    events_client.cache_clear()
     catalog_table.cache_clear()
