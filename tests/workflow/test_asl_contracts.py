@@ -268,7 +268,8 @@ def test_a_superseded_upload_ends_in_its_own_succeed_state_every_other_failure_i
     choice = ASL["States"]["IsSuperseded"]
     assert choice["Type"] == "Choice" and choice["Default"] == "Failed"
     [rule] = choice["Choices"]
-    assert (rule["Variable"], rule["StringEquals"], rule["Next"]) == ("$.failure.status", "SUPERSEDED", "Superseded")
+    assert (rule["Variable"], rule["StringEquals"]) == ("$.failure.status", "SUPERSEDED")
+    assert rule["Next"] == "Superseded"
     assert ASL["States"]["Superseded"]["Type"] == "Succeed"
     assert "SUPERSEDED" in FailureResult.model_fields["status"].annotation.__args__  # type: ignore[union-attr]
     assert ASL["States"]["RecordFailure"]["ResultPath"] == "$.failure"
