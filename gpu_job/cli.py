@@ -117,11 +117,15 @@ def _run_one(job: Job, model: Any) -> int:
             job.source, model, mode=job.mode, chunk_s=job.chunk_s, left_s=job.left_s, right_s=job.right_s
         )
         target = join_prefix(job.output_prefix, "transcript.json")
-        write_json(target, document)
+        write_json(target, document, owner=job.source)  # only while the key still holds this upload
         print(target, flush=True)
         return GPU_JOB_EXIT_OK
     except BadInputError as exc:
         error = _report(type(exc).__name__, str(exc), source)
+        if isinstance(job.source, UploadedObject):
+            # Which upload this is about: the prefix is shared by every upload of the key, and
+            # RecordFailure ignores an error.json that names another one.
+            error.update(etag=job.source.etag, version_id=job.source.version_id)
         try:
             write_json(join_prefix(job.output_prefix, "error.json"), error)
         except Exception:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from contracts.errors import BadInputError
+from contracts.errors import BadInputError, SourceSuperseded
 from contracts.models import JobResult, PoolTask
 from contracts.settings import Settings
 from pydantic import ValidationError
@@ -194,12 +194,14 @@ class PoolWorker:
             self.report.files += 1
             if isinstance(outcome, Exception):
                 document = error_document(outcome, request.source.uri)
-                if isinstance(outcome, BadInputError):
+                # (Not for a superseded file: the prefix is the newer upload's now; the name says it all.)
+                if isinstance(outcome, BadInputError) and not isinstance(outcome, SourceSuperseded):
                     write_json(join_prefix(request.output_prefix, "error.json"), document)
                 self.answers.fail(token, document["error"], document)
                 self.report.failed += 1
                 return
-            write_json(join_prefix(request.output_prefix, "transcript.json"), outcome)
+            # Only while the key still holds this upload: else SourceSuperseded, answered below by name.
+            write_json(join_prefix(request.output_prefix, "transcript.json"), outcome, owner=request.source)
             result = JobResult(job_id=self.config.job_id, status="SUCCEEDED",
                                gpu_seconds=None if share_s is None else round(share_s, 3),
                                batch_files=batch_files)

@@ -7,9 +7,14 @@ set up after import (the local emulator, tests) is honoured.
 
 An S3 source is an `UploadedObject`: the exact upload the workflow claimed. Every request (the HEAD
 and each range) is pinned to its VersionId, else If-Match on its ETag, so a job never reads another
-upload's bytes: when the key was overwritten, S3 answers 412 and the job fails with the typed
-`SourceSuperseded` (the newer upload has its own event and job). A person's `s3://` URI is first
-described by a HEAD (`describe_s3_object`) and pinned to what that HEAD saw.
+upload's bytes: when the key was overwritten, S3 answers 412 (404 for a deleted version) and the job
+fails with the typed `SourceSuperseded` (the newer upload has its own event and job). A person's
+`s3://` URI is first described by a HEAD (`describe_s3_object`) and pinned to what that HEAD saw.
+
+The job's own output (transcript.json) is written with `write_json(uri, document, owner=source)`:
+a conditional PutObject made only while the input key still holds that upload
+(`contracts.ownership.put_owned`), so an older upload's job that finishes last cannot overwrite the
+newer upload's transcript; it fails with `SourceSuperseded` instead.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any, BinaryIO
 from botocore.exceptions import ClientError
 from contracts.errors import SourceSuperseded
 from contracts.models import MISSING_ETAG, UploadedObject
+from contracts.ownership import error_code, put_owned
 
 READ_BLOCK_BYTES = 4 << 20
 
@@ -162,14 +168,19 @@ def pin(source: UploadedObject) -> dict[str, str]:
     return {"IfMatch": f'"{etag}"'} if etag else {}
 
 
+# A failed If-Match, or a pinned version (or key) that no longer exists: the upload is gone.
+SUPERSEDED_CODES = frozenset({"PreconditionFailed", "412", "NoSuchVersion", "NoSuchKey", "404"})
+
+
 @contextlib.contextmanager
 def superseded_on_412(source: UploadedObject) -> Iterator[None]:
     """A failed precondition means the key now holds another upload: a typed failure, not a crash."""
     try:
         yield
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
-            raise SourceSuperseded(f"{source.uri} no longer holds the upload {pin(source)}") from exc
+        code = error_code(exc)
+        if code in SUPERSEDED_CODES:
+            raise SourceSuperseded(f"{source.uri} no longer holds the upload {pin(source)} ({code})") from exc
         raise
 
 
@@ -221,11 +232,19 @@ def derived_prefix(out_root: str, source_uri: str) -> str:
     return join_prefix(out_root, "/".join(parts)) + "/"
 
 
-def write_json(uri: str, document: dict[str, Any]) -> None:
-    """Write atomically: one S3 PutObject (readers see all or nothing), or temp file + rename locally."""
+def write_json(uri: str, document: dict[str, Any], owner: UploadedObject | str | None = None) -> None:
+    """Write atomically: one S3 PutObject (readers see all or nothing), or temp file + rename locally.
+
+    ``owner`` (the upload the document belongs to) makes the S3 write conditional on the input key
+    still holding that upload (module doc); SourceSuperseded otherwise. A local path or a plain
+    string owner (a person's file) writes unconditionally.
+    """
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if is_s3(uri):
         bucket, key = split_s3(uri)
+        if isinstance(owner, UploadedObject):
+            put_owned(s3_client(), owner, bucket, key, body, "application/json")
+            return
         s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
         return
     path = Path(uri)

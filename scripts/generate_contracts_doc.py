@@ -82,6 +82,7 @@ def contract_models() -> list[type[BaseModel]]:
             if model is not None and model not in ordered:
                 ordered.append(model)
     ordered.append(models.TranscriptDocument)
+    ordered.extend(m for m in models.PUBLISHED_CONTRACTS if m not in ordered)  # CompletionEvent
     return ordered
 
 

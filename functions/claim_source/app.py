@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table
+from common.clients import catalog_table, s3_client
 from common.observability import logger, metrics, tracer
 from common.uploads import parse_upload_event, uploaded_object
 from contracts.models import ClaimRequest
@@ -23,7 +23,7 @@ def handler(request: ClaimRequest, context: LambdaContext) -> dict[str, Any]:
     event = parse_upload_event(request.event)
     source = uploaded_object(event)
     logger.append_keys(source_uri=source.uri, etag=source.etag)
-    result = claim(catalog_table(), source, request.execution_arn, event.detail_type)
+    result = claim(catalog_table(), source, request.execution_arn, event.detail_type, s3=s3_client())
     if result.claimed:
         metrics.add_metric(name="SourceClaimed", unit=MetricUnit.Count, value=1)
     else:

@@ -35,6 +35,11 @@ def stepfunctions_client() -> Any:
 
 
 @cache
+def events_client() -> Any:
+    return boto3.client("events")
+
+
+@cache
 def catalog_table() -> Any:
     """The catalog table named by ``CATALOG_TABLE`` (boto3 resource: it serialises Python types for us)."""
     return boto3.resource("dynamodb").Table(os.environ["CATALOG_TABLE"])
@@ -46,4 +51,5 @@ def reset_clients() -> None:
     sqs_client.cache_clear()
     batch_client.cache_clear()
     stepfunctions_client.cache_clear()
+    events_client.cache_clear()
     catalog_table.cache_clear()

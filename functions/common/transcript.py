@@ -45,9 +45,15 @@ def validate_transcript(document: Any) -> TranscriptDocument:
 
 
 def load_transcript(s3: Any, uri: str) -> TranscriptDocument:
+    return read_transcript(s3, uri)[0]
+
+
+def read_transcript(s3: Any, uri: str) -> tuple[TranscriptDocument, dict[str, str]]:
+    """The document and the object's user metadata (which upload wrote it: contracts.ownership)."""
     location = parse_s3_uri(uri)
     try:
-        body = s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
+        response = s3.get_object(Bucket=location.bucket, Key=location.key)
+        body = response["Body"].read()
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         # Without s3:ListBucket (least privilege), S3 answers a missing key with AccessDenied, not NoSuchKey.
@@ -55,6 +61,6 @@ def load_transcript(s3: Any, uri: str) -> TranscriptDocument:
             raise TranscriptInvalid(f"{uri} does not exist or is not readable ({code})") from exc
         raise
     try:
-        return validate_transcript(body)
+        return validate_transcript(body), dict(response.get("Metadata") or {})
     except TranscriptInvalid as exc:
         raise TranscriptInvalid(f"{uri}: {exc}") from exc

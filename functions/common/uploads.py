@@ -29,7 +29,7 @@ def parse_upload_event(raw_event: Mapping[str, Any]) -> S3EventNotificationEvent
 
 
 def uploaded_object(event: S3EventNotificationEventBridgeModel) -> UploadedObject:
-    """Bucket, decoded key, unquoted ETag (``no-etag`` when absent), version and size."""
+    """Bucket, decoded key, unquoted ETag (``no-etag`` when absent), version, size and sequencer."""
     bucket = event.detail.bucket.name
     obj = event.detail.object
     key = unquote_plus(obj.key)
@@ -45,6 +45,7 @@ def uploaded_object(event: S3EventNotificationEventBridgeModel) -> UploadedObjec
         version_id=obj.version_id or None,
         size=None if size is None else int(size),
         uri=format_s3_uri(bucket, key),
+        sequencer=getattr(obj, "sequencer", None) or None,
     )
 
 

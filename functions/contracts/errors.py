@@ -40,10 +40,21 @@ class UnsupportedInput(BadInputError):
 
 
 class SourceSuperseded(BadInputError):
-    """The key no longer holds the upload this execution claimed (its VersionId or ETag is gone):
-    the newer upload has its own event and execution, so this one stops, and retrying cannot help."""
+    """The key no longer holds the upload this execution claimed (a pinned read answered 412, or
+    the key's current object has another ETag/VersionId): the newer upload has its own event and
+    execution, so this one stops, and retrying cannot help.
+
+    A subclass of BadInputError only for the mechanics (never retried, gpu_job exit 65); it is
+    neither bad input nor internal: RecordFailure writes status SUPERSEDED naming the newer upload
+    and the execution ends in its own ``Superseded`` state. ``superseded_by`` is what the raiser saw
+    of the key's current object (``{etag, version_id, deleted}``), when it looked.
+    """
 
     reason = "superseded"
+
+    def __init__(self, message: str = "", superseded_by: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.superseded_by = superseded_by
 
 
 class TransientError(Exception):

@@ -11,8 +11,17 @@ S3 "Object Created" (EventBridge)
                TranscribeInPool PoolTask (SQS message, .waitForTaskToken) -> JobResult from the worker
   Postprocess  PostprocessRequest  -> PostprocessResult {outputs: Outputs, summary: TranscriptSummary}
   Index        IndexRequest        -> CatalogItem (status TRANSCRIBED)
-  on failure   FailureRequest      -> FailureResult (catalog item status FAILED)
+               then a CompletionEvent "Transcript Ready" on EventBridge
+  on failure   FailureRequest      -> FailureResult (catalog item status FAILED, or SUPERSEDED when the
+               key now holds a newer upload), then a CompletionEvent "Transcript Failed" | "Transcript
+               Superseded"; the execution ends in Failed (a Fail state) or Superseded (a Succeed state)
 ```
+
+Exact bytes: every read of the upload is pinned (VersionId, else If-Match on its ETag), and every
+write of the key's outputs (transcript.json by gpu_job, the derived files by Postprocess, the
+TRANSCRIBED row by Index) is made only while the key still holds this upload (``contracts.ownership``:
+a HEAD of the input key, then a conditional PutObject with If-Match / If-None-Match), so the newest
+upload of a key owns its outputs whichever job finishes first.
 
 The state machine (statemachine/transcribe.asl.json) builds each request from the results before
 it; tests/workflow checks that its Parameters and ResultPaths produce what these models accept.
@@ -34,7 +43,7 @@ MISSING_ETAG = "no-etag"
 Mode = Literal["batched", "full", "local_attention", "streaming"]
 SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
 TranscribePath = Literal["pool", "job"]
-CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED"]
+CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
 ReasonClass = Literal["bad_input", "internal"]
 Seconds = Annotated[float, Field(ge=0)]
 
@@ -57,6 +66,9 @@ class UploadedObject(Contract):
     version_id: str | None = None
     size: NonNegativeInt | None = None
     uri: str = Field(description="s3://bucket/key")
+    sequencer: str | None = Field(
+        None, description="The S3 event's sequencer (orders events of one key; None when the execution "
+        "was not started by an S3 event).")
 
     @model_validator(mode="after")
     def _uri_names_the_object(self) -> UploadedObject:
@@ -321,6 +333,17 @@ class IndexRequest(Contract):
     plan: Plan
     job: JobResult
     postprocess: PostprocessResult
+    execution_arn: str | None = Field(None, description="$$.Execution.Id (for the completion event).")
+
+
+class SupersededBy(Contract):
+    """The upload that replaced this one: what the key held when this execution found out."""
+
+    etag: str | None = Field(None, description="ETag (unquoted) of the key's current object.")
+    version_id: str | None = Field(None, description="Its VersionId (versioned buckets).")
+    sequencer: str | None = Field(
+        None, description="The newer upload's event sequencer, when its catalog row already exists.")
+    deleted: bool = Field(False, description="True when the key holds no object any more.")
 
 
 class CatalogItem(Contract):
@@ -360,6 +383,9 @@ class CatalogItem(Contract):
     error: str | None = None
     message: str | None = None
     cause: str | None = None
+    # SUPERSEDED
+    superseded_by: SupersededBy | None = None
+    sequencer: str | None = None
 
 
 # -- RecordFailure ----------------------------------------------------------------------------------
@@ -372,13 +398,42 @@ class FailureRequest(Contract):
 
 
 class FailureResult(Contract):
-    status: Literal["FAILED"] = "FAILED"
+    """``status`` SUPERSEDED: the key holds a newer upload (``superseded_by``); neither bad input nor
+    internal, so ``reason_class`` is None. The state machine ends in ``Superseded`` then, else ``Failed``."""
+
+    status: Literal["FAILED", "SUPERSEDED"] = "FAILED"
     reason: str
-    reason_class: ReasonClass
+    reason_class: ReasonClass | None
     message: str
     recorded: bool = Field(description="False when the row already said TRANSCRIBED and was left alone.")
     source_uri: str
     etag: str
+    superseded_by: SupersededBy | None = None
+
+
+# -- completion events (EventBridge) ---------------------------------------------------------------
+CompletionDetailType = Literal["Transcript Ready", "Transcript Failed", "Transcript Superseded"]
+COMPLETION_EVENT_SOURCE = "parakeet.transcription"
+
+
+class CompletionEvent(Contract):
+    """The ``detail`` of the event Index (``Transcript Ready``) and RecordFailure (``Transcript Failed``,
+    ``Transcript Superseded``) put on the EVENT_BUS_NAME bus, source ``parakeet.transcription``, after
+    the catalog write (docs/EVENTS.md). Delivery is at least once: a retried state may repeat it."""
+
+    status: Literal["TRANSCRIBED", "FAILED", "SUPERSEDED"]
+    upload: UploadedObject
+    execution_arn: str | None = None
+    outputs: Outputs | None = None
+    duration_s: NonNegativeFloat | None = None
+    mode: Mode | None = None
+    language: str | None = None
+    word_count: NonNegativeInt | None = None
+    cost_estimate_usd: NonNegativeFloat | None = None
+    reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
+    reason_class: ReasonClass | None = Field(None, description="Failed only: bad_input | internal.")
+    message: str | None = None
+    superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
 
 
 # -- the worker pool (short files) -------------------------------------------------------------------
@@ -435,3 +490,5 @@ STATE_CONTRACTS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]
     "Index": (IndexRequest, CatalogItem),
     "RecordFailure": (FailureRequest, FailureResult),
 }
+# Shapes the pipeline publishes outside the state machine (documented with the state contracts).
+PUBLISHED_CONTRACTS: tuple[type[BaseModel], ...] = (CompletionEvent,)

@@ -7,11 +7,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table
+from common.clients import catalog_table, events_client, s3_client
+from common.events import put_completion_event
 from common.observability import logger, metrics, tracer
 from contracts.models import IndexRequest
 
-from index_transcript.index import index
+from index_transcript.index import index, ready_event
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -20,7 +21,8 @@ from index_transcript.index import index
 @event_parser(model=IndexRequest)
 def handler(request: IndexRequest, context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(source_uri=request.source.uri, etag=request.source.etag)
-    item = index(catalog_table(), request)
+    item = index(catalog_table(), request, s3=s3_client())
+    put_completion_event(events_client(), ready_event(request, item))  # after the row: TransientError retries
     metrics.add_metric(name="TranscriptIndexed", unit=MetricUnit.Count, value=1)
     if item.duration_s is not None:
         metrics.add_metric(name="AudioSecondsTranscribed", unit=MetricUnit.Seconds, value=item.duration_s)

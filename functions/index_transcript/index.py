@@ -10,6 +10,10 @@ under-count what the instance is billed for while the job runs. A file transcrib
 is priced by its share of the worker's GPU time instead (``JobResult.gpu_seconds``): its own
 ``timings.total`` would count the model load (paid once per worker) against the first file alone.
 Instance start-up and idle time are shared across jobs and not attributed.
+
+Exact bytes: the row is marked TRANSCRIBED only while the input key still holds this upload (one
+HeadObject; else SourceSuperseded and the row ends SUPERSEDED), and only the row this execution
+claimed (condition on its ``execution_arn``). Then the ``Transcript Ready`` completion event.
 """
 
 from __future__ import annotations
@@ -17,7 +21,12 @@ from __future__ import annotations
 from typing import Any
 
 from common.catalog import STATUS_TRANSCRIBED, catalog_key, from_dynamo, set_expression, utc_now_iso
-from contracts.models import CatalogItem, IndexRequest
+from contracts.models import CatalogItem, CompletionEvent, IndexRequest
+from contracts.ownership import ensure_current
+
+
+class NotClaimedHere(Exception):
+    """The row was claimed by another execution: this one must not write its outcome over it."""
 
 
 def estimate_cost_usd(total_s: float, price_usd_per_hour: float) -> float:
@@ -49,15 +58,42 @@ def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
     }
 
 
-def index(table: Any, request: IndexRequest) -> CatalogItem:
-    """Write the TRANSCRIBED attributes and return the whole item."""
+def index(table: Any, request: IndexRequest, s3: Any = None) -> CatalogItem:
+    """Write the TRANSCRIBED attributes and return the whole item.
+
+    ``s3`` (the input bucket's client) checks first that the key still holds the upload; None skips it.
+    """
+    if s3 is not None:
+        ensure_current(s3, request.source)
     attributes = {k: v for k, v in catalog_attributes(request).items() if v is not None}
     expression, names, values = set_expression(attributes)
-    response = table.update_item(
-        Key=catalog_key(request.source.uri, request.source.etag),
-        UpdateExpression=expression,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-        ReturnValues="ALL_NEW",
-    )
+    condition: dict[str, Any] = {}
+    if request.execution_arn:
+        names["#claimed_by"] = "execution_arn"
+        values[":me"] = request.execution_arn
+        condition["ConditionExpression"] = "attribute_not_exists(#claimed_by) OR #claimed_by = :me"
+    try:
+        response = table.update_item(
+            Key=catalog_key(request.source.uri, request.source.etag),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            **condition,
+        )
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        if code == "ConditionalCheckFailedException":
+            source = request.source
+            raise NotClaimedHere(f"{source.uri} ({source.etag}) is claimed by another execution") from exc
+        raise
     return CatalogItem.model_validate(from_dynamo(response["Attributes"]))
+
+
+def ready_event(request: IndexRequest, item: CatalogItem) -> CompletionEvent:
+    """The ``Transcript Ready`` event of a TRANSCRIBED row."""
+    return CompletionEvent(
+        status="TRANSCRIBED", upload=request.source, execution_arn=request.execution_arn,
+        outputs=request.postprocess.outputs, duration_s=item.duration_s, mode=item.mode,
+        language=item.language, word_count=item.word_count, cost_estimate_usd=item.cost_estimate_usd,
+    )  # fmt: skip

@@ -2,6 +2,11 @@
 
 transcript.json is read here and only here: what Index needs of it travels on as the
 TranscriptSummary, so a 24 h transcript (tens of MB) is parsed once per execution.
+
+Exact bytes: transcript.json must be this upload's (its owner metadata, else its ``source.etag``);
+every file is written with ``contracts.ownership.put_owned``, i.e. only while the input key still
+holds this upload, conditionally on the output's ETag, so an older upload's execution that
+finishes last cannot overwrite the newer upload's files: it ends SUPERSEDED instead.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from common.layout import (
     segments_uri,
 )
 from common.s3uri import parse_s3_uri
-from common.transcript import load_transcript
+from common.transcript import TranscriptInvalid, read_transcript
 from contracts.models import (
     Outputs,
     PostprocessRequest,
@@ -26,6 +31,7 @@ from contracts.models import (
     TranscriptSummary,
     UploadedObject,
 )
+from contracts.ownership import ensure_current, owned_by, put_owned
 
 from postprocess.formats import to_srt, to_text, to_vtt
 from postprocess.segments import segment_rows, to_jsonl
@@ -39,12 +45,27 @@ CONTENT_TYPES = {
 }
 
 
-def _put(s3: Any, uri: str, text: str, content_type: str) -> str:
+def _put(s3: Any, source: UploadedObject, uri: str, text: str, content_type: str) -> str:
     location = parse_s3_uri(uri)
-    s3.put_object(
-        Bucket=location.bucket, Key=location.key, Body=text.encode("utf-8"), ContentType=content_type
-    )
+    put_owned(s3, source, location.bucket, location.key, text.encode("utf-8"), content_type)
     return uri
+
+
+def own_transcript(s3: Any, source: UploadedObject, uri: str) -> TranscriptDocument:
+    """transcript.json, checked to be this upload's words.
+
+    Another upload's transcript there means this one was superseded (SourceSuperseded) when the key
+    no longer holds this upload; if it still does, the document is wrong (TranscriptInvalid, internal).
+    """
+    transcript, metadata = read_transcript(s3, uri)
+    mine = owned_by(metadata, source)
+    if mine is None:  # written without owner metadata: its own source field says whose it is
+        etag = transcript.source.etag
+        mine = etag is None or source.if_match_etag is None or etag.strip('"') == source.etag
+    if not mine:
+        ensure_current(s3, source)
+        raise TranscriptInvalid(f"{uri} holds another upload's transcript ({metadata or transcript.source})")
+    return transcript
 
 
 def render(source: UploadedObject, transcript: TranscriptDocument) -> dict[str, str]:
@@ -74,16 +95,17 @@ def postprocess(s3: Any, request: PostprocessRequest, output_bucket: str | None)
     """Read, validate, render, write; the segments file goes to OUTPUT_BUCKET (else the prefix's bucket)."""
     source, prefix = request.source, request.plan.request.output_prefix
     transcript_uri = output_file(prefix, TRANSCRIPT_JSON)
-    transcript = load_transcript(s3, transcript_uri)
+    transcript = own_transcript(s3, source, transcript_uri)
     files = render(source, transcript)
     bucket = output_bucket or parse_s3_uri(prefix).bucket
     written = {
-        field: _put(s3, output_file(prefix, name), files[name], CONTENT_TYPES[name])
+        field: _put(s3, source, output_file(prefix, name), files[name], CONTENT_TYPES[name])
         for name, field in ((TRANSCRIPT_SRT, "srt"), (TRANSCRIPT_VTT, "vtt"), (TRANSCRIPT_TXT, "txt"))
     }
+    segments = segments_uri(bucket, source.key)
     outputs = Outputs(
         transcript_json=transcript_uri,
-        segments_jsonl=_put(s3, segments_uri(bucket, source.key), files["jsonl"], CONTENT_TYPES["jsonl"]),
+        segments_jsonl=_put(s3, source, segments, files["jsonl"], CONTENT_TYPES["jsonl"]),
         **written,
     )
     return PostprocessResult(outputs=outputs, summary=summarize(transcript))

@@ -8,7 +8,8 @@ extra. Contiguous missing blocks are fetched in one request, so the request coun
 
 Every GET after the first pins the object (VersionId when known, otherwise If-Match on the ETag
 from the event or from the first response), so bytes from two different uploads can never be mixed:
-S3 answers 412 instead, which surfaces as ``ObjectChanged``.
+S3 answers 412 instead (or 404 for a deleted version), which surfaces as the typed
+``SourceSuperseded``: the execution ends SUPERSEDED, never as an internal failure, never retried.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
+from contracts.errors import SourceSuperseded
 
 DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge
@@ -28,11 +30,9 @@ MAX_READAHEAD_BLOCKS = 16
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
-class ObjectChanged(Exception):
-    """The object was overwritten or deleted while we were reading it.
-
-    Not a bad input: the new upload raises its own event, and this run's bytes are meaningless.
-    """
+# The object was overwritten or deleted while we were reading it: the newer upload raises its own
+# event, and this run ends SUPERSEDED (the old name, kept for callers that catch it).
+ObjectChanged = SourceSuperseded
 
 
 class ReadBudgetExceeded(Exception):
@@ -207,7 +207,8 @@ class S3RangeReader(io.RawIOBase):
                 # S3 rejects any range on a zero-byte object; that is how an empty object looks here.
                 return b"", 0
             if code in {"PreconditionFailed", "412", "NoSuchKey", "NoSuchVersion", "404"}:
-                raise ObjectChanged(f"s3://{self.bucket}/{self.key} changed or vanished: {code}") from exc
+                raise SourceSuperseded(
+                    f"s3://{self.bucket}/{self.key} changed or vanished while probing: {code}") from exc
             raise
         body = response["Body"].read()
         self.bytes_read += len(body)
@@ -224,4 +225,4 @@ def _total_size(response: dict[str, Any], start: int, length: int) -> int:
     if start == 0:
         # A 200 answer (range ignored) carries the whole object.
         return int(response.get("ContentLength", length))
-    raise ObjectChanged("ranged GET answered without a usable Content-Range")
+    raise SourceSuperseded("ranged GET answered without a usable Content-Range")

@@ -7,12 +7,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, s3_client
+from common.clients import catalog_table, events_client, s3_client
+from common.events import put_completion_event
 from common.observability import add_dimensioned_metric, logger, metrics, tracer
 from contracts.errors import SourceSuperseded
 from contracts.models import FailureRequest, FailureResult
 
-from record_failure.record import record_failure
+from record_failure.record import failure_event, record_failure
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -21,6 +22,8 @@ from record_failure.record import record_failure
 @event_parser(model=FailureRequest)
 def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
     result = record_failure(catalog_table(), s3_client(), request)
+    if result.recorded:  # a row left TRANSCRIBED (a duplicate execution failed) announces nothing
+        put_completion_event(events_client(), failure_event(request, result))  # TransientError retries
     logger.append_keys(source_uri=result.source_uri, etag=result.etag)
     # "message" is a reserved LogRecord attribute: log it under another name.
     logger.warning(
@@ -29,7 +32,8 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
                "failure_message": result.message, "recorded": result.recorded},
     )  # fmt: skip
     # A metric name per class (not a dimension, see plan_job.app): alarm on ExecutionsFailedInternal.
-    name = "ExecutionsFailedBadInput" if result.reason_class == "bad_input" else "ExecutionsFailedInternal"
+    name = {"bad_input": "ExecutionsFailedBadInput", None: "ExecutionsSuperseded"}.get(
+        result.reason_class, "ExecutionsFailedInternal")
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     # The dashboard's "failed by reason class" (docs/OPERATIONS.md): one metric, ReasonClass dimension.
     add_dimensioned_metric("FailuresRecorded", MetricUnit.Count, 1, ReasonClass=outcome_class(result))

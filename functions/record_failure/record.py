@@ -5,6 +5,11 @@ which state failed. The item key comes from ``claim.source`` when Claim produced
 from the raw S3 event at the state's root (Claim itself failed, e.g. ZeroByteObject), otherwise
 from placeholders: a record under an odd key beats no record. Nothing here raises on odd input
 (only a throttled catalog write does, as TransientError, for the ASL to retry).
+
+A superseded upload (``SourceSuperseded`` from any state: Claim, Probe, the job by exit 65 and its
+error.json, a pool worker by name, Postprocess, Index) is not a failure: the row gets status
+SUPERSEDED and ``superseded_by``, what the key holds now (one HeadObject of the input key, and the
+newer upload's sequencer from its own catalog row when that exists).
 """
 
 from __future__ import annotations
@@ -13,16 +18,37 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.catalog import STATUS_FAILED, STATUS_TRANSCRIBED, catalog_key, set_expression, utc_now_iso
+from common.catalog import (
+    STATUS_FAILED,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+    catalog_key,
+    set_expression,
+    utc_now_iso,
+)
 from common.layout import ERROR_JSON, output_file
 from common.observability import logger
 from common.s3uri import format_s3_uri, parse_s3_uri
 from common.uploads import uploaded_object_from_event
-from contracts.errors import TransientError
-from contracts.models import FailureRequest, FailureResult, Plan, UploadedObject
+from contracts.errors import SourceSuperseded, TransientError
+from contracts.models import (
+    CompletionEvent,
+    FailureRequest,
+    FailureResult,
+    Plan,
+    SupersededBy,
+    UploadedObject,
+)
+from contracts.ownership import current_object, holds
 from pydantic import ValidationError
 
-from record_failure.classify import REASON_GPU_BAD_INPUT, Classification, classify, parse_cause
+from record_failure.classify import (
+    INTERNAL,
+    REASON_GPU_BAD_INPUT,
+    Classification,
+    classify,
+    parse_cause,
+)
 
 MAX_CAUSE_CHARS = 4000
 MAX_GPU_ERROR_BYTES = 64 * 1024
@@ -34,6 +60,9 @@ _THROTTLING = {
     "InternalServerError",
 }
 
+
+SUPERSEDED_ERROR = SourceSuperseded.__name__
+SUPERSEDED_REASON = SourceSuperseded.reason
 
 PLACEHOLDER = UploadedObject(bucket=UNKNOWN, key=UNKNOWN, etag=UNKNOWN, uri=format_s3_uri(UNKNOWN, UNKNOWN))
 
@@ -59,6 +88,44 @@ def planned_prefix(state: dict[str, Any]) -> str | None:
         return Plan.model_validate(state["plan"]).request.output_prefix
     except (KeyError, TypeError, ValidationError):
         return None
+
+
+def gpu_error_of(document: dict[str, Any] | None, identity: UploadedObject) -> dict[str, Any] | None:
+    """error.json only when it is about this upload (the prefix is shared by every upload of a key)."""
+    if document and document.get("etag") not in (None, identity.etag):
+        logger.info("error.json names another upload; ignored", extra={"error_etag": document.get("etag")})
+        return None
+    return document
+
+
+def says_superseded(classification: Classification, gpu_error: dict[str, Any] | None) -> bool:
+    if classification.reason == SUPERSEDED_ERROR:
+        return True
+    return classification.reason == REASON_GPU_BAD_INPUT and bool(gpu_error) and (
+        gpu_error.get("error") == SUPERSEDED_ERROR)
+
+
+def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) -> SupersededBy | None:
+    """What the key holds now, when that is another upload; None when it still holds this one.
+
+    Never raises: when S3 cannot tell, a ``reported`` supersession (the error said so) stands with
+    an unknown newer object, and an unexplained failure stays a failure."""
+    try:
+        current = current_object(s3, identity.bucket, identity.key)
+    except Exception as exc:
+        logger.warning("could not look up the key's current object", extra={"detail": repr(exc)})
+        return SupersededBy() if reported else None
+    if holds(identity, current):
+        return None
+    sequencer = None
+    if current.get("etag"):
+        try:
+            row = table.get_item(Key=catalog_key(identity.uri, current["etag"])).get("Item") or {}
+            sequencer = row.get("sequencer")
+        except Exception as exc:  # the sequencer is a nicety; the row is still recorded without it
+            logger.info("no catalog row for the newer upload", extra={"detail": repr(exc)})
+    return SupersededBy(etag=current.get("etag"), version_id=current.get("version_id"),
+                        sequencer=sequencer, deleted=bool(current.get("deleted")))
 
 
 def read_gpu_error(s3: Any, prefix: str | None) -> dict[str, Any] | None:
@@ -113,8 +180,28 @@ def failure_attributes(
     return {k: v for k, v in attributes.items() if v is not None}
 
 
+def superseded_attributes(
+    identity: UploadedObject, superseded_by: SupersededBy, message: str, cause: Any, execution_arn: str | None
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "status": STATUS_SUPERSEDED,
+        "reason": SUPERSEDED_REASON,
+        "error": SUPERSEDED_ERROR,
+        "message": truncate(message, 1000),
+        "cause": truncate(cause),
+        "superseded_by": superseded_by.model_dump(mode="json", exclude_none=True),
+        "updated_at": utc_now_iso(),
+        "bucket": identity.bucket,
+        "key": identity.key,
+        "version_id": identity.version_id,
+        "sequencer": identity.sequencer,
+        "failed_execution_arn": execution_arn,
+    }
+    return {k: v for k, v in attributes.items() if v is not None}
+
+
 def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
-    """Upsert the FAILED attributes unless the item already says TRANSCRIBED.
+    """Upsert the FAILED (or SUPERSEDED) attributes unless the item already says TRANSCRIBED.
 
     The guard matters for a duplicate execution that fails (e.g. Claim throttled) while another
     execution already transcribed the same bytes: its failure must not overwrite the success.
@@ -148,8 +235,29 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
     classification = classify(error)
     identity = identify(state)
     prefix = planned_prefix(state) if classification.reason == REASON_GPU_BAD_INPUT else None
-    gpu_error = read_gpu_error(s3, prefix)
+    gpu_error = gpu_error_of(read_gpu_error(s3, prefix), identity)
     cause = parse_cause(error.get("Cause"))
+    reported = says_superseded(classification, gpu_error)
+    # The job rejected the input with no error.json of this upload: the key's other upload wrote there.
+    unexplained = classification.reason == REASON_GPU_BAD_INPUT and gpu_error is None
+    superseded_by: SupersededBy | None = None
+    if (reported or unexplained) and identity is not PLACEHOLDER:
+        superseded_by = newer_upload(table, s3, identity, reported)
+        if superseded_by is not None:
+            message = (gpu_error or {}).get("message") or classification.message
+            attributes = superseded_attributes(identity, superseded_by, message, cause, request.execution_arn)
+            return FailureResult(
+                status="SUPERSEDED", reason=SUPERSEDED_REASON, reason_class=None,
+                message=attributes.get("message", ""), recorded=write_failure(table, identity, attributes),
+                source_uri=identity.uri, etag=identity.etag, superseded_by=superseded_by,
+            )  # fmt: skip
+    if reported:
+        # Reported superseded, yet the key holds this very upload: not a supersession; say so.
+        classification = Classification(
+            SUPERSEDED_ERROR, INTERNAL, f"{classification.message} (but the key still holds this upload)",
+            classification.error, classification.exit_code, classification.status_reason,
+            classification.batch_job_id, classification.attempts,
+        )  # fmt: skip
     attributes = failure_attributes(identity, classification, cause, gpu_error, request.execution_arn)
     recorded = write_failure(table, identity, attributes)
     return FailureResult(
@@ -160,3 +268,18 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
         source_uri=identity.uri,
         etag=identity.etag,
     )
+
+
+def failure_event(request: FailureRequest, result: FailureResult) -> CompletionEvent:
+    """The ``Transcript Failed`` / ``Transcript Superseded`` event of a recorded outcome."""
+    state = request.state
+    try:
+        plan: Plan | None = Plan.model_validate(state["plan"])
+    except (KeyError, TypeError, ValidationError):
+        plan = None
+    return CompletionEvent(
+        status=result.status, upload=identify(state), execution_arn=request.execution_arn,
+        mode=plan.mode if plan else None, duration_s=plan.duration_s if plan else None,
+        reason=result.reason, reason_class=result.reason_class, message=result.message,
+        superseded_by=result.superseded_by,
+    )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ from contracts.errors import UnsupportedInput, ZeroByteObject
 from contracts.models import MISSING_ETAG, ClaimResult
 from moto import mock_aws
 from test_common_support import (
+    REGION,
     AwsClients,
     FakeLambdaContext,
     aws_environment,
@@ -129,6 +131,29 @@ def test_a_failed_object_can_be_claimed_again(table: Any) -> None:
     assert "reason" not in item
 
 
+def test_a_superseded_object_uploaded_again_is_claimed_again(table: Any) -> None:
+    # Given bytes whose first run was superseded (A, then B, then A's bytes again: the key holds A now)
+    source = source_from_event(s3_event())
+    table.put_item(Item={"source_uri": source.uri, "etag": source.etag, "status": "SUPERSEDED"})
+
+    assert claim(table, source, "arn:exec:3").claimed is True
+
+
+def test_a_retried_claim_of_the_same_execution_proceeds(table: Any) -> None:
+    # Given a Claim whose first attempt wrote the item but whose answer was lost (the state retries)
+    source = source_from_event(s3_event())
+    claim(table, source, "arn:exec:1")
+
+    assert claim(table, source, "arn:exec:1") == ClaimResult(claimed=True, source=source)
+
+
+def test_the_event_sequencer_is_recorded(table: Any) -> None:
+    source = source_from_event(s3_event())
+    claim(table, source, "arn:exec:1")
+
+    assert table.get_item(Key={"source_uri": source.uri, "etag": source.etag})["Item"]["sequencer"] == "00"
+
+
 def test_a_transcribed_object_is_not_claimed_again(table: Any) -> None:
     source = source_from_event(s3_event())
     table.put_item(Item={"source_uri": source.uri, "etag": source.etag, "status": "TRANSCRIBED"})
@@ -155,19 +180,48 @@ def test_a_folder_marker_is_ignored_with_a_reason(table: Any) -> None:
 
 
 # ---------------------------------------------------------------- the handler
-def test_the_handler_takes_the_asl_payload_and_returns_plain_json(table: Any) -> None:
+def test_the_handler_takes_the_asl_payload_and_returns_plain_json(table: Any, clients: AwsClients) -> None:
     import json
 
     import claim_source.app
 
-    payload = {"event": s3_event(), "execution_arn": "arn:aws:states:eu-west-1:1:execution:sm:run-1"}
+    etag = uploaded(clients, "talks/keynote(1) final.mp3", b"first")["ETag"]
+    payload = {"event": s3_event(etag=etag), "execution_arn": "arn:aws:states:eu-west-1:1:execution:sm:run-1"}
+    duplicate = {**payload, "execution_arn": "arn:aws:states:eu-west-1:1:execution:sm:run-2"}
 
     first = claim_source.app.handler(payload, FakeLambdaContext())
-    second = claim_source.app.handler(payload, FakeLambdaContext())
+    retried = claim_source.app.handler(payload, FakeLambdaContext())  # the same execution's Retry
+    second = claim_source.app.handler(duplicate, FakeLambdaContext())
 
     assert json.loads(json.dumps(first)) == first
-    assert (first["claimed"], second["claimed"]) == (True, False)
+    assert (first["claimed"], retried["claimed"], second["claimed"]) == (True, True, False)
     assert first["source"]["uri"] == "s3://input-bucket/talks/keynote(1) final.mp3"
+    assert first["source"]["sequencer"] == "00"
+
+
+def test_the_handler_refuses_an_event_for_an_upload_the_key_no_longer_holds(
+    table: Any, clients: AwsClients
+) -> None:
+    # Given an upload whose event arrives after the key was overwritten (late or out of order)
+    import claim_source.app
+    from contracts.errors import SourceSuperseded
+
+    old = uploaded(clients, "talks/keynote(1) final.mp3", b"first")["ETag"]
+    new = uploaded(clients, "talks/keynote(1) final.mp3", b"second")["ETag"]
+    payload = {"event": s3_event(etag=old), "execution_arn": "arn:exec:late"}
+
+    # When claimed / Then it is superseded at once, naming what the key holds, and nothing is claimed
+    with pytest.raises(SourceSuperseded) as raised:
+        claim_source.app.handler(payload, FakeLambdaContext())
+    assert raised.value.superseded_by == {"etag": new.strip('"'), "version_id": None, "deleted": False}
+    assert table.scan()["Count"] == 0
+
+
+def uploaded(clients: AwsClients, key: str, body: bytes) -> dict[str, Any]:
+    with contextlib.suppress(clients.s3.exceptions.BucketAlreadyOwnedByYou):
+        clients.s3.create_bucket(Bucket="input-bucket",
+                                 CreateBucketConfiguration={"LocationConstraint": REGION})
+    return clients.s3.put_object(Bucket="input-bucket", Key=key, Body=body)
 
 
 def test_a_payload_that_is_not_the_claim_request_is_rejected_by_the_parser(table: Any) -> None:

@@ -7,6 +7,7 @@ writing its outputs at the plan's ``request.output_prefix``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -40,11 +41,12 @@ ARNS = {
     "JOB_DEFINITION_STREAMING": "arn:aws:batch:eu-west-1:1:job-definition/streaming:1",
 }
 EXECUTION = "arn:aws:states:eu-west-1:1:execution:transcribe:run-1"
+KEY = "meetings/2026/stand up.wav"
+AUDIO = bytes(range(256)) * 16  # 4096 bytes: the uploaded object (the chain never decodes it)
+ETAG = hashlib.md5(AUDIO).hexdigest()
 
 
-def upload_event(
-    key: str = "meetings/2026/stand up.wav", etag: str = '"e1"', size: int = 4096
-) -> dict[str, Any]:
+def upload_event(key: str = KEY, etag: str = f'"{ETAG}"', size: int = 4096) -> dict[str, Any]:
     """S3's Object Created event (the key URL-encoded, as S3 sends it)."""
     return object_created_event("input-bucket", key, size=size, etag=etag)
 
@@ -83,6 +85,8 @@ def clients() -> Iterator[AwsClients]:
 def aws(clients: AwsClients) -> Iterator[tuple[Any, Any]]:
     with mock_aws():
         create_bucket(clients.s3)
+        create_bucket(clients.s3, "input-bucket")  # Claim, Postprocess and Index look at what the key holds
+        clients.s3.put_object(Bucket="input-bucket", Key=KEY, Body=AUDIO)
         yield create_catalog_table(clients.dynamodb), clients.s3
 
 
@@ -149,7 +153,7 @@ def test_a_gpu_job_rejecting_the_input_is_recorded_as_bad_input_and_can_be_retri
     failure = record_failure.app.handler({"state": state, "execution_arn": EXECUTION}, ctx)
 
     assert (failure["reason"], failure["reason_class"]) == ("gpu_job.bad_input", "bad_input")
-    item = table.get_item(Key={"source_uri": source["uri"], "etag": "e1"})["Item"]
+    item = table.get_item(Key={"source_uri": source["uri"], "etag": ETAG})["Item"]
     assert (item["status"], item["gpu_error"]["error"]) == ("FAILED", "CorruptMedia")
     # And re-uploading the same bytes claims the file again (the retry path for FAILED items)
     retry = claim_source.app.handler({"event": upload_event(), "execution_arn": EXECUTION + "-retry"}, ctx)

@@ -1,7 +1,8 @@
 """Specification of the Index state: the catalog item becomes TRANSCRIBED with cost and outputs.
 
-Index reads nothing from S3: everything comes from its IndexRequest (the plan, the job, and the
-summary Postprocess took from transcript.json).
+Index reads nothing from S3 but one HeadObject of the input key (does it still hold this upload?):
+everything comes from its IndexRequest (the plan, the job, and the summary Postprocess took from
+transcript.json). Then it puts the ``Transcript Ready`` completion event on EventBridge.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import boto3
 import pytest
 from common.catalog import STATUS_CLAIMED, STATUS_TRANSCRIBED
-from contracts.models import IndexRequest
-from index_transcript.index import estimate_cost_usd, index
+from common.events import entry, put_completion_event
+from contracts.errors import SourceSuperseded, TransientError
+from contracts.models import CompletionEvent, IndexRequest, UploadedObject
+from index_transcript.index import NotClaimedHere, estimate_cost_usd, index
 from moto import mock_aws
-from test_common_support import AwsClients, FakeLambdaContext, aws_environment, create_catalog_table
+from test_common_support import REGION, AwsClients, FakeLambdaContext, aws_environment, create_catalog_table
 
 from tests.contract_examples import TIMINGS, job_done, planned, postprocessed, uploaded
 
@@ -77,14 +81,97 @@ def test_the_stored_item_uses_decimals(table: Any) -> None:
     assert stored["timings"]["inference"] == Decimal("300.125")
 
 
-def test_the_handler_parses_the_index_request_and_returns_plain_json(table: Any) -> None:
+def put_input(clients: AwsClients, body: bytes = b"audio") -> UploadedObject:
+    """The uploaded object in (mocked) S3, as the workflow's source names it."""
+    clients.s3.create_bucket(Bucket=SOURCE.bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    etag = clients.s3.put_object(Bucket=SOURCE.bucket, Key=SOURCE.key, Body=body)["ETag"].strip('"')
+    return SOURCE.model_copy(update={"etag": etag})
+
+
+def completion_queue(clients: AwsClients) -> str:
+    """An SQS queue subscribed to the pipeline's completion events on the default bus."""
+    sqs, events = boto3.client("sqs", region_name=REGION), boto3.client("events", region_name=REGION)
+    url = sqs.create_queue(QueueName="completions")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="completions", EventPattern=json.dumps({"source": ["parakeet.transcription"]}))
+    events.put_targets(Rule="completions", Targets=[{"Id": "q", "Arn": arn}])
+    return url
+
+
+def received(url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_the_handler_parses_the_index_request_returns_plain_json_and_announces_it(
+    table: Any, clients: AwsClients
+) -> None:
     import index_transcript.app
 
-    event = index_request().model_dump(mode="json")
+    source = put_input(clients)
+    table.put_item(Item={"source_uri": source.uri, "etag": source.etag, "status": STATUS_CLAIMED,
+                         "execution_arn": "arn:exec:1"})  # fmt: skip
+    queue = completion_queue(clients)
+    event = index_request(source=source, execution_arn="arn:exec:1").model_dump(mode="json")
+
     item = index_transcript.app.handler(event, FakeLambdaContext())
 
     assert json.loads(json.dumps(item)) == item
-    assert (item["status"], item["source_uri"], item["etag"]) == (STATUS_TRANSCRIBED, SOURCE.uri, SOURCE.etag)
+    assert (item["status"], item["source_uri"], item["etag"]) == (STATUS_TRANSCRIBED, source.uri, source.etag)
+    [ready] = received(queue)
+    assert (ready["source"], ready["detail-type"]) == ("parakeet.transcription", "Transcript Ready")
+    detail = CompletionEvent.model_validate(ready["detail"])
+    assert detail.upload == source
+    assert (detail.status, detail.execution_arn, detail.word_count) == ("TRANSCRIBED", "arn:exec:1", 2)
+    assert detail.outputs == postprocessed(PLAN).outputs
+    assert detail.cost_estimate_usd == item["cost_estimate_usd"]
+
+
+def test_an_upload_the_key_no_longer_holds_is_not_marked_transcribed(table: Any, clients: AwsClients) -> None:
+    # Given the key was overwritten after Postprocess
+    source = put_input(clients, b"first")
+    clients.s3.put_object(Bucket=source.bucket, Key=source.key, Body=b"second")
+
+    # When indexed / Then SourceSuperseded, and the row still says CLAIMED
+    with pytest.raises(SourceSuperseded):
+        index(table, index_request(source=source), s3=clients.s3)
+    stored = table.get_item(Key={"source_uri": SOURCE.uri, "etag": SOURCE.etag})["Item"]
+    assert stored["status"] == STATUS_CLAIMED
+
+
+def test_only_the_claiming_execution_marks_its_row(table: Any) -> None:
+    with pytest.raises(NotClaimedHere):
+        index(table, index_request(execution_arn="arn:exec:other"))
+
+    assert index(table, index_request(execution_arn="arn:exec:1")).status == STATUS_TRANSCRIBED
+
+
+def test_a_refused_event_is_a_transient_error_for_the_state_to_retry() -> None:
+    class Refusing:
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            refused = {"ErrorCode": "ThrottlingException", "ErrorMessage": "x"}
+            return {"FailedEntryCount": 1, "Entries": [refused]}
+
+    class Broken:
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            raise ConnectionError("endpoint down")
+
+    event = CompletionEvent(status="TRANSCRIBED", upload=SOURCE)
+    for client in (Refusing(), Broken()):
+        with pytest.raises(TransientError):
+            put_completion_event(client, event, bus="default")
+
+
+def test_the_event_entry_names_source_detail_type_and_bus() -> None:
+    event = CompletionEvent(status="SUPERSEDED", upload=SOURCE, reason="superseded")
+
+    sent = entry(event, "my-bus")
+
+    assert (sent["Source"], sent["DetailType"], sent["EventBusName"]) == (
+        "parakeet.transcription", "Transcript Superseded", "my-bus")
+    assert sent["Resources"] == ["arn:aws:s3:::media-in"]
+    assert CompletionEvent.model_validate_json(sent["Detail"]) == event
 
 
 def test_the_old_payload_with_probe_and_batch_breaks_the_contract(table: Any) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from common.transcript import TranscriptInvalid, validate_transcript
+from contracts.errors import SourceSuperseded
 from contracts.models import PostprocessRequest, TranscriptDocument, UploadedObject
+from contracts.ownership import owner_metadata
 from moto import mock_aws
 from postprocess.postprocess import postprocess, render
 from postprocess.segments import COLUMNS, segment_rows
@@ -22,7 +25,10 @@ from test_common_support import (
 
 from tests.contract_examples import planned
 
-SOURCE = UploadedObject(bucket="in", key="talks/keynote.mp3", etag="abc", size=10, uri="s3://in/talks/keynote.mp3")
+AUDIO = b"keynote audio"
+ETAG = hashlib.md5(AUDIO).hexdigest()  # what S3 (and moto) give a single-part upload
+SOURCE = UploadedObject(bucket="media-in", key="talks/keynote.mp3", etag=ETAG, size=len(AUDIO),
+                        uri="s3://media-in/talks/keynote.mp3")
 PLAN = planned(SOURCE, duration_s=60.0, output_bucket=OUT)
 PREFIX = PLAN.request.output_prefix
 REQUEST = PostprocessRequest(source=SOURCE, plan=PLAN)
@@ -53,7 +59,7 @@ def make_transcript(*segment_texts: str, language: str | None = "en") -> dict[st
         t += 1.0
     return {
         "schema_version": "1.0",
-        "source": {"uri": SOURCE.uri, "etag": "abc", "size": 10},
+        "source": {"uri": SOURCE.uri, "etag": ETAG, "size": len(AUDIO)},
         "media": {"duration_s": round(t, 3), "codec": "mp3", "sample_rate": 44100, "channels": 2},
         "model": {"name": "nvidia/parakeet-tdt-0.6b-v3", "revision": None},
         "mode": "full",
@@ -77,12 +83,17 @@ def clients() -> Iterator[AwsClients]:
 def s3(clients: AwsClients) -> Iterator[Any]:
     with mock_aws():
         create_bucket(clients.s3)
+        create_bucket(clients.s3, SOURCE.bucket)
+        clients.s3.put_object(Bucket=SOURCE.bucket, Key=SOURCE.key, Body=AUDIO)
         yield clients.s3
 
 
-def put_transcript(s3: Any, document: Any) -> None:
+def put_transcript(s3: Any, document: Any, owner: UploadedObject | None = SOURCE) -> None:
+    """transcript.json as gpu_job writes it: with its owner's metadata (contracts.ownership)."""
     body = document if isinstance(document, str) else json.dumps(document)
-    s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/transcript.json", Body=body.encode())
+    metadata = owner_metadata(owner) if owner else {}
+    s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/transcript.json", Body=body.encode(),
+                  Metadata=metadata)
 
 
 def read(s3: Any, key: str) -> str:
@@ -109,7 +120,7 @@ def test_one_segment_row_per_segment_with_the_workflow_identity() -> None:
     assert [r["segment_id"] for r in rows] == [0, 1]
     assert list(rows[0]) == [name for name, _ in COLUMNS]
     assert rows[1]["text"] == "second part."
-    assert (rows[0]["source_uri"], rows[0]["etag"], rows[0]["language"]) == (SOURCE.uri, "abc", "en")
+    assert (rows[0]["source_uri"], rows[0]["etag"], rows[0]["language"]) == (SOURCE.uri, ETAG, "en")
     assert rows[0]["model"] == "nvidia/parakeet-tdt-0.6b-v3"
     assert rows[1]["start_s"] >= rows[0]["end_s"]
 
@@ -194,6 +205,81 @@ def test_the_handler_returns_the_outputs_and_the_summary_index_needs(s3: Any) ->
     assert (summary["language"], summary["mode"], summary["word_count"]) == ("en", "full", 2)
     assert summary["timings"]["total"] == 43.0
     assert summary["model"]["name"] == "nvidia/parakeet-tdt-0.6b-v3"
+
+
+# ---------------------------------------------------------------- exact bytes
+def test_outputs_name_their_upload_in_their_metadata(s3: Any) -> None:
+    put_transcript(s3, make_transcript("hi"))
+
+    postprocess(s3, REQUEST, OUT)
+
+    for key in ("transcripts/talks/keynote.mp3/transcript.srt", "segments/talks/keynote.mp3.jsonl"):
+        assert s3.head_object(Bucket=OUT, Key=key)["Metadata"] == {"source-etag": ETAG}
+
+
+def test_an_upload_the_key_no_longer_holds_writes_no_output(s3: Any) -> None:
+    # Given the key was overwritten after this upload's job wrote its transcript
+    put_transcript(s3, make_transcript("old words"))
+    s3.put_object(Bucket=SOURCE.bucket, Key=SOURCE.key, Body=b"newer upload")
+
+    # When postprocessed / Then superseded, and no derived file exists
+    with pytest.raises(SourceSuperseded, match="now holds ETag"):
+        postprocess(s3, REQUEST, OUT)
+    assert s3.list_objects_v2(Bucket=OUT, Prefix="segments/").get("KeyCount") == 0
+
+
+def test_another_uploads_transcript_is_never_rendered_as_this_ones(s3: Any) -> None:
+    # Given transcript.json written by the newer upload of the key (which the key now holds)
+    newer = SOURCE.model_copy(update={"etag": hashlib.md5(b"newer upload").hexdigest()})
+    s3.put_object(Bucket=SOURCE.bucket, Key=SOURCE.key, Body=b"newer upload")
+    put_transcript(s3, make_transcript("new words"), owner=newer)
+
+    # When the older upload's Postprocess runs / Then it is superseded, not rendering the new words
+    with pytest.raises(SourceSuperseded):
+        postprocess(s3, REQUEST, OUT)
+
+
+def test_a_foreign_transcript_while_the_key_still_holds_this_upload_is_internal(s3: Any) -> None:
+    other = SOURCE.model_copy(update={"etag": "0" * 32})
+    put_transcript(s3, make_transcript("someone else"), owner=other)
+
+    with pytest.raises(TranscriptInvalid, match="another upload"):
+        postprocess(s3, REQUEST, OUT)
+
+
+def test_a_newer_uploads_output_is_never_overwritten_even_when_it_lands_mid_write(s3: Any) -> None:
+    # Given the check passes, and the newer upload lands and writes its output right after the check
+    from contracts.ownership import put_owned
+
+    class RacingS3:
+        """Lets the real client answer, but makes the newer upload land between the check and the write."""
+
+        def __init__(self) -> None:
+            self.raced = False
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(s3, name)
+
+        def put_object(self, **kwargs: Any) -> Any:
+            if not self.raced:
+                self.raced = True
+                s3.put_object(Bucket=SOURCE.bucket, Key=SOURCE.key, Body=b"newer upload")
+                s3.put_object(Bucket=OUT, Key="x/out.txt", Body=b"newer words")
+            return s3.put_object(**kwargs)
+
+    # When the older upload writes / Then its conditional write fails, it looks again and is superseded
+    with pytest.raises(SourceSuperseded):
+        put_owned(RacingS3(), SOURCE, OUT, "x/out.txt", b"older words", "text/plain")
+    assert read(s3, "x/out.txt") == "newer words"
+
+
+def test_a_retried_write_of_the_same_upload_overwrites_its_own_output(s3: Any) -> None:
+    from contracts.ownership import put_owned
+
+    put_owned(s3, SOURCE, OUT, "x/out.txt", b"first try", "text/plain")
+    put_owned(s3, SOURCE, OUT, "x/out.txt", b"second try", "text/plain")
+
+    assert read(s3, "x/out.txt") == "second try"
 
 
 def test_an_unreadable_transcript_is_reported_as_such_not_as_a_bare_access_error() -> None:

@@ -256,8 +256,27 @@ def test_every_catch_hands_record_failure_a_failure_request_naming_the_upload(
 
 def test_record_failure_returns_a_failure_result_and_then_fails_the_execution() -> None:
     record = ASL["States"]["RecordFailure"]
-    assert record["Next"] == "Failed" and ASL["States"]["Failed"]["Type"] == "Fail"
+    assert record["Next"] == "IsSuperseded" and ASL["States"]["Failed"]["Type"] == "Fail"
+    assert record["Catch"][0]["Next"] == "Failed"
     assert STATE_CONTRACTS["RecordFailure"][1].__name__ == "FailureResult"  # type: ignore[union-attr]
+
+
+def test_a_superseded_upload_ends_in_its_own_succeed_state_every_other_failure_in_failed() -> None:
+    # FailureResult.status is what the Choice reads: SUPERSEDED -> Superseded (not counted as failed)
+    from contracts.models import FailureResult
+
+    choice = ASL["States"]["IsSuperseded"]
+    assert choice["Type"] == "Choice" and choice["Default"] == "Failed"
+    [rule] = choice["Choices"]
+    assert (rule["Variable"], rule["StringEquals"]) == ("$.failure.status", "SUPERSEDED")
+    assert rule["Next"] == "Superseded"
+    assert ASL["States"]["Superseded"]["Type"] == "Succeed"
+    assert "SUPERSEDED" in FailureResult.model_fields["status"].annotation.__args__  # type: ignore[union-attr]
+    assert ASL["States"]["RecordFailure"]["ResultPath"] == "$.failure"
+
+
+def test_index_gets_the_execution_arn_for_its_completion_event() -> None:
+    assert ASL["States"]["Index"]["Parameters"]["execution_arn.$"] == "$$.Execution.Id"
 
 
 def test_a_pool_task_nobody_answers_is_recorded_as_a_lost_worker() -> None:

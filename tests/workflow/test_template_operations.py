@@ -271,7 +271,7 @@ def test_the_failure_rate_alarm_divides_failed_by_started_executions_of_the_stat
     rendered = resolver().resolve(returned[0]["Expression"])
     assert rendered == "IF(FILL(started, 0) >= 5, 100 * IF(failures < 0, 0, failures) / started, 0)"
     assert "FILL(failed, 0)" in queries["failures"]["Expression"]
-    assert "- FILL(superseded, 0)" in queries["failures"]["Expression"]
+    assert "superseded" not in queries["failures"]["Expression"]
     assert props["Threshold"] == {"Ref": "FailureRateAlarmThresholdPercent"}
     assert props["ComparisonOperator"] == "GreaterThanThreshold"
     assert TEMPLATE["Parameters"]["FailureRateAlarmThresholdPercent"]["Default"] == 10
@@ -283,10 +283,9 @@ def state_machine_definition() -> dict[str, Any]:
     return definition
 
 
-def test_every_path_after_record_failure_ends_failed_so_the_alarm_subtracts_superseded_uploads() -> None:
-    # The failure-rate alarm subtracts FailuresRecorded{superseded} from AWS/States ExecutionsFailed:
-    # right only while a superseded upload, recorded by RecordFailure, ends its execution Failed.
-    # If a path out of RecordFailure ends in Succeed, drop the subtraction (FailureRateAlarm).
+def test_after_record_failure_only_superseded_uploads_succeed_so_the_alarm_counts_real_failures() -> None:
+    # The failure-rate alarm divides AWS/States ExecutionsFailed by started executions: right only while
+    # every failure recorded by RecordFailure ends Failed and only a superseded upload ends in Succeed.
     states = state_machine_definition()["States"]
     terminal: set[str] = set()
     todo, seen = ["RecordFailure"], set()
@@ -299,9 +298,9 @@ def test_every_path_after_record_failure_ends_failed_so_the_alarm_subtracts_supe
         nexts = [state.get("Next"), state.get("Default"), *(c.get("Next") for c in state.get("Choices", []))]
         nexts += [c["Next"] for c in state.get("Catch", [])]
         if state["Type"] in {"Fail", "Succeed"} or state.get("End"):
-            terminal.add(state["Type"])
+            terminal.add(f"{name}:{state['Type']}")
         todo += [n for n in nexts if n]
-    assert terminal == {"Fail"}
+    assert terminal == {"Failed:Fail", "Superseded:Succeed"}
 
 
 def test_the_internal_failures_alarm_counts_internal_failures_per_hour() -> None:

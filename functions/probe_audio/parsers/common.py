@@ -13,7 +13,7 @@ class Unrecognised(Exception):
 
 
 # What a parser raises on bytes that are not what it expects (besides mutagen's own errors).
-# ObjectChanged, ReadBudgetExceeded and botocore errors are deliberately not among them.
+# SourceSuperseded (ObjectChanged), ReadBudgetExceeded and botocore errors are deliberately not among them.
 PARSE_ERRORS: tuple[type[Exception], ...] = (
     struct.error, ValueError, EOFError, OSError, LookupError, ArithmeticError,
 )
