@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.models import ChannelMode
+
 
 class Settings(BaseModel):
     """Field aliases are the environment variable names."""
@@ -72,6 +74,15 @@ class Settings(BaseModel):
     pool_batch_size: int = Field(
         10, ge=1, le=10, alias="POOL_BATCH_SIZE",
         description="Messages a worker receives and transcribes together (SQS allows at most 10).",
+    )
+
+    # -- channels (docs/CHANNELS.md; overridable per upload by the S3 object tag `channel-mode`)
+    channel_mode: ChannelMode = Field(
+        "auto", alias="CHANNEL_MODE",
+        description="mix: one transcript of the down-mix; split: each channel transcribed on its own, "
+        "segments labelled by channel; auto: split two-channel audio whose channels carry different "
+        "speech, mix otherwise. A mix that would cancel speech (phase-inverted channels) uses the louder "
+        "channel instead, with a warning in the transcript.",
     )
 
     @classmethod

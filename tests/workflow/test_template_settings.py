@@ -7,7 +7,7 @@ not the job, makes the two disagree about a mode or about what is "too long".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from contracts.settings import Settings
@@ -43,7 +43,13 @@ def test_the_template_parameter_defaults_are_the_settings_defaults(template: dic
     for field_name, env_name in ENV_NAMES.items():
         parameter = template["Parameters"][variables[env_name]["Ref"]]
         # Then its default is the code's default, so an unset variable and a default stack agree
-        assert float(parameter["Default"]) == Settings.model_fields[field_name].default, env_name
+        default = Settings.model_fields[field_name].default
+        if isinstance(default, str):  # a choice (CHANNEL_MODE): the parameter offers exactly its values
+            assert parameter["Default"] == default, env_name
+            allowed = set(get_args(Settings.model_fields[field_name].annotation))
+            assert set(parameter["AllowedValues"]) == allowed, env_name
+        else:
+            assert float(parameter["Default"]) == default, env_name
 
 
 def test_max_duration_is_24_hours_everywhere(template: dict[str, Any]) -> None:
