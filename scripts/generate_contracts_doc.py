@@ -99,7 +99,8 @@ def models_section() -> str:
 def settings_section() -> str:
     lines = ["| env | default | description |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        lines.append(f"| `{field.alias or name}` | {field.default:g} | {_cell(field.description or '')} |")
+        default = field.default if isinstance(field.default, str) else format(field.default, "g")
+        lines.append(f"| `{field.alias or name}` | {default} | {_cell(field.description or '')} |")
     return "\n".join(lines)
 
 
