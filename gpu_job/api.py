@@ -16,17 +16,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 from contracts.models import TranscriptionRequest, UploadedObject
 from contracts.settings import Settings
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
+from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
 from gpu_job.engine import Engine, EngineSettings, ItemError, ItemResult
 from gpu_job.inference import Chunking, transcribe_signal, transcribe_stream
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
 from gpu_job.tokens import Word, to_words
-from gpu_job.transcript import Timings, build_document, normalise_words
+from gpu_job.transcript import Timings, build_document, merge_channels, normalise_words
+from gpu_job.vad import make_detector
 
 STREAM_BLOCK_S = 5.0
 
@@ -43,19 +46,26 @@ def _take_load_seconds(model: Any) -> float:
     return seconds
 
 
+def _track(track: Any) -> dict[str, Any]:
+    return {"index": track.index, "codec": track.codec, "channels": track.channels,
+            "sample_rate": track.sample_rate, "language": track.language, "default": track.default}
+
+
 def _document(
     model: Any,
-    words: list[Word],
+    channel_words: dict[int | None, list[Word]],
     duration_s: float,
     media_info: Any,
     source_doc: dict[str, Any],
     mode: str,
     chunking: dict[str, Any] | None,
     timings: Timings,
+    decision: Decision | None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`channel_words`: the words of each transcribed channel of a split file, else {None: words}."""
     info = model_mod.model_info(model)
-    normalised = normalise_words(words, duration_s)
+    normalised = merge_channels({c: normalise_words(w, duration_s) for c, w in channel_words.items()})
     media = {
         "duration_s": round(duration_s, 3),
         "codec": media_info.codec,
@@ -73,7 +83,25 @@ def _document(
         hardware={"device": info.device, "gpu": info.gpu, "dtype": info.dtype},
     )
     document.update(extra or {})
+    if media_info.track is not None:
+        document["track"] = _track(media_info.track)
+    document["other_tracks"] = [_track(t) for t in media_info.other_tracks]
+    if decision is not None:
+        document["channel_mode"] = decision.as_dict()
+    document["warnings"] = list(decision.warnings) if decision is not None else []
     return document
+
+
+def _channel_words(
+    decision: Decision | None, words: dict[int | None, list[Word]], power: Any = None
+) -> dict[int | None, list[Word]]:
+    """Route -> words as the document labels them: channels only for a split file, without the
+    other channels' echo (gpu_job.channels.drop_crosstalk; the count goes to the measurements)."""
+    if decision is None or decision.used != "split":
+        return {None: [w for ws in words.values() for w in ws]}
+    kept, dropped = drop_crosstalk({c: words.get(c, []) for c in decision.routes}, power)
+    decision.measurements = {**(decision.measurements or {}), "crosstalk_words_dropped": dropped}
+    return kept
 
 
 def batched_document(
@@ -93,13 +121,14 @@ def batched_document(
     windows = {"max_window_s": settings.cut.max_window_s, "count": result.windows}
     return _document(
         model,
-        result.words,
+        _channel_words(prepared.channels, result.channel_words, prepared.frame_power),
         prepared.duration_s,
         prepared.media,
         prepared.source,
         "batched",
         None,
         timings,
+        prepared.channels,
         extra={"speech_seconds": round(prepared.speech_s, 3), "windows": windows},
     )
 
@@ -109,16 +138,18 @@ def transcribe_many(
     model: Any,
     settings: EngineSettings | None = None,
     limits: Settings | None = None,
+    channel_modes: list[str] | None = None,
 ) -> list[dict[str, Any] | ItemError]:
     """Each source's transcript document (mode `batched`), or its `ItemError`, in input order.
 
     A per-item failure (bad input, a missing object) is returned in that item's place; an error of the
-    model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env()."""
+    model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env();
+    `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting."""
     configure_attention(model, "batched")
     engine = Engine(model, settings, limits)
     load_s = _take_load_seconds(model)
     out: list[dict[str, Any] | ItemError | None] = [None] * len(sources)
-    for result in engine.transcribe(sources):
+    for result in engine.transcribe(sources, channel_modes):
         if result.error is not None:
             out[result.index] = result.error
         else:
@@ -129,10 +160,11 @@ def transcribe_many(
 
 
 def _transcribe_one_batched(
-    source: UploadedObject | str, model: Any, settings: EngineSettings | None, limits: Settings
+    source: UploadedObject | str, model: Any, settings: EngineSettings | None, limits: Settings,
+    channel_mode: str,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
-    (only,) = transcribe_many([source], model, settings, limits)
+    (only,) = transcribe_many([source], model, settings, limits, [channel_mode])
     if isinstance(only, ItemError):
         raise only.exception
     return only
@@ -148,6 +180,7 @@ def transcribe_request(
         chunk_s=chunking.chunk_s if chunking else None,
         left_s=chunking.left_s if chunking else None,
         right_s=chunking.right_s if chunking else None,
+        channel_mode=request.channel_mode,
     )  # fmt: skip
 
 
@@ -160,15 +193,18 @@ def transcribe(
     right_s: float | None = None,
     limits: Settings | None = None,
     settings: EngineSettings | None = None,
+    channel_mode: str | None = None,
 ) -> dict[str, Any]:
     """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
-    LEFT_S, RIGHT_S); `settings` are the batched engine's (gpu_job.engine.EngineSettings)."""
+    LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
+    (gpu_job.engine.EngineSettings)."""
     limits = limits or Settings.from_env()
+    channel_mode = channel_mode or limits.channel_mode
     chunk_s = limits.chunk_s if chunk_s is None else chunk_s
     left_s = limits.left_s if left_s is None else left_s
     right_s = limits.right_s if right_s is None else right_s
     if mode == "batched" or (mode == "auto" and limits.batched_max_s >= limits.max_duration_s):
-        return _transcribe_one_batched(source, model, settings, limits)
+        return _transcribe_one_batched(source, model, settings, limits, channel_mode)
     started = time.perf_counter()
     with (
         open_source(source) as opened,
@@ -183,35 +219,66 @@ def transcribe(
                 chosen,
                 Chunking.for_model(model, chunk_s, left_s, right_s) if chosen == "streaming" else None,
                 started,
+                channel_mode,
+                (settings or EngineSettings.from_env()).vad_backend,
             )
     # auto with BATCHED_MAX_S below the hard limit, and this file short enough: the engine opens it itself
-    return _transcribe_one_batched(source, model, settings, limits)
+    return _transcribe_one_batched(source, model, settings, limits, channel_mode)
 
 
 def _transcribe_opened(
-    model: Any, opened: Any, dec: AudioDecoder, chosen: str, chunking: Chunking | None, started: float
+    model: Any, opened: Any, dec: AudioDecoder, chosen: str, chunking: Chunking | None, started: float,
+    channel_mode: str, vad_backend: str,
 ) -> dict[str, Any]:
-    """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against)."""
+    """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
+
+    Channels (docs/CHANNELS.md): the same router and rule as the engine. full and local attention hold
+    the whole signal anyway and transcribe a split file channel by channel; streaming transcribes one
+    stream, so there `split` (asked, or found by `auto`) is mixed instead, with a warning."""
     timings = Timings(load=_take_load_seconds(model))
     configure_attention(model, chosen)
+    dec.keep_channels = (dec.info.channels or 1) > 1
+    router = ChannelRouter(channel_mode, lambda: make_detector(vad_backend), mode=chosen,
+                           split_supported=chunking is None, need_probs=False)
     chunking_doc: dict[str, Any] | None = None
+    tokens_by_route: dict[int | None, Any] = {}
     if chunking is not None:
+
+        def one_stream() -> Any:
+            for block in dec.blocks(int(STREAM_BLOCK_S * SAMPLE_RATE)):
+                for _route, samples, _probs in router.push(block):
+                    yield samples
+            for _route, samples, _probs in router.finish():
+                if samples.shape[0]:
+                    yield samples
+
         t0 = time.perf_counter()
-        result = transcribe_stream(model, dec.blocks(int(STREAM_BLOCK_S * SAMPLE_RATE)), chunking)
+        result = transcribe_stream(model, one_stream(), chunking)
         timings.inference = time.perf_counter() - t0 - dec.seconds
-        tokens = result.tokens
+        assert router.decision is not None
+        tokens_by_route[router.decision.routes[0]] = result.tokens
         chunking_doc = {**chunking.seconds(), "chunks": result.chunks}
     else:
-        samples = dec.read_all()
+        parts: dict[int | None, list[Any]] = {}
+        for block in dec.blocks(SAMPLE_RATE * 60):
+            for route, samples, _probs in router.push(block):
+                parts.setdefault(route, []).append(samples)
+        for route, samples, _probs in router.finish():
+            parts.setdefault(route, []).append(samples)
         t0 = time.perf_counter()
-        tokens = transcribe_signal(model, samples)
+        for route, pieces in parts.items():
+            tokens_by_route[route] = transcribe_signal(model, np.concatenate(pieces))
         timings.inference = time.perf_counter() - t0
-        del samples
+        del parts
     timings.download = opened.read_seconds
     timings.decode = dec.seconds - opened.read_seconds
     t0 = time.perf_counter()
-    words = to_words(model, tokens)
+    words = {route: to_words(model, tokens) for route, tokens in tokens_by_route.items()}
     timings.inference += time.perf_counter() - t0
     source_doc = {"uri": opened.info.uri, "etag": opened.info.etag, "size": opened.info.size}
     timings.total = time.perf_counter() - started + timings.load
-    return _document(model, words, dec.duration_s, dec.info, source_doc, chosen, chunking_doc, timings)
+    decision = router.decision
+    channel_words = _channel_words(decision, words, router.frame_power())
+    return _document(
+        model, channel_words, dec.duration_s, dec.info, source_doc, chosen, chunking_doc, timings, decision
+    )

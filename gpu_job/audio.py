@@ -3,9 +3,10 @@
 Why PyAV (the FFmpeg libraries in-process) rather than the `ffmpeg` CLI or librosa: it reads from a
 Python file object (our S3 range reader), needs no intermediate WAV, and yields fixed-size blocks so
 streaming mode holds only the current block. Only allowed media demuxers run and FFmpeg opens
-nothing but the given stream (`gpu_job.demuxers`). Multi-channel audio is down-mixed by
-libswresample with FFmpeg's default matrix (the same as `ffmpeg -ac 1`); per-channel transcripts
-are future work.
+nothing but the given stream (`gpu_job.demuxers`). By default multi-channel audio is down-mixed by
+libswresample with FFmpeg's default matrix (the same as `ffmpeg -ac 1`); with `keep_channels` a
+multi-channel track is decoded as (samples, channels) blocks instead, so that gpu_job.channels can
+split, mix or pick channels (docs/CHANNELS.md).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ class _Resampler:
     `_DRAIN_EVERY` pushes brings it level with the CLI (benchmarks/gpu_job_memory.py, decode section).
     """
 
-    def __init__(self, template: av.AudioFrame):
+    def __init__(self, template: av.AudioFrame, layout: str | None = None):
+        """`layout` None: mono (FFmpeg's down-mix); else every frame converted to that channel layout and
+        pulled as (samples, channels) arrays."""
         graph = av.filter.Graph()
         source = graph.add_abuffer(
             format=template.format.name,
@@ -66,7 +69,7 @@ class _Resampler:
         chain = [
             source,
             graph.add("aresample", str(SAMPLE_RATE)),
-            graph.add("aformat", "sample_fmts=flt:channel_layouts=mono"),
+            graph.add("aformat", f"sample_fmts=flt:channel_layouts={layout or 'mono'}"),
             graph.add("asetnsamples", f"n={_PIECE_SAMPLES}:p=0"),
             graph.add("abuffersink"),
         ]
@@ -77,6 +80,7 @@ class _Resampler:
         self._graph = graph
         self._source, self._sink = source, chain[-1]
         self._pushed = 0
+        self._channels = av.AudioLayout(layout).nb_channels if layout else 1
 
     def push(self, frame: av.AudioFrame) -> bool:
         """Push one decoded frame; True when it is time to `drain()` (every `_DRAIN_EVERY` frames).
@@ -92,7 +96,8 @@ class _Resampler:
                 out = self._sink.pull()
             except (av.error.BlockingIOError, av.error.EOFError):
                 return
-            yield out.to_ndarray().reshape(-1)
+            array = out.to_ndarray()
+            yield array.reshape(-1) if self._channels == 1 else array.reshape(-1, self._channels)
 
     def flush(self) -> Iterator[np.ndarray]:
         self._source.push(None)
@@ -117,6 +122,7 @@ class MediaInfo:
     duration_is_estimate: bool = False
     track_index: int | None = None  # container stream index of the decoded audio track
     other_tracks: tuple[AudioTrack, ...] = ()  # the other audio tracks, not decoded
+    track: AudioTrack | None = None  # the decoded track itself
 
 
 class AudioDecoder:
@@ -126,6 +132,9 @@ class AudioDecoder:
     `blocks(n)` yields float32 arrays of exactly `n` samples (the last may be shorter) and counts the
     samples produced, so `duration_s` is the decoded length, not the container's claim. Time spent
     inside FFmpeg (excluding the byte source's own read time) is accumulated in `seconds`.
+
+    Set `keep_channels` before reading to get multi-channel tracks as (samples, channels) blocks
+    (`channels_out` says how many; a mono track stays 1-D).
     """
 
     def __init__(self, stream: BinaryIO, size: int | None, max_duration_s: float):
@@ -135,6 +144,8 @@ class AudioDecoder:
         self.samples_decoded = 0
         self.skipped_packets = 0
         self.seconds = 0.0
+        self.keep_channels = False
+        self._layout: str | None = None  # the output layout of every resampler, fixed by the first frame
         started = time.perf_counter()
         try:
             self._container = open_input(stream, metadata_errors="ignore")
@@ -177,11 +188,18 @@ class AudioDecoder:
             duration_is_estimate=estimate,
             track_index=int(stream.index),
             other_tracks=tuple(t for t in tracks if t.index != stream.index),
+            track=next((t for t in tracks if t.index == stream.index), None),
         )
 
     @property
     def duration_s(self) -> float:
         return self.samples_decoded / SAMPLE_RATE
+
+    @property
+    def channels_out(self) -> int:
+        """Channels per decoded block: the track's own with `keep_channels` (once decoding started),
+        else 1."""
+        return av.AudioLayout(self._layout).nb_channels if self._layout else 1
 
     def _decoded_frames(self) -> Iterator[av.AudioFrame]:
         """Like `container.decode(stream)`, but a packet the decoder rejects is skipped, as the ffmpeg
@@ -205,14 +223,16 @@ class AudioDecoder:
         try:
             for frame in self._decoded_frames():
                 if resampler is None:
-                    resampler = _Resampler(frame)
+                    if self.keep_channels and frame.layout.nb_channels > 1:
+                        self._layout = frame.layout.name
+                    resampler = _Resampler(frame, self._layout)
                 try:
                     drain = resampler.push(frame)
                 except av.error.FFmpegError:
                     # abuffer refuses frames whose format/layout/rate changed mid-stream: flush what the
                     # old graph holds and continue with a graph built for the new parameters.
                     yield from resampler.flush()
-                    resampler = _Resampler(frame)
+                    resampler = _Resampler(frame, self._layout)
                     drain = resampler.push(frame)
                 if drain:
                     yield from resampler.drain()

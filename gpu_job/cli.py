@@ -42,13 +42,14 @@ class Job:
     chunk_s: float | None = None
     left_s: float | None = None
     right_s: float | None = None
+    channel_mode: str | None = None  # mix | split | auto; None: the CHANNEL_MODE setting
 
     @classmethod
     def from_request(cls, request: TranscriptionRequest) -> Job:
         window = request.chunking
         return cls(request.source, request.output_prefix, request.mode,
                    window.chunk_s if window else None, window.left_s if window else None,
-                   window.right_s if window else None)  # fmt: skip
+                   window.right_s if window else None, request.channel_mode)  # fmt: skip
 
     @property
     def input_name(self) -> str:
@@ -71,6 +72,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chunk-s", type=float, help="default: CHUNK_S (contracts.settings)")
     parser.add_argument("--left-s", type=float, help="default: LEFT_S")
     parser.add_argument("--right-s", type=float, help="default: RIGHT_S")
+    parser.add_argument(
+        "--channel-mode", choices=["mix", "split", "auto"], help="default: CHANNEL_MODE (docs/CHANNELS.md)"
+    )
     _add_model(parser)
 
 
@@ -114,7 +118,8 @@ def _run_one(job: Job, model: Any) -> int:
     source = job.input_name
     try:
         document = api.transcribe(
-            job.source, model, mode=job.mode, chunk_s=job.chunk_s, left_s=job.left_s, right_s=job.right_s
+            job.source, model, mode=job.mode, chunk_s=job.chunk_s, left_s=job.left_s, right_s=job.right_s,
+            channel_mode=job.channel_mode,
         )
         target = join_prefix(job.output_prefix, "transcript.json")
         write_json(target, document, owner=job.source)  # only while the key still holds this upload
@@ -154,13 +159,14 @@ def _jobs(argv: list[str]) -> tuple[list[Job], argparse.Namespace]:
 
     if argv and argv[0] == "transcribe":
         args = _person_parser().parse_args(argv[1:])
-        window = (args.chunk_s, args.left_s, args.right_s)
+        window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode)
         return [Job(s, derived_prefix(args.out, s), args.mode, *window) for s in args.inputs], args
     if "--request" in argv or any(a.startswith("--request=") for a in argv):
         args = _request_parser().parse_args(argv)
         return [Job.from_request(TranscriptionRequest.model_validate_json(args.request))], args
     args = _flags_parser().parse_args(argv)
-    return [Job(args.input, args.output, args.mode, args.chunk_s, args.left_s, args.right_s)], args
+    window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode)
+    return [Job(args.input, args.output, args.mode, *window)], args
 
 
 def main(argv: list[str] | None = None) -> int:

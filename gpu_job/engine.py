@@ -25,13 +25,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import torch
 from contracts.errors import BadInputError
 from contracts.settings import Settings
 
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder, MediaInfo
 from gpu_job.batching import pack
+from gpu_job.channels import ChannelRouter, Decision
 from gpu_job.inference import transcribe_batch
 from gpu_job.storage import open_source
 from gpu_job.tokens import Word, to_words
@@ -120,6 +120,8 @@ class Prepared:
     decode_s: float
     vad_s: float
     started: float
+    channels: Decision | None = None  # how the channels were transcribed (gpu_job.channels)
+    frame_power: Any = None  # split files: per-frame channel power (gpu_job.channels.drop_crosstalk)
 
 
 @dataclass
@@ -127,8 +129,10 @@ class ItemResult:
     index: int
     source: str
     words: list[Word] | None = None  # in time order, global timestamps (None when `error`)
+    # the same words per route (a channel of a split file; None: the one signal transcribed)
+    channel_words: dict[int | None, list[Word]] = field(default_factory=dict)
     prepared: Prepared | None = None
-    parts: list[tuple[int, list[Word]]] = field(default_factory=list)  # (window start, its words)
+    parts: list[tuple[int | None, int, list[Word]]] = field(default_factory=list)  # (route, start, words)
     windows: int = 0
     inference_s: float = 0.0
     error: ItemError | None = None
@@ -138,6 +142,7 @@ class ItemResult:
 class _WindowMsg:
     item: int
     window: Window
+    route: int | None = None  # the channel of a split file; None: the file's one signal
 
 
 @dataclass
@@ -164,7 +169,7 @@ class Engine:
         self.batches: list[int] = []  # batch sizes run
 
     # ---------------------------------------------------------------- CPU side
-    def _prepare(self, index: int, source: str, put: Any) -> None:
+    def _prepare(self, index: int, source: str, put: Any, channel_mode: str) -> None:
         started = time.perf_counter()
         settings = self.settings
         try:
@@ -172,34 +177,46 @@ class Engine:
                 open_source(source) as opened,
                 AudioDecoder(opened.stream, opened.info.size, self.limits.max_duration_s) as dec,
             ):
-                detector = make_detector(settings.vad_backend, settings.vad_device)
-                cutter = WindowCutter(settings.cut)
+                # A multi-channel track is decoded per channel; the router decides what is transcribed.
+                dec.keep_channels = (dec.info.channels or 1) > 1
+                router = ChannelRouter(
+                    channel_mode, lambda: make_detector(settings.vad_backend, settings.vad_device)
+                )
+                cutters: dict[int | None, WindowCutter] = {}
                 vad_s, count = 0.0, 0
+
+                def cut(routed: list[Any], final: bool = False) -> int:
+                    windows = []
+                    for route, samples, probs in routed:
+                        cutter = cutters.setdefault(route, WindowCutter(settings.cut))
+                        windows += [(route, w) for w in cutter.push(samples, probs)]
+                    if final:
+                        windows += [(route, w) for route, cutter in cutters.items() for w in cutter.finish()]
+                    for route, w in windows:
+                        put(_WindowMsg(index, w, route))
+                    return len(windows)
+
                 for block in dec.blocks(int(settings.block_s * SAMPLE_RATE)):
                     t0 = time.perf_counter()
-                    windows = cutter.push(block, detector.push(block))
+                    routed = router.push(block)
                     vad_s += time.perf_counter() - t0
-                    for w in windows:
-                        put(_WindowMsg(index, w))
-                    count += len(windows)
+                    count += cut(routed)
                 t0 = time.perf_counter()
-                nothing = np.zeros(0, np.float32)
-                tail = cutter.push(nothing, detector.push(nothing, final=True))
-                tail += cutter.finish()
+                routed = router.finish()
                 vad_s += time.perf_counter() - t0
-                for w in tail:
-                    put(_WindowMsg(index, w))
-                count += len(tail)
+                count += cut(routed, final=True)
                 prepared = Prepared(
                     source={"uri": opened.info.uri, "etag": opened.info.etag, "size": opened.info.size},
                     media=dec.info,
                     duration_s=dec.duration_s,
-                    speech_s=cutter.speech_samples / SAMPLE_RATE,
+                    speech_s=sum(c.speech_samples for c in cutters.values()) / SAMPLE_RATE,
                     windows=count,
                     download_s=opened.read_seconds,
                     decode_s=dec.seconds - opened.read_seconds,
                     vad_s=vad_s,
                     started=started,
+                    channels=router.decision,
+                    frame_power=router.frame_power(),
                 )
             put(_EndMsg(index, source, prepared=prepared))
         except _Stopped:
@@ -211,7 +228,7 @@ class Engine:
 
     def _worker(
         self,
-        sources: Iterator[tuple[int, str]],
+        sources: Iterator[tuple[int, tuple[str, str]]],
         lock: threading.Lock,
         q: queue.Queue[Any],
         stop: threading.Event,
@@ -232,19 +249,26 @@ class Engine:
                     nxt = next(sources, None)
                 if nxt is None:
                     return
-                self._prepare(nxt[0], nxt[1], put)
+                self._prepare(nxt[0], nxt[1][0], put, nxt[1][1])
         except _Stopped:
             return
         finally:
             q.put(None)  # this worker is done (a sentinel may wait for room; the consumer drains on stop)
 
     # ---------------------------------------------------------------- GPU side
-    def transcribe(self, sources: Iterable[str]) -> Iterator[ItemResult]:
+    def transcribe(
+        self, sources: Iterable[str], channel_modes: Iterable[str] | None = None
+    ) -> Iterator[ItemResult]:
+        """`channel_modes` (mix, split, auto; docs/CHANNELS.md) per source; default CHANNEL_MODE."""
         settings = self.settings
+        sources = list(sources)
+        modes = [self.limits.channel_mode] * len(sources) if channel_modes is None else list(channel_modes)
+        if len(modes) != len(sources):
+            raise ValueError(f"{len(modes)} channel modes for {len(sources)} sources")
         q: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_windows)
         stop = threading.Event()
         lock = threading.Lock()
-        numbered = iter(enumerate(sources))
+        numbered = iter(enumerate(zip(sources, modes, strict=True)))
         threads = [
             threading.Thread(
                 target=self._worker, args=(numbered, lock, q, stop), daemon=True, name=f"engine-cpu-{i}"
@@ -310,7 +334,7 @@ class Engine:
                 offset = msg.window.start_s
                 result = items[msg.item]
                 words = [Word(w.word, w.start + offset, w.end + offset) for w in to_words(self.model, toks)]
-                result.parts.append((msg.window.start, words))
+                result.parts.append((msg.route, msg.window.start, words))
                 result.windows += 1
             elapsed = time.perf_counter() - t0
             total = sum(lengths[i] for i in batch)
@@ -326,8 +350,10 @@ class Engine:
                 continue
             ended.discard(index)
             del items[index]
-            if result.error is None:  # windows never overlap: their order is the words' order
-                ordered = sorted(result.parts, key=lambda part: part[0])
-                result.words = [w for _start, words in ordered for w in words]
+            if result.error is None:  # a route's windows never overlap: their order is its words' order
+                for route, _start, words in sorted(result.parts, key=lambda part: (part[1], part[0] or 0)):
+                    result.channel_words.setdefault(route, []).extend(words)
+                result.words = sorted((w for ws in result.channel_words.values() for w in ws),
+                                      key=lambda w: w.start)
             result.parts = []
             yield result

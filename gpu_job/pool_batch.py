@@ -29,7 +29,10 @@ def transcribe_batch(
     outcomes: list[Outcome | None] = [None] * len(requests)
     batched = [i for i, request in enumerate(requests) if request.mode == "batched"]
     if batched:
-        results = api.transcribe_many([requests[i].source for i in batched], model, limits=limits)
+        results = api.transcribe_many(
+            [requests[i].source for i in batched], model, limits=limits,
+            channel_modes=[requests[i].channel_mode for i in batched],
+        )
         for i, result in zip(batched, results, strict=True):
             outcomes[i] = result.exception if isinstance(result, ItemError) else result
     for i, request in enumerate(requests):

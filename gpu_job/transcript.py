@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.models import channel_label
+
 from gpu_job.language import detect_document
 from gpu_job.tokens import Word
 
@@ -50,7 +52,17 @@ def normalise_words(words: list[Word], duration_s: float) -> list[dict[str, Any]
     return out
 
 
+def merge_channels(channel_words: dict[int | None, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Normalised words of each channel (key None: one signal) as one list by start time; a split
+    transcript's words carry their `channel`."""
+    merged: list[dict[str, Any]] = []
+    for channel, words in channel_words.items():
+        merged += words if channel is None else [{**w, "channel": channel} for w in words]
+    return sorted(merged, key=lambda w: (w["start"], w.get("channel") or 0))
+
+
 def split_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Segments of one channel's words (or of the one signal's); see `channel_segments` for several."""
     segments: list[dict[str, Any]] = []
     current: list[dict[str, Any]] = []
 
@@ -80,6 +92,34 @@ def split_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return segments
 
 
+def channel_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Segments cut per channel (a segment never mixes two speakers), merged by start time, numbered
+    again; each carries `channel` (None for a transcript of one signal)."""
+    channels = sorted({w.get("channel") for w in words}, key=lambda c: -1 if c is None else c)
+    segments = []
+    for channel in channels:
+        for segment in split_segments([w for w in words if w.get("channel") == channel]):
+            segments.append({**segment, "channel": channel})
+    segments.sort(key=lambda s: (s["start"], -1 if s["channel"] is None else s["channel"]))
+    for number, segment in enumerate(segments):
+        segment["id"] = number
+    return segments
+
+
+def document_text(segments: list[dict[str, Any]]) -> str:
+    """The segments' text; when channels were transcribed apart, one line per turn, "[Channel 1] ..."."""
+    if all(s.get("channel") is None for s in segments):
+        return " ".join(s["text"] for s in segments)
+    lines: list[str] = []
+    for segment in segments:
+        label = f"[{channel_label(segment['channel'])}]"
+        if lines and lines[-1].startswith(label + " "):
+            lines[-1] += " " + segment["text"]
+        else:
+            lines.append(f"{label} {segment['text']}")
+    return "\n".join(lines)
+
+
 def build_document(
     *,
     source: dict[str, Any],
@@ -91,7 +131,7 @@ def build_document(
     timings: Timings,
     hardware: dict[str, Any],
 ) -> dict[str, Any]:
-    segments = split_segments(words)
+    segments = channel_segments(words)
     # Per segment and per document, from the text (the model reports no language): gpu_job.language.
     languages = detect_document([s["text"] for s in segments])
     for segment, guess in zip(segments, languages.segments, strict=True):
@@ -104,7 +144,7 @@ def build_document(
         "mode": mode,
         "chunking": chunking,
         **languages.document_fields(),
-        "text": " ".join(s["text"] for s in segments),
+        "text": document_text(segments),
         "segments": segments,
         "words": words,
         "timings": timings.as_dict(),

@@ -45,6 +45,16 @@ SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium"
 TranscribePath = Literal["pool", "job"]
 CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
 ReasonClass = Literal["bad_input", "internal"]
+# How a multi-channel upload is transcribed (docs/CHANNELS.md): the CHANNEL_MODE setting, or the
+# upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
+ChannelMode = Literal["mix", "split", "auto"]
+CHANNEL_MODE_TAG = "channel-mode"
+
+
+def channel_label(channel: int) -> str:
+    """How text and subtitles name a 0-based channel: "Channel 1" is channel 0 (the left one)."""
+    return f"Channel {channel + 1}"
+
 Seconds = Annotated[float, Field(ge=0)]
 
 
@@ -122,6 +132,11 @@ class ProbeResult(Contract):
         "from size and bitrate or a tail read where possible), capped at MAX_DURATION_S, never "
         "rejected for length; the job measures the real length and applies the limit to it.",
     )
+    channel_mode: ChannelMode | None = Field(
+        None,
+        description="The upload's S3 object tag `channel-mode` (read on the exact version); None when "
+        "the object has no such tag (the CHANNEL_MODE setting then decides).",
+    )
 
 
 # -- Plan -------------------------------------------------------------------------------------------
@@ -146,6 +161,10 @@ class TranscriptionRequest(Contract):
     output_prefix: str = Field(description="s3://<OutputBucket>/transcripts/<key>/ (transcript.json).")
     mode: Mode
     chunking: Chunking | None = None
+    channel_mode: ChannelMode = Field(
+        "auto",
+        description="The upload's tag `channel-mode`, else the CHANNEL_MODE setting (docs/CHANNELS.md).",
+    )
 
 
 class Plan(Contract):
@@ -196,6 +215,9 @@ class Word(Contract):
     start: Seconds
     end: Seconds
     word: str
+    channel: NonNegativeInt | None = Field(
+        None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
+    )
 
 
 class Segment(Contract):
@@ -207,6 +229,11 @@ class Segment(Contract):
     words: list[Word]
     language: str | None = Field(None, description="This segment's language; None when undetermined.")
     language_confidence: float | None = Field(None, ge=0, le=1)
+    channel: NonNegativeInt | None = Field(
+        None,
+        description="0-based channel (0 = left) that spoke this segment when the channels were transcribed "
+        "separately (channel_mode.used 'split'); None when one signal was transcribed.",
+    )
 
 
 class TranscriptSourceInfo(Contract):
@@ -266,6 +293,33 @@ class WindowsInfo(Contract):
     count: NonNegativeInt
 
 
+class TrackInfo(Contract):
+    """One audio track (stream) of the upload; ``index`` is the container stream index (ffprobe's)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    index: NonNegativeInt
+    codec: str | None
+    channels: int | None
+    sample_rate: int | None = None
+    language: str | None = Field(None, description="The track's language tag, when the container has one.")
+    default: bool = Field(description="Marked default in the container (the track that is transcribed).")
+
+
+class ChannelDecision(Contract):
+    """How the channels were transcribed (docs/CHANNELS.md), and the measurements behind ``auto``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    requested: ChannelMode
+    used: Literal["mix", "split", "channel"] = Field(
+        description="mix: the down-mix; split: each channel on its own (segments carry `channel`); "
+        "channel: one channel alone (``channel``), because the mix would cancel speech.")
+    reason: str
+    channel: NonNegativeInt | None = Field(None, description="used 'channel': the channel transcribed.")
+    channels: list[NonNegativeInt] | None = Field(None, description="used 'split': the channels transcribed.")
+    measurements: dict[str, Any] | None = Field(
+        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md).")
+
+
 class TranscriptDocument(Contract):
     """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
     Times are seconds, monotonic, within [0, media.duration_s]."""
@@ -292,6 +346,15 @@ class TranscriptDocument(Contract):
         None, description="Audio the VAD kept (batched mode); 0 for a silence- or noise-only file."
     )
     windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
+    track: TrackInfo | None = Field(
+        None, description="The audio track transcribed: the one marked default, else the first.")
+    other_tracks: list[TrackInfo] = Field(
+        default_factory=list, description="The upload's other audio tracks (not transcribed).")
+    channel_mode: ChannelDecision | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Human-readable notes on anything that changed what was transcribed "
+        "(e.g. channels that cancel when mixed).")
 
 
 # -- Postprocess ------------------------------------------------------------------------------------

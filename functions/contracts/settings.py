@@ -13,6 +13,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.models import ChannelMode
+
 
 class Settings(BaseModel):
     """Field aliases are the environment variable names."""
@@ -85,6 +87,15 @@ class Settings(BaseModel):
     def ignored_suffixes(self) -> tuple[str, ...]:
         """IGNORE_KEY_SUFFIXES as lower-case endings, blanks dropped."""
         return tuple(s.strip().lower() for s in self.ignore_key_suffixes.split(",") if s.strip())
+
+    # -- channels (docs/CHANNELS.md; overridable per upload by the S3 object tag `channel-mode`)
+    channel_mode: ChannelMode = Field(
+        "auto", alias="CHANNEL_MODE",
+        description="mix: one transcript of the down-mix; split: each channel transcribed on its own, "
+        "segments labelled by channel; auto: split two-channel audio whose channels carry different "
+        "speech, mix otherwise. A mix that would cancel speech (phase-inverted channels) uses the louder "
+        "channel instead, with a warning in the transcript.",
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

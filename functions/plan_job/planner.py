@@ -78,6 +78,8 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         output_prefix=output_prefix(require(wiring.output_bucket, "OUTPUT_BUCKET"), source.key),
         mode=mode,
         chunking=chunking,
+        # the upload's own tag wins over the stack's setting (docs/CHANNELS.md)
+        channel_mode=probe.channel_mode or settings.channel_mode,
     )
     return Plan(
         mode=mode,

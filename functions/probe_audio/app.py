@@ -3,7 +3,8 @@
 Bad inputs raise the typed ``contracts.errors`` classes, which the workflow records without
 retrying. What the probe cost (bytes and GET requests) is logged and emitted as metrics on every
 outcome, because that cost is the point of this function. Reads are pinned to the upload the
-claim names (VersionId, else If-Match on its ETag).
+claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any,
+travels on in the ProbeResult (``probe_audio.tags``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from contracts.settings import Settings
 
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
+from probe_audio.tags import channel_mode_from_tags, object_tags
 
 
-def to_contract(result: Any) -> ProbeResult:
-    """The probe's own result (it also says which parser answered) as the state's ProbeResult."""
-    return ProbeResult(**{name: getattr(result, name) for name in ProbeResult.model_fields})
+def to_contract(result: Any, channel_mode: str | None = None) -> ProbeResult:
+    """The probe's own result (it also says which parser answered) and the upload's tagged channel
+    mode as the state's ProbeResult."""
+    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name != "channel_mode"}
+    return ProbeResult(**fields, channel_mode=channel_mode)
 
 
 @logger.inject_lambda_context
@@ -43,6 +47,8 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         if source.size == 0:
             raise ZeroByteObject(f"{source.uri} is empty")  # the event says so: no GET needed
         result = probe(reader, Settings.from_env().max_duration_s)
+        # After the media checks, so that a file that is not media reports that whatever its tags say.
+        channel_mode = channel_mode_from_tags(object_tags(s3_client(), source))
         outcome = "ok"
     finally:
         bytes_read = reader.bytes_read if reader else 0
@@ -52,6 +58,6 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    contract = to_contract(result)
+    contract = to_contract(result, channel_mode)
     logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
     return contract.model_dump(mode="json")

@@ -64,6 +64,10 @@ class CountingS3:
         response["Body"] = io.BytesIO(body)
         return response
 
+    def get_object_tagging(self, **params: Any) -> dict[str, Any]:
+        """Not a GET of the object's bytes: forwarded, not counted (the Probe reads the tags once)."""
+        return self.client.get_object_tagging(**params)
+
     @property
     def requests(self) -> int:
         return len(self.ranges)

@@ -7,7 +7,7 @@ not the job, makes the two disagree about a mode or about what is "too long".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from contracts.settings import Settings
@@ -53,6 +53,9 @@ def test_the_template_parameter_defaults_are_the_settings_defaults(template: dic
         default = Settings.model_fields[field_name].default
         if isinstance(default, str):
             assert str(parameter["Default"]) == default, env_name
+            allowed = set(get_args(Settings.model_fields[field_name].annotation))
+            if allowed:  # a choice (CHANNEL_MODE): the parameter offers exactly its values
+                assert set(parameter["AllowedValues"]) == allowed, env_name
         else:
             assert float(parameter["Default"]) == default, env_name
 
