@@ -14,6 +14,7 @@ returns, in input order, a document or an `ItemError` for each: one bad item nev
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -139,12 +140,14 @@ def transcribe_many(
     settings: EngineSettings | None = None,
     limits: Settings | None = None,
     channel_modes: list[str] | None = None,
+    on_item: Callable[[int, dict[str, Any] | ItemError], None] | None = None,
 ) -> list[dict[str, Any] | ItemError]:
     """Each source's transcript document (mode `batched`), or its `ItemError`, in input order.
 
     A per-item failure (bad input, a missing object) is returned in that item's place; an error of the
     model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env();
-    `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting."""
+    `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting.
+    `on_item(index, document or ItemError)` is called as each item completes (a progress bar)."""
     configure_attention(model, "batched")
     engine = Engine(model, settings, limits)
     load_s = _take_load_seconds(model)
@@ -155,6 +158,8 @@ def transcribe_many(
         else:
             out[result.index] = batched_document(model, result, engine.settings, load_s)
             load_s = 0.0
+        if on_item is not None:
+            on_item(result.index, out[result.index])  # type: ignore[arg-type]
     assert all(o is not None for o in out)
     return out  # type: ignore[return-value]
 

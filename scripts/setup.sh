@@ -24,6 +24,14 @@ if [ ! -f .venv/.installed ] || [ requirements/dev.txt -nt .venv/.installed ] \
   touch .venv/.installed
 fi
 
+# The `parakeet` console script (pyproject.toml [project.scripts]), installed editable so it runs this
+# checkout. --no-deps: what it imports is pinned in requirements/dev.txt (above); --no-build-isolation:
+# setuptools is already in the venv, so nothing is downloaded to build it.
+if [ ! -x .venv/bin/parakeet ] || [ pyproject.toml -nt .venv/bin/parakeet ]; then
+  .venv/bin/pip install -q --no-deps --no-build-isolation -e .
+  touch .venv/bin/parakeet
+fi
+
 # moto's Step Functions interpreter (the local emulator) needs the ANTLR 4.13 runtime, while NeMo pins
 # the 4.9 runtime in the venv; local_emulator/bridges.py loads 4.13 from this side directory.
 if [ ! -d build/antlr4-4.13/antlr4 ]; then

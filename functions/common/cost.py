@@ -2,7 +2,8 @@
 language: what a cost report (a later CLI) needs, as a plain function over CatalogItem rows.
 
 Only TRANSCRIBED rows count: a FAILED row has no timings, and its cost is not attributed. GPU seconds
-are ``timings.total`` (what the job held the GPU for, the same figure index_transcript prices), and
+are the figure index_transcript priced: the row's ``gpu_seconds`` for a pool file (its share of the
+worker's GPU time), else ``timings.total`` (what its own job held the GPU for); and
 the dollars are the row's own ``cost_estimate_usd``; a row without one is counted in
 ``unpriced_files`` rather than guessed. A row without a language groups under "und", without a mode
 under "unknown"; the prefix is the key's first ``prefix_depth`` folders ("" for a key at the root).
@@ -34,6 +35,16 @@ class CostTotals:
             gpu_seconds=self.gpu_seconds + gpu_s,
             cost_usd=self.cost_usd + (cost_usd or 0.0),
             unpriced_files=self.unpriced_files + (cost_usd is None),
+        )
+
+    def merged(self, other: CostTotals) -> CostTotals:
+        """Both totals together (a report's grand total over its groups)."""
+        return CostTotals(
+            files=self.files + other.files,
+            audio_hours=self.audio_hours + other.audio_hours,
+            gpu_seconds=self.gpu_seconds + other.gpu_seconds,
+            cost_usd=self.cost_usd + other.cost_usd,
+            unpriced_files=self.unpriced_files + other.unpriced_files,
         )
 
     @property
@@ -77,9 +88,10 @@ def summarise_costs(
             continue
         group = _group(item, by, prefix_depth)
         timings = item.get("timings") or {}
+        gpu_s = _number(item.get("gpu_seconds"))
         totals[group] = totals.get(group, CostTotals()).add(
             _number(item.get("duration_s")) or 0.0,
-            _number(timings.get("total")) or 0.0,
+            gpu_s if gpu_s is not None else (_number(timings.get("total")) or 0.0),
             _number(item.get("cost_estimate_usd")),
         )
     return dict(sorted(totals.items()))

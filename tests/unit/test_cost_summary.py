@@ -99,3 +99,11 @@ def test_an_unknown_grouping_is_refused() -> None:
 
 def test_no_items_no_groups() -> None:
     assert summarise_costs([]) == {}
+
+
+def test_a_pool_row_counts_the_gpu_seconds_it_was_priced_by() -> None:
+    # A pool file's own timings.total includes the worker's model load; index_transcript prices its share.
+    totals = summarise_costs([row("calls/a.wav", 180, 9.0, 0.001, gpu_seconds=1.5)], by="prefix")
+    assert math.isclose(totals["calls/"].gpu_seconds, 1.5)
+    merged = totals["calls/"].merged(totals["calls/"])
+    assert merged.files == 2 and math.isclose(merged.gpu_seconds, 3.0)

@@ -1,0 +1,590 @@
+"""`parakeet`: the console script (pyproject.toml ``[project.scripts]``). Typer lives here only.
+
+    parakeet transcribe FILE|DIR... [--mode] [--format json,srt,vtt,txt] [--out DIR]   no AWS
+    parakeet (--stack NAME | --local [--endpoint-url URL]) upload|status|get|retry|cost|stack ...
+
+Every command takes ``--json`` (stdout then holds exactly one JSON document, errors included) and ends
+with a documented exit code (parakeet_cli.exits, docs/CLI.md).
+
+Adding a command (the lead wires `backfill` and `search` this way; their logic is the plain functions of
+parakeet_cli/backfill.py and parakeet_cli/search.py)::
+
+    @app.command()
+    def backfill(ctx: typer.Context, target: str, dry_run: bool = False, json_out: JsonOption = False):
+        def body(out: Output) -> int:
+            stack = state(ctx).stack()              # resolved names + clients (tests inject clients)
+            result = backfill_lib.start(stack, target, dry_run=dry_run)
+            out.emit(result, lambda console: console.print(...))
+            return exits.OK                         # or exits.FAILED_ITEMS, or raise exits.NotFound(...)
+        run(json_out, body)
+
+Tests drive commands with Typer's ``CliRunner().invoke(app, [...], obj=CliState(client_factory=...))``:
+the injected factory makes boto3 clients for moto's in-process AWS (no endpoint needed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from parakeet_cli import exits
+from parakeet_cli.connect import (
+    LOCAL_STACK_NAME,
+    ClientFactory,
+    Stack,
+    aws_errors,
+    boto3_clients,
+    local_endpoint,
+    resolve_stack,
+)
+from parakeet_cli.exits import CliError, UsageError
+
+app = typer.Typer(
+    name="parakeet",
+    help="Parakeet-TDT speech to text: try the model on local files, or drive a deployed or local stack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (for scripts).")]
+
+
+# ---------------------------------------------------------------- shared state and output
+@dataclass
+class CliState:
+    """The global options, and the stack they resolve to (once per command line)."""
+
+    stack_name: str | None = None
+    local: bool = False
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    client_factory: ClientFactory | None = None  # injected by tests; else boto3 clients from the options
+    _stack: Stack | None = field(default=None, repr=False)
+
+    def stack(self) -> Stack:
+        if self._stack is not None:
+            return self._stack
+        if not self.local and not self.stack_name:
+            raise UsageError("which stack? pass --stack NAME (or set PARAKEET_STACK), or --local")
+        endpoint = local_endpoint(self.endpoint_url) if self.local else self.endpoint_url
+        clients = self.client_factory or boto3_clients(self.region, endpoint, self.profile, self.local)
+        name = self.stack_name or LOCAL_STACK_NAME
+        names = resolve_stack(clients, name, local=self.local, endpoint_url=endpoint if self.local else None)
+        self._stack = Stack(names=names, clients=clients)
+        return self._stack
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+class Output:
+    """Human output (rich, stdout; progress and errors on stderr) or one JSON document on stdout."""
+
+    def __init__(self, json_mode: bool) -> None:
+        self.json = json_mode
+        self.console = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def emit(self, payload: Any, human: Callable[[Console], None]) -> None:
+        if self.json:
+            sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        else:
+            human(self.console)
+
+    def error(self, exc: CliError) -> None:
+        if self.json:
+            sys.stdout.write(json.dumps(exc.as_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+        else:
+            self.err.print(f"[red]error[/red]: {exc.message}", markup=True)
+
+
+def run(json_out: bool, body: Callable[[Output], int | None]) -> None:
+    """Run a command body; typed errors (and AWS errors) become their exit codes."""
+    out = Output(json_out)
+    try:
+        with aws_errors("AWS call failed"):
+            code = body(out)
+    except CliError as exc:
+        out.error(exc)
+        raise typer.Exit(exc.code) from None
+    raise typer.Exit(exits.OK if code is None else code)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    stack: Annotated[
+        str | None,
+        typer.Option(
+            "--stack",
+            envvar="PARAKEET_STACK",
+            help="Deployed stack name (its CloudFormation outputs name "
+            "the buckets, table and state machine).",
+        ),
+    ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="The local stack (`make serve`) at --endpoint-url.")
+    ] = False,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            "--endpoint-url",
+            help="AWS endpoint; for --local default $PARAKEET_ENDPOINT_URL or http://127.0.0.1:4566.",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="AWS region (default: your AWS config).")
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
+) -> None:
+    """Parakeet-TDT speech to text on AWS: transcribe local files, or upload, watch, fetch, retry and cost."""
+    current = state(ctx)
+    current.stack_name, current.local, current.region, current.profile = stack, local, region, profile
+    current.endpoint_url = endpoint_url
+    current._stack = None
+
+
+# ---------------------------------------------------------------- transcribe (no AWS)
+def _fmt_s(seconds: Any) -> str:
+    return "-" if seconds is None else f"{float(seconds):.1f}"
+
+
+def _print_transcribe_summary(summary: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"{summary['model'].get('name') or summary['model']['requested']} "
+                        f"({summary['model'].get('device', '?')}), mode {summary['mode']}")  # fmt: skip
+    for column in ("file", "audio s", "words", "language", "RTFx", "outputs"):
+        table.add_column(column, overflow="fold")
+    for item in summary["files"]:
+        if item["status"] == "ok":
+            outputs = ", ".join(Path(p).name for p in item["outputs"].values())
+            table.add_row(item["input"], _fmt_s(item["duration_s"]), str(item["words"]),
+                          item["language"] or "-", _fmt_s(item["rtfx"]), outputs)  # fmt: skip
+        else:
+            err = item["error"] or {}
+            table.add_row(
+                item["input"], "-", "-", "-", "-", f"FAILED {err.get('error')}: {err.get('message')}"
+            )
+    console.print(table)
+    total = summary["total"]
+    console.print(
+        f"{total['ok']}/{total['files']} files, {total['audio_s']:.1f} s of audio, {total['words']} words, "
+        f"RTFx {_fmt_s(total['rtfx'])} ({total['processing_s']:.1f} s processing; model load "
+        f"{summary['model']['load_s']:.1f} s) -> {summary['out']}"
+    )
+
+
+@app.command()
+def transcribe(
+    paths: Annotated[list[Path], typer.Argument(help="Audio/video files, or directories of them.")],
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="batched (one batched engine for every file, the production default), auto, full, "
+            "local_attention or streaming.",
+        ),
+    ] = "batched",
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated: json,srt,vtt,txt.")
+    ] = "json,srt,vtt,txt",
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("transcripts"),
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Pretrained name or .nemo path (default $GPU_JOB_MODEL or nvidia/parakeet-tdt-0.6b-v3).",
+        ),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="cpu or cuda (default: cuda if available).")
+    ] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    json_out: JsonOption = False,
+) -> None:
+    """Transcribe local files with gpu_job (no AWS): writes <out>/<name>.<format> and prints RTFx."""
+
+    def body(output: Output) -> int:
+        from parakeet_cli import local, render
+
+        try:
+            chosen = render.parse_formats(formats)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        if mode not in local.MODES:
+            raise UsageError(f"--mode must be one of {', '.join(local.MODES)}")
+        if device not in (None, "cpu", "cuda") and not str(device).startswith("cuda:"):
+            raise UsageError("--device must be cpu or cuda")
+        inputs = local.expand_inputs(paths)
+        show = not (json_out or no_progress)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is for the summary (or the --json document)
+            summary = _transcribe_with_progress(
+                local, inputs, out, chosen, mode, model, device, show, output.err
+            )
+        output.emit(summary, lambda console: _print_transcribe_summary(summary, console))
+        return exits.FAILED_ITEMS if summary["total"]["failed"] else exits.OK
+
+    run(json_out, body)
+
+
+def _transcribe_with_progress(local: Any, inputs: list[Any], out: Path, formats: list[str], mode: str,
+                              model: str | None, device: str | None, show: bool,
+                              console: Console) -> dict[str, Any]:  # fmt: skip
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.completed:.0f}/{task.fields[total_s]} s audio"),
+               TextColumn("{task.fields[files]}"), TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, disable=not show, transient=False) as progress:
+        task = progress.add_task("loading model", total=None, total_s="?", files="")
+        done = {"files": 0}
+
+        def on_start(total_s: float | None) -> None:
+            progress.update(
+                task,
+                description="transcribing",
+                total=total_s,
+                total_s=f"{total_s:.0f}" if total_s else "?",
+                files=f"0/{len(inputs)} files",
+            )
+
+        def on_progress(seconds: float, name: str) -> None:
+            done["files"] += 1
+            progress.update(task, advance=seconds, files=f"{done['files']}/{len(inputs)} files")
+
+        summary: dict[str, Any] = local.transcribe_files(
+            inputs, out, formats, mode, model, device, on_start=on_start, on_progress=on_progress
+        )
+        progress.update(task, description="done", completed=progress.tasks[0].total or 0)
+    return summary
+
+
+# ---------------------------------------------------------------- stack commands
+def _when(value: Any) -> str:
+    return str(value or "-").replace("T", " ").removesuffix("Z")[:19]
+
+
+def _detail(row: dict[str, Any]) -> str:
+    status = row.get("status")
+    if status == "FAILED":
+        return f"{row.get('reason_class') or '?'}: {row.get('reason') or row.get('error') or '?'}"
+    if status == "TRANSCRIBED":
+        duration = row.get("duration_s")
+        return (f"{row.get('mode') or '?'}, {_fmt_s(duration)} s, {row.get('language') or 'und'}, "
+                f"{row.get('word_count', '?')} words")  # fmt: skip
+    if status == "SUPERSEDED":
+        return f"by {row.get('superseded_by')}"
+    return ""
+
+
+def _rows_table(rows: list[dict[str, Any]], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("key", "status", "updated (UTC)", "detail", "execution"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        execution = row.get("execution") or {}
+        table.add_row(
+            str(row.get("key") or row.get("source_uri")),
+            str(row.get("status")),
+            _when(row.get("updated_at")),
+            _detail(row),
+            str(execution.get("status") or "-"),
+        )
+    return table
+
+
+def _print_links(rows: list[dict[str, Any]], console: Console) -> None:
+    for row in rows:
+        execution = row.get("execution") or {}
+        link = execution.get("console_url") or execution.get("arn")
+        if link:
+            console.print(f"{row.get('key')}: {link}")
+
+
+@app.command()
+def upload(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files, or directories (their files keep their path).")],
+    prefix: Annotated[str, typer.Option("--prefix", help="Key prefix in the input bucket.")] = "",
+    channel_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--channel-mode", help="mix, split or auto: the channel-mode object tag the Probe reads."
+        ),
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until each upload is transcribed or failed.")
+    ] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait waits at most.")] = 1800.0,
+    json_out: JsonOption = False,
+) -> None:
+    """Upload files to the stack's input bucket; each upload starts its own execution."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import remote
+
+        stack = state(ctx).stack()
+        started = (
+            datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        )
+        results = remote.upload(stack, paths, prefix, channel_mode)
+        code = exits.FAILED_ITEMS if any("error" in r for r in results) else exits.OK
+        if wait:
+            targets = [(r["uri"], r["etag"]) for r in results if "error" not in r]
+            rows = remote.wait_for_rows(stack, targets, timeout_s=timeout, after=started)
+            for r in results:
+                row = rows.get((r["uri"], r.get("etag", "")))
+                r["status"] = (row or {}).get("status", "PENDING")
+                if row is not None:
+                    r["row"] = row
+            if any(r.get("status") != "TRANSCRIBED" for r in results):
+                code = exits.FAILED_ITEMS
+
+        def human(console: Console) -> None:
+            for r in results:
+                if "error" in r:
+                    console.print(f"FAILED {r['path']}: {r['error']['message']}")
+                    continue
+                state_text = f" {r['status']}" if "status" in r else ""
+                console.print(f"{r['path']} -> {r['uri']}{state_text}")
+                console.print(
+                    f"  execution {r['execution_name']}"
+                    + (f"\n  {r['console_url']}" if r.get("console_url") else "")
+                )
+
+        out.emit({"stack": stack.names.stack_name, "uploads": results}, human)
+        return code
+
+    run(json_out, body)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    key: Annotated[str | None, typer.Argument(help="Object key in the input bucket (or s3:// URI).")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Uploads whose latest run FAILED.")] = False,
+    running: Annotated[bool, typer.Option("--running", help="Uploads claimed and not finished.")] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Rows at most (lists).")] = 50,
+    json_out: JsonOption = False,
+) -> None:
+    """Catalog state and execution of one key, of the failed or running uploads, or an overview."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import remote
+
+        if sum(bool(x) for x in (key, failed, running)) > 1:
+            raise UsageError("give one of KEY, --failed, --running")
+        stack = state(ctx).stack()
+        if key:
+            result = remote.status_of_key(stack, key)
+
+            def human(console: Console) -> None:
+                console.print(_rows_table(result["uploads"], result["source_uri"]))
+                latest = result["latest"]
+                if latest.get("status") == "FAILED" and latest.get("message"):
+                    console.print(f"message: {latest['message']}")
+                if latest.get("outputs"):
+                    console.print(f"outputs: {', '.join(sorted(latest['outputs'].values()))}")
+                _print_links([latest], console)
+
+            out.emit(result, human)
+            return exits.OK
+        if failed or running:
+            result = remote.status_list(stack, "FAILED" if failed else "CLAIMED", limit=limit)
+
+            def human_list(console: Console) -> None:
+                console.print(_rows_table(result["rows"], f"{result['count']} {result['status']}"))
+                _print_links(result["rows"], console)
+
+            out.emit(result, human_list)
+            return exits.OK
+        overview = remote.status_overview(stack, limit=min(limit, 20))
+
+        def human_overview(console: Console) -> None:
+            counts = ", ".join(f"{n} {s}" for s, n in overview["counts"].items())
+            console.print(f"stack {stack.names.stack_name} ({stack.names.region}): {counts}")
+            console.print(_rows_table(overview["recent"], "most recently updated"))
+
+        out.emit(overview, human_overview)
+        return exits.OK
+
+    run(json_out, body)
+
+
+@app.command()
+def get(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="Object key in the input bucket (or s3:// URI).")],
+    fmt: Annotated[str, typer.Option("--format", help="srt, vtt, txt or json.")] = "srt",
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="File, or existing folder (<name>.<format>); default: stdout."),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Fetch the transcript of a key's newest transcribed upload."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import remote
+
+        stack = state(ctx).stack()
+        row, uri, content = remote.transcript_file(stack, key, fmt)
+        target: Path | None = None
+        if out_path is not None:
+            target = out_path
+            if out_path.is_dir() or str(out_path).endswith("/"):
+                target = out_path / f"{Path(str(row.get('key') or key)).stem}.{fmt}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        text = content.decode("utf-8", errors="replace")
+        payload = {"source_uri": row.get("source_uri"), "etag": row.get("etag"), "format": fmt, "uri": uri,
+                   "path": str(target) if target else None, "content": None if target else text}  # fmt: skip
+
+        def human(console: Console) -> None:
+            if target is not None:
+                console.print(f"{uri} -> {target}")
+            else:
+                sys.stdout.write(text)
+
+        out.emit(payload, human)
+        return exits.OK
+
+    run(json_out, body)
+
+
+@app.command()
+def retry(
+    ctx: typer.Context,
+    key: Annotated[str | None, typer.Argument(help="Object key whose newest upload FAILED.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every FAILED upload (up to --limit).")] = False,
+    include_bad_input: Annotated[
+        bool,
+        typer.Option(
+            "--include-bad-input", help="Also retry bad-input failures (e.g. after raising a limit)."
+        ),
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="Rows at most with --failed.")] = 100,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait for the retried executions to finish.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds --wait waits at most.")] = 1800.0,
+    json_out: JsonOption = False,
+) -> None:
+    """Re-run failed uploads without re-uploading them (the S3 event is rebuilt from the catalog)."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import catalog, remote
+
+        stack = state(ctx).stack()
+        rows = remote.retry_targets(stack, key, failed, limit)
+        results = [remote.retry_row(stack, row, include_bad_input) for row in rows]
+        started = [r for r in results if r["retried"]]
+        if wait and started:
+            statuses = remote.wait_for_executions(stack, [r["execution_arn"] for r in started], timeout)
+            for r in started:
+                r["execution_status"] = statuses[r["execution_arn"]]
+                row = catalog.get_row(stack, r["source_uri"], r["etag"])
+                r["status"] = (row or {}).get("status")
+        ok = all(r["retried"] for r in results) and all(r.get("status", "TRANSCRIBED") == "TRANSCRIBED"
+                                                         for r in started)  # fmt: skip
+
+        def human(console: Console) -> None:
+            if not results:
+                console.print("nothing to retry")
+            for r in results:
+                if r["retried"]:
+                    done = f" -> {r['status']}" if "status" in r else ""
+                    console.print(f"{r['key']}: started {r['execution_name']}{done}")
+                    if r.get("console_url"):
+                        console.print(f"  {r['console_url']}")
+                else:
+                    console.print(f"{r['key']}: skipped, {r['skipped']}")
+
+        out.emit({"retries": results, "started": len(started), "skipped": len(results) - len(started)}, human)
+        return exits.OK if ok else exits.FAILED_ITEMS
+
+    run(json_out, body)
+
+
+@app.command()
+def cost(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="7d, 24h, 30m, 2w, a date or an ISO time (rows updated since then)."),
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="prefix, mode or language.")] = "prefix",
+    prefix_depth: Annotated[int, typer.Option("--prefix-depth", help="Folders in a prefix group.")] = 1,
+    json_out: JsonOption = False,
+) -> None:
+    """Audio hours, GPU seconds and estimated dollars of transcribed uploads, from the catalog."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import remote
+
+        report = remote.cost_report(state(ctx).stack(), since=since, by=by, prefix_depth=prefix_depth)  # type: ignore[arg-type]
+
+        def human(console: Console) -> None:
+            table = Table(title=f"cost by {by}" + (f" since {report['since']}" if report["since"] else ""))
+            for column in (by, "files", "audio h", "GPU s", "USD", "USD / audio h"):
+                table.add_column(column, overflow="fold")
+            rows = [*report["groups"].items(), ("total", report["total"])]
+            for name, t in rows:
+                per_hour = t["usd_per_audio_hour"]
+                table.add_row(
+                    name or "(root)",
+                    str(t["files"]),
+                    f"{t['audio_hours']:.3f}",
+                    f"{t['gpu_seconds']:.1f}",
+                    f"{t['cost_usd']:.4f}",
+                    "-" if per_hour is None else f"{per_hour:.4f}",
+                )
+            console.print(table)
+            if report["total"]["unpriced_files"]:
+                console.print(f"{report['total']['unpriced_files']} file(s) without a cost estimate")
+            console.print(report["note"])
+
+        out.emit(report, human)
+        return exits.OK
+
+    run(json_out, body)
+
+
+@app.command("stack")
+def stack_info(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """The resolved stack: buckets, catalog table, state machine (from its CloudFormation outputs)."""
+
+    def body(out: Output) -> int:
+        names = state(ctx).stack().names
+        out.emit(
+            names.as_dict(), lambda console: [console.print(f"{k}: {v}") for k, v in names.as_dict().items()]
+        )
+        return exits.OK
+
+    run(json_out, body)
+
+
+def main() -> None:
+    """Console-script entry point: exit codes as documented; an unexpected exception is a bug (70)."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception:
+        traceback.print_exc()
+        sys.exit(exits.INTERNAL)

@@ -1,0 +1,333 @@
+"""What the stack commands do, as plain functions over a resolved `Stack` (they return data; app.py
+prints it). `parakeet backfill` and `parakeet search` build on the same `Stack` and `catalog` helpers.
+
+Retry re-runs a FAILED upload without re-uploading it: the S3 "Object Created" event the workflow got
+is rebuilt from the catalog row (bucket, key, size, ETag, version, and the sequencer when the row has
+one) and the state machine is started with it, named ``execution_name(source, suffix="retryN")``
+(functions/start_execution/naming.py) so the console says which file and which attempt it is. Claim
+lets a FAILED row be claimed again. Bad input is not retried unless asked (the same bytes fail the
+same way), and a row whose object is gone or now holds another upload is skipped: the newer upload has
+its own execution.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+from common.cost import CostTotals, GroupBy, summarise_costs
+from common.s3uri import parse_s3_uri
+from contracts.models import MISSING_ETAG, UploadedObject
+from start_execution.naming import execution_name
+
+from parakeet_cli import catalog
+from parakeet_cli.connect import Stack, error_code
+from parakeet_cli.exits import NotFound, UsageError
+
+MAX_RETRY_ATTEMPTS = 99  # retry1 .. retry99: names already used are skipped
+CHANNEL_MODES = ("mix", "split", "auto")
+CHANNEL_MODE_TAG = "channel-mode"  # S3 object tag read by Probe (helper "channels")
+
+
+# ---------------------------------------------------------------- upload
+def upload_plan(paths: Sequence[str | Path], prefix: str = "") -> list[tuple[Path, str]]:
+    """(local file, key) pairs: a file keeps its name, a directory's files their path below it."""
+    prefix = prefix.lstrip("/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    pairs: list[tuple[Path, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            pairs.extend((p, prefix + p.relative_to(path).as_posix()) for p in files)
+        elif path.is_file():
+            pairs.append((path, prefix + path.name))
+        else:
+            raise NotFound(f"no such file or directory: {raw}", path=str(raw))
+    return pairs
+
+
+def source_of(bucket: str, key: str, etag: str, version_id: str | None, size: int | None) -> UploadedObject:
+    return UploadedObject(bucket=bucket, key=key, etag=etag or MISSING_ETAG, version_id=version_id or None,
+                          size=size, uri=f"s3://{bucket}/{key}")  # fmt: skip
+
+
+def upload(stack: Stack, paths: Sequence[str | Path], prefix: str = "",
+           channel_mode: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Upload each file to the input bucket; the bucket's event starts its execution (named after it)."""
+    if channel_mode is not None and channel_mode not in CHANNEL_MODES:
+        raise UsageError(f"--channel-mode must be one of {', '.join(CHANNEL_MODES)}")
+    s3 = stack.client("s3")
+    bucket = stack.names.input_bucket
+    extra = {"Tagging": urllib.parse.urlencode({CHANNEL_MODE_TAG: channel_mode})} if channel_mode else None
+    results = []
+    for path, key in upload_plan(paths, prefix):
+        entry: dict[str, Any] = {"path": str(path), "key": key, "uri": f"s3://{bucket}/{key}"}
+        try:
+            s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
+            head = s3.head_object(Bucket=bucket, Key=key)
+        except (ClientError, OSError) as exc:
+            entry["error"] = {"error": type(exc).__name__, "message": str(exc)}
+            results.append(entry)
+            continue
+        version = head.get("VersionId")
+        source = source_of(
+            bucket,
+            key,
+            str(head.get("ETag", "")).strip('"'),
+            None if version in (None, "null") else version,
+            int(head["ContentLength"]),
+        )
+        name = execution_name(source)
+        entry.update(etag=source.etag, version_id=source.version_id, size=source.size,
+                     execution_name=name, execution_arn=stack.execution_arn(name),
+                     console_url=stack.console_url(stack.execution_arn(name)))  # fmt: skip
+        results.append(entry)
+    return results
+
+
+def wait_for_rows(stack: Stack, targets: Sequence[tuple[str, str]], timeout_s: float = 900.0,
+                  poll_s: float = 2.0, after: str | None = None,
+                  on_done: Callable[[dict[str, Any]], None] | None = None,
+                  ) -> dict[tuple[str, str], dict[str, Any] | None]:  # fmt: skip
+    """Poll the catalog until every (source_uri, etag) row is final (TRANSCRIBED, FAILED, SUPERSEDED) or
+    the timeout passes; the rows as last seen (None: no row yet, e.g. the event is still queued).
+    ``after`` (ISO time): a final row updated before it is an earlier run's (identical bytes re-uploaded)."""
+    seen: dict[tuple[str, str], dict[str, Any] | None] = {t: None for t in targets}
+    pending = set(targets)
+    deadline = time.monotonic() + timeout_s
+    while pending:
+        for target in sorted(pending):
+            row = catalog.get_row(stack, *target)
+            seen[target] = row
+            fresh = after is None or str((row or {}).get("updated_at") or "") >= after
+            if row is not None and row.get("status") in catalog.DONE and fresh:
+                pending.discard(target)
+                if on_done is not None:
+                    on_done(row)
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(poll_s)
+    return seen
+
+
+# ---------------------------------------------------------------- status / get
+def status_of_key(stack: Stack, key: str) -> dict[str, Any]:
+    uri = catalog.source_uri(stack, key)
+    rows = catalog.rows_for(stack, uri)
+    if not rows:
+        raise NotFound(f"no catalog row for {uri} (not uploaded, or its event not processed yet)",
+                       source_uri=uri)  # fmt: skip
+    described = [catalog.describe(stack, rows[0])] + [catalog.describe(stack, r, False) for r in rows[1:]]
+    return {"source_uri": uri, "latest": described[0], "uploads": described}
+
+
+def status_list(stack: Stack, status: str, limit: int = 50, since: str | None = None) -> dict[str, Any]:
+    rows = catalog.rows_by_status(stack, status, since=since, limit=limit)
+    return {"status": status, "count": len(rows), "limit": limit,
+            "rows": [catalog.describe(stack, r) for r in rows]}  # fmt: skip
+
+
+def status_overview(stack: Stack, limit: int = 10) -> dict[str, Any]:
+    counts = catalog.count_by_status(stack)
+    recent: list[dict[str, Any]] = []
+    for status in catalog.STATUSES:
+        recent.extend(catalog.rows_by_status(stack, status, limit=limit))
+    recent = catalog.newest_first(recent)[:limit]
+    return {"stack": stack.names.as_dict(), "counts": counts,
+            "recent": [catalog.describe(stack, r, with_execution=False) for r in recent]}  # fmt: skip
+
+
+OUTPUT_FIELDS = {"json": "transcript_json", "srt": "srt", "vtt": "vtt", "txt": "txt"}
+
+
+def transcript_file(stack: Stack, key: str, fmt: str) -> tuple[dict[str, Any], str, bytes]:
+    """(row, URI, bytes) of the newest TRANSCRIBED upload of a key in one format."""
+    if fmt not in OUTPUT_FIELDS:
+        raise UsageError(f"--format must be one of {', '.join(OUTPUT_FIELDS)}")
+    uri = catalog.source_uri(stack, key)
+    rows = catalog.rows_for(stack, uri)
+    if not rows:
+        raise NotFound(f"no catalog row for {uri}", source_uri=uri)
+    done = [r for r in rows if r.get("status") == catalog.TRANSCRIBED]
+    if not done:
+        latest = rows[0]
+        why = f": {latest.get('reason') or latest.get('error')}" if latest.get("status") == "FAILED" else ""
+        raise NotFound(f"{uri} has no transcript (status {latest.get('status')}{why})",
+                       source_uri=uri, status=latest.get("status"))  # fmt: skip
+    row = done[0]
+    output = (row.get("outputs") or {}).get(OUTPUT_FIELDS[fmt])
+    if not output:
+        raise NotFound(f"{uri}: the catalog row names no {fmt} output", source_uri=uri)
+    location = parse_s3_uri(output)
+    try:
+        body = stack.client("s3").get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
+    except ClientError as exc:
+        if error_code(exc) in ("NoSuchKey", "404"):
+            raise NotFound(f"{output} is gone (deleted from the output bucket?)", uri=output) from exc
+        raise
+    return row, output, body
+
+
+# ---------------------------------------------------------------- retry
+def object_created_event(stack: Stack, row: dict[str, Any]) -> dict[str, Any]:
+    """The EventBridge event S3 sends for this row's upload (the state machine's input), key URL-encoded."""
+    arn = stack.names.state_machine_arn.split(":")
+    region, account = arn[3], arn[4]
+    obj: dict[str, Any] = {"key": urllib.parse.quote_plus(row["key"], safe="/"), "etag": row["etag"]}
+    if row.get("size") is not None:
+        obj["size"] = int(row["size"])
+    if row.get("version_id"):
+        obj["version-id"] = row["version_id"]
+    if row.get("sequencer"):
+        obj["sequencer"] = row["sequencer"]
+    return {
+        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Object Created", "source": "aws.s3",
+        "account": account, "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region, "resources": [f"arn:aws:s3:::{row['bucket']}"],
+        "detail": {"version": "0", "bucket": {"name": row["bucket"]}, "object": obj,
+                   "request-id": "parakeet-cli-retry", "requester": account, "reason": "PutObject"},
+    }  # fmt: skip
+
+
+def _still_there(stack: Stack, row: dict[str, Any]) -> str | None:
+    """Why the row's exact upload can no longer be read (None: it can)."""
+    pin: dict[str, str] = {}
+    if row.get("version_id"):
+        pin["VersionId"] = row["version_id"]
+    elif row.get("etag") and row["etag"] != MISSING_ETAG:
+        pin["IfMatch"] = f'"{row["etag"]}"'
+    try:
+        stack.client("s3").head_object(Bucket=row["bucket"], Key=row["key"], **pin)
+    except ClientError as exc:
+        code = error_code(exc)
+        if code in ("404", "NoSuchKey", "NoSuchVersion"):
+            return "the object (this version) is gone"
+        if code in ("412", "PreconditionFailed"):
+            return "the key now holds another upload (it has its own execution)"
+        raise
+    return None
+
+
+def retry_row(stack: Stack, row: dict[str, Any], include_bad_input: bool = False) -> dict[str, Any]:
+    """Start one retry execution for a FAILED row; the result says what was done or why not."""
+    entry: dict[str, Any] = {name: row.get(name) for name in ("source_uri", "key", "etag", "version_id")}
+    entry["previous_reason"] = row.get("reason")
+    if row.get("status") != catalog.FAILED:
+        return {**entry, "retried": False, "skipped": f"status is {row.get('status')}, not FAILED"}
+    if row.get("reason_class") == "bad_input" and not include_bad_input:
+        return {
+            **entry,
+            "retried": False,
+            "skipped": f"bad input ({row.get('reason')}): the same bytes fail the same way; "
+            "upload a fixed file, or pass --include-bad-input (e.g. after raising a limit)",
+        }
+    if not row.get("bucket") or not row.get("key"):
+        return {**entry, "retried": False, "skipped": "the row names no bucket/key"}
+    gone = _still_there(stack, row)
+    if gone:
+        return {**entry, "retried": False, "skipped": gone}
+    source = source_of(row["bucket"], row["key"], row["etag"], row.get("version_id"), row.get("size"))
+    event = json.dumps(object_created_event(stack, row))
+    sfn = stack.client("stepfunctions")
+    for attempt in range(1, MAX_RETRY_ATTEMPTS + 1):
+        name = execution_name(source, suffix=f"retry{attempt}")
+        try:
+            arn = sfn.start_execution(stateMachineArn=stack.names.state_machine_arn, name=name,
+                                      input=event)["executionArn"]  # fmt: skip
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionAlreadyExists":
+                continue
+            raise
+        return {**entry, "retried": True, "attempt": attempt, "execution_name": name, "execution_arn": arn,
+                "console_url": stack.console_url(arn)}  # fmt: skip
+    return {**entry, "retried": False, "skipped": f"{MAX_RETRY_ATTEMPTS} retries already started"}
+
+
+def retry_targets(stack: Stack, key: str | None, failed: bool, limit: int) -> list[dict[str, Any]]:
+    if bool(key) == failed:
+        raise UsageError("say which: `retry KEY` or `retry --failed`")
+    if key:
+        rows = catalog.rows_for(stack, catalog.source_uri(stack, key))
+        if not rows:
+            raise NotFound(f"no catalog row for {catalog.source_uri(stack, key)}")
+        return rows[:1]  # the newest upload of the key: an older one has been replaced
+    return catalog.rows_by_status(stack, catalog.FAILED, limit=limit)
+
+
+# ---------------------------------------------------------------- cost
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(value: str | None, now: datetime.datetime | None = None) -> str | None:
+    """``7d``, ``24h``, ``30m``, ``2w``, a date or an ISO time -> the catalog's ``updated_at`` format."""
+    if not value:
+        return None
+    now = now or datetime.datetime.now(datetime.UTC)
+    match = _RELATIVE.match(value.strip().lower())
+    if match:
+        moment = now - datetime.timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    else:
+        try:
+            moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise UsageError(f"--since {value!r}: use 7d, 24h, 30m, 2w, a date or an ISO-8601 time") from exc
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+    return moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _totals_dict(totals: CostTotals) -> dict[str, Any]:
+    return {"files": totals.files, "audio_hours": round(totals.audio_hours, 6),
+            "gpu_seconds": round(totals.gpu_seconds, 3), "cost_usd": round(totals.cost_usd, 6),
+            "usd_per_audio_hour": (round(totals.usd_per_audio_hour, 6)
+                                   if totals.usd_per_audio_hour is not None else None),
+            "unpriced_files": totals.unpriced_files}  # fmt: skip
+
+
+def cost_report(stack: Stack, since: str | None = None, by: GroupBy = "prefix",
+                prefix_depth: int = 1) -> dict[str, Any]:  # fmt: skip
+    if by not in ("prefix", "mode", "language"):
+        raise UsageError("--by must be prefix, mode or language")
+    since_iso = parse_since(since)
+    rows = catalog.rows_by_status(stack, catalog.TRANSCRIBED, since=since_iso)
+    groups = summarise_costs(rows, by=by, prefix_depth=prefix_depth)
+    total = CostTotals()
+    for group in groups.values():
+        total = total.merged(group)
+    return {"since": since_iso, "by": by, "prefix_depth": prefix_depth,
+            "groups": {name: _totals_dict(t) for name, t in groups.items()}, "total": _totals_dict(total),
+            "note": "TRANSCRIBED rows only; dollars are each row's cost_estimate_usd (GPU time x the "
+                    "size class's hourly price), without orchestration, storage or requests"}  # fmt: skip
+
+
+def wait_for_executions(stack: Stack, arns: Sequence[str], timeout_s: float = 900.0,
+                        poll_s: float = 2.0) -> dict[str, str]:  # fmt: skip
+    """Poll until each execution has stopped (or the timeout passes); its status as last seen."""
+    sfn = stack.client("stepfunctions")
+    seen = {arn: "UNKNOWN" for arn in arns}
+    pending = set(arns)
+    deadline = time.monotonic() + timeout_s
+    while pending:
+        for arn in sorted(pending):
+            seen[arn] = sfn.describe_execution(executionArn=arn)["status"]
+            if seen[arn] in catalog.EXECUTION_DONE:
+                pending.discard(arn)
+        if not pending or time.monotonic() >= deadline:
+            break
+        time.sleep(poll_s)
+    return seen

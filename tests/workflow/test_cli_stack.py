@@ -1,0 +1,214 @@
+"""The `parakeet` stack commands against the local stack: upload -> status -> get, a failure -> status
+--failed -> retry, cost, the --json shapes and the exit codes.
+
+The stack is the real template + ASL in moto's in-process AWS (local_emulator); its outputs are
+published as the CloudFormation stack ``parakeet-local`` (parakeet_cli.connect.publish_local_stack), so
+``--local`` resolves the names exactly as it does against `make serve` or AWS. Under ``mock_aws`` plain
+boto3 clients reach moto without an endpoint: the test injects that client factory. EventBridge's part
+(delivering an upload's event to the state machine) is played by local_emulator.runner.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from local_emulator import runner
+from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack
+from local_emulator.template import REGION
+from parakeet_cli import exits
+from parakeet_cli.app import CliState, app
+from parakeet_cli.connect import publish_local_stack
+from tests.workflow.conftest import WORKFLOW_PARAMETERS
+
+
+def moto_clients(service: str) -> Any:
+    return boto3.client(service, region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def cli_stack() -> Iterator[LocalStack]:
+    # The in-process Batch job prints to stdout, which is the CLI's (captured) stdout while it waits:
+    # send the job's console output to a log instead, as awslogs would.
+    with tempfile.TemporaryFile("w+") as job_log, local_stack(
+        parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), job_log=job_log
+    ) as local:
+        publish_local_stack(local.deployment)
+        yield local
+
+
+def parakeet(*args: str) -> tuple[int, Any]:
+    """Run `parakeet --local ...`; the parsed --json document when asked for, else the text."""
+    result = CliRunner().invoke(app, ["--local", *args], obj=CliState(client_factory=moto_clients))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, json.loads(result.stdout) if "--json" in args else result.stdout
+
+
+def deliver(stack: LocalStack, key: str) -> runner.ExecutionReport:
+    report = runner.deliver(stack.deployment, runner.event_for_object(stack.deployment.input_bucket, key))
+    assert report is not None
+    return report
+
+
+def test_the_local_stack_resolves_from_its_published_outputs(cli_stack: LocalStack) -> None:
+    code, names = parakeet("stack", "--json")
+    assert code == exits.OK
+    deployment = cli_stack.deployment
+    assert names == {
+        "stack": "parakeet-local", "region": REGION, "local": True, "endpoint_url": "http://127.0.0.1:4566",
+        "input_bucket": deployment.input_bucket, "output_bucket": deployment.output_bucket,
+        "catalog_table": deployment.catalog_table, "state_machine_arn": deployment.state_machine_arn,
+    }  # fmt: skip
+
+
+def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Path], tmp_path: Path) -> None:
+    # When a clip is uploaded under a prefix
+    code, uploaded = parakeet("upload", str(clips["short"]), "--prefix", "meetings", "--json")
+    assert code == exits.OK
+    [item] = uploaded["uploads"]
+    assert item["key"] == "meetings/short.wav"
+    assert item["uri"] == f"s3://{cli_stack.deployment.input_bucket}/meetings/short.wav"
+    assert item["execution_name"].startswith("meetings_short-wav-") and item["console_url"] is None
+    # (and EventBridge delivers its event)
+    assert deliver(cli_stack, "meetings/short.wav").status == "SUCCEEDED"
+
+    # Then status shows the catalog row and its execution
+    code, status = parakeet("status", "meetings/short.wav", "--json")
+    assert code == exits.OK
+    latest = status["latest"]
+    assert (latest["status"], latest["etag"], latest["key"]) == ("TRANSCRIBED", item["etag"], item["key"])
+    assert latest["execution"]["status"] == "SUCCEEDED"
+    assert latest["execution"]["arn"] == latest["execution_arn"]
+    assert latest["duration_s"] > 0 and set(latest["outputs"]) >= {"srt", "vtt", "txt", "transcript_json"}
+    # And the text form names it too
+    code, text = parakeet("status", "meetings/short.wav")
+    assert code == exits.OK and "TRANSCRIBED" in text and "meetings/short.wav" in text
+
+    # And get prints the subtitles, or writes a format to a folder
+    code, srt = parakeet("get", "meetings/short.wav", "--format", "srt")
+    assert code == exits.OK and srt.startswith("1\n00:00:0")
+    code, got = parakeet("get", "meetings/short.wav", "--format", "json", "--out", str(tmp_path), "--json")
+    assert code == exits.OK and got["path"] == str(tmp_path / "short.json") and got["content"] is None
+    assert json.loads((tmp_path / "short.json").read_text())["schema_version"] == "1.0"
+    code, vtt = parakeet("get", "meetings/short.wav", "--format", "vtt", "--json")
+    assert code == exits.OK and vtt["content"].startswith("WEBVTT")
+
+    # And the overview counts it
+    code, overview = parakeet("status", "--json")
+    assert code == exits.OK and overview["counts"]["TRANSCRIBED"] >= 1
+    assert "meetings/short.wav" in [r["key"] for r in overview["recent"]]
+
+
+def test_a_failed_upload_is_listed_and_retried_without_reuploading(
+        cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    # Given an upload whose Batch job lost every Spot instance (an internal failure) ...
+    cli_stack.bridge.simulate_spot_reclaims(3)
+    _, report = runner.upload_and_run(cli_stack.deployment, str(clips["short"]), "calls/unlucky.wav")
+    assert report is not None and report.status == "FAILED"
+    # ... and bytes that are not media (a bad-input failure)
+    _, report = runner.upload_and_run(cli_stack.deployment, str(clips["corrupt"]), "calls/broken.mp3")
+    assert report is not None and report.status == "FAILED"
+    s3 = boto3.client("s3", region_name=REGION)
+    versions_before = s3.list_objects_v2(Bucket=cli_stack.deployment.input_bucket)["KeyCount"]
+
+    # When the failures are listed, then both are there with their reason class and execution
+    code, failed = parakeet("status", "--failed", "--json")
+    assert code == exits.OK
+    by_key = {r["key"]: r for r in failed["rows"]}
+    assert by_key["calls/unlucky.wav"]["reason_class"] == "internal"
+    assert by_key["calls/broken.mp3"]["reason_class"] == "bad_input"
+    assert by_key["calls/unlucky.wav"]["execution"]["status"] == "FAILED"
+
+    # When every failure is retried (and waited for)
+    code, retried = parakeet("retry", "--failed", "--wait", "--json")
+
+    # Then the internal failure ran again, under a readable retry name, and is now transcribed
+    results = {r["key"]: r for r in retried["retries"]}
+    unlucky = results["calls/unlucky.wav"]
+    assert unlucky["retried"] is True and unlucky["attempt"] == 1
+    name = unlucky["execution_name"]
+    assert name.startswith("calls_unlucky-wav-") and name.endswith("-retry1")
+    assert (unlucky["execution_status"], unlucky["status"]) == ("SUCCEEDED", "TRANSCRIBED")
+    # And the bad input was skipped (the same bytes would fail the same way), so not everything was done
+    skipped = results["calls/broken.mp3"]
+    assert skipped["retried"] is False and "bad input" in skipped["skipped"]
+    assert code == exits.FAILED_ITEMS
+    # And nothing was uploaded again
+    assert s3.list_objects_v2(Bucket=cli_stack.deployment.input_bucket)["KeyCount"] == versions_before
+    code, status = parakeet("status", "calls/unlucky.wav", "--json")
+    assert status["latest"]["status"] == "TRANSCRIBED"
+    assert status["latest"]["execution"]["name"] == unlucky["execution_name"]
+
+    # When the bad input is retried by name on purpose, a second retry name is not needed: retry1 is free
+    code, again = parakeet("retry", "calls/broken.mp3", "--include-bad-input", "--wait", "--json")
+    [broken] = again["retries"]
+    assert broken["retried"] is True and broken["execution_name"].endswith("-retry1")
+    assert broken["status"] == "FAILED" and code == exits.FAILED_ITEMS
+    # And a transcribed key has nothing to retry
+    code, nothing = parakeet("retry", "calls/unlucky.wav", "--json")
+    assert code == exits.FAILED_ITEMS and "not FAILED" in nothing["retries"][0]["skipped"]
+
+
+def test_cost_sums_the_transcribed_uploads(cli_stack: LocalStack) -> None:
+    code, report = parakeet("cost", "--by", "prefix", "--json")
+    assert code == exits.OK
+    assert {"meetings/", "calls/"} <= set(report["groups"])
+    total = report["total"]
+    assert total["files"] == sum(g["files"] for g in report["groups"].values()) >= 2
+    assert total["audio_hours"] > 0 and total["gpu_seconds"] > 0 and total["cost_usd"] > 0
+    code, by_mode = parakeet("cost", "--by", "mode", "--since", "1d", "--json")
+    assert code == exits.OK and by_mode["since"].endswith("Z") and by_mode["total"]["files"] == total["files"]
+    code, future = parakeet("cost", "--since", "2999-01-01", "--json")
+    assert code == exits.OK and future["total"]["files"] == 0
+    code, text = parakeet("cost")
+    assert code == exits.OK and "total" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["status", "nothing/here.wav", "--json"], exits.NOT_FOUND),
+        (["get", "calls/broken.mp3", "--format", "srt", "--json"], exits.NOT_FOUND),
+        (["get", "meetings/short.wav", "--format", "docx", "--json"], exits.USAGE),
+        (["status", "meetings/short.wav", "--failed", "--json"], exits.USAGE),
+        (["retry", "--json"], exits.USAGE),
+        (["cost", "--since", "last tuesday", "--json"], exits.USAGE),
+        (["upload", "/no/such/file.wav", "--json"], exits.NOT_FOUND),
+    ],
+)
+def test_exit_codes(cli_stack: LocalStack, args: list[str], code: int) -> None:
+    exit_code, document = parakeet(*args)
+    assert exit_code == code
+    assert document["exit_code"] == code and document["error"] == exits.NAMES[code] and document["message"]
+
+
+def test_stack_resolution_errors(cli_stack: LocalStack) -> None:
+    cli = CliRunner()
+    result = cli.invoke(app, ["status", "--json"], obj=CliState(client_factory=moto_clients))
+    assert result.exit_code == exits.USAGE and "--stack" in json.loads(result.stdout)["message"]
+    result = cli.invoke(app, ["--stack", "nope", "status", "--json"],
+                        obj=CliState(client_factory=moto_clients))
+    assert result.exit_code == exits.NOT_FOUND and "no stack named 'nope'" in result.stdout
+    # A local endpoint without a published stack says how to start one
+    boto3.client("cloudformation", region_name=REGION).delete_stack(StackName="parakeet-local")
+    try:
+        result = cli.invoke(app, ["--local", "status", "--json"], obj=CliState(client_factory=moto_clients))
+        assert result.exit_code == exits.NOT_FOUND and "make serve" in result.stdout
+    finally:
+        publish_local_stack(cli_stack.deployment)
+
+
+def test_an_aws_error_has_its_own_exit_code(cli_stack: LocalStack) -> None:
+    # Given the catalog table is gone (last test of the module: it breaks the stack)
+    boto3.client("dynamodb", region_name=REGION).delete_table(TableName=cli_stack.deployment.catalog_table)
+    code, document = parakeet("status", "--failed", "--json")
+    assert code == exits.AWS_ERROR
+    assert document["aws_code"] == "ResourceNotFoundException"
