@@ -6,7 +6,7 @@ PY312 := /root/.pyenv/versions/3.12.1/bin
 export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup test demo lint validate models build security
+.PHONY: setup test demo serve lint validate models build security
 
 setup:
 	./scripts/setup.sh
@@ -37,3 +37,9 @@ test: setup models lint security
 # The whole workflow offline: template resources in moto, the real ASL, Lambdas and gpu_job in-process.
 demo: setup models
 	$(PY) -m local_emulator.demo
+
+# The same local stack behind moto's HTTP server (PORT=4566): `aws --endpoint-url`, boto3 and
+# `parakeet --local` drive it like AWS. Ctrl-C stops it.
+PORT ?= 4566
+serve: setup models
+	$(PY) -m local_emulator.serve --port $(PORT)

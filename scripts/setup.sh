@@ -45,6 +45,13 @@ if [ ! -x .venv-sam/bin/sam ]; then
   .venv-sam/bin/pip install -q aws-sam-cli==1.170.0
 fi
 
+# The real `aws` CLI (v1 from PyPI), for tests/workflow/test_serve.py against `make serve`: it pins its
+# own botocore, so it lives in its own venv too.
+if [ ! -x .venv-awscli/bin/aws ]; then
+  "$PY" -m venv .venv-awscli
+  .venv-awscli/bin/pip install -q awscli==1.46.3
+fi
+
 # checkov + hadolint (make security): checkov's own boto3/pydantic pins stay out of the test venv.
 if [ ! -f .venv-checkov/.installed ] || [ requirements/checkov.txt -nt .venv-checkov/.installed ]; then
   [ -x .venv-checkov/bin/python ] || "$PY" -m venv .venv-checkov

@@ -130,10 +130,20 @@ def test_a_dimensioned_metric_is_not_printed_while_metrics_are_disabled(
 
 
 # ---------------------------------------------------------------- Index: GpuSecondsUsed
-def index_event(job: JobResult) -> dict[str, Any]:
+@pytest.fixture
+def owned_source(clients: AwsClients, table: Any) -> Any:
+    """The upload still in the input bucket (Index writes only while the key holds it), claimed."""
+    create_bucket(clients.s3, SOURCE.bucket)
+    etag = clients.s3.put_object(Bucket=SOURCE.bucket, Key=SOURCE.key, Body=b"audio")["ETag"].strip('"')
+    source = SOURCE.model_copy(update={"etag": etag})
+    table.put_item(Item={"source_uri": source.uri, "etag": etag, "status": STATUS_CLAIMED})
+    return source
+
+
+def index_event(job: JobResult, source: Any = SOURCE) -> dict[str, Any]:
     from contracts.models import IndexRequest
 
-    request = IndexRequest(source=SOURCE, plan=PLAN, job=job, postprocess=postprocessed(PLAN))
+    request = IndexRequest(source=source, plan=PLAN, job=job, postprocess=postprocessed(PLAN))
     return request.model_dump(mode="json")
 
 
@@ -142,11 +152,11 @@ def index_event(job: JobResult) -> dict[str, Any]:
     (JobResult(job_id="pool-worker-1", status="SUCCEEDED", gpu_seconds=12.5, batch_files=4), 12.5),
 ])
 def test_index_emits_the_gpu_seconds_the_cost_estimate_prices(
-    table: Any, capsys: pytest.CaptureFixture[str], job: JobResult, gpu_seconds: float
+    owned_source: Any, capsys: pytest.CaptureFixture[str], job: JobResult, gpu_seconds: float
 ) -> None:
     import index_transcript.app
 
-    item = index_transcript.app.handler(index_event(job), FakeLambdaContext())
+    item = index_transcript.app.handler(index_event(job, owned_source), FakeLambdaContext())
 
     blob = blob_with(emf_blobs(capsys), "GpuSecondsUsed")
     assert blob["GpuSecondsUsed"] == [gpu_seconds]
