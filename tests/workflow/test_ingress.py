@@ -102,7 +102,7 @@ def test_a_zero_byte_upload_ends_as_a_failed_zero_byte_object_row(ingress_stack:
     empty.write_bytes(b"")
     event, report = runner.upload_and_run(ingress_stack.deployment, str(empty), "meetings/empty.wav")
     assert report is not None and report.status == "FAILED"
-    assert report.states == ["Claim", "RecordFailure", "Failed"]
+    assert report.states == ["Claim", "RecordFailure", "IsSuperseded", "Failed"]
     row = catalog_row(ingress_stack, event)
     assert row is not None
     assert (row["status"], row["reason"], row["reason_class"]) == ("FAILED", "ZeroByteObject", "bad_input")
@@ -177,7 +177,7 @@ def test_a_record_that_is_no_upload_event_is_recorded_as_a_typed_failure(ingress
     [execution] = executions(stack)
     assert execution["name"].startswith("invalid-event-")
     report = runner.wait_for(execution["executionArn"], timeout_s=60)
-    assert report.status == "FAILED" and report.states == ["Claim", "RecordFailure", "Failed"]
+    assert report.status == "FAILED" and report.states == ["Claim", "RecordFailure", "IsSuperseded", "Failed"]
     table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
     row = table.get_item(Key={"source_uri": "s3://unknown/unknown", "etag": "unknown"}).get("Item")
     assert row is not None and (row["status"], row["reason"]) == ("FAILED", "UnsupportedInput")

@@ -128,7 +128,7 @@ def test_corrupt_file_records_a_typed_failure_without_a_batch_job(
     # Then Probe fails with a bad-input error, the failure is recorded and the execution fails
     assert report is not None
     assert report.status == "FAILED"
-    assert report.states == ["Claim", "IsClaimed", "Probe", "RecordFailure", "Failed"]
+    assert report.states == ["Claim", "IsClaimed", "Probe", "RecordFailure", "IsSuperseded", "Failed"]
     assert report.error == "TranscriptionFailed"
     [probe_failure] = report.task_failures
     assert probe_failure["error"] in BAD_INPUT_ERROR_NAMES
@@ -157,7 +157,7 @@ def test_batch_failure_after_spot_retries_is_recorded(stack: LocalStack, clips: 
     assert report is not None
     assert report.status == "FAILED"
     assert report.states == ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "Transcribe",
-                             "RecordFailure", "Failed"]
+                             "RecordFailure", "IsSuperseded", "Failed"]
     assert report.error == "TranscriptionFailed"
     assert [f["error"] for f in report.task_failures] == ["States.TaskFailed"]
     row = catalog_row(stack, event)

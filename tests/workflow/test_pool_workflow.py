@@ -155,7 +155,7 @@ def test_a_bad_file_in_the_pool_is_a_typed_bad_input_failure_never_retried(
 
     # Then the worker answered the token with the typed error, which the workflow recorded as bad input
     assert report is not None and report.status == "FAILED"
-    assert report.states == [*POOL_PATH[:7], "RecordFailure", "Failed"]
+    assert report.states == [*POOL_PATH[:7], "RecordFailure", "IsSuperseded", "Failed"]
     [failure] = report.task_failures
     assert failure["error"] in BAD_INPUT_ERROR_NAMES
     assert "decodes to no samples" in failure["cause"]  # the worker's error document travels as the cause
@@ -199,7 +199,7 @@ def test_a_message_that_kills_every_worker_fails_typed_after_the_dead_letter_que
     # Then after its messages went to the dead-letter queue and every attempt timed out, the execution
     # failed with a typed reason instead of hanging
     assert report is not None and report.status == "FAILED"
-    assert report.states[-3:] == ["PoolWorkerLost", "RecordFailure", "Failed"]
+    assert report.states[-3:] == ["PoolWorkerLost", "RecordFailure", "IsSuperseded", "Failed"]
     assert report.states.count("TranscribeInPool") == 1  # one state, its retries inside it
     row = catalog_row(pool_stack, event)
     assert row is not None
