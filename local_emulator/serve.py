@@ -24,7 +24,6 @@ import argparse
 import signal
 import sys
 import threading
-from pathlib import Path
 
 from local_emulator.demo import DEMO_PARAMETERS
 from local_emulator.stack import choose_model, local_stack
@@ -35,7 +34,8 @@ JOB_LOG = REPO_ROOT / "out" / "serve" / "jobs.log"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m local_emulator.serve", description=__doc__.split("\n")[0])
+    summary = __doc__.split("\n")[0]
+    parser = argparse.ArgumentParser(prog="python -m local_emulator.serve", description=summary)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--model", help="a .nemo path or model name (default: the best available locally)")
@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from moto.server import ThreadedMotoServer
+
     from parakeet_cli.connect import publish_local_stack
 
     model, why = (args.model, "given with --model") if args.model else choose_model(prefer_speech=True)

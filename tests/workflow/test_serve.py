@@ -86,7 +86,8 @@ def test_the_aws_cli_uploads_and_follows_an_execution_over_http(
     # Then an execution named after the file appears and succeeds
     deadline, executions = time.monotonic() + 300, []
     while time.monotonic() < deadline:
-        executions = aws(served, "stepfunctions", "list-executions", "--state-machine-arn", machine)["executions"]
+        listed = aws(served, "stepfunctions", "list-executions", "--state-machine-arn", machine)
+        executions = listed["executions"]
         if executions and executions[0]["status"] != "RUNNING":
             break
         time.sleep(2)
