@@ -383,6 +383,9 @@ class TranscriptSummary(Contract):
     hardware: Hardware
     timings: Timings
     word_count: NonNegativeInt
+    channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
+        None, description="transcript.json's channel_mode.used (None: one-channel audio).")
+    warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
 
 
 class PostprocessResult(Contract):
@@ -440,6 +443,10 @@ class CatalogItem(Contract):
         None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices.")
     job_name: str | None = None
     word_count: NonNegativeInt | None = None
+    channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
+        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel.")
+    warnings: list[str] | None = Field(
+        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none.")
     # FAILED
     reason: str | None = None
     reason_class: ReasonClass | None = None
@@ -493,6 +500,7 @@ class CompletionEvent(Contract):
     language: str | None = None
     word_count: NonNegativeInt | None = None
     cost_estimate_usd: NonNegativeFloat | None = None
+    warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
     reason_class: ReasonClass | None = Field(None, description="Failed only: bad_input | internal.")
     message: str | None = None

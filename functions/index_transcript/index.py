@@ -54,6 +54,8 @@ def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
         "batch_job_id": job.job_id,
         "job_name": plan.job_name,
         "word_count": summary.word_count,
+        "channel_mode_used": summary.channel_mode_used,
+        "warnings": list(summary.warnings) or None,
         "updated_at": utc_now_iso(),
     }
 
@@ -96,4 +98,5 @@ def ready_event(request: IndexRequest, item: CatalogItem) -> CompletionEvent:
         status="TRANSCRIBED", upload=request.source, execution_arn=request.execution_arn,
         outputs=request.postprocess.outputs, duration_s=item.duration_s, mode=item.mode,
         language=item.language, word_count=item.word_count, cost_estimate_usd=item.cost_estimate_usd,
+        warnings=item.warnings,
     )  # fmt: skip

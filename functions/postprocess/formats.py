@@ -2,7 +2,8 @@
 
 SRT: numbered blocks, ``HH:MM:SS,mmm``. WebVTT: ``WEBVTT`` header, ``HH:MM:SS.mmm``, and cue
 text escaped because ``<`` and ``&`` start markup there. An empty transcript yields an empty
-SRT and a header-only VTT, both valid files.
+SRT and a header-only VTT, both valid files. Channels transcribed apart: the cues carry their
+speaker's label (``postprocess.subtitles``) and the text has one paragraph per turn, "[Channel 1] ...".
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from contracts.models import TranscriptDocument
+from contracts.models import TranscriptDocument, channel_label
 
 from postprocess.subtitles import Cue
 
@@ -49,11 +50,20 @@ def to_vtt(cues: Sequence[Cue]) -> str:
 
 
 def _paragraphs(transcript: TranscriptDocument) -> list[str]:
-    texts = []
+    """One paragraph per segment; with channels, one per turn (consecutive segments of one channel)."""
+    texts: list[str] = []
+    speaker: int | None = None
     for segment in transcript.segments:
         text = segment.text.strip() or " ".join(w.word.strip() for w in segment.words).strip()
-        if text:
+        if not text:
+            continue
+        if segment.channel is None:
             texts.append(text)
+        elif texts and segment.channel == speaker:
+            texts[-1] += " " + text
+        else:
+            texts.append(f"[{channel_label(segment.channel)}] {text}")
+        speaker = segment.channel
     if not transcript.segments and transcript.text.strip():
         texts.append(transcript.text.strip())
     return texts

@@ -88,6 +88,8 @@ def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
         hardware=transcript.hardware,
         timings=transcript.timings,
         word_count=len(transcript.words),
+        channel_mode_used=transcript.channel_mode.used if transcript.channel_mode else None,
+        warnings=list(transcript.warnings),
     )
 
 

@@ -1,7 +1,8 @@
 """Rows of the Athena/Glue ``segments`` table: one JSON object per line per transcript segment.
 
 Times are ``start_s``/``end_s`` (not ``start``/``end``: END is a reserved word in Athena SQL and
-DDL, and the suffix states the unit like ``duration_s`` elsewhere).
+DDL, and the suffix states the unit like ``duration_s`` elsewhere). ``channel`` is the 0-based
+channel that spoke (null unless the channels were transcribed apart), so a query can ask who said it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("start_s", "double"),
     ("end_s", "double"),
     ("text", "string"),
+    ("channel", "int"),
     ("language", "string"),
     ("mode", "string"),
     ("model", "string"),
@@ -34,6 +36,7 @@ def segment_rows(source: UploadedObject, transcript: TranscriptDocument) -> list
             "start_s": segment.start,
             "end_s": segment.end,
             "text": segment.text,
+            "channel": segment.channel,
             "language": transcript.language,
             "mode": transcript.mode,
             "model": transcript.model.name,

@@ -6,6 +6,11 @@ two transcript segments and are cut preferably after sentence ends, at pauses, t
 clause punctuation; words are never split except a single word longer than a line, which is
 hard-wrapped into line-sized pieces. Times are handled in integer milliseconds so that rounding
 can never create an overlap when the cues are written out.
+
+Channels transcribed apart (``channel_mode.used`` split: segments carry ``channel``) are two
+speakers who may talk at once: each channel's cues are cut on their own (no overlap within a
+channel, so crosstalk does not shorten or shift the other speaker's cues), then merged by start
+time, and every cue opens with its speaker's label, ``[Channel 1]``, counted in the line width.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.models import TranscriptDocument, Word
+from contracts.models import Segment, TranscriptDocument, Word, channel_label
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -45,6 +50,7 @@ class Cue:
     end_ms: int
     lines: tuple[str, ...]
     tokens: tuple[Token, ...]
+    channel: int | None = None  # the speaker's channel when channels were transcribed apart
 
 
 def _ms(seconds: Any) -> int:
@@ -104,16 +110,20 @@ def _segment_words(
 
 
 def token_groups(transcript: TranscriptDocument) -> list[list[Token]]:
-    """One token list per segment (cues never cross segments), times made monotonic.
-
-    Timestamps are trusted only as far as they are consistent: a start before the previous
-    start is moved up to it and an end before its start is moved up to the start, so a glitch in
-    the model output cannot produce overlapping or backwards cues.
-    """
+    """One token list per segment (cues never cross segments), times made monotonic."""
     if transcript.segments:
-        raw_groups = [_segment_words(s.words, s.text, s.start, s.end) for s in transcript.segments]
-    else:
-        raw_groups = [_segment_words(transcript.words, transcript.text, 0.0, 0.0)]
+        return segment_token_groups(transcript.segments)
+    return _monotonic([_segment_words(transcript.words, transcript.text, 0.0, 0.0)])
+
+
+def segment_token_groups(segments: Sequence[Segment]) -> list[list[Token]]:
+    return _monotonic([_segment_words(s.words, s.text, s.start, s.end) for s in segments])
+
+
+def _monotonic(raw_groups: Sequence[Sequence[tuple[str, int, int]]]) -> list[list[Token]]:
+    """Timestamps are trusted only as far as they are consistent: a start before the previous
+    start is moved up to it and an end before its start is moved up to the start, so a glitch in
+    the model output cannot produce overlapping or backwards cues."""
     groups: list[list[Token]] = []
     last_start = 0
     for raw in raw_groups:
@@ -121,8 +131,9 @@ def token_groups(transcript: TranscriptDocument) -> list[list[Token]]:
         for text, start, end in raw:
             start = max(start, last_start)
             end = max(end, start)
-            last_start = start
-            group.extend(_word_tokens(text, start, end))
+            pieces = _word_tokens(text, start, end)
+            last_start = pieces[-1].start_ms if pieces else start  # a wrapped word's last piece starts later
+            group.extend(pieces)
         if group:
             groups.append(group)
     return groups
@@ -193,19 +204,28 @@ def _backtrack(current: Sequence[Token]) -> int:
     return len(current)
 
 
-def group_tokens(tokens: Sequence[Token]) -> list[list[Token]]:
-    """Greedy grouping of one segment's tokens into cue-sized runs."""
+def group_tokens(tokens: Sequence[Token], label: str | None = None) -> list[list[Token]]:
+    """Greedy grouping of one segment's tokens into cue-sized runs; with ``label``, every run opens
+    with a label token (timed at the run's first word, so it changes no pause or duration rule)."""
+    head = 1 if label else 0
+
+    def opened(run: list[Token], first: Token) -> list[Token]:
+        return [Token(label, first.start_ms, first.start_ms), *run] if label else run
+
     groups: list[list[Token]] = []
     current: list[Token] = []
     for index, token in enumerate(tokens):
-        reason = _breaks_before(current, token) if current else None
+        reason = _breaks_before(current, token) if len(current) > head else None
         if reason is not None:
-            cut = len(current) if reason == "pause" else _backtrack(current)
+            cut = len(current) if reason == "pause" else max(_backtrack(current), head + 1)
             groups.append(current[:cut])
-            current = current[cut:]
-            if current and _breaks_before(current, token) is not None:
+            rest = current[cut:]
+            current = opened(rest, rest[0]) if rest else []
+            if len(current) > head and _breaks_before(current, token) is not None:
                 groups.append(current)
                 current = []
+        if not current:
+            current = opened([], token)
         current.append(token)
         is_last = index == len(tokens) - 1
         if not is_last and ends_sentence(token):
@@ -216,7 +236,9 @@ def group_tokens(tokens: Sequence[Token]) -> list[list[Token]]:
     return groups
 
 
-def _timed(groups: Sequence[Sequence[Token]], end_limit_ms: int | None) -> list[Cue]:
+def _timed(
+    groups: Sequence[Sequence[Token]], end_limit_ms: int | None, channel: int | None = None
+) -> list[Cue]:
     """Turn token runs into cues: min duration where the next cue allows, max duration, no overlap."""
     cues: list[Cue] = []
     for index, tokens in enumerate(groups):
@@ -231,7 +253,7 @@ def _timed(groups: Sequence[Sequence[Token]], end_limit_ms: int | None) -> list[
         # Cannot happen (groups are built to fit): a guard so a bug fails loudly, not as bad subtitles.
         if lines is None:
             raise AssertionError(f"cue does not fit {MAX_LINES}x{MAX_LINE_CHARS}: {join_tokens(tokens)!r}")
-        cues.append(Cue(start, max(end, start), lines, tuple(tokens)))
+        cues.append(Cue(start, max(end, start), lines, tuple(tokens), channel))
     return cues
 
 
@@ -240,7 +262,17 @@ def build_cues(transcript: TranscriptDocument, end_limit_s: float | None = None)
     if end_limit_s is None:
         end_limit_s = transcript.media.duration_s
     end_limit_ms = _ms(end_limit_s)
-    groups: list[list[Token]] = []
-    for segment_tokens in token_groups(transcript):
-        groups.extend(group_tokens(segment_tokens))
-    return _timed(groups, end_limit_ms)
+    channels = sorted({s.channel for s in transcript.segments if s.channel is not None})
+    if not channels:
+        groups: list[list[Token]] = []
+        for segment_tokens in token_groups(transcript):
+            groups.extend(group_tokens(segment_tokens))
+        return _timed(groups, end_limit_ms)
+    cues: list[Cue] = []
+    for channel in channels:
+        label = f"[{channel_label(channel)}]"
+        runs: list[list[Token]] = []
+        for segment_tokens in segment_token_groups([s for s in transcript.segments if s.channel == channel]):
+            runs.extend(group_tokens(segment_tokens, label))
+        cues.extend(_timed(runs, end_limit_ms, channel))
+    return sorted(cues, key=lambda cue: (cue.start_ms, cue.channel))

@@ -18,7 +18,7 @@ from common.catalog import STATUS_CLAIMED, STATUS_TRANSCRIBED
 from common.events import entry, put_completion_event
 from contracts.errors import SourceSuperseded, TransientError
 from contracts.models import CompletionEvent, IndexRequest, UploadedObject
-from index_transcript.index import NotClaimedHere, estimate_cost_usd, index
+from index_transcript.index import NotClaimedHere, estimate_cost_usd, index, ready_event
 from moto import mock_aws
 from test_common_support import REGION, AwsClients, FakeLambdaContext, aws_environment, create_catalog_table
 
@@ -71,6 +71,27 @@ def test_index_marks_the_item_transcribed_with_everything_a_query_needs(table: A
     # And the claim's attributes are kept
     assert item.execution_arn == "arn:exec:1"
     assert item.updated_at is not None and item.claimed_at is not None and item.updated_at > item.claimed_at
+
+
+def test_the_transcripts_channel_use_and_warnings_reach_the_row_and_the_event(table: Any) -> None:
+    # Given a stereo upload whose mix would cancel: one channel was transcribed, with a warning
+    done = postprocessed(PLAN)
+    warning = "the channels cancel when mixed (-40 dB): channel 1 (left) transcribed alone"
+    summary = done.summary.model_copy(update={"channel_mode_used": "channel", "warnings": [warning]})
+    request = index_request(postprocess=done.model_copy(update={"summary": summary}))
+
+    # When Index marks it
+    item = index(table, request)
+
+    # Then the catalog row and the Ready event say so, so nobody has to open transcript.json to learn it
+    assert (item.channel_mode_used, item.warnings) == ("channel", [warning])
+    assert ready_event(request, item).warnings == [warning]
+
+
+def test_a_row_without_warnings_stores_none(table: Any) -> None:
+    item = index(table, index_request())
+
+    assert item.warnings is None and item.channel_mode_used is None
 
 
 def test_the_stored_item_uses_decimals(table: Any) -> None:

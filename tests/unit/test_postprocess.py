@@ -13,7 +13,7 @@ from contracts.errors import SourceSuperseded
 from contracts.models import PostprocessRequest, TranscriptDocument, UploadedObject
 from contracts.ownership import owner_metadata
 from moto import mock_aws
-from postprocess.postprocess import postprocess, render
+from postprocess.postprocess import postprocess, render, summarize
 from postprocess.segments import COLUMNS, segment_rows
 from test_common_support import (
     OUT,
@@ -123,6 +123,44 @@ def test_one_segment_row_per_segment_with_the_workflow_identity() -> None:
     assert (rows[0]["source_uri"], rows[0]["etag"], rows[0]["language"]) == (SOURCE.uri, ETAG, "en")
     assert rows[0]["model"] == "nvidia/parakeet-tdt-0.6b-v3"
     assert rows[1]["start_s"] >= rows[0]["end_s"]
+
+
+def split_call() -> dict[str, Any]:
+    """A stereo call transcribed channel by channel: agent (channel 0), then customer (channel 1)."""
+    document = make_transcript("how can I help?", "my order is late.")
+    for channel, segment in enumerate(document["segments"]):
+        segment["channel"] = channel
+        for word in segment["words"]:
+            word["channel"] = channel
+    document["words"] = [w for s in document["segments"] for w in s["words"]]
+    document["channel_mode"] = {"requested": "auto", "used": "split", "reason": "two speakers",
+                                "channels": [0, 1]}
+    return document
+
+
+def test_a_split_call_labels_who_spoke_in_every_output() -> None:
+    # Given a call transcribed channel by channel
+    transcript = model(split_call())
+
+    # When it is rendered
+    files = render(SOURCE, transcript)
+
+    # Then subtitles and text name the channel, and the segment rows carry it for queries
+    assert "[Channel 1] how can I help?" in files["transcript.srt"]
+    assert "[Channel 2] my order is late." in files["transcript.vtt"]
+    assert files["transcript.txt"] == "[Channel 1] how can I help?\n\n[Channel 2] my order is late.\n"
+    rows = [json.loads(line) for line in files["jsonl"].splitlines()]
+    assert [r["channel"] for r in rows] == [0, 1]
+    # And Index learns how the channels were used
+    assert summarize(transcript).channel_mode_used == "split"
+
+
+def test_warnings_of_the_transcript_reach_the_summary() -> None:
+    document = make_transcript("hello.")
+    document["warnings"] = ["the channels cancel when mixed"]
+
+    assert summarize(model(document)).warnings == ["the channels cancel when mixed"]
+    assert summarize(model(make_transcript("hello."))).warnings == []
 
 
 def test_render_produces_all_files_consistent_with_each_other() -> None:

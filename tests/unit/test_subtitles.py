@@ -303,3 +303,88 @@ def test_text_has_one_wrapped_paragraph_per_segment() -> None:
 
 def test_text_of_an_empty_transcript_is_empty() -> None:
     assert formats.to_text(document([])) == ""
+
+
+# ---------------------------------------------------------------- channels transcribed apart (split)
+def split_transcript(*turns: tuple[int, list[dict]]) -> TranscriptDocument:
+    """Segments of (channel, timed words), merged by start time as gpu_job writes them."""
+    ordered = sorted(turns, key=lambda turn: (turn[1][0]["start"], turn[0]))
+    segs = [
+        {"id": i, "start": words[0]["start"], "end": words[-1]["end"], "channel": channel,
+         "text": " ".join(w["word"] for w in words), "words": [{**w, "channel": channel} for w in words]}
+        for i, (channel, words) in enumerate(ordered)
+    ]  # fmt: skip
+    return document(segs, [w for s in segs for w in s["words"]])
+
+
+def test_split_cues_open_with_the_speakers_label_and_merge_by_time() -> None:
+    # Given an agent on channel 0 and a customer on channel 1, taking turns
+    doc = split_transcript((0, words_at("hello how can I help.", start=0.0)),
+                           (1, words_at("my order is late.", start=3.0)),
+                           (0, words_at("let me check.", start=6.0)))  # fmt: skip
+
+    # When cues are built and written
+    cues = build_cues(doc)
+    srt, vtt = formats.to_srt(cues), formats.to_vtt(cues)
+
+    # Then the cues follow the conversation and every cue says who speaks
+    assert [cue.channel for cue in cues] == [0, 1, 0]
+    assert [cue.lines[0].split("]")[0] + "]" for cue in cues] == ["[Channel 1]", "[Channel 2]", "[Channel 1]"]
+    assert "[Channel 2] my order is late." in srt
+    assert "[Channel 1] let me check." in vtt
+
+
+def test_crosstalk_keeps_both_speakers_cues_whole() -> None:
+    # Given both channels speaking at once for a while
+    agent, customer = words_at("so the refund goes out today", start=0.0), words_at("wait what", start=0.5)
+    doc = split_transcript((0, agent), (1, customer))
+
+    # When cues are built
+    cues = build_cues(doc)
+
+    # Then each speaker's cue keeps its own times (cues of different channels may overlap)
+    by_channel = {cue.channel: cue for cue in cues}
+    assert by_channel[0].start_ms == 0 and by_channel[0].end_ms >= round(agent[-1]["end"] * 1000)
+    assert by_channel[1].start_ms == 500 and by_channel[1].end_ms >= round(customer[-1]["end"] * 1000)
+    assert [cue.start_ms for cue in cues] == sorted(cue.start_ms for cue in cues)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_every_generated_split_transcript_obeys_the_cue_rules_per_channel(seed: int) -> None:
+    # Given random words on two channels
+    rng = random.Random(seed)
+    turns = [(channel, words) for channel in (0, 1) for words in random_segments(rng) if words]
+    if not turns:
+        return
+    doc = split_transcript(*turns)
+
+    # When cues are built
+    cues = build_cues(doc)
+
+    # Then every cue fits the layout with its label and never overlaps its own channel's cues
+    for cue in cues:
+        assert cue.lines[0].startswith(f"[Channel {cue.channel + 1}]")
+        assert 1 <= len(cue.lines) <= MAX_LINES
+        assert all(0 < len(line) <= MAX_LINE_CHARS for line in cue.lines), cue.lines
+        assert 0 <= cue.end_ms - cue.start_ms <= MAX_CUE_MS
+    for channel in (0, 1):
+        own = [cue for cue in cues if cue.channel == channel]
+        for before, after in pairwise(own):
+            assert before.end_ms <= after.start_ms
+        # And each channel's words are all shown, once, in order (labels aside)
+        shown = shown_words([Cue(c.start_ms, c.end_ms, c.lines, c.tokens[1:]) for c in own])
+        segments = sorted((w for ch, w in turns if ch == channel), key=lambda w: w[0]["start"])
+        assert shown == [w["word"] for words in segments for w in words]
+    assert [cue.start_ms for cue in cues] == sorted(cue.start_ms for cue in cues)
+
+
+def test_split_text_has_one_labelled_paragraph_per_turn() -> None:
+    # Given two turns of channel 0 in a row, then channel 1
+    doc = split_transcript((0, words_at("hello.", start=0.0)), (0, words_at("anyone there?", start=2.0)),
+                           (1, words_at("yes.", start=4.0)))  # fmt: skip
+
+    # When the text is written
+    text = formats.to_text(doc)
+
+    # Then consecutive segments of one speaker make one paragraph, labelled with the channel
+    assert text == "[Channel 1] hello. anyone there?\n\n[Channel 2] yes.\n"
