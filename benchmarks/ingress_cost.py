@@ -32,16 +32,6 @@ sys.path[:0] = [str(REPO / "functions"), str(REPO)]
 REGION = "us-east-1"
 
 
-def sqs_event(bodies: list[str]) -> dict[str, Any]:
-    return {"Records": [{
-        "messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000",
-                       "SenderId": "AIDAEVENTS", "ApproximateFirstReceiveTimestamp": "1700000000001"},
-        "messageAttributes": {}, "md5OfBody": "0" * 32, "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:uploads", "awsRegion": REGION,
-    } for i, body in enumerate(bodies)]}
-
-
 def cold_import_s() -> float:
     code = ("import time; t = time.perf_counter(); import start_execution.app  # noqa\n"
             "print(time.perf_counter() - t)")
@@ -62,6 +52,7 @@ def main() -> int:
     import boto3
     from moto import mock_aws
 
+    from local_emulator.ingress import sqs_event
     from local_emulator.runner import object_created_event
 
     results: dict[str, Any] = {"runs": args.runs, "cold_import_s": cold_import_s()}

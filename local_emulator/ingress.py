@@ -151,6 +151,29 @@ def _serialised(write: Any) -> Any:
     return serialised
 
 
+SAMPLE_SQS_ATTRIBUTES = {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000",
+                         "SenderId": "AIDAEVENTS", "ApproximateFirstReceiveTimestamp": "1700000000001"}
+
+
+def sqs_record(message_id: str, receipt_handle: str, body: str, queue_arn: str,
+               attributes: dict[str, str] | None = None, md5_of_body: str = "0" * 32) -> dict[str, Any]:
+    """One record of the event Lambda's SQS event source gives a function (the AWS shape)."""
+    return {
+        "messageId": message_id, "receiptHandle": receipt_handle, "body": body,
+        "attributes": dict(SAMPLE_SQS_ATTRIBUTES if attributes is None else attributes),
+        "messageAttributes": {}, "md5OfBody": md5_of_body, "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": REGION,
+    }
+
+
+SAMPLE_QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:uploads"
+
+
+def sqs_event(bodies: list[str], queue_arn: str = SAMPLE_QUEUE_ARN) -> dict[str, Any]:
+    """An SQS event of these message bodies (tests and benchmarks call the starter with it)."""
+    return {"Records": [sqs_record(f"m{i}", f"r{i}", body, queue_arn) for i, body in enumerate(bodies)]}
+
+
 @dataclass
 class StartRecord:
     name: str
@@ -188,17 +211,9 @@ class EventSourcePoller:
         self.thread = threading.Thread(target=self._run, name=f"esm-{function_name}", daemon=True)
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": {k: str(v) for k, v in message.get("Attributes", {}).items()},
-            "messageAttributes": {},
-            "md5OfBody": message["MD5OfBody"],
-            "eventSource": "aws:sqs",
-            "eventSourceARN": self.queue_arn,
-            "awsRegion": REGION,
-        }
+        attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
+        return sqs_record(message["MessageId"], message["ReceiptHandle"], message["Body"], self.queue_arn,
+                          attributes, message["MD5OfBody"])
 
     def _run(self) -> None:
         while not self.stop.is_set():

@@ -26,6 +26,7 @@ from start_execution.starter import (
 )
 from test_common_support import REGION, FakeLambdaContext, aws_environment
 
+from local_emulator.ingress import sqs_event
 from local_emulator.runner import object_created_event
 
 ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:transcribe"
@@ -177,16 +178,6 @@ def test_a_record_that_is_no_upload_event_starts_an_execution_under_a_fallback_n
 
 
 # ---------------------------------------------------------------- the handler
-def sqs_event(bodies: list[str]) -> dict[str, Any]:
-    return {"Records": [{
-        "messageId": f"m{i}", "receiptHandle": f"r{i}", "body": text,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000",
-                       "SenderId": "AIDAEVENTS", "ApproximateFirstReceiveTimestamp": "1700000000001"},
-        "messageAttributes": {}, "md5OfBody": "0" * 32, "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:uploads", "awsRegion": REGION,
-    } for i, text in enumerate(bodies)]}
-
-
 @pytest.fixture
 def machine() -> Iterator[str]:
     with aws_environment(IGNORE_KEY_SUFFIXES=".txt, .JSON"), mock_aws():
