@@ -24,6 +24,7 @@ import json
 import sys
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -203,16 +204,24 @@ def deliver(deployment: LocalDeployment, event: dict[str, Any],
     return wait_for(_wait_started(name, deployment, 5.0), timeout_s=timeout_s)
 
 
+def _event_key(event: dict[str, Any]) -> str:
+    return urllib.parse.unquote_plus(str(event.get("detail", {}).get("object", {}).get("key", "")))
+
+
 def upload_and_run(deployment: LocalDeployment, local_path: str, key: str,
                    timeout_s: float = 900.0) -> tuple[dict[str, Any], ExecutionReport | None]:
     """Upload a file to the input bucket; its Object Created event and its execution's report."""
     s3 = boto3.client("s3", region_name=REGION)
     ingress = local_ingress.active()
-    s3.upload_file(local_path, deployment.input_bucket, key)
+    # put_object, not upload_file: s3transfer would PUT from a worker thread, and the event this upload
+    # made is found as the last one emitted in this thread.
+    s3.put_object(Bucket=deployment.input_bucket, Key=key, Body=Path(local_path).read_bytes())
     if ingress is None:
         event = event_for_object(deployment.input_bucket, key)
         return event, deliver(deployment, event, timeout_s=timeout_s)
-    event = ingress.last_event_in_this_thread() or event_for_object(deployment.input_bucket, key)
+    event = ingress.last_event_in_this_thread()
+    if event is None or _event_key(event) != key:
+        event = event_for_object(deployment.input_bucket, key)
     ingress.wait_idle(timeout_s)
     if not rule_matches(deployment, event):
         return event, None
