@@ -62,6 +62,10 @@ class LocalDeployment:
         return self.ref("TranscribeStateMachine")
 
     @property
+    def backfill_state_machine_arn(self) -> str:
+        return self.ref("BackfillStateMachine")
+
+    @property
     def pool_queue_url(self) -> str:
         return self.ref("PoolQueue")
 

@@ -37,6 +37,8 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    it exits, then SUCCEEDED (exit 0) or FAILED; its submitter returns at once, as on AWS.
 10.-14. The ingress (S3 -> EventBridge event shape, Lambda's SQS poller, atomic object writes):
    see ``local_emulator.ingress``.
+15.-18. The Distributed Map of the backfill (S3 listing and Inventory readers, tolerated failures,
+   ``states:startExecution.sync:2``): see ``local_emulator.distributed_map``.
 """
 
 from __future__ import annotations
@@ -424,9 +426,11 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
         bridge.run_batch_job(self.backend, job)
 
     from local_emulator.callbacks import callback_patches
+    from local_emulator.distributed_map import distributed_map_patches
 
     patches = [
         *callback_patches(),
+        *distributed_map_patches(),
         (StateTaskServiceBatch, "_normalise_parameters", normalise_parameters),
         (StateTaskServiceBatch, "_normalise_response", normalise_response),
         (LambdaSimpleBackend, "invoke", lambda_invoke),

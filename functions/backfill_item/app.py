@@ -1,0 +1,45 @@
+"""The backfill's Lambda: Decide (one object: BackfillItemRequest -> BackfillDecision) and Summarise
+(the Map's results: BackfillSummaryRequest -> BackfillSummary), told apart by the payload's shape.
+
+One function for both so the backfill adds one Lambda, with read-only catalog access; the logic is in
+``backfill_item.decide`` and ``backfill_item.summary``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from common.clients import catalog_table
+from common.observability import logger, metrics, tracer
+from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest
+from contracts.settings import Settings
+
+from backfill_item.decide import decide
+from backfill_item.summary import summarise
+
+
+def _account(context: LambdaContext) -> str:
+    """The account id from the function's ARN (arn:aws:lambda:<region>:<account>:function:<name>)."""
+    return str(context.invoked_function_arn).split(":")[4]
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "results" in event:
+        summary = summarise(parse(event=event, model=BackfillSummaryRequest))
+        logger.info("backfill summary", extra=summary.model_dump(mode="json"))
+        return summary.model_dump(mode="json")
+    request = parse(event=event, model=BackfillItemRequest)
+    decision = decide(request, catalog_table(), Settings.from_env().ignored_suffixes(), _account(context),
+                      os.environ.get("AWS_REGION", "us-east-1"))
+    logger.info("backfill decision", extra={"source_uri": decision.source_uri, "outcome": decision.outcome,
+                                            "reason": decision.reason, "execution_name": decision.name})
+    metrics.add_metric(name="BackfillStarted" if decision.action == "start" else "BackfillNotStarted",
+                       unit=MetricUnit.Count, value=1)
+    return decision.model_dump(mode="json")

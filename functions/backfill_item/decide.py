@@ -1,0 +1,184 @@
+"""Decide, for one object of a backfill, whether the per-file workflow must run, and how it is started.
+
+The answer comes from the catalog row of the object's exact bytes (keyed by URI and ETag, as
+Claim writes it) and from the live starter's own rules, so a backfill never starts what the
+ingress would not, and never redoes what already has an answer:
+
+- a folder marker or a key with an ignored suffix (IGNORE_KEY_SUFFIXES): skipped, by the
+  starter's ``ignore_reason``;
+- a TRANSCRIBED row: skipped (``transcribed``);
+- FAILED with reason_class ``bad_input``, or SUPERSEDED: skipped: the same bytes get the same answer;
+- FAILED ``internal``: started again under ``<name>-retryN`` (the next N after the last attempt's);
+- no row, or CLAIMED (in flight, or an execution that never finished): started under the very name
+  the live starter gives the upload (``execution_name(source)``), so that a backfill and the live
+  ingress of the same upload collide by name and Step Functions refuses the second;
+- zero-byte objects are started too: the per-file workflow records them as ``ZeroByteObject``.
+
+The execution's input is the S3 ``Object Created`` event the starter would hand over, built
+deterministically from the object (same object, same event) so that StartExecution stays
+idempotent between two backfills of the same object while its execution runs.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote_plus, unquote_plus
+
+from common.catalog import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED, catalog_key
+from common.s3uri import format_s3_uri
+from contracts.backfill import BackfillDecision, BackfillItemRequest, SkipReason
+from contracts.models import MISSING_ETAG, UploadedObject
+from start_execution.naming import execution_name, upload_identity
+from start_execution.starter import OBJECT_CREATED, ignore_reason
+
+BAD_INPUT = "bad_input"
+RETRY_SUFFIX = re.compile(r"-retry(\d+)$")
+EVENT_NAMESPACE = uuid.UUID("5d1c2a8e-51f3-4c1e-9f4b-6a0e4b2f7a10")
+BACKFILL_REASON = "Backfill"
+EPOCH = "1970-01-01T00:00:00Z"
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """One object as the ItemReader listed it, normalised: decoded key, unquoted ETag."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int | None
+    version_id: str | None
+    last_modified: str
+    current: bool
+
+
+def _field(item: Mapping[str, Any], *names: str) -> Any:
+    """The first of ``names`` present, case-insensitively (listings say ``Etag``, inventories ``ETag``)."""
+    lowered = {str(k).lower(): v for k, v in item.items()}
+    for name in names:
+        value = lowered.get(name.lower())
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _iso(value: Any) -> str:
+    """LastModified as ISO-8601 UTC: epoch seconds (ListObjectsV2 items) or a date string (inventories)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, str) and value:
+        return value
+    return EPOCH
+
+
+def listed_object(request: BackfillItemRequest) -> ListedObject:
+    """Read an item of either reader. Inventory keys are URL-encoded (S3 Inventory CSV); listed ones not."""
+    item = request.item
+    raw_key = str(_field(item, "Key") or "")
+    key = unquote_plus(raw_key) if request.source == "manifest" else raw_key
+    size = _field(item, "Size")
+    version_id = _field(item, "VersionId")
+    is_latest = str(_field(item, "IsLatest") or "true").lower() != "false"
+    is_delete_marker = str(_field(item, "IsDeleteMarker") or "false").lower() == "true"
+    return ListedObject(
+        bucket=str(_field(item, "Bucket") or request.bucket),
+        key=key,
+        etag=str(_field(item, "ETag", "Etag") or MISSING_ETAG).strip('"'),
+        size=None if size is None else int(size),
+        version_id=None if version_id in (None, "null") else str(version_id),
+        last_modified=_iso(_field(item, "LastModified", "LastModifiedDate")),
+        current=is_latest and not is_delete_marker,
+    )
+
+
+def uploaded(obj: ListedObject) -> UploadedObject:
+    return UploadedObject(bucket=obj.bucket, key=obj.key, etag=obj.etag, version_id=obj.version_id,
+                          size=obj.size, uri=format_s3_uri(obj.bucket, obj.key))
+
+
+def object_created_event(obj: ListedObject, account: str, region: str) -> dict[str, Any]:
+    """The EventBridge event S3 sends for this object (what Claim parses); the same for the same object."""
+    source = uploaded(obj)
+    identity = upload_identity(source)
+    detail_object: dict[str, Any] = {"key": quote_plus(obj.key, safe="/"), "etag": obj.etag}
+    if obj.size is not None:
+        detail_object["size"] = obj.size
+    if obj.version_id:
+        detail_object["version-id"] = obj.version_id
+    return {
+        "version": "0",
+        "id": str(uuid.uuid5(EVENT_NAMESPACE, identity)),
+        "detail-type": OBJECT_CREATED,
+        "source": "aws.s3",
+        "account": account,
+        "time": obj.last_modified,
+        "region": region,
+        "resources": [f"arn:aws:s3:::{obj.bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": obj.bucket},
+            "object": detail_object,
+            "request-id": uuid.uuid5(EVENT_NAMESPACE, "request\0" + identity).hex[:16].upper(),
+            "requester": account,
+            "source-ip-address": "0.0.0.0",
+            "reason": BACKFILL_REASON,
+        },
+    }
+
+
+def next_retry(row: Mapping[str, Any]) -> int:
+    """1 after the original attempt, N+1 after ``retryN`` (read from the execution ARNs on the row)."""
+    attempts = [0]
+    for field in ("execution_arn", "failed_execution_arn"):
+        match = RETRY_SUFFIX.search(str(row.get(field) or ""))
+        if match:
+            attempts.append(int(match.group(1)))
+    return max(attempts) + 1
+
+
+def _done(outcome: str, reason: SkipReason | None = None, uri: str | None = None) -> BackfillDecision:
+    return BackfillDecision(action="done", outcome=outcome, reason=reason, source_uri=uri)  # type: ignore[arg-type]
+
+
+def row_skip_reason(row: Mapping[str, Any] | None) -> SkipReason | None:
+    """Why the catalog row of these bytes says not to start them again (None: start)."""
+    if not row:
+        return None
+    status = row.get("status")
+    if status == STATUS_TRANSCRIBED:
+        return "transcribed"
+    if status == STATUS_SUPERSEDED:
+        return "superseded"
+    if status == STATUS_FAILED and row.get("reason_class") == BAD_INPUT:
+        return "bad_input"
+    return None
+
+
+def decide(request: BackfillItemRequest, table: Any, ignored_suffixes: Sequence[str], account: str,
+           region: str) -> BackfillDecision:
+    """One object's decision (reads one catalog item, consistently; writes nothing)."""
+    obj = listed_object(request)
+    uri = format_s3_uri(obj.bucket, obj.key)
+    if not obj.current:
+        return _done("skipped", "not_current", uri)
+    if not obj.key.startswith(request.prefix):
+        return _done("skipped", "outside_prefix", uri)
+    ignored = ignore_reason(obj.key, ignored_suffixes)
+    if ignored:
+        reason = "folder_marker" if ignored == "folder_marker" else "ignored_suffix"
+        return _done("skipped", reason, uri)  # type: ignore[arg-type]
+    row = table.get_item(Key=catalog_key(uri, obj.etag), ConsistentRead=True).get("Item")
+    skip = row_skip_reason(row)
+    if skip:
+        return _done("skipped", skip, uri)
+    retry = bool(row) and row.get("status") == STATUS_FAILED
+    if request.dry_run:
+        return _done("would_retry" if retry else "would_start", uri=uri)
+    suffix = f"retry{next_retry(row)}" if retry and row else ""
+    return BackfillDecision(action="start", outcome="retry" if retry else "start", source_uri=uri,
+                            name=execution_name(uploaded(obj), suffix),
+                            input=object_created_event(obj, account, region))

@@ -1,0 +1,182 @@
+"""Bridges for moto 5.2.5's Distributed Map, used by the backfill (statemachine/backfill.asl.json).
+
+Test support only, installed by ``local_emulator.bridges.bridged`` and undone with it. moto runs a
+``"Mode": "DISTRIBUTED"`` Map in-process: each item's ItemProcessor runs in one of MaxConcurrency
+worker threads of the parent execution (that part is kept: it bounds concurrency as AWS does).
+What it does differently from AWS, and what is bridged here:
+
+15. ItemReader ``arn:aws:states:::s3:listObjectsV2``: moto makes one ListObjectsV2 call (at most
+    1,000 objects, no pagination) and hands over boto3's ``Contents`` (``ETag``, a datetime
+    ``LastModified``). Bridge: every page is read, and each item is what AWS hands a Distributed Map,
+    ``{Key, Etag, Size, LastModified (epoch seconds), StorageClass}``.
+16. ItemReader ``ReaderConfig.InputType: MANIFEST`` (an S3 Inventory manifest.json): moto's parser
+    rejects the value (``InputTypeValue`` has CSV and JSON only), so the state machine cannot even be
+    created. Bridge: MANIFEST is accepted; the manifest is read with the ItemReader's ``s3:getObject``,
+    then every CSV (optionally gzip) inventory file it lists, from its destination bucket; each row is
+    one item, a dict keyed by the manifest's ``fileSchema`` (values as strings, keys URL-encoded, as in
+    the inventory). ORC and Parquet inventories are not read here.
+17. ToleratedFailurePercentage(Path): moto parses it and ignores it ("no effect on the program
+    evaluation"): a failed item becomes ``null`` in the results and the Map succeeds whatever the
+    count. Bridge: after the items ran, more failed items than the tolerated percentage fail the Map
+    with ``States.ExceedToleratedFailureThreshold``, as on AWS. Not bridged: AWS stops starting new
+    items once the threshold is crossed; here every item still runs first. A tolerated failed item
+    stays ``null`` in the results.
+18. ``states:startExecution(.sync:2)``: moto passes the state's PascalCase parameters
+    (``StateMachineArn``, ``Name``, ``Input``) straight to boto3 (KeyError 'StateMachineArn'), and
+    hands back camelCase responses (``executionArn``) where the integration reads PascalCase. Bridge:
+    request and response are normalised against the botocore Step Functions model (as gap 1 does for
+    Batch), so ``.sync:2`` waits and hands over ``{Output, Status, ...}`` as on AWS, and a name
+    already used fails with ``StepFunctions.ExecutionAlreadyExistsException``.
+Not bridged (the ASL works either way): moto runs no child *executions* for the items (AWS starts
+one per item, visible in the console and counted per execution), so ``list_executions`` of the
+backfill machine shows only the parent; a Map run is recorded (``list_map_runs``).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+MANIFEST = "MANIFEST"
+EXCEED_TOLERATED = "States.ExceedToleratedFailureThreshold"
+
+
+def aws_listing_item(content: dict[str, Any]) -> dict[str, Any]:
+    """One ListObjectsV2 entry as a Distributed Map item (AWS: ``Etag``, the date in epoch seconds)."""
+    modified = content.get("LastModified")
+    return {
+        "Key": content["Key"],
+        "Etag": content.get("ETag", ""),
+        "Size": int(content.get("Size", 0)),
+        "LastModified": int(modified.timestamp()) if hasattr(modified, "timestamp") else modified,
+        "StorageClass": content.get("StorageClass", "STANDARD"),
+    }
+
+
+def list_all(s3: Any, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(**parameters):
+        items += [aws_listing_item(c) for c in page.get("Contents", [])]
+    return items
+
+
+def inventory_items(s3: Any, manifest_text: str) -> list[dict[str, Any]]:
+    """Every row of the CSV inventory files a manifest.json lists, keyed by its fileSchema."""
+    manifest = json.loads(manifest_text)
+    if str(manifest.get("fileFormat", "CSV")).upper() != "CSV":
+        raise ValueError(f"only CSV inventories are read locally, not {manifest.get('fileFormat')}")
+    columns = [c.strip() for c in str(manifest["fileSchema"]).split(",")]
+    bucket = str(manifest["destinationBucket"]).rsplit(":", 1)[-1]
+    items: list[dict[str, Any]] = []
+    for entry in manifest.get("files", []):
+        body = s3.get_object(Bucket=bucket, Key=entry["key"])["Body"].read()
+        if entry["key"].endswith(".gz"):
+            body = gzip.decompress(body)
+        items += [dict(zip(columns, row, strict=False)) for row in csv.reader(io.StringIO(body.decode()))]
+    return items
+
+
+def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]]:
+    """(owner, attribute, replacement) for each bridge above; ``bridged`` installs and restores them."""
+    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader import item_reader_decl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_eval_s3 import (  # noqa: E501
+        ResourceEvalS3,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval.resource_output_transformer.transformer import (  # noqa: E501
+        ResourceOutputTransformer,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.reader_config.input_type import (  # noqa: E501
+        InputType,
+        InputTypeValue,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+        DistributedIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    from local_emulator.bridges import _botocore_operation
+
+    original_transformer_for = item_reader_decl.resource_output_transformer_for
+    original_map_run = DistributedIterationComponent._map_run
+    original_sfn_normalise = StateTaskServiceSfn._normalise_parameters
+
+    def s3_client(resource_runtime_part: Any) -> Any:
+        return boto3.client("s3", region_name=resource_runtime_part.region)
+
+    def handle_list_objects_v2(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+        env.stack.append(list_all(s3_client(resource_runtime_part), env.stack.pop()))
+
+    class ManifestTransformer(ResourceOutputTransformer):  # type: ignore[misc]
+        def __init__(self, region: str) -> None:
+            super().__init__()
+            self.region = region
+
+        def _eval_body(self, env: Any) -> None:
+            env.stack.pop()  # the reader config
+            manifest_text = env.stack.pop()
+            env.stack.append(inventory_items(boto3.client("s3", region_name=self.region), manifest_text))
+
+    def input_type_init(self: Any, input_type: str) -> None:
+        self.input_type_value = MANIFEST if input_type == MANIFEST else InputTypeValue(input_type)
+
+    def transformer_for(input_type: Any) -> Any:
+        if input_type.input_type_value == MANIFEST:
+            from local_emulator.template import REGION
+
+            return ManifestTransformer(REGION)
+        return original_transformer_for(input_type=input_type)
+
+    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+        original_map_run(self, env, eval_input)
+        record = eval_input.map_run_record
+        counts = record.item_counter
+        total = counts.total.get() if hasattr(counts, "total") else len(env.stack[-1])
+        failed = counts.failed.get()
+        tolerated = float(record.tolerated_failure_percentage or 0)
+        if total and failed * 100.0 / total > tolerated:
+            cause = f"{failed} of {total} items failed, more than the tolerated {tolerated:g}%"
+            env.stack.pop()
+            raise FailureEventException(FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+                event_type=HistoryEventType.MapRunFailed,
+                event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
+                    error=EXCEED_TOLERATED, cause=cause))))
+
+    def sfn_normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                                 service_action_name: str | None = None) -> None:
+        original_sfn_normalise(self, parameters, boto_service_name, service_action_name)
+        operation = _botocore_operation("stepfunctions", self._get_boto_service_action(service_action_name))
+        self._to_boto_request(parameters, operation.input_shape)
+
+    def sfn_normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                               service_action_name: str | None = None) -> None:
+        operation = _botocore_operation("stepfunctions", self._get_boto_service_action(service_action_name))
+        self._from_boto_response(response, operation.output_shape)
+
+    return [
+        (ResourceEvalS3, "_handle_list_objects_v2", staticmethod(handle_list_objects_v2)),
+        (InputType, "__init__", input_type_init),
+        (item_reader_decl, "resource_output_transformer_for", transformer_for),
+        (DistributedIterationComponent, "_map_run", map_run),
+        (StateTaskServiceSfn, "_normalise_parameters", sfn_normalise_parameters),
+        (StateTaskServiceSfn, "_normalise_response", sfn_normalise_response),
+    ]
