@@ -1,0 +1,139 @@
+"""Specification of the backfill (statemachine/backfill.asl.json, docs/BACKFILL.md) on the local stack.
+
+One archive of 50 objects under a prefix: 12 speech clips (4 of them transcribed by a prior live run),
+8 corrupt media files (bad input) and 30 non-media files with an ignored suffix. The stack runs without
+its ingress, so only the backfill (and the "prior run", started as the live starter would) starts
+per-file executions; the Batch bridge records every GPU job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from local_emulator.runner import event_for_object, start_execution, wait_for
+from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack, run_gpu_job_in_process
+from local_emulator.template import REGION
+from tests.workflow.conftest import WORKFLOW_PARAMETERS
+
+PREFIX = "archive/"
+AUDIO = [f"{PREFIX}calls/call-{i:02d}.wav" for i in range(12)]
+PRIOR = AUDIO[:4]
+BAD = [f"{PREFIX}broken/bad-{i:02d}.mp3" for i in range(8)]
+NOTES = [f"{PREFIX}notes/note-{i:02d}.txt" for i in range(30)]
+GPU_JOB_EXIT_INTERNAL = 70
+
+
+class FlakyGpu:
+    """The in-process gpu_job, except that files named in ``failing`` end as internal failures (exit 70)."""
+
+    def __init__(self) -> None:
+        self.failing: set[str] = set()
+
+    def __call__(self, command: list[str], env: dict[str, str]) -> int:
+        if any(key in " ".join(command) for key in self.failing):
+            return GPU_JOB_EXIT_INTERNAL
+        return run_gpu_job_in_process(command, env)
+
+
+@pytest.fixture
+def flaky() -> FlakyGpu:
+    return FlakyGpu()
+
+
+@pytest.fixture
+def archive(clips: dict[str, Path], flaky: FlakyGpu) -> Iterator[LocalStack]:
+    parameters = {**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": ".txt,.json", "BackfillMaxConcurrency": "4"}
+    with local_stack(parameter_overrides=parameters, model=str(RANDOM_MODEL), ingress=False,
+                     pool_schedule_s=None, job_runner=flaky) as stack:
+        s3 = boto3.client("s3", region_name=REGION)
+        bucket = stack.deployment.input_bucket
+        speech, corrupt = clips["short"].read_bytes(), clips["corrupt"].read_bytes()
+        for i, key in enumerate(AUDIO):  # distinct bytes per key: a little trailing silence each
+            s3.put_object(Bucket=bucket, Key=key, Body=speech + b"\0\0" * i)
+        for key in BAD:
+            s3.put_object(Bucket=bucket, Key=key, Body=corrupt)
+        for key in NOTES:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"meeting notes")
+        yield stack
+
+
+def backfill(stack: LocalStack, **options: Any) -> dict[str, Any]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    run = {"bucket": stack.deployment.input_bucket, "prefix": PREFIX, **options}
+    arn = sfn.start_execution(stateMachineArn=stack.deployment.backfill_state_machine_arn,
+                              name=f"backfill-{uuid.uuid4().hex[:12]}", input=json.dumps(run))["executionArn"]
+    deadline = time.monotonic() + 300
+    while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "backfill did not finish"
+        time.sleep(0.2)
+    assert described["status"] == "SUCCEEDED", described
+    return dict(json.loads(described["output"]))
+
+
+def jobs_by_key(stack: LocalStack) -> Counter[str]:
+    """Succeeded GPU jobs per input key (a per-file job's command carries its request)."""
+    found: Counter[str] = Counter()
+    for job in stack.bridge.batch_jobs:
+        if job.status == "SUCCEEDED":
+            found.update(key for key in AUDIO if key in " ".join(job.command))
+    return found
+
+
+def executions_by_key(stack: LocalStack) -> Counter[str]:
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    names = [e["name"] for page in sfn.get_paginator("list_executions").paginate(
+        stateMachineArn=stack.deployment.state_machine_arn) for e in page["executions"]]
+    keys = AUDIO + BAD + NOTES
+    # Names read <folders>_<file name>-<etag>-<hash>[-retryN] (start_execution.naming)
+    return Counter(key for name in names for key in keys
+                   if "_" + key.rsplit("/", 1)[-1].replace(".", "-") + "-" in name)
+
+
+def test_a_backfill_transcribes_each_missing_file_once_and_a_rerun_redoes_only_what_failed(
+        archive: LocalStack, flaky: FlakyGpu) -> None:
+    bucket = archive.deployment.input_bucket
+    # Given a prior live run transcribed 4 of the 12 clips
+    for key in PRIOR:
+        prior = start_execution(archive.deployment, event_for_object(bucket, key))
+        assert wait_for(prior).status == "SUCCEEDED"
+    assert jobs_by_key(archive) == Counter({key: 1 for key in PRIOR})
+
+    # When a dry run counts the archive, then it starts nothing
+    dry = backfill(archive, dry_run=True)
+    assert (dry["total"], dry["would_start"], dry["started"]) == (50, 8 + 8, 0)
+    assert dry["skipped"] == {"ignored_suffix": 30, "transcribed": 4}
+    assert executions_by_key(archive) == Counter({key: 1 for key in PRIOR})
+
+    # When the backfill runs while the GPU fails 3 of the files internally
+    flaky.failing = set(AUDIO[4:7])
+    first = backfill(archive)
+    # Then every file without an answer was started once: 5 transcribed, 8 bad + 3 internal failed
+    assert (first["started"], first["transcribed"], first["failed"]) == (16, 5, 11)
+    assert first["skipped"] == {"ignored_suffix": 30, "transcribed": 4}
+
+    # When the GPU is healthy again and the backfill is rerun
+    flaky.failing = set()
+    second = backfill(archive)
+    # Then only the 3 internal failures are redone (bad input is not retried: same bytes, same answer)
+    assert (second["started"], second["transcribed"], second["failed"]) == (3, 3, 0)
+    assert second["skipped"] == {"bad_input": 8, "ignored_suffix": 30, "transcribed": 9}
+
+    # And no file was ever transcribed twice; the ignored ones never had an execution
+    assert jobs_by_key(archive) == Counter({key: 1 for key in AUDIO})
+    runs = executions_by_key(archive)
+    assert all(runs[key] == 1 for key in PRIOR + AUDIO[7:] + BAD)
+    assert all(runs[key] == 2 for key in AUDIO[4:7])  # the first try and its -retry1
+    assert not any(runs[key] for key in NOTES)
+
+    # And a third run finds nothing left to do
+    third = backfill(archive)
+    assert third["started"] == 0 and third["skipped"]["transcribed"] == 12
