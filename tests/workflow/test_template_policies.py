@@ -102,12 +102,14 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
         reads = {"s3:GetObject", "s3:GetObjectVersion"}
         if lid == "ProbeAudioFunction":  # the upload's channel-mode tag (probe_audio.tags)
             reads |= {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"}
+        if lid == "BackfillStateMachine":  # its Distributed Map lists the prefix (ItemReader listObjectsV2)
+            reads = {"s3:ListBucket"}
         assert all(a in reads for a in actions), (lid, actions)
         readers.append(lid)
     # Claim, Postprocess, Index and RecordFailure HeadObject the key: does it still hold this upload?
-    assert sorted(readers) == ["ClaimSourceFunction", "GpuJobRole", "IndexTranscriptFunction",
-                               "PoolWorkerRole", "PostprocessFunction", "ProbeAudioFunction",
-                               "RecordFailureFunction"]
+    assert sorted(readers) == ["BackfillStateMachine", "ClaimSourceFunction", "GpuJobRole",
+                               "IndexTranscriptFunction", "PoolWorkerRole", "PostprocessFunction",
+                               "ProbeAudioFunction", "RecordFailureFunction"]
 
 
 BUCKETS = [lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::S3::Bucket"]
@@ -256,3 +258,40 @@ def test_a_lost_pool_worker_is_not_retried_by_batch() -> None:
     assert int(worker["RetryStrategy"]["Attempts"]) == 1
     assert worker["ContainerProperties"]["Command"] == ["pool"]
     assert worker["ContainerProperties"]["JobRoleArn"] == {"Fn::GetAtt": ["PoolWorkerRole", "Arn"]}
+
+
+def test_the_backfill_reads_the_catalog_only_and_starts_only_the_per_file_workflow() -> None:
+    catalog = {(lid, a) for lid, s in allow_statements()
+               if "CatalogTable" in json.dumps(s.get("Resource", "")) for a in as_list(s["Action"])}
+    assert {a for lid, a in catalog if lid == "BackfillItemFunction"} == {"dynamodb:GetItem"}
+    starts = {json.dumps(s["Resource"]) for lid, s in allow_statements()
+              if lid == "BackfillStateMachine" and "states:StartExecution" in as_list(s["Action"])}
+    # the per-file workflow, and itself (the Distributed Map's child executions)
+    assert starts == {json.dumps({"Ref": "TranscribeStateMachine"}), json.dumps({"Fn::Sub": (
+        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-backfill")})}
+    machine = RESOURCES["BackfillStateMachine"]["Properties"]
+    assert machine["Name"] == {"Fn::Sub": "${AWS::StackName}-backfill"}
+    # The inventory bucket is readable only when one is given
+    [conditional] = [p for p in machine["Policies"] if "Fn::If" in p]
+    assert conditional["Fn::If"][0] == "HasBackfillInventoryBucket"
+
+
+def test_the_backfill_asl_uses_exactly_the_templates_substitutions() -> None:
+    import re
+    from pathlib import Path
+
+    machine = RESOURCES["BackfillStateMachine"]["Properties"]
+    text = (Path(__file__).resolve().parents[2] / machine["DefinitionUri"]).read_text()
+    assert set(re.findall(r"\$\{(\w+)\}", text)) == set(machine["DefinitionSubstitutions"])
+    assert machine["DefinitionSubstitutions"]["BackfillMaxConcurrency"] == {"Ref": "BackfillMaxConcurrency"}
+    asl = json.loads(text)
+    for name in ("BackfillPrefix", "BackfillManifest"):
+        state = asl["States"][name]
+        assert state["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+        assert state["MaxConcurrencyPath"] == "$.max_concurrency"
+        assert state["ToleratedFailurePercentagePath"] == "$.tolerated_failure_percentage"
+    assert asl["States"]["BackfillPrefix"]["ItemReader"]["Resource"] == "arn:aws:states:::s3:listObjectsV2"
+    assert asl["States"]["BackfillManifest"]["ItemReader"]["ReaderConfig"] == {"InputType": "MANIFEST"}
+    start = asl["States"]["BackfillPrefix"]["ItemProcessor"]["States"]["StartTranscription"]
+    assert start["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert start["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]

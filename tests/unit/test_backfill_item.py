@@ -1,0 +1,142 @@
+"""Specification of a backfill's per-object decision (functions/backfill_item) and its summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from backfill_item.decide import decide, next_retry
+from backfill_item.summary import summarise
+from common.uploads import uploaded_object_from_event
+from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest
+from start_execution.naming import execution_name
+from start_execution.starter import plan_record
+
+BUCKET = "archive"
+ASL = json.loads((Path(__file__).resolve().parents[2] / "statemachine" / "backfill.asl.json").read_text())
+
+
+class Table:
+    """The catalog's GetItem, from rows keyed (source_uri, etag)."""
+
+    def __init__(self, rows: dict[tuple[str, str], dict[str, Any]] | None = None) -> None:
+        self.rows = rows or {}
+        self.reads: list[dict[str, Any]] = []
+
+    def get_item(self, Key: dict[str, str], ConsistentRead: bool) -> dict[str, Any]:
+        assert ConsistentRead
+        self.reads.append(Key)
+        row = self.rows.get((Key["source_uri"], Key["etag"]))
+        return {"Item": row} if row else {}
+
+
+def listed(key: str, etag: str = "abc123", size: int = 1000, **extra: Any) -> BackfillItemRequest:
+    item = {"Key": key, "Etag": f'"{etag}"', "Size": size, "LastModified": 1700000000,
+            "StorageClass": "STANDARD"}
+    return BackfillItemRequest(bucket=BUCKET, prefix="calls/", source="listing", item={**item, **extra})
+
+
+def run(request: BackfillItemRequest, table: Table | None = None,
+        suffixes: tuple[str, ...] = (".txt",)) -> Any:
+    return decide(request, table or Table(), suffixes, "123456789012", "us-east-1")
+
+
+def test_an_object_without_a_row_is_started_under_the_live_starters_name_with_its_event() -> None:
+    decision = run(listed("calls/a b.wav"))
+    assert decision.action == "start" and decision.outcome == "start"
+    # The input is the S3 Object Created event Claim parses, naming exactly these bytes
+    source = uploaded_object_from_event(decision.input)
+    assert (source.bucket, source.key, source.etag, source.size) == (BUCKET, "calls/a b.wav", "abc123", 1000)
+    # The live starter would give this upload the same name: the two collide (ExecutionAlreadyExists)
+    assert plan_record(json.dumps(decision.input), ()).name == decision.name == execution_name(source)
+
+
+def test_the_same_object_gets_the_same_event_so_two_backfills_start_it_idempotently() -> None:
+    assert run(listed("calls/a.wav")).input == run(listed("calls/a.wav")).input
+
+
+@pytest.mark.parametrize(("key", "reason"),
+                         [("calls/", "folder_marker"), ("calls/notes.TXT", "ignored_suffix")])
+def test_folder_markers_and_ignored_suffixes_are_skipped_by_the_starters_rule_without_a_catalog_read(
+        key: str, reason: str) -> None:
+    table = Table()
+    decision = run(listed(key), table)
+    assert (decision.action, decision.outcome, decision.reason) == ("done", "skipped", reason)
+    assert table.reads == []
+
+
+@pytest.mark.parametrize(("row", "reason"), [
+    ({"status": "TRANSCRIBED"}, "transcribed"),
+    ({"status": "FAILED", "reason_class": "bad_input", "reason": "corrupt_media"}, "bad_input"),
+    ({"status": "SUPERSEDED"}, "superseded"),
+])
+def test_bytes_that_already_have_an_answer_are_not_started_again(row: dict[str, Any], reason: str) -> None:
+    table = Table({("s3://archive/calls/a.wav", "abc123"): row})
+    decision = run(listed("calls/a.wav"), table)
+    assert (decision.action, decision.reason) == ("done", reason)
+
+
+def test_a_row_for_other_bytes_of_the_key_does_not_count() -> None:
+    table = Table({("s3://archive/calls/a.wav", "old-etag"): {"status": "TRANSCRIBED"}})
+    assert run(listed("calls/a.wav"), table).action == "start"
+
+
+def test_an_internal_failure_is_retried_under_the_next_retry_name() -> None:
+    arn = "arn:aws:states:us-east-1:1:execution:transcribe:calls_a-wav-abc123-0123456789"
+    table = Table({("s3://archive/calls/a.wav", "abc123"):
+                   {"status": "FAILED", "reason_class": "internal", "execution_arn": arn}})
+    decision = run(listed("calls/a.wav"), table)
+    assert (decision.action, decision.outcome) == ("start", "retry")
+    assert decision.name.endswith("-retry1")
+    assert next_retry({"execution_arn": arn + "-retry2", "failed_execution_arn": arn + "-retry2"}) == 3
+
+
+def test_a_claimed_row_and_a_zero_byte_object_are_started_the_per_file_workflow_decides() -> None:
+    table = Table({("s3://archive/calls/a.wav", "abc123"): {"status": "CLAIMED"}})
+    assert run(listed("calls/a.wav"), table).outcome == "start"
+    assert run(listed("calls/empty.wav", size=0)).outcome == "start"  # recorded as ZeroByteObject
+
+
+def test_a_dry_run_only_counts() -> None:
+    dry = listed("calls/a.wav").model_copy(update={"dry_run": True})
+    decision = run(dry)
+    assert (decision.action, decision.outcome) == ("done", "would_start")
+    assert decision.name is None and decision.input is None
+
+
+def test_inventory_rows_are_url_decoded_and_old_versions_or_keys_outside_the_prefix_skipped() -> None:
+    def row(**fields: str) -> BackfillItemRequest:
+        item = {"Bucket": BUCKET, "Key": "calls/a+b%C3%A9.wav", "Size": "10", "ETag": "e1", **fields}
+        return BackfillItemRequest(bucket=BUCKET, prefix="calls/", source="manifest", item=item)
+
+    decision = run(row(VersionId="v1", IsLatest="true", IsDeleteMarker="false"))
+    source = uploaded_object_from_event(decision.input)
+    assert (source.key, source.version_id, source.size) == ("calls/a bé.wav", "v1", 10)
+    assert run(row(IsLatest="false")).reason == "not_current"
+    assert run(row(IsDeleteMarker="true")).reason == "not_current"
+    assert run(row(Key="other/x.wav")).reason == "outside_prefix"
+
+
+def test_the_summary_counts_outcomes_and_skip_reasons() -> None:
+    results = [{"outcome": "transcribed", "reason": None}] * 3 + [{"outcome": "failed", "reason": None}] + [
+        {"outcome": "already_started", "reason": None}, {"outcome": "skipped", "reason": "transcribed"},
+        {"outcome": "skipped", "reason": "ignored_suffix"}, None]
+    summary = summarise(BackfillSummaryRequest(results=results))
+    assert (summary.total, summary.started, summary.transcribed, summary.failed) == (8, 4, 3, 1)
+    assert summary.already_started == 1 and summary.item_errors == 1
+    assert summary.skipped == {"ignored_suffix": 1, "transcribed": 1}
+
+
+def test_the_asl_outcomes_are_the_contracts_outcomes() -> None:
+    from typing import get_args
+
+    from contracts.backfill import ItemOutcome
+
+    processor = ASL["States"]["BackfillPrefix"]["ItemProcessor"]["States"]
+    fixed = {s["Parameters"]["outcome"] for s in processor.values()
+             if s["Type"] == "Pass" and "outcome" in s.get("Parameters", {})}
+    assert fixed <= set(get_args(ItemOutcome))
+    states = ASL["States"]
+    assert states["BackfillManifest"]["ItemProcessor"] == states["BackfillPrefix"]["ItemProcessor"]
