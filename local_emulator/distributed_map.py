@@ -27,6 +27,8 @@ What it does differently from AWS, and what is bridged here:
     request and response are normalised against the botocore Step Functions model (as gap 1 does for
     Batch), so ``.sync:2`` waits and hands over ``{Output, Status, ...}`` as on AWS, and a name
     already used fails with ``StepFunctions.ExecutionAlreadyExistsException``.
+19. ``ListMapRuns`` of an execution whose interpreter has not set up yet (just started) dies with
+    AttributeError (``exec_worker.env`` is None). AWS answers an empty list. Bridge: an empty list.
 Not bridged (the ASL works either way): moto runs no child *executions* for the items (AWS starts
 one per item, visible in the console and counted per execution), so ``list_executions`` of the
 backfill machine shows only the parent; a Map run is recorded (``list_map_runs``).
@@ -111,12 +113,14 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
         StateTaskServiceSfn,
     )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     from local_emulator.bridges import _botocore_operation
 
     original_transformer_for = item_reader_decl.resource_output_transformer_for
     original_map_run = DistributedIterationComponent._map_run
     original_sfn_normalise = StateTaskServiceSfn._normalise_parameters
+    original_list_map_runs = StepFunctionsParserBackend.list_map_runs
 
     def s3_client(resource_runtime_part: Any) -> Any:
         return boto3.client("s3", region_name=resource_runtime_part.region)
@@ -172,7 +176,14 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
         operation = _botocore_operation("stepfunctions", self._get_boto_service_action(service_action_name))
         self._from_boto_response(response, operation.output_shape)
 
+    def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
+        worker = getattr(self.describe_execution(execution_arn=execution_arn), "exec_worker", None)
+        if worker is None or getattr(worker, "env", None) is None:
+            return {"mapRuns": []}
+        return dict(original_list_map_runs(self, execution_arn))
+
     return [
+        (StepFunctionsParserBackend, "list_map_runs", list_map_runs),
         (ResourceEvalS3, "_handle_list_objects_v2", staticmethod(handle_list_objects_v2)),
         (InputType, "__init__", input_type_init),
         (item_reader_decl, "resource_output_transformer_for", transformer_for),

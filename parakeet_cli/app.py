@@ -579,6 +579,80 @@ def stack_info(ctx: typer.Context, json_out: JsonOption = False) -> None:
     run(json_out, body)
 
 
+# ---------------------------------------------------------------- backfill (docs/BACKFILL.md)
+def _print_backfill(result: dict[str, Any], console: Console) -> None:
+    console.print(f"backfill {result['execution_name']}: {result.get('status', 'STARTED')}")
+    if result.get("console_url"):
+        console.print(f"  {result['console_url']}")
+    summary = result.get("summary")
+    if summary:
+        table = Table(title="dry run: nothing started" if summary["dry_run"] else "backfill summary")
+        table.add_column("outcome")
+        table.add_column("objects", justify="right")
+        rows = [("total", summary["total"])]
+        if summary["dry_run"]:
+            rows += [("would start", summary["would_start"]), ("  of which retries", summary["would_retry"])]
+        else:
+            rows += [(name.replace("_", " "), summary[name]) for name in
+                     ("started", "transcribed", "failed", "already_started", "already_claimed", "superseded")]
+        rows += [(f"skipped: {reason.replace('_', ' ')}", n) for reason, n in summary["skipped"].items()]
+        if summary.get("item_errors"):
+            rows.append(("backfill errors (tolerated)", summary["item_errors"]))
+        for name, count in rows:
+            table.add_row(name, str(count))
+        console.print(table)
+    elif result.get("error"):
+        console.print(f"  {result['error']}: {result.get('cause') or ''}")
+
+
+@app.command()
+def backfill(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="s3://<input bucket>/<prefix>: every object under it.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be started.")] = False,
+    max_concurrency: Annotated[
+        int | None,
+        typer.Option("--max-concurrency", help="Objects at once (default: BackfillMaxConcurrency)."),
+    ] = None,
+    manifest: Annotated[
+        str | None,
+        typer.Option("--manifest", help="s3://bucket/key of an S3 Inventory manifest.json to read instead."),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow it to its end (default).")] = True,
+    json_out: JsonOption = False,
+) -> None:
+    """Transcribe what a prefix already holds: every object without an answer for its exact bytes, once."""
+
+    def body(out: Output) -> int:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from parakeet_cli import backfill as backfill_lib
+
+        stack = state(ctx).stack()
+        result = backfill_lib.start(stack, target, dry_run=dry_run, max_concurrency=max_concurrency,
+                                    manifest=manifest)  # fmt: skip
+        if wait:
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("failed {task.fields[failed]}, remaining {task.fields[remaining]}"),
+                       TimeElapsedColumn())  # fmt: skip
+            with Progress(*columns, console=out.err, disable=out.json, transient=False) as bar:
+                task = bar.add_task("backfill", total=None, failed=0, remaining="?")
+
+                def on_progress(seen: Any) -> None:
+                    bar.update(task, total=seen.total or None, completed=seen.done + seen.failed,
+                               failed=seen.failed, remaining=seen.remaining,
+                               description=f"backfill {seen.status.lower()}")  # fmt: skip
+
+                result.update(backfill_lib.wait(stack, result["execution_arn"], on_progress))
+        out.emit(result, lambda console: _print_backfill(result, console))
+        if not wait:
+            return exits.OK
+        summary = result.get("summary")
+        return exits.OK if summary is not None and not summary["failed"] else exits.FAILED_ITEMS
+
+    run(json_out, body)
+
+
 def main() -> None:
     """Console-script entry point: exit codes as documented; an unexpected exception is a bug (70)."""
     try:

@@ -8,6 +8,7 @@ per-file executions; the Batch bridge records every GPU job.
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 import uuid
@@ -137,3 +138,40 @@ def test_a_backfill_transcribes_each_missing_file_once_and_a_rerun_redoes_only_w
     # And a third run finds nothing left to do
     third = backfill(archive)
     assert third["started"] == 0 and third["skipped"]["transcribed"] == 12
+
+
+def test_the_cli_dry_runs_then_backfills_a_prefix_and_prints_the_summary(clips: dict[str, Path]) -> None:
+    from typer.testing import CliRunner
+
+    from parakeet_cli import exits
+    from parakeet_cli.app import CliState, app
+    from parakeet_cli.connect import publish_local_stack
+
+    def parakeet(*args: str) -> tuple[int, Any]:
+        factory = CliState(client_factory=lambda service: boto3.client(service, region_name=REGION))
+        result = CliRunner().invoke(app, ["--local", *args], obj=factory)
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return result.exit_code, json.loads(result.stdout) if "--json" in args else result.stdout
+
+    parameters = {**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": ".txt"}
+    with local_stack(parameter_overrides=parameters, model=str(RANDOM_MODEL), ingress=False,
+                     pool_schedule_s=None) as stack:
+        publish_local_stack(stack.deployment)
+        # The in-process handlers log (Powertools) to the stdout they first saw: not the CLI's captured one
+        importlib.import_module("backfill_item.app")
+        s3, bucket = boto3.client("s3", region_name=REGION), stack.deployment.input_bucket
+        s3.put_object(Bucket=bucket, Key="old/broken.mp3", Body=clips["corrupt"].read_bytes())
+        s3.put_object(Bucket=bucket, Key="old/readme.txt", Body=b"not media")
+        # Given a prefix with one bad file and one ignored file, when it is dry-run
+        code, dry = parakeet("backfill", f"s3://{bucket}/old/", "--dry-run", "--json")
+        # Then it counts, starts nothing and says so
+        assert code == exits.OK and dry["status"] == "SUCCEEDED"
+        assert dry["summary"]["would_start"] == 1 and dry["summary"]["skipped"] == {"ignored_suffix": 1}
+        assert dry["progress"] == {"status": "SUCCEEDED", "total": 2, "done": 2, "failed": 0, "remaining": 0}
+        # When it is backfilled with a concurrency of 1, then the bad file fails (typed, in the catalog)
+        code, text = parakeet("backfill", f"s3://{bucket}/old/", "--max-concurrency", "1")
+        assert code == exits.FAILED_ITEMS
+        assert "backfill summary" in text and "failed" in text and "skipped: ignored suffix" in text
+        # And a target outside the stack's input bucket is a usage error
+        assert parakeet("backfill", "s3://elsewhere/x/", "--json")[0] == exits.USAGE
