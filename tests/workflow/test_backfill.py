@@ -175,3 +175,53 @@ def test_the_cli_dry_runs_then_backfills_a_prefix_and_prints_the_summary(clips: 
         assert "backfill summary" in text and "failed" in text and "skipped: ignored suffix" in text
         # And a target outside the stack's input bucket is a usage error
         assert parakeet("backfill", "s3://elsewhere/x/", "--json")[0] == exits.USAGE
+
+
+def inventory(s3: Any, bucket: str, source_bucket: str, rows: list[list[str]]) -> dict[str, str]:
+    """An S3 Inventory report as S3 writes it: a gzip CSV data file and the manifest.json naming it."""
+    import csv
+    import gzip
+    import io
+
+    text = io.StringIO()
+    csv.writer(text).writerows(rows)
+    data_key = f"inventory/{source_bucket}/daily/data/part-0.csv.gz"
+    s3.put_object(Bucket=bucket, Key=data_key, Body=gzip.compress(text.getvalue().encode()))
+    manifest = {"sourceBucket": source_bucket, "destinationBucket": f"arn:aws:s3:::{bucket}",
+                "fileFormat": "CSV",
+                "fileSchema": "Bucket, Key, Size, ETag, VersionId, IsLatest, IsDeleteMarker",
+                "files": [{"key": data_key, "size": 1, "MD5checksum": "x"}]}
+    key = f"inventory/{source_bucket}/daily/2026-12-01T01-00Z/manifest.json"
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
+    return {"bucket": bucket, "key": key}
+
+
+def test_an_inventory_manifest_is_read_instead_of_a_listing_and_failed_items_are_tolerated_up_to_the_limit(
+        clips: dict[str, Path]) -> None:
+    with local_stack(parameter_overrides={**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": ".txt"},
+                     model=str(RANDOM_MODEL), ingress=False, pool_schedule_s=None) as stack:
+        s3, bucket = boto3.client("s3", region_name=REGION), stack.deployment.input_bucket
+        s3.put_object(Bucket=bucket, Key="old/broken file.mp3", Body=clips["corrupt"].read_bytes())
+        head = s3.head_object(Bucket=bucket, Key="old/broken file.mp3")
+        size, etag = str(head["ContentLength"]), head["ETag"].strip('"')
+        rows = [
+            [bucket, "old/broken+file.mp3", size, etag, "", "true", "false"],  # keys are URL-encoded
+            [bucket, "old/readme.txt", "9", "e1", "", "true", "false"],      # ignored suffix
+            [bucket, "old/gone.wav", "9", "e2", "v1", "false", "false"],     # an old version
+            [bucket, "new/other.wav", "9", "e3", "", "true", "false"],       # outside the prefix
+            [bucket, "old/odd.wav", "not-a-size", "e4", "", "true", "false"],  # Decide fails on it
+        ]
+        manifest = inventory(s3, stack.deployment.output_bucket, bucket, rows)
+        # Given an inventory whose rows are 1 of 5 undecidable (20%), when 25% failures are tolerated
+        summary = backfill(stack, prefix="old/", manifest=manifest, tolerated_failure_percentage=25)
+        # Then the manifest's rows were the items: the bad file (URL-decoded key) was started and failed
+        counts = (summary["total"], summary["started"], summary["failed"], summary["item_errors"])
+        assert counts == (5, 1, 1, 1)
+        assert summary["skipped"] == {"ignored_suffix": 1, "not_current": 1, "outside_prefix": 1}
+        # When none is tolerated, then the backfill fails as Step Functions fails a Distributed Map
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        run = {"bucket": bucket, "prefix": "old/", "manifest": manifest, "tolerated_failure_percentage": 0}
+        arn = sfn.start_execution(stateMachineArn=stack.deployment.backfill_state_machine_arn, name="strict",
+                                  input=json.dumps(run))["executionArn"]
+        report = wait_for(arn)
+        assert report.status == "FAILED" and report.error == "States.ExceedToleratedFailureThreshold"
