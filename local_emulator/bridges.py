@@ -388,6 +388,30 @@ def _botocore_operation(service: str, snake_action: str) -> OperationModel:
     raise KeyError(f"{service} has no operation {snake_action}")
 
 
+Normaliser = Callable[..., None]
+
+
+def botocore_normalisers(service: str, before: Normaliser | None = None) -> tuple[Normaliser, Normaliser]:
+    """``_normalise_parameters`` / ``_normalise_response`` for a moto service integration (gaps 1, 18):
+    the state's PascalCase parameters become the botocore request, the boto3 response the PascalCase
+    result AWS hands the state. ``before``: the integration's own parameter step, kept (e.g. Input as
+    a JSON string for Step Functions)."""
+
+    def normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
+                             service_action_name: str | None = None) -> None:
+        if before is not None:
+            before(self, parameters, boto_service_name, service_action_name)
+        operation = _botocore_operation(service, self._get_boto_service_action(service_action_name))
+        self._to_boto_request(parameters, operation.input_shape)
+
+    def normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
+                           service_action_name: str | None = None) -> None:
+        operation = _botocore_operation(service, self._get_boto_service_action(service_action_name))
+        self._from_boto_response(response, operation.output_shape)
+
+    return normalise_parameters, normalise_response
+
+
 @contextlib.contextmanager
 def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = None) -> Iterator[Bridge]:
     """Install the three bridges for the duration of the block (inside an active ``mock_aws``)."""
@@ -408,15 +432,7 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
 
     bridge = Bridge(job_runner, job_env_overrides)
 
-    def normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
-                             service_action_name: str | None = None) -> None:
-        operation = _botocore_operation("batch", self._get_boto_service_action(service_action_name))
-        self._to_boto_request(parameters, operation.input_shape)
-
-    def normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
-                           service_action_name: str | None = None) -> None:
-        operation = _botocore_operation("batch", self._get_boto_service_action(service_action_name))
-        self._from_boto_response(response, operation.output_shape)
+    normalise_parameters, normalise_response = botocore_normalisers("batch")
 
     def lambda_invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
                       response_headers: Any) -> bytes:

@@ -115,7 +115,7 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    from local_emulator.bridges import _botocore_operation
+    from local_emulator.bridges import botocore_normalisers
 
     original_transformer_for = item_reader_decl.resource_output_transformer_for
     original_map_run = DistributedIterationComponent._map_run
@@ -165,16 +165,8 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
                 event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
                     error=EXCEED_TOLERATED, cause=cause))))
 
-    def sfn_normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
-                                 service_action_name: str | None = None) -> None:
-        original_sfn_normalise(self, parameters, boto_service_name, service_action_name)
-        operation = _botocore_operation("stepfunctions", self._get_boto_service_action(service_action_name))
-        self._to_boto_request(parameters, operation.input_shape)
-
-    def sfn_normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
-                               service_action_name: str | None = None) -> None:
-        operation = _botocore_operation("stepfunctions", self._get_boto_service_action(service_action_name))
-        self._from_boto_response(response, operation.output_shape)
+    sfn_normalise_parameters, sfn_normalise_response = botocore_normalisers(
+        "stepfunctions", before=original_sfn_normalise)
 
     def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
         worker = getattr(self.describe_execution(execution_arn=execution_arn), "exec_worker", None)
