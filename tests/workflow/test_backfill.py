@@ -225,3 +225,27 @@ def test_an_inventory_manifest_is_read_instead_of_a_listing_and_failed_items_are
                                   input=json.dumps(run))["executionArn"]
         report = wait_for(arn)
         assert report.status == "FAILED" and report.error == "States.ExceedToleratedFailureThreshold"
+
+
+def test_an_upload_whose_live_execution_exists_is_refused_by_name_not_started_twice(
+        clips: dict[str, Path]) -> None:
+    with local_stack(parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), ingress=False,
+                     pool_schedule_s=None) as stack:
+        s3, bucket = boto3.client("s3", region_name=REGION), stack.deployment.input_bucket
+        s3.put_object(Bucket=bucket, Key="live/broken.mp3", Body=clips["corrupt"].read_bytes())
+        # Given the live ingress started this upload's execution, and its row still says CLAIMED
+        # (as while that execution runs)
+        live = wait_for(start_execution(stack.deployment, event_for_object(bucket, "live/broken.mp3")))
+        table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
+        [row] = table.scan()["Items"]
+        table.update_item(Key={"source_uri": row["source_uri"], "etag": row["etag"]},
+                          UpdateExpression="SET #s = :c", ExpressionAttributeNames={"#s": "status"},
+                          ExpressionAttributeValues={":c": "CLAIMED"})
+        # When the prefix is backfilled
+        summary = backfill(stack, prefix="live/")
+        # Then the backfill's StartExecution under the same name was refused: one execution in all
+        assert (summary["started"], summary["already_started"]) == (0, 1)
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        runs = sfn.list_executions(stateMachineArn=stack.deployment.state_machine_arn)["executions"]
+        assert [r["executionArn"] for r in runs] == [live.execution_arn]
+        assert live.status == "FAILED"
