@@ -1,7 +1,7 @@
 """`parakeet`: the console script (pyproject.toml ``[project.scripts]``). Typer lives here only.
 
     parakeet transcribe FILE|DIR... [--mode] [--format json,srt,vtt,txt] [--out DIR]   no AWS
-    parakeet (--stack NAME | --local [--endpoint-url URL]) upload|status|get|retry|cost|stack ...
+    parakeet (--stack NAME | --local [--endpoint-url URL]) upload|status|get|retry|cost|backfill|stack ...
 
 Every command takes ``--json`` (stdout then holds exactly one JSON document, errors included) and ends
 with a documented exit code (parakeet_cli.exits, docs/CLI.md).
