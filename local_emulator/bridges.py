@@ -29,7 +29,10 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    ``antlr4-python3-runtime`` 4.13, while NeMo (via omegaconf/hydra) pins the 4.9 runtime, and only
    one can be installed in the venv. ``make setup`` puts 4.13 in ``build/antlr4-4.13``; the bridge
    imports moto's parser against it and swaps the ``antlr4`` entries of ``sys.modules`` to the 4.9
-   runtime only while an in-process gpu_job attempt runs (executions run one at a time here).
+   runtime only while an in-process gpu_job attempt runs, holding ``_COMPUTE_LOCK``. moto parses an
+   execution's ASL (with ANTLR) in the execution's own thread when it starts, so an execution started
+   while a job holds the 4.9 runtime (the backfill starts several at once) could be parsed against the
+   wrong runtime and fail at random: the parse takes ``_COMPUTE_LOCK`` too.
 5.-8. Task-token callbacks (the worker pool): see ``local_emulator.callbacks``.
 9. Long-running Batch jobs: moto.batch_simple finishes a job inside SubmitJob. A pool worker
    (command ``pool``) serves a queue until idle, so it must not block its submitter (the scaler).
@@ -427,10 +430,16 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_batch,
     )
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     StateTaskServiceBatch = state_task_service_batch.StateTaskServiceBatch
 
     bridge = Bridge(job_runner, job_env_overrides)
+    original_parse = AmazonStateLanguageParser.parse
+
+    def parse_under_lock(definition: str) -> Any:
+        with _COMPUTE_LOCK:  # never while a job has swapped in the venv's ANTLR runtime (gap 4)
+            return original_parse(definition)
 
     normalise_parameters, normalise_response = botocore_normalisers("batch")
 
@@ -447,6 +456,7 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
     patches = [
         *callback_patches(),
         *distributed_map_patches(),
+        (AmazonStateLanguageParser, "parse", staticmethod(parse_under_lock)),
         (StateTaskServiceBatch, "_normalise_parameters", normalise_parameters),
         (StateTaskServiceBatch, "_normalise_response", normalise_response),
         (LambdaSimpleBackend, "invoke", lambda_invoke),

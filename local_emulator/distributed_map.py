@@ -29,6 +29,10 @@ What it does differently from AWS, and what is bridged here:
     already used fails with ``StepFunctions.ExecutionAlreadyExistsException``.
 19. ``ListMapRuns`` of an execution whose interpreter has not set up yet (just started) dies with
     AttributeError (``exec_worker.env`` is None). AWS answers an empty list. Bridge: an empty list.
+20. Every service task creates its boto3 client on call (``asl.utils.boto_client.boto_client_for``,
+    ``boto3.client`` on the default session), and botocore's session is not safe to create clients
+    from many threads at once: with MaxConcurrency item threads, a task failed now and then (2 of 50
+    Decide calls in a run). Bridge: those clients are created one at a time.
 Not bridged (the ASL works either way): moto runs no child *executions* for the items (AWS starts
 one per item, visible in the console and counted per execution), so ``list_executions`` of the
 backfill machine shows only the parent; a Map run is recorded (``list_map_runs``).
@@ -40,6 +44,7 @@ import csv
 import gzip
 import io
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -47,6 +52,19 @@ import boto3
 
 MANIFEST = "MANIFEST"
 EXCEED_TOLERATED = "States.ExceedToleratedFailureThreshold"
+_CLIENT_CREATION = threading.Lock()
+
+
+class _SerialBoto3:
+    """``boto3`` as moto's boto_client_for sees it: ``client`` created under one lock (gap 20)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(boto3, name)
+
+    @staticmethod
+    def client(*args: Any, **kwargs: Any) -> Any:
+        with _CLIENT_CREATION:
+            return boto3.client(*args, **kwargs)
 
 
 def aws_listing_item(content: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +192,10 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
             return {"mapRuns": []}
         return dict(original_list_map_runs(self, execution_arn))
 
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
     return [
+        (boto_client, "boto3", _SerialBoto3()),
         (StepFunctionsParserBackend, "list_map_runs", list_map_runs),
         (ResourceEvalS3, "_handle_list_objects_v2", staticmethod(handle_list_objects_v2)),
         (InputType, "__init__", input_type_init),
