@@ -26,7 +26,8 @@ def segments_uri(output_bucket: str, key: str, transcribed_at: str) -> str:
 
     The date folder is the table's partition (Athena partition projection), so a search ``--since`` a
     date reads only the files of the days after it (docs/SEARCH.md)."""
-    return format_s3_uri(output_bucket, f"{SEGMENTS_PREFIX}{PARTITION_COLUMN}={transcribed_at[:10]}/{key}.jsonl")
+    partition = f"{PARTITION_COLUMN}={transcribed_at[:10]}"
+    return format_s3_uri(output_bucket, f"{SEGMENTS_PREFIX}{partition}/{key}.jsonl")
 
 
 def output_file(prefix: str, name: str) -> str:

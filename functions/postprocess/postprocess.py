@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.catalog import utc_now_iso
 from common.layout import (
     TRANSCRIPT_JSON,
     TRANSCRIPT_SRT,
@@ -21,7 +22,6 @@ from common.layout import (
     output_file,
     segments_uri,
 )
-from common.catalog import utc_now_iso
 from common.s3uri import parse_s3_uri
 from common.transcript import TranscriptInvalid, read_transcript
 from contracts.models import (
