@@ -173,16 +173,21 @@ def test_cost_sums_the_transcribed_uploads(cli_stack: LocalStack) -> None:
     assert code == exits.OK and "total" in text
 
 
+def segment_rows_of(report: runner.ExecutionReport) -> list[dict[str, Any]]:
+    """The segment lines a run wrote (its Postprocess output names the file)."""
+    assert report.output is not None
+    bucket, _, key = report.output["postprocess"]["outputs"]["segments_jsonl"].removeprefix("s3://").partition("/")
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return [json.loads(line) for line in body.decode("utf-8").splitlines()]
+
+
 def test_search_finds_the_words_a_workflow_run_wrote(cli_stack: LocalStack, clips: dict[str, Path]) -> None:
     # Given a clip transcribed by the local stack's workflow (the random-weight model says arbitrary
     # words: the phrase searched is one the run really wrote to the segments table)
     _, report = runner.upload_and_run(cli_stack.deployment, str(clips["short"]), "archive/find me.wav")
     assert report is not None and report.status == "SUCCEEDED", report and report.cause
-    segments_uri = report.output["postprocess"]["outputs"]["segments_jsonl"]
-    assert "/segments/dt=" in segments_uri
-    bucket, _, key = segments_uri.removeprefix("s3://").partition("/")
-    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
-    rows = [json.loads(line) for line in body.decode("utf-8").splitlines()]
+    assert "/segments/dt=" in report.output["postprocess"]["outputs"]["segments_jsonl"]
+    rows = segment_rows_of(report)
     said = next(r for r in rows if r["text"].strip())
     phrase = said["text"].split()[0].upper()  # any case matches
 
@@ -209,6 +214,41 @@ def test_search_finds_the_words_a_workflow_run_wrote(cli_stack: LocalStack, clip
     # And the table form ends with the file's `get` command on a line of its own
     code, text = parakeet("search", phrase)
     assert code == exits.OK and hit["get_command"] in text.splitlines()
+
+
+def test_an_overwritten_key_answers_only_with_its_newest_uploads_words(
+        cli_stack: LocalStack, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import postprocess.postprocess
+
+    # Given a key transcribed yesterday (Postprocess's clock set a day back for this run) ...
+    monkeypatch.setattr(postprocess.postprocess, "utc_now_iso", lambda: "2026-01-01T12:00:00.000Z")
+    _, first = runner.upload_and_run(cli_stack.deployment, str(clips["long"]), "archive/overwritten.mp3")
+    assert first is not None and first.status == "SUCCEEDED", first and first.cause
+    old_rows = segment_rows_of(first)
+    monkeypatch.undo()
+    # ... then overwritten with other audio and transcribed again today
+    _, second = runner.upload_and_run(cli_stack.deployment, str(clips["short"]), "archive/overwritten.mp3")
+    assert second is not None and second.status == "SUCCEEDED", second and second.cause
+    new_rows = segment_rows_of(second)
+    # (both uploads' files are in the bucket, in their own day's folder)
+    first_file = first.output["postprocess"]["outputs"]["segments_jsonl"]
+    assert "/segments/dt=2026-01-01/" in first_file
+    assert "/segments/dt=2026-01-01/" not in second.output["postprocess"]["outputs"]["segments_jsonl"]
+    assert segment_rows_of(first) == old_rows
+    old_etag, new_etag = old_rows[0]["etag"], new_rows[0]["etag"]
+    assert old_etag != new_etag
+
+    # When each upload's words are searched
+    for rows in (old_rows, new_rows):
+        for phrase in {r["text"].split()[0] for r in rows if r["text"].strip()}:
+            code, found = parakeet("search", phrase, "--limit", "1000", "--json")
+            assert code == exits.OK
+            # Then the key answers with the newest upload's segments only
+            etags = {h["etag"] for h in found["hits"] if h["key"] == "archive/overwritten.mp3"}
+            assert etags <= {new_etag}, phrase
+    said = next(r for r in new_rows if r["text"].strip())
+    code, found = parakeet("search", said["text"].split()[0], "--json")
+    assert "archive/overwritten.mp3" in [h["key"] for h in found["hits"]]
 
 
 @pytest.mark.parametrize(
