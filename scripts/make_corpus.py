@@ -304,6 +304,7 @@ PATCHES: dict[str, Callable[[bytearray], bytearray]] = {
     "wav_channels_zero": _wav_fmt_field(2, "<H", 0),
     "wav_rate_zero": _wav_fmt_field(4, "<I", 0),
     "flac_claims_30h": _flac_total_samples(30 * 3600 * SAMPLE_RATE),
+    "flac_total_samples_unknown": _flac_total_samples(0),
     "noise_after_4k": _noise_after(4096),
 }
 

@@ -99,6 +99,9 @@ def corpus() -> Iterator[CorpusRun]:
                 history = sfn.get_execution_history(executionArn=report.execution_arn, maxResults=1000)["events"]
                 states = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
             outcomes[case.name] = Outcome(report, row, rows, document, states)
+        for name, outcome in outcomes.items():  # an internal failure is a bug: show its whole cause
+            if outcome.row is not None and outcome.row.get("reason_class") == "internal":
+                print(f"INTERNAL {name}: {outcome.row.get('cause')}")
         yield CorpusRun(load, outcomes)
 
 
