@@ -14,7 +14,7 @@ the length cap is exercised with clips of seconds, not a day of audio.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scripts.make_corpus import Recipe, ff, noise_bytes, patched, raw, recipe, truncated
 from tests.unit.test_demuxer_allow_list import REFUSED
@@ -39,7 +39,6 @@ class Case:
     redeliveries: int = 0  # exact duplicate deliveries of the upload's event
     overwritten_by: str | None = None  # SUPERSEDED: the case whose upload replaced this one's key
     notes: str = ""
-    tags: tuple[str, ...] = field(default=())
 
 
 def speech(name: str, r: Recipe, key: str, **kw: object) -> Case:
@@ -140,8 +139,9 @@ FORMATS: list[Case] = [
            "camera/MOV00001.AVI"),
     speech("avi_mp3", ff(".avi", "-c:a", "libmp3lame", "-b:a", "64k"), "camera/clip"),
     speech("mpegts_mp2", ff(".ts", "-c:a", "mp2", "-b:a", "128k"), "dvb/recording.ts"),
-    speech("mpegts_aac_video", ff(".ts", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest",
-                                 video=True), "dvb/recording.m2ts"),
+    speech("mpegts_aac_video",
+           ff(".ts", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", video=True),
+           "dvb/recording.m2ts"),
     speech("mpeg_ps_vcd", ff(".mpg", "-c:a", "mp2", "-b:a", "128k", "-f", "mpeg"), "vcd/AVSEQ01.DAT"),
     speech("flv_mp3", ff(".flv", "-c:a", "libmp3lame", "-ar", "22050", "-b:a", "64k"), "stream/archive.flv"),
 ]
@@ -152,7 +152,8 @@ CHANNELS_AND_TRACKS: list[Case] = [
     speech("stereo_phase_inverted", recipe("stereo", kind="inverted", ext=".wav"), "stereo/inverted.wav",
            channel_mode_used="channel", warnings=1,
            notes="the channels cancel when mixed: one channel is used, with a warning"),
-    speech("stereo_split_call", recipe("stereo", kind="call", ext=".wav"), "calls/agent-left customer-right.wav",
+    speech("stereo_split_call", recipe("stereo", kind="call", ext=".wav"),
+           "calls/agent-left customer-right.wav",
            channel_mode_used="split", notes="agent left, customer right: each channel transcribed"),
     speech("surround_5_1", ff(".m4a", "-c:a", "aac", "-b:a", "192k", source="surround"), "film/5.1.m4a",
            channel_mode_used="mix"),
@@ -247,8 +248,9 @@ KEYS: list[Case] = [
     speech("unicode_key", WAV, "réunions/2026 — équipe ü/会议 记录.wav"),
     speech("key_with_spaces_and_plus", MP3, "calls/agent one + two (final) #3.mp3"),
     speech("key_with_percent", OGG, "calls/100% done?.ogg"),
-    speech("very_long_key", FLAC, "deep/" + "/".join(f"level-{i:02d}-of-a-long-folder-path" for i in range(24))
-           + "/clip.flac", notes="a key of ~900 bytes (S3 allows 1024)"),
+    speech("very_long_key", FLAC,
+           "deep/" + "/".join(f"level-{i:02d}-of-a-long-folder-path" for i in range(31)) + "/clip.flac",
+           notes="a key of ~980 bytes (S3 allows 1024)"),
     speech("duplicate_delivery", M4A, "dup/delivered-twice.m4a", redeliveries=2,
            notes="EventBridge delivers the same event three times: one execution"),
 ]
@@ -268,6 +270,7 @@ IGNORED_CASES: list[Case] = [
          IGNORED, notes=f"IgnoreKeySuffixes={IGNORE_KEY_SUFFIXES}: dropped by the starter"),
 ]
 
-CASES: list[Case] = OVERWRITES + FORMATS + CHANNELS_AND_TRACKS + SILENCE + BAD_INPUT + KEYS + IGNORED_CASES + LAST
+CASES: list[Case] = [*OVERWRITES, *FORMATS, *CHANNELS_AND_TRACKS, *SILENCE, *BAD_INPUT, *KEYS, *IGNORED_CASES,
+                     *LAST]
 BY_NAME: dict[str, Case] = {c.name: c for c in CASES}
 assert len(BY_NAME) == len(CASES), "case names must be unique"

@@ -56,13 +56,30 @@ class CorpusRun:
 
 def _s3_json(uri: str) -> dict[str, Any]:
     bucket, key = uri.removeprefix("s3://").split("/", 1)
-    return json.loads(boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read())
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"]
+    return json.loads(body.read())
 
 
-def _rows_for(table: Any, uri: str) -> list[dict[str, Any]]:
+def _states(sfn: Any, execution_arn: str | None) -> list[str]:
+    if not execution_arn:
+        return []
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def _outcome(table: Any, sfn: Any, report: UploadReport) -> Outcome:
+    """The upload's own row (by its ETag), every row of its key, transcript.json and the states run."""
     from boto3.dynamodb.conditions import Key
+    from common.uploads import uploaded_object_from_event
 
-    return list(table.query(KeyConditionExpression=Key("source_uri").eq(uri))["Items"])
+    row, rows = None, []
+    if report.event is not None:
+        source = uploaded_object_from_event(report.event)
+        row = table.get_item(Key={"source_uri": source.uri, "etag": source.etag}).get("Item")
+        rows = list(table.query(KeyConditionExpression=Key("source_uri").eq(source.uri))["Items"])
+    transcribed = row is not None and row.get("status") == "TRANSCRIBED"
+    document = _s3_json(row["outputs"]["transcript_json"]) if transcribed else None
+    return Outcome(report, row, rows, document, _states(sfn, report.execution_arn))
 
 
 @pytest.fixture(scope="module")
@@ -74,31 +91,14 @@ def corpus() -> Iterator[CorpusRun]:
 
     with _COMPUTE_LOCK, ANTLR.active("venv"):  # the model load is not what the corpus times
         api.load_model(str(SPEECH_MODEL), "cpu")
-    with local_stack(parameter_overrides=CORPUS_PARAMETERS, model=str(SPEECH_MODEL), pool_schedule_s=1.0) as stack:
+    with local_stack(parameter_overrides=CORPUS_PARAMETERS, model=str(SPEECH_MODEL),
+                     pool_schedule_s=1.0) as stack:
         uploads = [Upload(c.key, paths[c.name], redeliveries=c.redeliveries) for c in CASES]
         load = runner.upload_many(stack.deployment, uploads, timeout_s=600, workers=8)
         print(f"\ncorpus: {len(CASES)} cases in {load.wall_s:.1f} s: {json.dumps(load.figures())}")
         table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        outcomes = {}
-        for case, report in zip(CASES, load.uploads, strict=True):
-            row = None
-            if report.event is not None:
-                from common.uploads import uploaded_object_from_event
-
-                source = uploaded_object_from_event(report.event)
-                row = table.get_item(Key={"source_uri": source.uri, "etag": source.etag}).get("Item")
-                rows = _rows_for(table, source.uri)
-            else:
-                rows = []
-            document = None
-            if row is not None and row.get("status") == "TRANSCRIBED":
-                document = _s3_json(row["outputs"]["transcript_json"])
-            states = []
-            if report.execution_arn:
-                history = sfn.get_execution_history(executionArn=report.execution_arn, maxResults=1000)["events"]
-                states = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-            outcomes[case.name] = Outcome(report, row, rows, document, states)
+        outcomes = {c.name: _outcome(table, sfn, r) for c, r in zip(CASES, load.uploads, strict=True)}
         for name, outcome in outcomes.items():  # an internal failure is a bug: show its whole cause
             if outcome.row is not None and outcome.row.get("reason_class") == "internal":
                 print(f"INTERNAL {name}: {outcome.row.get('cause')}")
