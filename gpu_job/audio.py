@@ -155,7 +155,10 @@ class AudioDecoder:
             raise CorruptMedia(f"FFmpeg failed to open the input: {exc}") from exc
         chosen = transcribed_audio_stream(self._container.streams)
         if chosen is None:
+            streams = len(self._container.streams)
             self._container.close()
+            if not streams:  # the Probe's rule: a container without any stream is cut off, not silent video
+                raise CorruptMedia("the input holds no stream at all (truncated or corrupt)")
             raise NoAudioStream("the input has no audio stream")
         self._stream = chosen
         self._stream.thread_type = "AUTO"
@@ -269,6 +272,12 @@ class AudioDecoder:
                 pending, pending_n = ([rest], rest.shape[0]) if rest.shape[0] else ([], 0)
         if pending_n:
             yield np.concatenate(pending)
+        declared = self.info.duration_s if not self.info.duration_is_estimate else None
+        if self.samples_decoded == 0 and (self.skipped_packets or (declared or 0) > 0):
+            # Not an empty recording: the header states a length, or packets were there, and nothing
+            # decoded (e.g. a valid header over a body of noise).
+            raise CorruptMedia(f"the audio stream decodes to no samples although it declares"
+                               f" {declared or 0:.1f} s ({self.skipped_packets} undecodable packets)")
         if self.samples_decoded == 0:
             raise DurationOutOfRange("the audio stream decodes to no samples (empty audio)")
 

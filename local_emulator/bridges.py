@@ -40,7 +40,14 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    it exits, then SUCCEEDED (exit 0) or FAILED; its submitter returns at once, as on AWS.
 10.-14. The ingress (S3 -> EventBridge event shape, Lambda's SQS poller, atomic object writes):
    see ``local_emulator.ingress``.
-15.-18. The Distributed Map of the backfill (S3 listing and Inventory readers, tolerated failures,
+15. Not a moto bug but a consequence of gap 3: handlers swap ``os.environ`` (under the compute lock),
+   while threads outside the lock iterate it: every boto3 client creation reads proxy settings with
+   ``urllib.request.getproxies()`` (``os.environ.items()``), and moto's Step Functions interpreter
+   creates one per task. ``_Environ.items`` lists the keys and then looks each up, so a key removed
+   in between raised ``KeyError`` (the execution failed ``States.Runtime`` with ``'CATALOG_TABLE'``,
+   about one in 120 executions of tests/workflow/test_corpus.py). Bridge: ``os.environ.items()`` and
+   ``.copy()`` read one snapshot of the underlying dict (a single copy under the GIL).
+16.-21. The Distributed Map of the backfill (S3 listing and Inventory readers, tolerated failures,
    ``states:startExecution.sync:2``): see ``local_emulator.distributed_map``.
 """
 
@@ -56,7 +63,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, ItemsView, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -298,6 +305,22 @@ def _import_handler(handler: str) -> Callable[[dict[str, Any], Any], Any]:
     return getattr(importlib.import_module(module_name), attr)
 
 
+class _SnapshotItems(ItemsView):  # type: ignore[type-arg]
+    """``os.environ.items()`` over one copy of the environment's dict (gap 15)."""
+
+    def __init__(self, environ: Any) -> None:
+        data = dict(environ._data)  # one C-level copy: atomic with respect to other threads' swaps
+        super().__init__({environ.decodekey(k): environ.decodevalue(v) for k, v in data.items()})
+
+
+def _environ_items(self: Any) -> _SnapshotItems:
+    return _SnapshotItems(self)
+
+
+def _environ_copy(self: Any) -> dict[str, str]:
+    return dict(_SnapshotItems(self))
+
+
 @contextlib.contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in values}
@@ -395,7 +418,7 @@ Normaliser = Callable[..., None]
 
 
 def botocore_normalisers(service: str, before: Normaliser | None = None) -> tuple[Normaliser, Normaliser]:
-    """``_normalise_parameters`` / ``_normalise_response`` for a moto service integration (gaps 1, 18):
+    """``_normalise_parameters`` / ``_normalise_response`` for a moto service integration (gaps 1, 19):
     the state's PascalCase parameters become the botocore request, the boto3 response the PascalCase
     result AWS hands the state. ``before``: the integration's own parameter step, kept (e.g. Input as
     a JSON string for Step Functions)."""
@@ -461,6 +484,8 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
         (StateTaskServiceBatch, "_normalise_response", normalise_response),
         (LambdaSimpleBackend, "invoke", lambda_invoke),
         (BatchSimpleBackend, "_mark_job_as_finished", mark_job_as_finished),
+        (type(os.environ), "items", _environ_items),
+        (type(os.environ), "copy", _environ_copy),
     ]
     originals = [(cls, name, cls.__dict__.get(name)) for cls, name, _ in patches]
     for cls, name, new in patches:

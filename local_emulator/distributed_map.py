@@ -5,31 +5,31 @@ Test support only, installed by ``local_emulator.bridges.bridged`` and undone wi
 worker threads of the parent execution (that part is kept: it bounds concurrency as AWS does).
 What it does differently from AWS, and what is bridged here:
 
-15. ItemReader ``arn:aws:states:::s3:listObjectsV2``: moto makes one ListObjectsV2 call (at most
+16. ItemReader ``arn:aws:states:::s3:listObjectsV2``: moto makes one ListObjectsV2 call (at most
     1,000 objects, no pagination) and hands over boto3's ``Contents`` (``ETag``, a datetime
     ``LastModified``). Bridge: every page is read, and each item is what AWS hands a Distributed Map,
     ``{Key, Etag, Size, LastModified (epoch seconds), StorageClass}``.
-16. ItemReader ``ReaderConfig.InputType: MANIFEST`` (an S3 Inventory manifest.json): moto's parser
+17. ItemReader ``ReaderConfig.InputType: MANIFEST`` (an S3 Inventory manifest.json): moto's parser
     rejects the value (``InputTypeValue`` has CSV and JSON only), so the state machine cannot even be
     created. Bridge: MANIFEST is accepted; the manifest is read with the ItemReader's ``s3:getObject``,
     then every CSV (optionally gzip) inventory file it lists, from its destination bucket; each row is
     one item, a dict keyed by the manifest's ``fileSchema`` (values as strings, keys URL-encoded, as in
     the inventory). ORC and Parquet inventories are not read here.
-17. ToleratedFailurePercentage(Path): moto parses it and ignores it ("no effect on the program
+18. ToleratedFailurePercentage(Path): moto parses it and ignores it ("no effect on the program
     evaluation"): a failed item becomes ``null`` in the results and the Map succeeds whatever the
     count. Bridge: after the items ran, more failed items than the tolerated percentage fail the Map
     with ``States.ExceedToleratedFailureThreshold``, as on AWS. Not bridged: AWS stops starting new
     items once the threshold is crossed; here every item still runs first. A tolerated failed item
     stays ``null`` in the results.
-18. ``states:startExecution(.sync:2)``: moto passes the state's PascalCase parameters
+19. ``states:startExecution(.sync:2)``: moto passes the state's PascalCase parameters
     (``StateMachineArn``, ``Name``, ``Input``) straight to boto3 (KeyError 'StateMachineArn'), and
     hands back camelCase responses (``executionArn``) where the integration reads PascalCase. Bridge:
     request and response are normalised against the botocore Step Functions model (as gap 1 does for
     Batch), so ``.sync:2`` waits and hands over ``{Output, Status, ...}`` as on AWS, and a name
     already used fails with ``StepFunctions.ExecutionAlreadyExistsException``.
-19. ``ListMapRuns`` of an execution whose interpreter has not set up yet (just started) dies with
+20. ``ListMapRuns`` of an execution whose interpreter has not set up yet (just started) dies with
     AttributeError (``exec_worker.env`` is None). AWS answers an empty list. Bridge: an empty list.
-20. Every service task creates its boto3 client on call (``asl.utils.boto_client.boto_client_for``,
+21. Every service task creates its boto3 client on call (``asl.utils.boto_client.boto_client_for``,
     ``boto3.client`` on the default session), and botocore's session is not safe to create clients
     from many threads at once: with MaxConcurrency item threads, a task failed now and then (2 of 50
     Decide calls in a run). Bridge: those clients are created one at a time.
@@ -56,7 +56,7 @@ _CLIENT_CREATION = threading.Lock()
 
 
 class _SerialBoto3:
-    """``boto3`` as moto's boto_client_for sees it: ``client`` created under one lock (gap 20)."""
+    """``boto3`` as moto's boto_client_for sees it: ``client`` created under one lock (gap 21)."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(boto3, name)

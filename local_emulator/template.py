@@ -210,4 +210,5 @@ class Resolver:
             value = self._ref(name)
             return ",".join(value) if isinstance(value, list) else str(value)
 
-        return re.sub(r"\$\{([^}!][^}]*)\}", replace, text)
+        # `${!Name}` is CloudFormation's escape for a literal `${Name}` (Glue's storage.location.template)
+        return re.sub(r"\$\{([^}!][^}]*)\}", replace, text).replace("${!", "${")

@@ -579,6 +579,42 @@ def stack_info(ctx: typer.Context, json_out: JsonOption = False) -> None:
     run(json_out, body)
 
 
+@app.command("search")
+def search_command(
+    ctx: typer.Context,
+    phrase: Annotated[str, typer.Argument(help="Words to find (any case) in the transcripts' segments.")],
+    language: Annotated[
+        str | None, typer.Option("--language", help="Only transcripts in this language (e.g. en, de).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only files transcribed on or after this UTC date (YYYY-MM-DD, or 7d)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Hits at most.")] = 20,
+    json_out: JsonOption = False,
+) -> None:
+    """Find a phrase in every transcript (newest upload of each file): file, time range, text, and the
+    `get` command for its subtitles. Athena on a deployed stack, DuckDB on the local one (docs/SEARCH.md)."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import search as search_lib
+
+        result = search_lib.search(state(ctx).stack(), phrase, language=language, since=since, limit=limit)
+
+        def human(console: Console) -> None:
+            table = Table(title=f"{result['count']} hit(s) for {result['phrase']!r} ({result['engine']})")
+            for column in ("file", "from", "to", "lang", "text"):
+                table.add_column(column, overflow="fold")
+            for hit in result["hits"]:
+                table.add_row(hit["key"], _clock(hit["start_s"]), _clock(hit["end_s"]),
+                              hit["language"] or "-", hit["text"])  # fmt: skip
+            console.print(table)
+            # one line per file, never folded, so it can be copied as it is
+            for command in dict.fromkeys(hit["get_command"] for hit in result["hits"]):
+                console.print(command, markup=False)
+
+        out.emit(result, human)
+        return exits.OK
 # ---------------------------------------------------------------- backfill (docs/BACKFILL.md)
 def _print_backfill(result: dict[str, Any], console: Console) -> None:
     console.print(f"backfill {result['execution_name']}: {result.get('status', 'STARTED')}")
@@ -651,6 +687,12 @@ def backfill(
         return exits.OK if summary is not None and not summary["failed"] else exits.FAILED_ITEMS
 
     run(json_out, body)
+
+
+def _clock(seconds: float) -> str:
+    """12.5 -> 0:00:12.5 (a position in the recording)."""
+    whole = int(seconds)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}.{int(seconds * 10) % 10}"
 
 
 def main() -> None:

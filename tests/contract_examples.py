@@ -83,7 +83,7 @@ def postprocessed(the_plan: Plan | None = None) -> PostprocessResult:
     outputs = Outputs(
         transcript_json=prefix + "transcript.json", srt=prefix + "transcript.srt",
         vtt=prefix + "transcript.vtt", txt=prefix + "transcript.txt",
-        segments_jsonl=f"s3://{OUTPUT_BUCKET}/segments/{key}.jsonl",
+        segments_jsonl=f"s3://{OUTPUT_BUCKET}/segments/dt=2026-01-01/{key}.jsonl",
     )  # fmt: skip
     document = TranscriptDocument.model_validate(transcript_document(the_plan.request.source, the_plan.mode))
     return PostprocessResult(outputs=outputs, summary=summarize(document))

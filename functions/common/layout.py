@@ -16,9 +16,18 @@ def output_prefix(output_bucket: str, key: str) -> str:
     return format_s3_uri(output_bucket, f"transcripts/{key}/")
 
 
-def segments_uri(output_bucket: str, key: str) -> str:
-    """Rows of the Athena/Glue segments table for one source file."""
-    return format_s3_uri(output_bucket, f"segments/{key}.jsonl")
+SEGMENTS_PREFIX = "segments/"
+PARTITION_COLUMN = "dt"  # the segments table's partition (template.yaml SegmentsTable projection)
+
+
+def segments_uri(output_bucket: str, key: str, transcribed_at: str) -> str:
+    """Rows of the Athena/Glue segments table for one source file:
+    ``segments/dt=<UTC date of transcribed_at>/<source key>.jsonl``.
+
+    The date folder is the table's partition (Athena partition projection), so a search ``--since`` a
+    date reads only the files of the days after it (docs/SEARCH.md)."""
+    partition = f"{PARTITION_COLUMN}={transcribed_at[:10]}"
+    return format_s3_uri(output_bucket, f"{SEGMENTS_PREFIX}{partition}/{key}.jsonl")
 
 
 def output_file(prefix: str, name: str) -> str:

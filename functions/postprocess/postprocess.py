@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.catalog import utc_now_iso
 from common.layout import (
     TRANSCRIPT_JSON,
     TRANSCRIPT_SRT,
@@ -68,14 +69,14 @@ def own_transcript(s3: Any, source: UploadedObject, uri: str) -> TranscriptDocum
     return transcript
 
 
-def render(source: UploadedObject, transcript: TranscriptDocument) -> dict[str, str]:
+def render(source: UploadedObject, transcript: TranscriptDocument, transcribed_at: str) -> dict[str, str]:
     """The four derived files' contents, keyed by name (pure, for tests and re-rendering)."""
     cues = build_cues(transcript)
     return {
         TRANSCRIPT_SRT: to_srt(cues),
         TRANSCRIPT_VTT: to_vtt(cues),
         TRANSCRIPT_TXT: to_text(transcript),
-        "jsonl": to_jsonl(segment_rows(source, transcript)),
+        "jsonl": to_jsonl(segment_rows(source, transcript, transcribed_at)),
     }
 
 
@@ -94,17 +95,22 @@ def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
 
 
 def postprocess(s3: Any, request: PostprocessRequest, output_bucket: str | None) -> PostprocessResult:
-    """Read, validate, render, write; the segments file goes to OUTPUT_BUCKET (else the prefix's bucket)."""
+    """Read, validate, render, write; the segments file goes to OUTPUT_BUCKET (else the prefix's bucket).
+
+    ``transcribed_at`` is taken before any write: a newer upload of the key can only be written after
+    this execution's ownership check of its first write, so its ``transcribed_at`` is later and search
+    keeps its rows, not these (functions/postprocess/segments.py)."""
     source, prefix = request.source, request.plan.request.output_prefix
     transcript_uri = output_file(prefix, TRANSCRIPT_JSON)
     transcript = own_transcript(s3, source, transcript_uri)
-    files = render(source, transcript)
+    transcribed_at = utc_now_iso()
+    files = render(source, transcript, transcribed_at)
     bucket = output_bucket or parse_s3_uri(prefix).bucket
     written = {
         field: _put(s3, source, output_file(prefix, name), files[name], CONTENT_TYPES[name])
         for name, field in ((TRANSCRIPT_SRT, "srt"), (TRANSCRIPT_VTT, "vtt"), (TRANSCRIPT_TXT, "txt"))
     }
-    segments = segments_uri(bucket, source.key)
+    segments = segments_uri(bucket, source.key, transcribed_at)
     outputs = Outputs(
         transcript_json=transcript_uri,
         segments_jsonl=_put(s3, source, segments, files["jsonl"], CONTENT_TYPES["jsonl"]),

@@ -3,6 +3,12 @@
 Times are ``start_s``/``end_s`` (not ``start``/``end``: END is a reserved word in Athena SQL and
 DDL, and the suffix states the unit like ``duration_s`` elsewhere). ``channel`` is the 0-based
 channel that spoke (null unless the channels were transcribed apart), so a query can ask who said it.
+
+``transcribed_at`` (ISO-8601 UTC, milliseconds, ``Z``: it sorts as text) says which upload of a key
+the rows belong to: a key overwritten on a later day leaves the older upload's file in an older
+``dt=`` folder (common.layout.segments_uri), so a reader keeps, per ``source_uri``, only the rows of
+the newest ``transcribed_at`` (parakeet_cli/sql/search_segments.sql). ``dt``, the partition, is the
+file's folder, not a column of the file.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("language", "string"),
     ("mode", "string"),
     ("model", "string"),
+    ("transcribed_at", "string"),
 )
 
 
-def segment_rows(source: UploadedObject, transcript: TranscriptDocument) -> list[dict[str, Any]]:
+def segment_rows(source: UploadedObject, transcript: TranscriptDocument,
+                 transcribed_at: str) -> list[dict[str, Any]]:  # fmt: skip
     """Identity comes from the workflow's source (authoritative), content from the transcript."""
     return [
         {
@@ -40,6 +48,7 @@ def segment_rows(source: UploadedObject, transcript: TranscriptDocument) -> list
             "language": transcript.language,
             "mode": transcript.mode,
             "model": transcript.model.name,
+            "transcribed_at": transcribed_at,
         }
         for segment in transcript.segments
     ]

@@ -48,7 +48,9 @@ def test_output_layout_mirrors_the_source_key() -> None:
 
     assert prefix == "s3://out/transcripts/a/b.mp3/"
     assert output_file(prefix, "transcript.json") == "s3://out/transcripts/a/b.mp3/transcript.json"
-    assert segments_uri("out", "a/b.mp3") == "s3://out/segments/a/b.mp3.jsonl"
+    # And the segments file sits in the date partition of its transcription time (UTC)
+    assert segments_uri("out", "a/b.mp3", "2026-12-02T23:59:59.999Z") == (
+        "s3://out/segments/dt=2026-12-02/a/b.mp3.jsonl")
 
 
 def test_floats_become_decimals_for_dynamodb_and_come_back_as_json_numbers() -> None:

@@ -1,4 +1,4 @@
-"""Specification of the emulator's Distributed Map readers (local_emulator.distributed_map, gaps 15-16)."""
+"""Specification of the emulator's Distributed Map readers (local_emulator.distributed_map, gaps 16-17)."""
 
 from __future__ import annotations
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from common.catalog import utc_now_iso
 from common.transcript import TranscriptInvalid, validate_transcript
 from contracts.errors import SourceSuperseded
-from contracts.models import PostprocessRequest, TranscriptDocument, UploadedObject
+from contracts.models import Outputs, PostprocessRequest, TranscriptDocument, UploadedObject
 from contracts.ownership import owner_metadata
 from moto import mock_aws
 from postprocess.postprocess import postprocess, render, summarize
@@ -32,6 +34,16 @@ SOURCE = UploadedObject(bucket="media-in", key="talks/keynote.mp3", etag=ETAG, s
 PLAN = planned(SOURCE, duration_s=60.0, output_bucket=OUT)
 PREFIX = PLAN.request.output_prefix
 REQUEST = PostprocessRequest(source=SOURCE, plan=PLAN)
+TRANSCRIBED_AT = "2026-12-02T14:05:06.789Z"
+# segments/dt=<UTC date the upload was transcribed>/<source key>.jsonl (the table's date partition)
+SEGMENTS_KEY = re.compile(r"^segments/dt=(\d{4}-\d\d-\d\d)/talks/keynote\.mp3\.jsonl$")
+
+
+def segments_key(outputs: Outputs) -> str:
+    """The segments file's key, checked to be in its date partition."""
+    key = outputs.segments_jsonl.removeprefix(f"s3://{OUT}/")
+    assert SEGMENTS_KEY.match(key), key
+    return key
 
 
 def model(document: dict[str, Any]) -> TranscriptDocument:
@@ -115,7 +127,7 @@ def test_a_transcript_missing_required_fields_is_rejected_with_the_field_named()
 
 # ---------------------------------------------------------------- segments rows
 def test_one_segment_row_per_segment_with_the_workflow_identity() -> None:
-    rows = segment_rows(SOURCE, model(make_transcript("first part.", "second part.")))
+    rows = segment_rows(SOURCE, model(make_transcript("first part.", "second part.")), TRANSCRIBED_AT)
 
     assert [r["segment_id"] for r in rows] == [0, 1]
     assert list(rows[0]) == [name for name, _ in COLUMNS]
@@ -123,6 +135,8 @@ def test_one_segment_row_per_segment_with_the_workflow_identity() -> None:
     assert (rows[0]["source_uri"], rows[0]["etag"], rows[0]["language"]) == (SOURCE.uri, ETAG, "en")
     assert rows[0]["model"] == "nvidia/parakeet-tdt-0.6b-v3"
     assert rows[1]["start_s"] >= rows[0]["end_s"]
+    # And every row says when its upload was transcribed (search keeps the newest upload's rows only)
+    assert {r["transcribed_at"] for r in rows} == {TRANSCRIBED_AT}
 
 
 def split_call() -> dict[str, Any]:
@@ -143,7 +157,7 @@ def test_a_split_call_labels_who_spoke_in_every_output() -> None:
     transcript = model(split_call())
 
     # When it is rendered
-    files = render(SOURCE, transcript)
+    files = render(SOURCE, transcript, TRANSCRIBED_AT)
 
     # Then subtitles and text name the channel, and the segment rows carry it for queries
     assert "[Channel 1] how can I help?" in files["transcript.srt"]
@@ -164,7 +178,7 @@ def test_warnings_of_the_transcript_reach_the_summary() -> None:
 
 
 def test_render_produces_all_files_consistent_with_each_other() -> None:
-    files = render(SOURCE, model(make_transcript("Hello there.", "How are you?")))
+    files = render(SOURCE, model(make_transcript("Hello there.", "How are you?")), TRANSCRIBED_AT)
 
     assert files["transcript.srt"].startswith("1\n00:00:00,000 --> ")
     assert files["transcript.vtt"].startswith("WEBVTT\n\n00:00:00.000 --> ")
@@ -177,20 +191,26 @@ def test_render_produces_all_files_consistent_with_each_other() -> None:
 def test_outputs_are_written_next_to_the_transcript_and_under_segments(s3: Any) -> None:
     put_transcript(s3, make_transcript("Hello there.", "Ünïcode wörds & <markup> too."))
 
+    before = utc_now_iso()
     result = postprocess(s3, REQUEST, OUT)
 
     prefix = PREFIX
+    key = segments_key(result.outputs)
     assert result.outputs.model_dump() == {
         "transcript_json": prefix + "transcript.json",
         "srt": prefix + "transcript.srt",
         "vtt": prefix + "transcript.vtt",
         "txt": prefix + "transcript.txt",
-        "segments_jsonl": f"s3://{OUT}/segments/talks/keynote.mp3.jsonl",
+        "segments_jsonl": f"s3://{OUT}/{key}",
     }
     assert "Ünïcode wörds & <markup> too." in read(s3, "transcripts/talks/keynote.mp3/transcript.srt")
     assert "&lt;markup&gt;" in read(s3, "transcripts/talks/keynote.mp3/transcript.vtt")
-    rows = [json.loads(line) for line in read(s3, "segments/talks/keynote.mp3.jsonl").splitlines()]
+    rows = [json.loads(line) for line in read(s3, key).splitlines()]
     assert [r["text"] for r in rows] == ["Hello there.", "Ünïcode wörds & <markup> too."]
+    # And the rows carry the time of this run, whose UTC date names the partition folder
+    [transcribed_at] = {r["transcribed_at"] for r in rows}
+    assert before <= transcribed_at <= utc_now_iso()
+    assert SEGMENTS_KEY.match(key).group(1) == transcribed_at[:10]
     head = s3.head_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/transcript.vtt")
     assert head["ContentType"].startswith("text/vtt")
 
@@ -200,12 +220,12 @@ def test_an_empty_transcript_gives_valid_empty_outputs(s3: Any) -> None:
     document["text"] = ""
     put_transcript(s3, document)
 
-    postprocess(s3, REQUEST, OUT)
+    outputs = postprocess(s3, REQUEST, OUT).outputs
 
     assert read(s3, "transcripts/talks/keynote.mp3/transcript.srt") == ""
     assert read(s3, "transcripts/talks/keynote.mp3/transcript.vtt") == "WEBVTT\n"
     assert read(s3, "transcripts/talks/keynote.mp3/transcript.txt") == ""
-    assert read(s3, "segments/talks/keynote.mp3.jsonl") == ""
+    assert read(s3, segments_key(outputs)) == ""
 
 
 def test_a_missing_transcript_is_an_internal_error(s3: Any) -> None:
@@ -225,7 +245,8 @@ def test_without_output_bucket_setting_segments_go_to_the_output_prefix_bucket(s
 
     outputs = postprocess(s3, REQUEST, None).outputs
 
-    assert outputs.segments_jsonl == f"s3://{OUT}/segments/talks/keynote.mp3.jsonl"
+    assert outputs.segments_jsonl.startswith(f"s3://{OUT}/")
+    segments_key(outputs)
 
 
 def test_the_handler_returns_the_outputs_and_the_summary_index_needs(s3: Any) -> None:
@@ -249,9 +270,9 @@ def test_the_handler_returns_the_outputs_and_the_summary_index_needs(s3: Any) ->
 def test_outputs_name_their_upload_in_their_metadata(s3: Any) -> None:
     put_transcript(s3, make_transcript("hi"))
 
-    postprocess(s3, REQUEST, OUT)
+    outputs = postprocess(s3, REQUEST, OUT).outputs
 
-    for key in ("transcripts/talks/keynote.mp3/transcript.srt", "segments/talks/keynote.mp3.jsonl"):
+    for key in ("transcripts/talks/keynote.mp3/transcript.srt", segments_key(outputs)):
         assert s3.head_object(Bucket=OUT, Key=key)["Metadata"] == {"source-etag": ETAG}
 
 

@@ -1,5 +1,5 @@
 """The `parakeet` stack commands against the local stack: upload -> status -> get, a failure -> status
---failed -> retry, cost, the --json shapes and the exit codes.
+--failed -> retry, cost, search, the --json shapes and the exit codes.
 
 The stack is the real template + ASL in moto's in-process AWS (local_emulator); its outputs are
 published as the CloudFormation stack ``parakeet-local`` (parakeet_cli.connect.publish_local_stack), so
@@ -11,6 +11,7 @@ boto3 clients reach moto without an endpoint: the test injects that client facto
 from __future__ import annotations
 
 import json
+import shlex
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -172,6 +173,84 @@ def test_cost_sums_the_transcribed_uploads(cli_stack: LocalStack) -> None:
     assert code == exits.OK and "total" in text
 
 
+def segment_rows_of(report: runner.ExecutionReport) -> list[dict[str, Any]]:
+    """The segment lines a run wrote (its Postprocess output names the file)."""
+    assert report.output is not None
+    bucket, _, key = report.output["postprocess"]["outputs"]["segments_jsonl"].removeprefix("s3://").partition("/")
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+    return [json.loads(line) for line in body.decode("utf-8").splitlines()]
+
+
+def test_search_finds_the_words_a_workflow_run_wrote(cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    # Given a clip transcribed by the local stack's workflow (the random-weight model says arbitrary
+    # words: the phrase searched is one the run really wrote to the segments table)
+    _, report = runner.upload_and_run(cli_stack.deployment, str(clips["short"]), "archive/find me.wav")
+    assert report is not None and report.status == "SUCCEEDED", report and report.cause
+    assert "/segments/dt=" in report.output["postprocess"]["outputs"]["segments_jsonl"]
+    rows = segment_rows_of(report)
+    said = next(r for r in rows if r["text"].strip())
+    phrase = said["text"].split()[0].upper()  # any case matches
+
+    # When the phrase is searched on the local stack
+    code, found = parakeet("search", phrase, "--json")
+
+    # Then the run's segment is a hit, with its file, time range, text and a `get` command for it
+    assert code == exits.OK and found["engine"] == "duckdb" and found["count"] >= 1
+    hits = [h for h in found["hits"] if h["key"] == "archive/find me.wav"]
+    hit = hits[0]
+    assert (hit["start_s"], hit["end_s"], hit["text"]) == (said["start_s"], said["end_s"], said["text"])
+    assert hits[0]["transcribed_at"] == said["transcribed_at"] and hits[0]["etag"] == said["etag"]
+    assert hits[0]["get_command"] == "parakeet --local get 'archive/find me.wav' --format srt"
+    # And that command fetches the file's subtitles (cues wrap long words: compare their start)
+    code, srt = parakeet(*shlex.split(hits[0]["get_command"])[2:])
+    assert code == exits.OK and srt.startswith("1\n00:00:0") and said["text"][:8] in srt
+    # And the filters narrow it: today's transcripts only, another language, nothing before tomorrow
+    code, today = parakeet("search", phrase, "--since", said["transcribed_at"][:10], "--json")
+    assert code == exits.OK and "archive/find me.wav" in [h["key"] for h in today["hits"]]
+    code, other = parakeet("search", phrase, "--language", "xx", "--json")
+    assert code == exits.OK and other["hits"] == []
+    code, future = parakeet("search", phrase, "--since", "2999-01-01", "--json")
+    assert code == exits.OK and future["count"] == 0
+    # And the table form ends with the file's `get` command on a line of its own
+    code, text = parakeet("search", phrase)
+    assert code == exits.OK and hit["get_command"] in text.splitlines()
+
+
+def test_an_overwritten_key_answers_only_with_its_newest_uploads_words(
+        cli_stack: LocalStack, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import postprocess.postprocess
+
+    # Given a key transcribed yesterday (Postprocess's clock set a day back for this run) ...
+    monkeypatch.setattr(postprocess.postprocess, "utc_now_iso", lambda: "2026-01-01T12:00:00.000Z")
+    _, first = runner.upload_and_run(cli_stack.deployment, str(clips["long"]), "archive/overwritten.mp3")
+    assert first is not None and first.status == "SUCCEEDED", first and first.cause
+    old_rows = segment_rows_of(first)
+    monkeypatch.undo()
+    # ... then overwritten with other audio and transcribed again today
+    _, second = runner.upload_and_run(cli_stack.deployment, str(clips["short"]), "archive/overwritten.mp3")
+    assert second is not None and second.status == "SUCCEEDED", second and second.cause
+    new_rows = segment_rows_of(second)
+    # (both uploads' files are in the bucket, in their own day's folder)
+    first_file = first.output["postprocess"]["outputs"]["segments_jsonl"]
+    assert "/segments/dt=2026-01-01/" in first_file
+    assert "/segments/dt=2026-01-01/" not in second.output["postprocess"]["outputs"]["segments_jsonl"]
+    assert segment_rows_of(first) == old_rows
+    old_etag, new_etag = old_rows[0]["etag"], new_rows[0]["etag"]
+    assert old_etag != new_etag
+
+    # When each upload's words are searched
+    for rows in (old_rows, new_rows):
+        for phrase in {r["text"].split()[0] for r in rows if r["text"].strip()}:
+            code, found = parakeet("search", phrase, "--limit", "1000", "--json")
+            assert code == exits.OK
+            # Then the key answers with the newest upload's segments only
+            etags = {h["etag"] for h in found["hits"] if h["key"] == "archive/overwritten.mp3"}
+            assert etags <= {new_etag}, phrase
+    said = next(r for r in new_rows if r["text"].strip())
+    code, found = parakeet("search", said["text"].split()[0], "--json")
+    assert "archive/overwritten.mp3" in [h["key"] for h in found["hits"]]
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
@@ -182,6 +261,8 @@ def test_cost_sums_the_transcribed_uploads(cli_stack: LocalStack) -> None:
         (["retry", "--json"], exits.USAGE),
         (["cost", "--since", "last tuesday", "--json"], exits.USAGE),
         (["upload", "/no/such/file.wav", "--json"], exits.NOT_FOUND),
+        (["search", "hello", "--limit", "0", "--json"], exits.USAGE),
+        (["search", "hello", "--since", "someday", "--json"], exits.USAGE),
     ],
 )
 def test_exit_codes(cli_stack: LocalStack, args: list[str], code: int) -> None:

@@ -199,7 +199,7 @@ def test_a_message_that_kills_every_worker_fails_typed_after_the_dead_letter_que
     # Then after its messages went to the dead-letter queue and every attempt timed out, the execution
     # failed with a typed reason instead of hanging
     assert report is not None and report.status == "FAILED"
-    assert report.states[-3:] == ["PoolWorkerLost", "RecordFailure", "IsSuperseded", "Failed"]
+    assert report.states[-4:] == ["PoolWorkerLost", "RecordFailure", "IsSuperseded", "Failed"]
     assert report.states.count("TranscribeInPool") == 1  # one state, its retries inside it
     row = catalog_row(pool_stack, event)
     assert row is not None

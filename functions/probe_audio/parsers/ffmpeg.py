@@ -87,6 +87,11 @@ def _probe_once(reader: Any, size: int, kind: str | None,
         if stream is None:
             if kind is None and not container.streams:
                 raise NotMedia("no streams found")
+            if not container.streams:
+                # A recognised container with no stream of any kind is cut off, not a silent video
+                # (e.g. an MP4 truncated inside its moov): telling the user "no audio" would mislead.
+                raise CorruptMedia(f"{container.format.name} file holds no stream at all"
+                                   " (truncated or corrupt)")
             raise NoAudioStream(f"{container.format.name} file has no audio stream")
         ctx = stream.codec_context
         duration = None
