@@ -615,6 +615,10 @@ def search_command(
 
         out.emit(result, human)
         return exits.OK
+
+    run(json_out, body)
+
+
 # ---------------------------------------------------------------- backfill (docs/BACKFILL.md)
 def _print_backfill(result: dict[str, Any], console: Console) -> None:
     console.print(f"backfill {result['execution_name']}: {result.get('status', 'STARTED')}")
