@@ -306,6 +306,12 @@ def _catalog(deployment: LocalDeployment, report: UploadReport) -> None:
     report.catalog_reason = row.get("reason")
 
 
+def _executions(sfn: Any, deployment: LocalDeployment) -> list[dict[str, Any]]:
+    """Every execution of the state machine (name, executionArn, status), all pages."""
+    pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=deployment.state_machine_arn)
+    return [e for page in pages for e in page["executions"]]
+
+
 def upload_many(deployment: LocalDeployment, uploads: Sequence[tuple[str | Path | bytes, str] | Upload],
                 timeout_s: float = 900.0, workers: int = 8) -> LoadReport:
     """Upload concurrently (``workers`` threads) through the running ingress; wait for every execution.
@@ -359,17 +365,16 @@ def upload_many(deployment: LocalDeployment, uploads: Sequence[tuple[str | Path 
         deadline = started + timeout_s
         pending = {r.execution_name for r in reports if r.execution_name}
         described: dict[str, dict[str, Any]] = {}
+        # One paginated ListExecutions a round, not a DescribeExecution per pending upload: with 200 in
+        # flight those calls took the CPU (and the GIL) the executions themselves need.
         while pending and time.monotonic() < deadline:
-            for name in sorted(pending):
-                try:
-                    found = sfn.describe_execution(executionArn=execution_arn(deployment, name))
-                except sfn.exceptions.ExecutionDoesNotExist:
-                    continue
-                described[name] = found
-                if found["status"] in TERMINAL:
-                    pending.discard(name)
+            for found in _executions(sfn, deployment):
+                if found["name"] in pending:
+                    described[found["name"]] = found
+                    if found["status"] in TERMINAL:
+                        pending.discard(found["name"])
             if pending:
-                time.sleep(0.2)
+                time.sleep(0.5)
         with_time_left = max(1.0, deadline - time.monotonic())
         with contextlib.suppress(TimeoutError):
             ingress.wait_idle(min(with_time_left, 60.0))

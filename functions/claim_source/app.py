@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -23,7 +24,8 @@ def handler(request: ClaimRequest, context: LambdaContext) -> dict[str, Any]:
     event = parse_upload_event(request.event)
     source = uploaded_object(event)
     logger.append_keys(source_uri=source.uri, etag=source.etag)
-    result = claim(catalog_table(), source, request.execution_arn, event.detail_type, s3=s3_client())
+    result = claim(catalog_table(), source, request.execution_arn, event.detail_type, s3=s3_client(),
+                   output_bucket=os.environ.get("OUTPUT_BUCKET"))
     if result.claimed:
         metrics.add_metric(name="SourceClaimed", unit=MetricUnit.Count, value=1)
     else:

@@ -10,6 +10,13 @@ key was overwritten (late, redelivered, out of order) names an upload that is go
 SUPERSEDED at once (SourceSuperseded), with no probe and no GPU job (contracts.ownership).
 A retried Claim whose first attempt wrote the item (the answer was lost) finds its own
 execution's item and proceeds.
+
+A, B, then A again (identical bytes, so A's row is found TRANSCRIBED): the key's outputs hold B's
+words, and the newest upload owns them. So a TRANSCRIBED row is claimed again when the key's
+transcript.json names another upload's ETag as its owner (one HeadObject of the output); when it
+names these bytes (or there is none) the re-upload ends at AlreadyClaimed, with no second GPU job.
+The re-claim is itself conditional on the row still being TRANSCRIBED: of two racing re-uploads, one
+transcribes (docs/EXACT_BYTES.md).
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, utc_now_iso
+from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED, utc_now_iso
+from common.layout import TRANSCRIPT_JSON
 from contracts.errors import ZeroByteObject
 from contracts.models import ClaimResult, ClaimSkipReason, UploadedObject
-from contracts.ownership import ensure_current
+from contracts.ownership import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
 
 CLAIM_CONDITION = "attribute_not_exists(source_uri) OR #status = :failed OR #status = :superseded"
+RECLAIM_CONDITION = "#status = :transcribed"
 OBJECT_CREATED = "Object Created"
 
 
@@ -40,13 +49,42 @@ def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> Cla
     return None
 
 
+def outputs_owner_etag(s3: Any, output_bucket: str, key: str) -> str | None:
+    """The ETag of the upload whose words the key's transcript.json holds (None: no transcript)."""
+    try:
+        head = s3.head_object(Bucket=output_bucket, Key=f"transcripts/{key}/{TRANSCRIPT_JSON}")
+    except Exception as exc:
+        if error_code(exc) in OUTPUT_ABSENT:
+            return None
+        raise
+    metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
+    return metadata.get(META_ETAG)
+
+
+def _held_status(held: Any) -> str | None:
+    status = held.get("status") if isinstance(held, dict) else None
+    return status.get("S") if isinstance(status, dict) else None
+
+
+def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[str, str]) -> None:
+    table.put_item(
+        Item=item,
+        ConditionExpression=condition,
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=values,
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    )
+
+
 def claim(
     table: Any, source: UploadedObject, execution_arn: str | None, detail_type: str | None = None,
-    s3: Any = None,
+    s3: Any = None, output_bucket: str | None = None,
 ) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error.
 
     ``s3`` (the input bucket's client) checks that the key still holds the upload first; None skips it.
+    ``output_bucket`` (with ``s3``) lets a re-upload of transcribed bytes take the key's outputs back
+    from another upload (A, B, A: module doc); None: a TRANSCRIBED row is never claimed again.
     """
     reason = ignore_reason(source, detail_type)
     if reason:
@@ -75,19 +113,28 @@ def claim(
     if source.sequencer:
         item["sequencer"] = source.sequencer
     try:
-        table.put_item(
-            Item=item,
-            ConditionExpression=CLAIM_CONDITION,
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":failed": STATUS_FAILED, ":superseded": STATUS_SUPERSEDED},
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
+        _put_claim(table, item, CLAIM_CONDITION, {":failed": STATUS_FAILED, ":superseded": STATUS_SUPERSEDED})
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        held = exc.response.get("Item") or {}
+        held_by = (held.get("execution_arn") or {}).get("S") if isinstance(held, dict) else None
+        if execution_arn and held_by == execution_arn:
+            return ClaimResult(claimed=True, source=source)  # our own first attempt wrote it
+        if _held_status(held) == STATUS_TRANSCRIBED and s3 is not None and output_bucket:
+            owner = outputs_owner_etag(s3, output_bucket, source.key)
+            if owner is not None and owner != source.etag:
+                return _reclaim(table, source, item)
+        return ClaimResult(claimed=False, source=source, reason="already_claimed")
+    return ClaimResult(claimed=True, source=source)
+
+
+def _reclaim(table: Any, source: UploadedObject, item: dict[str, Any]) -> ClaimResult:
+    """Claim a TRANSCRIBED row again: another upload's words hold the key's outputs (A, B, A)."""
+    try:
+        _put_claim(table, item, RECLAIM_CONDITION, {":transcribed": STATUS_TRANSCRIBED})
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            held = exc.response.get("Item") or {}
-            held_by = (held.get("execution_arn") or {}).get("S") if isinstance(held, dict) else None
-            if execution_arn and held_by == execution_arn:
-                return ClaimResult(claimed=True, source=source)  # our own first attempt wrote it
             return ClaimResult(claimed=False, source=source, reason="already_claimed")
         raise
     return ClaimResult(claimed=True, source=source)

@@ -30,16 +30,25 @@ def _ascii_words(text: str) -> str:
 
 
 def upload_identity(source: UploadedObject) -> str:
-    """What makes an upload distinct: the version when the bucket is versioned, else the ETag."""
+    """What makes an upload distinct: the version when the bucket is versioned, else the ETag and the
+    event's sequencer.
+
+    On an unversioned bucket the ETag alone cannot tell A, B, A apart (the third upload has the first
+    one's ETag), and a name refused for it would leave B's outputs in place (docs/EXACT_BYTES.md). S3's
+    sequencer differs for every PUT of a key and is the same in every delivery of one event, so a
+    duplicate delivery is still refused by name, while an identical re-upload gets its own execution and
+    Claim decides (it ends at AlreadyClaimed unless another upload's words hold the key's outputs)."""
     pin = source.version_id or (source.etag if source.etag != MISSING_ETAG else f"size:{source.size}")
+    if not source.version_id and source.sequencer:
+        pin = f"{pin}@{source.sequencer}"
     return "\0".join((source.bucket, source.key, pin))
 
 
 def execution_name(source: UploadedObject, suffix: str = "") -> str:
     """``<key, file name first>-<version or ETag, 8>-<hash, 10>[-suffix]``, at most 80 characters.
 
-    The hash covers bucket, full key and version/ETag, so two uploads never share a name however
-    their keys are shortened; the same upload always gets the same name. ``suffix`` (e.g.
+    The hash covers bucket, full key and version (or ETag and sequencer), so two uploads never share
+    a name however their keys are shortened; the same upload always gets the same name. ``suffix`` (e.g.
     ``retry1``) makes a deliberate re-run distinct from the original.
     """
     if suffix and not _SUFFIX.match(suffix):

@@ -161,6 +161,42 @@ def test_a_transcribed_object_is_not_claimed_again(table: Any) -> None:
     assert claim(table, source, "arn:exec:2").claimed is False
 
 
+def _outputs_owned_by(clients: AwsClients, key: str, etag: str | None) -> str:
+    """An output bucket whose transcript.json of ``key`` names ``etag`` as its owner (None: no transcript)."""
+    bucket = "output-bucket"
+    clients.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    if etag is not None:
+        clients.s3.put_object(Bucket=bucket, Key=f"transcripts/{key}/transcript.json", Body=b"{}",
+                              Metadata={"source-etag": etag})
+    return bucket
+
+
+@pytest.mark.parametrize(("owner", "claimed"), [("another-upload", True), ("abc123", False), (None, False)])
+def test_a_transcribed_object_is_claimed_again_only_when_another_upload_owns_the_outputs(
+        table: Any, clients: AwsClients, owner: str | None, claimed: bool) -> None:
+    # Given A transcribed, then (maybe) B's words in the key's outputs, then A's bytes uploaded again
+    source = source_from_event(s3_event())
+    table.put_item(Item={"source_uri": source.uri, "etag": source.etag, "status": "TRANSCRIBED"})
+    bucket = _outputs_owned_by(clients, source.key, owner)
+    # Then A is claimed again exactly when B owns the outputs (A, B, A); same words: AlreadyClaimed
+    result = claim(table, source, "arn:exec:3", output_bucket=bucket, s3=NoInputCheck(clients.s3))
+    assert result.claimed is claimed
+    row = table.get_item(Key={"source_uri": source.uri, "etag": source.etag})["Item"]
+    assert row["status"] == ("CLAIMED" if claimed else "TRANSCRIBED")
+
+
+class NoInputCheck:
+    """The S3 client with the input key always holding this upload (ensure_current's HeadObject)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def head_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        if Bucket == "input-bucket":
+            return {"ETag": '"abc123"'}
+        return dict(self.real.head_object(Bucket=Bucket, Key=Key))
+
+
 def test_a_zero_byte_object_is_bad_input_and_not_claimed(table: Any) -> None:
     source = source_from_event(s3_event(size=0))
 
