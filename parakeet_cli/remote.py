@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from common.cost import CostTotals, GroupBy, summarise_costs
 from common.s3uri import parse_s3_uri
 from contracts.models import MISSING_ETAG, UploadedObject
-from start_execution.naming import execution_name
+from start_execution.naming import HASH_LENGTH, execution_name, execution_name_prefix
 
 from parakeet_cli import catalog
 from parakeet_cli.connect import Stack, error_code
@@ -91,12 +91,39 @@ def upload(stack: Stack, paths: Sequence[str | Path], prefix: str = "",
             None if version in (None, "null") else version,
             int(head["ContentLength"]),
         )
-        name = execution_name(source)
+        # Versioned: the exact name. Unversioned: the name also hashes the event's sequencer, which
+        # PutObject does not return; `find_executions` resolves it once the execution has started.
+        name = execution_name(source) if source.version_id else None
+        arn = stack.execution_arn(name) if name else None
         entry.update(etag=source.etag, version_id=source.version_id, size=source.size,
-                     execution_name=name, execution_arn=stack.execution_arn(name),
-                     console_url=stack.console_url(stack.execution_arn(name)))  # fmt: skip
+                     execution_name=name, execution_name_prefix=execution_name_prefix(source),
+                     execution_arn=arn, console_url=stack.console_url(arn) if arn else None)  # fmt: skip
         results.append(entry)
     return results
+
+
+def find_executions(stack: Stack, prefixes: Sequence[str], after: datetime.datetime,
+                    timeout_s: float = 120.0, poll_s: float = 1.0) -> dict[str, str | None]:  # fmt: skip
+    """The execution each name prefix got (uploads' executions, not retries), among those started at or
+    after ``after``; None where none appeared in time (the event is still queued, or was ignored)."""
+    sfn = stack.client("stepfunctions")
+    found: dict[str, str | None] = {p: None for p in prefixes}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.names.state_machine_arn)
+        for page in pages:
+            executions = page.get("executions", [])
+            for execution in executions:
+                name = execution["name"]
+                for prefix in prefixes:
+                    if name.startswith(prefix) and len(name) == len(prefix) + HASH_LENGTH:
+                        found[prefix] = found[prefix] or execution["executionArn"]
+            # Newest first: a page that ends before the upload holds nothing later.
+            if executions and executions[-1]["startDate"] < after:
+                break
+        if all(found.values()) or time.monotonic() >= deadline:
+            return found
+        time.sleep(poll_s)
 
 
 def wait_for_rows(stack: Stack, targets: Sequence[tuple[str, str]], timeout_s: float = 900.0,

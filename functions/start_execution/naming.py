@@ -54,8 +54,15 @@ def execution_name(source: UploadedObject, suffix: str = "") -> str:
     if suffix and not _SUFFIX.match(suffix):
         raise ValueError(f"suffix {suffix!r} must be 1-20 of A-Z a-z 0-9 - _")
     digest = hashlib.sha256(upload_identity(source).encode("utf-8")).hexdigest()[:HASH_LENGTH]
+    return execution_name_prefix(source, suffix) + digest + (f"-{suffix}" if suffix else "")
+
+
+def execution_name_prefix(source: UploadedObject, suffix: str = "") -> str:
+    """``<key>-<version or ETag, 8>-``: the part of the name that needs no event. On an unversioned
+    bucket the rest hashes the event's sequencer, which an uploader does not learn from PutObject, so
+    ``parakeet upload --wait`` finds its execution by this prefix among those started after the upload."""
     tag = _ascii_words(source.version_id or source.etag)[:TAG_LENGTH] or "x"
-    tail = f"-{tag}-{digest}" + (f"-{suffix}" if suffix else "")
+    tail = f"-{tag}-" + "x" * HASH_LENGTH + (f"-{suffix}" if suffix else "")
     budget = MAX_NAME_LENGTH - len(tail)
     readable = ""
     # File name first, then as many parent folders as fit, each readable on its own.
@@ -69,4 +76,4 @@ def execution_name(source: UploadedObject, suffix: str = "") -> str:
                 readable = words[:budget].rstrip("-_")
             break
         readable = candidate
-    return (readable or "upload") + tail
+    return f"{readable or 'upload'}-{tag}-"

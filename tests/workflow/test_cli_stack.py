@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shlex
 import tempfile
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,7 +88,8 @@ def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Pat
     [item] = uploaded["uploads"]
     assert item["key"] == "meetings/short.wav"
     assert item["uri"] == f"s3://{cli_stack.deployment.input_bucket}/meetings/short.wav"
-    assert item["execution_name"].startswith("meetings_short-wav-") and item["console_url"] is None
+    # (an unversioned bucket: the name's end hashes the event's sequencer, so only its start is known)
+    assert item["execution_name"] is None and item["execution_name_prefix"].startswith("meetings_short-wav-")
     # (and EventBridge delivers its event)
     assert deliver(cli_stack, "meetings/short.wav").status == "SUCCEEDED"
 
@@ -259,6 +261,31 @@ def test_an_overwritten_key_answers_only_with_its_newest_uploads_words(
     said = next(r for r in new_rows if r["text"].strip())
     code, found = parakeet("search", said["text"].split()[0], "--json")
     assert "archive/overwritten.mp3" in [h["key"] for h in found["hits"]]
+
+
+def test_upload_wait_follows_each_uploads_own_execution_even_for_identical_bytes(
+        cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    # When a clip is uploaded and waited for
+    code, first = parakeet("upload", str(clips["short"]), "--prefix", "waited", "--wait", "--timeout", "300",
+                           "--json")
+
+    # Then the command found the execution its event started and ended with the transcribed row
+    [item] = first["uploads"]
+    assert code == exits.OK and item["status"] == "TRANSCRIBED"
+    assert item["execution_name"].startswith(item["execution_name_prefix"])
+    assert item["execution_arn"] == item["row"]["execution_arn"]
+
+    # When the same bytes are uploaded to the same key again
+    started = time.monotonic()
+    code, again = parakeet("upload", str(clips["short"]), "--prefix", "waited", "--wait", "--timeout", "300",
+                           "--json")
+
+    # Then it is its own execution (another PUT), which Claim ends at AlreadyClaimed, and --wait returns
+    # on that execution's end with the row that already holds these bytes' transcript
+    [repeat] = again["uploads"]
+    assert code == exits.OK and repeat["status"] == "TRANSCRIBED"
+    assert repeat["execution_arn"] not in (None, item["execution_arn"])
+    assert time.monotonic() - started < 120
 
 
 @pytest.mark.parametrize(
