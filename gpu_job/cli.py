@@ -25,7 +25,13 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.errors import GPU_JOB_EXIT_BAD_INPUT, GPU_JOB_EXIT_INTERNAL, GPU_JOB_EXIT_OK, BadInputError
+from contracts.errors import (
+    GPU_JOB_EXIT_BAD_INPUT,
+    GPU_JOB_EXIT_INTERNAL,
+    GPU_JOB_EXIT_OK,
+    BadInputError,
+    SourceSuperseded,
+)
 from contracts.models import TranscriptionRequest, UploadedObject
 from contracts.modes import MODES
 
@@ -127,12 +133,18 @@ def _run_one(job: Job, model: Any) -> int:
         return GPU_JOB_EXIT_OK
     except BadInputError as exc:
         error = _report(type(exc).__name__, str(exc), source)
-        if isinstance(job.source, UploadedObject):
+        owner = job.source if isinstance(job.source, UploadedObject) else None
+        if owner is not None:
             # Which upload this is about: the prefix is shared by every upload of the key, and
             # RecordFailure ignores an error.json that names another one.
-            error.update(etag=job.source.etag, version_id=job.source.version_id)
+            error.update(etag=owner.etag, version_id=owner.version_id)
+        if isinstance(exc, SourceSuperseded):  # the prefix is the newer upload's now: write nothing there
+            return GPU_JOB_EXIT_BAD_INPUT
         try:
-            write_json(join_prefix(job.output_prefix, "error.json"), error)
+            # Owned, like transcript.json: never beside a newer upload's outputs.
+            write_json(join_prefix(job.output_prefix, "error.json"), error, owner=owner)
+        except SourceSuperseded:
+            return GPU_JOB_EXIT_BAD_INPUT  # RecordFailure finds the newer upload and records SUPERSEDED
         except Exception:
             traceback.print_exc()
             _report("InternalError", "could not write error.json", source)

@@ -14,6 +14,7 @@ The worker exits after ``idle_exit_s`` without a message, which scales the pool 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -196,7 +197,9 @@ class PoolWorker:
                 document = error_document(outcome, request.source.uri)
                 # (Not for a superseded file: the prefix is the newer upload's now; the name says it all.)
                 if isinstance(outcome, BadInputError) and not isinstance(outcome, SourceSuperseded):
-                    write_json(join_prefix(request.output_prefix, "error.json"), document)
+                    with contextlib.suppress(SourceSuperseded):  # replaced meanwhile: nothing to write
+                        write_json(join_prefix(request.output_prefix, "error.json"), document,
+                                   owner=request.source)
                 self.answers.fail(token, document["error"], document)
                 self.report.failed += 1
                 return

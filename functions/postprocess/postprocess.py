@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
 from common.catalog import utc_now_iso
 from common.layout import (
+    ERROR_JSON,
     TRANSCRIPT_JSON,
     TRANSCRIPT_SRT,
     TRANSCRIPT_TXT,
@@ -116,4 +118,20 @@ def postprocess(s3: Any, request: PostprocessRequest, output_bucket: str | None)
         segments_jsonl=_put(s3, source, segments, files["jsonl"], CONTENT_TYPES["jsonl"]),
         **written,
     )
+    remove_stale_error(s3, source, output_file(prefix, ERROR_JSON))
     return PostprocessResult(outputs=outputs, summary=summarize(transcript))
+
+
+def remove_stale_error(s3: Any, source: UploadedObject, uri: str) -> None:
+    """An earlier upload of the key that was bad input left ``error.json`` in the prefix this upload now
+    fills: remove it, so the prefix holds only this upload's outputs. Only after checking that the key
+    still holds this upload (a newer one may be writing its own error.json there)."""
+    location = parse_s3_uri(uri)
+    try:
+        s3.head_object(Bucket=location.bucket, Key=location.key)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return
+        raise
+    ensure_current(s3, source)
+    s3.delete_object(Bucket=location.bucket, Key=location.key)

@@ -276,6 +276,33 @@ def test_outputs_name_their_upload_in_their_metadata(s3: Any) -> None:
         assert s3.head_object(Bucket=OUT, Key=key)["Metadata"] == {"source-etag": ETAG}
 
 
+def test_an_earlier_bad_uploads_error_json_is_removed_once_this_upload_fills_the_prefix(s3: Any) -> None:
+    # Given an earlier upload of the key was bad input and left its error.json in the prefix
+    s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/error.json",
+                  Body=b'{"error": "CorruptMedia", "etag": "earlier"}')
+    put_transcript(s3, make_transcript("good words now."))
+
+    # When this upload's transcript is postprocessed
+    postprocess(s3, REQUEST, OUT)
+
+    # Then the prefix holds only this upload's outputs
+    listed = s3.list_objects_v2(Bucket=OUT, Prefix="transcripts/talks/keynote.mp3/")["Contents"]
+    assert sorted(o["Key"].rsplit("/", 1)[-1] for o in listed) == [
+        "transcript.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
+
+
+def test_an_error_json_stays_when_the_key_moved_on_before_its_removal(s3: Any) -> None:
+    # Given error.json in the prefix and, by the time Postprocess runs, a newer upload of the key
+    s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/error.json", Body=b"{}")
+    put_transcript(s3, make_transcript("words."))
+    s3.put_object(Bucket=SOURCE.bucket, Key=SOURCE.key, Body=b"newer upload")
+
+    # When postprocessed / Then superseded, and the newer upload's prefix is left alone
+    with pytest.raises(SourceSuperseded):
+        postprocess(s3, REQUEST, OUT)
+    s3.head_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/error.json")
+
+
 def test_an_upload_the_key_no_longer_holds_writes_no_output(s3: Any) -> None:
     # Given the key was overwritten after this upload's job wrote its transcript
     put_transcript(s3, make_transcript("old words"))
