@@ -70,8 +70,18 @@ def object_created_event(bucket: str, key: str, size: int, etag: str, version_id
 
 
 def event_for_object(bucket: str, key: str) -> dict[str, Any]:
-    """The Object Created event of an object already in (local) S3."""
+    """The Object Created event of an object already in (local) S3: the very event its upload emitted
+    when the local ingress saw it (its sequencer names the execution on an unversioned bucket), else
+    one built like it."""
     head = boto3.client("s3", region_name=REGION).head_object(Bucket=bucket, Key=key)
+    ingress = local_ingress.active()
+    if ingress is not None:
+        etag = str(head["ETag"]).strip('"')
+        for event in reversed(list(ingress.emitted)):
+            obj = event.get("detail", {}).get("object", {})
+            if (event.get("detail", {}).get("bucket", {}).get("name") == bucket and _event_key(event) == key
+                    and str(obj.get("etag", "")).strip('"') == etag):
+                return event
     return object_created_event(bucket, key, head["ContentLength"], head["ETag"], head.get("VersionId"))
 
 
