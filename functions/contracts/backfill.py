@@ -5,8 +5,9 @@ Backfill input   BackfillInput {bucket, prefix, manifest?, dry_run, max_concurre
   per object     Decide        BackfillItemRequest (ItemSelector: the listed object + the run's input)
                                -> BackfillDecision {action start|done, outcome, name, input}
                  Start         states:startExecution.sync:2 of the per-file workflow (name, input)
-                 -> one BackfillItemResult {outcome, reason} per object (the Map's result)
-  Summarise      BackfillSummaryRequest {results, dry_run} -> BackfillSummary (the execution's output)
+                 -> one BackfillItemResult {outcome, reason} per object (ResultWriter: files in S3)
+  Summarise      BackfillSummaryRequest {result_writer: {Bucket, Key} of manifest.json, dry_run}
+                 -> BackfillSummary (the execution's output)
 ```
 
 Kept apart from ``contracts.models`` (the per-file workflow's contracts, from which
