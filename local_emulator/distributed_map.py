@@ -33,6 +33,17 @@ What it does differently from AWS, and what is bridged here:
     ``boto3.client`` on the default session), and botocore's session is not safe to create clients
     from many threads at once: with MaxConcurrency item threads, a task failed now and then (2 of 50
     Decide calls in a run). Bridge: those clients are created one at a time.
+22. ResultWriter ``arn:aws:states:::s3:putObject``: moto writes a manifest.json whose ``ResultFiles``
+    are empty and no result file at all ("TODO: generate result files"), so a step reading the results
+    from S3 finds none. Bridge: the results are written as AWS writes them, under
+    ``<Prefix>/<map run id>/``: ``SUCCEEDED_n.json`` / ``FAILED_n.json`` (JSON arrays of entries
+    ``{ExecutionArn, Name, Input, InputDetails, Output, OutputDetails, Status, ...}``, ``Output`` a JSON
+    string; a FAILED entry has ``Error``/``Cause`` instead) and ``manifest.json`` listing them
+    (``{DestinationBucket, MapRunArn, ResultFiles: {FAILED, PENDING, SUCCEEDED: [{Key, Size}]}}``); the
+    state's result is ``{MapRunArn, ResultWriterDetails: {Bucket, Key}}``. Differences: each file holds at
+    most ``RESULTS_PER_FILE`` entries (AWS splits by size, up to 5 GB); an entry's ``Input`` is the
+    ItemReader's item (AWS: after ItemSelector); the ExecutionArn is made up from the map run (moto runs
+    no child executions, below); PENDING is always empty (a Map that stops early fails here, gap 18).
 Not bridged (the ASL works either way): moto runs no child *executions* for the items (AWS starts
 one per item, visible in the console and counted per execution), so ``list_executions`` of the
 backfill machine shows only the parent; a Map run is recorded (``list_map_runs``).
@@ -51,6 +62,7 @@ from typing import Any
 import boto3
 
 MANIFEST = "MANIFEST"
+RESULTS_PER_FILE = 1000
 EXCEED_TOLERATED = "States.ExceedToleratedFailureThreshold"
 _CLIENT_CREATION = threading.Lock()
 
@@ -102,6 +114,43 @@ def inventory_items(s3: Any, manifest_text: str) -> list[dict[str, Any]]:
     return items
 
 
+def result_entry(map_run_arn: str, index: int, item: Any, output: Any) -> dict[str, Any]:
+    """One item as a ResultWriter entry: SUCCEEDED with its Output (a JSON string), or FAILED (moto
+    leaves ``None`` for a failed item and keeps no error: the Cause says so)."""
+    name = f"{index:08d}"
+    entry: dict[str, Any] = {
+        "ExecutionArn": f"{map_run_arn.replace(':mapRun:', ':execution:')}:{name}", "Name": name,
+        "Input": json.dumps(item), "InputDetails": {"Included": True}, "RedriveCount": 0,
+        "RedriveStatus": "NOT_REDRIVABLE",
+        "StateMachineArn": map_run_arn.replace(":mapRun:", ":stateMachine:")}
+    if output is None:
+        return entry | {"Status": "FAILED", "Error": "States.TaskFailed",
+                        "Cause": "the item's processing failed (moto keeps no error for it)"}
+    return entry | {"Status": "SUCCEEDED", "Output": json.dumps(output), "OutputDetails": {"Included": True}}
+
+
+def write_results(s3: Any, bucket: str, prefix: str, map_run_arn: str, items: list[Any],
+                  outputs: list[Any]) -> dict[str, Any]:
+    """The ResultWriter's files for one map run, as AWS writes them; returns the Map state's result."""
+    run_id = map_run_arn.rsplit(":", 1)[-1]
+    base = f"{prefix.rstrip('/')}/{run_id}/" if prefix else f"{run_id}/"
+    by_status: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    for index, output in enumerate(outputs):
+        entry = result_entry(map_run_arn, index, items[index] if index < len(items) else None, output)
+        by_status[entry["Status"]].append(entry)
+    files: dict[str, list[dict[str, Any]]] = {status: [] for status in by_status}
+    for status, entries in by_status.items():
+        for n, start in enumerate(range(0, len(entries), RESULTS_PER_FILE)):
+            body = json.dumps(entries[start:start + RESULTS_PER_FILE]).encode()
+            key = f"{base}{status}_{n}.json"
+            s3.put_object(Bucket=bucket, Key=key, Body=body)
+            files[status].append({"Key": key, "Size": len(body)})
+    manifest_key = f"{base}manifest.json"
+    manifest = {"DestinationBucket": bucket, "MapRunArn": map_run_arn, "ResultFiles": files}
+    s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
+    return {"MapRunArn": map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": manifest_key}}
+
+
 def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]]:
     """(owner, attribute, replacement) for each bridge above; ``bridged`` installs and restores them."""
     from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
@@ -126,6 +175,9 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
     )
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
         DistributedIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+        resource_eval_s3 as result_writer_s3,
     )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
         StateTaskServiceSfn,
@@ -167,8 +219,9 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
         return original_transformer_for(input_type=input_type)
 
     def map_run(self: Any, env: Any, eval_input: Any) -> None:
-        original_map_run(self, env, eval_input)
         record = eval_input.map_run_record
+        record.bridge_items = list(env.stack[-1])  # the ItemReader's items, for the ResultWriter's Input
+        original_map_run(self, env, eval_input)
         counts = record.item_counter
         total = counts.total.get() if hasattr(counts, "total") else len(env.stack[-1])
         failed = counts.failed.get()
@@ -182,6 +235,14 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
                 event_type=HistoryEventType.MapRunFailed,
                 event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
                     error=EXCEED_TOLERATED, cause=cause))))
+
+    def handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
+        parameters = env.stack.pop()
+        outputs = env.stack.pop()
+        record = env.map_run_record_pool_manager.get_all().pop()
+        env.stack.append(write_results(
+            s3_client(resource_runtime_part), parameters["Bucket"], parameters.get("Prefix", ""),
+            record.map_run_arn, getattr(record, "bridge_items", []), outputs))
 
     sfn_normalise_parameters, sfn_normalise_response = botocore_normalisers(
         "stepfunctions", before=original_sfn_normalise)
@@ -198,6 +259,7 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
         (boto_client, "boto3", _SerialBoto3()),
         (StepFunctionsParserBackend, "list_map_runs", list_map_runs),
         (ResourceEvalS3, "_handle_list_objects_v2", staticmethod(handle_list_objects_v2)),
+        (result_writer_s3.ResourceEvalS3, "_handle_put_object", staticmethod(handle_put_object)),
         (InputType, "__init__", input_type_init),
         (item_reader_decl, "resource_output_transformer_for", transformer_for),
         (DistributedIterationComponent, "_map_run", map_run),

@@ -1,5 +1,6 @@
 """The backfill's Lambda: Decide (one object: BackfillItemRequest -> BackfillDecision) and Summarise
-(the Map's results: BackfillSummaryRequest -> BackfillSummary), told apart by the payload's shape.
+(the Map's ResultWriter files in S3: BackfillSummaryRequest -> BackfillSummary), told apart by the
+payload's shape.
 
 One function for both so the backfill adds one Lambda, with read-only catalog access; the logic is in
 ``backfill_item.decide`` and ``backfill_item.summary``.
@@ -13,13 +14,13 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table
+from common.clients import catalog_table, s3_client
 from common.observability import logger, metrics, tracer
 from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest
 from contracts.settings import Settings
 
 from backfill_item.decide import decide
-from backfill_item.summary import summarise
+from backfill_item.summary import result_entries, summarise
 
 
 def _account(context: LambdaContext) -> str:
@@ -31,8 +32,9 @@ def _account(context: LambdaContext) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "results" in event:
-        summary = summarise(parse(event=event, model=BackfillSummaryRequest))
+    if "result_writer" in event:
+        where = parse(event=event, model=BackfillSummaryRequest)
+        summary = summarise(result_entries(s3_client(), where.result_writer), where.dry_run)
         logger.info("backfill summary", extra=summary.model_dump(mode="json"))
         return summary.model_dump(mode="json")
     request = parse(event=event, model=BackfillItemRequest)

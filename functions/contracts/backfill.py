@@ -5,8 +5,9 @@ Backfill input   BackfillInput {bucket, prefix, manifest?, dry_run, max_concurre
   per object     Decide        BackfillItemRequest (ItemSelector: the listed object + the run's input)
                                -> BackfillDecision {action start|done, outcome, name, input}
                  Start         states:startExecution.sync:2 of the per-file workflow (name, input)
-                 -> one BackfillItemResult {outcome, reason} per object (the Map's result)
-  Summarise      BackfillSummaryRequest {results, dry_run} -> BackfillSummary (the execution's output)
+                 -> one BackfillItemResult {outcome, reason} per object (ResultWriter: files in S3)
+  Summarise      BackfillSummaryRequest {result_writer: {Bucket, Key} of manifest.json, dry_run}
+                 -> BackfillSummary (the execution's output)
 ```
 
 Kept apart from ``contracts.models`` (the per-file workflow's contracts, from which
@@ -89,13 +90,25 @@ class BackfillItemResult(BackfillContract):
     reason: SkipReason | None = None
 
 
+class ResultWriterDetails(BaseModel):
+    """Where the Distributed Map's ResultWriter put its manifest.json (the Map state's
+    ``ResultWriterDetails``, PascalCase as Step Functions writes it)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    Bucket: str = Field(min_length=1)
+    Key: str = Field(min_length=1)
+
+
 class BackfillSummaryRequest(BaseModel):
-    """The Map's results (one per object; an object whose processing itself failed, within the
-    tolerated percentage, is whatever Step Functions put there) and whether this was a dry run."""
+    """Where the Map's results are (its ResultWriter's manifest: one entry per object, in
+    SUCCEEDED_n / FAILED_n / PENDING_n files; an object whose processing itself failed, within the
+    tolerated percentage, is a FAILED entry) and whether this was a dry run. In S3, not in the state's
+    payload, so a run is not capped by the 256 KiB state size."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    results: list[Any]
+    result_writer: ResultWriterDetails
     dry_run: bool = False
 
 

@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from backfill_item.decide import decide, next_retry
-from backfill_item.summary import summarise
+from backfill_item.summary import MalformedResultError, result_entries, summarise
 from common.uploads import uploaded_object_from_event
-from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest
+from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest, ResultWriterDetails
+from moto import mock_aws
 from start_execution.naming import execution_name
 from start_execution.starter import plan_record
 
@@ -123,10 +125,78 @@ def test_the_summary_counts_outcomes_and_skip_reasons() -> None:
     results = [{"outcome": "transcribed", "reason": None}] * 3 + [{"outcome": "failed", "reason": None}] + [
         {"outcome": "already_started", "reason": None}, {"outcome": "skipped", "reason": "transcribed"},
         {"outcome": "skipped", "reason": "ignored_suffix"}, None]
-    summary = summarise(BackfillSummaryRequest(results=results))
+    summary = summarise(results)
     assert (summary.total, summary.started, summary.transcribed, summary.failed) == (8, 4, 3, 1)
     assert summary.already_started == 1 and summary.item_errors == 1
     assert summary.skipped == {"ignored_suffix": 1, "transcribed": 1}
+
+
+RESULTS = "out"
+
+
+def succeeded(outcome: str, reason: str | None = None) -> dict[str, Any]:
+    """A SUCCEEDED ResultWriter entry as Step Functions writes it: the item's output as a JSON string."""
+    return {"ExecutionArn": "arn:aws:states:us-east-1:1:execution:b/r:x", "Input": "{}",
+            "InputDetails": {"Included": True}, "Status": "SUCCEEDED",
+            "Output": json.dumps({"outcome": outcome, "reason": reason}), "OutputDetails": {"Included": True}}
+
+
+def put_results(s3: Any, files: dict[str, list[Any]]) -> ResultWriterDetails:
+    """Given result files (name -> entries), the manifest ResultWriter writes listing them."""
+    s3.create_bucket(Bucket=RESULTS)
+    listing: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
+    for name, entries in files.items():
+        key = f"backfill-results/run/abc/{name}"
+        s3.put_object(Bucket=RESULTS, Key=key, Body=json.dumps(entries).encode())
+        listing[name.split("_")[0]].append({"Key": key, "Size": 1})
+    key = "backfill-results/run/abc/manifest.json"
+    s3.put_object(Bucket=RESULTS, Key=key, Body=json.dumps(
+        {"DestinationBucket": RESULTS, "MapRunArn": "arn:m", "ResultFiles": listing}).encode())
+    return ResultWriterDetails(Bucket=RESULTS, Key=key)
+
+
+@mock_aws
+def test_the_summary_is_read_file_by_file_from_the_result_writers_manifest() -> None:
+    # Given two SUCCEEDED files and a FAILED file (an item whose backfill step failed, tolerated)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    details = put_results(s3, {
+        "SUCCEEDED_0.json": [succeeded("transcribed")] * 2 + [succeeded("skipped", "ignored_suffix")],
+        "SUCCEEDED_1.json": [succeeded("already_started"), succeeded("failed")],
+        "FAILED_0.json": [{"ExecutionArn": "arn:x", "Input": "{}", "Status": "FAILED",
+                           "Error": "Lambda.Unknown", "Cause": "boom"}]})
+    # When it is summarised
+    summary = summarise(result_entries(s3, details), dry_run=False)
+    # Then every entry of every file counts, the FAILED one as an item error
+    assert (summary.total, summary.started, summary.transcribed, summary.failed) == (6, 3, 2, 1)
+    assert (summary.already_started, summary.item_errors) == (1, 1)
+    assert summary.skipped == {"ignored_suffix": 1}
+
+
+@mock_aws
+@pytest.mark.parametrize("entry", [{"Status": "SUCCEEDED"}, {"Output": "{}"},
+                                   {"Status": "SUCCEEDED", "Output": "{"}, "not an entry"])
+def test_a_malformed_result_entry_fails_the_summary_naming_the_file(entry: Any) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    details = put_results(s3, {"SUCCEEDED_0.json": [succeeded("transcribed"), entry]})
+    with pytest.raises(MalformedResultError, match=r"SUCCEEDED_0\.json\[1\]"):
+        summarise(result_entries(s3, details))
+
+
+@mock_aws
+def test_a_manifest_without_result_files_fails_the_summary() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=RESULTS)
+    s3.put_object(Bucket=RESULTS, Key="m.json", Body=b'{"MapRunArn": "arn:m"}')
+    with pytest.raises(MalformedResultError, match="no ResultFiles"):
+        summarise(result_entries(s3, ResultWriterDetails(Bucket=RESULTS, Key="m.json")))
+
+
+def test_the_summarise_request_names_the_result_writers_manifest() -> None:
+    summarise_state = ASL["States"]["Summarise"]["Parameters"]
+    assert summarise_state["result_writer.$"] == "$.map_run.ResultWriterDetails"
+    request = BackfillSummaryRequest.model_validate(
+        {"result_writer": {"Bucket": "b", "Key": "k/manifest.json"}, "dry_run": True})
+    assert request.result_writer.Key == "k/manifest.json"
 
 
 def test_the_asl_outcomes_are_the_contracts_outcomes() -> None:

@@ -1,14 +1,16 @@
-"""Specification of the emulator's Distributed Map readers (local_emulator.distributed_map, gaps 16-17)."""
+"""Specification of the emulator's Distributed Map readers and ResultWriter (local_emulator.distributed_map,
+gaps 16-17, 22)."""
 
 from __future__ import annotations
 
 import gzip
 import json
+from typing import Any
 
 import boto3
 from moto import mock_aws
 
-from local_emulator.distributed_map import aws_listing_item, inventory_items, list_all
+from local_emulator.distributed_map import aws_listing_item, inventory_items, list_all, write_results
 
 
 @mock_aws
@@ -42,3 +44,52 @@ def test_an_inventory_manifest_yields_one_item_per_csv_row_keyed_by_its_schema()
     items = inventory_items(s3, json.dumps(manifest))
     assert items == [{"Bucket": "src", "Key": "k%20one", "Size": "5"},
                      {"Bucket": "src", "Key": "k2", "Size": "6"}, {"Bucket": "src", "Key": "k3", "Size": "7"}]
+
+
+def body(s3: Any, key: str) -> Any:
+    return json.loads(s3.get_object(Bucket="out", Key=key)["Body"].read())
+
+
+@mock_aws
+def test_the_local_result_writer_writes_the_files_aws_writes() -> None:
+    # Given a map run whose second item failed
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="out")
+    run = "arn:aws:states:us-east-1:123456789012:mapRun:m-backfill/BackfillPrefix:0f1e"
+    items = [{"Key": "a.wav"}, {"Key": "b.wav"}, {"Key": "c.wav"}]
+    outputs = [{"outcome": "transcribed", "reason": None}, None,
+               {"outcome": "skipped", "reason": "transcribed"}]
+    # When the ResultWriter runs
+    result = write_results(s3, "out", "backfill-results/run-1", run, items, outputs)
+    # Then the state's result names the manifest, which lists one SUCCEEDED and one FAILED file
+    assert result == {"MapRunArn": run, "ResultWriterDetails": {
+        "Bucket": "out", "Key": "backfill-results/run-1/0f1e/manifest.json"}}
+    manifest = body(s3, result["ResultWriterDetails"]["Key"])
+    assert manifest["DestinationBucket"] == "out" and manifest["MapRunArn"] == run
+    files = manifest["ResultFiles"]
+    assert [f["Key"] for f in files["SUCCEEDED"]] == ["backfill-results/run-1/0f1e/SUCCEEDED_0.json"]
+    assert [f["Key"] for f in files["FAILED"]] == ["backfill-results/run-1/0f1e/FAILED_0.json"]
+    assert files["PENDING"] == []
+    succeeded = json.loads(s3.get_object(Bucket="out", Key=files["SUCCEEDED"][0]["Key"])["Body"].read())
+    assert files["SUCCEEDED"][0]["Size"] == s3.head_object(Bucket="out", Key=files["SUCCEEDED"][0]["Key"])[
+        "ContentLength"]
+    # and each entry is a child execution's record, its Output a JSON string
+    assert [json.loads(e["Output"]) for e in succeeded] == [outputs[0], outputs[2]]
+    assert {"ExecutionArn", "Input", "Output", "Status"} <= set(succeeded[0])
+    assert succeeded[0]["Status"] == "SUCCEEDED"
+    assert json.loads(succeeded[1]["Input"]) == {"Key": "c.wav"}
+    [failed] = json.loads(s3.get_object(Bucket="out", Key=files["FAILED"][0]["Key"])["Body"].read())
+    assert failed["Status"] == "FAILED" and "Output" not in failed and failed["Error"]
+
+
+@mock_aws
+def test_the_local_result_writer_splits_large_runs_into_numbered_files() -> None:
+    from local_emulator.distributed_map import RESULTS_PER_FILE
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="out")
+    outputs = [{"outcome": "transcribed", "reason": None}] * (RESULTS_PER_FILE + 1)
+    result = write_results(s3, "out", "p/", "arn:aws:states:r:1:mapRun:m/L:id", [{}] * len(outputs), outputs)
+    manifest = body(s3, result["ResultWriterDetails"]["Key"])
+    assert [f["Key"] for f in manifest["ResultFiles"]["SUCCEEDED"]] == [
+        "p/id/SUCCEEDED_0.json", "p/id/SUCCEEDED_1.json"]

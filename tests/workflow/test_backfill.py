@@ -77,7 +77,17 @@ def backfill(stack: LocalStack, **options: Any) -> dict[str, Any]:
         assert time.monotonic() < deadline, "backfill did not finish"
         time.sleep(0.2)
     assert described["status"] == "SUCCEEDED", described
-    return dict(json.loads(described["output"]))
+    summary = dict(json.loads(described["output"]))
+    # The per-object results went to S3 (ResultWriter), one entry per object, under the run's name
+    s3 = boto3.client("s3", region_name=REGION)
+    name, bucket = arn.rsplit(":", 1)[-1], stack.deployment.output_bucket
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"backfill-results/{name}/").get("Contents", [])
+    [manifest_key] = [o["Key"] for o in listed if o["Key"].endswith("manifest.json")]
+    files = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())["ResultFiles"]
+    entries = sum(len(json.loads(s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read()))
+                  for of_status in files.values() for f in of_status)
+    assert entries == summary["total"]
+    return summary
 
 
 def jobs_by_key(stack: LocalStack) -> Counter[str]:

@@ -276,6 +276,28 @@ def test_the_backfill_reads_the_catalog_only_and_starts_only_the_per_file_workfl
     assert conditional["Fn::If"][0] == "HasBackfillInventoryBucket"
 
 
+
+def test_the_backfill_results_are_written_and_read_only_under_their_prefix() -> None:
+    # Given the Distributed Map's ResultWriter (state machine) and the Summarise step (function)
+    results = {"Fn::Sub": "${OutputBucket.Arn}/backfill-results/*"}
+    s3 = {(lid, a): json.dumps(s["Resource"]) for lid, s in allow_statements()
+          if lid in ("BackfillStateMachine", "BackfillItemFunction")
+          for a in as_list(s["Action"]) if a.startswith("s3:") and a != "s3:ListBucket"}
+    # Then the machine writes (with multipart) and the function only reads, both only the results prefix
+    assert {a for lid, a in s3 if lid == "BackfillItemFunction"} == {"s3:GetObject"}
+    assert {a for lid, a in s3 if lid == "BackfillStateMachine"} >= {
+        "s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"}
+    inventory = "${BackfillInventoryBucket}"
+    assert {r for (lid, a), r in s3.items() if inventory not in r} == {json.dumps(results)}
+    machine = RESOURCES["BackfillStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    assert machine["BackfillResultsBucket"] == {"Ref": "OutputBucket"}
+    assert machine["BackfillResultsPrefix"] == "backfill-results/"
+    # and the results expire
+    rules = RESOURCES["OutputBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    [expiry] = [r for r in rules if r.get("Prefix") == "backfill-results/"]
+    assert expiry["Status"] == "Enabled" and int(expiry["ExpirationInDays"]) > 0
+
+
 def test_the_backfill_asl_uses_exactly_the_templates_substitutions() -> None:
     import re
     from pathlib import Path
@@ -292,6 +314,11 @@ def test_the_backfill_asl_uses_exactly_the_templates_substitutions() -> None:
         assert state["ToleratedFailurePercentagePath"] == "$.tolerated_failure_percentage"
     assert asl["States"]["BackfillPrefix"]["ItemReader"]["Resource"] == "arn:aws:states:::s3:listObjectsV2"
     assert asl["States"]["BackfillManifest"]["ItemReader"]["ReaderConfig"] == {"InputType": "MANIFEST"}
+    for name in ("BackfillPrefix", "BackfillManifest"):
+        writer = asl["States"][name]["ResultWriter"]
+        assert writer["Resource"] == "arn:aws:states:::s3:putObject"
+        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}", "Prefix.$": (
+            "States.Format('${BackfillResultsPrefix}{}', $$.Execution.Name)")}
     start = asl["States"]["BackfillPrefix"]["ItemProcessor"]["States"]["StartTranscription"]
     assert start["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert start["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
