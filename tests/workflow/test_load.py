@@ -4,12 +4,14 @@ Good short clips (the worker pool path, one model load for all of them), bad inp
 exact duplicate deliveries and overwrites of one key while its first upload is in flight, delivered
 concurrently by ``local_emulator.runner.upload_many``. Every upload must end in exactly one terminal
 catalog state, nothing lost, nothing hung, no upload's bytes transcribed twice. The figures are
-written to benchmarks/results/load_200.json (committed) and printed.
+printed; with ``WRITE_LOAD_RESULT=1`` they are also written to benchmarks/results/load_200.json (the
+committed measurement), so an ordinary test run leaves the checkout as it was.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections import Counter
@@ -90,7 +92,8 @@ def test_200_concurrent_uploads_each_end_in_exactly_one_terminal_catalog_state(
                "catalog": dict(Counter(str(r.catalog_status) for r in load.uploads)),
                "test_wall_s": round(time.monotonic() - started, 1)}
     print(json.dumps(figures, indent=1))
-    RESULT.write_text(json.dumps(figures, indent=1, sort_keys=True) + "\n")
+    if os.environ.get("WRITE_LOAD_RESULT") == "1":
+        RESULT.write_text(json.dumps(figures, indent=1, sort_keys=True) + "\n")
 
     # Then nothing was lost, nothing hung, nothing dead-lettered; every execution is terminal
     assert (load.lost, load.hangs, load.dead_lettered, load.skipped) == (0, 0, 0, 0)
