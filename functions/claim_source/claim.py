@@ -25,7 +25,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED, utc_now_iso
-from common.layout import TRANSCRIPT_JSON
+from common.layout import TRANSCRIPT_JSON, output_file, output_prefix
+from common.s3uri import parse_s3_uri
 from contracts.errors import ZeroByteObject
 from contracts.models import ClaimResult, ClaimSkipReason, UploadedObject
 from contracts.ownership import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
@@ -52,7 +53,8 @@ def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> Cla
 def outputs_owner_etag(s3: Any, output_bucket: str, key: str) -> str | None:
     """The ETag of the upload whose words the key's transcript.json holds (None: no transcript)."""
     try:
-        head = s3.head_object(Bucket=output_bucket, Key=f"transcripts/{key}/{TRANSCRIPT_JSON}")
+        location = parse_s3_uri(output_file(output_prefix(output_bucket, key), TRANSCRIPT_JSON))
+        head = s3.head_object(Bucket=location.bucket, Key=location.key)
     except Exception as exc:
         if error_code(exc) in OUTPUT_ABSENT:
             return None
