@@ -9,9 +9,11 @@ ingress would not, and never redoes what already has an answer:
 - a TRANSCRIBED row: skipped (``transcribed``);
 - FAILED with reason_class ``bad_input``, or SUPERSEDED: skipped: the same bytes get the same answer;
 - FAILED ``internal``: started again under ``<name>-retryN`` (the next N after the last attempt's);
-- no row, or CLAIMED (in flight, or an execution that never finished): started under the very name
-  the live starter gives the upload (``execution_name(source)``), so that a backfill and the live
-  ingress of the same upload collide by name and Step Functions refuses the second;
+- no row, or CLAIMED (in flight, or an execution that never finished): started under
+  ``execution_name(source)``. The live starter's name also hashes the S3 event's sequencer on an
+  unversioned bucket, which a listing does not carry, so there the two names differ and Claim is the
+  guard (the second execution ends at AlreadyClaimed, no GPU work); with version ids (a versioned bucket
+  listed through an inventory) they collide by name and Step Functions refuses the second;
 - zero-byte objects are started too: the per-file workflow records them as ``ZeroByteObject``.
 
 The execution's input is the S3 ``Object Created`` event the starter would hand over, built
