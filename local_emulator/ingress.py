@@ -53,7 +53,6 @@ import json
 import logging
 import threading
 import time
-import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -98,34 +97,18 @@ SEQUENCER = _Sequencer()
 
 def s3_object_created_event(bucket: str, key: str, size: int, etag: str, version_id: str | None,
                             reason: str) -> dict[str, Any]:
-    """What AWS S3 puts on EventBridge for a new object (gap 10)."""
-    detail_object: dict[str, Any] = {
-        "key": urllib.parse.quote_plus(key, safe="/"),
-        "size": size,
-        "etag": etag.strip('"'),
-        "sequencer": SEQUENCER.next(),
-    }
-    if version_id and version_id != "null":
-        detail_object["version-id"] = version_id
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": ACCOUNT_ID,
-        "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": detail_object,
-            "request-id": uuid.uuid4().hex[:16].upper(),
-            "requester": ACCOUNT_ID,
-            "source-ip-address": "127.0.0.1",
-            "reason": reason,
-        },
-    }
+    """What AWS S3 puts on EventBridge for a new object (gap 10): the workflow's own event writer
+    (functions/common/uploads.py) with a fresh id and a growing sequencer, as S3 gives them."""
+    from common.uploads import object_created_event  # functions/ is on sys.path in a local stack
+    from contracts.models import UploadedObject
+
+    version = version_id if version_id and version_id != "null" else None
+    source = UploadedObject(bucket=bucket, key=key, etag=etag.strip('"'), version_id=version, size=size,
+                            uri=f"s3://{bucket}/{key}", sequencer=SEQUENCER.next())
+    return object_created_event(
+        source, account=ACCOUNT_ID, region=REGION,
+        time=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), event_id=str(uuid.uuid4()),
+        request_id=uuid.uuid4().hex[:16].upper(), reason=reason, source_ip="127.0.0.1")
 
 
 def _for_moto(event: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from common.cost import CostTotals, GroupBy, summarise_costs
 from common.s3uri import parse_s3_uri
+from common.uploads import object_created_event as upload_event
 from contracts.models import MISSING_ETAG, UploadedObject
 from start_execution.naming import HASH_LENGTH, execution_name, execution_name_prefix
 
@@ -213,21 +214,11 @@ def transcript_file(stack: Stack, key: str, fmt: str) -> tuple[dict[str, Any], s
 def object_created_event(stack: Stack, row: dict[str, Any]) -> dict[str, Any]:
     """The EventBridge event S3 sends for this row's upload (the state machine's input), key URL-encoded."""
     arn = stack.names.state_machine_arn.split(":")
-    region, account = arn[3], arn[4]
-    obj: dict[str, Any] = {"key": urllib.parse.quote_plus(row["key"], safe="/"), "etag": row["etag"]}
-    if row.get("size") is not None:
-        obj["size"] = int(row["size"])
-    if row.get("version_id"):
-        obj["version-id"] = row["version_id"]
-    if row.get("sequencer"):
-        obj["sequencer"] = row["sequencer"]
-    return {
-        "version": "0", "id": str(uuid.uuid4()), "detail-type": "Object Created", "source": "aws.s3",
-        "account": account, "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region, "resources": [f"arn:aws:s3:::{row['bucket']}"],
-        "detail": {"version": "0", "bucket": {"name": row["bucket"]}, "object": obj,
-                   "request-id": "parakeet-cli-retry", "requester": account, "reason": "PutObject"},
-    }  # fmt: skip
+    source = source_of(row["bucket"], row["key"], row["etag"], row.get("version_id"), row.get("size"))
+    return upload_event(
+        source.model_copy(update={"sequencer": row.get("sequencer") or None}), account=arn[4], region=arn[3],
+        time=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), event_id=str(uuid.uuid4()),
+        request_id="parakeet-cli-retry", reason="PutObject")
 
 
 def _still_there(stack: Stack, row: dict[str, Any]) -> str | None:

@@ -29,14 +29,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 from common.catalog import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED, catalog_key
 from common.s3uri import format_s3_uri
+from common.uploads import object_created_event as upload_event
 from contracts.backfill import BackfillDecision, BackfillItemRequest, SkipReason
 from contracts.models import MISSING_ETAG, UploadedObject
 from start_execution.naming import execution_name, upload_identity
-from start_execution.starter import OBJECT_CREATED, ignore_reason
+from start_execution.starter import ignore_reason
 
 BAD_INPUT = "bad_input"
 RETRY_SUFFIX = re.compile(r"-retry(\d+)$")
@@ -106,30 +107,11 @@ def object_created_event(obj: ListedObject, account: str, region: str) -> dict[s
     """The EventBridge event S3 sends for this object (what Claim parses); the same for the same object."""
     source = uploaded(obj)
     identity = upload_identity(source)
-    detail_object: dict[str, Any] = {"key": quote_plus(obj.key, safe="/"), "etag": obj.etag}
-    if obj.size is not None:
-        detail_object["size"] = obj.size
-    if obj.version_id:
-        detail_object["version-id"] = obj.version_id
-    return {
-        "version": "0",
-        "id": str(uuid.uuid5(EVENT_NAMESPACE, identity)),
-        "detail-type": OBJECT_CREATED,
-        "source": "aws.s3",
-        "account": account,
-        "time": obj.last_modified,
-        "region": region,
-        "resources": [f"arn:aws:s3:::{obj.bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": obj.bucket},
-            "object": detail_object,
-            "request-id": uuid.uuid5(EVENT_NAMESPACE, "request\0" + identity).hex[:16].upper(),
-            "requester": account,
-            "source-ip-address": "0.0.0.0",
-            "reason": BACKFILL_REASON,
-        },
-    }
+    return upload_event(
+        source, account=account, region=region, time=obj.last_modified,
+        event_id=str(uuid.uuid5(EVENT_NAMESPACE, identity)),
+        request_id=uuid.uuid5(EVENT_NAMESPACE, "request\0" + identity).hex[:16].upper(),
+        reason=BACKFILL_REASON, source_ip="0.0.0.0")
 
 
 def next_retry(row: Mapping[str, Any]) -> int:

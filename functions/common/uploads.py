@@ -4,13 +4,16 @@ Shared by claim_source, which creates the workflow's ``source``, and record_fail
 the file even when Claim itself failed and no ``source`` exists yet: one reading of the event, so
 both key the same catalog item. The event is validated with Powertools' S3 EventBridge model; that
 model keeps the key as S3 sent it (URL-encoded, a space as ``+``), so it is decoded here, once.
+
+``object_created_event`` is the other direction, for whoever starts the workflow without S3 (a backfill,
+``parakeet retry``, the local emulator): one writer of the event shape, beside its one reader.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
@@ -47,6 +50,29 @@ def uploaded_object(event: S3EventNotificationEventBridgeModel) -> UploadedObjec
         uri=format_s3_uri(bucket, key),
         sequencer=getattr(obj, "sequencer", None) or None,
     )
+
+
+def object_created_event(source: UploadedObject, *, account: str, region: str, time: str, event_id: str,
+                         request_id: str, reason: str, source_ip: str | None = None) -> dict[str, Any]:
+    """The EventBridge event S3 sends for ``source`` (what ``uploaded_object`` reads back): the key
+    URL-encoded as S3 sends it; size, version and sequencer only when the source has them."""
+    obj: dict[str, Any] = {"key": quote_plus(source.key, safe="/"), "etag": source.etag}
+    if source.size is not None:
+        obj["size"] = source.size
+    if source.version_id:
+        obj["version-id"] = source.version_id
+    if source.sequencer:
+        obj["sequencer"] = source.sequencer
+    detail: dict[str, Any] = {"version": "0", "bucket": {"name": source.bucket}, "object": obj,
+                              "request-id": request_id, "requester": account}
+    if source_ip:
+        detail["source-ip-address"] = source_ip
+    detail["reason"] = reason
+    return {
+        "version": "0", "id": event_id, "detail-type": "Object Created", "source": "aws.s3",
+        "account": account, "time": time, "region": region, "resources": [f"arn:aws:s3:::{source.bucket}"],
+        "detail": detail,
+    }
 
 
 def uploaded_object_from_event(raw_event: Mapping[str, Any]) -> UploadedObject:
