@@ -16,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from common.s3uri import parse_s3_uri
+
+from parakeet_cli.catalog import EXECUTION_DONE
 from parakeet_cli.connect import Stack
 from parakeet_cli.exits import NotFound, UsageError
 
 OUTPUT = "BackfillStateMachineArn"
-TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -40,10 +42,11 @@ class Progress:
 
 def parse_target(uri: str) -> tuple[str, str]:
     """``s3://bucket/prefix`` -> (bucket, prefix); the prefix may be empty (the whole bucket)."""
-    if not uri.startswith("s3://") or not uri[5:].split("/", 1)[0]:
-        raise UsageError(f"not an s3://bucket/prefix URI: {uri!r}")
-    bucket, _, prefix = uri[5:].partition("/")
-    return bucket, prefix
+    try:
+        location = parse_s3_uri(uri)
+    except ValueError:
+        raise UsageError(f"not an s3://bucket/prefix URI: {uri!r}") from None
+    return location.bucket, location.key
 
 
 def backfill_arn(stack: Stack) -> str:
@@ -100,7 +103,7 @@ def wait(stack: Stack, execution_arn: str, on_progress: Callable[[Progress], Non
         seen = progress(stack, execution_arn)
         if on_progress is not None:
             on_progress(seen)
-        if seen.status in TERMINAL:
+        if seen.status in EXECUTION_DONE:
             break
         if deadline is not None and time.monotonic() > deadline:
             return {"status": "RUNNING", "progress": vars(seen)}
