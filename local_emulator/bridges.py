@@ -46,7 +46,11 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    creates one per task. ``_Environ.items`` lists the keys and then looks each up, so a key removed
    in between raised ``KeyError`` (the execution failed ``States.Runtime`` with ``'CATALOG_TABLE'``,
    about one in 120 executions of tests/workflow/test_corpus.py). Bridge: ``os.environ.items()`` and
-   ``.copy()`` read one snapshot of the underlying dict (a single copy under the GIL).
+   ``.copy()`` read one snapshot of the underlying dict (a single copy under the GIL), and
+   ``_environment`` never removes the keys an invocation added (a thread reading one directly, e.g. a
+   pool worker's settings, found it gone). The cost: after a first invocation, a function also sees
+   keys only another function declares, so locally a missing template variable can go unnoticed; one
+   process-wide ``os.environ`` is the root of it (per-thread environments would remove both halves).
 16.-21. The Distributed Map of the backfill (S3 listing and Inventory readers, tolerated failures,
    ``states:startExecution.sync:2``): see ``local_emulator.distributed_map``.
 """
