@@ -18,7 +18,7 @@ import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -128,12 +128,9 @@ def find_executions(stack: Stack, prefixes: Sequence[str], after: datetime.datet
 
 
 def wait_for_rows(stack: Stack, targets: Sequence[tuple[str, str]], timeout_s: float = 900.0,
-                  poll_s: float = 2.0, after: str | None = None,
-                  on_done: Callable[[dict[str, Any]], None] | None = None,
-                  ) -> dict[tuple[str, str], dict[str, Any] | None]:  # fmt: skip
+                  poll_s: float = 2.0) -> dict[tuple[str, str], dict[str, Any] | None]:  # fmt: skip
     """Poll the catalog until every (source_uri, etag) row is final (TRANSCRIBED, FAILED, SUPERSEDED) or
-    the timeout passes; the rows as last seen (None: no row yet, e.g. the event is still queued).
-    ``after`` (ISO time): a final row updated before it is an earlier run's (identical bytes re-uploaded)."""
+    the timeout passes; the rows as last seen (None: no row yet, e.g. the event is still queued)."""
     seen: dict[tuple[str, str], dict[str, Any] | None] = {t: None for t in targets}
     pending = set(targets)
     deadline = time.monotonic() + timeout_s
@@ -141,11 +138,8 @@ def wait_for_rows(stack: Stack, targets: Sequence[tuple[str, str]], timeout_s: f
         for target in sorted(pending):
             row = catalog.get_row(stack, *target)
             seen[target] = row
-            fresh = after is None or str((row or {}).get("updated_at") or "") >= after
-            if row is not None and row.get("status") in catalog.DONE and fresh:
+            if row is not None and row.get("status") in catalog.DONE:
                 pending.discard(target)
-                if on_done is not None:
-                    on_done(row)
         if not pending or time.monotonic() >= deadline:
             break
         time.sleep(poll_s)
