@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
 from common.catalog import utc_now_iso
 from common.layout import (
     ERROR_JSON,
@@ -34,7 +33,7 @@ from contracts.models import (
     TranscriptSummary,
     UploadedObject,
 )
-from contracts.ownership import ensure_current, owned_by, put_owned
+from contracts.ownership import OUTPUT_ABSENT, ensure_current, error_code, owned_by, put_owned
 
 from postprocess.formats import to_srt, to_text, to_vtt
 from postprocess.segments import segment_rows, to_jsonl
@@ -129,8 +128,8 @@ def remove_stale_error(s3: Any, source: UploadedObject, uri: str) -> None:
     location = parse_s3_uri(uri)
     try:
         s3.head_object(Bucket=location.bucket, Key=location.key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+    except Exception as exc:
+        if error_code(exc) in OUTPUT_ABSENT:
             return
         raise
     ensure_current(s3, source)
