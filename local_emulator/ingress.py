@@ -40,6 +40,11 @@ Test support only: nothing under ``functions/`` knows about it. The moto 5.2.5 g
 14. Time compression (not a moto gap): a record the starter reported failed is visible again after
     ``retry_after_s`` (default 1 s) instead of the queue's 90 s visibility timeout, and the batching
     window is not waited for; ``retry_after_s=None`` keeps AWS's timing.
+25. S3's request id (moto.core.responses BaseResponse._enrich_response): moto draws a response's
+    ``x-amzn-requestid`` after the write, so the request id its event names (a fixed
+    ``N4N7GDK58NMKJ12R``) is not the one the uploader got; on AWS they are the same, which is how
+    ``parakeet upload --wait`` finds its own execution. Bridge: the ingress draws the id when it builds
+    the event and the S3 response of that same request (same thread) answers with it.
 
 Observation (not a gap): every StartExecution moto answers is recorded in :attr:`LocalIngress.starts`
 (started / idempotent / refused), the figures ``runner.upload_many`` reports.
@@ -95,6 +100,36 @@ class _Sequencer:
 SEQUENCER = _Sequencer()
 
 
+class _RequestIds:
+    """Gap 25: the request id an S3 event names is the one its write's response carries. The event is
+    built inside the write (moto's backend), the response after it, in the same thread."""
+
+    def __init__(self) -> None:
+        self._pending = threading.local()
+
+    def draw(self) -> str:
+        request_id = uuid.uuid4().hex[:16].upper()  # AWS's shape: 16 upper-case characters
+        self._pending.id = request_id
+        return request_id
+
+    def responder(self, original: Any) -> Any:
+        pending = self._pending
+
+        def gen_amzn_requestid_long(headerdict: dict[str, Any] | None = None) -> str:
+            request_id = getattr(pending, "id", None)
+            if request_id is None:
+                return original(headerdict)
+            pending.id = None
+            if isinstance(headerdict, dict):
+                headerdict["x-amzn-requestid"] = request_id
+            return request_id
+
+        return gen_amzn_requestid_long
+
+
+REQUEST_IDS = _RequestIds()
+
+
 def s3_object_created_event(bucket: str, key: str, size: int, etag: str, version_id: str | None,
                             reason: str) -> dict[str, Any]:
     """What AWS S3 puts on EventBridge for a new object (gap 10): the workflow's own event writer
@@ -108,7 +143,7 @@ def s3_object_created_event(bucket: str, key: str, size: int, etag: str, version
     return object_created_event(
         source, account=ACCOUNT_ID, region=REGION,
         time=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), event_id=str(uuid.uuid4()),
-        request_id=uuid.uuid4().hex[:16].upper(), reason=reason, source_ip="127.0.0.1")
+        request_id=REQUEST_IDS.draw(), reason=reason, source_ip="127.0.0.1")
 
 
 def _for_moto(event: dict[str, Any]) -> dict[str, Any]:
@@ -342,7 +377,11 @@ class LocalIngress:
         self._patch(s3_notifications, "_send_event_bridge_message",
                     lambda account_id, bucket, event_name, key: sender(account_id, bucket, event_name, key,
                                                                        original_sender))
+        import moto.core.responses as moto_responses
         from moto.s3.models import S3Backend
+
+        self._patch(moto_responses, "gen_amzn_requestid_long",
+                    REQUEST_IDS.responder(moto_responses.gen_amzn_requestid_long))
 
         for method in ("put_object", "copy_object", "complete_multipart_upload"):
             self._patch(S3Backend, method, _serialised(getattr(S3Backend, method)))

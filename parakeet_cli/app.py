@@ -341,31 +341,12 @@ def upload(
         from parakeet_cli import remote
 
         stack = state(ctx).stack()
-        started_at = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=5)  # clock skew
+        started_at = datetime.datetime.now(datetime.UTC)
         results = remote.upload(stack, paths, prefix, channel_mode)
-        code = exits.FAILED_ITEMS if any("error" in r for r in results) else exits.OK
         if wait:
-            # Wait on each upload's own execution (an identical re-upload ends at AlreadyClaimed without
-            # touching its row), then read the rows.
-            uploaded = [r for r in results if "error" not in r]
-            unnamed = [r["execution_name_prefix"] for r in uploaded if not r.get("execution_arn")]
-            found = remote.find_executions(stack, unnamed, started_at, timeout_s=min(timeout, 300.0))
-            for r in uploaded:
-                if not r.get("execution_arn") and found.get(r["execution_name_prefix"]):
-                    r["execution_arn"] = found[r["execution_name_prefix"]]
-                    r["execution_name"] = r["execution_arn"].rsplit(":", 1)[-1]
-                    r["console_url"] = stack.console_url(r["execution_arn"])
-            arns = [r["execution_arn"] for r in uploaded if r.get("execution_arn")]
-            remote.wait_for_executions(stack, arns, timeout_s=timeout)
-            targets = [(r["uri"], r["etag"]) for r in uploaded]
-            rows = remote.wait_for_rows(stack, targets, timeout_s=5.0)
-            for r in results:
-                row = rows.get((r["uri"], r.get("etag", "")))
-                r["status"] = (row or {}).get("status", "PENDING")
-                if row is not None:
-                    r["row"] = row
-            if any(r.get("status") != "TRANSCRIBED" for r in results):
-                code = exits.FAILED_ITEMS
+            remote.wait_for_uploads(stack, results, started_at, timeout)
+        failed = any("error" in r or (wait and r.get("status") != "TRANSCRIBED") for r in results)
+        code = exits.FAILED_ITEMS if failed else exits.OK
 
         def human(console: Console) -> None:
             for r in results:
@@ -374,6 +355,8 @@ def upload(
                     continue
                 state_text = f" {r['status']}" if "status" in r else ""
                 console.print(f"{r['path']} -> {r['uri']}{state_text}")
+                if r.get("message"):
+                    console.print(f"  {r['message']}")
                 name = r.get("execution_name") or f"{r['execution_name_prefix']}... (named on its event)"
                 console.print(
                     f"  execution {name}"

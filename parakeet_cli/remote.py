@@ -12,13 +12,14 @@ its own execution.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,37 @@ def source_of(bucket: str, key: str, etag: str, version_id: str | None, size: in
                           size=size, uri=f"s3://{bucket}/{key}")  # fmt: skip
 
 
+_PUT_OPERATIONS = ("PutObject", "CompleteMultipartUpload")  # the request whose id S3's event names
+
+
+@contextlib.contextmanager
+def _put_responses(s3: Any) -> Iterator[list[dict[str, Any]]]:
+    """The parsed responses of the PutObject / CompleteMultipartUpload calls made on ``s3`` inside the
+    block. ``upload_file`` (multipart above its threshold, in its own threads) returns nothing, yet the
+    request id, ETag and version of the write are what identify *this* upload's S3 event."""
+    responses: list[dict[str, Any]] = []
+
+    def keep(parsed: dict[str, Any], **_: Any) -> None:
+        responses.append(parsed)
+
+    events = s3.meta.events
+    for operation in _PUT_OPERATIONS:
+        events.register(f"after-call.s3.{operation}", keep, unique_id=f"parakeet-upload-{operation}")
+    try:
+        yield responses
+    finally:
+        for operation in _PUT_OPERATIONS:
+            events.unregister(f"after-call.s3.{operation}", unique_id=f"parakeet-upload-{operation}")
+
+
 def upload(stack: Stack, paths: Sequence[str | Path], prefix: str = "",
            channel_mode: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    """Upload each file to the input bucket; the bucket's event starts its execution (named after it)."""
+    """Upload each file to the input bucket; the bucket's event starts its execution (named after it).
+
+    Each entry names its own write: the ETag, version and request id S3 answered *that* PUT with
+    (not a later HEAD, which could already see someone else's overwrite). S3's Object Created event
+    carries the same request id, which is how `find_executions` tells this upload's execution from an
+    identical upload's."""
     if channel_mode is not None and channel_mode not in CHANNEL_MODES:
         raise UsageError(f"--channel-mode must be one of {', '.join(CHANNEL_MODES)}")
     s3 = stack.client("s3")
@@ -78,53 +107,125 @@ def upload(stack: Stack, paths: Sequence[str | Path], prefix: str = "",
     for path, key in upload_plan(paths, prefix):
         entry: dict[str, Any] = {"path": str(path), "key": key, "uri": f"s3://{bucket}/{key}"}
         try:
-            s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
-            head = s3.head_object(Bucket=bucket, Key=key)
+            with _put_responses(s3) as responses:
+                s3.upload_file(str(path), bucket, key, ExtraArgs=extra)
+            size = path.stat().st_size
         except (ClientError, OSError) as exc:
             entry["error"] = {"error": type(exc).__name__, "message": str(exc)}
             results.append(entry)
             continue
-        version = head.get("VersionId")
-        source = source_of(
-            bucket,
-            key,
-            str(head.get("ETag", "")).strip('"'),
-            None if version in (None, "null") else version,
-            int(head["ContentLength"]),
-        )
+        put = responses[-1]  # a multipart upload's parts are not writes; its completion is
+        version = put.get("VersionId")
+        source = source_of(bucket, key, str(put.get("ETag", "")).strip('"'),
+                           None if version in (None, "null") else version, size)  # fmt: skip
         # Versioned: the exact name. Unversioned: the name also hashes the event's sequencer, which
-        # PutObject does not return; `find_executions` resolves it once the execution has started.
+        # PutObject does not return; `find_executions` resolves it by the request id once it started.
         name = execution_name(source) if source.version_id else None
         arn = stack.execution_arn(name) if name else None
         entry.update(etag=source.etag, version_id=source.version_id, size=source.size,
+                     request_id=put.get("ResponseMetadata", {}).get("RequestId"),
                      execution_name=name, execution_name_prefix=execution_name_prefix(source),
                      execution_arn=arn, console_url=stack.console_url(arn) if arn else None)  # fmt: skip
         results.append(entry)
     return results
 
 
-def find_executions(stack: Stack, prefixes: Sequence[str], after: datetime.datetime,
-                    timeout_s: float = 120.0, poll_s: float = 1.0) -> dict[str, str | None]:  # fmt: skip
-    """The execution each name prefix got (uploads' executions, not retries), among those started at or
-    after ``after``; None where none appeared in time (the event is still queued, or was ignored)."""
+def event_request_id(execution_input: str) -> str | None:
+    """The ``request-id`` of the S3 event an execution was started with (None: not an S3 event)."""
+    try:
+        event = json.loads(execution_input)
+    except ValueError:
+        return None
+    detail = event.get("detail") if isinstance(event, dict) else None
+    request_id = detail.get("request-id") if isinstance(detail, dict) else None
+    return request_id if isinstance(request_id, str) else None
+
+
+# How far before the upload an execution's start may lie and still be looked at: clocks differ. Only
+# bounds the listing; which execution is the upload's is decided by the request id, never by time.
+START_SKEW = datetime.timedelta(minutes=10)
+
+
+UploadKey = tuple[str, str]  # (execution name prefix, the PUT's request id)
+
+
+def find_executions(stack: Stack, uploads: Sequence[UploadKey], after: datetime.datetime,
+                    timeout_s: float = 120.0, poll_s: float = 1.0) -> dict[UploadKey, str | None]:
+    """The execution each (name prefix, request id) upload started: among the state machine's
+    executions with that name prefix (uploads' names, not retries), the one whose input is the S3 event
+    of that very request. None where none appeared in time (the event is still queued, was ignored, or
+    EventBridge is off on the bucket): such an upload cannot be attributed, and nothing is guessed.
+
+    Identical bytes uploaded to one key twice give two executions with the same prefix and the same
+    ETag; only the request id tells them apart, so each upload gets exactly its own."""
     sfn = stack.client("stepfunctions")
-    found: dict[str, str | None] = {p: None for p in prefixes}
+    found: dict[UploadKey, str | None] = {u: None for u in uploads}
+    described: dict[str, str | None] = {}  # execution ARN -> its event's request id
     deadline = time.monotonic() + timeout_s
     while True:
+        wanted = {u for u, arn in found.items() if arn is None}
         pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.names.state_machine_arn)
         for page in pages:
             executions = page.get("executions", [])
             for execution in executions:
-                name = execution["name"]
-                for prefix in prefixes:
-                    if name.startswith(prefix) and len(name) == len(prefix) + HASH_LENGTH:
-                        found[prefix] = found[prefix] or execution["executionArn"]
-            # Newest first: a page that ends before the upload holds nothing later.
-            if executions and executions[-1]["startDate"] < after:
+                name, arn = execution["name"], execution["executionArn"]
+                matching = [u for u in wanted
+                            if name.startswith(u[0]) and len(name) == len(u[0]) + HASH_LENGTH]
+                if not matching:
+                    continue
+                if arn not in described:
+                    execution_input = sfn.describe_execution(executionArn=arn).get("input", "")
+                    described[arn] = event_request_id(execution_input)
+                for upload_key in matching:
+                    if described[arn] == upload_key[1]:
+                        found[upload_key] = arn
+                        wanted.discard(upload_key)
+            # Newest first: a page that ends before the uploads holds nothing later.
+            if not wanted or (executions and executions[-1]["startDate"] < after - START_SKEW):
                 break
         if all(found.values()) or time.monotonic() >= deadline:
             return found
         time.sleep(poll_s)
+
+
+UNATTRIBUTED = "UNATTRIBUTED"  # an upload whose own execution was not found: no outcome is claimed for it
+
+
+def wait_for_uploads(stack: Stack, results: list[dict[str, Any]], started_at: datetime.datetime,
+                     timeout_s: float) -> None:  # fmt: skip
+    """Follow each upload's own execution to its end, then read the row of its bytes (an identical
+    re-upload's execution ends at AlreadyClaimed: the row is the one that already holds those bytes).
+    Sets ``status`` on each uploaded entry (and ``execution_status``, ``row``); an upload whose execution
+    cannot be found is UNATTRIBUTED with the reason, never given another upload's outcome."""
+    deadline = time.monotonic() + timeout_s
+    uploaded = [r for r in results if "error" not in r]
+    unnamed = [r for r in uploaded if not r.get("execution_arn") and r.get("request_id")]
+    found = find_executions(stack, [(r["execution_name_prefix"], r["request_id"]) for r in unnamed],
+                            started_at, timeout_s=min(timeout_s, 300.0))  # fmt: skip
+    for r in unnamed:
+        arn = found.get((r["execution_name_prefix"], r["request_id"]))
+        if arn:
+            r.update(execution_arn=arn, execution_name=arn.rsplit(":", 1)[-1],
+                     console_url=stack.console_url(arn))
+    followed = [r for r in uploaded if r.get("execution_arn")]
+    statuses = wait_for_executions(stack, [r["execution_arn"] for r in followed],
+                                   timeout_s=max(0.0, deadline - time.monotonic()))  # fmt: skip
+    started = [r for r in followed if statuses[r["execution_arn"]] != NOT_STARTED]
+    rows = wait_for_rows(stack, [(r["uri"], r["etag"]) for r in started],
+                         timeout_s=max(5.0, deadline - time.monotonic()))  # fmt: skip
+    for r in uploaded:
+        arn = r.get("execution_arn")
+        if not arn or statuses[arn] == NOT_STARTED:
+            r["status"] = UNATTRIBUTED
+            r["message"] = (f"no execution of this upload's S3 event (request id {r.get('request_id')}) "
+                            "started in time: is EventBridge enabled on the input bucket, or is the "
+                            "event still queued? `parakeet status` shows the key later")  # fmt: skip
+            continue
+        r["execution_status"] = statuses[arn]
+        row = rows.get((r["uri"], r["etag"]))
+        r["status"] = (row or {}).get("status", "PENDING")
+        if row is not None:
+            r["row"] = row
 
 
 def wait_for_rows(stack: Stack, targets: Sequence[tuple[str, str]], timeout_s: float = 900.0,
@@ -327,16 +428,25 @@ def cost_report(stack: Stack, since: str | None = None, by: GroupBy = "prefix",
                     "size class's hourly price), without orchestration, storage or requests"}  # fmt: skip
 
 
+NOT_STARTED = "NOT_STARTED"  # an execution name that no execution has (yet)
+
+
 def wait_for_executions(stack: Stack, arns: Sequence[str], timeout_s: float = 900.0,
                         poll_s: float = 2.0) -> dict[str, str]:  # fmt: skip
-    """Poll until each execution has stopped (or the timeout passes); its status as last seen."""
+    """Poll until each execution has stopped (or the timeout passes); its status as last seen
+    (NOT_STARTED: no execution has that name yet)."""
     sfn = stack.client("stepfunctions")
     seen = {arn: "UNKNOWN" for arn in arns}
     pending = set(arns)
     deadline = time.monotonic() + timeout_s
     while pending:
         for arn in sorted(pending):
-            seen[arn] = sfn.describe_execution(executionArn=arn)["status"]
+            try:
+                seen[arn] = sfn.describe_execution(executionArn=arn)["status"]
+            except ClientError as exc:
+                if error_code(exc) != "ExecutionDoesNotExist":
+                    raise
+                seen[arn] = NOT_STARTED  # a versioned upload's name, before (or without) its event
             if seen[arn] in catalog.EXECUTION_DONE:
                 pending.discard(arn)
         if not pending or time.monotonic() >= deadline:

@@ -288,6 +288,48 @@ def test_upload_wait_follows_each_uploads_own_execution_even_for_identical_bytes
     assert time.monotonic() - started < 120
 
 
+def test_upload_wait_attributes_identical_uploads_to_one_key_within_a_second_each_to_its_own_execution(
+        cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    # When the same file is uploaded to the same key twice in one command (two PUTs within a second,
+    # identical bytes: the same key, the same ETag, names that differ only in the event's sequencer)
+    code, document = parakeet("upload", str(clips["short"]), str(clips["short"]), "--prefix", "twice",
+                              "--wait", "--timeout", "300", "--json")
+
+    # Then each upload reports an execution of its own, and it is the one its own PUT's event started
+    first, second = document["uploads"]
+    assert first["key"] == second["key"] and first["etag"] == second["etag"]
+    assert first["request_id"] != second["request_id"]
+    assert None not in (first["execution_arn"], second["execution_arn"])
+    assert first["execution_arn"] != second["execution_arn"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    for item in (first, second):
+        execution = sfn.describe_execution(executionArn=item["execution_arn"])
+        assert json.loads(execution["input"])["detail"]["request-id"] == item["request_id"]
+        assert item["execution_status"] == execution["status"] == "SUCCEEDED"
+    # And both bytes are transcribed (one transcribed them, the other ended at AlreadyClaimed)
+    assert code == exits.OK and first["status"] == second["status"] == "TRANSCRIBED"
+
+
+def test_upload_wait_says_when_no_execution_can_be_attributed(
+        cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    # Given the upload rule is off (as when EventBridge is not enabled on the bucket)
+    events = boto3.client("events", region_name=REGION)
+    rule = cli_stack.deployment.upload_rule_name
+    events.disable_rule(Name=rule)
+    try:
+        # When a clip is uploaded with --wait
+        code, document = parakeet("upload", str(clips["short"]), "--prefix", "unheard", "--wait",
+                                  "--timeout", "2", "--json")
+    finally:
+        events.enable_rule(Name=rule)
+
+    # Then no other upload's outcome is reported: the item says it could not be attributed, and why
+    [item] = document["uploads"]
+    assert code == exits.FAILED_ITEMS
+    assert item["status"] == "UNATTRIBUTED" and item["execution_arn"] is None and "row" not in item
+    assert item["request_id"] in item["message"] and "EventBridge" in item["message"]
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
