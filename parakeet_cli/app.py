@@ -27,12 +27,13 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import os
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -96,35 +97,71 @@ def state(ctx: typer.Context) -> CliState:
 
 
 class Output:
-    """Human output (rich, stdout; progress and errors on stderr) or one JSON document on stdout."""
+    """Human output (rich, stdout; progress and errors on stderr) or one JSON document on stdout.
 
-    def __init__(self, json_mode: bool) -> None:
+    ``stdout`` is the stream the command's answer goes to, taken when the command starts: while its body
+    runs, everything else that writes to stdout in this process (the in-process local stack's Powertools
+    loggers, NeMo, a library's print) is sent to stderr by :func:`run`, so the answer stays alone."""
+
+    def __init__(self, json_mode: bool, stdout: IO[str] | None = None) -> None:
         self.json = json_mode
-        self.console = Console(highlight=False, soft_wrap=True)
+        self.stdout = sys.stdout if stdout is None else stdout
+        self.console = Console(file=self.stdout, highlight=False, soft_wrap=True)
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def emit(self, payload: Any, human: Callable[[Console], None]) -> None:
         if self.json:
-            sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+            self._document(payload)
         else:
             human(self.console)
 
     def error(self, exc: CliError) -> None:
         if self.json:
-            sys.stdout.write(json.dumps(exc.as_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+            self._document(exc.as_dict())
         else:
             self.err.print(f"[red]error[/red]: {exc.message}", markup=True)
+
+    def _document(self, payload: Any) -> None:
+        self.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+        self.stdout.flush()
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[IO[str]]:
+    """While the block runs, whatever is written to stdout goes to stderr: Python's ``sys.stdout`` and,
+    in a real process, file descriptor 1 (C libraries, subprocesses). Yields the real stdout, which
+    only the command's own answer uses."""
+    answer = sys.stdout
+    saved_fd = None
+    try:
+        if answer.fileno() == 1:
+            answer.flush()
+            saved_fd = os.dup(1)
+            os.dup2(2, 1)
+            answer = os.fdopen(os.dup(saved_fd), "w", encoding="utf-8", closefd=True)
+    except (AttributeError, OSError, ValueError):  # an in-memory stdout (tests): Python-level only
+        saved_fd = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield answer
+    finally:
+        if saved_fd is not None:
+            sys.stdout.flush()
+            os.dup2(saved_fd, 1)
+            os.close(saved_fd)
+            answer.close()
 
 
 def run(json_out: bool, body: Callable[[Output], int | None]) -> None:
     """Run a command body; typed errors (and AWS errors) become their exit codes."""
-    out = Output(json_out)
-    try:
-        with aws_errors("AWS call failed"):
-            code = body(out)
-    except CliError as exc:
-        out.error(exc)
-        raise typer.Exit(exc.code) from None
+    with stdout_to_stderr() as answer:
+        out = Output(json_out, answer)
+        try:
+            with aws_errors("AWS call failed"):
+                code = body(out)
+        except CliError as exc:
+            out.error(exc)
+            raise typer.Exit(exc.code) from None
     raise typer.Exit(exits.OK if code is None else code)
 
 
@@ -455,7 +492,7 @@ def get(
             if target is not None:
                 console.print(f"{uri} -> {target}")
             else:
-                sys.stdout.write(text)
+                console.file.write(text)
 
         out.emit(payload, human)
         return exits.OK
