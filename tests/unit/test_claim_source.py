@@ -17,7 +17,6 @@ from test_common_support import (
     REGION,
     AwsClients,
     FakeLambdaContext,
-    aws_environment,
     create_catalog_table,
 )
 
@@ -45,12 +44,6 @@ def s3_event(
         "detail": {"version": "0", "bucket": {"name": "input-bucket"}, "object": obj,
                    "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "reason": "PutObject"},
     }
-
-
-@pytest.fixture(scope="module")
-def clients() -> Iterator[AwsClients]:
-    with aws_environment() as built:
-        yield built
 
 
 @pytest.fixture

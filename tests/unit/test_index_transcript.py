@@ -20,7 +20,7 @@ from contracts.errors import SourceSuperseded, TransientError
 from contracts.models import CompletionEvent, IndexRequest, UploadedObject
 from index_transcript.index import NotClaimedHere, estimate_cost_usd, index, ready_event
 from moto import mock_aws
-from test_common_support import REGION, AwsClients, FakeLambdaContext, aws_environment, create_catalog_table
+from test_common_support import REGION, AwsClients, FakeLambdaContext, create_catalog_table
 
 from tests.contract_examples import TIMINGS, job_done, planned, postprocessed, uploaded
 
@@ -31,12 +31,6 @@ PLAN = planned(SOURCE)
 def index_request(**changes: Any) -> IndexRequest:
     fields = {"source": SOURCE, "plan": PLAN, "job": job_done(), "postprocess": postprocessed(PLAN)}
     return IndexRequest(**{**fields, **changes})
-
-
-@pytest.fixture(scope="module")
-def clients() -> Iterator[AwsClients]:
-    with aws_environment() as built:
-        yield built
 
 
 @pytest.fixture

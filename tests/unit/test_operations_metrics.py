@@ -19,7 +19,6 @@ from moto import mock_aws
 from test_common_support import (
     AwsClients,
     FakeLambdaContext,
-    aws_environment,
     create_bucket,
     create_catalog_table,
 )
@@ -29,12 +28,6 @@ from tests.contract_examples import TIMINGS, job_done, planned, postprocessed, u
 
 SOURCE = uploaded()
 PLAN = planned(SOURCE)
-
-
-@pytest.fixture(scope="module")
-def clients() -> Iterator[AwsClients]:
-    with aws_environment() as built:
-        yield built
 
 
 @pytest.fixture

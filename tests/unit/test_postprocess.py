@@ -21,7 +21,6 @@ from test_common_support import (
     OUT,
     AwsClients,
     FakeLambdaContext,
-    aws_environment,
     create_bucket,
 )
 
@@ -83,12 +82,6 @@ def make_transcript(*segment_texts: str, language: str | None = "en") -> dict[st
         "timings": {"download": 1.0, "decode": 2.0, "load": 10.0, "inference": 30.0, "total": 43.0},
         "hardware": {"device": "cuda", "gpu": "NVIDIA L4", "dtype": "bfloat16"},
     }
-
-
-@pytest.fixture(scope="module")
-def clients() -> Iterator[AwsClients]:
-    with aws_environment() as built:
-        yield built
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,16 +10,11 @@ from botocore.exceptions import ClientError
 from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_TRANSCRIBED
 from contracts.errors import BAD_INPUT_ERROR_NAMES, TransientError
 from contracts.models import FailureRequest, UploadedObject
-from moto import mock_aws
 from record_failure.classify import classify
 from record_failure.record import MAX_CAUSE_CHARS, record_failure, write_failure
 from test_common_support import (
     OUT,
-    AwsClients,
     FakeLambdaContext,
-    aws_environment,
-    create_bucket,
-    create_catalog_table,
 )
 
 from local_emulator.runner import object_created_event
@@ -65,19 +59,6 @@ def batch_error(exit_code: int | None, status_reason: str, attempts: int = 1) ->
         "Attempts": [{"Container": dict(container), "StatusReason": status_reason}] * attempts,
     }
     return {"Error": "States.TaskFailed", "Cause": json.dumps(job)}
-
-
-@pytest.fixture(scope="module")
-def clients() -> Iterator[AwsClients]:
-    with aws_environment() as built:
-        yield built
-
-
-@pytest.fixture
-def aws(clients: AwsClients) -> Iterator[tuple[Any, Any]]:
-    with mock_aws():
-        create_bucket(clients.s3)
-        yield create_catalog_table(clients.dynamodb), clients.s3
 
 
 def stored(table: Any, uri: str = SOURCE["uri"], etag: str = "abc") -> dict[str, Any]:

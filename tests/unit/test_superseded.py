@@ -21,7 +21,6 @@ from test_common_support import (
     REGION,
     AwsClients,
     FakeLambdaContext,
-    aws_environment,
     create_bucket,
     create_catalog_table,
 )
@@ -31,12 +30,6 @@ from tests.contract_examples import planned
 
 BUCKET, KEY = "media-in", "calls/a b.wav"
 URI = f"s3://{BUCKET}/{KEY}"
-
-
-@pytest.fixture(scope="module")
-def clients() -> Iterator[AwsClients]:
-    with aws_environment() as built:
-        yield built
 
 
 @pytest.fixture
