@@ -6,7 +6,7 @@ PY312 := /root/.pyenv/versions/3.12.1/bin
 export PYTHONDONTWRITEBYTECODE := 1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup test demo serve lint validate models build security
+.PHONY: setup test unit test-random demo serve lint validate models build security
 
 setup:
 	./scripts/setup.sh
@@ -33,6 +33,17 @@ security: setup
 
 test: setup models lint security
 	$(PY) -m pytest -q
+
+# The inner loop: tests/unit, the pure logic (moto's in-memory S3/DynamoDB at most; no local stack, no
+# NeMo model, no make models), under a minute on the 2-core machine.
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+# The whole suite in a shuffled order (pytest-random-order; SEED=N replays an order). CI keeps the
+# fixed order: this is how order independence is shown.
+SEED ?= $(shell date +%s)
+test-random: setup models
+	$(PY) -m pytest -q -p random_order --random-order-bucket=global --random-order-seed=$(SEED)
 
 # The whole workflow offline: template resources in moto, the real ASL, Lambdas and gpu_job in-process.
 demo: setup models
