@@ -255,8 +255,8 @@ def main() -> int:
         "interpreter_start_s": round(interpreter_s, 2),
         "speedup_files_per_min": round(pool_fpm / per_file_fpm, 1),
         "speedup_vs_full_set_estimate": round(pool_fpm / per_file_fpm_full_set, 1),
-        # Threshold reasoning (README "Worker pool"): a per-file job's start-up is under 10 % of its time
-        # only for files longer than 9 x fixed cost / cost per audio second.
+        # Threshold reasoning (docs/POOL.md#which-files-take-the-pool): a per-file job's start-up is
+        # under 10 % of its time only for files longer than 9 x fixed cost / cost per audio second.
         "startup_under_10pct_from_audio_s": round(9 * fixed_s / variable_per_audio_s),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

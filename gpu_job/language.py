@@ -6,7 +6,7 @@ naive Bayes model over byte n-grams, a 4.6 MB pure-Python wheel needing only num
 ~0.03 ms a sentence), restricted to the model's 25 languages so that it never answers a language
 the model cannot have written. lingua-language-detector was measured against it and not chosen: it
 has no Maltese, its wheel is 96 MB and its preloaded models take ~0.6 GB (benchmarks/language_id.py,
-README "Language identification").
+benchmarks/README.md#language-identification-language_idpy).
 
 The confidence is py3langid's probability of the answer among the 25 languages (its scores go
 through a softmax tempered by the square root of the text's length, so a few words do not come out

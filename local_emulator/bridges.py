@@ -1,58 +1,10 @@
 """The one place where moto 5.2.5 is patched so that the real ASL can run locally.
 
 Test support only: nothing under ``functions/``, ``gpu_job/`` or ``statemachine/`` knows about it.
-Each gap below is something moto's in-process AWS does differently from AWS; the patch makes moto
-behave like AWS for exactly the calls our workflow makes, and is undone when the bridge closes.
-
-1. Batch ``submitJob.sync`` (moto.stepfunctions.parser ... StateTaskServiceBatch): moto passes the
-   state's PascalCase parameters (``JobName``, ``JobQueue``) straight to boto3, whose serializer
-   drops them (KeyError 'JobName' in moto's batch backend), and it hands the camelCase boto3
-   job description (``jobId``, ``status``, ``container.exitCode``, ``statusReason``, ``attempts``)
-   to the state machine where AWS hands over PascalCase (``JobId``, ``Status``, ``Container.ExitCode``,
-   ``StatusReason``, ``Attempts``...). Bridge: normalise request and response against the botocore
-   Batch model, as AWS does. The response is renamed in place, so both places the job description
-   reaches the workflow are AWS-shaped: the SUCCEEDED result (what Transcribe's ResultSelector reads)
-   and the ``Cause`` JSON of the ``States.TaskFailed`` error when the job FAILED (what RecordFailure
-   classifies). Production code (functions/, gpu_job/) therefore knows only AWS's spelling;
-   tests/workflow/test_per_file_workflow.py checks a failed job's row carries its id and reason.
-2. Batch execution (moto.batch_simple): jobs are marked SUCCEEDED without running anything.
-   Bridge: each attempt runs the real container entry point ``gpu_job.cli.main(command)`` in this
-   process with the job's environment, the exit code decides SUCCEEDED/FAILED, and the job
-   definition's ``RetryStrategy`` (attempts + EvaluateOnExit) is honoured like AWS Batch does.
-   A Spot reclaim can be simulated: the attempt then ends with ``Host EC2 (instance ...) terminated.``
-   and no exit code, which is what AWS reports.
-3. Lambda invoke (moto.awslambda_simple): the payload is echoed back. Bridge: the function's
-   configured handler (``claim_source.app.handler``) is imported from ``functions/`` and called
-   in-process with the function's configured environment; an exception becomes an ``Unhandled``
-   function error whose ``errorType`` is the exception class name, like the Lambda Python runtime.
-4. Not a moto bug but a packaging clash: moto's ASL parser is generated with ANTLR 4.13 and needs
-   ``antlr4-python3-runtime`` 4.13, while NeMo (via omegaconf/hydra) pins the 4.9 runtime, and only
-   one can be installed in the venv. ``make setup`` puts 4.13 in ``build/antlr4-4.13``; the bridge
-   imports moto's parser against it and swaps the ``antlr4`` entries of ``sys.modules`` to the 4.9
-   runtime only while an in-process gpu_job attempt runs, holding ``_COMPUTE_LOCK``. moto parses an
-   execution's ASL (with ANTLR) in the execution's own thread when it starts, so an execution started
-   while a job holds the 4.9 runtime (the backfill starts several at once) could be parsed against the
-   wrong runtime and fail at random: the parse takes ``_COMPUTE_LOCK`` too.
-5.-8. Task-token callbacks (the worker pool): see ``local_emulator.callbacks``.
-9. Long-running Batch jobs: moto.batch_simple finishes a job inside SubmitJob. A pool worker
-   (command ``pool``) serves a queue until idle, so it must not block its submitter (the scaler).
-   Bridge: such a job runs in a thread of this process (``local_emulator.pool``), RUNNING until
-   it exits, then SUCCEEDED (exit 0) or FAILED; its submitter returns at once, as on AWS.
-10.-14. The ingress (S3 -> EventBridge event shape, Lambda's SQS poller, atomic object writes):
-   see ``local_emulator.ingress``.
-15. Not a moto bug but a consequence of gap 3: handlers swap ``os.environ`` (under the compute lock),
-   while threads outside the lock iterate it: every boto3 client creation reads proxy settings with
-   ``urllib.request.getproxies()`` (``os.environ.items()``), and moto's Step Functions interpreter
-   creates one per task. ``_Environ.items`` lists the keys and then looks each up, so a key removed
-   in between raised ``KeyError`` (the execution failed ``States.Runtime`` with ``'CATALOG_TABLE'``,
-   about one in 120 executions of tests/workflow/test_corpus.py). Bridge: ``os.environ.items()`` and
-   ``.copy()`` read one snapshot of the underlying dict (a single copy under the GIL), and
-   ``_environment`` never removes the keys an invocation added (a thread reading one directly, e.g. a
-   pool worker's settings, found it gone). The cost: after a first invocation, a function also sees
-   keys only another function declares, so locally a missing template variable can go unnoticed; one
-   process-wide ``os.environ`` is the root of it (per-thread environments would remove both halves).
-16.-21. The Distributed Map of the backfill (S3 listing and Inventory readers, tolerated failures,
-   ``states:startExecution.sync:2``): see ``local_emulator.distributed_map``.
+Each patch makes moto behave like AWS for exactly the calls our workflow makes, and is undone when
+the bridge closes. The gaps are listed and numbered once, in local_emulator/README.md; this module
+bridges gaps 1-4, 9 and 15 and installs the others: 5-8 (``local_emulator.callbacks``), 16-22
+(``local_emulator.distributed_map``); 10-14 are the ingress's (``local_emulator.ingress``).
 """
 
 from __future__ import annotations
@@ -453,7 +405,7 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
         raise RuntimeError(
             f"local_emulator.bridges patches moto {EXPECTED_MOTO_VERSION} internals;"
             f" found {moto.__version__}."
-            " Re-check each gap listed in this module's docstring before changing the pin.")
+            " Re-check each gap in local_emulator/README.md before changing the pin.")
     antlr_413 = ANTLR.active("moto")  # before anything imports moto's ASL parser
     antlr_413.__enter__()
     from moto.awslambda_simple.models import LambdaSimpleBackend

@@ -1,24 +1,8 @@
 """Bridges for moto 5.2.5's task-token callbacks (``.waitForTaskToken``), used by the worker pool.
 
-Test support only, installed by ``local_emulator.bridges.bridged`` and undone with it. Verified with
-probes against moto 5.2.5 (README "Worker pool"); each patch makes moto do what AWS documents:
-
-5. Heartbeat race: moto sends the SQS message, then creates the heartbeat watcher. An answer that
-   arrives in between sets the outcome but the fresh watcher never sees it, waits HeartbeatSeconds
-   and reports a timeout (a missed answer, ~8 in 1,000 under load). Bridge: a watcher created after
-   the outcome arrived starts notified.
-6. One token for all attempts: moto generates the task token once per state, so a retry (after a
-   heartbeat timeout) sends a new message with the *same* token, and a redelivered old message can
-   answer the new attempt. AWS issues a new token per attempt. Bridge: every retry gets a new token.
-7. Closed tokens stay answerable: moto never marks a token's attempt as over, so SendTaskHeartbeat /
-   SendTaskSuccess for a timed-out or already answered attempt succeed (while the execution runs).
-   AWS answers ``TaskTimedOut``. Bridge: when an attempt ends (answered, failed or timed out), its
-   token is marked timed out, and a call with it raises ``TaskTimedOut`` (moto's own path for a
-   marked token checks the wrong object and dies with a TypeError building ``TaskDoesNotExist``).
-8. SendTaskFailure drops the cause (moto's response handler passes only ``error``). Bridge: the
-   cause is passed on, so RecordFailure sees the worker's error document as on AWS.
-Not bridged (the ASL handles both): moto reports a heartbeat timeout as ``States.Timeout``, AWS as
-``States.HeartbeatTimeout``; Retry and Catch list both.
+Test support only, installed by ``local_emulator.bridges.bridged`` and undone with it. Each patch makes
+moto do what AWS documents: gaps 5-8 of local_emulator/README.md (heartbeat race, a token per attempt,
+closed tokens answer ``TaskTimedOut``, SendTaskFailure keeps its cause).
 """
 
 from __future__ import annotations

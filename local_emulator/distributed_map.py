@@ -3,50 +3,9 @@
 Test support only, installed by ``local_emulator.bridges.bridged`` and undone with it. moto runs a
 ``"Mode": "DISTRIBUTED"`` Map in-process: each item's ItemProcessor runs in one of MaxConcurrency
 worker threads of the parent execution (that part is kept: it bounds concurrency as AWS does).
-What it does differently from AWS, and what is bridged here:
-
-16. ItemReader ``arn:aws:states:::s3:listObjectsV2``: moto makes one ListObjectsV2 call (at most
-    1,000 objects, no pagination) and hands over boto3's ``Contents`` (``ETag``, a datetime
-    ``LastModified``). Bridge: every page is read, and each item is what AWS hands a Distributed Map,
-    ``{Key, Etag, Size, LastModified (epoch seconds), StorageClass}``.
-17. ItemReader ``ReaderConfig.InputType: MANIFEST`` (an S3 Inventory manifest.json): moto's parser
-    rejects the value (``InputTypeValue`` has CSV and JSON only), so the state machine cannot even be
-    created. Bridge: MANIFEST is accepted; the manifest is read with the ItemReader's ``s3:getObject``,
-    then every CSV (optionally gzip) inventory file it lists, from its destination bucket; each row is
-    one item, a dict keyed by the manifest's ``fileSchema`` (values as strings, keys URL-encoded, as in
-    the inventory). ORC and Parquet inventories are not read here.
-18. ToleratedFailurePercentage(Path): moto parses it and ignores it ("no effect on the program
-    evaluation"): a failed item becomes ``null`` in the results and the Map succeeds whatever the
-    count. Bridge: after the items ran, more failed items than the tolerated percentage fail the Map
-    with ``States.ExceedToleratedFailureThreshold``, as on AWS. Not bridged: AWS stops starting new
-    items once the threshold is crossed; here every item still runs first. A tolerated failed item
-    stays ``null`` in the results.
-19. ``states:startExecution(.sync:2)``: moto passes the state's PascalCase parameters
-    (``StateMachineArn``, ``Name``, ``Input``) straight to boto3 (KeyError 'StateMachineArn'), and
-    hands back camelCase responses (``executionArn``) where the integration reads PascalCase. Bridge:
-    request and response are normalised against the botocore Step Functions model (as gap 1 does for
-    Batch), so ``.sync:2`` waits and hands over ``{Output, Status, ...}`` as on AWS, and a name
-    already used fails with ``StepFunctions.ExecutionAlreadyExistsException``.
-20. ``ListMapRuns`` of an execution whose interpreter has not set up yet (just started) dies with
-    AttributeError (``exec_worker.env`` is None). AWS answers an empty list. Bridge: an empty list.
-21. Every service task creates its boto3 client on call (``asl.utils.boto_client.boto_client_for``,
-    ``boto3.client`` on the default session), and botocore's session is not safe to create clients
-    from many threads at once: with MaxConcurrency item threads, a task failed now and then (2 of 50
-    Decide calls in a run). Bridge: those clients are created one at a time.
-22. ResultWriter ``arn:aws:states:::s3:putObject``: moto writes a manifest.json whose ``ResultFiles``
-    are empty and no result file at all ("TODO: generate result files"), so a step reading the results
-    from S3 finds none. Bridge: the results are written as AWS writes them, under
-    ``<Prefix>/<map run id>/``: ``SUCCEEDED_n.json`` / ``FAILED_n.json`` (JSON arrays of entries
-    ``{ExecutionArn, Name, Input, InputDetails, Output, OutputDetails, Status, ...}``, ``Output`` a JSON
-    string; a FAILED entry has ``Error``/``Cause`` instead) and ``manifest.json`` listing them
-    (``{DestinationBucket, MapRunArn, ResultFiles: {FAILED, PENDING, SUCCEEDED: [{Key, Size}]}}``); the
-    state's result is ``{MapRunArn, ResultWriterDetails: {Bucket, Key}}``. Differences: each file holds at
-    most ``RESULTS_PER_FILE`` entries (AWS splits by size, up to 5 GB); an entry's ``Input`` is the
-    ItemReader's item (AWS: after ItemSelector); the ExecutionArn is made up from the map run (moto runs
-    no child executions, below); PENDING is always empty (a Map that stops early fails here, gap 18).
-Not bridged (the ASL works either way): moto runs no child *executions* for the items (AWS starts
-one per item, visible in the console and counted per execution), so ``list_executions`` of the
-backfill machine shows only the parent; a Map run is recorded (``list_map_runs``).
+What it does differently from AWS, and how it is bridged here: gaps 16-22 of local_emulator/README.md
+(listing reader, MANIFEST reader, tolerated failures, ``startExecution.sync:2``, ``ListMapRuns``,
+concurrent client creation, ResultWriter), and what is not bridged (no child executions).
 """
 
 from __future__ import annotations

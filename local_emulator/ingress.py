@@ -13,41 +13,10 @@ way it does on AWS, through the template's own rule, queue and StartExecutionFun
   and leaves the ``batchItemFailures`` (or the whole batch, on a function error) to come back, so the
   queue's redrive policy parks a record that keeps failing in the dead-letter queue, as on AWS.
 
-Test support only: nothing under ``functions/`` knows about it. The moto 5.2.5 gaps it bridges
-(continuing the numbering of ``local_emulator.bridges``):
-
-10. S3 -> EventBridge event shape (moto.s3.notifications._send_event_bridge_message): moto names the
-    ETag ``eTag`` (AWS: ``etag``), puts the key unencoded (AWS URL-encodes it, as the repo's readers
-    expect), writes ``version-id: null`` for unversioned buckets (AWS leaves it out), gives every event
-    the same ``id`` and the same ``sequencer`` (``617f08299329d189``; AWS: a UUID, and a sequencer that
-    grows per key, which orders overwrites), fixed ``request-id``/``source-ip-address``, sends it to the
-    rules of every bus (AWS: the default bus) and swallows every exception. Bridge: the Object Created
-    event is built as AWS builds it (``runner.object_created_event``, a fresh id, a growing sequencer)
-    and handed to the default bus's rules with moto's own ``Rule.send_to_targets``; a delivery error
-    is kept in :attr:`LocalIngress.delivery_errors` instead of vanishing. Other S3 events (deletes,
-    tags) keep moto's behaviour: the upload rule does not match them.
-11. Lambda's SQS event source (moto.sqs Queue.add_message): moto invokes a mapped function inside
-    SendMessage, in the sender's request, and deletes the whole batch whatever ``batchItemFailures``
-    says. Not used (the local deployment creates no moto mapping): :class:`EventSourcePoller` polls.
-12. Rule target retries and DeadLetterConfig: moto stores them and never needs them (an in-process
-    send to a queue does not fail transiently). Not bridged; tests/workflow/test_upload_rule.py
-    specifies them from the template.
-13. Concurrent writes of one key (moto.s3.models.S3Backend.put_object): moto's write is not atomic
-    with its notification: an overwrite of the same key from another thread disposes the first key's
-    buffer before that key's event reads its ETag (``ValueError: I/O operation on closed file``).
-    Bridge: object writes (PutObject, CopyObject, CompleteMultipartUpload) and their notification are
-    serialised, so each write is atomic, as on S3.
-14. Time compression (not a moto gap): a record the starter reported failed is visible again after
-    ``retry_after_s`` (default 1 s) instead of the queue's 90 s visibility timeout, and the batching
-    window is not waited for; ``retry_after_s=None`` keeps AWS's timing.
-25. S3's request id (moto.core.responses BaseResponse._enrich_response): moto draws a response's
-    ``x-amzn-requestid`` after the write, so the request id its event names (a fixed
-    ``N4N7GDK58NMKJ12R``) is not the one the uploader got; on AWS they are the same, which is how
-    ``parakeet upload --wait`` finds its own execution. Bridge: the ingress draws the id when it builds
-    the event and the S3 response of that same request (same thread) answers with it.
-
-Observation (not a gap): every StartExecution moto answers is recorded in :attr:`LocalIngress.starts`
-(started / idempotent / refused), the figures ``runner.upload_many`` reports.
+Test support only: nothing under ``functions/`` knows about it. It bridges gaps 10-14 and 25 of
+local_emulator/README.md (S3's EventBridge event shape, Lambda's SQS poller, rule retries, atomic
+object writes, time compression, S3's request id); every StartExecution moto answers is recorded in
+:attr:`LocalIngress.starts` (started / idempotent / refused), the figures ``runner.upload_many`` reports.
 """
 
 from __future__ import annotations

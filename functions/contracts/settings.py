@@ -42,7 +42,7 @@ class Settings(BaseModel):
     left_s: float = Field(5.0, ge=0, alias="LEFT_S", description="Streaming left context (s).")
     right_s: float = Field(3.0, ge=0, alias="RIGHT_S", description="Streaming right context (s).")
 
-    # -- the worker pool for short files (gpu_job/pool_worker.py, functions/scale_pool, README "Worker pool")
+    # -- the worker pool for short files (gpu_job/pool_worker.py, functions/scale_pool, docs/POOL.md)
     pool_max_s: float = Field(
         600.0, ge=0, alias="POOL_MAX_S",
         description="Longest audio (s) sent to the warm worker pool instead of its own Batch job; 0 turns "

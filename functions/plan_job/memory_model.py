@@ -1,6 +1,6 @@
 """Peak GPU memory of one Parakeet-TDT-0.6B job as a function of audio length, per mode.
 
-Calibrated to the two measurements in DESIGN.md rather than derived from first principles:
+Calibrated to the two measurements in docs/DESIGN.md rather than derived from first principles:
 full attention fits ~10 min on a 24 GB L4 and ~24 min on an 80 GB A100. A pure quadratic through
 those points overshoots (24 min would need >100 GB), so full attention is modelled as
 ``base + linear*t + quadratic*t^2`` (activations grow linearly, attention scores quadratically)

@@ -2,7 +2,7 @@
 
 Policy: the most accurate mode the settings' thresholds allow (contracts.modes.preferred_mode), on
 the smallest GPU class that mode fits. If the preferred mode would need more memory than the
-largest class has, fall back to the next mode instead of failing: DESIGN.md prefers local
+largest class has, fall back to the next mode instead of failing: docs/DESIGN.md prefers local
 attention over a huge instance because it is cheaper, and streaming always fits. The plan decides;
 gpu_job runs exactly the TranscriptionRequest it carries.
 """

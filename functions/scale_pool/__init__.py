@@ -1,1 +1,1 @@
-"""ScalePool: start pool workers on demand (README "Worker pool")."""
+"""ScalePool: start pool workers on demand (docs/POOL.md)."""

@@ -58,8 +58,8 @@ def request_of(result: dict[str, Any]) -> TranscriptionRequest:
 
 # ---------------------------------------------------------------- memory model
 def test_memory_model_reproduces_the_design_measurements() -> None:
-    # DESIGN.md: full attention ~10 min on a 24 GB L4, ~24 min on an 80 GB A100;
-    # local attention ~2.5 h on 24 GB
+    # docs/DESIGN.md#planner-mode-gpu-size-class-path: full attention ~10 min on a 24 GB L4,
+    # ~24 min on an 80 GB A100; local attention ~2.5 h on 24 GB
     assert memory_model.fits(memory_model.full_attention_gb(600), 24)
     assert not memory_model.fits(memory_model.full_attention_gb(660), 24)
     assert memory_model.fits(memory_model.full_attention_gb(24 * 60), 80)

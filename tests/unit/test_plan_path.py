@@ -28,8 +28,8 @@ def test_a_file_that_needs_a_bigger_gpu_class_takes_its_own_job() -> None:
 
 
 def test_the_default_threshold_sends_files_up_to_ten_minutes_to_the_pool() -> None:
-    # README "Worker pool": a per-file job's start-up dominates every such file, and longer files would
-    # hold a worker (and the files queued behind it) for minutes
+    # docs/POOL.md#which-files-take-the-pool: a per-file job's start-up dominates every such file,
+    # and longer files would hold a worker (and the files queued behind it) for minutes
     assert Settings().pool_max_s == 600
 
 
