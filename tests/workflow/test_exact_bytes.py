@@ -107,7 +107,7 @@ def overwrite_with(stack: LocalStack, clip: Path, key: str = KEY) -> Callable[[]
 def newest_event(stack: LocalStack, key: str = KEY) -> dict[str, Any]:
     """The S3 event the key's latest upload emitted (its sequencer is part of the execution's name)."""
     assert stack.ingress is not None
-    stack.ingress.wait_idle(60)
+    stack.ingress.wait_idle(300)
     etag = boto3.client("s3", region_name=REGION).head_object(Bucket=stack.deployment.input_bucket,
                                                                Key=key)["ETag"].strip('"')
     return [e for e in stack.ingress.emitted if unquote_plus(e["detail"]["object"]["key"]) == key

@@ -142,7 +142,7 @@ def test_a_throttled_start_goes_back_to_the_queue_and_starts_on_redelivery(
     flaky = throttle_starter(monkeypatch, failures=2)
     empty = tmp_path / "t.wav"
     empty.write_bytes(b"")
-    _, report = runner.upload_and_run(stack.deployment, str(empty), "throttled/t.wav", timeout_s=60)
+    _, report = runner.upload_and_run(stack.deployment, str(empty), "throttled/t.wav", timeout_s=300)
     assert report is not None and report.status == "FAILED"  # ZeroByteObject: it reached the workflow
     assert flaky.calls == 3
     assert stack.ingress is not None
@@ -158,7 +158,7 @@ def test_a_record_that_keeps_failing_is_parked_in_the_dead_letter_queue(
     boto3.client("s3", region_name=REGION).put_object(Bucket=stack.deployment.input_bucket, Key="lost.wav",
                                                       Body=b"x")
     assert stack.ingress is not None
-    stack.ingress.wait_idle(timeout_s=60)
+    stack.ingress.wait_idle(timeout_s=300)
     # maxReceiveCount deliveries to the starter, then the dead-letter queue keeps the event
     max_receives = 5
     assert sum(p.stats.received for p in stack.ingress.pollers) == max_receives
@@ -173,10 +173,10 @@ def test_a_record_that_is_no_upload_event_is_recorded_as_a_typed_failure(ingress
     sqs = boto3.client("sqs", region_name=REGION)
     sqs.send_message(QueueUrl=stack.deployment.ref("UploadQueue"), MessageBody="this is not an S3 event")
     assert stack.ingress is not None
-    stack.ingress.wait_idle(timeout_s=30)
+    stack.ingress.wait_idle(timeout_s=300)
     [execution] = executions(stack)
     assert execution["name"].startswith("invalid-event-")
-    report = runner.wait_for(execution["executionArn"], timeout_s=60)
+    report = runner.wait_for(execution["executionArn"], timeout_s=300)
     assert report.status == "FAILED" and report.states == ["Claim", "RecordFailure", "IsSuperseded", "Failed"]
     table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
     row = table.get_item(Key={"source_uri": "s3://unknown/unknown", "etag": "unknown"}).get("Item")

@@ -173,7 +173,7 @@ def test_a_worker_killed_mid_batch_loses_no_file(pool_stack: LocalStack, clips: 
 
     # When the file is uploaded
     event, report = runner.upload_and_run(pool_stack.deployment, str(clips["short"]), "calls/killed.wav",
-                                          timeout_s=120)
+                                          timeout_s=300)
 
     # Then its message came back to the queue, the schedule started another worker, and that one did it
     assert report is not None and report.status == "SUCCEEDED", report.cause
@@ -192,9 +192,9 @@ def test_a_message_that_kills_every_worker_fails_typed_after_the_dead_letter_que
     pool_stack.pool.faults.kill_workers_on("poison.wav", times=1000)
 
     # When it is uploaded
-    started = time.monotonic()
+    # (waited for up to 600 s: a hang would leave the execution RUNNING, which the status below rejects)
     event, report = runner.upload_and_run(pool_stack.deployment, str(clips["short"]), "calls/poison.wav",
-                                          timeout_s=240)
+                                          timeout_s=600)
 
     # Then after its messages went to the dead-letter queue and every attempt timed out, the execution
     # failed with a typed reason instead of hanging
@@ -211,7 +211,6 @@ def test_a_message_that_kills_every_worker_fails_typed_after_the_dead_letter_que
     # And each message killed at most maxReceiveCount (3) workers before it was parked
     attempts = 3  # the first try and MaxAttempts=2 retries
     assert pool_stack.pool.faults.kills <= 3 * attempts
-    assert time.monotonic() - started < 240
 
 
 def test_a_retried_attempt_and_its_stale_message_never_both_write(
@@ -239,7 +238,7 @@ def test_a_retried_attempt_and_its_stale_message_never_both_write(
                     if lid == "PoolWorkerJobDefinition"]
     worker_id = batch.submit_job(jobName="pool-worker-manual", jobQueue=stack.deployment.pool_job_queue,
                                  jobDefinition=stack.deployment.ref(definition))["jobId"]
-    report = runner.wait_for(arn, timeout_s=120)
+    report = runner.wait_for(arn, timeout_s=300)
 
     # Then the current attempt succeeded, the stale message was skipped, and the transcript was written once
     assert report.status == "SUCCEEDED", report.cause
