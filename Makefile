@@ -39,11 +39,12 @@ test: setup models lint security
 unit: setup
 	$(PY) -m pytest -q tests/unit
 
-# The whole suite in a shuffled order (pytest-random-order; SEED=N replays an order). CI keeps the
+# The whole suite in a shuffled order: modules and the tests in each (pytest-random-order; SEED=N
+# replays an order; module buckets keep module-scoped stacks built once). CI keeps the
 # fixed order: this is how order independence is shown.
 SEED ?= $(shell date +%s)
 test-random: setup models
-	$(PY) -m pytest -q -p random_order --random-order-bucket=global --random-order-seed=$(SEED)
+	$(PY) -m pytest -q -p random_order --random-order-bucket=module --random-order-seed=$(SEED)
 
 # The whole workflow offline: template resources in moto, the real ASL, Lambdas and gpu_job in-process.
 demo: setup models
