@@ -284,7 +284,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
     Keys the invocation added are left in place afterwards (their values are the stack's resource
     names, the same in every function that declares them): removing one raced a thread outside the
     compute lock copying ``os.environ`` (botocore, a pool worker's settings), which then failed with
-    ``KeyError`` on the vanished key (seen as 1-2 internal failures in 200 concurrent uploads)."""
+    ``KeyError`` on the vanished key (seen as 1-2 internal failures in 200 concurrent uploads).
+    ``bridged`` removes them when its block ends (the stack's threads are stopped by then), so the next
+    test (a gpu_job one reading BATCHED_MAX_S, say) sees the environment it started with."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update({k: str(v) for k, v in values.items()})
     try:
@@ -448,11 +450,15 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
         (type(os.environ), "copy", _environ_copy),
     ]
     originals = [(cls, name, cls.__dict__.get(name)) for cls, name, _ in patches]
+    environment = dict(os.environ)  # what the invocations' environments leave behind goes at the end
     for cls, name, new in patches:
         setattr(cls, name, new)
     try:
         yield bridge
     finally:
+        for key in set(os.environ) - set(environment):
+            os.environ.pop(key, None)
+        os.environ.update(environment)
         antlr_413.__exit__(None, None, None)
         ANTLR.leave_venv_runtime_loaded()
         for cls, name, original in originals:

@@ -27,7 +27,7 @@ from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack
 from local_emulator.template import REGION
 from parakeet_cli import exits
 from parakeet_cli.app import CliState, app
-from parakeet_cli.connect import publish_local_stack
+from parakeet_cli.connect import local_outputs, publish_local_stack
 from tests.workflow.conftest import WORKFLOW_PARAMETERS
 
 
@@ -169,10 +169,14 @@ def test_a_failed_upload_is_listed_and_retried_without_reuploading(
     assert code == exits.FAILED_ITEMS and "not FAILED" in nothing["retries"][0]["skipped"]
 
 
-def test_cost_sums_the_transcribed_uploads(cli_stack: LocalStack) -> None:
+def test_cost_sums_the_transcribed_uploads(cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    # Given uploads transcribed under two prefixes (whatever else the module transcribed too)
+    for key in ("costs-a/short.wav", "costs-b/short.wav"):
+        _, done = runner.upload_and_run(cli_stack.deployment, str(clips["short"]), key)
+        assert done is not None and done.status == "SUCCEEDED", done and done.cause
     code, report = parakeet("cost", "--by", "prefix", "--json")
     assert code == exits.OK
-    assert {"meetings/", "calls/"} <= set(report["groups"])
+    assert {"costs-a/", "costs-b/"} <= set(report["groups"])
     total = report["total"]
     assert total["files"] == sum(g["files"] for g in report["groups"].values()) >= 2
     assert total["audio_hours"] > 0 and total["gpu_seconds"] > 0 and total["cost_usd"] > 0
@@ -366,8 +370,16 @@ def test_stack_resolution_errors(cli_stack: LocalStack) -> None:
 
 
 def test_an_aws_error_has_its_own_exit_code(cli_stack: LocalStack) -> None:
-    # Given the catalog table is gone (last test of the module: it breaks the stack)
-    boto3.client("dynamodb", region_name=REGION).delete_table(TableName=cli_stack.deployment.catalog_table)
-    code, document = parakeet("status", "--failed", "--json")
-    assert code == exits.AWS_ERROR
+    # Given a stack whose catalog table is gone (published beside the module's stack, which stays whole)
+    outputs = {name: "no-such-table" if value == cli_stack.deployment.catalog_table else value
+               for name, value in local_outputs(cli_stack.deployment).items()}
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName="parakeet-without-catalog", TemplateBody=json.dumps({
+            "Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {name: {"Value": value} for name, value in outputs.items()}}))
+    # When the CLI reads the catalog, then the AWS error has its own exit code and names its code
+    result = CliRunner().invoke(app, ["--stack", "parakeet-without-catalog", "status", "--failed", "--json"],
+                                obj=CliState(client_factory=moto_clients))
+    document = json.loads(result.stdout)
+    assert result.exit_code == exits.AWS_ERROR
     assert document["aws_code"] == "ResourceNotFoundException"
