@@ -111,8 +111,13 @@ class LeasingSqs:
             self.extensions[m.id] += 1
 
     def delete_message(self, QueueUrl: str, ReceiptHandle: str) -> None:
+        """As on SQS, an older receipt handle of a message received again "succeeds" but deletes nothing."""
         with self._lock:
-            self._current(ReceiptHandle).deleted = True
+            try:
+                self._current(ReceiptHandle).deleted = True
+            except ClientError:
+                if ReceiptHandle.partition("#")[0] not in self.messages:
+                    raise
 
 
 class HeartbeatTimeoutSfn:
