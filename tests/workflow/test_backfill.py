@@ -8,7 +8,6 @@ per-file executions; the Batch bridge records every GPU job.
 
 from __future__ import annotations
 
-import importlib
 import json
 import time
 import uuid
@@ -168,8 +167,6 @@ def test_the_cli_dry_runs_then_backfills_a_prefix_and_prints_the_summary(clips: 
     with local_stack(parameter_overrides=parameters, model=str(RANDOM_MODEL), ingress=False,
                      pool_schedule_s=None) as stack:
         publish_local_stack(stack.deployment)
-        # The in-process handlers log (Powertools) to the stdout they first saw: not the CLI's captured one
-        importlib.import_module("backfill_item.app")
         s3, bucket = boto3.client("s3", region_name=REGION), stack.deployment.input_bucket
         s3.put_object(Bucket=bucket, Key="old/broken.mp3", Body=clips["corrupt"].read_bytes())
         s3.put_object(Bucket=bucket, Key="old/readme.txt", Body=b"not media")

@@ -7,16 +7,12 @@ from its published outputs; its ingress delivers each upload's event to the stat
 EventBridge would. The corrupt clip (tests/workflow/conftest.py) is bytes that are not media: Probe
 rejects it, so its execution ends FAILED with a bad_input row.
 
-The stack's Lambda handlers run in this process, and their Powertools logger writes to the stdout it
-found when it was created: created inside `CliRunner.invoke` (while the CLI waits), its lines land in
-the CLI's captured stdout before the JSON document (issue 16). ``lambda_logs_outside_the_cli`` creates
-it first, as tests/workflow/test_backfill.py does, so what is asserted here is the CLI's own output.
-Once issue 16 sends those logs to stderr, that call can go and these tests must still pass.
+The stack's Lambda handlers run in this process and log while the CLI waits: the CLI sends that to
+stderr, so stdout holds the one document (tests/unit/test_cli_output.py).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import tempfile
 from collections.abc import Iterator
@@ -48,15 +44,10 @@ def parakeet_json(*args: str) -> tuple[int, dict[str, Any]]:
     return result.exit_code, json.loads(result.stdout)
 
 
-def lambda_logs_outside_the_cli() -> None:
-    importlib.import_module("common.observability")
-
-
 @pytest.fixture(scope="class")
 def waited_stack() -> Iterator[LocalStack]:
     """One stack with its ingress for the upload and retry specifications (class scope: it is gone
     before the backfill's stack, without an ingress, is deployed into the same moto account)."""
-    lambda_logs_outside_the_cli()
     # The in-process Batch job prints to stdout, which is the CLI's (captured) stdout while it waits:
     # its console output goes to a log instead, as awslogs would take it (as in test_cli_stack.py).
     with tempfile.TemporaryFile("w+") as job_log, local_stack(
@@ -142,7 +133,6 @@ class TestUploadAndRetryWait:
 def test_backfill_exits_with_failed_items_when_an_item_ends_failed(clips: dict[str, Path]) -> None:
     # Given a stack without its ingress (only the backfill starts executions) and a prefix holding a
     # speech clip and a clip that is not media
-    lambda_logs_outside_the_cli()
     with tempfile.TemporaryFile("w+") as job_log, local_stack(
             parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), job_log=job_log, ingress=False,
             pool_schedule_s=None) as stack:
