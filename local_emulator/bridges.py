@@ -53,6 +53,8 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    process-wide ``os.environ`` is the root of it (per-thread environments would remove both halves).
 16.-21. The Distributed Map of the backfill (S3 listing and Inventory readers, tolerated failures,
    ``states:startExecution.sync:2``): see ``local_emulator.distributed_map``.
+(new, number at merge) S3 GetBucketNotificationConfiguration omits ``EventBridgeConfiguration``, which
+   `parakeet doctor` reads: see ``local_emulator.s3_notifications``.
 """
 
 from __future__ import annotations
@@ -483,10 +485,12 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
 
     from local_emulator.callbacks import callback_patches
     from local_emulator.distributed_map import distributed_map_patches
+    from local_emulator.s3_notifications import s3_notification_patches
 
     patches = [
         *callback_patches(),
         *distributed_map_patches(),
+        *s3_notification_patches(),
         (AmazonStateLanguageParser, "parse", staticmethod(parse_under_lock)),
         (StateTaskServiceBatch, "_normalise_parameters", normalise_parameters),
         (StateTaskServiceBatch, "_normalise_response", normalise_response),
