@@ -122,14 +122,15 @@ class Report:
 
 
 def _unchecked(name: str, exc: Exception, needs: str) -> Check:
+    """A check that could not run: a warn naming the error (one line) and what would let it run."""
     code = error_code(exc) if isinstance(exc, ClientError) else type(exc).__name__
     message = exc.response.get("Error", {}).get("Message", "") if isinstance(exc, ClientError) else str(exc)
-    return Check(
-        name,
-        "warn",
-        f"could not check: {code}: {message}".rstrip(": "),
-        f"run doctor with a role that may call {needs}",
-    )
+    message = " ".join(re.sub(r"<[^>]+>", " ", message).split())[:160]  # an HTML error page, squashed
+    denied = any(word in code for word in ("AccessDenied", "Unauthorized", "Forbidden"))
+    fix = f"run doctor with a role that may call {needs}"
+    if not denied:
+        fix = f"retry; if it persists, check the endpoint, region and credentials ({needs})"
+    return Check(name, "warn", f"could not check: {code}: {message}".rstrip(": "), fix)
 
 
 _AWS_ERRORS = (ClientError, BotoCoreError, NotImplementedError)  # moto raises the last for missing APIs
