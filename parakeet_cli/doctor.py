@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+from contracts.gpu_classes import SIZE_ORDER
 
 from parakeet_cli import exits
 from parakeet_cli.connect import Stack, error_code
@@ -329,12 +330,20 @@ def check_instance_types(ec2: Any, environments: list[dict[str, Any]], region: s
 
 @dataclass
 class _QuotaNeed:
-    smallest_start: int = 0  # the most any one environment needs to start its smallest instance
-    starter: str = ""  # which environment and instance type that is
-    all_at_max: int = 0  # every environment at its MaxvCpus
+    """What the environments drawing on one quota need: to start one instance of each (the largest such
+    need, among the environments every file may use and among the larger classes), and to run all of
+    them at MaxvCpus at once."""
+
+    start: int = 0
+    starter: str = ""  # which environment and instance type needs `start`
+    start_larger: int = 0
+    starter_larger: str = ""
+    all_at_max: int = 0
 
 
-def _quota_needs(ec2: Any, environments: list[dict[str, Any]]) -> dict[VcpuQuota, _QuotaNeed]:
+def _quota_needs(
+    ec2: Any, environments: list[dict[str, Any]], larger: set[str]
+) -> dict[VcpuQuota, _QuotaNeed]:
     managed = [env for env in environments if env.get("computeResources")]
     vcpus = _vcpus(ec2, (t for env in managed for t in env["computeResources"].get("instanceTypes", [])))
     needs: dict[VcpuQuota, _QuotaNeed] = {}
@@ -350,10 +359,31 @@ def _quota_needs(ec2: Any, environments: list[dict[str, Any]]) -> dict[VcpuQuota
             need = needs.setdefault(quota, _QuotaNeed())
             smallest = min(types, key=lambda t: vcpus.get(t, 1))
             start = vcpus.get(smallest, 1)
-            if start > need.smallest_start:
-                need.smallest_start, need.starter = start, f"{env['computeEnvironmentName']} ({smallest})"
+            who = f"{env['computeEnvironmentName']} ({smallest})"
+            if env["computeEnvironmentArn"] in larger:
+                if start > need.start_larger:
+                    need.start_larger, need.starter_larger = start, who
+            elif start > need.start:
+                need.start, need.starter = start, who
             need.all_at_max += max(int(resources.get("maxvCpus", 0)), start)
     return needs
+
+
+def larger_class_environments(parts: StackParts, stack_name: str) -> set[str]:
+    """Compute environments that serve only the queues of classes above the smallest (`<stack>-MEDIUM`,
+    `<stack>-LARGE`). The planner sends a file there only when the smallest class cannot hold its mode
+    (never with the default thresholds: batched mode fits the smallest at every length), so a quota that
+    cannot start them is a warning; the smallest class's and the pool's environments serve every file."""
+    class_queues = {f"{stack_name}-{name.upper()}": rank for rank, name in enumerate(SIZE_ORDER)}
+    essential: set[str] = set()
+    for queue in parts.job_queues:
+        if class_queues.get(queue["jobQueueName"], 0) == 0:  # the smallest class, the pool, any other
+            essential.update(o["computeEnvironment"] for o in queue.get("computeEnvironmentOrder", []))
+    by_name = {
+        env["computeEnvironmentName"]: env["computeEnvironmentArn"] for env in parts.compute_environments
+    }
+    essential = {by_name.get(e, e) for e in essential}  # an order may name an environment by name
+    return {env["computeEnvironmentArn"] for env in parts.compute_environments} - essential
 
 
 def _quota_value(service_quotas: Any, service: str, code: str) -> float:
@@ -377,13 +407,18 @@ def _ask(service: str, code: str, value: int, region: str) -> str:
 
 
 def check_vcpu_quotas(
-    service_quotas: Any, ec2: Any, environments: list[dict[str, Any]], region: str
+    service_quotas: Any,
+    ec2: Any,
+    environments: list[dict[str, Any]],
+    region: str,
+    larger: set[str] | None = None,
 ) -> list[Check]:
-    """Each instance family's vCPU quota lets every compute environment start at least one instance
-    (fail) and, better, all of them run at MaxvCpus at once (warn). The quota is the account's in this
-    region, shared with everything else running there."""
+    """Each instance family's vCPU quota lets the compute environments start an instance (fail where an
+    environment every file may use cannot, warn for the `larger` classes' environments) and, better, all
+    of them run at MaxvCpus at once (warn). The quota is the account's in this region, shared with
+    everything else running there."""
     try:
-        needs = _quota_needs(ec2, environments)
+        needs = _quota_needs(ec2, environments, larger or set())
     except _AWS_ERRORS as exc:
         return [_unchecked("vCPU quotas", exc, "ec2:DescribeInstanceTypes")]
     checks = []
@@ -394,30 +429,25 @@ def check_vcpu_quotas(
         except _AWS_ERRORS as exc:
             checks.append(_unchecked(name, exc, "servicequotas:GetServiceQuota"))
             continue
-        if value < need.smallest_start:
-            checks.append(
-                Check(
-                    name,
-                    "fail",
-                    f"{value:g} vCPUs in {region}: {need.starter} needs {need.smallest_start} to start "
-                    "one instance, so its jobs wait in RUNNABLE",
-                    _ask("ec2", quota.code, need.all_at_max, region),
-                )
+        fix = _ask("ec2", quota.code, need.all_at_max, region)
+        found = f"{value:g} vCPUs in {region}"
+        if value < need.start:
+            detail = f"{found}: {need.starter} needs {need.start} to start an instance; jobs wait in RUNNABLE"
+            checks.append(Check(name, "fail", detail, fix))
+        elif value < need.start_larger:
+            detail = (
+                f"{found}: {need.starter_larger} needs {need.start_larger} to start one instance; files "
+                "planned for its class would wait in RUNNABLE (the planner picks a larger class only when "
+                "the smallest cannot hold the file's mode)"
             )
+            checks.append(Check(name, "warn", detail, fix))
         elif value < need.all_at_max:
-            checks.append(
-                Check(
-                    name,
-                    "warn",
-                    f"{value:g} vCPUs in {region}: enough to start, less than the {need.all_at_max} the "
-                    "compute environments may use at once (jobs queue longer)",
-                    _ask("ec2", quota.code, need.all_at_max, region),
-                )
+            detail = (
+                f"{found}: enough to start, less than the {need.all_at_max} the environments may use at once"
             )
+            checks.append(Check(name, "warn", detail, fix))
         else:
-            checks.append(
-                Check(name, "pass", f"{value:g} vCPUs in {region} (the stack may use {need.all_at_max})")
-            )
+            checks.append(Check(name, "pass", f"{found} (the stack may use {need.all_at_max})"))
     return checks
 
 
@@ -672,8 +702,9 @@ def diagnose(stack: Stack, download: Download = fetch_url) -> Report:
         checks += check_compute_environments(parts.compute_environments)
         checks += check_job_queues(parts.job_queues)
         checks += check_instance_types(stack.client("ec2"), parts.compute_environments, region)
+        larger = larger_class_environments(parts, names.stack_name)
         checks += check_vcpu_quotas(
-            stack.client("service-quotas"), stack.client("ec2"), parts.compute_environments, region
+            stack.client("service-quotas"), stack.client("ec2"), parts.compute_environments, region, larger
         )
     checks += check_lambda_concurrency(stack.client("service-quotas"), region)
     if parts is not None:

@@ -308,6 +308,26 @@ def test_the_large_class_needs_a_p_quota_of_one_whole_instance(aws: None) -> Non
     assert check.fix is not None and "--desired-value 96" in check.fix
 
 
+def test_a_larger_class_that_cannot_start_warns_when_the_smallest_can(aws: None) -> None:
+    # Given a zero P quota whose only environment serves the LARGE class's queue
+    large = managed_environment("large", ["p4de.24xlarge"], 16)
+    ec2 = boto3.client("ec2", region_name=REGION)
+    [check] = doctor.check_vcpu_quotas(
+        FakeServiceQuotas({"L-417A185B": 0}), ec2, [large], REGION, larger={large["computeEnvironmentArn"]}
+    )
+    # Then it is a warning (files reach LARGE only when the smallest class cannot hold their mode)
+    assert check.status == "warn" and "large (p4de.24xlarge) needs 96" in check.detail
+
+
+def test_the_larger_classes_are_told_apart_from_the_smallest_and_the_pool(deployed: Deployed) -> None:
+    parts = doctor.stack_parts(deployed.client("cloudformation"), deployed.client("batch"), "parakeet-local")
+    larger = doctor.larger_class_environments(parts, "parakeet-local")
+    by_arn = {e["computeEnvironmentArn"]: e["computeEnvironmentName"] for e in parts.compute_environments}
+    assert sorted(by_arn[arn] for arn in larger) == [
+        "parakeet-local-ondemandenvironmentlarge", "parakeet-local-ondemandenvironmentmedium"
+    ]  # fmt: skip
+
+
 def test_spot_environments_draw_on_the_spot_quota(aws: None) -> None:
     spot = managed_environment("small-spot", ["g6.xlarge"], 16, spot=True)
     [check] = quota_checks({"L-3819A6DF": 0}, [spot])
