@@ -53,8 +53,6 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    process-wide ``os.environ`` is the root of it (per-thread environments would remove both halves).
 16.-21. The Distributed Map of the backfill (S3 listing and Inventory readers, tolerated failures,
    ``states:startExecution.sync:2``): see ``local_emulator.distributed_map``.
-(new, number at merge) S3 GetBucketNotificationConfiguration omits ``EventBridgeConfiguration``, which
-   `parakeet doctor` reads: see ``local_emulator.s3_notifications``.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ configurations, so a reader sees EventBridge off where AWS answers ``"EventBridg
 `parakeet doctor` reads exactly that (parakeet_cli.doctor.check_eventbridge) and would fail every local
 stack. Bridge: the same answer plus ``EventBridgeConfiguration`` when the bucket has it, as AWS does.
 Installed by local_emulator.bridges.bridged (so ``make serve`` answers it) and usable alone
-(``with eventbridge_readback():``) under a plain ``mock_aws``. Test support only; the gap number is the
-lead's to assign in local_emulator.bridges.
+(``with eventbridge_readback():``) under a plain ``mock_aws``. Test support only. A new gap: its number
+is assigned where the gaps are listed (local_emulator/README.md on main).
 """
 
 from __future__ import annotations
