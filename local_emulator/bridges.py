@@ -437,10 +437,12 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
 
     from local_emulator.callbacks import callback_patches
     from local_emulator.distributed_map import distributed_map_patches
+    from local_emulator.s3_notifications import s3_notification_patches
 
     patches = [
         *callback_patches(),
         *distributed_map_patches(),
+        *s3_notification_patches(),
         (AmazonStateLanguageParser, "parse", staticmethod(parse_under_lock)),
         (StateTaskServiceBatch, "_normalise_parameters", normalise_parameters),
         (StateTaskServiceBatch, "_normalise_response", normalise_response),

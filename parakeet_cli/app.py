@@ -610,6 +610,20 @@ def stack_info(ctx: typer.Context, json_out: JsonOption = False) -> None:
     run(json_out, body)
 
 
+@app.command()
+def doctor(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Read-only checks that the stack can transcribe: quotas, Batch, the image and its model, S3 events."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import doctor as doctor_lib
+
+        report = doctor_lib.diagnose(state(ctx).stack())
+        out.emit(report.as_dict(), lambda console: doctor_lib.render(report, console))
+        return report.exit_code
+
+    run(json_out, body)
+
+
 @app.command("search")
 def search_command(
     ctx: typer.Context,
