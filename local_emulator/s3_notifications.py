@@ -1,4 +1,5 @@
-"""moto 5.2.5 gap: S3 GetBucketNotificationConfiguration never answers ``EventBridgeConfiguration``.
+"""moto 5.2.5 gap 26 (local_emulator/README.md): S3 GetBucketNotificationConfiguration never answers
+``EventBridgeConfiguration``.
 
 moto stores a bucket's EventBridge setting (PutBucketNotificationConfiguration with
 ``{"EventBridgeConfiguration": {}}``, as local_emulator.aws does for the input bucket) and sends its
@@ -7,8 +8,7 @@ configurations, so a reader sees EventBridge off where AWS answers ``"EventBridg
 `parakeet doctor` reads exactly that (parakeet_cli.doctor.check_eventbridge) and would fail every local
 stack. Bridge: the same answer plus ``EventBridgeConfiguration`` when the bucket has it, as AWS does.
 Installed by local_emulator.bridges.bridged (so ``make serve`` answers it) and usable alone
-(``with eventbridge_readback():``) under a plain ``mock_aws``. Test support only. A new gap: its number
-is assigned where the gaps are listed (local_emulator/README.md on main).
+(``with eventbridge_readback():``) under a plain ``mock_aws``. Test support only.
 """
 
 from __future__ import annotations
