@@ -14,8 +14,9 @@ Columns (CPU seconds per audio second, the best of `--repeats`):
   VAD per channel and mix, window cutting: `Engine._prepare`), the whole process's CPU time.
 - `native_decode`: AudioDecoder at the track's own rate (no resampling; what a GPU host decodes).
 - `gpu_host_worker`: the same worker on the device path (native decode on the worker thread;
-  resampling and the batched VAD in gpu_job.device_front's device thread). Only the worker
-  thread's CPU time counts (`time.thread_time`): on a GPU host the device thread launches kernels.
+  resampling and the batched VAD in gpu_job.device_front's device thread). The process's CPU time
+  less the device thread's own (`DeviceFrontEnd.cpu_s`): on a GPU host that thread only launches
+  kernels and copies (benchmarks/gpu/run.sh measures the whole on 4 vCPUs).
   Here the device is the CPU (`--front-device cpu`), so its work is reported apart as
   `front_on_cpu` (what it costs when no GPU is there: the reason CPU-only runs keep today's path).
 
@@ -91,7 +92,9 @@ def make_speech(seconds: float, seed_minutes: float = 2.0) -> Any:
     return np.tile(audio, reps)[: int(seconds * 16000)]
 
 
-def write_media(out: Path, headline_s: float, other_s: float) -> dict[str, Path]:
+def write_media(
+    out: Path, headline_s: float, other_s: float, only: list[str] | None = None
+) -> dict[str, Path]:
     """Stereo speech (right = left delayed 3 ms and 2 dB down: one voice, two mics) encoded per format."""
     import numpy as np
 
@@ -105,6 +108,8 @@ def write_media(out: Path, headline_s: float, other_s: float) -> dict[str, Path]
     raw.write_bytes(pcm.tobytes())
     files = {}
     for fmt in FORMATS:
+        if only and fmt.name not in only:
+            continue
         path = out / f"{fmt.name}{fmt.suffix}"
         seconds = headline_s if fmt.name == HEADLINE else other_s
         subprocess.run(
@@ -169,7 +174,8 @@ def vad_cpu(audio: Any) -> float:
 
 
 def worker_cpu(path: Path, settings: Any) -> tuple[float, float, int]:
-    """(process CPU seconds, worker-thread CPU seconds, windows) of one `Engine._prepare` call."""
+    """(process CPU seconds, of which the device front end's thread, windows) of one `Engine._prepare`
+    call. The rest is the worker's own thread and FFmpeg's decoder threads."""
     import torch
 
     from gpu_job.engine import Engine, _EndMsg, _WindowMsg
@@ -181,16 +187,17 @@ def worker_cpu(path: Path, settings: Any) -> tuple[float, float, int]:
     def put(msg: Any) -> None:
         (windows if isinstance(msg, _WindowMsg) else ended).append(msg)
 
-    before, thread_before = cpu_self(), time.thread_time()
+    before, front = cpu_self(), 0.0
     try:
         engine._prepare(0, str(path), put, engine.limits.channel_mode)
     finally:
+        if getattr(engine, "_front", None) is not None:
+            front = engine._front.cpu_s
         getattr(engine, "close", lambda: None)()  # the code before the device front end had none
-    thread = time.thread_time() - thread_before
     total = cpu_self() - before
     end = ended[-1]
     assert isinstance(end, _EndMsg) and end.error is None, end.error
-    return total, thread, len(windows)
+    return total, front, len(windows)
 
 
 def measure(files: dict[str, Path], repeats: int, device_path: bool) -> list[dict[str, Any]]:
@@ -214,8 +221,8 @@ def measure(files: dict[str, Path], repeats: int, device_path: bool) -> list[dic
                                           front_end="device", front_device="cpu")
             per_s["native_decode"] = best(lambda p=path: decode_cpu(p, native=True)[0], repeats)
             runs = [worker_cpu(path, gpu_settings) for _ in range(repeats)]
-            per_s["gpu_host_worker"] = min(thread for _, thread, _ in runs)
-            per_s["front_on_cpu"] = min(total - thread for total, thread, _ in runs)
+            per_s["gpu_host_worker"] = min(total - front for total, front, _ in runs)
+            per_s["front_on_cpu"] = min(front for _, front, _ in runs)
         for key, seconds in per_s.items():
             row[key] = round(seconds / audio_s * 1000, 4)  # ms of CPU per audio second
         row["cpu_worker_vs_ffmpeg"] = round(per_s["cpu_worker"] / per_s["ffmpeg_cli"], 2)
@@ -224,6 +231,91 @@ def measure(files: dict[str, Path], repeats: int, device_path: bool) -> list[dic
         rows.append(row)
         print(json.dumps(row), flush=True)
     return rows
+
+
+PATHS = {
+    "cpu_only": {"front_end": "cpu", "vad_backend": "onnx"},  # today's path, kept for CPU-only hosts
+    "device_front": {"front_end": "device", "vad_backend": "batched"},  # a GPU host's, here on the CPU
+}
+
+
+def frame_agreement(files: dict[str, Path], speech: Path) -> dict[str, Any]:
+    """Share of 32 ms frames on the same side of 0.5: the exact onnx VAD on FFmpeg's 16 kHz signal
+    (today) against the batched sections on the device front end's signal (julius resampling)."""
+    import numpy as np
+
+    from gpu_job.audio import AudioDecoder
+    from gpu_job.device_front import DeviceFrontEnd
+
+    out: dict[str, Any] = {}
+    front = DeviceFrontEnd("cpu")
+    try:
+        for name, path in {"heldout_long_16k_wav": speech, HEADLINE: files[HEADLINE]}.items():
+            today = decode_16k_mono(path)
+            with path.open("rb") as f, AudioDecoder(f, path.stat().st_size, 86400.0) as dec:
+                dec.native_rate = True
+                blocks = list(dec.blocks(dec.output_rate * 60))
+                rate = dec.output_rate
+            resampler = front.resampler(rate)
+            device = np.concatenate([resampler.push(b) for b in blocks] + [resampler.finish()])
+            exact = stream_probs(today, lambda: _onnx())
+            batched = stream_probs(device, front.detector)
+            frames = min(exact.shape[0], batched.shape[0])
+            same = float(((exact[:frames] >= 0.5) == (batched[:frames] >= 0.5)).mean())
+            out[name] = {"frames": int(frames), "same_side_of_0_5": round(same, 4),
+                         "speech_share_onnx": round(float((exact >= 0.5).mean()), 4),
+                         "speech_share_batched": round(float((batched >= 0.5).mean()), 4)}
+            print(name, out[name], flush=True)
+    finally:
+        front.close()
+    return out
+
+
+def _onnx() -> Any:
+    from gpu_job.vad import make_detector
+
+    return make_detector("onnx")
+
+
+def stream_probs(audio: Any, make: Callable[[], Any]) -> Any:
+    import numpy as np
+
+    detector = make()
+    block = 60 * 16000
+    probs = [detector.push(audio[i : i + block]) for i in range(0, audio.shape[0], block)]
+    probs.append(detector.push(np.zeros(0, np.float32), final=True))
+    return np.concatenate(probs)
+
+
+def accuracy(tmp: Path, long_minutes: float) -> dict[str, Any]:
+    """The accuracy suite's audio and scoring (tests/gpu_job/test_accuracy.py, accuracy_support.py)
+    through the batched engine on both paths: WER and word starts of the tiny speech model."""
+    from gpu_job import api
+    from gpu_job.engine import EngineSettings
+    from tests.gpu_job import accuracy_support as acc
+
+    model = api.load_model(str(acc.SPEECH_MODEL), device="cpu")
+    heldout = acc.heldout_utterances(60, tmp / "heldout")
+    rec, _parts = acc.long_recording(long_minutes, tmp / "long")
+    out: dict[str, Any] = {"heldout_utterances": len(heldout), "long_minutes": long_minutes}
+    for path_name, fields in PATHS.items():
+        settings = EngineSettings(**fields)
+        scores = {"heldout": acc.Score(), "long": acc.Score()}
+        for r, doc in zip(heldout, api.transcribe_many([str(r.path) for r in heldout], model, settings),
+                          strict=True):
+            assert isinstance(doc, dict), doc
+            scores["heldout"].add(r.words, doc)
+        scores["long"].add(rec.words, api.transcribe(str(rec.path), model, mode="batched", settings=settings))
+        out[path_name] = {
+            k: {"wer": round(sc.wer, 4), "errors": sc.errors, "ref_words": sc.ref_words,
+                "starts_within_0_25s": round(sc.within(0.25), 4),
+                "start_err_p90_s": round(sc.percentile(90), 3),
+                "start_err_max_s": round(sc.percentile(100), 3)}
+            for k, sc in scores.items()
+        }
+        print(path_name, out[path_name], flush=True)
+    out["speech_wav"] = rec.path
+    return out
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -243,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--formats", nargs="*", default=None, help="subset of format names")
     parser.add_argument("--no-device-path", action="store_true", help="only today's CPU-only columns")
+    parser.add_argument("--accuracy", action="store_true",
+                        help="also both paths' WER/word starts on the accuracy suite, VAD frame agreement")
+    parser.add_argument("--long-minutes", type=float, default=20.0, help="the accuracy suite's long file")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -250,11 +345,14 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)  # one CPU worker = one thread, as the ffmpeg CLI with -threads 1
     with tempfile.TemporaryDirectory() as tmp:
-        files = write_media(Path(tmp), args.headline_s, args.other_s)
-        if args.formats:
-            files = {k: v for k, v in files.items() if k in args.formats}
+        files = write_media(Path(tmp), args.headline_s, args.other_s, args.formats)
         started = time.perf_counter()
         rows = measure(files, args.repeats, device_path=not args.no_device_path)
+        quality: dict[str, Any] = {}
+        if args.accuracy:
+            quality["accuracy"] = accuracy(Path(tmp), args.long_minutes)
+            speech = quality["accuracy"].pop("speech_wav")
+            quality["vad_agreement"] = frame_agreement(files, speech)
     print_table(rows)
     head = next((r for r in rows if r["format"] == HEADLINE), rows[0])
     doc = {
@@ -263,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                     "threads": threading.active_count()},
         "headline": head["format"],
         "rows": rows,
+        **quality,
         "wall_s": round(time.perf_counter() - started, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

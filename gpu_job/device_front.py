@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -104,6 +105,7 @@ class DeviceFrontEnd:
         self._requests: queue.Queue[Any] = queue.Queue()
         self._model: Any = None
         self.vad_batches: list[int] = []  # sections per VAD batch run (how much batching happened)
+        self.cpu_s = 0.0  # CPU time of this thread (on a GPU host: kernel launches and copies)
         self._thread = threading.Thread(target=self._loop, daemon=True, name="engine-front")
         self._thread.start()
 
@@ -146,13 +148,18 @@ class DeviceFrontEnd:
                     self._requests.put(None)
                     break
                 batch.append(nxt)
-            for kind, payload, future in batch:
-                if kind == "call":
-                    fn, args = payload
-                    _settle(future, fn, *args)
-            vad = [(rows, future) for kind, rows, future in batch if kind == "vad"]
-            if vad:
-                self._run_vad(vad)
+            started = time.thread_time()
+            self._run(batch)
+            self.cpu_s += time.thread_time() - started
+
+    def _run(self, batch: list[Any]) -> None:
+        for kind, payload, future in batch:
+            if kind == "call":
+                fn, args = payload
+                _settle(future, fn, *args)
+        vad = [(rows, future) for kind, rows, future in batch if kind == "vad"]
+        if vad:
+            self._run_vad(vad)
 
     def _run_vad(self, requests: list[tuple[np.ndarray, Future[Any]]]) -> None:
         try:
