@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
+from contracts import throughput
 from contracts.errors import BadInputError
 from contracts.settings import Settings
 
@@ -49,6 +50,7 @@ from gpu_job.vad import make_detector
 from gpu_job.windows import CutSettings, Window, WindowCutter
 
 CPU_BATCH_AUDIO_S = 240.0
+CPU_WORKERS = 2
 # Peak encoder working set per second of padded audio in a batch, bf16 (inference_mode). A
 # conservative estimate until benchmarks/gpu/run.sh calibrates it on the GPU (see gpu_job/README.md);
 # override with GPU_JOB_BYTES_PER_AUDIO_S.
@@ -66,7 +68,9 @@ class EngineSettings:
     cut: CutSettings = field(default_factory=CutSettings)
     batch_audio_s: float | None = None  # padded audio seconds per batch; None: from GPU memory or CPU default
     max_batch_windows: int = 256
-    workers: int = 2  # CPU threads that open, decode and cut items
+    # CPU threads that open, decode and cut items; None: sized by contracts.throughput on CUDA (enough to
+    # outrun this GPU, within the vCPUs this process may use), CPU_WORKERS on a CPU-only host
+    workers: int | None = None
     queue_windows: int = 64  # prepared windows waiting for the GPU, at most
     gather_batches: int = 4  # batches' worth of windows sorted together
     linger_s: float = 0.05  # how long windows in hand wait for more before a batch runs
@@ -86,7 +90,7 @@ class EngineSettings:
         return cls(
             cut=CutSettings(max_window_s=_env("GPU_JOB_MAX_WINDOW_S", CutSettings.max_window_s)),
             batch_audio_s=float(batch) if batch else None,
-            workers=int(_env("GPU_JOB_WORKERS", cls.workers)),
+            workers=int(os.environ["GPU_JOB_WORKERS"]) if os.environ.get("GPU_JOB_WORKERS") else None,
             queue_windows=int(_env("GPU_JOB_QUEUE_WINDOWS", cls.queue_windows)),
             vad_backend=os.environ.get("GPU_JOB_VAD_BACKEND") or cls.vad_backend,
             vad_device=os.environ.get("GPU_JOB_VAD_DEVICE") or cls.vad_device,
@@ -103,7 +107,21 @@ class EngineSettings:
             raise ValueError(f"unknown front_end {self.front_end!r}; expected auto, cpu or device")
         if vad not in ("onnx", "torch", "batched"):
             raise ValueError(f"unknown VAD backend {self.vad_backend!r}; expected auto, onnx, torch, batched")
-        return replace(self, front_end=front, vad_backend=vad, front_device=self.front_device or str(device))
+        workers = self.workers
+        if workers is None:
+            workers = cuda_workers(device) if on_gpu else CPU_WORKERS
+        return replace(self, front_end=front, vad_backend=vad, front_device=self.front_device or str(device),
+                       workers=workers)
+
+
+def cuda_workers(device: torch.device) -> int:
+    """CPU workers for this GPU on the vCPUs this process may use (taskset/cgroup included): what the
+    planner's throughput model says keeps it fed; for a GPU it has no figure for, every spare vCPU."""
+    vcpus = len(os.sched_getaffinity(0))
+    gpu = throughput.class_gpu(torch.cuda.get_device_name(device))
+    if gpu is None:
+        return max(1, vcpus - throughput.RESERVED_VCPUS)
+    return throughput.cpu_workers(gpu, vcpus)
 
 
 def batch_budget_samples(settings: EngineSettings, device: torch.device) -> int:
@@ -345,7 +363,7 @@ class Engine:
             threading.Thread(
                 target=self._worker, args=(numbered, lock, q, stop), daemon=True, name=f"engine-cpu-{i}"
             )
-            for i in range(max(1, settings.workers))
+            for i in range(max(1, settings.workers or 1))
         ]
         for t in threads:
             t.start()
