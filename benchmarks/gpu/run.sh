@@ -36,7 +36,8 @@ if [ -d .whl ] && [ -z "${SKIP_WHEELS:-}" ] && [ "$device" = cuda ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     && export PYTHONPATH=/tmp/site || { log "wheel install failed"; exit 1; }
 fi
-export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD"
+# functions/ for `contracts` (the image has it at /app/contracts; here it must win over any installed copy)
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD:$PWD/functions"
 
 if [ "$device" = cuda ]; then
   results=benchmarks/results/gpu
