@@ -15,6 +15,7 @@ import julius
 import numpy as np
 import pytest
 import torch
+from contracts import throughput
 
 from gpu_job import api, engine
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
@@ -129,12 +130,28 @@ def test_a_native_rate_decode_keeps_the_track_rate_channels_and_length(tmp_path)
 
 
 def test_auto_puts_the_front_end_on_a_cuda_model_device_and_keeps_it_on_cpu_otherwise() -> None:
-    on_gpu = EngineSettings().resolved(torch.device("cuda", 0))
+    on_gpu = EngineSettings(workers=3).resolved(torch.device("cuda", 0))
     assert (on_gpu.front_end, on_gpu.vad_backend, on_gpu.front_device) == ("device", "batched", "cuda:0")
     on_cpu = EngineSettings().resolved(torch.device("cpu"))
-    assert (on_cpu.front_end, on_cpu.vad_backend) == ("cpu", "onnx")
+    assert (on_cpu.front_end, on_cpu.vad_backend, on_cpu.workers) == ("cpu", "onnx", engine.CPU_WORKERS)
     with pytest.raises(ValueError):
         EngineSettings(front_end="gpu").resolved(torch.device("cpu"))
+
+
+@pytest.mark.parametrize(
+    ("gpu_name", "cpus"), [("NVIDIA L40S", 4), ("NVIDIA L40S", 8), ("NVIDIA H100 80GB HBM3", 4)]
+)
+def test_on_cuda_the_workers_are_what_the_throughput_model_gives_for_that_gpu_and_cpu_set(
+    monkeypatch, gpu_name, cpus
+) -> None:
+    # Given a CUDA device of that name and a process allowed `cpus` CPUs (taskset)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: gpu_name)
+    monkeypatch.setattr(engine.os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    workers = EngineSettings().resolved(torch.device("cuda", 0)).workers
+    # Then the planner's model sizes them (a GPU it has no figure for gets every unreserved vCPU)
+    gpu = throughput.class_gpu(gpu_name)
+    expected = throughput.cpu_workers(gpu, cpus) if gpu else cpus - throughput.RESERVED_VCPUS
+    assert workers == expected and 1 <= workers < cpus
 
 
 @pytest.fixture(scope="module")
