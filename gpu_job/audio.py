@@ -6,7 +6,9 @@ streaming mode holds only the current block. Only allowed media demuxers run and
 nothing but the given stream (`gpu_job.demuxers`). By default multi-channel audio is down-mixed by
 libswresample with FFmpeg's default matrix (the same as `ffmpeg -ac 1`); with `keep_channels` a
 multi-channel track is decoded as (samples, channels) blocks instead, so that gpu_job.channels can
-split, mix or pick channels (docs/CHANNELS.md).
+split, mix or pick channels (docs/CHANNELS.md). With `native_rate` the track is decoded at its own
+rate (no resampling on the CPU): a GPU host resamples on the device (gpu_job.device_front,
+docs/CPU_STAGE.md).
 """
 
 from __future__ import annotations
@@ -55,9 +57,10 @@ class _Resampler:
     `_DRAIN_EVERY` pushes brings it level with the CLI (benchmarks/gpu_job_memory.py, decode section).
     """
 
-    def __init__(self, template: av.AudioFrame, layout: str | None = None):
+    def __init__(self, template: av.AudioFrame, layout: str | None = None, rate: int = SAMPLE_RATE):
         """`layout` None: mono (FFmpeg's down-mix); else every frame converted to that channel layout and
-        pulled as (samples, channels) arrays."""
+        pulled as (samples, channels) arrays. `rate`: the output rate (the first frame's own rate for a
+        native-rate decode, so a rate change mid-stream is still resampled to one rate)."""
         graph = av.filter.Graph()
         source = graph.add_abuffer(
             format=template.format.name,
@@ -68,9 +71,9 @@ class _Resampler:
         )
         chain = [
             source,
-            graph.add("aresample", str(SAMPLE_RATE)),
+            graph.add("aresample", str(rate)),
             graph.add("aformat", f"sample_fmts=flt:channel_layouts={layout or 'mono'}"),
-            graph.add("asetnsamples", f"n={_PIECE_SAMPLES}:p=0"),
+            graph.add("asetnsamples", f"n={_PIECE_SAMPLES * rate // SAMPLE_RATE}:p=0"),
             graph.add("abuffersink"),
         ]
         for upstream, downstream in itertools.pairwise(chain):
@@ -134,7 +137,9 @@ class AudioDecoder:
     inside FFmpeg (excluding the byte source's own read time) is accumulated in `seconds`.
 
     Set `keep_channels` before reading to get multi-channel tracks as (samples, channels) blocks
-    (`channels_out` says how many; a mono track stays 1-D).
+    (`channels_out` says how many; a mono track stays 1-D). Set `native_rate` before reading to get
+    the blocks at the track's own rate (`output_rate`, fixed by the first decoded frame) instead of
+    16 kHz; `duration_s` and the length limit count in that rate.
     """
 
     def __init__(self, stream: BinaryIO, size: int | None, max_duration_s: float):
@@ -145,6 +150,8 @@ class AudioDecoder:
         self.skipped_packets = 0
         self.seconds = 0.0
         self.keep_channels = False
+        self.native_rate = False
+        self._rate: int | None = None  # the output rate, fixed by the first frame
         self._layout: str | None = None  # the output layout of every resampler, fixed by the first frame
         started = time.perf_counter()
         try:
@@ -195,8 +202,16 @@ class AudioDecoder:
         )
 
     @property
+    def output_rate(self) -> int:
+        """Samples per second of the blocks: 16 kHz, or with `native_rate` the track's (before the first
+        frame, the rate the codec declares)."""
+        if not self.native_rate:
+            return SAMPLE_RATE
+        return self._rate or self.info.sample_rate or SAMPLE_RATE
+
+    @property
     def duration_s(self) -> float:
-        return self.samples_decoded / SAMPLE_RATE
+        return self.samples_decoded / self.output_rate
 
     @property
     def channels_out(self) -> int:
@@ -221,21 +236,24 @@ class AudioDecoder:
 
     def _frames(self) -> Iterator[np.ndarray]:
         """Resampled mono float32 pieces (about `_PIECE_SAMPLES` each) as FFmpeg produces them."""
-        max_samples = int(self.max_duration_s * SAMPLE_RATE)
         resampler: _Resampler | None = None
+        max_samples = 0
         try:
             for frame in self._decoded_frames():
                 if resampler is None:
                     if self.keep_channels and frame.layout.nb_channels > 1:
                         self._layout = frame.layout.name
-                    resampler = _Resampler(frame, self._layout)
+                    if self.native_rate:
+                        self._rate = int(frame.sample_rate)
+                    max_samples = int(self.max_duration_s * self.output_rate)
+                    resampler = _Resampler(frame, self._layout, self.output_rate)
                 try:
                     drain = resampler.push(frame)
                 except av.error.FFmpegError:
                     # abuffer refuses frames whose format/layout/rate changed mid-stream: flush what the
                     # old graph holds and continue with a graph built for the new parameters.
                     yield from resampler.flush()
-                    resampler = _Resampler(frame, self._layout)
+                    resampler = _Resampler(frame, self._layout, self.output_rate)
                     drain = resampler.push(frame)
                 if drain:
                     yield from resampler.drain()
@@ -283,7 +301,7 @@ class AudioDecoder:
 
     def read_all(self) -> np.ndarray:
         """The whole signal (full and local-attention modes need it at once anyway)."""
-        parts = list(self.blocks(SAMPLE_RATE * 60))
+        parts = list(self.blocks(self.output_rate * 60))
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
     def close(self) -> None:

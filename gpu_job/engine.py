@@ -10,6 +10,13 @@ worth of windows from any items, sorts them by length and packs them under a pad
 label-looping TDT decoder on each batch (gpu_job.inference.transcribe_batch), and yields an item as
 soon as its last window is decoded. Silence and noise never reach the model: the VAD drops them.
 
+Where the CPU and the GPU meet (docs/CPU_STAGE.md): on a CUDA model the workers only decode, at the
+track's own rate; resampling to 16 kHz and the VAD run on the device, batched across items
+(gpu_job.device_front, `front_end`/`vad_backend` "auto"). On a CPU-only host they stay in the
+workers (FFmpeg's resampler, the exact onnx VAD), as cheaper there. Turning tokens into words and
+assembling items happen on a post-processing thread, so the GPU thread only packs batches and
+launches the encoder and decoder.
+
 Errors are per item: an item whose input is bad (or whose download fails) yields an `ItemError`
 and the others go on. An error on the GPU side is not an item's fault and propagates.
 """
@@ -17,21 +24,25 @@ and the others go on. An error on the GPU side is not an item's fault and propag
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
+from contracts import throughput
 from contracts.errors import BadInputError
 from contracts.settings import Settings
 
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder, MediaInfo
 from gpu_job.batching import pack
 from gpu_job.channels import ChannelRouter, Decision
+from gpu_job.device_front import DeviceFrontEnd
 from gpu_job.inference import transcribe_batch
 from gpu_job.storage import open_source
 from gpu_job.tokens import Word, to_words
@@ -39,6 +50,7 @@ from gpu_job.vad import make_detector
 from gpu_job.windows import CutSettings, Window, WindowCutter
 
 CPU_BATCH_AUDIO_S = 240.0
+CPU_WORKERS = 2
 # Peak encoder working set per second of padded audio in a batch, bf16 (inference_mode). A
 # conservative estimate until benchmarks/gpu/run.sh calibrates it on the GPU (see gpu_job/README.md);
 # override with GPU_JOB_BYTES_PER_AUDIO_S.
@@ -56,13 +68,21 @@ class EngineSettings:
     cut: CutSettings = field(default_factory=CutSettings)
     batch_audio_s: float | None = None  # padded audio seconds per batch; None: from GPU memory or CPU default
     max_batch_windows: int = 256
-    workers: int = 2  # CPU threads that open, decode and cut items
+    # CPU threads that open, decode and cut items; None: sized by contracts.throughput on CUDA (enough to
+    # outrun this GPU, within the vCPUs this process may use), CPU_WORKERS on a CPU-only host
+    workers: int | None = None
     queue_windows: int = 64  # prepared windows waiting for the GPU, at most
     gather_batches: int = 4  # batches' worth of windows sorted together
     linger_s: float = 0.05  # how long windows in hand wait for more before a batch runs
     block_s: float = 60.0  # decode/VAD block
-    vad_backend: str = "onnx"  # gpu_job.vad: "onnx" (exact, CPU threads) or "torch" (sections, any device)
-    vad_device: str = "cpu"
+    # gpu_job.vad: "onnx" (exact, CPU threads), "torch" (sections, any device, per worker), "batched"
+    # (sections of all items in one batch on the front end's device); "auto": batched on CUDA, else onnx
+    vad_backend: str = "auto"
+    vad_device: str = "cpu"  # the "torch" backend's device
+    # where resampling to 16 kHz runs: "cpu" (FFmpeg, in the workers), "device" (gpu_job.device_front);
+    # "auto": device on CUDA, else cpu
+    front_end: str = "auto"
+    front_device: str | None = None  # the front end's device; None: the model's
 
     @classmethod
     def from_env(cls) -> EngineSettings:
@@ -70,11 +90,38 @@ class EngineSettings:
         return cls(
             cut=CutSettings(max_window_s=_env("GPU_JOB_MAX_WINDOW_S", CutSettings.max_window_s)),
             batch_audio_s=float(batch) if batch else None,
-            workers=int(_env("GPU_JOB_WORKERS", cls.workers)),
+            workers=int(os.environ["GPU_JOB_WORKERS"]) if os.environ.get("GPU_JOB_WORKERS") else None,
             queue_windows=int(_env("GPU_JOB_QUEUE_WINDOWS", cls.queue_windows)),
             vad_backend=os.environ.get("GPU_JOB_VAD_BACKEND") or cls.vad_backend,
             vad_device=os.environ.get("GPU_JOB_VAD_DEVICE") or cls.vad_device,
+            front_end=os.environ.get("GPU_JOB_FRONT_END") or cls.front_end,
+            front_device=os.environ.get("GPU_JOB_FRONT_DEVICE") or cls.front_device,
         )
+
+    def resolved(self, device: torch.device) -> EngineSettings:
+        """`auto` made concrete for a model on `device`: the device front end on CUDA, the CPU one else."""
+        on_gpu = device.type == "cuda"
+        front = self.front_end if self.front_end != "auto" else ("device" if on_gpu else "cpu")
+        vad = self.vad_backend if self.vad_backend != "auto" else ("batched" if on_gpu else "onnx")
+        if front not in ("cpu", "device"):
+            raise ValueError(f"unknown front_end {self.front_end!r}; expected auto, cpu or device")
+        if vad not in ("onnx", "torch", "batched"):
+            raise ValueError(f"unknown VAD backend {self.vad_backend!r}; expected auto, onnx, torch, batched")
+        workers = self.workers
+        if workers is None:
+            workers = cuda_workers(device) if on_gpu else CPU_WORKERS
+        return replace(self, front_end=front, vad_backend=vad, front_device=self.front_device or str(device),
+                       workers=workers)
+
+
+def cuda_workers(device: torch.device) -> int:
+    """CPU workers for this GPU on the vCPUs this process may use (taskset/cgroup included): what the
+    planner's throughput model says keeps it fed; for a GPU it has no figure for, every spare vCPU."""
+    vcpus = len(os.sched_getaffinity(0))
+    gpu = throughput.class_gpu(torch.cuda.get_device_name(device))
+    if gpu is None:
+        return max(1, vcpus - throughput.RESERVED_VCPUS)
+    return throughput.cpu_workers(gpu, vcpus)
 
 
 def batch_budget_samples(settings: EngineSettings, device: torch.device) -> int:
@@ -120,6 +167,7 @@ class Prepared:
     decode_s: float
     vad_s: float
     started: float
+    resample_s: float = 0.0  # the device front end's resampling, waited for (0: FFmpeg resampled)
     channels: Decision | None = None  # how the channels were transcribed (gpu_job.channels)
     frame_power: Any = None  # split files: per-frame channel power (gpu_job.channels.drop_crosstalk)
 
@@ -153,6 +201,14 @@ class _EndMsg:
     error: ItemError | None = None
 
 
+@dataclass
+class _Words:
+    item: int
+    route: int | None
+    start: int  # the window's global start sample
+    words: list[Word]
+
+
 class _Stopped(Exception):
     pass
 
@@ -163,10 +219,31 @@ class Engine:
 
     def __init__(self, model: Any, settings: EngineSettings | None = None, limits: Settings | None = None):
         self.model = model
-        self.settings = settings or EngineSettings.from_env()
+        self.settings = (settings or EngineSettings.from_env()).resolved(model.device)
         self.limits = limits or Settings.from_env()
         self.budget = batch_budget_samples(self.settings, model.device)
         self.batches: list[int] = []  # batch sizes run
+        self._front: DeviceFrontEnd | None = None
+        self._front_lock = threading.Lock()
+
+    def front(self) -> DeviceFrontEnd:
+        """The device front end (started on first use; `close()` stops it)."""
+        with self._front_lock:
+            if self._front is None:
+                self._front = DeviceFrontEnd(self.settings.front_device or "cpu")
+            return self._front
+
+    def close(self) -> None:
+        with self._front_lock:
+            front, self._front = self._front, None
+        if front is not None:
+            front.close()
+
+    def _detector_factory(self) -> Any:
+        settings = self.settings
+        if settings.vad_backend == "batched":
+            return self.front().detector
+        return functools.partial(make_detector, settings.vad_backend, settings.vad_device)
 
     # ---------------------------------------------------------------- CPU side
     def _prepare(self, index: int, source: str, put: Any, channel_mode: str) -> None:
@@ -179,11 +256,11 @@ class Engine:
             ):
                 # A multi-channel track is decoded per channel; the router decides what is transcribed.
                 dec.keep_channels = (dec.info.channels or 1) > 1
-                router = ChannelRouter(
-                    channel_mode, lambda: make_detector(settings.vad_backend, settings.vad_device)
-                )
+                dec.native_rate = settings.front_end == "device"
+                router = ChannelRouter(channel_mode, self._detector_factory())
                 cutters: dict[int | None, WindowCutter] = {}
-                vad_s, count = 0.0, 0
+                vad_s, resample_s, count = 0.0, 0.0, 0
+                resampler: Any = None
 
                 def cut(routed: list[Any], final: bool = False) -> int:
                     windows = []
@@ -196,11 +273,23 @@ class Engine:
                         put(_WindowMsg(index, w, route))
                     return len(windows)
 
-                for block in dec.blocks(int(settings.block_s * SAMPLE_RATE)):
+                def route(block: Any) -> int:
+                    nonlocal vad_s, resample_s, resampler
                     t0 = time.perf_counter()
-                    routed = router.push(block)
+                    if dec.native_rate:  # to 16 kHz on the device
+                        if resampler is None:
+                            resampler = self.front().resampler(dec.output_rate)
+                        block = resampler.push(block) if block is not None else resampler.finish()
+                        resample_s += time.perf_counter() - t0
+                        t0 = time.perf_counter()
+                    routed = router.push(block) if block is not None and block.shape[0] else []
                     vad_s += time.perf_counter() - t0
-                    count += cut(routed)
+                    return cut(routed)
+
+                for block in dec.blocks(int(settings.block_s * dec.output_rate)):
+                    count += route(block)
+                if resampler is not None:
+                    count += route(None)  # the resampler's last samples
                 t0 = time.perf_counter()
                 routed = router.finish()
                 vad_s += time.perf_counter() - t0
@@ -214,6 +303,7 @@ class Engine:
                     download_s=opened.read_seconds,
                     decode_s=dec.seconds - opened.read_seconds,
                     vad_s=vad_s,
+                    resample_s=resample_s,
                     started=started,
                     channels=router.decision,
                     frame_power=router.frame_power(),
@@ -273,7 +363,7 @@ class Engine:
             threading.Thread(
                 target=self._worker, args=(numbered, lock, q, stop), daemon=True, name=f"engine-cpu-{i}"
             )
-            for i in range(max(1, settings.workers))
+            for i in range(max(1, settings.workers or 1))
         ]
         for t in threads:
             t.start()
@@ -282,14 +372,16 @@ class Engine:
         ended: set[int] = set()
         pending: list[_WindowMsg] = []
         gather = self.budget * settings.gather_batches
+        post = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-post")
+        inflight: list[Future[list[_Words]]] = []
         try:
-            while alive or pending:
+            while alive or pending or inflight:
                 pending_samples = sum(m.window.samples.shape[0] for m in pending)
                 # Block while there is nothing to run; with some windows in hand, wait at most `linger_s`
                 # for more (dynamic batching: a fuller batch costs the GPU little more than a small one).
                 deadline: float | None = None
                 while alive and pending_samples < gather:
-                    if pending and deadline is None:
+                    if (pending or inflight) and deadline is None:
                         deadline = time.monotonic() + settings.linger_s
                     timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
                     try:
@@ -307,10 +399,12 @@ class Engine:
                         result.source = msg.source
                         result.prepared, result.error = msg.prepared, msg.error
                         ended.add(msg.item)
+                    self._collect(inflight, items, wait=False)
                     yield from self._finished(items, ended)
                 if pending:
-                    self._run(pending, items)
+                    inflight += self._run(pending, items, post)
                     pending = []
+                self._collect(inflight, items, wait=not alive and not pending)
                 yield from self._finished(items, ended)
         finally:
             stop.set()
@@ -319,28 +413,51 @@ class Engine:
                     q.get(timeout=0.05)
             for t in threads:
                 t.join()
+            post.shutdown(wait=True, cancel_futures=True)
+            self.close()
 
-    def _run(self, pending: list[_WindowMsg], items: dict[int, ItemResult]) -> None:
+    def _run(
+        self, pending: list[_WindowMsg], items: dict[int, ItemResult], post: ThreadPoolExecutor
+    ) -> list[Future[list[_Words]]]:
+        """Run the batches; their tokens become words on the `post` thread (one future per batch)."""
         # An item that failed after some of its windows were queued has already been reported: drop those.
         pending = [m for m in pending if m.item in items]
         if not pending:
-            return
+            return []
         lengths = [m.window.samples.shape[0] for m in pending]
+        futures = []
         for batch in pack(lengths, self.budget, self.settings.max_batch_windows):
             t0 = time.perf_counter()
             tokens = transcribe_batch(self.model, [pending[i].window.samples for i in batch])
-            for i, toks in zip(batch, tokens, strict=True):
-                msg = pending[i]
-                offset = msg.window.start_s
-                result = items[msg.item]
-                words = [Word(w.word, w.start + offset, w.end + offset) for w in to_words(self.model, toks)]
-                result.parts.append((msg.route, msg.window.start, words))
-                result.windows += 1
+            futures.append(post.submit(self._words, [(pending[i], toks) for i, toks in zip(batch, tokens,
+                                                                                             strict=True)]))
             elapsed = time.perf_counter() - t0
             total = sum(lengths[i] for i in batch)
             for i in batch:  # each item is charged its share of the batch's time
                 items[pending[i].item].inference_s += elapsed * lengths[i] / total
             self.batches.append(len(batch))
+        return futures
+
+    def _words(self, decoded: list[tuple[_WindowMsg, Any]]) -> list[_Words]:
+        """On the post-processing thread: each window's words with global timestamps."""
+        out = []
+        for msg, toks in decoded:
+            offset = msg.window.start_s
+            words = [Word(w.word, w.start + offset, w.end + offset) for w in to_words(self.model, toks)]
+            out.append(_Words(msg.item, msg.route, msg.window.start, words))
+        return out
+
+    @staticmethod
+    def _collect(inflight: list[Future[list[_Words]]], items: dict[int, ItemResult], wait: bool) -> None:
+        """Hand the words of finished batches to their items, in batch order (all of them if `wait`).
+        An error on the post thread (not an item's fault) propagates, as one on the GPU side does."""
+        while inflight and (wait or inflight[0].done()):
+            for part in inflight.pop(0).result():
+                result = items.get(part.item)
+                if result is None:  # the item failed meanwhile and was reported
+                    continue
+                result.parts.append((part.route, part.start, part.words))
+                result.windows += 1
 
     @staticmethod
     def _finished(items: dict[int, ItemResult], ended: set[int]) -> Iterator[ItemResult]:

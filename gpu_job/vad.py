@@ -17,6 +17,9 @@ thousands of audio seconds per second. Two faster ways to run the same network, 
 - `torch`: the TorchScript model on a batch of sections run in lock step (each section warmed up on
   `warmup_frames` of the audio before it, whose outputs are discarded). Not exact (~1% of frames
   fall on the other side of 0.5, borderline frames), but it runs on any torch device, e.g. the GPU.
+- `batched`: the same sections, but the sections of every stream the engine's workers have in
+  flight go to the device as one batch (gpu_job.device_front): what a GPU host runs, so no VAD is
+  left on its CPU (docs/CPU_STAGE.md).
 
 Detectors are stateful per stream and not thread-safe: each CPU worker makes its own per item.
 """
@@ -95,22 +98,27 @@ class SequenceDetector(_Framed):
         return np.concatenate(out)
 
 
-class SectionedDetector(_Framed):
-    """The TorchScript model on sections of a block run as one batch (see the module docstring)."""
+def load_torch_model(device: torch.device) -> Any:
+    """Silero's TorchScript model on `device` (any torch device: CPU or CUDA)."""
+    threads = torch.get_num_threads()
+    model = _import_silero().load_silero_vad(onnx=False).to(device)
+    torch.set_num_threads(threads)
+    return model
 
-    def __init__(self, section_frames: int = 64, warmup_frames: int = 16, device: str = "cpu"):
+
+class Sections:
+    """Cuts one stream's blocks into sections of `section_frames` frames, each preceded by the
+    `warmup_frames` of audio before it (carried across blocks), for `score_sections`."""
+
+    def __init__(self, section_frames: int = 64, warmup_frames: int = 16):
         if section_frames < 1 or warmup_frames < 0:
             raise ValueError("section_frames must be >= 1 and warmup_frames >= 0")
-        super().__init__()
         self.section_frames = section_frames
         self.warmup_frames = warmup_frames
-        self.device = torch.device(device)
-        threads = torch.get_num_threads()
-        self._model = _import_silero().load_silero_vad(onnx=False).to(self.device)
-        torch.set_num_threads(threads)
         self._history = np.zeros(warmup_frames * FRAME_SAMPLES, dtype=np.float32)
 
-    def _score(self, used: np.ndarray, frames: int) -> np.ndarray:
+    def cut(self, used: np.ndarray, frames: int) -> np.ndarray:
+        """(sections, (warmup + section) x 512) float32 rows; score them, then `probs(out, frames)`."""
         sections = -(-frames // self.section_frames)
         warm, span = self.warmup_frames, self.section_frames
         total = (warm + span) * FRAME_SAMPLES
@@ -120,19 +128,45 @@ class SectionedDetector(_Framed):
         if warm:
             self._history = np.concatenate([self._history, used])[-warm * FRAME_SAMPLES :]
         starts = np.arange(sections) * span * FRAME_SAMPLES
-        x = torch.from_numpy(np.stack([padded[s : s + total] for s in starts])).to(self.device)
-        out = torch.empty(sections, warm + span, device=self.device)
-        self._model.reset_states()
-        with torch.inference_mode():
-            for t in range(warm + span):
-                frame = x[:, t * FRAME_SAMPLES : (t + 1) * FRAME_SAMPLES]
-                out[:, t] = self._model(frame, SAMPLE_RATE)[:, 0].float()
-        return out[:, warm:].cpu().reshape(-1)[:frames].numpy().astype(np.float32)
+        return np.stack([padded[s : s + total] for s in starts])
+
+    def probs(self, scored: np.ndarray, frames: int) -> np.ndarray:
+        """The block's probabilities from `score_sections`' rows (warm-up outputs dropped)."""
+        return scored[:, self.warmup_frames :].reshape(-1)[:frames].astype(np.float32)
+
+
+def score_sections(model: Any, rows: torch.Tensor) -> torch.Tensor:
+    """Silero run in lock step over a batch of sections ((rows, frames x 512) on the model's device):
+    one LSTM step per frame for all rows at once. Rows are independent, so sections of many streams
+    (gpu_job.device_front) share one batch. Returns (rows, frames) probabilities on that device."""
+    frames = rows.shape[1] // FRAME_SAMPLES
+    out = torch.empty(rows.shape[0], frames, device=rows.device)
+    model.reset_states()
+    with torch.inference_mode():
+        for t in range(frames):
+            out[:, t] = model(rows[:, t * FRAME_SAMPLES : (t + 1) * FRAME_SAMPLES], SAMPLE_RATE)[:, 0].float()
+    return out
+
+
+class SectionedDetector(_Framed):
+    """The TorchScript model on sections of a block run as one batch (see the module docstring)."""
+
+    def __init__(self, section_frames: int = 64, warmup_frames: int = 16, device: str = "cpu"):
+        super().__init__()
+        self._sections = Sections(section_frames, warmup_frames)
+        self.device = torch.device(device)
+        self._model = load_torch_model(self.device)
+
+    def _score(self, used: np.ndarray, frames: int) -> np.ndarray:
+        rows = torch.from_numpy(self._sections.cut(used, frames)).to(self.device)
+        return self._sections.probs(score_sections(self._model, rows).cpu().numpy(), frames)
 
 
 def make_detector(backend: str = "onnx", device: str = "cpu") -> _Framed:
-    if backend == "onnx":
+    """One stream's detector. `auto` is `onnx` (exact, CPU); `batched` outside the engine (no front
+    end to batch with, e.g. the per-file modes) is the `torch` detector: the same numerics, alone."""
+    if backend in ("onnx", "auto"):
         return SequenceDetector()
-    if backend == "torch":
+    if backend in ("torch", "batched"):
         return SectionedDetector(device=device)
-    raise ValueError(f"unknown VAD backend {backend!r}; expected onnx or torch")
+    raise ValueError(f"unknown VAD backend {backend!r}; expected auto, onnx, torch or batched")

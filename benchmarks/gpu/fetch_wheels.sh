@@ -13,7 +13,7 @@ set -euo pipefail
 dir="${1:-.whl}"
 mkdir -p "$dir"
 pins=(
-  nemo_toolkit==3.0.0 av==18.1.0 silero-vad==6.2.3 py3langid==0.4.0
+  nemo_toolkit==3.0.0 av==18.1.0 silero-vad==6.2.3 py3langid==0.4.0 julius==0.2.8
   omegaconf==2.3.0 hydra-core==1.3.2 lhotse==1.33.0 librosa==0.11.0 soundfile==0.14.0 cffi==2.1.1
   pydantic==2.14.4 pydantic_core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5
   kaldialign==0.12.0 cytoolz==1.2.0 intervaltree==3.2.1 braceexpand==0.1.7 webdataset==1.0.2

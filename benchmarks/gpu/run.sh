@@ -17,6 +17,12 @@
 #  3. benchmarks/engine_throughput.py: the engine end to end (decode, VAD, inference overlapped) at
 #     several batch sizes against the per-file modes on the same audio
 #  4. benchmarks/gpu/summarise.py: end-to-end RTFx as a fraction of encoder-only
+#  5. the engine with the whole process on 4 vCPUs (taskset -c 0-3: a g6.xlarge / g6e.xlarge stand-in),
+#     GPU utilisation sampled by nvidia-smi, as a fraction of encoder+decoder alone
+#     (benchmarks/gpu/cpu_capped.py -> cpu_capped.json; goal >= 0.8, docs/CPU_STAGE.md)
+# Anything step 5 needs that is missing (taskset, nvidia-smi, the media, the CPUs) fails the script
+# (exit 1) after the other steps ran: a lent GPU is rare, a silent skip wastes it.
+# Time budget (the timeouts): 120 + 170 + 100 + 60 s = 7.5 min at most, under 8 with the wheels.
 # JSON goes to benchmarks/results/gpu/ (CPU check: build/gpu_check/) and, when set, to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,7 +36,8 @@ if [ -d .whl ] && [ -z "${SKIP_WHEELS:-}" ] && [ "$device" = cuda ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     && export PYTHONPATH=/tmp/site || { log "wheel install failed"; exit 1; }
 fi
-export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD"
+# functions/ for `contracts` (the image has it at /app/contracts; here it must win over any installed copy)
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD:$PWD/functions"
 
 if [ "$device" = cuda ]; then
   results=benchmarks/results/gpu
@@ -39,6 +46,7 @@ if [ "$device" = cuda ]; then
   enc_args=(--batch-sizes 1 16 64 128 256 512 --window-lengths 10 20 30 45 60 --audio-per-batch-s 3600
             --full-s 60 600 1440 --local-s 600 3600 --streaming-s 600)
   tp_args=(--repeat 6 --rounds 1 --batch-sizes 1 16 64 256 --workers "${GPU_JOB_WORKERS:-12}")
+  cap_args=(--workloads long --repeat 4 --rounds 1 --batch-sizes 256 --skip-per-file --workers 3)
   log "1. full-size random model"
   timeout 120 "$py" scripts/build_tiny_random_model.py --full-size --if-missing --out "$model" || log "model build failed"
 else
@@ -47,17 +55,18 @@ else
   enc_args=(--batch-sizes 1 4 --repeats 1 --window-lengths 10 30 --audio-per-batch-s 120
             --full-s 30 --local-s 60 --streaming-s 60)
   tp_args=(--workloads pool --rounds 1 --batch-sizes 1 8 --skip-per-file --workers 2)
+  cap_args=(--workloads pool --rounds 1 --batch-sizes 8 --skip-per-file --workers 3)
   [ -f "$model" ] || "$py" scripts/build_tiny_random_model.py --if-missing --out "$model"
 fi
 mkdir -p "$results"
 
 log "2. encoder / decoder / windows / modes"
-timeout 200 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
+timeout 170 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
   --out "$results/encoder_decoder.json" || log "encoder_decoder failed (rc $?)"
 
 log "3. engine end to end"
 if [ -f build/engine_media/manifest.json ]; then
-  timeout 120 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
+  timeout 100 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
     --media build/engine_media "${tp_args[@]}" --out "$results/engine_throughput.json" \
     || log "engine_throughput failed (rc $?)"
 else
@@ -66,5 +75,38 @@ fi
 
 log "4. summary"
 "$py" benchmarks/gpu/summarise.py "$results" || true
-if [ -n "${OUT:-}" ]; then cp "$results"/*.json "$OUT"/ 2>/dev/null || true; fi
+
+log "5. engine on 4 vCPUs (taskset -c 0-3), GPU utilisation"
+failed=""
+command -v taskset >/dev/null || failed="$failed taskset"
+cpus=$(nproc --all)
+if [ "$device" = cuda ]; then
+  [ "$cpus" -ge 4 ] || failed="$failed 4-CPUs"
+  cpu_list=0-3
+else
+  cpu_list="0-$(( (cpus < 4 ? cpus : 4) - 1 ))"  # the CPU check: as many of 4 as this machine has
+fi
+[ -f build/engine_media/manifest.json ] || failed="$failed build/engine_media"
+[ -f "$results/encoder_decoder.json" ] || failed="$failed encoder_decoder.json(step-2)"
+sampler=""
+if [ "$device" = cuda ]; then
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 200 > "$results/gpu_util_cpu4.csv" &
+    sampler=$!
+  else
+    failed="$failed nvidia-smi"
+  fi
+fi
+if [ -z "$failed" ]; then
+  timeout 60 taskset -c "$cpu_list" "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
+    --media build/engine_media "${cap_args[@]}" --out "$results/engine_cpu4.json" \
+    || failed="$failed engine_throughput(rc-$?)"
+fi
+[ -n "$sampler" ] && kill "$sampler" 2>/dev/null
+if [ -z "$failed" ]; then
+  require=(); [ "$device" = cuda ] && require=(--require-utilisation)
+  "$py" benchmarks/gpu/cpu_capped.py "$results" "${require[@]}" || failed="$failed cpu_capped"
+fi
+if [ -n "${OUT:-}" ]; then cp "$results"/*.json "$results"/*.csv "$OUT"/ 2>/dev/null || true; fi
+if [ -n "$failed" ]; then log "FAILED step 5: missing or failed:$failed"; exit 1; fi
 log "done"

@@ -182,6 +182,11 @@ class Plan(Contract):
     gpu_memory_gb: NonNegativeFloat
     instance_types: list[str]
     price_per_hour_usd: NonNegativeFloat
+    throughput_bound: Literal["cpu", "gpu"] | None = Field(
+        None, description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
+        "(contracts.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.")
+    cpu_workers: int | None = Field(
+        None, ge=1, description="CPU workers that keep the GPU fed on that instance (contracts.throughput).")
 
     @model_validator(mode="after")
     def _request_follows_plan(self) -> Plan:

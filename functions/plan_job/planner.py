@@ -17,6 +17,7 @@ from contracts.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass
 from contracts.models import Chunking, Mode, Plan, PlanRequest, TranscriptionRequest
 from contracts.modes import MODES, preferred_mode
 from contracts.settings import Settings
+from contracts.throughput import INSTANCE_OPTIONS, Throughput, evaluate
 
 from plan_job.memory_model import estimate_gb, fits
 from plan_job.naming import job_name
@@ -73,6 +74,8 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         if mode == "streaming"
         else None
     )
+    instance_types = list(wiring.instance_types.get(gpu_class.name) or gpu_class.instance_types)
+    throughput = instance_throughput(gpu_class, instance_types)
     transcription = TranscriptionRequest(
         source=source,
         output_prefix=output_prefix(require(wiring.output_bucket, "OUTPUT_BUCKET"), source.key),
@@ -94,6 +97,16 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         estimated_gpu_memory_gb=round(estimated_gb, 1),
         gpu=gpu_class.gpu,
         gpu_memory_gb=gpu_class.gpu_memory_gb,
-        instance_types=list(wiring.instance_types.get(gpu_class.name) or gpu_class.instance_types),
+        instance_types=instance_types,
         price_per_hour_usd=gpu_class.price_per_hour_usd,
+        throughput_bound=throughput.bound if throughput else None,
+        cpu_workers=throughput.cpu_workers if throughput else None,
     )
+
+
+def instance_throughput(gpu_class: GpuClass, instance_types: list[str]) -> Throughput | None:
+    """The throughput model's verdict for the first instance type the queue runs (an operator's
+    override included), None when the model does not know that instance."""
+    known = {o.name: o for o in INSTANCE_OPTIONS.get(gpu_class.gpu, ())}
+    first = known.get(instance_types[0]) if instance_types else None
+    return evaluate(gpu_class.gpu, first) if first else None

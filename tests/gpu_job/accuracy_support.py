@@ -179,3 +179,14 @@ class Score:
             self.start_errors.append(float(hyp_words[j]["start"]) - truth[i].start)
         if errors and len(self.examples) < 3:
             self.examples.append(f"ref: {' '.join(ref)[:200]}\nhyp: {' '.join(hyp)[:200]}")
+
+
+def long_split_minute() -> Any:
+    """About a minute of held-out corpus speech with pauses (the long split), 16 kHz float32: the VAD
+    tests' signal (tests/gpu_job/test_vad.py, test_device_front.py)."""
+    import numpy as np
+
+    gen = corpus_generator()
+    bank = gen.WordBank(ESPEAK_CACHE)
+    parts = gen.long_recording_parts(1.0, long_split_seed(), bank)
+    return gen.concatenate(parts, long_split_seed() + 1).audio.astype(np.float32)

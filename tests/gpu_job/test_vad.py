@@ -16,10 +16,7 @@ def speech() -> np.ndarray:
     """Held-out corpus speech with pauses, 16 kHz float32 (about a minute)."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng makes the speech")
-    gen = acc.corpus_generator()
-    bank = gen.WordBank(acc.ESPEAK_CACHE)
-    parts = gen.long_recording_parts(1.0, acc.long_split_seed(), bank)
-    return gen.concatenate(parts, acc.long_split_seed() + 1).audio.astype(np.float32)
+    return acc.long_split_minute()
 
 
 def stream(backend: str, audio: np.ndarray, block: int) -> np.ndarray:
