@@ -53,6 +53,12 @@ behave like AWS for exactly the calls our workflow makes, and is undone when the
    process-wide ``os.environ`` is the root of it (per-thread environments would remove both halves).
 16.-21. The Distributed Map of the backfill (S3 listing and Inventory readers, tolerated failures,
    ``states:startExecution.sync:2``): see ``local_emulator.distributed_map``.
+(new, issue 22; the lead numbers it) Definition validation: moto's parser accepts definitions that
+   CreateStateMachine refuses with ``InvalidDefinition``: a state name used twice (its state lists are
+   dicts: the later state silently wins) and a ``Next`` naming no state of its list (resolved only
+   when reached). Bridge: every definition moto parses first passes ``local_emulator.asl_rules`` (the
+   rules, and why, are there), and a violation is moto's own ``ASLParserException``, which its
+   CreateStateMachine answers with ``InvalidDefinition``, as AWS does.
 """
 
 from __future__ import annotations
@@ -468,9 +474,17 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
     bridge = Bridge(job_runner, job_env_overrides)
     original_parse = AmazonStateLanguageParser.parse
 
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+
+    from local_emulator.asl_rules import definition_errors
+    from local_emulator.distributed_map import carry_writer_config
+
     def parse_under_lock(definition: str) -> Any:
+        errors = definition_errors(definition)  # what CreateStateMachine refuses and moto does not
+        if errors:
+            raise ASLParserException(errors=errors)
         with _COMPUTE_LOCK:  # never while a job has swapped in the venv's ANTLR runtime (gap 4)
-            return original_parse(definition)
+            return original_parse(carry_writer_config(definition))
 
     normalise_parameters, normalise_response = botocore_normalisers("batch")
 

@@ -78,13 +78,15 @@ def backfill(stack: LocalStack, **options: Any) -> dict[str, Any]:
         time.sleep(0.2)
     assert described["status"] == "SUCCEEDED", described
     summary = dict(json.loads(described["output"]))
-    # The per-object results went to S3 (ResultWriter), one entry per object, under the run's name
+    # The per-object results went to S3 (ResultWriter), one JSON line per object, under the static
+    # prefix and the map run's id (AWS adds it: <Prefix>/<map run id>/)
     s3 = boto3.client("s3", region_name=REGION)
-    name, bucket = arn.rsplit(":", 1)[-1], stack.deployment.output_bucket
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"backfill-results/{name}/").get("Contents", [])
+    [map_run] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    run_id, bucket = map_run["mapRunArn"].rsplit(":", 1)[-1], stack.deployment.output_bucket
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"backfill-results/{run_id}/").get("Contents", [])
     [manifest_key] = [o["Key"] for o in listed if o["Key"].endswith("manifest.json")]
     files = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())["ResultFiles"]
-    entries = sum(len(json.loads(s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read()))
+    entries = sum(len(s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read().splitlines())
                   for of_status in files.values() for f in of_status)
     assert entries == summary["total"]
     return summary
