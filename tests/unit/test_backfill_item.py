@@ -13,10 +13,10 @@ from backfill_item.summary import MalformedResultError, result_entries, summaris
 from common.uploads import uploaded_object_from_event
 from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest, ResultWriterDetails
 from moto import mock_aws
-
-from local_emulator.distributed_map import encode_entries
 from start_execution.naming import execution_name
 from start_execution.starter import plan_record
+
+from local_emulator.distributed_map import encode_entries
 
 BUCKET = "archive"
 ASL = json.loads((Path(__file__).resolve().parents[2] / "statemachine" / "backfill.asl.json").read_text())
@@ -199,7 +199,8 @@ def test_the_result_writer_writes_json_lines_under_a_static_prefix() -> None:
     # AWS writes under <Prefix>/<map run id>/ by itself: a static prefix, no States.Format on the name
     for name in ("BackfillPrefix", "BackfillManifest"):
         writer = ASL["States"][name]["ResultWriter"]
-        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}", "Prefix": "${BackfillResultsPrefix}"}
+        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}",
+                                        "Prefix": "${BackfillResultsPrefix}"}
         assert writer["WriterConfig"] == {"OutputType": "JSONL", "Transformation": "NONE"}
 
 

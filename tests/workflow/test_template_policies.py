@@ -319,7 +319,8 @@ def test_the_backfill_asl_uses_exactly_the_templates_substitutions() -> None:
     for name in ("BackfillPrefix", "BackfillManifest"):
         writer = asl["States"][name]["ResultWriter"]
         assert writer["Resource"] == "arn:aws:states:::s3:putObject"
-        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}", "Prefix": "${BackfillResultsPrefix}"}
+        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}",
+                                        "Prefix": "${BackfillResultsPrefix}"}
     start = asl["States"]["BackfillPrefix"]["ItemProcessor"]["States"]["ListingStartTranscription"]
     assert start["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert start["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
