@@ -18,14 +18,10 @@ ASL_VALIDATOR = REPO_ROOT / "tools" / "node" / "node_modules" / ".bin" / "asl-va
 LINT_PYTHON = REPO_ROOT / ".venv-lint" / "bin" / "python"
 
 
-@pytest.fixture(scope="module")
-def backfill(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture
+def backfill(rendered_template: dict[str, Any]) -> dict[str, Any]:
     """The backfill definition as Step Functions receives it (rendered, substitutions applied)."""
-    out = tmp_path_factory.mktemp("rendered") / "template.json"
-    subprocess.run([str(REPO_ROOT / ".venv-sam" / "bin" / "python"), "scripts/render_template.py",
-                    "--inline-definitions", str(out)], cwd=REPO_ROOT, check=True,
-                   env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"})
-    return definitions(json.loads(out.read_text()))["BackfillStateMachine"]
+    return definitions(rendered_template)["BackfillStateMachine"]
 
 
 def asl_validator(definition: dict[str, Any], path: Path) -> subprocess.CompletedProcess[str]:
