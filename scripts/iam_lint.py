@@ -29,10 +29,11 @@ class Skip:
 
 
 SKIPS = (
-    Skip("NO_VERSION", "*", "*",
-         "SAM writes the documents of its `Policies` (policy templates such as LambdaInvokePolicy, and "
-         "`Statement:` lists) without a Version; IAM then applies 2008-10-17, which differs from "
-         "2012-10-17 only in policy variables (${aws:...}), and none of these policies uses one."),
+    Skip("NO_VERSION", "*RolePolicy[0-9]*.json", "*",
+         "SAM writes the documents it generates from a resource's `Policies` (<Resource>RolePolicy<N>: "
+         "policy templates such as LambdaInvokePolicy, and `Statement:` lists) without a Version; IAM "
+         "then applies 2008-10-17, which differs from 2012-10-17 only in policy variables (${aws:...}), "
+         "and none of these policies uses one. The template's own roles state 2012-10-17."),
     Skip("RESOURCE_MISMATCH", "*", "batch:SubmitJob",
          "SubmitJob is authorised on the job queue and the job definition (AWS Batch User Guide, "
          "'Resource: job-queue, job-definition'), which is what is granted; parliament's table expects "
