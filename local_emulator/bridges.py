@@ -3,8 +3,9 @@
 Test support only: nothing under ``functions/``, ``gpu_job/`` or ``statemachine/`` knows about it.
 Each patch makes moto behave like AWS for exactly the calls our workflow makes, and is undone when
 the bridge closes. The gaps are listed and numbered once, in local_emulator/README.md; this module
-bridges gaps 1-4, 9 and 15 and installs the others: 5-8 (``local_emulator.callbacks``), 16-22
-(``local_emulator.distributed_map``); 10-14 are the ingress's (``local_emulator.ingress``).
+bridges gaps 1-4, 9, 15 and 27 (definitions AWS refuses: ``local_emulator.asl_rules``) and installs
+the others: 5-8 (``local_emulator.callbacks``), 16-22 and 28 (``local_emulator.distributed_map``),
+26 (``local_emulator.s3_notifications``); 10-14 and 25 are the ingress's (``local_emulator.ingress``).
 """
 
 from __future__ import annotations
@@ -422,9 +423,17 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
     bridge = Bridge(job_runner, job_env_overrides)
     original_parse = AmazonStateLanguageParser.parse
 
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+
+    from local_emulator.asl_rules import definition_errors
+    from local_emulator.distributed_map import carry_writer_config
+
     def parse_under_lock(definition: str) -> Any:
+        errors = definition_errors(definition)  # what CreateStateMachine refuses and moto does not
+        if errors:
+            raise ASLParserException(errors=errors)
         with _COMPUTE_LOCK:  # never while a job has swapped in the venv's ANTLR runtime (gap 4)
-            return original_parse(definition)
+            return original_parse(carry_writer_config(definition))
 
     normalise_parameters, normalise_response = botocore_normalisers("batch")
 

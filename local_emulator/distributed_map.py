@@ -5,7 +5,9 @@ Test support only, installed by ``local_emulator.bridges.bridged`` and undone wi
 worker threads of the parent execution (that part is kept: it bounds concurrency as AWS does).
 What it does differently from AWS, and how it is bridged here: gaps 16-22 of local_emulator/README.md
 (listing reader, MANIFEST reader, tolerated failures, ``startExecution.sync:2``, ``ListMapRuns``,
-concurrent client creation, ResultWriter), and what is not bridged (no child executions).
+concurrent client creation, ResultWriter) and 28 (the ResultWriter's ``WriterConfig``, which moto's
+grammar lacks: carried to ``write_results``, JSON Lines as AWS writes them), and what is not
+bridged (no child executions).
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ import boto3
 
 MANIFEST = "MANIFEST"
 RESULTS_PER_FILE = 1000
+WRITER_CONFIG = "WriterConfig"  # carried inside the ResultWriter's Parameters (moto has no such field)
+DEFAULT_WRITER_CONFIG = {"OutputType": "JSON", "Transformation": "NONE"}
+WRITTEN_CONFIGS = ({"OutputType": "JSON", "Transformation": "NONE"},
+                   {"OutputType": "JSONL", "Transformation": "NONE"})
 EXCEED_TOLERATED = "States.ExceedToleratedFailureThreshold"
 _CLIENT_CREATION = threading.Lock()
 
@@ -88,9 +94,41 @@ def result_entry(map_run_arn: str, index: int, item: Any, output: Any) -> dict[s
     return entry | {"Status": "SUCCEEDED", "Output": json.dumps(output), "OutputDetails": {"Included": True}}
 
 
+def carry_writer_config(definition: str) -> str:
+    """The definition with each ResultWriter's ``WriterConfig`` moved into its ``Parameters``."""
+    machine = json.loads(definition)
+    carried = False
+
+    def visit(node: Any) -> None:
+        nonlocal carried
+        if isinstance(node, dict):
+            writer = node.get("ResultWriter")
+            if isinstance(writer, dict) and WRITER_CONFIG in writer:
+                writer.setdefault("Parameters", {})[WRITER_CONFIG] = writer.pop(WRITER_CONFIG)
+                carried = True
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(machine)
+    return json.dumps(machine) if carried else definition
+
+
+def encode_entries(entries: list[dict[str, Any]], output_type: str) -> bytes:
+    """One result file's body: a JSON array (JSON) or one entry per line (JSONL)."""
+    if output_type == "JSONL":
+        return "".join(json.dumps(entry) + "\n" for entry in entries).encode()
+    return json.dumps(entries).encode()
+
+
 def write_results(s3: Any, bucket: str, prefix: str, map_run_arn: str, items: list[Any],
-                  outputs: list[Any]) -> dict[str, Any]:
+                  outputs: list[Any], writer_config: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ResultWriter's files for one map run, as AWS writes them; returns the Map state's result."""
+    config = {**DEFAULT_WRITER_CONFIG, **(writer_config or {})}
+    if config not in WRITTEN_CONFIGS:
+        raise ValueError(f"ResultWriter WriterConfig {config} is not emulated (only {list(WRITTEN_CONFIGS)})")
     run_id = map_run_arn.rsplit(":", 1)[-1]
     base = f"{prefix.rstrip('/')}/{run_id}/" if prefix else f"{run_id}/"
     by_status: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
@@ -100,7 +138,7 @@ def write_results(s3: Any, bucket: str, prefix: str, map_run_arn: str, items: li
     files: dict[str, list[dict[str, Any]]] = {status: [] for status in by_status}
     for status, entries in by_status.items():
         for n, start in enumerate(range(0, len(entries), RESULTS_PER_FILE)):
-            body = json.dumps(entries[start:start + RESULTS_PER_FILE]).encode()
+            body = encode_entries(entries[start:start + RESULTS_PER_FILE], config["OutputType"])
             key = f"{base}{status}_{n}.json"
             s3.put_object(Bucket=bucket, Key=key, Body=body)
             files[status].append({"Key": key, "Size": len(body)})
@@ -201,7 +239,7 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
         record = env.map_run_record_pool_manager.get_all().pop()
         env.stack.append(write_results(
             s3_client(resource_runtime_part), parameters["Bucket"], parameters.get("Prefix", ""),
-            record.map_run_arn, getattr(record, "bridge_items", []), outputs))
+            record.map_run_arn, getattr(record, "bridge_items", []), outputs, parameters.get(WRITER_CONFIG)))
 
     sfn_normalise_parameters, sfn_normalise_response = botocore_normalisers(
         "stepfunctions", before=original_sfn_normalise)

@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(ffmpeg espeak-ng sox strace)  # strace: tests/unit/test_demuxer_allow_list.py
+# node + npm: asl-validator in `make lint` (scripts/service_lint.sh); any node >= 18 will do.
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -58,4 +61,16 @@ if [ ! -f .venv-checkov/.installed ] || [ requirements/checkov.txt -nt .venv-che
   .venv-checkov/bin/pip install -q --upgrade pip
   .venv-checkov/bin/pip install -q -r requirements/checkov.txt
   touch .venv-checkov/.installed
+fi
+
+# make lint (scripts/service_lint.sh): asl-validator from the committed lock, into tools/node/node_modules
+# (gitignored), and parliament in its own venv (requirements/lint.txt says why).
+if [ ! -x tools/node/node_modules/.bin/asl-validator ] || [ tools/node/package-lock.json -nt tools/node/node_modules ]; then
+  (cd tools/node && npm ci --no-audit --no-fund --loglevel=error)
+  touch tools/node/node_modules
+fi
+if [ ! -f .venv-lint/.installed ] || [ requirements/lint.txt -nt .venv-lint/.installed ]; then
+  [ -x .venv-lint/bin/python ] || "$PY" -m venv .venv-lint
+  .venv-lint/bin/pip install -q -r requirements/lint.txt
+  touch .venv-lint/.installed
 fi

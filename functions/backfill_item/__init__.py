@@ -1,1 +1,2 @@
-"""Lambda function package: handler is `backfill_item.app.handler` (Decide and Summarise of a backfill)."""
+"""Lambda function package: `backfill_item.app.handler` (Decide) and `backfill_item.app.summarise_handler`
+(Summarise) of a backfill."""

@@ -1,8 +1,8 @@
-"""The backfill's Lambda: Decide (one object: BackfillItemRequest -> BackfillDecision) and Summarise
-(the Map's ResultWriter files in S3: BackfillSummaryRequest -> BackfillSummary), told apart by the
-payload's shape.
-
-One function for both so the backfill adds one Lambda, with read-only catalog access; the logic is in
+"""The backfill's two Lambdas, one package: ``handler`` is Decide (one object: BackfillItemRequest ->
+BackfillDecision; BackfillItemFunction, read-only catalog access) and ``summarise_handler`` is Summarise
+(the Map's ResultWriter files in S3: BackfillSummaryRequest -> BackfillSummary; BackfillSummaryFunction,
+sized for the whole run, read-only access to the results). Two entry points, so each function's role
+grants what its own code calls (tests/workflow/test_permission_map.py); the logic is in
 ``backfill_item.decide`` and ``backfill_item.summary``.
 """
 
@@ -32,11 +32,6 @@ def _account(context: LambdaContext) -> str:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if "result_writer" in event:
-        where = parse(event=event, model=BackfillSummaryRequest)
-        summary = summarise(result_entries(s3_client(), where.result_writer), where.dry_run)
-        logger.info("backfill summary", extra=summary.model_dump(mode="json"))
-        return summary.model_dump(mode="json")
     request = parse(event=event, model=BackfillItemRequest)
     decision = decide(request, catalog_table(), Settings.from_env().ignored_suffixes(), _account(context),
                       os.environ.get("AWS_REGION", "us-east-1"))
@@ -45,3 +40,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="BackfillStarted" if decision.action == "start" else "BackfillNotStarted",
                        unit=MetricUnit.Count, value=1)
     return decision.model_dump(mode="json")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def summarise_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    where = parse(event=event, model=BackfillSummaryRequest)
+    summary = summarise(result_entries(s3_client(), where.result_writer), where.dry_run)
+    logger.info("backfill summary", extra=summary.model_dump(mode="json"))
+    return summary.model_dump(mode="json")

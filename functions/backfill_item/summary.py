@@ -2,9 +2,11 @@
 
 The results are the Distributed Map's ResultWriter files in S3, not the state's payload (256 KiB, about
 6,000 objects), so one run can cover millions of objects: ``manifest.json`` lists the ``SUCCEEDED_n``,
-``FAILED_n`` and ``PENDING_n`` files, each a JSON array of child-execution entries whose ``Output`` is the
-item's result as a JSON string. They are read one file at a time and counted as they go, so memory is
-bounded by the largest file, not by the run.
+``FAILED_n`` and ``PENDING_n`` files. The ASL asks for ``WriterConfig`` ``{OutputType: JSONL,
+Transformation: NONE}``: each file holds one child-execution entry per line, whose ``Output`` is the
+item's result as a JSON string. AWS splits files by size, up to 5 GB each, so a file is never read whole:
+its body is streamed and counted line by line, and memory is bounded by one read chunk plus one line,
+not by the file or the run (tests/unit/test_backfill_summary_scale.py measures it).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic import ValidationError
 
 STARTED = ("transcribed", "failed", "already_claimed", "superseded")
 RESULT_STATUSES = ("SUCCEEDED", "FAILED", "PENDING")
+READ_CHUNK_BYTES = 1 << 20  # one S3 read; a line (an entry, ~1 KB) never spans more than a few
 NOT_AN_OUTCOME = None  # an item whose backfill step failed (FAILED/PENDING entry): no outcome of ours
 
 
@@ -47,6 +50,20 @@ def entry_result(entry: Any, where: str) -> Any:
         raise MalformedResultError(f"{where}: Output is not JSON: {error}") from error
 
 
+def file_entries(s3: Any, bucket: str, key: str) -> Iterator[Any]:
+    """The entries of one JSON Lines result file, parsed as its body streams in."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    for number, line in enumerate(body.iter_lines(chunk_size=READ_CHUNK_BYTES), start=1):
+        if not line.strip():
+            continue
+        where = f"s3://{bucket}/{key} line {number}"
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise MalformedResultError(f"{where} is not a JSON entry: {error}") from error
+        yield entry_result(entry, where)
+
+
 def result_entries(s3: Any, details: ResultWriterDetails) -> Iterator[Any]:
     """Every item's result, file by file, from the manifest ResultWriter wrote."""
     manifest = _read_json(s3, details.Bucket, details.Key)
@@ -55,12 +72,7 @@ def result_entries(s3: Any, details: ResultWriterDetails) -> Iterator[Any]:
     bucket = str(manifest.get("DestinationBucket") or details.Bucket)
     for status in RESULT_STATUSES:
         for result_file in manifest["ResultFiles"].get(status, []):
-            entries = _read_json(s3, bucket, result_file["Key"])
-            if not isinstance(entries, list):
-                raise MalformedResultError(f"s3://{bucket}/{result_file['Key']} is not a JSON array")
-            for index, entry in enumerate(entries):
-                yield entry_result(entry, f"s3://{bucket}/{result_file['Key']}[{index}]")
-            del entries  # one file in memory at a time
+            yield from file_entries(s3, bucket, result_file["Key"])
 
 
 def summarise(results: Iterable[Any], dry_run: bool = False) -> BackfillSummary:

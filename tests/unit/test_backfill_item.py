@@ -16,6 +16,8 @@ from moto import mock_aws
 from start_execution.naming import execution_name
 from start_execution.starter import plan_record
 
+from local_emulator.distributed_map import encode_entries
+
 BUCKET = "archive"
 ASL = json.loads((Path(__file__).resolve().parents[2] / "statemachine" / "backfill.asl.json").read_text())
 
@@ -141,13 +143,14 @@ def succeeded(outcome: str, reason: str | None = None) -> dict[str, Any]:
             "Output": json.dumps({"outcome": outcome, "reason": reason}), "OutputDetails": {"Included": True}}
 
 
-def put_results(s3: Any, files: dict[str, list[Any]]) -> ResultWriterDetails:
-    """Given result files (name -> entries), the manifest ResultWriter writes listing them."""
+def put_results(s3: Any, files: dict[str, list[Any]], output_type: str = "JSONL") -> ResultWriterDetails:
+    """Given result files (name -> entries, JSON Lines as the ASL's WriterConfig asks), the manifest
+    ResultWriter writes listing them."""
     s3.create_bucket(Bucket=RESULTS)
     listing: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
     for name, entries in files.items():
         key = f"backfill-results/run/abc/{name}"
-        s3.put_object(Bucket=RESULTS, Key=key, Body=json.dumps(entries).encode())
+        s3.put_object(Bucket=RESULTS, Key=key, Body=encode_entries(entries, output_type))
         listing[name.split("_")[0]].append({"Key": key, "Size": 1})
     key = "backfill-results/run/abc/manifest.json"
     s3.put_object(Bucket=RESULTS, Key=key, Body=json.dumps(
@@ -178,8 +181,36 @@ def test_the_summary_is_read_file_by_file_from_the_result_writers_manifest() -> 
 def test_a_malformed_result_entry_fails_the_summary_naming_the_file(entry: Any) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     details = put_results(s3, {"SUCCEEDED_0.json": [succeeded("transcribed"), entry]})
-    with pytest.raises(MalformedResultError, match=r"SUCCEEDED_0\.json\[1\]"):
+    with pytest.raises(MalformedResultError, match=r"SUCCEEDED_0\.json line 2"):
         summarise(result_entries(s3, details))
+
+
+@mock_aws
+def test_a_result_file_that_is_not_json_lines_fails_the_summary_rather_than_count_wrong() -> None:
+    # Given a file written as one JSON array (a ResultWriter without the ASL's OutputType JSONL)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    details = put_results(s3, {"SUCCEEDED_0.json": [succeeded("transcribed")] * 2}, output_type="JSON")
+    # Then Summarise refuses it, naming the file and line, instead of counting it as something
+    with pytest.raises(MalformedResultError, match=r"SUCCEEDED_0\.json line 1"):
+        summarise(result_entries(s3, details))
+
+
+def test_the_result_writer_writes_json_lines_under_a_static_prefix() -> None:
+    # AWS writes under <Prefix>/<map run id>/ by itself: a static prefix, no States.Format on the name
+    for name in ("BackfillPrefix", "BackfillManifest"):
+        writer = ASL["States"][name]["ResultWriter"]
+        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}",
+                                        "Prefix": "${BackfillResultsPrefix}"}
+        assert writer["WriterConfig"] == {"OutputType": "JSONL", "Transformation": "NONE"}
+
+
+def test_a_summary_that_fails_is_recorded_typed() -> None:
+    summarise_state = ASL["States"]["Summarise"]
+    [catch] = summarise_state["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"]
+    failed = ASL["States"][catch["Next"]]
+    assert failed["Type"] == "Fail" and failed["Error"] == "BackfillSummaryFailed"
+    assert failed["CausePath"] == catch["ResultPath"] + ".Cause"
 
 
 @mock_aws
@@ -208,5 +239,23 @@ def test_the_asl_outcomes_are_the_contracts_outcomes() -> None:
     fixed = {s["Parameters"]["outcome"] for s in processor.values()
              if s["Type"] == "Pass" and "outcome" in s.get("Parameters", {})}
     assert fixed <= set(get_args(ItemOutcome))
+
+
+def unprefixed(processor: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A processor with its state names' prefix taken off (in names, StartAt and every transition)."""
+    text = json.dumps(processor)
+    assert all(name.startswith(prefix) for name in processor["States"])
+    for name in processor["States"]:
+        text = text.replace(f'"{name}"', f'"{name.removeprefix(prefix)}"')
+    return json.loads(text)
+
+
+def test_both_readers_run_the_same_item_processor_under_their_own_state_names() -> None:
+    # State names are unique across a machine (AWS refuses a repeat): each processor's are prefixed by
+    # its reader (the ItemSelector's source), and otherwise the two are the same processor
     states = ASL["States"]
-    assert states["BackfillManifest"]["ItemProcessor"] == states["BackfillPrefix"]["ItemProcessor"]
+    listing = unprefixed(states["BackfillPrefix"]["ItemProcessor"], "Listing")
+    manifest = unprefixed(states["BackfillManifest"]["ItemProcessor"], "Manifest")
+    assert listing == manifest
+    assert states["BackfillPrefix"]["ItemSelector"]["source"] == "listing"
+    assert states["BackfillManifest"]["ItemSelector"]["source"] == "manifest"

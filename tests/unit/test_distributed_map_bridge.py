@@ -93,3 +93,43 @@ def test_the_local_result_writer_splits_large_runs_into_numbered_files() -> None
     manifest = body(s3, result["ResultWriterDetails"]["Key"])
     assert [f["Key"] for f in manifest["ResultFiles"]["SUCCEEDED"]] == [
         "p/id/SUCCEEDED_0.json", "p/id/SUCCEEDED_1.json"]
+
+
+@mock_aws
+def test_the_local_result_writer_writes_json_lines_when_the_writer_config_asks() -> None:
+    # Given the backfill's WriterConfig (JSONL, no transformation)
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="out")
+    outputs = [{"outcome": "transcribed", "reason": None}, None]
+    result = write_results(s3, "out", "backfill-results/", "arn:aws:states:r:1:mapRun:m/L:id", [{}, {}],
+                           outputs, {"OutputType": "JSONL", "Transformation": "NONE"})
+    # Then each file holds one entry per line, the same entries the JSON array holds, the same manifest
+    files = body(s3, result["ResultWriterDetails"]["Key"])["ResultFiles"]
+    text = s3.get_object(Bucket="out", Key=files["SUCCEEDED"][0]["Key"])["Body"].read().decode()
+    [line] = text.splitlines()
+    assert text.endswith("\n") and json.loads(line)["Status"] == "SUCCEEDED"
+    assert json.loads(json.loads(line)["Output"]) == outputs[0]
+    assert result["ResultWriterDetails"]["Key"] == "backfill-results/id/manifest.json"
+
+
+@mock_aws
+def test_a_writer_config_the_emulator_does_not_write_is_refused_not_approximated() -> None:
+    import pytest
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="out")
+    with pytest.raises(ValueError, match="not emulated"):
+        write_results(s3, "out", "p/", "arn:aws:states:r:1:mapRun:m/L:id", [{}], [{"a": 1}],
+                      {"OutputType": "JSONL", "Transformation": "COMPACT"})
+
+
+def test_the_writer_config_is_carried_where_moto_parses_it() -> None:
+    from local_emulator.distributed_map import WRITER_CONFIG, carry_writer_config
+
+    config = {"OutputType": "JSONL", "Transformation": "NONE"}
+    definition = json.dumps({"StartAt": "M", "States": {"M": {"Type": "Map", "ResultWriter": {
+        "Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}, WRITER_CONFIG: config}}}})
+    writer = json.loads(carry_writer_config(definition))["States"]["M"]["ResultWriter"]
+    assert WRITER_CONFIG not in writer and writer["Parameters"] == {"Bucket": "b", WRITER_CONFIG: config}
+    plain = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    assert carry_writer_config(plain) == plain

@@ -7,14 +7,17 @@ template's parameters so that a few seconds of audio exercise both the full and 
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack
+from local_emulator.template import REPO_ROOT
 
 # The rule batched mode falls back to, made visible on short clips: batched switched off, full attention
 # up to 5 s, local attention up to 6 s, streaming (4 s chunks) beyond; every file gets its own Batch job
@@ -60,3 +63,14 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def stack() -> Iterator[LocalStack]:
     with local_stack(parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL)) as local:
         yield local
+
+
+@pytest.fixture(scope="session")
+def rendered_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """template.yaml as CloudFormation deploys it, definitions inlined (scripts/render_template.py; the
+    SAM translator lives in .venv-sam, as in make lint and make security). Read-only: copy to mutate."""
+    out = tmp_path_factory.mktemp("rendered") / "template.json"
+    subprocess.run([str(REPO_ROOT / ".venv-sam" / "bin" / "python"), "scripts/render_template.py",
+                    "--inline-definitions", str(out)], cwd=REPO_ROOT, check=True,
+                   env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"})
+    return dict(json.loads(out.read_text()))

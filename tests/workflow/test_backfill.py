@@ -77,13 +77,15 @@ def backfill(stack: LocalStack, **options: Any) -> dict[str, Any]:
         time.sleep(0.2)
     assert described["status"] == "SUCCEEDED", described
     summary = dict(json.loads(described["output"]))
-    # The per-object results went to S3 (ResultWriter), one entry per object, under the run's name
+    # The per-object results went to S3 (ResultWriter), one JSON line per object, under the static
+    # prefix and the map run's id (AWS adds it: <Prefix>/<map run id>/)
     s3 = boto3.client("s3", region_name=REGION)
-    name, bucket = arn.rsplit(":", 1)[-1], stack.deployment.output_bucket
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"backfill-results/{name}/").get("Contents", [])
+    [map_run] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    run_id, bucket = map_run["mapRunArn"].rsplit(":", 1)[-1], stack.deployment.output_bucket
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"backfill-results/{run_id}/").get("Contents", [])
     [manifest_key] = [o["Key"] for o in listed if o["Key"].endswith("manifest.json")]
     files = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())["ResultFiles"]
-    entries = sum(len(json.loads(s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read()))
+    entries = sum(len(s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read().splitlines())
                   for of_status in files.values() for f in of_status)
     assert entries == summary["total"]
     return summary
@@ -261,3 +263,38 @@ def test_an_upload_whose_live_execution_exists_is_not_transcribed_twice(
             report = wait_for(arn)
             assert "AlreadyClaimed" in report.states and "Probe" not in report.states
         assert live.status == "FAILED"
+
+
+def test_a_summary_that_cannot_be_made_fails_the_backfill_typed_after_every_object_was_handled(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a prefix of ignored files, and result files Summarise refuses (a malformed ResultWriter output)
+    from backfill_item import app
+    from backfill_item.summary import MalformedResultError
+
+    def refuse(s3: Any, details: Any) -> Any:
+        raise MalformedResultError(f"s3://{details.Bucket}/{details.Key} line 1 is not a JSON entry")
+
+    with local_stack(parameter_overrides={"IgnoreKeySuffixes": ".txt"}, model=str(RANDOM_MODEL),
+                     ingress=False, pool_schedule_s=None) as stack:
+        monkeypatch.setattr(app, "result_entries", refuse)
+        s3 = boto3.client("s3", region_name=REGION)
+        for key in ("old/a.txt", "old/b.txt"):
+            s3.put_object(Bucket=stack.deployment.input_bucket, Key=key, Body=b"notes")
+        sfn = boto3.client("stepfunctions", region_name=REGION)
+        arn = sfn.start_execution(stateMachineArn=stack.deployment.backfill_state_machine_arn,
+                                  input=json.dumps({"bucket": stack.deployment.input_bucket,
+                                                    "prefix": "old/"}))["executionArn"]
+        deadline = time.monotonic() + 120
+        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "backfill did not finish"
+            time.sleep(0.2)
+        # Then the execution fails with the typed error, its cause naming what Summarise refused
+        assert described["status"] == "FAILED", described
+        assert described["error"] == "BackfillSummaryFailed"
+        assert "is not a JSON entry" in described["cause"] and "manifest.json" in described["cause"]
+        # and the per-object results it could not count are still in S3
+        [map_run] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+        run_id = map_run["mapRunArn"].rsplit(":", 1)[-1]
+        listed = s3.list_objects_v2(Bucket=stack.deployment.output_bucket,
+                                    Prefix=f"backfill-results/{run_id}/")
+        assert any(o["Key"].endswith("manifest.json") for o in listed.get("Contents", []))

@@ -281,10 +281,12 @@ def test_the_backfill_results_are_written_and_read_only_under_their_prefix() -> 
     # Given the Distributed Map's ResultWriter (state machine) and the Summarise step (function)
     results = {"Fn::Sub": "${OutputBucket.Arn}/backfill-results/*"}
     s3 = {(lid, a): json.dumps(s["Resource"]) for lid, s in allow_statements()
-          if lid in ("BackfillStateMachine", "BackfillItemFunction")
+          if lid in ("BackfillStateMachine", "BackfillItemFunction", "BackfillSummaryFunction")
           for a in as_list(s["Action"]) if a.startswith("s3:") and a != "s3:ListBucket"}
-    # Then the machine writes (with multipart) and the function only reads, both only the results prefix
-    assert {a for lid, a in s3 if lid == "BackfillItemFunction"} == {"s3:GetObject"}
+    # Then the machine writes (with multipart) and Summarise only reads, both only the results prefix;
+    # Decide reads no S3 at all
+    assert {a for lid, a in s3 if lid == "BackfillSummaryFunction"} == {"s3:GetObject"}
+    assert not {a for lid, a in s3 if lid == "BackfillItemFunction"}
     assert {a for lid, a in s3 if lid == "BackfillStateMachine"} >= {
         "s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"}
     inventory = "${BackfillInventoryBucket}"
@@ -317,8 +319,8 @@ def test_the_backfill_asl_uses_exactly_the_templates_substitutions() -> None:
     for name in ("BackfillPrefix", "BackfillManifest"):
         writer = asl["States"][name]["ResultWriter"]
         assert writer["Resource"] == "arn:aws:states:::s3:putObject"
-        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}", "Prefix.$": (
-            "States.Format('${BackfillResultsPrefix}{}', $$.Execution.Name)")}
-    start = asl["States"]["BackfillPrefix"]["ItemProcessor"]["States"]["StartTranscription"]
+        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}",
+                                        "Prefix": "${BackfillResultsPrefix}"}
+    start = asl["States"]["BackfillPrefix"]["ItemProcessor"]["States"]["ListingStartTranscription"]
     assert start["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert start["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
