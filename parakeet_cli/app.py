@@ -6,7 +6,7 @@
 Every command takes ``--json`` (stdout then holds exactly one JSON document, errors included) and ends
 with a documented exit code (parakeet_cli.exits, docs/CLI.md).
 
-Adding a command (the lead wires `backfill` and `search` this way; their logic is the plain functions of
+Adding a command (`backfill` and `search` are wired this way; their logic is the plain functions of
 parakeet_cli/backfill.py and parakeet_cli/search.py)::
 
     @app.command()
