@@ -23,8 +23,9 @@ class GpuClass:
 GPU_CLASSES: dict[str, GpuClass] = {
     "small": GpuClass("small", "NVIDIA L4", 24.0, ("g6.xlarge",), 0.8048),
     "medium": GpuClass("medium", "NVIDIA L40S", 48.0, ("g6e.xlarge",), 1.861),
-    # p4de.24xlarge: 8x A100 80 GB at 40.966 USD/h.
-    "large": GpuClass("large", "NVIDIA A100 80GB", 80.0, ("p4de.24xlarge",), 5.1208),
+    # p5.4xlarge: 1x H100 80 GB, 16 vCPUs (fits MaxVcpusPerClass 16; p4de.24xlarge, 8x A100 with 96 vCPUs,
+    # could never be launched under it), 6.88 USD/h (us-east-1 list price after the 2025 P5 price cut).
+    "large": GpuClass("large", "NVIDIA H100 80GB", 80.0, ("p5.4xlarge",), 6.88),
 }
 
 # Smallest first: the planner takes the first class a job fits.

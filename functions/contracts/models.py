@@ -44,7 +44,8 @@ Mode = Literal["batched", "full", "local_attention", "streaming"]
 SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
 TranscribePath = Literal["pool", "job"]
 CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
-ReasonClass = Literal["bad_input", "internal"]
+# capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
+ReasonClass = Literal["bad_input", "internal", "capacity"]
 # How a multi-channel upload is transcribed (docs/CHANNELS.md): the CHANNEL_MODE setting, or the
 # upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
 ChannelMode = Literal["mix", "split", "auto"]
@@ -502,7 +503,7 @@ class CompletionEvent(Contract):
     cost_estimate_usd: NonNegativeFloat | None = None
     warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
-    reason_class: ReasonClass | None = Field(None, description="Failed only: bad_input | internal.")
+    reason_class: ReasonClass | None = Field(None, description="Failed only: bad_input | internal | capacity.")
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
 
@@ -526,6 +527,9 @@ class PoolScaling(Contract):
     wanted_workers: NonNegativeInt
     started: list[str] = Field(description="Batch job ids of the workers this call submitted.")
     heartbeat_s: int = Field(ge=1, description="HeartbeatSeconds of the pool task (HeartbeatSecondsPath).")
+    skipped: bool = Field(False, description=(
+        "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute schedule,"
+        " scales for the backlog)."))
     error: str | None = None
 
 

@@ -174,7 +174,9 @@ def scaled(result: PoolScaling, monkeypatch: pytest.MonkeyPatch, capsys: pytest.
 
     monkeypatch.setattr(scale_pool.app, "sqs_client", lambda: None)
     monkeypatch.setattr(scale_pool.app, "batch_client", lambda: None)
-    monkeypatch.setattr(scale_pool.app, "scale", lambda *args: result)
+    monkeypatch.setattr(scale_pool.app, "pool_scaler_lease_table", lambda: None)
+    monkeypatch.setattr(scale_pool.app, "scale_exclusively", lambda *args: result)
+    monkeypatch.setattr(scale_pool.app, "oldest_runnable_s", lambda *args: 0.0)
     scale_pool.app.handler({"incoming": 0}, FakeLambdaContext())
     return blob_with(emf_blobs(capsys), "PoolWorkersStarted")
 
