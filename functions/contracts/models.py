@@ -503,7 +503,8 @@ class CompletionEvent(Contract):
     cost_estimate_usd: NonNegativeFloat | None = None
     warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
-    reason_class: ReasonClass | None = Field(None, description="Failed only: bad_input | internal | capacity.")
+    reason_class: ReasonClass | None = Field(
+        None, description="Failed only: bad_input | internal | capacity.")
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
 
@@ -528,8 +529,8 @@ class PoolScaling(Contract):
     started: list[str] = Field(description="Batch job ids of the workers this call submitted.")
     heartbeat_s: int = Field(ge=1, description="HeartbeatSeconds of the pool task (HeartbeatSecondsPath).")
     skipped: bool = Field(False, description=(
-        "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute schedule,"
-        " scales for the backlog)."))
+        "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
+        " schedule, scales for the backlog)."))
     error: str | None = None
 
 

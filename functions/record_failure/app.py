@@ -41,7 +41,8 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
 
 
 def outcome_class(result: FailureResult) -> str:
-    """bad_input | internal | capacity | superseded: a superseded upload (a newer one owns the key) is no fault."""
+    """bad_input | internal | capacity | superseded: a superseded upload (a newer one owns the key)
+    is no fault."""
     status = getattr(result, "status", "FAILED")
     superseded = status == "SUPERSEDED" or result.reason == SourceSuperseded.__name__
     return "superseded" if superseded else str(result.reason_class)

@@ -1,4 +1,4 @@
-"""One ScalePool call scales at a time, without reserved concurrency: a lease item, taken by a conditional write.
+"""One ScalePool call scales at a time, without reserved concurrency: a lease item, conditionally written.
 
 Reserved concurrency 1 used to serialise the scaler, but it cannot be created on an account whose
 unreserved concurrency would fall below the minimum (new accounts), and throttled the calls it refused.

@@ -90,7 +90,8 @@ def oldest_runnable_s(batch: Any, job_queues: tuple[str, ...], now_ms: int) -> f
         kwargs: dict[str, Any] = {"jobQueue": job_queue, "jobStatus": "RUNNABLE"}
         while True:
             page = batch.list_jobs(**kwargs)
-            oldest = min([oldest, *(int(j["createdAt"]) for j in page.get("jobSummaryList", []) if "createdAt" in j)])
+            created = [int(j["createdAt"]) for j in page.get("jobSummaryList", []) if "createdAt" in j]
+            oldest = min([oldest, *created])
             if not page.get("nextToken"):
                 break
             kwargs["nextToken"] = page["nextToken"]

@@ -116,14 +116,15 @@ def test_the_oldest_runnable_job_is_measured_across_queues_and_pages() -> None:
     # Given RUNNABLE jobs created 30 s and 600 s before now, on two queues, the older on a second page
     now_ms = 1_000_000_000
 
-    class RunnableBatch:
-        pages = {("a", None): {"jobSummaryList": [{"jobId": "1", "createdAt": now_ms - 30_000}], "nextToken": "t"},
-                 ("a", "t"): {"jobSummaryList": [{"jobId": "2", "createdAt": now_ms - 600_000}]},
-                 ("b", None): {"jobSummaryList": []}}
+    pages = {("a", None): {"jobSummaryList": [{"jobId": "1", "createdAt": now_ms - 30_000}],
+                           "nextToken": "t"},
+             ("a", "t"): {"jobSummaryList": [{"jobId": "2", "createdAt": now_ms - 600_000}]},
+             ("b", None): {"jobSummaryList": []}}
 
+    class RunnableBatch:
         def list_jobs(self, jobQueue: str, jobStatus: str, nextToken: str | None = None) -> dict[str, Any]:
             assert jobStatus == "RUNNABLE"
-            return self.pages[(jobQueue, nextToken)]
+            return pages[(jobQueue, nextToken)]
 
     # Then the wait reported is the oldest one's; with none waiting it is 0
     assert oldest_runnable_s(RunnableBatch(), ("a", "b"), now_ms) == 600.0
@@ -147,7 +148,8 @@ def test_while_one_call_holds_the_lease_a_concurrent_call_skips_and_starts_nothi
     batch = FakeBatch({})
 
     # When a second call arrives meanwhile, with a backlog that would want workers
-    result = scale_exclusively(FakeSqs(30, 0), batch, lease_table, CONFIG, 1, "call-2", now_s=101, until_s=161)
+    result = scale_exclusively(FakeSqs(30, 0), batch, lease_table, CONFIG, 1, "call-2",
+                               now_s=101, until_s=161)
 
     # Then it skips: nothing submitted, no error (the holder or the schedule scales)
     assert result.skipped and result.error is None and batch.submitted == []
@@ -157,11 +159,13 @@ def test_while_one_call_holds_the_lease_a_concurrent_call_skips_and_starts_nothi
 def test_a_call_releases_the_lease_so_the_next_one_counts_its_workers(lease_table: Any) -> None:
     # Given a first call that scales for 35 messages (4 wanted) with no worker yet
     batch = FakeBatch({})
-    first = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 0, "call-1", now_s=100, until_s=160)
+    first = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 0, "call-1",
+                              now_s=100, until_s=160)
     assert len(first.started) == 4 and not first.skipped
     # When the next call runs (the lease is free again) and sees the 4 workers it submitted
     batch.jobs["SUBMITTED"] = [s["jobName"] for s in batch.submitted]
-    second = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 1, "call-2", now_s=101, until_s=161)
+    second = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 1, "call-2",
+                               now_s=101, until_s=161)
     # Then it starts none: sequential calls never over-provision
     assert not second.skipped and second.started == [] and second.active_workers == 4
 
@@ -180,7 +184,8 @@ def test_a_lease_whose_holder_died_lapses_at_its_deadline(lease_table: Any) -> N
 def test_a_lease_error_is_reported_not_raised() -> None:
     class BrokenTable:
         def put_item(self, **kwargs: Any) -> None:
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "PutItem")
+            error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}
+            raise ClientError(error, "PutItem")
 
     result = scale_exclusively(FakeSqs(3, 0), FakeBatch({}), BrokenTable(), CONFIG, 1, "c", 0, 60)
     assert result.error is not None and "ProvisionedThroughput" in result.error and result.started == []

@@ -228,7 +228,8 @@ NO_DATA = {"PoolScalerLeaseTable"}
 
 @pytest.mark.parametrize("resource", sorted(
     {lid for lid, r in RESOURCES.items()
-     if r["Type"] in {"AWS::Logs::LogGroup", "AWS::DynamoDB::Table"}} - NO_DATA | dead_letter_queues() | {LOG_BUCKET}))
+     if r["Type"] in {"AWS::Logs::LogGroup", "AWS::DynamoDB::Table"}} - NO_DATA
+    | dead_letter_queues() | {LOG_BUCKET}))
 def test_what_holds_the_only_copy_of_its_data_survives_stack_deletion_and_replacement(resource: str) -> None:
     # The catalog, undelivered upload events, the logs and the access logs exist nowhere else.
     assert RESOURCES[resource].get("DeletionPolicy") == "Retain"
