@@ -3,9 +3,10 @@
 `functions/Makefile` (every function's `BuildMethod: makefile`) installs `functions/requirements.lock`
 with `pip --no-deps`, so the lock must hold every distribution the requirements need, transitively,
 except what RUNTIME_PROVIDED leaves to the Lambda python3.12 runtime (nothing: boto3 and botocore are
-bundled, see functions/requirements.txt). The closure is computed from the distribution metadata installed in this venv
-(`importlib.metadata`), evaluating markers for python3.12 on Linux x86_64 and following extras; the
-pinned versions are the ones installed here, so the tests exercise what the functions ship.
+bundled, see functions/requirements.txt). The closure is computed from the distribution metadata
+installed in this venv (`importlib.metadata`), evaluating markers for python3.12 on Linux x86_64 and
+following extras; the pinned versions are the ones installed here, so the tests exercise what the
+functions ship.
 
     .venv/bin/python scripts/lambda_lock.py           # exit 1 with a diff when the lock is stale
     .venv/bin/python scripts/lambda_lock.py --write   # rewrite functions/requirements.lock
