@@ -17,6 +17,11 @@ probes against moto 5.2.5 (README "Worker pool"); each patch makes moto do what 
    marked token checks the wrong object and dies with a TypeError building ``TaskDoesNotExist``).
 8. SendTaskFailure drops the cause (moto's response handler passes only ``error``). Bridge: the
    cause is passed on, so RecordFailure sees the worker's error document as on AWS.
+New (issue 22, numbered at merge) C. A heartbeat for a task without HeartbeatSeconds: moto answers
+   ``InvalidToken`` (its heartbeat has nowhere to go), AWS accepts it while the task waits.
+   TranscribeInPool has no heartbeat clock (docs/OPERATIONS.md "The pool's clocks") and a worker's
+   SendTaskHeartbeat is its check that the token is current, so under moto every file looked stale.
+   Bridge: such a heartbeat succeeds while the attempt waits (an ended one still raises TaskTimedOut).
 Not bridged (the ASL handles both): moto reports a heartbeat timeout as ``States.Timeout``, AWS as
 ``States.HeartbeatTimeout``; Retry and Catch list both.
 """
@@ -61,6 +66,9 @@ def callback_patches() -> list[tuple[type, str, Callable[..., Any]]]:
 
     def heartbeat(self: Any, callback_id: str) -> bool:
         raise_if_over(self, callback_id)
+        endpoint = self.get(callback_id)
+        if endpoint is not None and endpoint.consumer_error is None and not endpoint._heartbeat_endpoint:
+            return True  # gap C: a waiting task without HeartbeatSeconds accepts the heartbeat
         return bool(original_heartbeat(self, callback_id))
 
     def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:

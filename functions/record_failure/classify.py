@@ -124,4 +124,6 @@ def classify(error: Any) -> Classification:
         return Classification(error_type, INTERNAL, str(cause.get("errorMessage") or error_type), name)
 
     message = cause if isinstance(cause, str) and cause else name
+    if name == CAPACITY_UNAVAILABLE:  # the ASL's PoolCapacityUnavailable: no pool worker answered in time
+        return Classification(name, CAPACITY, str(message), name)
     return Classification(name, INTERNAL, str(message), name)

@@ -9,10 +9,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import batch_client, pool_scaler_lease_table, sqs_client
+from common.clients import batch_client, pool_scaler_lease_table, sqs_client, stepfunctions_client
 from common.observability import logger, metrics, tracer
 from contracts.models import PoolScaleRequest
 
+from scale_pool.dead_letters import answer_dead_letters
 from scale_pool.scaler import PoolConfig, oldest_runnable_s, scale_exclusively
 
 
@@ -27,7 +28,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     until_s = now_s + context.get_remaining_time_in_millis() / 1000
     result = scale_exclusively(sqs_client(), batch_client(), pool_scaler_lease_table(), config,
                                request.incoming, context.aws_request_id, now_s, until_s)
-    if request.incoming == 0:  # the schedule's call (once a minute): how long the oldest job waits RUNNABLE
+    if request.incoming == 0:  # the schedule's call (once a minute): dead letters, RUNNABLE waits
+        try:
+            failed = answer_dead_letters(sqs_client(), stepfunctions_client(), config.dead_letter_queue_url)
+            if failed:
+                logger.warning("failed the files of dead-lettered pool messages", extra={"files": failed})
+        except Exception as exc:  # the next minute's call tries again
+            logger.warning("could not answer the dead-lettered pool messages", extra={"detail": repr(exc)})
         try:
             waited = oldest_runnable_s(batch_client(), config.watched_queues, int(now_s * 1000))
             metrics.add_metric(name="OldestRunnableJobSeconds", unit=MetricUnit.Seconds, value=waited)

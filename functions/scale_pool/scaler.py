@@ -35,8 +35,8 @@ class PoolConfig:
     job_definition: str
     max_workers: int
     files_per_worker: int
-    heartbeat_s: int
     watched_queues: tuple[str, ...] = ()  # every job queue whose RUNNABLE wait is measured
+    dead_letter_queue_url: str = ""  # the pool's DLQ (scale_pool.dead_letters)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PoolConfig:
@@ -46,8 +46,8 @@ class PoolConfig:
         return cls(queue_url=env.get("POOL_QUEUE_URL", ""), job_queue=job_queue,
                    job_definition=env.get("POOL_JOB_DEFINITION", ""),
                    max_workers=settings.max_pool_workers, files_per_worker=settings.pool_files_per_worker,
-                   heartbeat_s=settings.pool_task_heartbeat_s,
-                   watched_queues=tuple(q for q in (job_queue, *class_queues) if q))
+                   watched_queues=tuple(q for q in (job_queue, *class_queues) if q),
+                   dead_letter_queue_url=env.get("POOL_DEAD_LETTER_QUEUE_URL", ""))
 
 
 def wanted_workers(
@@ -115,7 +115,7 @@ def scale(sqs: Any, batch: Any, config: PoolConfig, incoming: int) -> PoolScalin
     except Exception as exc:  # boto errors, a missing setting: report, let the file go on to the queue
         error = f"{type(exc).__name__}: {exc}"
     return PoolScaling(waiting=waiting, in_flight=in_flight, active_workers=active, wanted_workers=wanted,
-                       started=started, heartbeat_s=config.heartbeat_s, error=error)
+                       started=started, error=error)
 
 
 def scale_exclusively(sqs: Any, batch: Any, table: Any, config: PoolConfig, incoming: int, holder: str,
@@ -125,10 +125,10 @@ def scale_exclusively(sqs: Any, batch: Any, table: Any, config: PoolConfig, inco
         held = lease.acquire(table, holder, now_s, until_s)
     except Exception as exc:  # best effort, as scale(): the schedule tries again
         return PoolScaling(waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[],
-                           heartbeat_s=config.heartbeat_s, error=f"lease: {type(exc).__name__}: {exc}")
+                           error=f"lease: {type(exc).__name__}: {exc}")
     if not held:
         return PoolScaling(waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[],
-                           heartbeat_s=config.heartbeat_s, skipped=True)
+                           skipped=True)
     try:
         return scale(sqs, batch, config, incoming)
     finally:

@@ -20,7 +20,7 @@ from scale_pool.scaler import (
 )
 
 CONFIG = PoolConfig(queue_url="https://sqs/q", job_queue="arn:pool-queue", job_definition="arn:pool-def",
-                    max_workers=4, files_per_worker=10, heartbeat_s=900)
+                    max_workers=4, files_per_worker=10)
 
 
 class FakeSqs:
@@ -79,7 +79,7 @@ def test_scale_submits_only_the_difference_counting_every_live_status() -> None:
     assert result.started == ["new-1", "new-2"]
     placed = {(s["jobQueue"], s["jobDefinition"]) for s in batch.submitted}
     assert placed == {("arn:pool-queue", "arn:pool-def")}
-    assert result.heartbeat_s == 900 and result.error is None
+    assert result.error is None
     assert set(ACTIVE_STATUSES) == {"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"}
 
 
@@ -97,14 +97,13 @@ def test_an_aws_error_is_reported_not_raised() -> None:
     result = scale(FakeSqs(3, 0), BrokenBatch({}), CONFIG, incoming=1)
 
     assert result.started == [] and result.error is not None and "TooManyRequests" in result.error
-    assert result.heartbeat_s == 900  # the task still gets its heartbeat, and the file its message
 
 
 def test_config_comes_from_the_template_environment() -> None:
     config = PoolConfig.from_env({"POOL_QUEUE_URL": "u", "POOL_JOB_QUEUE": "q", "POOL_JOB_DEFINITION": "d",
                                   "MAX_POOL_WORKERS": "7", "POOL_FILES_PER_WORKER": "20",
                                   "POOL_TASK_HEARTBEAT_S": "300"})
-    assert config == PoolConfig("u", "q", "d", 7, 20, 300, watched_queues=("q",))
+    assert config == PoolConfig("u", "q", "d", 7, 20, watched_queues=("q",))
 
 
 def test_every_job_queue_of_the_environment_is_watched_for_runnable_waits() -> None:
@@ -153,7 +152,6 @@ def test_while_one_call_holds_the_lease_a_concurrent_call_skips_and_starts_nothi
 
     # Then it skips: nothing submitted, no error (the holder or the schedule scales)
     assert result.skipped and result.error is None and batch.submitted == []
-    assert result.heartbeat_s == CONFIG.heartbeat_s  # the file still gets its pool settings
 
 
 def test_a_call_releases_the_lease_so_the_next_one_counts_its_workers(lease_table: Any) -> None:
