@@ -362,3 +362,17 @@ def test_the_backfill_asl_uses_exactly_the_templates_substitutions() -> None:
     start = asl["States"]["BackfillPrefix"]["ItemProcessor"]["States"]["StartTranscription"]
     assert start["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert start["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
+
+
+@pytest.mark.parametrize(("reserved", "expected"), [(None, None), ("0", None), ("5", 5)])
+def test_the_scaler_reserves_no_concurrency_unless_asked(reserved: str | None, expected: int | None) -> None:
+    # A reservation of 1 fails to create on accounts whose unreserved concurrency would drop below the
+    # minimum (new accounts: quota 10); the scaler's lease keeps one writer without it (issue 22)
+    from local_emulator.template import NO_VALUE, Resolver
+
+    assert TEMPLATE["Parameters"]["ScalePoolReservedConcurrency"]["Default"] == 0
+    overrides = {} if reserved is None else {"ScalePoolReservedConcurrency": reserved}
+    resolver = Resolver(TEMPLATE, "t", overrides)
+    setting = RESOURCES["ScalePoolFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    resolved = resolver.resolve({"x": setting}).get("x", NO_VALUE)
+    assert (None if resolved is NO_VALUE else int(resolved)) == expected
