@@ -6,10 +6,11 @@ process (`-I`, so nothing from the environment leaks in) spends importing the fu
 module with the built package, then its layers' `python/` folders, first on `sys.path` - the order
 Lambda uses (/var/task, /opt/python). `sam build` ships no .pyc and /var/task is read-only, so every
 cold start compiles what it imports: the timing process runs with `-B` and finds no .pyc either.
-What the Lambda runtime provides (/var/runtime: boto3, botocore and their dependencies,
-`scripts/lambda_lock.py`'s RUNTIME_PROVIDED) is not in the packages: it is copied from this venv
-into a temporary folder that goes last on `sys.path`, as /var/runtime does. The script fails if a
-package carries one of those modules or if the handler imported one from anywhere but that folder.
+What the functions leave to the Lambda runtime (`scripts/lambda_lock.py`'s RUNTIME_PROVIDED; empty since
+issue 22 bundles boto3 and botocore, so the check below has nothing to find) is not in the packages: it
+is copied from this venv into a temporary folder that goes last on `sys.path`, as /var/runtime does. The
+script fails if a package carries one of those modules or if the handler imported one from anywhere but
+that folder.
 Median of --runs fresh processes per handler.
 
     make build && .venv/bin/python benchmarks/lambda_packages.py [--runs 7]

@@ -1,10 +1,12 @@
 """While a worker holds messages, a thread keeps each one alive on both sides.
 
-Every interval it sends ``SendTaskHeartbeat`` for each held token (so the waiting execution does not
-time out while its file waits its turn in the batch) and extends the message's SQS visibility (so no
-other worker receives it meanwhile). If the worker dies, both stop: the messages are visible again
+Every interval it sends ``SendTaskHeartbeat`` for each held token (the check that its execution still
+waits: TranscribeInPool has no heartbeat clock, which would include the file's time in the queue) and
+extends the message's SQS visibility (so no other worker receives it meanwhile): the liveness of a
+file starts when a worker takes it. If the worker dies, both stop: the messages are visible again
 after at most the visibility timeout, while their tokens are still valid, and another worker picks
-them up; only a message nobody can finish runs into the task's heartbeat timeout (a retry).
+them up; a message that killed maxReceiveCount workers is parked in the dead-letter queue, whose
+tokens the scaler fails as pool.worker_lost (scale_pool.dead_letters).
 A heartbeat that reports the token stale marks it, and the worker then writes nothing for it.
 """
 

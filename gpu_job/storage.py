@@ -33,7 +33,7 @@ from typing import Any, BinaryIO
 from botocore.exceptions import ClientError
 from contracts.errors import SourceSuperseded
 from contracts.models import MISSING_ETAG, UploadedObject
-from contracts.ownership import error_code, put_owned
+from contracts.ownership import INPUT_GONE, error_code, put_owned
 
 READ_BLOCK_BYTES = 4 << 20
 
@@ -168,10 +168,6 @@ def pin(source: UploadedObject) -> dict[str, str]:
     return {"IfMatch": f'"{etag}"'} if etag else {}
 
 
-# A failed If-Match, or a pinned version (or key) that no longer exists: the upload is gone.
-SUPERSEDED_CODES = frozenset({"PreconditionFailed", "412", "NoSuchVersion", "NoSuchKey", "404"})
-
-
 @contextlib.contextmanager
 def superseded_on_412(source: UploadedObject) -> Iterator[None]:
     """A failed precondition means the key now holds another upload: a typed failure, not a crash."""
@@ -179,7 +175,7 @@ def superseded_on_412(source: UploadedObject) -> Iterator[None]:
         yield
     except ClientError as exc:
         code = error_code(exc)
-        if code in SUPERSEDED_CODES:
+        if code in INPUT_GONE:  # a failed If-Match, or the pinned version (or key) is gone
             raise SourceSuperseded(f"{source.uri} no longer holds the upload {pin(source)} ({code})") from exc
         raise
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 
+from local_emulator.bridges import QUEUE_TIME_LIMIT_ACTIONS
 from local_emulator.template import REGION, REPO_ROOT, TEMPLATE_PATH, Resolver, read_template
 
 STACK_NAME = "parakeet-local"
@@ -225,6 +226,9 @@ class _Creator:
             computeEnvironmentOrder=[{"order": int(o["Order"]), "computeEnvironment": o["ComputeEnvironment"]}
                                      for o in props["ComputeEnvironmentOrder"]])
         self.record(lid, Ref=queue["jobQueueArn"], JobQueueArn=queue["jobQueueArn"])
+        # moto does not keep them (bridges gap 30): the capacity bridge reads them from here.
+        QUEUE_TIME_LIMIT_ACTIONS[queue["jobQueueArn"]] = [
+            _lower_keys(action) for action in props.get("JobStateTimeLimitActions", [])]
 
     def batch_job_definition(self, lid: str, props: dict[str, Any]) -> None:
         name = props.get("JobDefinitionName") or self.r.physical_name(lid)

@@ -3,8 +3,9 @@
 Test support only: nothing under ``functions/``, ``gpu_job/`` or ``statemachine/`` knows about it.
 Each patch makes moto behave like AWS for exactly the calls our workflow makes, and is undone when
 the bridge closes. The gaps are listed and numbered once, in local_emulator/README.md; this module
-bridges gaps 1-4, 9, 15 and 27 (definitions AWS refuses: ``local_emulator.asl_rules``) and installs
-the others: 5-8 (``local_emulator.callbacks``), 16-22 and 28 (``local_emulator.distributed_map``),
+bridges gaps 1-4, 9, 15, 27 (definitions AWS refuses: ``local_emulator.asl_rules``), 29 (Lambda
+service errors, a throttled function) and 30 (Batch capacity, RUNNABLE time limits) and installs
+the others: 5-8 and 31 (``local_emulator.callbacks``), 16-22 and 28 (``local_emulator.distributed_map``),
 26 (``local_emulator.s3_notifications``); 10-14 and 25 are the ingress's (``local_emulator.ingress``).
 """
 
@@ -28,6 +29,7 @@ from typing import Any
 import botocore.session
 import moto
 from botocore.model import OperationModel
+from moto.core.exceptions import JsonRESTError
 
 EXPECTED_MOTO_VERSION = "5.2.5"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +45,8 @@ JobRunner = Callable[[list[str], dict[str, str]], int]
 # Runs a long-running (pool) job to its end: (command, environment, job id) -> exit code.
 ServiceJobRunner = Callable[[list[str], dict[str, str], str], int]
 SERVICE_COMMANDS = frozenset({"pool"})
+# Gap 30: each job queue's JobStateTimeLimitActions (camelCase, as DescribeJobQueues returns them), by ARN.
+QUEUE_TIME_LIMIT_ACTIONS: dict[str, list[dict[str, Any]]] = {}
 
 
 @dataclass
@@ -62,6 +66,7 @@ class BatchJobRecord:
     command: list[str]
     attempts: list[BatchAttempt] = field(default_factory=list)
     status: str = "SUBMITTED"
+    runnable_s: float = 0.0  # virtual RUNNABLE wait (gap 30); 0 when placed at once
 
 
 @dataclass
@@ -81,6 +86,9 @@ class Bridge:
         self.batch_jobs: list[BatchJobRecord] = []
         self.lambda_invocations: list[LambdaInvocation] = []
         self._reclaims_left = 0
+        self._no_capacity: set[str] = set()
+        self._throttled: dict[str, Callable[[dict[str, Any]], bool]] = {}
+        self.throttled_invocations = 0
         self.service_job_runner: ServiceJobRunner | None = None
         self.service_threads: list[threading.Thread] = []
 
@@ -88,11 +96,28 @@ class Bridge:
         """The next ``count`` Batch attempts end as if the Spot instance was reclaimed."""
         self._reclaims_left = count
 
+    def simulate_no_capacity(self, job_queue_arn: str) -> None:
+        """Gap 30: no instance can be launched for this queue's jobs (e.g. a G vCPU quota of 0)."""
+        if not any(a.get("state") == "RUNNABLE" for a in QUEUE_TIME_LIMIT_ACTIONS.get(job_queue_arn, [])):
+            raise ValueError(f"{job_queue_arn} has no RUNNABLE JobStateTimeLimitActions:"
+                             " its jobs would wait for ever")
+        self._no_capacity.add(job_queue_arn)
+
+    def throttle_function(self, function_name: str,
+                          when: Callable[[dict[str, Any]], bool] = lambda event: True) -> None:
+        """Gap 29: invocations of this function (name or ARN) whose event matches ``when`` answer 429
+        TooManyRequestsException (e.g. only the state machine's calls, while its schedule gets through)."""
+        self._throttled[function_name.rsplit(":", 1)[-1]] = when
+
     # -- Lambda -----------------------------------------------------------------------------
     def invoke_lambda(self, backend: Any, function_name: str, qualifier: str | None, body: Any,
                       response_headers: dict[str, str]) -> bytes:
         fn = backend.get_function(function_name, qualifier)
         event = json.loads(body) if body else {}
+        throttled = self._throttled.get(fn.function_name)
+        if throttled is not None and throttled(event):
+            self.throttled_invocations += 1
+            raise TooManyRequests()
         handler = _import_handler(fn.handler)
         context = LocalLambdaContext(
             function_name=fn.function_name,
@@ -131,6 +156,9 @@ class Bridge:
                        job.job_definition.container_properties.get("command") or [])
         record = BatchJobRecord(job.job_id, job.job_name, job.job_queue.arn, job.job_definition.arn, command)
         self.batch_jobs.append(record)
+        if job.job_queue.arn in self._no_capacity:
+            self._cancel_runnable(job, record)
+            return
         if command[:1] and command[0] in SERVICE_COMMANDS and self.service_job_runner is not None:
             self._start_service_job(job, record, command)
             return
@@ -157,6 +185,14 @@ class Bridge:
         job.exit_code = attempt.exit_code
         job.job_stopped_reason = attempt.status_reason
         job._mark_stopped(success=attempt.exit_code == 0)
+        record.status = str(getattr(job.status, "value", job.status))
+
+    def _cancel_runnable(self, job: Any, record: BatchJobRecord) -> None:
+        """Gap 30: the job waits RUNNABLE (virtually) until its queue's RUNNABLE action cancels it."""
+        [action] = [a for a in QUEUE_TIME_LIMIT_ACTIONS[job.job_queue.arn] if a.get("state") == "RUNNABLE"]
+        record.runnable_s = float(action["maxTimeSeconds"])
+        job.job_stopped_reason = action["reason"]
+        job._mark_stopped(success=False)
         record.status = str(getattr(job.status, "value", job.status))
 
     def _start_service_job(self, job: Any, record: BatchJobRecord, command: list[str]) -> None:
@@ -225,6 +261,15 @@ def evaluate_on_exit(rules: list[dict[str, Any]], attempt: BatchAttempt) -> str:
         if conditions and all(conditions):
             return str(rule["action"]).lower()
     return "retry"
+
+
+class TooManyRequests(JsonRESTError):
+    """What Lambda answers an Invoke over the function's concurrency (gap 29)."""
+
+    code = 429
+
+    def __init__(self) -> None:
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
 
 
 def _glob(pattern: str, value: str) -> bool:
@@ -416,6 +461,9 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_batch,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     StateTaskServiceBatch = state_task_service_batch.StateTaskServiceBatch
@@ -444,6 +492,22 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
     def mark_job_as_finished(self: Any, include_start_attempt: bool, job: Any) -> None:
         bridge.run_batch_job(self.backend, job)
 
+    original_lambda_error = StateTaskLambda._from_error
+
+    def lambda_service_error(self: Any, env: Any, ex: Exception) -> Any:
+        """Gap 29: a ClientError of the Invoke call is ``Lambda.<code>``, as on AWS."""
+        from botocore.exceptions import ClientError
+        from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+            CustomErrorName,
+        )
+
+        failure = original_lambda_error(self, env, ex)
+        if isinstance(ex, ClientError):
+            name = f"Lambda.{ex.response['Error']['Code']}"
+            failure.error_name = CustomErrorName(name)
+            failure.event_details["lambdaFunctionFailedEventDetails"]["error"] = name
+        return failure
+
     from local_emulator.callbacks import callback_patches
     from local_emulator.distributed_map import distributed_map_patches
     from local_emulator.s3_notifications import s3_notification_patches
@@ -456,6 +520,7 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
         (StateTaskServiceBatch, "_normalise_parameters", normalise_parameters),
         (StateTaskServiceBatch, "_normalise_response", normalise_response),
         (LambdaSimpleBackend, "invoke", lambda_invoke),
+        (StateTaskLambda, "_from_error", lambda_service_error),
         (BatchSimpleBackend, "_mark_job_as_finished", mark_job_as_finished),
         (type(os.environ), "items", _environ_items),
         (type(os.environ), "copy", _environ_copy),

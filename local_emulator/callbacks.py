@@ -2,7 +2,8 @@
 
 Test support only, installed by ``local_emulator.bridges.bridged`` and undone with it. Each patch makes
 moto do what AWS documents: gaps 5-8 of local_emulator/README.md (heartbeat race, a token per attempt,
-closed tokens answer ``TaskTimedOut``, SendTaskFailure keeps its cause).
+closed tokens answer ``TaskTimedOut``, SendTaskFailure keeps its cause) and 31 (a heartbeat for a
+task without HeartbeatSeconds is accepted while it waits).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def callback_patches() -> list[tuple[type, str, Callable[..., Any]]]:
 
     def heartbeat(self: Any, callback_id: str) -> bool:
         raise_if_over(self, callback_id)
+        endpoint = self.get(callback_id)
+        if endpoint is not None and endpoint.consumer_error is None and not endpoint._heartbeat_endpoint:
+            return True  # gap 31: a waiting task without HeartbeatSeconds accepts the heartbeat
         return bool(original_heartbeat(self, callback_id))
 
     def setup_heartbeat_endpoint(self: Any, heartbeat_seconds: int) -> Any:

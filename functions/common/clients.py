@@ -45,6 +45,12 @@ def catalog_table() -> Any:
     return boto3.resource("dynamodb").Table(os.environ["CATALOG_TABLE"])
 
 
+@cache
+def pool_scaler_lease_table() -> Any:
+    """The scaler's lease table named by ``POOL_SCALER_LEASE_TABLE`` (scale_pool.lease)."""
+    return boto3.resource("dynamodb").Table(os.environ["POOL_SCALER_LEASE_TABLE"])
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests and the local emulator switch mocked accounts and env between runs)."""
     s3_client.cache_clear()
@@ -53,3 +59,4 @@ def reset_clients() -> None:
     stepfunctions_client.cache_clear()
     events_client.cache_clear()
     catalog_table.cache_clear()
+    pool_scaler_lease_table.cache_clear()

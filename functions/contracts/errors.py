@@ -61,6 +61,14 @@ class TransientError(Exception):
     """A failure worth retrying (throttling, a dependency briefly unavailable)."""
 
 
+class CapacityUnavailable(Exception):
+    """No GPU instance could be launched for the work within RunnableTimeoutSeconds: a Batch job queue
+    cancelled the job in RUNNABLE (its JobStateTimeLimitActions reason starts with this name, then says
+    which quota, instance type and region to check). Neither bad input nor a bug: reason class capacity."""
+
+    reason = "capacity_unavailable"
+
+
 BAD_INPUT_ERRORS: tuple[type[BadInputError], ...] = (
     ZeroByteObject,
     NotMedia,

@@ -35,7 +35,9 @@ GPU_CLASSES: dict[str, GpuClass] = {
     "small": _gpu_class("small", "NVIDIA L4", 24.0),  # g6.xlarge: the GPU bounds it
     # g6e.2xlarge: with 4 vCPUs (g6e.xlarge) the CPU stage would bound the L40S
     "medium": _gpu_class("medium", "NVIDIA L40S", 48.0),
-    "large": _gpu_class("large", "NVIDIA A100 80GB", 80.0),  # p4de.24xlarge, per GPU
+    # p5.4xlarge: 1x H100 80 GB, 16 vCPUs (fits MaxVcpusPerClass 16; p4de.24xlarge, 8x A100 with 96 vCPUs,
+    # could never be launched under it)
+    "large": _gpu_class("large", "NVIDIA H100 80GB", 80.0),
 }
 
 # Smallest first: the planner takes the first class a job fits.

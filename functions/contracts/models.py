@@ -44,7 +44,8 @@ Mode = Literal["batched", "full", "local_attention", "streaming"]
 SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
 TranscribePath = Literal["pool", "job"]
 CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
-ReasonClass = Literal["bad_input", "internal"]
+# capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
+ReasonClass = Literal["bad_input", "internal", "capacity"]
 # How a multi-channel upload is transcribed (docs/CHANNELS.md): the CHANNEL_MODE setting, or the
 # upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
 ChannelMode = Literal["mix", "split", "auto"]
@@ -507,7 +508,8 @@ class CompletionEvent(Contract):
     cost_estimate_usd: NonNegativeFloat | None = None
     warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
-    reason_class: ReasonClass | None = Field(None, description="Failed only: bad_input | internal.")
+    reason_class: ReasonClass | None = Field(
+        None, description="Failed only: bad_input | internal | capacity.")
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
 
@@ -530,7 +532,9 @@ class PoolScaling(Contract):
     active_workers: NonNegativeInt = Field(description="Pool jobs SUBMITTED..RUNNING on the pool job queue.")
     wanted_workers: NonNegativeInt
     started: list[str] = Field(description="Batch job ids of the workers this call submitted.")
-    heartbeat_s: int = Field(ge=1, description="HeartbeatSeconds of the pool task (HeartbeatSecondsPath).")
+    skipped: bool = Field(False, description=(
+        "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
+        " schedule, scales for the backlog)."))
     error: str | None = None
 
 
@@ -539,9 +543,9 @@ class PoolTask(Contract):
 
     A worker answers ``SendTaskSuccess(task_token, JobResult)`` or ``SendTaskFailure(task_token,
     <typed error name>)`` and deletes the message only after answering. A token is current only while
-    its attempt of TranscribeInPool waits; a retry (heartbeat timeout) sends a new message with a new
-    token, so a redelivered old message is recognised by its token (SendTaskHeartbeat answers
-    TaskTimedOut) and is deleted without writing anything.
+    its execution's TranscribeInPool waits; once the execution ended (timed out, stopped, answered), a
+    redelivered message is recognised by its token (SendTaskHeartbeat answers TaskTimedOut) and is
+    deleted without writing anything.
     """
 
     task_token: str = Field(min_length=1, max_length=1024)
@@ -550,7 +554,7 @@ class PoolTask(Contract):
     enqueued_at: str = Field(
         description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt).")
     attempt: NonNegativeInt = Field(
-        0, description="$$.State.RetryCount: 0 first, 1.. after heartbeat timeouts.")
+        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried).")
 
 
 # Every model a state consumes or produces, by the state's name: docs/CONTRACTS.md is generated from

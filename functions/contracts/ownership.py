@@ -40,6 +40,10 @@ PRECONDITION_FAILED = frozenset({"PreconditionFailed", "412"})
 # deleted between the HEAD and the write answers 404 to If-Match. Both: look again.
 WRITE_RACES = PRECONDITION_FAILED | {"ConditionalRequestConflict", "409", "NoSuchKey", "404"}
 NOT_FOUND = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
+# A pinned read of the *input* that answers these: the key no longer holds the upload (overwritten:
+# 412; deleted: 404). A deleted key answers 404 only to a role with s3:ListBucket on the input bucket,
+# which every input reader has (template.yaml); without it S3 answers 403, which stays an error.
+INPUT_GONE = PRECONDITION_FAILED | NOT_FOUND
 # HEAD of a missing key without s3:ListBucket answers 403: for an *output* that means "absent"
 # (a wrong guess costs one 412 and a retry), never for the input.
 OUTPUT_ABSENT = NOT_FOUND | {"403", "AccessDenied", "Forbidden"}

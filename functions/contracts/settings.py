@@ -59,8 +59,9 @@ class Settings(BaseModel):
     )
     pool_task_heartbeat_s: int = Field(
         900, ge=1, alias="POOL_TASK_HEARTBEAT_S",
-        description="HeartbeatSeconds of a pool task: the longest it may go without a sign of life, queue "
-        "wait and a worker's start included; then Step Functions retries it (a new message, a new token).",
+        description="Longest a pool worker keeps working on a file whose execution has ended before it "
+        "notices: it confirms each held token (SendTaskHeartbeat) four times per period. Not the task's "
+        "HeartbeatSeconds (TranscribeInPool has none: that clock would include the queue wait).",
     )
     pool_visibility_s: int = Field(
         120, ge=1, le=43200, alias="POOL_VISIBILITY_S",

@@ -55,8 +55,8 @@ INSTANCE_OPTIONS: dict[str, tuple[InstanceOption, ...]] = {
         InstanceOption("g6e.2xlarge", 8, 2.24208),
         InstanceOption("g6e.4xlarge", 16, 3.00424),
     ),
-    # p4de.24xlarge: 8x A100 80 GB, 96 vCPUs, 40.966 USD/h -> 12 vCPUs and 5.1208 USD/h per GPU.
-    "NVIDIA A100 80GB": (InstanceOption("p4de.24xlarge", 12, 5.1208),),
+    # p5.4xlarge: 1x H100 80 GB, 16 vCPUs, 6.88 USD/h (us-east-1 list price after the 2025 P5 price cut).
+    "NVIDIA H100 80GB": (InstanceOption("p5.4xlarge", 16, 6.88),),
 }
 
 
@@ -127,7 +127,7 @@ def option(gpu: str, instance: str) -> InstanceOption:
 
 
 def class_gpu(device_name: str) -> str | None:
-    """The INSTANCE_OPTIONS key of a CUDA device name ("NVIDIA A100-SXM4-80GB" -> "NVIDIA A100 80GB"),
-    matched on the model word (L4 is not L40S); None for a GPU no class uses (e.g. an H100)."""
+    """The INSTANCE_OPTIONS key of a CUDA device name ("NVIDIA H100 80GB HBM3" -> "NVIDIA H100 80GB"),
+    matched on the model word (L4 is not L40S); None for a GPU no class uses (e.g. an A100)."""
     words = set(device_name.replace("-", " ").split())
     return next((gpu for gpu in INSTANCE_OPTIONS if gpu.split()[1] in words), None)

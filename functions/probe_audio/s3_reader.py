@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from contracts.errors import SourceSuperseded
+from contracts.ownership import INPUT_GONE
 
 DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge
@@ -206,7 +207,7 @@ class S3RangeReader(io.RawIOBase):
             if code == "InvalidRange" and self._size is None:
                 # S3 rejects any range on a zero-byte object; that is how an empty object looks here.
                 return b"", 0
-            if code in {"PreconditionFailed", "412", "NoSuchKey", "NoSuchVersion", "404"}:
+            if code in INPUT_GONE:
                 raise SourceSuperseded(
                     f"s3://{self.bucket}/{self.key} changed or vanished while probing: {code}") from exc
             raise

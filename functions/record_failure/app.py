@@ -32,8 +32,8 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
                "failure_message": result.message, "recorded": result.recorded},
     )  # fmt: skip
     # A metric name per class (not a dimension, see plan_job.app): alarm on ExecutionsFailedInternal.
-    name = {"bad_input": "ExecutionsFailedBadInput", None: "ExecutionsSuperseded"}.get(
-        result.reason_class, "ExecutionsFailedInternal")
+    name = {"bad_input": "ExecutionsFailedBadInput", "capacity": "ExecutionsFailedCapacity",
+            None: "ExecutionsSuperseded"}.get(result.reason_class, "ExecutionsFailedInternal")
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     # The dashboard's "failed by reason class" (docs/OPERATIONS.md): one metric, ReasonClass dimension.
     add_dimensioned_metric("FailuresRecorded", MetricUnit.Count, 1, ReasonClass=outcome_class(result))
@@ -41,7 +41,8 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
 
 
 def outcome_class(result: FailureResult) -> str:
-    """bad_input | internal | superseded: a superseded upload (a newer one owns the key) is no fault."""
+    """bad_input | internal | capacity | superseded: a superseded upload (a newer one owns the key)
+    is no fault."""
     status = getattr(result, "status", "FAILED")
     superseded = status == "SUPERSEDED" or result.reason == SourceSuperseded.__name__
     return "superseded" if superseded else str(result.reason_class)

@@ -4,7 +4,8 @@ Three shapes of Cause reach the Catch:
 * a Lambda error: Cause is a JSON string ``{"errorMessage", "errorType", "stackTrace"}``;
 * a ``batch:submitJob.sync`` failure: Error ``States.TaskFailed``, Cause the JSON job description
   as Step Functions hands it over (PascalCase: ``JobId``, ``Container.ExitCode``, ``Attempts``...),
-  whose container exit code tells bad input (65) from everything else;
+  whose container exit code tells bad input (65) from everything else, and whose ``StatusReason``
+  tells a job its queue cancelled in RUNNABLE (``CapacityUnavailable: ...``, no instance launched);
 * anything else (``States.Timeout``, ``States.Runtime``...): Cause is free text or absent.
 Nothing here raises: a failure recorder that fails would lose the very record it exists for.
 """
@@ -15,10 +16,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.errors import BAD_INPUT_ERROR_NAMES, GPU_JOB_EXIT_BAD_INPUT
+from contracts.errors import BAD_INPUT_ERROR_NAMES, GPU_JOB_EXIT_BAD_INPUT, CapacityUnavailable
 
 BAD_INPUT = "bad_input"
 INTERNAL = "internal"
+CAPACITY = "capacity"
+CAPACITY_UNAVAILABLE = CapacityUnavailable.__name__
 REASON_GPU_BAD_INPUT = "gpu_job.bad_input"
 REASON_BATCH_FAILED = "batch.job_failed"
 REASON_UNKNOWN = "unknown"
@@ -80,6 +83,11 @@ def batch_details(job: Any) -> tuple[int | None, str | None, str | None, int | N
     return exit_code, status_reason, job_id, len(attempts) or None
 
 
+def is_capacity_unavailable(status_reason: Any) -> bool:
+    """A job its queue cancelled in RUNNABLE: template.yaml's JobStateTimeLimitActions reasons start so."""
+    return isinstance(status_reason, str) and status_reason.startswith(f"{CAPACITY_UNAVAILABLE}:")
+
+
 def _is_batch_job(cause: Any) -> bool:
     return isinstance(cause, dict) and any(k in cause for k in ("JobId", "Container", "JobQueue"))
 
@@ -95,6 +103,10 @@ def classify(error: Any) -> Classification:
 
     if _is_batch_job(cause):
         exit_code, status_reason, job_id, attempts = batch_details(cause)
+        if is_capacity_unavailable(status_reason):
+            # The queue's JobStateTimeLimitActions cancelled it in RUNNABLE; its reason names what to check.
+            return Classification(CAPACITY_UNAVAILABLE, CAPACITY, str(status_reason), name, exit_code,
+                                  status_reason, job_id, attempts)
         if exit_code == GPU_JOB_EXIT_BAD_INPUT:
             message = f"gpu_job rejected the input (exit {exit_code})"
             reason, reason_class = REASON_GPU_BAD_INPUT, BAD_INPUT
@@ -112,4 +124,6 @@ def classify(error: Any) -> Classification:
         return Classification(error_type, INTERNAL, str(cause.get("errorMessage") or error_type), name)
 
     message = cause if isinstance(cause, str) and cause else name
+    if name == CAPACITY_UNAVAILABLE:  # the ASL's PoolCapacityUnavailable: no pool worker answered in time
+        return Classification(name, CAPACITY, str(message), name)
     return Classification(name, INTERNAL, str(message), name)

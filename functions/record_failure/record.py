@@ -262,7 +262,7 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
     recorded = write_failure(table, identity, attributes)
     return FailureResult(
         reason=classification.reason,
-        reason_class=classification.reason_class,  # type: ignore[arg-type]  # "bad_input" | "internal"
+        reason_class=classification.reason_class,  # type: ignore[arg-type]  # "bad_input" | "internal" | "capacity"
         message=attributes.get("message", ""),
         recorded=recorded,
         source_uri=identity.uri,

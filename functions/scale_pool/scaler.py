@@ -3,13 +3,17 @@
 Wanted workers = ceil(backlog / POOL_FILES_PER_WORKER), at most MAX_POOL_WORKERS, where the backlog
 is every message not yet answered (waiting + held by workers) plus the one the caller is about to
 send. Workers that exist in any state before they stop (SUBMITTED..RUNNING) count as started, so
-a burst of calls never starts more than the backlog needs: the function runs with reserved
-concurrency 1 (template.yaml), each call sees the jobs the previous one submitted. With an empty
-backlog it starts nothing; idle workers exit by themselves.
+a burst of calls never starts more than the backlog needs: one call at a time holds the scaler lease
+(scale_pool.lease) and sees the jobs the previous holder submitted; a call that finds it held skips.
+With an empty backlog it starts nothing; idle workers exit by themselves.
+
+The schedule's calls also measure how long the oldest job of any queue has waited RUNNABLE (metric
+OldestRunnableJobSeconds, alarmed in template.yaml before the queue cancels it as CapacityUnavailable).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Mapping
@@ -18,6 +22,8 @@ from typing import Any
 
 from contracts.models import PoolScaling
 from contracts.settings import Settings
+
+from scale_pool import lease
 
 ACTIVE_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
 
@@ -29,15 +35,19 @@ class PoolConfig:
     job_definition: str
     max_workers: int
     files_per_worker: int
-    heartbeat_s: int
+    watched_queues: tuple[str, ...] = ()  # every job queue whose RUNNABLE wait is measured
+    dead_letter_queue_url: str = ""  # the pool's DLQ (scale_pool.dead_letters)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PoolConfig:
         settings = Settings.from_env(env)
-        return cls(queue_url=env.get("POOL_QUEUE_URL", ""), job_queue=env.get("POOL_JOB_QUEUE", ""),
+        job_queue = env.get("POOL_JOB_QUEUE", "")
+        class_queues = sorted(value for name, value in env.items() if name.startswith("JOB_QUEUE_") and value)
+        return cls(queue_url=env.get("POOL_QUEUE_URL", ""), job_queue=job_queue,
                    job_definition=env.get("POOL_JOB_DEFINITION", ""),
                    max_workers=settings.max_pool_workers, files_per_worker=settings.pool_files_per_worker,
-                   heartbeat_s=settings.pool_task_heartbeat_s)
+                   watched_queues=tuple(q for q in (job_queue, *class_queues) if q),
+                   dead_letter_queue_url=env.get("POOL_DEAD_LETTER_QUEUE_URL", ""))
 
 
 def wanted_workers(
@@ -73,6 +83,21 @@ def active_workers(batch: Any, job_queue: str) -> int:
     return len(job_ids)
 
 
+def oldest_runnable_s(batch: Any, job_queues: tuple[str, ...], now_ms: int) -> float:
+    """Seconds the oldest RUNNABLE job of these queues has waited (0 when none waits)."""
+    oldest = now_ms
+    for job_queue in job_queues:
+        kwargs: dict[str, Any] = {"jobQueue": job_queue, "jobStatus": "RUNNABLE"}
+        while True:
+            page = batch.list_jobs(**kwargs)
+            created = [int(j["createdAt"]) for j in page.get("jobSummaryList", []) if "createdAt" in j]
+            oldest = min([oldest, *created])
+            if not page.get("nextToken"):
+                break
+            kwargs["nextToken"] = page["nextToken"]
+    return max(0.0, (now_ms - oldest) / 1000)
+
+
 def scale(sqs: Any, batch: Any, config: PoolConfig, incoming: int) -> PoolScaling:
     """Best effort: an AWS error is reported in ``error``, never raised (the schedule retries)."""
     waiting = in_flight = active = wanted = 0
@@ -90,4 +115,22 @@ def scale(sqs: Any, batch: Any, config: PoolConfig, incoming: int) -> PoolScalin
     except Exception as exc:  # boto errors, a missing setting: report, let the file go on to the queue
         error = f"{type(exc).__name__}: {exc}"
     return PoolScaling(waiting=waiting, in_flight=in_flight, active_workers=active, wanted_workers=wanted,
-                       started=started, heartbeat_s=config.heartbeat_s, error=error)
+                       started=started, error=error)
+
+
+def scale_exclusively(sqs: Any, batch: Any, table: Any, config: PoolConfig, incoming: int, holder: str,
+                      now_s: float, until_s: float) -> PoolScaling:
+    """:func:`scale` under the scaler lease (scale_pool.lease); skipped when another call holds it."""
+    try:
+        held = lease.acquire(table, holder, now_s, until_s)
+    except Exception as exc:  # best effort, as scale(): the schedule tries again
+        return PoolScaling(waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[],
+                           error=f"lease: {type(exc).__name__}: {exc}")
+    if not held:
+        return PoolScaling(waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[],
+                           skipped=True)
+    try:
+        return scale(sqs, batch, config, incoming)
+    finally:
+        with contextlib.suppress(Exception):  # an unreleased lease lapses at until_s
+            lease.release(table, holder)

@@ -42,6 +42,9 @@ class FakeLambdaContext:
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:test-function"
     aws_request_id: str = "52fdfc07-2182-154f-163f-5f0f9a621d72"
 
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
 
 @dataclass(frozen=True)
 class AwsClients:

@@ -1,4 +1,4 @@
-"""The Lambda packages ship exactly functions/requirements.lock: the requirements' closure minus the runtime.
+"""The Lambda packages ship exactly functions/requirements.lock: the requirements' closure (boto3 included).
 
 `functions/Makefile` installs the lock with `pip --no-deps`, so nothing but the lock decides what a
 function carries: a requirement added, dropped or bumped without regenerating the lock fails here.
@@ -33,10 +33,20 @@ def test_the_lock_is_the_requirements_closure_minus_what_the_runtime_provides() 
 def test_the_lock_ships_nothing_the_runtime_provides_and_says_what_it_left_out() -> None:
     locked = set(lambda_lock.read_lock())
     assert not locked & lambda_lock.RUNTIME_PROVIDED
-    # aws-xray-sdk (Powertools' tracer extra) requires botocore: the runtime's stands in for it.
     computed = lambda_lock.closure(lambda_lock.read_requirements())
-    assert "aws-xray-sdk" in computed.provided["botocore"]
-    assert "botocore (aws-xray-sdk)" in lambda_lock.LOCK.read_text()
+    assert lambda_lock.lock_text(computed).splitlines()[3] in lambda_lock.LOCK.read_text()
+
+
+def test_boto3_is_bundled_at_a_version_that_knows_the_conditional_writes() -> None:
+    # Given the botocore the functions ship (the runtime's varies by region and date, issue 22)
+    import botocore.session
+
+    pins = lambda_lock.read_lock()
+    assert {"boto3", "botocore", "s3transfer"} <= set(pins)
+    assert pins["botocore"] == importlib.metadata.version("botocore")
+    # Then it knows PutObject's IfMatch / IfNoneMatch, which contracts.ownership.put_owned sends
+    put_object = botocore.session.get_session().get_service_model("s3").operation_model("PutObject")
+    assert {"IfMatch", "IfNoneMatch"} <= set(put_object.input_shape.members)
 
 
 def test_every_requirement_is_locked_at_the_version_the_tests_run() -> None:
@@ -68,20 +78,24 @@ def fake_lookup(name: str) -> lambda_lock.Installed:
         raise importlib.metadata.PackageNotFoundError(name) from None
 
 
+# What a runtime-provided set does (the functions leave nothing to the runtime: RUNTIME_PROVIDED is empty).
+RUNTIME_BOTO = frozenset({"boto3", "botocore"})
+
+
 def test_the_closure_follows_extras_and_python312_markers_and_stops_at_the_runtime() -> None:
-    locked = lambda_lock.closure([Requirement("app[tracing]==1.0")], lookup=fake_lookup)
+    locked = lambda_lock.closure([Requirement("app[tracing]==1.0")], RUNTIME_BOTO, lookup=fake_lookup)
     assert locked.pins == {"App": "1.0", "lib": "2.5", "only_on_312": "0.3", "leaf": "1.1"}
     assert locked.provided == {"boto3": {"App"}, "botocore": {"lib"}}
 
 
 def test_without_the_extra_its_requirements_are_not_shipped() -> None:
-    locked = lambda_lock.closure([Requirement("app==1.0")], lookup=fake_lookup)
+    locked = lambda_lock.closure([Requirement("app==1.0")], RUNTIME_BOTO, lookup=fake_lookup)
     assert locked.pins == {"App": "1.0", "only_on_312": "0.3", "leaf": "1.1"}
 
 
 def test_a_requirement_the_venv_does_not_satisfy_is_an_error() -> None:
     with pytest.raises(SystemExit, match=r"App 1\.0 is installed"):
-        lambda_lock.closure([Requirement("app>=2")], lookup=fake_lookup)
+        lambda_lock.closure([Requirement("app>=2")], RUNTIME_BOTO, lookup=fake_lookup)
     with pytest.raises(SystemExit, match="not installed"):
         lambda_lock.closure([Requirement("missing")], lookup=fake_lookup)
 

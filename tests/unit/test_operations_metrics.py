@@ -167,7 +167,9 @@ def scaled(result: PoolScaling, monkeypatch: pytest.MonkeyPatch, capsys: pytest.
 
     monkeypatch.setattr(scale_pool.app, "sqs_client", lambda: None)
     monkeypatch.setattr(scale_pool.app, "batch_client", lambda: None)
-    monkeypatch.setattr(scale_pool.app, "scale", lambda *args: result)
+    monkeypatch.setattr(scale_pool.app, "pool_scaler_lease_table", lambda: None)
+    monkeypatch.setattr(scale_pool.app, "scale_exclusively", lambda *args: result)
+    monkeypatch.setattr(scale_pool.app, "oldest_runnable_s", lambda *args: 0.0)
     scale_pool.app.handler({"incoming": 0}, FakeLambdaContext())
     return blob_with(emf_blobs(capsys), "PoolWorkersStarted")
 
@@ -176,7 +178,7 @@ def test_scale_pool_emits_the_workers_alive_after_the_call(
     clients: AwsClients, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = PoolScaling(waiting=30, in_flight=5, active_workers=2, wanted_workers=4,
-                         started=["job-a", "job-b"], heartbeat_s=900)
+                         started=["job-a", "job-b"])
     blob = scaled(result, monkeypatch, capsys)
     assert (blob["PoolActiveWorkers"], blob["PoolWorkersStarted"]) == ([4.0], [2.0])
     assert published(blob)[1] == [["service"]]
@@ -187,6 +189,6 @@ def test_scale_pool_emits_no_worker_count_when_it_could_not_look(
 ) -> None:
     # After an AWS error the counts are zeros by default, not an observation: no data point
     result = PoolScaling(waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[],
-                         heartbeat_s=900, error="ClientError: throttled")
+                         error="ClientError: throttled")
     blob = scaled(result, monkeypatch, capsys)
     assert "PoolActiveWorkers" not in blob

@@ -107,6 +107,45 @@ def test_spot_reclaims_exhausting_the_retries_are_internal_with_the_host_reason(
     assert result.attempts == 3
 
 
+def test_a_job_its_queue_cancelled_in_runnable_is_capacity_unavailable_with_the_queues_reason() -> None:
+    # Given a job that JobStateTimeLimitActions cancelled: no attempt, the action's reason (template.yaml)
+    reason = ("CapacityUnavailable: no g6.xlarge instance launched within 3600 s in eu-west-1 (class SMALL)."
+              " Check the EC2 vCPU quota of the instance family (Running On-Demand G and VT instances ...")
+    result = classify(batch_error(None, reason, attempts=0))
+    # Then it is neither bad input nor internal, and the message is the reason (what to check)
+    assert (result.reason, result.reason_class, result.message) == ("CapacityUnavailable", "capacity", reason)
+    assert result.batch_job_id == "job-1"
+
+
+def test_a_reason_that_only_mentions_capacity_is_not_taken_for_the_queues_cancellation() -> None:
+    result = classify(batch_error(1, "Essential container in task exited (CapacityUnavailable: no)"))
+    assert result.reason_class == "internal"
+
+
+def test_a_pool_file_nobody_answered_in_time_is_capacity_unavailable() -> None:
+    from local_emulator.template import REPO_ROOT
+
+    # Given the Pass state TranscribeInPool's timeout goes to (statemachine/transcribe.asl.json)
+    asl = json.loads((REPO_ROOT / "statemachine" / "transcribe.asl.json").read_text())
+    error = asl["States"]["PoolCapacityUnavailable"]["Parameters"]
+    # Then it is recorded as capacity, with its cause as the message
+    result = classify(error)
+    assert (result.reason, result.reason_class, result.message) == ("CapacityUnavailable", "capacity",
+                                                                     error["Cause"])
+
+
+def test_the_handler_records_a_capacity_failure_under_its_own_class(aws: tuple[Any, Any]) -> None:
+    import record_failure.app
+
+    table, _ = aws
+    reason = "CapacityUnavailable: no p5.4xlarge instance launched within 600 s in us-east-1 (class LARGE)."
+    result = record_failure.app.handler(failure(batch_error(None, reason, 0)).model_dump(mode="json"),
+                                        FakeLambdaContext())
+    assert (result["status"], result["reason"], result["reason_class"]) == (
+        "FAILED", "CapacityUnavailable", "capacity")
+    assert stored(table)["reason_class"] == "capacity"
+
+
 def test_step_functions_errors_are_internal_under_their_name() -> None:
     result = classify({"Error": "States.Timeout", "Cause": "Task timed out after 3600 seconds"})
 

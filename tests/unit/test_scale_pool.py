@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
-from scale_pool.scaler import ACTIVE_STATUSES, PoolConfig, scale, wanted_workers, workers_to_start
+from moto import mock_aws
+from scale_pool import lease
+from scale_pool.scaler import (
+    ACTIVE_STATUSES,
+    PoolConfig,
+    oldest_runnable_s,
+    scale,
+    scale_exclusively,
+    wanted_workers,
+    workers_to_start,
+)
 
 CONFIG = PoolConfig(queue_url="https://sqs/q", job_queue="arn:pool-queue", job_definition="arn:pool-def",
-                    max_workers=4, files_per_worker=10, heartbeat_s=900)
+                    max_workers=4, files_per_worker=10)
 
 
 class FakeSqs:
@@ -68,7 +79,7 @@ def test_scale_submits_only_the_difference_counting_every_live_status() -> None:
     assert result.started == ["new-1", "new-2"]
     placed = {(s["jobQueue"], s["jobDefinition"]) for s in batch.submitted}
     assert placed == {("arn:pool-queue", "arn:pool-def")}
-    assert result.heartbeat_s == 900 and result.error is None
+    assert result.error is None
     assert set(ACTIVE_STATUSES) == {"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"}
 
 
@@ -86,11 +97,93 @@ def test_an_aws_error_is_reported_not_raised() -> None:
     result = scale(FakeSqs(3, 0), BrokenBatch({}), CONFIG, incoming=1)
 
     assert result.started == [] and result.error is not None and "TooManyRequests" in result.error
-    assert result.heartbeat_s == 900  # the task still gets its heartbeat, and the file its message
 
 
 def test_config_comes_from_the_template_environment() -> None:
     config = PoolConfig.from_env({"POOL_QUEUE_URL": "u", "POOL_JOB_QUEUE": "q", "POOL_JOB_DEFINITION": "d",
                                   "MAX_POOL_WORKERS": "7", "POOL_FILES_PER_WORKER": "20",
                                   "POOL_TASK_HEARTBEAT_S": "300"})
-    assert config == PoolConfig("u", "q", "d", 7, 20, 300)
+    assert config == PoolConfig("u", "q", "d", 7, 20, watched_queues=("q",))
+
+
+def test_every_job_queue_of_the_environment_is_watched_for_runnable_waits() -> None:
+    config = PoolConfig.from_env({"POOL_JOB_QUEUE": "pool", "JOB_QUEUE_SMALL": "s", "JOB_QUEUE_LARGE": "l"})
+    assert config.watched_queues == ("pool", "l", "s")
+
+
+def test_the_oldest_runnable_job_is_measured_across_queues_and_pages() -> None:
+    # Given RUNNABLE jobs created 30 s and 600 s before now, on two queues, the older on a second page
+    now_ms = 1_000_000_000
+
+    pages = {("a", None): {"jobSummaryList": [{"jobId": "1", "createdAt": now_ms - 30_000}],
+                           "nextToken": "t"},
+             ("a", "t"): {"jobSummaryList": [{"jobId": "2", "createdAt": now_ms - 600_000}]},
+             ("b", None): {"jobSummaryList": []}}
+
+    class RunnableBatch:
+        def list_jobs(self, jobQueue: str, jobStatus: str, nextToken: str | None = None) -> dict[str, Any]:
+            assert jobStatus == "RUNNABLE"
+            return pages[(jobQueue, nextToken)]
+
+    # Then the wait reported is the oldest one's; with none waiting it is 0
+    assert oldest_runnable_s(RunnableBatch(), ("a", "b"), now_ms) == 600.0
+    assert oldest_runnable_s(RunnableBatch(), ("b",), now_ms) == 0.0
+
+
+# ---------------------------------------------------------------- one writer without reserved concurrency
+@pytest.fixture
+def lease_table() -> Any:
+    with mock_aws():
+        dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
+        yield dynamodb.create_table(
+            TableName="lease", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "lease", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "lease", "KeyType": "HASH"}])
+
+
+def test_while_one_call_holds_the_lease_a_concurrent_call_skips_and_starts_nothing(lease_table: Any) -> None:
+    # Given one call holding the lease (it is scaling now)
+    assert lease.acquire(lease_table, "call-1", now_s=100, until_s=160)
+    batch = FakeBatch({})
+
+    # When a second call arrives meanwhile, with a backlog that would want workers
+    result = scale_exclusively(FakeSqs(30, 0), batch, lease_table, CONFIG, 1, "call-2",
+                               now_s=101, until_s=161)
+
+    # Then it skips: nothing submitted, no error (the holder or the schedule scales)
+    assert result.skipped and result.error is None and batch.submitted == []
+
+
+def test_a_call_releases_the_lease_so_the_next_one_counts_its_workers(lease_table: Any) -> None:
+    # Given a first call that scales for 35 messages (4 wanted) with no worker yet
+    batch = FakeBatch({})
+    first = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 0, "call-1",
+                              now_s=100, until_s=160)
+    assert len(first.started) == 4 and not first.skipped
+    # When the next call runs (the lease is free again) and sees the 4 workers it submitted
+    batch.jobs["SUBMITTED"] = [s["jobName"] for s in batch.submitted]
+    second = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 1, "call-2",
+                               now_s=101, until_s=161)
+    # Then it starts none: sequential calls never over-provision
+    assert not second.skipped and second.started == [] and second.active_workers == 4
+
+
+def test_a_lease_whose_holder_died_lapses_at_its_deadline(lease_table: Any) -> None:
+    # Given a holder that never released (its invocation died) with a deadline at 160
+    assert lease.acquire(lease_table, "dead", now_s=100, until_s=160)
+    # Then before the deadline nobody else takes it, after it the next call does
+    assert not lease.acquire(lease_table, "call-2", now_s=150, until_s=210)
+    assert lease.acquire(lease_table, "call-3", now_s=162, until_s=222)
+    # And the dead holder's late release cannot free the new holder's lease
+    lease.release(lease_table, "dead")
+    assert not lease.acquire(lease_table, "call-4", now_s=163, until_s=223)
+
+
+def test_a_lease_error_is_reported_not_raised() -> None:
+    class BrokenTable:
+        def put_item(self, **kwargs: Any) -> None:
+            error = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}
+            raise ClientError(error, "PutItem")
+
+    result = scale_exclusively(FakeSqs(3, 0), FakeBatch({}), BrokenTable(), CONFIG, 1, "c", 0, 60)
+    assert result.error is not None and "ProvisionedThroughput" in result.error and result.started == []

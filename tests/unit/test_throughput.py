@@ -68,7 +68,7 @@ def test_workers_never_exceed_the_vcpus_left_after_the_reserve(figures) -> None:
 
 @pytest.mark.parametrize(("device", "gpu"), [
     ("NVIDIA L4", "NVIDIA L4"), ("NVIDIA L40S", "NVIDIA L40S"),
-    ("NVIDIA A100-SXM4-80GB", "NVIDIA A100 80GB"), ("NVIDIA H100 80GB HBM3", None),
+    ("NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB"), ("NVIDIA A100-SXM4-80GB", None),
 ])
 def test_a_cuda_device_name_maps_to_its_class_gpu(device, gpu) -> None:
     assert throughput.class_gpu(device) == gpu

@@ -122,3 +122,31 @@ def test_200_concurrent_uploads_each_end_in_exactly_one_terminal_catalog_state(
             assert report.status == "SUCCEEDED" and report.catalog_status in expected, report
     assert sum(1 for r in load.uploads if r.catalog_status == "SUPERSEDED") <= OVERWRITTEN
     assert load.max_running >= 2
+
+
+# ---------------------------------------------------------------- issue 22: scaling is best effort
+BURST = 100
+
+
+def test_a_burst_with_every_scaling_call_of_the_workflow_throttled_transcribes_every_file(
+        load_stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack = load_stack
+    # Given a scaler whose every call from the workflow is throttled (429, as when its concurrency is used up:
+    # reserved concurrency 1, or a new account's quota of 10), while its one-minute schedule gets through
+    scaler = stack.deployment.ref("ScalePoolFunction")
+    stack.bridge.throttle_function(scaler, when=lambda event: event.get("incoming") == 1)
+
+    # When 100 short uploads (the pool path) arrive at once
+    uploads = [Upload(f"burst/clip-{i:03d}.wav", clips["short"]) for i in range(BURST)]
+    load = runner.upload_many(stack.deployment, uploads, timeout_s=600, workers=16)
+    print(json.dumps({"burst": BURST, "throttled": stack.bridge.throttled_invocations, **load.figures()}))
+
+    # Then the workflow's scaling calls were all refused, and every file was still transcribed: the failure
+    # routed on to the pool (PoolScalingSkipped), never to RecordFailure; the schedule started the workers
+    assert stack.bridge.throttled_invocations >= BURST
+    assert (load.lost, load.hangs, load.dead_lettered) == (0, 0, 0)
+    assert Counter(r.catalog_status for r in load.uploads) == {"TRANSCRIBED": BURST}
+    assert Counter(r.status for r in load.uploads) == {"SUCCEEDED": BURST}
+    # And no internal failure was recorded
+    table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
+    assert not [row for row in table.scan()["Items"] if row.get("reason_class") == "internal"]

@@ -99,7 +99,7 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
         if "InputBucket" not in json.dumps(statement.get("Resource", "")):
             continue
         actions = as_list(statement["Action"])
-        reads = {"s3:GetObject", "s3:GetObjectVersion"}
+        reads = {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"}
         if lid == "ProbeAudioFunction":  # the upload's channel-mode tag (probe_audio.tags)
             reads |= {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"}
         if lid == "BackfillStateMachine":  # its Distributed Map lists the prefix (ItemReader listObjectsV2)
@@ -107,9 +107,25 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
         assert all(a in reads for a in actions), (lid, actions)
         readers.append(lid)
     # Claim, Postprocess, Index and RecordFailure HeadObject the key: does it still hold this upload?
-    assert sorted(readers) == ["BackfillStateMachine", "ClaimSourceFunction", "GpuJobRole",
+    assert sorted(set(readers)) == ["BackfillStateMachine", "ClaimSourceFunction", "GpuJobRole",
                                "IndexTranscriptFunction", "PoolWorkerRole", "PostprocessFunction",
                                "ProbeAudioFunction", "RecordFailureFunction"]
+
+
+def test_every_role_that_reads_an_input_key_may_list_the_input_bucket() -> None:
+    # Given the roles allowed to read objects of the input bucket
+    key_readers, listers = set(), set()
+    for lid, statement in allow_statements():
+        resources = as_list(statement.get("Resource", ""))
+        actions = as_list(statement["Action"])
+        if "s3:GetObject" in actions and {"Fn::Sub": "${InputBucket.Arn}/*"} in resources:
+            key_readers.add(lid)
+        if "s3:ListBucket" in actions and {"Fn::GetAtt": ["InputBucket", "Arn"]} in resources:
+            listers.add(lid)
+    # Then each of them holds s3:ListBucket on the bucket itself: without it S3 answers a deleted key
+    # with 403 AccessDenied, not 404 NoSuchKey, and the "deleted" outcome (contracts.ownership.NOT_FOUND,
+    # probe_audio.s3_reader, gpu_job.storage) would be recorded as an internal failure (issue 22)
+    assert key_readers and key_readers <= listers, key_readers - listers
 
 
 BUCKETS = [lid for lid, r in RESOURCES.items() if r["Type"] == "AWS::S3::Bucket"]
@@ -206,13 +222,37 @@ def test_dead_letter_queues_are_found() -> None:
     assert "UploadEventDeadLetterQueue" in dead_letter_queues()
 
 
+# Hold no data: the scaler's lease lives for one invocation (scale_pool.lease).
+NO_DATA = {"PoolScalerLeaseTable"}
+
+
 @pytest.mark.parametrize("resource", sorted(
     {lid for lid, r in RESOURCES.items()
-     if r["Type"] in {"AWS::Logs::LogGroup", "AWS::DynamoDB::Table"}} | dead_letter_queues() | {LOG_BUCKET}))
+     if r["Type"] in {"AWS::Logs::LogGroup", "AWS::DynamoDB::Table"}} - NO_DATA
+    | dead_letter_queues() | {LOG_BUCKET}))
 def test_what_holds_the_only_copy_of_its_data_survives_stack_deletion_and_replacement(resource: str) -> None:
     # The catalog, undelivered upload events, the logs and the access logs exist nowhere else.
     assert RESOURCES[resource].get("DeletionPolicy") == "Retain"
     assert RESOURCES[resource].get("UpdateReplacePolicy") == "Retain"
+
+
+@pytest.mark.parametrize("resource", ["UploadQueue", "PoolQueue", "AlarmTopicKey"])
+def test_queues_and_the_alarm_key_say_what_happens_to_them_with_the_stack(resource: str) -> None:
+    # Their messages (and the key's notifications) are worth nothing without the stack: deleted, on purpose
+    assert (RESOURCES[resource].get("DeletionPolicy"), RESOURCES[resource].get("UpdateReplacePolicy")) == (
+        "Delete", "Delete")
+
+
+def test_a_stack_can_be_deleted_and_created_again_under_the_same_name() -> None:
+    # Given the resources that outlive a deleted stack (Retain) or that CloudFormation must empty first
+    retained_names = {lid: r["Properties"].get("LogGroupName") for lid, r in RESOURCES.items()
+                      if r["Type"] == "AWS::Logs::LogGroup"}
+    # Then no retained log group has a fixed name: each is CloudFormation's or ends with the stack id's first
+    # part, so the new stack's groups never collide with the old one's (AlreadyExists)
+    for lid, name in retained_names.items():
+        assert name is None or "AWS::StackId" in json.dumps(name), (lid, name)
+    # And the image repository is emptied on delete (a repository with images cannot be deleted)
+    assert RESOURCES["GpuJobRepository"]["Properties"]["EmptyOnDelete"] is True
 
 
 def test_every_checkov_skip_names_a_check_and_says_why() -> None:
@@ -324,3 +364,17 @@ def test_the_backfill_asl_uses_exactly_the_templates_substitutions() -> None:
     start = asl["States"]["BackfillPrefix"]["ItemProcessor"]["States"]["ListingStartTranscription"]
     assert start["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert start["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]
+
+
+@pytest.mark.parametrize(("reserved", "expected"), [(None, None), ("0", None), ("5", 5)])
+def test_the_scaler_reserves_no_concurrency_unless_asked(reserved: str | None, expected: int | None) -> None:
+    # A reservation of 1 fails to create on accounts whose unreserved concurrency would drop below the
+    # minimum (new accounts: quota 10); the scaler's lease keeps one writer without it (issue 22)
+    from local_emulator.template import NO_VALUE, Resolver
+
+    assert TEMPLATE["Parameters"]["ScalePoolReservedConcurrency"]["Default"] == 0
+    overrides = {} if reserved is None else {"ScalePoolReservedConcurrency": reserved}
+    resolver = Resolver(TEMPLATE, "t", overrides)
+    setting = RESOURCES["ScalePoolFunction"]["Properties"]["ReservedConcurrentExecutions"]
+    resolved = resolver.resolve({"x": setting}).get("x", NO_VALUE)
+    assert (None if resolved is NO_VALUE else int(resolved)) == expected
