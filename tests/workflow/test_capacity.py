@@ -62,8 +62,11 @@ def test_every_job_queue_cancels_what_waits_runnable_past_the_bound_with_a_typed
         assert resolver.resolve(action["Reason"]).startswith(f"{CapacityUnavailable.__name__}:"), lid
 
 
-# vCPUs of the instance types the template names (EC2 instance type specifications).
-VCPUS = {"g6.xlarge": 4, "g6e.xlarge": 4, "p5.4xlarge": 16}
+def vcpus(instance_type: str) -> int:
+    """An instance type's vCPUs, from the EC2 instance type specifications moto ships."""
+    from moto.ec2.models.instance_types import INSTANCE_TYPES
+
+    return int(INSTANCE_TYPES[instance_type]["VCpuInfo"]["DefaultVCpus"])
 
 
 def test_every_class_can_place_its_instances_under_max_vcpus() -> None:
@@ -73,7 +76,11 @@ def test_every_class_can_place_its_instances_under_max_vcpus() -> None:
     max_vcpus = int(parameters["MaxVcpusPerClass"]["Default"])
     for size in parameters["GpuSizeClasses"]["Default"].split(","):
         for instance_type in parameters[f"InstanceTypes{size}"]["Default"].split(","):
-            assert VCPUS[instance_type] <= max_vcpus, (size, instance_type)
+            assert vcpus(instance_type) <= max_vcpus, (size, instance_type, vcpus(instance_type))
+
+
+def test_an_instance_bigger_than_the_cap_is_seen() -> None:
+    assert vcpus("p4de.24xlarge") == 96 > int(TEMPLATE["Parameters"]["MaxVcpusPerClass"]["Default"])
 
 
 def test_the_runnable_bound_is_one_batch_accepts() -> None:
