@@ -39,9 +39,10 @@ test: setup models lint security
 	$(PY) -m pytest -q
 
 # The inner loop: tests/unit, the pure logic (moto's in-memory S3/DynamoDB at most; no local stack, no
-# NeMo model, no make models), under a minute on the 2-core machine.
+# NeMo model, no make models), without the tests marked slow (make test runs those), on both cores
+# (pytest-xdist): under a minute on the 2-core machine.
 unit: setup
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q -n 2 -m "not slow" tests/unit
 
 # The whole suite in a shuffled order: modules and the tests in each (pytest-random-order; SEED=N
 # replays an order; module buckets keep module-scoped stacks built once). CI keeps the

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tracemalloc
 
+import pytest
 from backfill_item.summary import result_entries, summarise
 from contracts.backfill import ResultWriterDetails
 
@@ -16,6 +17,7 @@ ITEMS = 200_000
 MIB = 1 << 20
 
 
+@pytest.mark.slow  # 200,000 entries generated and read (make unit leaves it to make test)
 def test_a_200000_object_run_is_summarised_in_a_small_fraction_of_the_functions_memory() -> None:
     # Given a run's ResultWriter output of 200,000 entries (~140 MB of JSON Lines) in one result file,
     # the worst case for memory (AWS splits files by size, up to 5 GB each)

@@ -167,6 +167,7 @@ def twenty_hour_transcript() -> bytes:
     return json.dumps(document).encode()
 
 
+@pytest.mark.slow  # ~23 MB of JSON validated twice (make unit leaves it to make test)
 def test_a_twenty_hour_transcript_is_validated_word_by_word() -> None:
     # Given the JSON of a 20 h transcript (its validation time is benchmarks/transcript_validation.py's)
     body = twenty_hour_transcript()

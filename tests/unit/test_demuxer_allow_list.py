@@ -18,7 +18,9 @@ from contracts import media
 
 from tests.unit.hostile_inputs import CaseResult, loopback_listener, run_traced, write_inputs
 
-pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed")
+# slow: the harness runs every reference upload under strace (make unit leaves it to make test)
+pytestmark = [pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed"),
+              pytest.mark.slow]
 
 CASES = ["concat_local.ffconcat", "concat_passwd.ffconcat", "concat_protocols.ffconcat", "hls_loopback.m3u8",
          "hls_local.m3u8", "dash.mpd", "session.sdp", "chapters.ffmeta", "image2_pattern"]
