@@ -47,6 +47,17 @@ def tiny_model(tiny_model_path: Path) -> Any:
     return api.load_model(str(tiny_model_path), device="cpu")
 
 
+@pytest.fixture(scope="module")
+def speech_model() -> Any:
+    """The tiny model trained on espeak-ng speech (a committed fixture, docs/TINY_MODEL.md), loaded once
+    per module: some specifications switch its attention mode and back."""
+    from gpu_job import api
+    from tests.gpu_job.accuracy_support import SPEECH_MODEL
+
+    assert SPEECH_MODEL.exists(), f"missing {SPEECH_MODEL} (built by scripts/train_tiny_model.py)"
+    return api.load_model(str(SPEECH_MODEL), device="cpu")
+
+
 @pytest.fixture(scope="session")
 def transcript_validator() -> Callable[[dict[str, Any]], Any]:
     """Raises unless a document is a TranscriptDocument (the model the consumers read it with)."""

@@ -39,14 +39,6 @@ BATCHED_WER_MARGIN = 0.005  # the batched engine must be within 0.5 WER points o
 
 
 @pytest.fixture(scope="module")
-def speech_model() -> Any:
-    from gpu_job import api
-
-    assert acc.SPEECH_MODEL.exists(), f"missing {acc.SPEECH_MODEL} (built by scripts/train_tiny_model.py)"
-    return api.load_model(str(acc.SPEECH_MODEL), device="cpu")
-
-
-@pytest.fixture(scope="module")
 def heldout_score(speech_model: Any, tmp_path_factory: pytest.TempPathFactory) -> acc.Score:
     """Given held-out utterances (1-15 s, en/de/es, many voices), transcribed one by one in full mode."""
     from gpu_job import api

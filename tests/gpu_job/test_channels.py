@@ -16,13 +16,6 @@ pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espea
 
 
 @pytest.fixture(scope="module")
-def speech_model() -> Any:
-    from gpu_job import api
-
-    return api.load_model(str(acc.SPEECH_MODEL), device="cpu")
-
-
-@pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("channels")
     u = cs.utterances(3, root / "cache")

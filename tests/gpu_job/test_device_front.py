@@ -155,11 +155,6 @@ def test_on_cuda_the_workers_are_what_the_throughput_model_gives_for_that_gpu_an
 
 
 @pytest.fixture(scope="module")
-def speech_model() -> Any:
-    return api.load_model(str(acc.SPEECH_MODEL), device="cpu")
-
-
-@pytest.fixture(scope="module")
 def stereo_utterances(tmp_path_factory: pytest.TempPathFactory) -> list[acc.Recording]:
     """Held-out utterances as a GPU host gets them: 44.1 kHz stereo MP3."""
     if shutil.which("espeak-ng") is None:

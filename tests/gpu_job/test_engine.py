@@ -25,11 +25,6 @@ needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="esp
 
 
 @pytest.fixture(scope="module")
-def speech_model() -> Any:
-    return api.load_model(str(acc.SPEECH_MODEL), device="cpu")
-
-
-@pytest.fixture(scope="module")
 def utterances(tmp_path_factory: pytest.TempPathFactory) -> list[acc.Recording]:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng makes the speech")
