@@ -35,8 +35,11 @@ build: setup
 security: setup
 	./scripts/security_checks.sh
 
+# On both cores (pytest-xdist), each module's tests together on one worker in file order (--dist
+# loadscope: module-scoped local stacks are built once); which worker takes which module varies, as
+# `make test-random` shows it may.
 test: setup models lint security
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadscope
 
 # The inner loop: tests/unit, the pure logic (moto's in-memory S3/DynamoDB at most; no local stack, no
 # NeMo model, no make models), without the tests marked slow (make test runs those), on both cores
