@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 from backfill_item.summary import result_entries, summarise  # noqa: E402
-from contracts.backfill import ResultWriterDetails  # noqa: E402
+from pipeline.backfill import ResultWriterDetails  # noqa: E402
 
 from local_emulator.template import load_template  # noqa: E402
 from tests.result_writer_output import BUCKET, GeneratedResults, entry_line  # noqa: E402

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "benchmarks"), str(ROOT)]
 
 from asl_walk import Step, walk  # noqa: E402
-from contracts import throughput  # noqa: E402
-from contracts.gpu_classes import GPU_CLASSES  # noqa: E402
+from pipeline import throughput  # noqa: E402
+from pipeline.gpu_classes import GPU_CLASSES  # noqa: E402
 
 from gpu_job.storage import READ_BLOCK_BYTES  # noqa: E402
 
@@ -152,13 +152,13 @@ def measured_inputs(results_dir: Path = RESULTS) -> Inputs:
 
 def engine_rtfx(size_class: str = "small") -> Figure:
     """The batched engine's audio seconds per second on the class's instance, from the planner's own
-    throughput model (contracts.throughput: the lesser of its CPU workers' and its GPU's rate, since
+    throughput model (pipeline.throughput: the lesser of its CPU workers' and its GPU's rate, since
     the engine overlaps them); measured only where both figures were."""
     gpu_class = GPU_CLASSES[size_class]
     t = throughput.evaluate(gpu_class.gpu, throughput.option(gpu_class.gpu, gpu_class.instance_types[0]))
     gpu = f"GPU {'measured' if t.gpu_rtfx_measured else 'assumed'} {t.gpu_rtfx:g}x"
     cpu = f"{t.cpu_workers} CPU workers: {t.cpu_rtfx:g}x"
-    note = f"contracts.throughput: {t.instance}, {t.bound}-bound ({cpu}; {gpu})"
+    note = f"pipeline.throughput: {t.instance}, {t.bound}-bound ({cpu}; {gpu})"
     return Figure(round(t.rtfx, 1), t.gpu_rtfx_measured, note)
 
 
@@ -307,7 +307,7 @@ def gpu_seconds(scenario: Scenario, inputs: Inputs, ran_gpu: str | None) -> floa
     if ran_gpu is None:
         return 0.0
     size_mb = inputs.audio_kbps.value * scenario.audio_s / 8 / 1000
-    if inputs.engine_rtfx is not None:  # the engine overlaps decoding with the GPU (contracts.throughput)
+    if inputs.engine_rtfx is not None:  # the engine overlaps decoding with the GPU (pipeline.throughput)
         work = size_mb / inputs.s3_read_mb_per_s.value + scenario.audio_s / inputs.engine_rtfx.value
     else:
         work = (

@@ -9,12 +9,12 @@ the physical anchor on this CPU: compare ratios within one run, not figures acro
 Columns (CPU seconds per audio second, the best of `--repeats`):
 - `ffmpeg_cli`: the CLI decoding and resampling to 16 kHz mono, writing nothing.
 - `decode`: gpu_job.audio.AudioDecoder as the engine runs it (16 kHz, channels kept for the router).
-- `vad`: the onnx Silero detector (gpu_job.vad) on the file's 16 kHz mono signal.
+- `vad`: the onnx Silero detector (gpu_job.engine.vad) on the file's 16 kHz mono signal.
 - `cpu_worker`: one engine CPU worker on the file, CPU-only path (decode, channel router with its
   VAD per channel and mix, window cutting: `Engine._prepare`), the whole process's CPU time.
 - `native_decode`: AudioDecoder at the track's own rate (no resampling; what a GPU host decodes).
 - `gpu_host_worker`: the same worker on the device path (native decode on the worker thread;
-  resampling and the batched VAD in gpu_job.device_front's device thread). The process's CPU time
+  resampling and the batched VAD in gpu_job.engine.device_front's device thread). The process's CPU time
   less the device thread's own (`DeviceFrontEnd.cpu_s`): on a GPU host that thread only launches
   kernels and copies (benchmarks/gpu/run.sh measures the whole on 4 vCPUs).
   Here the device is the CPU (`--front-device cpu`), so its work is reported apart as
@@ -162,7 +162,7 @@ def decode_16k_mono(path: Path) -> Any:
 def vad_cpu(audio: Any) -> float:
     import numpy as np
 
-    from gpu_job.vad import make_detector
+    from gpu_job.engine.vad import make_detector
 
     detector = make_detector("onnx")
     block = 60 * 16000
@@ -178,7 +178,7 @@ def worker_cpu(path: Path, settings: Any) -> tuple[float, float, int]:
     call. The rest is the worker's own thread and FFmpeg's decoder threads."""
     import torch
 
-    from gpu_job.engine import Engine, _EndMsg, _WindowMsg
+    from gpu_job.engine.engine import Engine, _EndMsg, _WindowMsg
 
     engine = Engine(SimpleNamespace(device=torch.device("cpu")), settings)
     windows = []
@@ -201,7 +201,7 @@ def worker_cpu(path: Path, settings: Any) -> tuple[float, float, int]:
 
 
 def measure(files: dict[str, Path], repeats: int, device_path: bool) -> list[dict[str, Any]]:
-    from gpu_job.engine import EngineSettings
+    from gpu_job.engine.engine import EngineSettings
 
     today = {"front_end": "cpu"} if device_path else {}  # (the code before the front end had no such field)
     cpu_settings = EngineSettings(workers=1, vad_backend="onnx", **today)
@@ -245,7 +245,7 @@ def frame_agreement(files: dict[str, Path], speech: Path) -> dict[str, Any]:
     import numpy as np
 
     from gpu_job.audio import AudioDecoder
-    from gpu_job.device_front import DeviceFrontEnd
+    from gpu_job.engine.device_front import DeviceFrontEnd
 
     out: dict[str, Any] = {}
     front = DeviceFrontEnd("cpu")
@@ -272,7 +272,7 @@ def frame_agreement(files: dict[str, Path], speech: Path) -> dict[str, Any]:
 
 
 def _onnx() -> Any:
-    from gpu_job.vad import make_detector
+    from gpu_job.engine.vad import make_detector
 
     return make_detector("onnx")
 
@@ -291,7 +291,7 @@ def accuracy(tmp: Path, long_minutes: float) -> dict[str, Any]:
     """The accuracy suite's audio and scoring (tests/gpu_job/test_accuracy.py, accuracy_support.py)
     through the batched engine on both paths: WER and word starts of the tiny speech model."""
     from gpu_job import api
-    from gpu_job.engine import EngineSettings
+    from gpu_job.engine.engine import EngineSettings
     from tests.gpu_job import accuracy_support as acc
 
     model = api.load_model(str(acc.SPEECH_MODEL), device="cpu")

@@ -1,6 +1,6 @@
 """Which maximum window length should the batched engine use? Accuracy and throughput per length.
 
-Why: windows are cut at pauses (gpu_job.windows), but speech that runs on longer than
+Why: windows are cut at pauses (gpu_job.engine.windows), but speech that runs on longer than
 `max_window_s` is cut at its least speech-like moment, and a window only sees its own context. Short
 windows batch with less padding and cost less attention; long ones keep more context and are cut
 less often. This runs the engine over the same audio (benchmarks/engine_media.py) at each

@@ -102,7 +102,7 @@ class FreshProcessJobs:
         self.jobs: list[dict[str, float]] = []
 
     def __call__(self, command: list[str], env: dict[str, str]) -> int:
-        from contracts.models import TranscriptionRequest
+        from pipeline.contracts import TranscriptionRequest
 
         s3 = boto3.client("s3", region_name=REGION)
         flag, payload = command  # the plan's command: ["--request", <TranscriptionRequest JSON>]

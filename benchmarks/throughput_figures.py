@@ -1,4 +1,4 @@
-"""Write functions/contracts/throughput.json, the figures the planner's throughput model reads.
+"""Write functions/pipeline/throughput.json, the figures the planner's throughput model reads.
 
 Why generated: the measurements live in benchmarks/results/ (cpu_stage.json from benchmarks/
 cpu_stage.py; gpu/summary.json and gpu/encoder_decoder.json from benchmarks/gpu/run.sh), but the
@@ -19,7 +19,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
-from contracts.throughput import FIGURES_PATH, INSTANCE_OPTIONS, class_gpu  # noqa: E402
+from pipeline.throughput import FIGURES_PATH, INSTANCE_OPTIONS, class_gpu  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 # Until benchmarks/gpu/run.sh runs on that GPU: the Open ASR Leaderboard lists RTFx ~3,300 for

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
-from common.transcript import validate_transcript  # noqa: E402
+from pipeline.transcript_reader import validate_transcript  # noqa: E402
 
 from tests.unit.test_common_helpers import twenty_hour_transcript  # noqa: E402
 

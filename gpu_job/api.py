@@ -3,11 +3,11 @@
 `transcribe` opens the source (an `UploadedObject`, read pinned to that exact upload; or a local
 path or s3:// URI a person gives) as a stream, decodes it incrementally, runs the chosen mode and
 returns the transcript document. `transcribe_request` does the same for a `TranscriptionRequest`
-(what a Batch job or a pool worker is given). Bad input surfaces as a `contracts.errors.BadInputError`
+(what a Batch job or a pool worker is given). Bad input surfaces as a `pipeline.outcomes.BadInputError`
 subclass; anything else is an internal error for the caller to report. Limits and defaults are
-`contracts.settings.Settings`.
+`pipeline.settings.Settings`.
 
-`transcribe_many` runs many sources through the batched engine (gpu_job.engine) per model load and
+`transcribe_many` runs many sources through the batched engine (gpu_job.engine.engine) per model load and
 returns, in input order, a document or an `ItemError` for each: one bad item never fails the others.
 """
 
@@ -18,19 +18,19 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from contracts.models import TranscriptionRequest, UploadedObject
-from contracts.settings import Settings
+from pipeline.contracts import TranscriptionRequest, UploadedObject
+from pipeline.settings import Settings
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
 from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
-from gpu_job.engine import Engine, EngineSettings, ItemError, ItemResult
-from gpu_job.inference import Chunking, transcribe_signal, transcribe_stream
+from gpu_job.engine.engine import Engine, EngineSettings, ItemError, ItemResult
+from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
+from gpu_job.engine.tokens import Word, to_words
+from gpu_job.engine.vad import make_detector
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
-from gpu_job.tokens import Word, to_words
 from gpu_job.transcript import Timings, build_document, merge_channels, normalise_words
-from gpu_job.vad import make_detector
 
 STREAM_BLOCK_S = 5.0
 
@@ -202,7 +202,7 @@ def transcribe(
 ) -> dict[str, Any]:
     """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
     LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
-    (gpu_job.engine.EngineSettings)."""
+    (gpu_job.engine.engine.EngineSettings)."""
     limits = limits or Settings.from_env()
     channel_mode = channel_mode or limits.channel_mode
     chunk_s = limits.chunk_s if chunk_s is None else chunk_s

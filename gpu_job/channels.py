@@ -53,9 +53,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from contracts.models import channel_label
+from pipeline.types import channel_label
 
-from gpu_job.vad import FRAME_SAMPLES, SAMPLE_RATE
+from gpu_job.engine.vad import FRAME_SAMPLES, SAMPLE_RATE
 
 ANALYSIS_MAX_S = 300.0
 ANALYSIS_SPEECH_S = 30.0
@@ -69,7 +69,7 @@ SILENT_DBFS = -70.0
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 
 Route = int | None  # a channel index, or None for the mix
-Detector = Any  # gpu_job.vad detector: push(samples, final=False) -> probabilities of whole frames
+Detector = Any  # gpu_job.engine.vad detector: push(samples, final=False) -> probabilities of whole frames
 
 
 def mix_down(block: np.ndarray) -> np.ndarray:
@@ -87,7 +87,7 @@ def mix_down(block: np.ndarray) -> np.ndarray:
 
 
 def channel_name(channel: int, channels: int) -> str:
-    """For people: "channel 1 (left)" is channel 0 of a stereo track (contracts.models.channel_label)."""
+    """For people: "channel 1 (left)" is channel 0 of a stereo track (pipeline.contracts.channel_label)."""
     side = {0: " (left)", 1: " (right)"}.get(channel, "") if channels == 2 else ""
     return f"{channel_label(channel).lower()}{side}"
 
@@ -366,7 +366,7 @@ def drop_crosstalk(
 ) -> tuple[dict[Route, list[Any]], int]:
     """Split files: drop each word whose channel is BLEED_DB or more below another channel over the
     word's span (the echo of the other party); returns the kept words and how many were dropped.
-    Words are gpu_job.tokens.Word (start/end in seconds); `power` is `ChannelRouter.frame_power()`."""
+    Words are gpu_job.engine.tokens.Word (start/end in seconds); `power` is `ChannelRouter.frame_power()`."""
     if power is None or power.shape[0] == 0:
         return channel_words, 0
     kept: dict[Route, list[Any]] = {}

@@ -25,15 +25,15 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.errors import (
+from pipeline.contracts import TranscriptionRequest, UploadedObject
+from pipeline.modes import MODES
+from pipeline.outcomes import (
     GPU_JOB_EXIT_BAD_INPUT,
     GPU_JOB_EXIT_INTERNAL,
     GPU_JOB_EXIT_OK,
     BadInputError,
     SourceSuperseded,
 )
-from contracts.models import TranscriptionRequest, UploadedObject
-from contracts.modes import MODES
 
 log = logging.getLogger("gpu_job")
 
@@ -75,7 +75,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("GPU_JOB_MODE", "auto"),
         choices=["auto", *MODES],
     )
-    parser.add_argument("--chunk-s", type=float, help="default: CHUNK_S (contracts.settings)")
+    parser.add_argument("--chunk-s", type=float, help="default: CHUNK_S (pipeline.settings)")
     parser.add_argument("--left-s", type=float, help="default: LEFT_S")
     parser.add_argument("--right-s", type=float, help="default: RIGHT_S")
     parser.add_argument(
@@ -88,7 +88,7 @@ def _request_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m gpu_job", description="Transcribe what a TranscriptionRequest says (AWS Batch form)."
     )
-    parser.add_argument("--request", required=True, help="TranscriptionRequest JSON (contracts.models)")
+    parser.add_argument("--request", required=True, help="TranscriptionRequest JSON (pipeline.contracts)")
     _add_model(parser)
     return parser
 
@@ -183,8 +183,8 @@ def _jobs(argv: list[str]) -> tuple[list[Job], argparse.Namespace]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "pool":  # a long-running pool worker (gpu_job/pool_cli.py)
-        from gpu_job.pool_cli import main as pool_main
+    if argv and argv[0] == "pool":  # a long-running pool worker (gpu_job/pool/cli.py)
+        from gpu_job.pool.cli import main as pool_main
 
         return pool_main(argv[1:])
     try:

@@ -13,7 +13,7 @@ fails with the typed `SourceSuperseded` (the newer upload has its own event and 
 
 The job's own output (transcript.json) is written with `write_json(uri, document, owner=source)`:
 a conditional PutObject made only while the input key still holds that upload
-(`contracts.ownership.put_owned`), so an older upload's job that finishes last cannot overwrite the
+(`pipeline.exact_upload.put_owned`), so an older upload's job that finishes last cannot overwrite the
 newer upload's transcript; it fails with `SourceSuperseded` instead.
 """
 
@@ -31,9 +31,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
-from contracts.errors import SourceSuperseded
-from contracts.models import MISSING_ETAG, UploadedObject
-from contracts.ownership import INPUT_GONE, error_code, put_owned
+from pipeline.contracts import MISSING_ETAG, UploadedObject
+from pipeline.exact_upload import INPUT_GONE, error_code, put_owned
+from pipeline.outcomes import SourceSuperseded
 
 READ_BLOCK_BYTES = 4 << 20
 

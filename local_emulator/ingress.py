@@ -102,9 +102,9 @@ REQUEST_IDS = _RequestIds()
 def s3_object_created_event(bucket: str, key: str, size: int, etag: str, version_id: str | None,
                             reason: str) -> dict[str, Any]:
     """What AWS S3 puts on EventBridge for a new object (gap 10): the workflow's own event writer
-    (functions/common/uploads.py) with a fresh id and a growing sequencer, as S3 gives them."""
-    from common.uploads import object_created_event  # functions/ is on sys.path in a local stack
-    from contracts.models import UploadedObject
+    (functions/pipeline/uploads.py) with a fresh id and a growing sequencer, as S3 gives them."""
+    from pipeline.contracts import UploadedObject
+    from pipeline.uploads import object_created_event  # functions/ is on sys.path in a local stack
 
     version = version_id if version_id and version_id != "null" else None
     source = UploadedObject(bucket=bucket, key=key, etag=etag.strip('"'), version_id=version, size=size,

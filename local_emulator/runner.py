@@ -4,7 +4,7 @@ With a local stack running (``local_emulator.stack.local_stack``), its ingress (
 is the real shape: an upload to the input bucket makes S3 emit the AWS-shaped ``Object Created``
 event, the template's rule (moto's matcher on the stored pattern) queues it on ``UploadQueue``, and
 the emulated SQS event source runs ``StartExecutionFunction``, which starts the execution named
-``start_execution.naming.execution_name(upload)`` or refuses a duplicate by that name. The helpers
+``pipeline.naming.execution_name(upload)`` or refuses a duplicate by that name. The helpers
 here upload, then wait for the execution the upload's name designates:
 
 - :func:`upload_and_run`: one upload, its event and its execution's report.
@@ -97,7 +97,7 @@ def rule_matches(deployment: LocalDeployment, event: dict[str, Any]) -> bool:
 def ignored_suffixes(deployment: LocalDeployment) -> tuple[str, ...]:
     """IGNORE_KEY_SUFFIXES as the deployed starter reads it."""
     _functions()
-    from contracts.settings import Settings
+    from pipeline.settings import Settings
 
     config = boto3.client("lambda", region_name=REGION).get_function_configuration(
         FunctionName=deployment.ref(STARTER))
@@ -307,7 +307,7 @@ def _catalog(deployment: LocalDeployment, report: UploadReport) -> None:
     if report.event is None:
         return
     _functions()
-    from common.uploads import uploaded_object_from_event
+    from pipeline.uploads import uploaded_object_from_event
 
     source = uploaded_object_from_event(report.event)
     table = boto3.resource("dynamodb", region_name=REGION).Table(deployment.catalog_table)

@@ -149,6 +149,6 @@ def _reset_function_clients() -> None:
     functions_dir = str(REPO_ROOT / "functions")
     if functions_dir not in sys.path:
         sys.path.insert(0, functions_dir)
-    from common.clients import reset_clients
+    from lambda_runtime.clients import reset_clients
 
     reset_clients()

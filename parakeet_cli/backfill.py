@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from common.s3uri import parse_s3_uri
+from pipeline.s3uri import parse_s3_uri
 
 from parakeet_cli.catalog import EXECUTION_DONE
 from parakeet_cli.connect import Stack

@@ -1,7 +1,7 @@
 """Catalog rows (one per upload: source_uri + etag) and their executions, read with boto3 clients.
 
-Rows come back as plain dicts with DynamoDB numbers as int/float (common.catalog.from_dynamo), not as
-contracts.CatalogItem: a row written by a newer function (a status or field this CLI does not know yet)
+Rows come back as plain dicts with DynamoDB numbers as int/float (pipeline.catalog.from_dynamo), not as
+pipeline.CatalogItem: a row written by a newer function (a status or field this CLI does not know yet)
 must still be shown. Queries by status use the table's ``by-status`` index (status, updated_at), so
 ``--failed``, ``--running`` and ``cost --since`` read only the rows they report.
 """
@@ -13,17 +13,13 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
-from common.catalog import PARTITION_KEY, SORT_KEY, from_dynamo
-from common.s3uri import format_s3_uri
+from pipeline.catalog import PARTITION_KEY, SORT_KEY, from_dynamo
+from pipeline.outcomes import FINAL_STATUSES, STATUSES
+from pipeline.s3uri import format_s3_uri
 
 from parakeet_cli.connect import CATALOG_STATUS_INDEX, Stack, error_code
 
-CLAIMED = "CLAIMED"
-TRANSCRIBED = "TRANSCRIBED"
-FAILED = "FAILED"
-SUPERSEDED = "SUPERSEDED"
-STATUSES = (CLAIMED, TRANSCRIBED, FAILED, SUPERSEDED)
-DONE = frozenset({TRANSCRIBED, FAILED, SUPERSEDED})  # a row in one of these is final for its upload
+DONE = FINAL_STATUSES
 EXECUTION_DONE = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 _deserializer = TypeDeserializer()

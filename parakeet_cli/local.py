@@ -178,12 +178,12 @@ def transcribe_files(
 
     ``on_start(total audio seconds or None)`` is called once the model is loaded and the files are
     probed; ``on_progress(audio seconds, file)`` as each file completes."""
-    from contracts.errors import BadInputError
-    from contracts.settings import Settings
+    from pipeline.outcomes import BadInputError
+    from pipeline.settings import Settings
 
     from gpu_job import api
     from gpu_job.config import default_device, default_model
-    from gpu_job.engine import ItemError
+    from gpu_job.engine.engine import ItemError
 
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")

@@ -4,7 +4,7 @@ prints it). `parakeet backfill` and `parakeet search` build on the same `Stack` 
 Retry re-runs a FAILED upload without re-uploading it: the S3 "Object Created" event the workflow got
 is rebuilt from the catalog row (bucket, key, size, ETag, version, and the sequencer when the row has
 one) and the state machine is started with it, named ``execution_name(source, suffix="retryN")``
-(functions/start_execution/naming.py) so the console says which file and which attempt it is. Claim
+(functions/pipeline/naming.py) so the console says which file and which attempt it is. Claim
 lets a FAILED row be claimed again. Bad input is not retried unless asked (the same bytes fail the
 same way), and a row whose object is gone or now holds another upload is skipped: the newer upload has
 its own execution.
@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.cost import CostTotals, GroupBy, summarise_costs
-from common.s3uri import parse_s3_uri
-from common.uploads import object_created_event as upload_event
-from contracts.models import MISSING_ETAG, UploadedObject
-from start_execution.naming import HASH_LENGTH, execution_name, execution_name_prefix
+from pipeline.contracts import MISSING_ETAG, UploadedObject
+from pipeline.cost import CostTotals, GroupBy, summarise_costs
+from pipeline.naming import HASH_LENGTH, execution_name, execution_name_prefix
+from pipeline.outcomes import STATUS_FAILED, STATUS_TRANSCRIBED, STATUSES
+from pipeline.s3uri import parse_s3_uri
+from pipeline.uploads import object_created_event as upload_event
 
 from parakeet_cli import catalog
 from parakeet_cli.connect import Stack, error_code
@@ -267,7 +268,7 @@ def status_list(stack: Stack, status: str, limit: int = 50, since: str | None = 
 def status_overview(stack: Stack, limit: int = 10) -> dict[str, Any]:
     counts = catalog.count_by_status(stack)
     recent: list[dict[str, Any]] = []
-    for status in catalog.STATUSES:
+    for status in STATUSES:
         recent.extend(catalog.rows_by_status(stack, status, limit=limit))
     recent = catalog.newest_first(recent)[:limit]
     return {"stack": stack.names.as_dict(), "counts": counts,
@@ -285,7 +286,7 @@ def transcript_file(stack: Stack, key: str, fmt: str) -> tuple[dict[str, Any], s
     rows = catalog.rows_for(stack, uri)
     if not rows:
         raise NotFound(f"no catalog row for {uri}", source_uri=uri)
-    done = [r for r in rows if r.get("status") == catalog.TRANSCRIBED]
+    done = [r for r in rows if r.get("status") == STATUS_TRANSCRIBED]
     if not done:
         latest = rows[0]
         why = f": {latest.get('reason') or latest.get('error')}" if latest.get("status") == "FAILED" else ""
@@ -339,7 +340,7 @@ def retry_row(stack: Stack, row: dict[str, Any], include_bad_input: bool = False
     """Start one retry execution for a FAILED row; the result says what was done or why not."""
     entry: dict[str, Any] = {name: row.get(name) for name in ("source_uri", "key", "etag", "version_id")}
     entry["previous_reason"] = row.get("reason")
-    if row.get("status") != catalog.FAILED:
+    if row.get("status") != STATUS_FAILED:
         return {**entry, "retried": False, "skipped": f"status is {row.get('status')}, not FAILED"}
     if row.get("reason_class") == "bad_input" and not include_bad_input:
         return {
@@ -378,7 +379,7 @@ def retry_targets(stack: Stack, key: str | None, failed: bool, limit: int) -> li
         if not rows:
             raise NotFound(f"no catalog row for {catalog.source_uri(stack, key)}")
         return rows[:1]  # the newest upload of the key: an older one has been replaced
-    return catalog.rows_by_status(stack, catalog.FAILED, limit=limit)
+    return catalog.rows_by_status(stack, STATUS_FAILED, limit=limit)
 
 
 # ---------------------------------------------------------------- cost
@@ -417,7 +418,7 @@ def cost_report(stack: Stack, since: str | None = None, by: GroupBy = "prefix",
     if by not in ("prefix", "mode", "language"):
         raise UsageError("--by must be prefix, mode or language")
     since_iso = parse_since(since)
-    rows = catalog.rows_by_status(stack, catalog.TRANSCRIBED, since=since_iso)
+    rows = catalog.rows_by_status(stack, STATUS_TRANSCRIBED, since=since_iso)
     groups = summarise_costs(rows, by=by, prefix_depth=prefix_depth)
     total = CostTotals()
     for group in groups.values():

@@ -1,7 +1,7 @@
 """`parakeet search`: which transcribed files say a phrase, where, and the command that fetches them.
 
 One SQL text (parakeet_cli/sql/search_segments.sql) runs on two engines over the same segment lines
-(functions/postprocess/segments.py, ``segments/dt=<UTC date>/<key>.jsonl`` in the output bucket):
+(functions/pipeline/segments.py, ``segments/dt=<UTC date>/<key>.jsonl`` in the output bucket):
 
 - deployed: Athena over the Glue ``segments`` table, in the stack's search workgroup (its scan cutoff,
   its encrypted results bucket), with the values as ExecutionParameters, never spliced into the text;
@@ -24,9 +24,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.layout import PARTITION_COLUMN, SEGMENTS_PREFIX
-from common.s3uri import parse_s3_uri
-from postprocess.segments import COLUMNS
+from pipeline.exact_upload import PARTITION_COLUMN, SEGMENTS_PREFIX
+from pipeline.s3uri import parse_s3_uri
+from pipeline.segments import COLUMNS
 
 from parakeet_cli.connect import DEFAULT_LOCAL_ENDPOINT, Stack
 from parakeet_cli.exits import AwsError, NotFound, UsageError
@@ -195,7 +195,7 @@ class AthenaBackend:
 
 # ---------------------------------------------------------------- DuckDB (local)
 def duckdb_relation(root: Path) -> str:
-    """read_json over ``root/dt=<date>/**/*.jsonl`` with the table's columns (postprocess.segments.COLUMNS)
+    """read_json over ``root/dt=<date>/**/*.jsonl`` with the table's columns (pipeline.segments.COLUMNS)
     and dt from the folder name, as Athena's partition projection gives it (a string)."""
     columns = ", ".join(f"'{name}': '{_DUCKDB_TYPES[kind]}'" for name, kind in COLUMNS)
     pattern = (root / f"{PARTITION_COLUMN}=*" / "**" / "*.jsonl").as_posix().replace("'", "''")

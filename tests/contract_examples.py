@@ -6,17 +6,17 @@ states produce, not hand-copied shapes that could drift from them.
 
 from __future__ import annotations
 
-from contracts.models import (
+from pipeline.contracts import (
     JobResult,
     Outputs,
     Plan,
     PlanRequest,
     PostprocessResult,
     ProbeResult,
-    TranscriptDocument,
     UploadedObject,
 )
-from contracts.settings import Settings
+from pipeline.settings import Settings
+from pipeline.transcript import TranscriptDocument
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
 

@@ -30,7 +30,7 @@ class Case:
     recipe: Recipe
     key: str
     status: str = TRANSCRIBED
-    error: str | None = None  # FAILED: the typed error (contracts.errors) in the row's ``reason``
+    error: str | None = None  # FAILED: the typed error (pipeline.outcomes) in the row's ``reason``
     words: bool | None = None  # True: > 0 words; False: exactly 0; None: not asserted (noise)
     channel_mode_used: str | None = "mix"  # the row's channel_mode_used (mono: "mix")
     warnings: int = 0  # how many warnings the row carries

@@ -5,7 +5,7 @@ AccessDenied, on a real account. This module derives from the source what each r
 so that a test can hold the template to it:
 
 - **boto3 calls** (functions/ for each Lambda, gpu_job/ for the two Batch job roles). Clients are
-  created once by factory functions (``common.clients.s3_client``: ``boto3.client("s3")``, or
+  created once by factory functions (``lambda_runtime.clients.s3_client``: ``boto3.client("s3")``, or
   ``boto3.resource("dynamodb").Table(...)``) and passed in, positionally or by keyword, down to the
   logic modules, or kept as ``self.<attr>``. ``scan`` follows that: it learns which factory returns
   which service, binds each callee's parameter to the service of the argument it receives, and each

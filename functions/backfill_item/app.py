@@ -14,10 +14,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, s3_client
-from common.observability import logger, metrics, tracer
-from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest
-from contracts.settings import Settings
+from lambda_runtime.clients import catalog_table, s3_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.backfill import BackfillItemRequest, BackfillSummaryRequest
+from pipeline.settings import Settings
 
 from backfill_item.decide import decide
 from backfill_item.summary import result_entries, summarise

@@ -31,15 +31,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-from common.catalog import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED, catalog_key
-from common.s3uri import format_s3_uri
-from common.uploads import object_created_event as upload_event
-from contracts.backfill import BackfillDecision, BackfillItemRequest, SkipReason
-from contracts.models import MISSING_ETAG, UploadedObject
-from start_execution.naming import execution_name, upload_identity
-from start_execution.starter import ignore_reason
+from pipeline.backfill import BackfillDecision, BackfillItemRequest, SkipReason
+from pipeline.catalog import catalog_key
+from pipeline.contracts import MISSING_ETAG, UploadedObject
+from pipeline.naming import execution_name, upload_identity
+from pipeline.outcomes import BAD_INPUT, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
+from pipeline.s3uri import format_s3_uri
+from pipeline.uploads import ignore_reason
+from pipeline.uploads import object_created_event as upload_event
 
-BAD_INPUT = "bad_input"
 RETRY_SUFFIX = re.compile(r"-retry(\d+)$")
 EVENT_NAMESPACE = uuid.UUID("5d1c2a8e-51f3-4c1e-9f4b-6a0e4b2f7a10")
 BACKFILL_REASON = "Backfill"
@@ -138,7 +138,7 @@ def row_skip_reason(row: Mapping[str, Any] | None) -> SkipReason | None:
     if status == STATUS_SUPERSEDED:
         return "superseded"
     if status == STATUS_FAILED and row.get("reason_class") == BAD_INPUT:
-        return "bad_input"
+        return BAD_INPUT
     return None
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from contracts.backfill import BackfillItemResult, BackfillSummary, ResultWriterDetails
+from pipeline.backfill import BackfillItemResult, BackfillSummary, ResultWriterDetails
 from pydantic import ValidationError
 
 STARTED = ("transcribed", "failed", "already_claimed", "superseded")

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.catalog import STATUS_TRANSCRIBED, catalog_key, from_dynamo, set_expression, utc_now_iso
-from contracts.models import CatalogItem, CompletionEvent, IndexRequest
-from contracts.ownership import ensure_current
+from pipeline.catalog import catalog_key, from_dynamo, set_expression, utc_now_iso
+from pipeline.contracts import CatalogItem, CompletionEvent, IndexRequest
+from pipeline.exact_upload import ensure_current
+from pipeline.outcomes import STATUS_TRANSCRIBED
 
 
 class NotClaimedHere(Exception):

@@ -19,8 +19,8 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
-from contracts.errors import SourceSuperseded
-from contracts.ownership import INPUT_GONE
+from pipeline.exact_upload import INPUT_GONE
+from pipeline.outcomes import SourceSuperseded
 
 DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge

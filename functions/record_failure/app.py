@@ -1,4 +1,4 @@
-"""RecordFailure state: FailureRequest ``{state, execution_arn}`` in, FailureResult out (contracts.models)."""
+"""RecordFailure state: FailureRequest ``{state, execution_arn}`` in, FailureResult out."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, events_client, s3_client
-from common.events import put_completion_event
-from common.observability import add_dimensioned_metric, logger, metrics, tracer
-from contracts.errors import SourceSuperseded
-from contracts.models import FailureRequest, FailureResult
+from lambda_runtime.clients import catalog_table, events_client, s3_client
+from lambda_runtime.observability import add_dimensioned_metric, logger, metrics, tracer
+from pipeline.contracts import FailureRequest, FailureResult
+from pipeline.events import put_completion_event
+from pipeline.outcomes import SourceSuperseded
 
 from record_failure.record import failure_event, record_failure
 

@@ -16,11 +16,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.errors import BAD_INPUT_ERROR_NAMES, GPU_JOB_EXIT_BAD_INPUT, CapacityUnavailable
+from pipeline.outcomes import (
+    BAD_INPUT,
+    BAD_INPUT_ERROR_NAMES,
+    CAPACITY,
+    GPU_JOB_EXIT_BAD_INPUT,
+    INTERNAL,
+    CapacityUnavailable,
+)
 
-BAD_INPUT = "bad_input"
-INTERNAL = "internal"
-CAPACITY = "capacity"
 CAPACITY_UNAVAILABLE = CapacityUnavailable.__name__
 REASON_GPU_BAD_INPUT = "gpu_job.bad_input"
 REASON_BATCH_FAILED = "batch.job_failed"

@@ -1,6 +1,6 @@
 """Record a failed execution in the catalog (status FAILED + typed reason), creating the item if needed.
 
-The request is the whole state (contracts.models.FailureRequest), because what exists depends on
+The request is the whole state (pipeline.contracts.FailureRequest), because what exists depends on
 which state failed. The item key comes from ``claim.source`` when Claim produced one, otherwise
 from the raw S3 event at the state's root (Claim itself failed, e.g. ZeroByteObject), otherwise
 from placeholders: a record under an odd key beats no record. Nothing here raises on odd input
@@ -18,20 +18,9 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.catalog import (
-    STATUS_FAILED,
-    STATUS_SUPERSEDED,
-    STATUS_TRANSCRIBED,
-    catalog_key,
-    set_expression,
-    utc_now_iso,
-)
-from common.layout import ERROR_JSON, output_file
-from common.observability import logger
-from common.s3uri import format_s3_uri, parse_s3_uri
-from common.uploads import uploaded_object_from_event
-from contracts.errors import SourceSuperseded, TransientError
-from contracts.models import (
+from lambda_runtime.observability import logger
+from pipeline.catalog import catalog_key, set_expression, utc_now_iso
+from pipeline.contracts import (
     CompletionEvent,
     FailureRequest,
     FailureResult,
@@ -39,7 +28,16 @@ from contracts.models import (
     SupersededBy,
     UploadedObject,
 )
-from contracts.ownership import current_object, holds
+from pipeline.exact_upload import ERROR_JSON, current_object, holds, output_file
+from pipeline.outcomes import (
+    STATUS_FAILED,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+    SourceSuperseded,
+    TransientError,
+)
+from pipeline.s3uri import format_s3_uri, parse_s3_uri
+from pipeline.uploads import uploaded_object_from_event
 from pydantic import ValidationError
 
 from record_failure.classify import (

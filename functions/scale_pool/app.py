@@ -1,4 +1,4 @@
-"""ScalePool state and the one-minute schedule: ``{incoming}`` in, PoolScaling out (contracts.models)."""
+"""ScalePool state and the one-minute schedule: ``{incoming}`` in, PoolScaling out (pipeline.contracts)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import batch_client, pool_scaler_lease_table, sqs_client, stepfunctions_client
-from common.observability import logger, metrics, tracer
-from contracts.models import PoolScaleRequest
+from lambda_runtime.clients import batch_client, pool_scaler_lease_table, sqs_client, stepfunctions_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.contracts import PoolScaleRequest
 
 from scale_pool.dead_letters import answer_dead_letters
 from scale_pool.scaler import PoolConfig, oldest_runnable_s, scale_exclusively

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from contracts.models import PoolTask
+from pipeline.contracts import PoolTask
 from pydantic import ValidationError
 
 POOL_WORKER_LOST = "pool.worker_lost"  # the Error TranscribeInPool catches (statemachine/transcribe.asl.json)

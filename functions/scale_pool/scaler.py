@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.models import PoolScaling
-from contracts.settings import Settings
+from pipeline.contracts import PoolScaling
+from pipeline.settings import Settings
 
 from scale_pool import lease
 

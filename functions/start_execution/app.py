@@ -14,9 +14,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import stepfunctions_client
-from common.observability import logger, metrics, tracer
-from contracts.settings import Settings
+from lambda_runtime.clients import stepfunctions_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.settings import Settings
 
 from start_execution.starter import RecordOutcome, SqsRecord, batch_response, start_executions
 

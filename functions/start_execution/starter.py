@@ -26,11 +26,10 @@ from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
-from common.uploads import uploaded_object_from_event
-from contracts.errors import UnsupportedInput
-from contracts.models import UploadedObject
-
-from start_execution.naming import execution_name
+from pipeline.contracts import UploadedObject
+from pipeline.naming import execution_name
+from pipeline.outcomes import UnsupportedInput
+from pipeline.uploads import ignore_reason, uploaded_object_from_event
 
 Outcome = Literal["started", "duplicate", "ignored", "invalid", "retry"]
 OBJECT_CREATED = "Object Created"
@@ -70,17 +69,6 @@ class StartPlan:
     input: str | None
     source: UploadedObject | None = None
     reason: str | None = None
-
-
-def ignore_reason(key: str, ignored_suffixes: Sequence[str]) -> str | None:
-    """``folder_marker`` for keys ending in '/', ``ignored_suffix:<s>`` for a configured ending, else None."""
-    if key.endswith("/"):
-        return "folder_marker"
-    lowered = key.lower()
-    for suffix in ignored_suffixes:
-        if suffix and lowered.endswith(suffix.lower()):
-            return f"ignored_suffix:{suffix}"
-    return None
 
 
 def invalid_name(body: str) -> str:

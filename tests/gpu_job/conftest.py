@@ -61,7 +61,7 @@ def speech_model() -> Any:
 @pytest.fixture(scope="session")
 def transcript_validator() -> Callable[[dict[str, Any]], Any]:
     """Raises unless a document is a TranscriptDocument (the model the consumers read it with)."""
-    from contracts.models import TranscriptDocument
+    from pipeline.transcript import TranscriptDocument
 
     return TranscriptDocument.model_validate
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+from pipeline.outcomes import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
 from gpu_job.audio import MIN_AUDIO_BITRATE, SAMPLE_RATE, AudioDecoder
 from scripts.make_probe_fixtures import CONTENT_RECIPES, LIVE_RECIPES, TRACK_RECIPES, make_all

@@ -1,4 +1,4 @@
-"""gpu_job's failures are the shared contract's (contracts.errors): names, reasons and exit codes.
+"""gpu_job's failures are the shared contract's (pipeline.outcomes): names, reasons and exit codes.
 
 The container imports ``contracts`` itself (the image ships it next to ``gpu_job``), so there is no
 copy to keep equal; what must hold is that the codes it exits with are the ones the job
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import contracts.errors as contract
+import pipeline.outcomes as contract
 from record_failure.classify import classify
 
 from local_emulator.template import load_template

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from contracts.models import TranscriptionRequest
+from pipeline.contracts import TranscriptionRequest
 
-from gpu_job.pool_heartbeat import Heartbeat
-from gpu_job.pool_worker import MAX_LONG_POLL_S, PoolWorker, WorkerConfig
+from gpu_job.pool.heartbeat import Heartbeat
+from gpu_job.pool.worker import MAX_LONG_POLL_S, PoolWorker, WorkerConfig
 from tests.gpu_job.test_pool_worker import document, message
 
 QUEUE_URL = "https://sqs/pool"

@@ -1,4 +1,4 @@
-"""Specifications of the pool worker (gpu_job.pool_worker) against in-memory SQS and Step Functions.
+"""Specifications of the pool worker (gpu_job.pool.worker) against in-memory SQS and Step Functions.
 
 The fakes keep what matters to the protocol: which tokens are current, what each call answered, and
 the order of writes, answers and deletes. Transcription is a stub here (the real one runs in
@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from contracts.errors import CorruptMedia
-from contracts.models import PoolTask, TranscriptionRequest
+from pipeline.contracts import PoolTask, TranscriptionRequest
+from pipeline.outcomes import CorruptMedia
 
-from gpu_job.pool_worker import PoolWorker, WorkerConfig, split_gpu_seconds
+from gpu_job.pool.worker import PoolWorker, WorkerConfig, split_gpu_seconds
 
 
 class Clock:

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from backfill_item.decide import decide, next_retry
 from backfill_item.summary import MalformedResultError, result_entries, summarise
-from common.uploads import uploaded_object_from_event
-from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest, ResultWriterDetails
 from moto import mock_aws
-from start_execution.naming import execution_name
+from pipeline.backfill import BackfillItemRequest, BackfillSummaryRequest, ResultWriterDetails
+from pipeline.naming import execution_name
+from pipeline.uploads import uploaded_object_from_event
 from start_execution.starter import plan_record
 
 from local_emulator.distributed_map import encode_entries
@@ -233,7 +233,7 @@ def test_the_summarise_request_names_the_result_writers_manifest() -> None:
 def test_the_asl_outcomes_are_the_contracts_outcomes() -> None:
     from typing import get_args
 
-    from contracts.backfill import ItemOutcome
+    from pipeline.backfill import ItemOutcome
 
     processor = ASL["States"]["BackfillPrefix"]["ItemProcessor"]["States"]
     fixed = {s["Parameters"]["outcome"] for s in processor.values()

@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 from backfill_item.summary import result_entries, summarise
-from contracts.backfill import ResultWriterDetails
+from pipeline.backfill import ResultWriterDetails
 
 from local_emulator.template import load_template
 from tests.result_writer_output import BUCKET, GeneratedResults

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 from claim_source.claim import claim
-from common.catalog import STATUS_CLAIMED, STATUS_FAILED
-from common.uploads import uploaded_object_from_event as source_from_event
-from contracts.errors import UnsupportedInput, ZeroByteObject
-from contracts.models import MISSING_ETAG, ClaimResult
 from moto import mock_aws
+from pipeline.contracts import MISSING_ETAG, ClaimResult
+from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED, UnsupportedInput, ZeroByteObject
+from pipeline.uploads import uploaded_object_from_event as source_from_event
 from test_common_support import (
     REGION,
     AwsClients,
@@ -204,7 +203,7 @@ def test_a_folder_marker_is_ignored_with_a_reason(table: Any) -> None:
     result = claim(table, source, "arn:exec:1")
 
     assert result.claimed is False
-    assert result.reason == "directory_marker"
+    assert result.reason == "folder_marker"
     assert table.scan()["Count"] == 0
 
 
@@ -233,7 +232,7 @@ def test_the_handler_refuses_an_event_for_an_upload_the_key_no_longer_holds(
 ) -> None:
     # Given an upload whose event arrives after the key was overwritten (late or out of order)
     import claim_source.app
-    from contracts.errors import SourceSuperseded
+    from pipeline.outcomes import SourceSuperseded
 
     old = uploaded(clients, "talks/keynote(1) final.mp3", b"first")["ETag"]
     new = uploaded(clients, "talks/keynote(1) final.mp3", b"second")["ETag"]

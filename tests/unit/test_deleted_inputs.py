@@ -4,7 +4,7 @@ S3 answers a missing key with 404 only to a caller allowed s3:ListBucket on the 
 answers 403 AccessDenied, the same as a real denial. Every role that reads input keys therefore holds
 ListBucket on the input bucket (tests/workflow/test_template_policies.py), so "deleted" is a 404, and
 the three readers of an input (ownership, the probe's reader, gpu_job's storage) share one code set,
-contracts.ownership.INPUT_GONE. A 403 stays an error: it may be a broken policy, not a deletion.
+pipeline.exact_upload.INPUT_GONE. A 403 stays an error: it may be a broken policy, not a deletion.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from contracts.errors import SourceSuperseded
-from contracts.models import UploadedObject
-from contracts.ownership import current_object
 from moto import mock_aws
+from pipeline.contracts import UploadedObject
+from pipeline.exact_upload import current_object
+from pipeline.outcomes import SourceSuperseded
 from probe_audio.s3_reader import S3RangeReader
 
 from gpu_job.storage import superseded_on_412

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import av
 import pytest
-from contracts import media
+from pipeline import media
 
 from tests.unit.hostile_inputs import CaseResult, loopback_listener, run_traced, write_inputs
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from contracts.models import UploadedObject
-from start_execution.naming import MAX_NAME_LENGTH, execution_name
+from pipeline.contracts import UploadedObject
+from pipeline.naming import MAX_NAME_LENGTH, execution_name
 
 VALID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 

@@ -44,7 +44,7 @@ def test_boto3_is_bundled_at_a_version_that_knows_the_conditional_writes() -> No
     pins = lambda_lock.read_lock()
     assert {"boto3", "botocore", "s3transfer"} <= set(pins)
     assert pins["botocore"] == importlib.metadata.version("botocore")
-    # Then it knows PutObject's IfMatch / IfNoneMatch, which contracts.ownership.put_owned sends
+    # Then it knows PutObject's IfMatch / IfNoneMatch, which pipeline.exact_upload.put_owned sends
     put_object = botocore.session.get_session().get_service_model("s3").operation_model("PutObject")
     assert {"IfMatch", "IfNoneMatch"} <= set(put_object.input_shape.members)
 
@@ -117,7 +117,7 @@ def test_every_function_is_built_from_the_lock_by_the_shared_makefile(function: 
                  "--platform manylinux2014_x86_64", f'--target "{tmp_path}"'):
         assert flag in install
     [copy] = [c.split() for c in commands if c.startswith("cp -R ")]
-    for package in ("common", "contracts", resource["Properties"]["Handler"].split(".")[0]):
+    for package in ("pipeline", "lambda_runtime", resource["Properties"]["Handler"].split(".")[0]):
         assert package in copy
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit
-from common.observability import metrics
+from lambda_runtime.observability import metrics
 
 
 @metrics.log_metrics

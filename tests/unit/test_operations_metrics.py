@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from common.catalog import STATUS_CLAIMED
-from common.observability import NAMESPACE, SERVICE, add_dimensioned_metric
-from contracts.models import FailureRequest, FailureResult, JobResult, PoolScaling
+from lambda_runtime.observability import NAMESPACE, SERVICE, add_dimensioned_metric
 from moto import mock_aws
+from pipeline.contracts import FailureRequest, FailureResult, JobResult, PoolScaling
+from pipeline.outcomes import STATUS_CLAIMED
 from test_common_support import (
     AwsClients,
     FakeLambdaContext,
@@ -134,7 +134,7 @@ def owned_source(clients: AwsClients, table: Any) -> Any:
 
 
 def index_event(job: JobResult, source: Any = SOURCE) -> dict[str, Any]:
-    from contracts.models import IndexRequest
+    from pipeline.contracts import IndexRequest
 
     request = IndexRequest(source=source, plan=PLAN, job=job, postprocess=postprocessed(PLAN))
     return request.model_dump(mode="json")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from contracts.models import TranscriptionRequest
-from contracts.settings import Settings
+from pipeline.contracts import TranscriptionRequest
+from pipeline.settings import Settings
 from plan_job.path import transcribe_path
 
 from tests.unit.test_plan_job import SOURCE, plan_for

@@ -9,14 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from common.catalog import utc_now_iso
-from common.transcript import TranscriptInvalid, validate_transcript
-from contracts.errors import SourceSuperseded
-from contracts.models import Outputs, PostprocessRequest, TranscriptDocument, UploadedObject
-from contracts.ownership import owner_metadata
 from moto import mock_aws
+from pipeline.catalog import utc_now_iso
+from pipeline.contracts import Outputs, PostprocessRequest, UploadedObject
+from pipeline.exact_upload import owner_metadata
+from pipeline.outcomes import SourceSuperseded
+from pipeline.segments import COLUMNS, segment_rows
+from pipeline.transcript import TranscriptDocument
+from pipeline.transcript_reader import TranscriptInvalid, validate_transcript
 from postprocess.postprocess import postprocess, render, summarize
-from postprocess.segments import COLUMNS, segment_rows
 from test_common_support import (
     OUT,
     AwsClients,
@@ -94,7 +95,7 @@ def s3(clients: AwsClients) -> Iterator[Any]:
 
 
 def put_transcript(s3: Any, document: Any, owner: UploadedObject | None = SOURCE) -> None:
-    """transcript.json as gpu_job writes it: with its owner's metadata (contracts.ownership)."""
+    """transcript.json as gpu_job writes it: with its owner's metadata (pipeline.exact_upload)."""
     body = document if isinstance(document, str) else json.dumps(document)
     metadata = owner_metadata(owner) if owner else {}
     s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/transcript.json", Body=body.encode(),
@@ -328,7 +329,7 @@ def test_a_foreign_transcript_while_the_key_still_holds_this_upload_is_internal(
 
 def test_a_newer_uploads_output_is_never_overwritten_even_when_it_lands_mid_write(s3: Any) -> None:
     # Given the check passes, and the newer upload lands and writes its output right after the check
-    from contracts.ownership import put_owned
+    from pipeline.exact_upload import put_owned
 
     class RacingS3:
         """Lets the real client answer, but makes the newer upload land between the check and the write."""
@@ -353,7 +354,7 @@ def test_a_newer_uploads_output_is_never_overwritten_even_when_it_lands_mid_writ
 
 
 def test_a_retried_write_of_the_same_upload_overwrites_its_own_output(s3: Any) -> None:
-    from contracts.ownership import put_owned
+    from pipeline.exact_upload import put_owned
 
     put_owned(s3, SOURCE, OUT, "x/out.txt", b"first try", "text/plain")
     put_owned(s3, SOURCE, OUT, "x/out.txt", b"second try", "text/plain")

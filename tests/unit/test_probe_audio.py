@@ -17,7 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
-from contracts.errors import (
+from moto import mock_aws
+from pipeline.outcomes import (
     BadInputError,
     CorruptMedia,
     DurationOutOfRange,
@@ -25,7 +26,6 @@ from contracts.errors import (
     NotMedia,
     ZeroByteObject,
 )
-from moto import mock_aws
 from probe_audio import app
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader

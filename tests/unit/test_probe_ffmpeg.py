@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from contracts.errors import CorruptMedia, NoAudioStream, NotMedia
+from pipeline.outcomes import CorruptMedia, NoAudioStream, NotMedia
 from probe_audio.parsers.ffmpeg import container_name, probe_with_ffmpeg
 from probe_audio.parsers.riff import parse_wav
 

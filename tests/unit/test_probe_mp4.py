@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from contracts.errors import NoAudioStream
+from pipeline.outcomes import NoAudioStream
 from probe_audio.parsers.common import Unrecognised
 from probe_audio.parsers.mp4 import ftyp_brand, mp4_codec, parse_mp4
 

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from postprocess.segments import COLUMNS
+from pipeline.segments import COLUMNS
 
 from parakeet_cli import search
 from parakeet_cli.exits import AwsError, UsageError
@@ -28,7 +28,7 @@ IN = "media-in"
 
 def row(key: str, segment_id: int, start_s: float, text: str, transcribed_at: str,
         language: str | None = "en", etag: str = "e1") -> dict[str, Any]:  # fmt: skip
-    """One segments-table row (every column of postprocess.segments.COLUMNS)."""
+    """One segments-table row (every column of pipeline.segments.COLUMNS)."""
     values = {
         "source_uri": f"s3://{IN}/{key}", "etag": etag, "segment_id": segment_id, "start_s": start_s,
         "end_s": start_s + 1.5, "text": text, "channel": None, "language": language, "mode": "batched",

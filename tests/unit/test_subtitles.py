@@ -1,4 +1,4 @@
-"""Specification of subtitle cue building (postprocess.subtitles) and SRT/VTT/text rendering."""
+"""Specification of subtitle cue building (pipeline.subtitles) and SRT/VTT/text rendering."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ import random
 from itertools import pairwise
 
 import pytest
-from contracts.models import TranscriptDocument
-from postprocess import formats
-from postprocess.subtitles import (
-    MAX_CUE_MS,
-    MAX_LINE_CHARS,
-    MAX_LINES,
-    MIN_CUE_MS,
-    PAUSE_MS,
-    Cue,
-    build_cues,
-)
+from pipeline import formats
+from pipeline.subtitles import MAX_CUE_MS, MAX_LINE_CHARS, MAX_LINES, MIN_CUE_MS, PAUSE_MS, Cue, build_cues
+from pipeline.transcript import TranscriptDocument
 
 
 # ---------------------------------------------------------------- helpers

@@ -12,9 +12,9 @@ from typing import Any
 
 import boto3
 import pytest
-from common.catalog import STATUS_FAILED, STATUS_SUPERSEDED
-from contracts.models import CompletionEvent, FailureRequest, UploadedObject
 from moto import mock_aws
+from pipeline.contracts import CompletionEvent, FailureRequest, UploadedObject
+from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED
 from record_failure.record import record_failure
 from test_common_support import (
     OUT,

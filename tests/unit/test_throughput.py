@@ -1,4 +1,4 @@
-"""The planner's throughput model (contracts.throughput): which side bounds a GPU class, the instance
+"""The planner's throughput model (pipeline.throughput): which side bounds a GPU class, the instance
 that makes an audio hour cheapest, and the figures it reads (docs/CPU_STAGE.md)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contracts import throughput
-from contracts.gpu_classes import GPU_CLASSES
+from pipeline import throughput
+from pipeline.gpu_classes import GPU_CLASSES
 
 from tests.unit.test_plan_job import plan_for
 

@@ -1,7 +1,7 @@
 """The ASL's paths against the models: each state hands the next exactly what its model accepts.
 
 statemachine/transcribe.asl.json moves data with ``InputPath``, ``Parameters``, ``ResultSelector``
-and ``ResultPath``; contracts.models says what each state reads and returns (``STATE_CONTRACTS``).
+and ``ResultPath``; pipeline.contracts says what each state reads and returns (``STATE_CONTRACTS``).
 These specifications walk one upload through the real definition with model instances as the task
 results, apply every path the way Step Functions does (a small applier for the ``$.a.b`` and ``.$``
 forms the ASL uses), and validate each payload with its consumer's model and each selected result
@@ -17,8 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from common.uploads import uploaded_object_from_event
-from contracts.models import (
+from pipeline.contracts import (
     STATE_CONTRACTS,
     CatalogItem,
     ClaimResult,
@@ -27,6 +26,7 @@ from contracts.models import (
     PoolScaling,
     TranscriptionRequest,
 )
+from pipeline.uploads import uploaded_object_from_event
 from record_failure.record import identify, planned_prefix
 
 from local_emulator.runner import object_created_event
@@ -276,7 +276,7 @@ def test_record_failure_returns_a_failure_result_and_then_fails_the_execution() 
 
 def test_a_superseded_upload_ends_in_its_own_succeed_state_every_other_failure_in_failed() -> None:
     # FailureResult.status is what the Choice reads: SUPERSEDED -> Superseded (not counted as failed)
-    from contracts.models import FailureResult
+    from pipeline.contracts import FailureResult
 
     choice = ASL["States"]["IsSuperseded"]
     assert choice["Type"] == "Choice" and choice["Default"] == "Failed"

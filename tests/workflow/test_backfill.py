@@ -105,7 +105,7 @@ def executions_by_key(stack: LocalStack) -> Counter[str]:
     names = [e["name"] for page in sfn.get_paginator("list_executions").paginate(
         stateMachineArn=stack.deployment.state_machine_arn) for e in page["executions"]]
     keys = AUDIO + BAD + NOTES
-    # Names read <folders>_<file name>-<etag>-<hash>[-retryN] (start_execution.naming)
+    # Names read <folders>_<file name>-<etag>-<hash>[-retryN] (pipeline.naming)
     return Counter(key for name in names for key in keys
                    if "_" + key.rsplit("/", 1)[-1].replace(".", "-") + "-" in name)
 

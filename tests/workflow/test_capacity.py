@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import boto3
-from contracts.errors import CapacityUnavailable
+from pipeline.outcomes import CapacityUnavailable
 
 from local_emulator import runner
 from local_emulator.stack import LocalStack

@@ -1,5 +1,5 @@
 """`parakeet upload --wait` on a versioned input bucket: each PUT is its own version, so the execution's
-name is known from the PUT's own response (start_execution.naming hashes the version), and identical
+name is known from the PUT's own response (pipeline.naming hashes the version), and identical
 bytes uploaded to one key within a second still get two executions, each reported by its own upload."""
 
 from __future__ import annotations

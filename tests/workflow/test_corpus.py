@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-from contracts.errors import BAD_INPUT_ERROR_NAMES
+from pipeline.outcomes import BAD_INPUT_ERROR_NAMES
 
 from local_emulator import runner
 from local_emulator.bridges import _COMPUTE_LOCK, ANTLR
@@ -69,7 +69,7 @@ def _states(sfn: Any, execution_arn: str | None) -> list[str]:
 def _outcome(table: Any, sfn: Any, report: UploadReport) -> Outcome:
     """The upload's own row (by its ETag), every row of its key, transcript.json and the states run."""
     from boto3.dynamodb.conditions import Key
-    from common.uploads import uploaded_object_from_event
+    from pipeline.uploads import uploaded_object_from_event
 
     row, rows = None, []
     if report.event is not None:

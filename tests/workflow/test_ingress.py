@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from common.uploads import uploaded_object_from_event
-from start_execution.naming import execution_name
+from pipeline.naming import execution_name
+from pipeline.uploads import uploaded_object_from_event
 
 from local_emulator import runner
 from local_emulator.runner import TERMINAL, Upload

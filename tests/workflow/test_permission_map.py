@@ -78,10 +78,10 @@ RESOURCES: dict[tuple[str, str], list[str]] = {
 }
 # The Batch jobs' entry points (the job definitions' command: `python -m gpu_job ...`); the per-file job
 # never takes the pool branch of main, which is the pool worker's.
-JOB_ENTRIES = {"GpuJobRole": (["gpu_job/cli.py:main"], ["gpu_job/pool_cli.py"]),
-               "PoolWorkerRole": (["gpu_job/pool_cli.py:main"], [])}
+JOB_ENTRIES = {"GpuJobRole": (["gpu_job/cli.py:main"], ["gpu_job/pool/cli.py"]),
+               "PoolWorkerRole": (["gpu_job/pool/cli.py:main"], [])}
 # What the image ships beside gpu_job/ (gpu_job/Dockerfile: the shared core packages).
-IMAGE_SOURCES = ("gpu_job", "functions/common", "functions/contracts")
+IMAGE_SOURCES = ("gpu_job", "functions/pipeline")
 # ASL parameters given at run time ("X.$"): what they may name.
 DYNAMIC = {
     "TranscribeStateMachine": {

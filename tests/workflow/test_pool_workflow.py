@@ -2,7 +2,7 @@
 
 A short upload takes ChoosePath -> ScalePool -> TranscribeInPool: one PoolTask message on the pool
 queue, answered through its task token by a pool worker (a Batch job the scaler started, running
-here as a thread of the real gpu_job.pool_worker). The stack's timeouts are compressed (token checks
+here as a thread of the real gpu_job.pool.worker). The stack's timeouts are compressed (token checks
 every 1.5 s, visibility 2 s, idle exit 3 s, the scaler's one-minute schedule every second) so that
 dead workers and poison messages play out in seconds.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-from contracts.errors import BAD_INPUT_ERROR_NAMES
+from pipeline.outcomes import BAD_INPUT_ERROR_NAMES
 
 from local_emulator import runner
 from local_emulator.bridges import _COMPUTE_LOCK, ANTLR

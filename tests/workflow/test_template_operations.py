@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-from contracts.models import ReasonClass
+from pipeline.outcomes import ReasonClass
 
 from local_emulator.template import ACCOUNT_ID, REGION, REPO_ROOT, Resolver, load_template, read_template
 

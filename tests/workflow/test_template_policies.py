@@ -72,7 +72,7 @@ def test_only_the_workflow_sends_pool_tasks_and_only_workers_consume_them() -> N
 
 
 def test_pool_settings_defaults_are_the_template_defaults() -> None:
-    from contracts.settings import Settings
+    from pipeline.settings import Settings
 
     defaults = Settings()
     parameters = TEMPLATE["Parameters"]
@@ -123,7 +123,7 @@ def test_every_role_that_reads_an_input_key_may_list_the_input_bucket() -> None:
         if "s3:ListBucket" in actions and {"Fn::GetAtt": ["InputBucket", "Arn"]} in resources:
             listers.add(lid)
     # Then each of them holds s3:ListBucket on the bucket itself: without it S3 answers a deleted key
-    # with 403 AccessDenied, not 404 NoSuchKey, and the "deleted" outcome (contracts.ownership.NOT_FOUND,
+    # with 403 AccessDenied, not 404 NoSuchKey, and the "deleted" outcome (pipeline.exact_upload.NOT_FOUND,
     # probe_audio.s3_reader, gpu_job.storage) would be recorded as an internal failure (issue 22)
     assert key_readers and key_readers <= listers, key_readers - listers
 

@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 import boto3
-from common.layout import segments_uri
 from moto import mock_aws
-from postprocess.segments import COLUMNS
+from pipeline.exact_upload import segments_uri
+from pipeline.segments import COLUMNS
 
 from local_emulator.aws import deploy
 from local_emulator.template import REGION, load_template

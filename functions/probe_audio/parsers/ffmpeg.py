@@ -5,7 +5,7 @@ does not know, odd files) and whenever a header parser could not decide. FFmpeg 
 read almost no packets: the container header usually says all we need. The result uses FFmpeg's
 codec names, which is what gpu_job will decode with, and describes the same audio track gpu_job
 will decode (marked default, else the first). Only allowed demuxers run, and FFmpeg may open
-nothing but this reader (``contracts.media``). A missing length, or one the object cannot
+nothing but this reader (``pipeline.media``). A missing length, or one the object cannot
 hold, becomes a flagged upper bound (``probe_audio.length``).
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from contracts.errors import CorruptMedia, NoAudioStream, NotMedia
-from contracts.media import open_guarded, transcribed_audio_stream
+from pipeline.media import open_guarded, transcribed_audio_stream
+from pipeline.outcomes import CorruptMedia, NoAudioStream, NotMedia
 
 from probe_audio.finding import ProbeFinding, average_bitrate
 from probe_audio.length import BOUND_SLACK, constant_bitrate, size_bound_s

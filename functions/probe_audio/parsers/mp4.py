@@ -4,7 +4,7 @@ Atoms are walked by header, so a large ``moov`` (sample tables grow with length)
 blocks wherever it lies. mutagen ignores edit lists; FFmpeg honours them and so does this probe,
 otherwise AAC priming (1024 samples) would count as audio. The track described is the first audio
 track when it is marked enabled (FFmpeg's default disposition); otherwise FFmpeg chooses, by the
-same rule as gpu_job (``contracts.media``).
+same rule as gpu_job (``pipeline.media``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from contracts.errors import NoAudioStream
+from pipeline.outcomes import NoAudioStream
 
 from probe_audio.finding import ProbeFinding
 from probe_audio.parsers.common import Unrecognised, header_result, read_at

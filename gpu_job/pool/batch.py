@@ -1,0 +1,46 @@
+"""Transcribe one batch of pool requests with one loaded model: the worker's only call into inference.
+
+Requests in `batched` mode (the planner's default) go through the batched engine together
+(`api.transcribe_many`: windows of every file sorted and packed into shared encoder batches);
+a request for another mode runs alone through `api.transcribe_request`. Every source is the
+request's exact upload (pinned to its VersionId, else If-Match on its ETag), as in a per-file job.
+One outcome per request, in order: the transcript document, or the exception that request raised
+(a `BadInputError` subclass for bad input), so one bad file never fails its batch-mates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pipeline.contracts import TranscriptionRequest
+from pipeline.settings import Settings
+
+from gpu_job import api
+from gpu_job.engine.engine import ItemError
+
+Outcome = dict[str, Any] | Exception
+BatchTranscriber = Callable[[Sequence[TranscriptionRequest], Any, Settings | None], list[Outcome]]
+
+
+def transcribe_batch(
+    requests: Sequence[TranscriptionRequest], model: Any, limits: Settings | None = None
+) -> list[Outcome]:
+    outcomes: list[Outcome | None] = [None] * len(requests)
+    batched = [i for i, request in enumerate(requests) if request.mode == "batched"]
+    if batched:
+        results = api.transcribe_many(
+            [requests[i].source for i in batched], model, limits=limits,
+            channel_modes=[requests[i].channel_mode for i in batched],
+        )
+        for i, result in zip(batched, results, strict=True):
+            outcomes[i] = result.exception if isinstance(result, ItemError) else result
+    for i, request in enumerate(requests):
+        if request.mode == "batched":
+            continue
+        try:
+            outcomes[i] = api.transcribe_request(request, model, limits)
+        except Exception as exc:  # the per-file job reports any exception of one file as that file's failure
+            outcomes[i] = exc
+    assert all(o is not None for o in outcomes)
+    return outcomes  # type: ignore[return-value]
