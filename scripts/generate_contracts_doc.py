@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "functions"))
 
 from pipeline import contracts  # noqa: E402
-from pipeline.transcript import SCHEMA_VERSION, TranscriptDocument  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
+from pipeline.transcript import SCHEMA_VERSION, TranscriptDocument  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 DOC = REPO / "docs" / "CONTRACTS.md"
