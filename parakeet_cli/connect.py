@@ -22,6 +22,7 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from pipeline.exact_upload import error_code
 
 from parakeet_cli.exits import AwsError, NotFound
 
@@ -82,10 +83,6 @@ def aws_errors(what: str) -> Iterator[None]:
                        aws_code=error.get("Code")) from exc  # fmt: skip
     except BotoCoreError as exc:
         raise AwsError(f"{what}: {exc}", aws_code=type(exc).__name__) from exc
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 @dataclass(frozen=True)

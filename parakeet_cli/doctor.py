@@ -33,10 +33,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pipeline.exact_upload import error_code
 from pipeline.gpu_classes import SIZE_ORDER
 
 from parakeet_cli import exits
-from parakeet_cli.connect import Stack, error_code
+from parakeet_cli.connect import Stack
 
 Status = Literal["pass", "warn", "fail"]
 Download = Callable[[str], bytes]

@@ -26,13 +26,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pipeline.contracts import MISSING_ETAG, UploadedObject
 from pipeline.cost import CostTotals, GroupBy, summarise_costs
+from pipeline.exact_upload import NOT_FOUND, PRECONDITION_FAILED, error_code, pin_arguments
 from pipeline.naming import HASH_LENGTH, execution_name, execution_name_prefix
 from pipeline.outcomes import STATUS_FAILED, STATUS_TRANSCRIBED, STATUSES
 from pipeline.s3uri import parse_s3_uri
 from pipeline.uploads import object_created_event as upload_event
 
 from parakeet_cli import catalog
-from parakeet_cli.connect import Stack, error_code
+from parakeet_cli.connect import Stack
 from parakeet_cli.exits import NotFound, UsageError
 
 MAX_RETRY_ATTEMPTS = 99  # retry1 .. retry99: names already used are skipped
@@ -300,7 +301,7 @@ def transcript_file(stack: Stack, key: str, fmt: str) -> tuple[dict[str, Any], s
     try:
         body = stack.client("s3").get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
     except ClientError as exc:
-        if error_code(exc) in ("NoSuchKey", "404"):
+        if error_code(exc) in NOT_FOUND:
             raise NotFound(f"{output} is gone (deleted from the output bucket?)", uri=output) from exc
         raise
     return row, output, body
@@ -319,18 +320,14 @@ def object_created_event(stack: Stack, row: dict[str, Any]) -> dict[str, Any]:
 
 def _still_there(stack: Stack, row: dict[str, Any]) -> str | None:
     """Why the row's exact upload can no longer be read (None: it can)."""
-    pin: dict[str, str] = {}
-    if row.get("version_id"):
-        pin["VersionId"] = row["version_id"]
-    elif row.get("etag") and row["etag"] != MISSING_ETAG:
-        pin["IfMatch"] = f'"{row["etag"]}"'
+    pin = pin_arguments(row.get("version_id"), row.get("etag"))
     try:
         stack.client("s3").head_object(Bucket=row["bucket"], Key=row["key"], **pin)
     except ClientError as exc:
         code = error_code(exc)
-        if code in ("404", "NoSuchKey", "NoSuchVersion"):
+        if code in NOT_FOUND:
             return "the object (this version) is gone"
-        if code in ("412", "PreconditionFailed"):
+        if code in PRECONDITION_FAILED:
             return "the key now holds another upload (it has its own execution)"
         raise
     return None

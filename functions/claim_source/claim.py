@@ -131,7 +131,7 @@ def claim(
     try:
         _put_claim(table, item, CLAIM_CONDITION, {":failed": STATUS_FAILED, ":superseded": STATUS_SUPERSEDED})
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if error_code(exc) != "ConditionalCheckFailedException":
             raise
         held = exc.response.get("Item") or {}
         held_by = (held.get("execution_arn") or {}).get("S") if isinstance(held, dict) else None
@@ -150,7 +150,7 @@ def _reclaim(table: Any, source: UploadedObject, item: dict[str, Any]) -> ClaimR
     try:
         _put_claim(table, item, RECLAIM_CONDITION, {":transcribed": STATUS_TRANSCRIBED})
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return ClaimResult(claimed=False, source=source, reason="already_claimed")
         raise
     return ClaimResult(claimed=True, source=source)

@@ -22,7 +22,7 @@ from typing import Any
 
 from pipeline.catalog import catalog_key, from_dynamo, set_expression, utc_now_iso
 from pipeline.contracts import CatalogItem, CompletionEvent, IndexRequest
-from pipeline.exact_upload import ensure_current
+from pipeline.exact_upload import ensure_current, error_code
 from pipeline.outcomes import STATUS_TRANSCRIBED
 
 
@@ -85,8 +85,7 @@ def index(table: Any, request: IndexRequest, s3: Any = None) -> CatalogItem:
             **condition,
         )
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             source = request.source
             raise NotClaimedHere(f"{source.uri} ({source.etag}) is claimed by another execution") from exc
         raise

@@ -301,6 +301,9 @@ class FailureRequest(Contract):
 
     state: dict[str, Any]
     execution_arn: str | None = None
+    outcome: Literal["SUPERSEDED"] | None = Field(
+        None, description="What the ASL already knows from the error's name: RecordSuperseded catches "
+        "SourceSuperseded by name and says so here; RecordFailure classifies every other error.")
 
 
 class FailureResult(Contract):
@@ -399,6 +402,7 @@ STATE_CONTRACTS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]
     "Postprocess": (PostprocessRequest, PostprocessResult),
     "Index": (IndexRequest, CatalogItem),
     "RecordFailure": (FailureRequest, FailureResult),
+    "RecordSuperseded": (FailureRequest, FailureResult),
 }
 # Shapes the pipeline publishes outside the state machine (documented with the state contracts).
 PUBLISHED_CONTRACTS: tuple[type[BaseModel], ...] = (CompletionEvent,)

@@ -26,6 +26,8 @@ its errors are recognised by their ``response`` like botocore's ``ClientError``)
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from pipeline.contracts import MISSING_ETAG, UploadedObject
@@ -57,6 +59,32 @@ def error_code(exc: BaseException) -> str:
     if not isinstance(response, dict):
         return ""
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def pin_arguments(version_id: str | None, etag: str | None) -> dict[str, str]:
+    """S3 request arguments that select exactly one upload: its version when the bucket is versioned,
+    else ``If-Match`` its ETag; none when the event named neither (nothing tells uploads apart then)."""
+    if version_id:
+        return {"VersionId": version_id}
+    return {"IfMatch": f'"{etag}"'} if etag and etag != MISSING_ETAG else {}
+
+
+def pin(source: UploadedObject) -> dict[str, str]:
+    """The pinning arguments of ``source`` (every read of an upload's bytes passes them)."""
+    return pin_arguments(source.version_id, source.if_match_etag)
+
+
+@contextlib.contextmanager
+def superseded_when_gone(uri: str, what: str) -> Iterator[None]:
+    """A pinned read that answers INPUT_GONE means the key no longer holds the upload: SourceSuperseded
+    (a typed outcome, never a crash or a retry); every other error passes through."""
+    try:
+        yield
+    except Exception as exc:
+        code = error_code(exc)
+        if code in INPUT_GONE:
+            raise SourceSuperseded(f"{uri} {what} ({code})") from exc
+        raise
 
 
 def _unquote(etag: Any) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from pipeline.exact_upload import OUTPUT_ABSENT, error_code
 from pipeline.s3uri import parse_s3_uri
 from pipeline.transcript import TranscriptDocument
 
@@ -55,9 +56,9 @@ def read_transcript(s3: Any, uri: str) -> tuple[TranscriptDocument, dict[str, st
         response = s3.get_object(Bucket=location.bucket, Key=location.key)
         body = response["Body"].read()
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         # Without s3:ListBucket (least privilege), S3 answers a missing key with AccessDenied, not NoSuchKey.
-        if code in {"NoSuchKey", "404", "AccessDenied", "403"}:
+        if code in OUTPUT_ABSENT:
             raise TranscriptInvalid(f"{uri} does not exist or is not readable ({code})") from exc
         raise
     try:

@@ -6,15 +6,18 @@ from the raw S3 event at the state's root (Claim itself failed, e.g. ZeroByteObj
 from placeholders: a record under an odd key beats no record. Nothing here raises on odd input
 (only a throttled catalog write does, as TransientError, for the ASL to retry).
 
-A superseded upload (``SourceSuperseded`` from any state: Claim, Probe, the job by exit 65 and its
-error.json, a pool worker by name, Postprocess, Index) is not a failure: the row gets status
-SUPERSEDED and ``superseded_by``, what the key holds now (one HeadObject of the input key, and the
-newer upload's sequencer from its own catalog row when that exists).
+A superseded upload is not a failure, and nothing here works out that it is: the ASL's
+RecordSuperseded catches ``SourceSuperseded`` by name (``request.outcome``), and a Batch job says it
+by its exit code 66 (classify). The row gets status SUPERSEDED and ``superseded_by``, what the key
+holds now (one HeadObject of the input key, and the newer upload's sequencer from its own catalog row
+when that exists). One case is left to look up: a job that rejected its input while its error.json
+names another upload of the key was overtaken by that upload.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -28,8 +31,9 @@ from pipeline.contracts import (
     SupersededBy,
     UploadedObject,
 )
-from pipeline.exact_upload import ERROR_JSON, current_object, holds, output_file
+from pipeline.exact_upload import ERROR_JSON, current_object, error_code, holds, output_file
 from pipeline.outcomes import (
+    INTERNAL,
     STATUS_FAILED,
     STATUS_SUPERSEDED,
     STATUS_TRANSCRIBED,
@@ -41,8 +45,8 @@ from pipeline.uploads import uploaded_object_from_event
 from pydantic import ValidationError
 
 from record_failure.classify import (
-    INTERNAL,
     REASON_GPU_BAD_INPUT,
+    SUPERSEDED_ERROR,
     Classification,
     classify,
     parse_cause,
@@ -59,7 +63,6 @@ _THROTTLING = {
 }
 
 
-SUPERSEDED_ERROR = SourceSuperseded.__name__
 SUPERSEDED_REASON = SourceSuperseded.reason
 
 PLACEHOLDER = UploadedObject(bucket=UNKNOWN, key=UNKNOWN, etag=UNKNOWN, uri=format_s3_uri(UNKNOWN, UNKNOWN))
@@ -94,13 +97,6 @@ def gpu_error_of(document: dict[str, Any] | None, identity: UploadedObject) -> d
         logger.info("error.json names another upload; ignored", extra={"error_etag": document.get("etag")})
         return None
     return document
-
-
-def says_superseded(classification: Classification, gpu_error: dict[str, Any] | None) -> bool:
-    if classification.reason == SUPERSEDED_ERROR:
-        return True
-    return classification.reason == REASON_GPU_BAD_INPUT and bool(gpu_error) and (
-        gpu_error.get("error") == SUPERSEDED_ERROR)
 
 
 def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) -> SupersededBy | None:
@@ -217,7 +213,7 @@ def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, An
             ExpressionAttributeValues=values,
         )
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
+        code = error_code(exc)
         if code == "ConditionalCheckFailedException":
             return False
         if code in _THROTTLING:
@@ -235,7 +231,7 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
     prefix = planned_prefix(state) if classification.reason == REASON_GPU_BAD_INPUT else None
     gpu_error = gpu_error_of(read_gpu_error(s3, prefix), identity)
     cause = parse_cause(error.get("Cause"))
-    reported = says_superseded(classification, gpu_error)
+    reported = request.outcome == STATUS_SUPERSEDED or classification.reason == SUPERSEDED_ERROR
     # The job rejected the input with no error.json of this upload: the key's other upload wrote there.
     unexplained = classification.reason == REASON_GPU_BAD_INPUT and gpu_error is None
     superseded_by: SupersededBy | None = None
@@ -244,18 +240,14 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
         if superseded_by is not None:
             message = (gpu_error or {}).get("message") or classification.message
             attributes = superseded_attributes(identity, superseded_by, message, cause, request.execution_arn)
-            return FailureResult(
-                status="SUPERSEDED", reason=SUPERSEDED_REASON, reason_class=None,
-                message=attributes.get("message", ""), recorded=write_failure(table, identity, attributes),
-                source_uri=identity.uri, etag=identity.etag, superseded_by=superseded_by,
-            )  # fmt: skip
+            return FailureResult(status=STATUS_SUPERSEDED, reason=SUPERSEDED_REASON, reason_class=None,
+                                 message=attributes.get("message", ""),
+                                 recorded=write_failure(table, identity, attributes),
+                                 source_uri=identity.uri, etag=identity.etag, superseded_by=superseded_by)
     if reported:
         # Reported superseded, yet the key holds this very upload: not a supersession; say so.
-        classification = Classification(
-            SUPERSEDED_ERROR, INTERNAL, f"{classification.message} (but the key still holds this upload)",
-            classification.error, classification.exit_code, classification.status_reason,
-            classification.batch_job_id, classification.attempts,
-        )  # fmt: skip
+        classification = replace(classification, reason_class=INTERNAL,
+                                 message=f"{classification.message} (but the key still holds this upload)")
     attributes = failure_attributes(identity, classification, cause, gpu_error, request.execution_arn)
     recorded = write_failure(table, identity, attributes)
     return FailureResult(

@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from pipeline.contracts import PoolTask
+from pipeline.exact_upload import error_code
 from pydantic import ValidationError
 
 POOL_WORKER_LOST = "pool.worker_lost"  # the Error TranscribeInPool catches (statemachine/transcribe.asl.json)
@@ -45,6 +46,6 @@ def answer_dead_letters(sqs: Any, sfn: Any, queue_url: str) -> int:
                                       cause=json.dumps(cause))
                 failed += 1
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in ANSWERED:
+                if error_code(exc) not in ANSWERED:
                     raise
     return failed

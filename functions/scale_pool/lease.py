@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pipeline.exact_upload import error_code
 
 LEASE_KEY = "pool-scaler"
 
@@ -27,7 +28,7 @@ def acquire(table: Any, holder: str, now_s: float, until_s: float) -> bool:
             ExpressionAttributeValues={":now": int(now_s)},
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
@@ -39,5 +40,5 @@ def release(table: Any, holder: str) -> None:
         table.delete_item(Key={"lease": LEASE_KEY}, ConditionExpression="holder = :holder",
                           ExpressionAttributeValues={":holder": holder})
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if error_code(exc) != "ConditionalCheckFailedException":
             raise

@@ -27,6 +27,7 @@ from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pipeline.contracts import UploadedObject
+from pipeline.exact_upload import error_code
 from pipeline.naming import execution_name
 from pipeline.outcomes import UnsupportedInput
 from pipeline.uploads import ignore_reason, uploaded_object_from_event
@@ -104,7 +105,7 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
 
 def _error_code(exc: Exception) -> str:
     if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
+        return error_code(exc) or "ClientError"
     return type(exc).__name__
 
 

@@ -15,16 +15,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from pipeline.contracts import JobResult
+from pipeline.exact_upload import error_code
 
 log = logging.getLogger("gpu_job.pool")
 
 STALE_TOKEN_ERRORS = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
 MAX_ERROR_CHARS = 256  # SendTaskFailure limits
 MAX_CAUSE_CHARS = 32768
-
-
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 class TaskAnswers:
@@ -37,7 +34,7 @@ class TaskAnswers:
             self._sfn.send_task_heartbeat(taskToken=token)
             return True
         except ClientError as exc:
-            if _code(exc) in STALE_TOKEN_ERRORS:
+            if error_code(exc) in STALE_TOKEN_ERRORS:
                 return False
             raise
 
@@ -57,7 +54,7 @@ class TaskAnswers:
             call(**kwargs)
             return True
         except ClientError as exc:
-            if _code(exc) in STALE_TOKEN_ERRORS:
-                log.warning("answer dropped: the token is no longer current (%s)", _code(exc))
+            if error_code(exc) in STALE_TOKEN_ERRORS:
+                log.warning("answer dropped: the token is no longer current (%s)", error_code(exc))
                 return False
             raise

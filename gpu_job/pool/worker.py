@@ -14,7 +14,6 @@ The worker exits after ``idle_exit_s`` without a message, which scales the pool 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -25,14 +24,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pipeline.contracts import JobResult, PoolTask
-from pipeline.outcomes import BadInputError, SourceSuperseded
 from pipeline.settings import Settings
 from pydantic import ValidationError
 
+from gpu_job.outcome import error_document, write_outcome
 from gpu_job.pool.answers import TaskAnswers
 from gpu_job.pool.batch import BatchTranscriber, Outcome, transcribe_batch
 from gpu_job.pool.heartbeat import Heartbeat
-from gpu_job.storage import join_prefix, write_json
 
 log = logging.getLogger("gpu_job.pool")
 
@@ -100,11 +98,6 @@ def split_gpu_seconds(wall_s: float, durations: Sequence[float | None]) -> list[
         return [None for _ in durations]
     return [None if d is None else (wall_s * d / total if total > 0 else wall_s / len(known))
             for d in durations]
-
-
-def error_document(exc: BaseException, source_uri: str) -> dict[str, Any]:
-    """The per-file job's error document (stderr line and error.json): {error, message, input}."""
-    return {"error": type(exc).__name__, "message": str(exc), "input": source_uri}
 
 
 class PoolWorker:
@@ -193,18 +186,12 @@ class PoolWorker:
                 self.report.stale_skipped += 1
                 return
             self.report.files += 1
-            if isinstance(outcome, Exception):
-                document = error_document(outcome, request.source.uri)
-                # (Not for a superseded file: the prefix is the newer upload's now; the name says it all.)
-                if isinstance(outcome, BadInputError) and not isinstance(outcome, SourceSuperseded):
-                    with contextlib.suppress(SourceSuperseded):  # replaced meanwhile: nothing to write
-                        write_json(join_prefix(request.output_prefix, "error.json"), document,
-                                   owner=request.source)
-                self.answers.fail(token, document["error"], document)
+            # The per-file job's rule (gpu_job/outcome.py); a failure is answered by its error's name.
+            written = write_outcome(request.output_prefix, request.source, outcome)
+            if written.error is not None:
+                self.answers.fail(token, written.error["error"], written.error)
                 self.report.failed += 1
                 return
-            # Only while the key still holds this upload: else SourceSuperseded, answered below by name.
-            write_json(join_prefix(request.output_prefix, "transcript.json"), outcome, owner=request.source)
             result = JobResult(job_id=self.config.job_id, status="SUCCEEDED",
                                gpu_seconds=None if share_s is None else round(share_s, 3),
                                batch_files=batch_files)
@@ -212,7 +199,7 @@ class PoolWorker:
             self.report.succeeded += 1
         except Exception as exc:  # e.g. the output write failed: an internal failure of this file
             log.exception("could not finish %s", request.source.uri)
-            self.answers.fail(token, type(exc).__name__, error_document(exc, request.source.uri))
+            self.answers.fail(token, type(exc).__name__, error_document(exc, request.source))
             self.report.failed += 1
         finally:
             self.heartbeat.release(token)
