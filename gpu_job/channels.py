@@ -333,9 +333,10 @@ class ChannelRouter:
         self._detectors = {r: d for r, d in self._detectors.items() if r in routes and self.need_probs}
         self._start_gate()
         out = []
-        for block, mix, probs in held:
-            self._gated(block, probs if self.need_probs else None)
-            out += [(r, self._signal(block, mix, r), probs[r] if self.need_probs else None) for r in routes]
+        for block, block_mix, block_probs in held:
+            self._gated(block, block_probs if self.need_probs else None)
+            out += [(r, self._signal(block, block_mix, r), block_probs[r] if self.need_probs else None)
+                    for r in routes]
         return out
 
     def _start_gate(self) -> None:
@@ -351,6 +352,7 @@ class ChannelRouter:
             self.decision = decide(self.requested, 1, None)
             return []
         out = self._decide() if self.decision is None else []
+        assert self.decision is not None
         if not self.need_probs:
             self._gated(np.zeros((0, self._channels), np.float32), None, final=True)
         else:

@@ -141,7 +141,7 @@ class OpenedSource:
     def __init__(self, raw: _S3RangeReader | _TimedFile, info: SourceInfo):
         self.raw = raw
         self.info = info
-        self.stream: BinaryIO = io.BufferedReader(raw, buffer_size=READ_BLOCK_BYTES)  # type: ignore[arg-type]
+        self.stream: BinaryIO = io.BufferedReader(raw, buffer_size=READ_BLOCK_BYTES)
 
     @property
     def read_seconds(self) -> float:

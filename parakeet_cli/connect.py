@@ -66,8 +66,9 @@ def boto3_clients(region: str | None = None, endpoint_url: str | None = None, pr
 
     @cache
     def client(service: str) -> Any:
-        return session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config,
-                              **extra)  # fmt: skip
+        # Any: the service is named at run time, which boto3-stubs' per-service overloads cannot type.
+        factory: Any = session.client
+        return factory(service, region_name=region_name, endpoint_url=endpoint_url, config=config, **extra)
 
     return client
 

@@ -544,7 +544,7 @@ def check_images(
         image_check = _check_pushed(ecr, ref, name)
         checks.append(image_check)
         if image_check.status == "pass":
-            wanted = {_environment(d).get(MODEL_ENV) for d in users} - {None}
+            wanted = {m for m in (_environment(d).get(MODEL_ENV) for d in users) if m is not None}
             checks.append(_check_model(ecr, ref, wanted, download))
     return checks
 

@@ -125,7 +125,7 @@ def next_retry(row: Mapping[str, Any]) -> int:
 
 
 def _done(outcome: str, reason: SkipReason | None = None, uri: str | None = None) -> BackfillDecision:
-    return BackfillDecision(action="done", outcome=outcome, reason=reason, source_uri=uri)  # type: ignore[arg-type]
+    return BackfillDecision(action="done", outcome=outcome, reason=reason, source_uri=uri)
 
 
 def row_skip_reason(row: Mapping[str, Any] | None) -> SkipReason | None:

@@ -60,7 +60,7 @@ def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> Cla
     if detail_type is not None and detail_type != OBJECT_CREATED:
         return "not_object_created"
     if uploads.ignore_reason(source.key) == uploads.FOLDER_MARKER:
-        return uploads.FOLDER_MARKER
+        return "folder_marker"
     return None
 
 

@@ -19,13 +19,14 @@ from lambda_runtime.observability import logger, metrics, tracer
 from pipeline.contracts import ProbeResult, UploadedObject
 from pipeline.outcomes import ZeroByteObject
 from pipeline.settings import Settings
+from pipeline.types import ChannelMode
 
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
 from probe_audio.tags import channel_mode_from_tags, object_tags
 
 
-def to_contract(result: Any, channel_mode: str | None = None) -> ProbeResult:
+def to_contract(result: Any, channel_mode: ChannelMode | None = None) -> ProbeResult:
     """The probe's own result (it also says which parser answered) and the upload's tagged channel
     mode as the state's ProbeResult."""
     fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name != "channel_mode"}

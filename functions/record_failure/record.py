@@ -225,7 +225,8 @@ def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, An
 def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResult:
     """Classify the state's ``error``, record it on the failed upload's catalog item, say what was done."""
     state = request.state
-    error = state.get("error") if isinstance(state.get("error"), dict) else {}
+    raw_error = state.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     classification = classify(error)
     identity = identify(state)
     prefix = planned_prefix(state) if classification.reason == REASON_GPU_BAD_INPUT else None

@@ -93,13 +93,13 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
         source = uploaded_object_from_event(event)
     except UnsupportedInput as exc:
         raw_key = (((event.get("detail") or {}).get("object") or {}).get("key"))
-        if isinstance(raw_key, str) and ignore_reason(unquote_plus(raw_key), ignored_suffixes):
-            reason = ignore_reason(unquote_plus(raw_key), ignored_suffixes)
-            return StartPlan("ignored", None, None, reason=reason)
+        ignored = ignore_reason(unquote_plus(raw_key), ignored_suffixes) if isinstance(raw_key, str) else None
+        if ignored:
+            return StartPlan("ignored", None, None, reason=ignored)
         return StartPlan("invalid", invalid_name(body), body, reason=str(exc))
-    reason = ignore_reason(source.key, ignored_suffixes)
-    if reason:
-        return StartPlan("ignored", None, None, source=source, reason=reason)
+    ignored = ignore_reason(source.key, ignored_suffixes)
+    if ignored:
+        return StartPlan("ignored", None, None, source=source, reason=ignored)
     return StartPlan("start", execution_name(source), body, source=source)
 
 

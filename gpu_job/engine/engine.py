@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 from pipeline import throughput
+from pipeline.contracts import UploadedObject
 from pipeline.outcomes import BadInputError
 from pipeline.settings import Settings
 
@@ -347,7 +348,7 @@ class Engine:
 
     # ---------------------------------------------------------------- GPU side
     def transcribe(
-        self, sources: Iterable[str], channel_modes: Iterable[str] | None = None
+        self, sources: Iterable[UploadedObject | str], channel_modes: Iterable[str] | None = None
     ) -> Iterator[ItemResult]:
         """`channel_modes` (mix, split, auto; docs/CHANNELS.md) per source; default CHANNEL_MODE."""
         settings = self.settings

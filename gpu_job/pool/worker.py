@@ -210,6 +210,6 @@ class PoolWorker:
 
 
 def _duration(outcome: Outcome) -> float | None:
-    if isinstance(outcome, Exception):
+    if isinstance(outcome, BaseException):
         return None
     return float((outcome.get("media") or {}).get("duration_s") or 0.0)
