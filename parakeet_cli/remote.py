@@ -21,7 +21,7 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pipeline.contracts import MISSING_ETAG, UploadedObject
@@ -35,6 +35,10 @@ from pipeline.uploads import object_created_event as upload_event
 from parakeet_cli import catalog
 from parakeet_cli.connect import Stack
 from parakeet_cli.exits import NotFound, UsageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 MAX_RETRY_ATTEMPTS = 99  # retry1 .. retry99: names already used are skipped
 CHANNEL_MODES = ("mix", "split", "auto")
@@ -73,7 +77,7 @@ _PUT_OPERATIONS = ("PutObject", "CompleteMultipartUpload")  # the request whose 
 
 
 @contextlib.contextmanager
-def _put_responses(s3: Any) -> Iterator[list[dict[str, Any]]]:
+def _put_responses(s3: S3Client) -> Iterator[list[dict[str, Any]]]:
     """The parsed responses of the PutObject / CompleteMultipartUpload calls made on ``s3`` inside the
     block. ``upload_file`` (multipart above its threshold, in its own threads) returns nothing, yet the
     request id, ETag and version of the write are what identify *this* upload's S3 event."""

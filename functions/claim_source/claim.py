@@ -21,7 +21,7 @@ transcribes (docs/EXACT_BYTES.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pipeline import uploads
@@ -45,6 +45,11 @@ from pipeline.outcomes import (
 )
 from pipeline.s3uri import parse_s3_uri
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
+
+
 CLAIM_CONDITION = "attribute_not_exists(source_uri) OR #status = :failed OR #status = :superseded"
 RECLAIM_CONDITION = "#status = :transcribed"
 OBJECT_CREATED = "Object Created"
@@ -64,7 +69,7 @@ def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> Cla
     return None
 
 
-def outputs_owner_etag(s3: Any, output_bucket: str, key: str) -> str | None:
+def outputs_owner_etag(s3: S3Client, output_bucket: str, key: str) -> str | None:
     """The ETag of the upload whose words the key's transcript.json holds (None: no transcript)."""
     try:
         location = parse_s3_uri(output_file(output_prefix(output_bucket, key), TRANSCRIPT_JSON))
@@ -82,7 +87,7 @@ def _held_status(held: Any) -> str | None:
     return status.get("S") if isinstance(status, dict) else None
 
 
-def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[str, str]) -> None:
+def _put_claim(table: Table, item: dict[str, Any], condition: str, values: dict[str, str]) -> None:
     table.put_item(
         Item=item,
         ConditionExpression=condition,
@@ -93,8 +98,8 @@ def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[st
 
 
 def claim(
-    table: Any, source: UploadedObject, execution_arn: str | None, detail_type: str | None = None,
-    s3: Any = None, output_bucket: str | None = None,
+    table: Table, source: UploadedObject, execution_arn: str | None, detail_type: str | None = None,
+    s3: S3Client | None = None, output_bucket: str | None = None,
 ) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error.
 
@@ -145,7 +150,7 @@ def claim(
     return ClaimResult(claimed=True, source=source)
 
 
-def _reclaim(table: Any, source: UploadedObject, item: dict[str, Any]) -> ClaimResult:
+def _reclaim(table: Table, source: UploadedObject, item: dict[str, Any]) -> ClaimResult:
     """Claim a TRANSCRIBED row again: another upload's words hold the key's outputs (A, B, A)."""
     try:
         _put_claim(table, item, RECLAIM_CONDITION, {":transcribed": STATUS_TRANSCRIBED})

@@ -28,11 +28,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.contracts import MISSING_ETAG, UploadedObject
 from pipeline.outcomes import SourceSuperseded, TransientError
 from pipeline.s3uri import format_s3_uri, join_s3_uri
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 META_ETAG = "source-etag"
 META_VERSION = "source-version-id"
@@ -91,7 +95,7 @@ def _unquote(etag: Any) -> str | None:
     return str(etag).strip('"') or None if etag else None
 
 
-def current_object(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+def current_object(s3: S3Client, bucket: str, key: str) -> dict[str, Any]:
     """What the key holds now: ``{etag, version_id, deleted}`` (one unpinned HeadObject)."""
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
@@ -125,7 +129,7 @@ def describe(current: dict[str, Any]) -> str:
     return f"ETag {current.get('etag')}{version}"
 
 
-def ensure_current(s3: Any, source: UploadedObject) -> None:
+def ensure_current(s3: S3Client, source: UploadedObject) -> None:
     """Raise SourceSuperseded (naming what the key holds now) unless the key still holds ``source``."""
     current = current_object(s3, source.bucket, source.key)
     if not holds(source, current):
@@ -155,7 +159,7 @@ def owned_by(metadata: dict[str, str] | None, source: UploadedObject) -> bool | 
     return metadata[META_ETAG] == source.etag and source.etag != MISSING_ETAG
 
 
-def _output_etag(s3: Any, bucket: str, key: str) -> str | None:
+def _output_etag(s3: S3Client, bucket: str, key: str) -> str | None:
     try:
         return str(s3.head_object(Bucket=bucket, Key=key)["ETag"])
     except Exception as exc:
@@ -164,7 +168,7 @@ def _output_etag(s3: Any, bucket: str, key: str) -> str | None:
         raise
 
 
-def put_owned(s3: Any, source: UploadedObject, bucket: str, key: str, body: bytes, content_type: str,
+def put_owned(s3: S3Client, source: UploadedObject, bucket: str, key: str, body: bytes, content_type: str,
               attempts: int = MAX_WRITE_ATTEMPTS) -> None:
     """Write ``s3://bucket/key`` only while the input key still holds ``source`` (module doc).
 
@@ -174,10 +178,13 @@ def put_owned(s3: Any, source: UploadedObject, bucket: str, key: str, body: byte
     for _ in range(attempts):
         existing = _output_etag(s3, bucket, key)
         ensure_current(s3, source)
-        condition = {"IfMatch": existing} if existing else {"IfNoneMatch": "*"}
         try:
-            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                          Metadata=owner_metadata(source), **condition)
+            if existing:
+                s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
+                              Metadata=owner_metadata(source), IfMatch=existing)
+            else:
+                s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
+                              Metadata=owner_metadata(source), IfNoneMatch="*")
             return
         except Exception as exc:
             if error_code(exc) not in WRITE_RACES:

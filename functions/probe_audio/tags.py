@@ -11,16 +11,20 @@ uploader asked.
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from pipeline.contracts import UploadedObject
 from pipeline.outcomes import UnsupportedInput
 from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
+
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
 
 
-def object_tags(s3: Any, source: UploadedObject) -> dict[str, str]:
+def object_tags(s3: S3Client, source: UploadedObject) -> dict[str, str]:
     """The object's tags (keys as S3 stores them), read on the claimed version."""
     params: dict[str, Any] = {"Bucket": source.bucket, "Key": source.key}
     if source.version_id:

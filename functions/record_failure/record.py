@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from lambda_runtime.observability import logger
@@ -51,6 +51,11 @@ from record_failure.classify import (
     classify,
     parse_cause,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
+
 
 MAX_CAUSE_CHARS = 4000
 MAX_GPU_ERROR_BYTES = 64 * 1024
@@ -99,7 +104,7 @@ def gpu_error_of(document: dict[str, Any] | None, identity: UploadedObject) -> d
     return document
 
 
-def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) -> SupersededBy | None:
+def newer_upload(table: Table, s3: S3Client, identity: UploadedObject, reported: bool) -> SupersededBy | None:
     """What the key holds now, when that is another upload; None when it still holds this one.
 
     Never raises: when S3 cannot tell, a ``reported`` supersession (the error said so) stands with
@@ -115,14 +120,14 @@ def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) 
     if current.get("etag"):
         try:
             row = table.get_item(Key=catalog_key(identity.uri, current["etag"])).get("Item") or {}
-            sequencer = row.get("sequencer")
+            sequencer = str(row["sequencer"]) if row.get("sequencer") else None
         except Exception as exc:  # the sequencer is a nicety; the row is still recorded without it
             logger.info("no catalog row for the newer upload", extra={"detail": repr(exc)})
     return SupersededBy(etag=current.get("etag"), version_id=current.get("version_id"),
                         sequencer=sequencer, deleted=bool(current.get("deleted")))
 
 
-def read_gpu_error(s3: Any, prefix: str | None) -> dict[str, Any] | None:
+def read_gpu_error(s3: S3Client, prefix: str | None) -> dict[str, Any] | None:
     """gpu_job's ``<output_prefix>error.json`` ({error, message, input}) if plan known and file exists."""
     if not prefix or s3 is None:
         return None
@@ -194,7 +199,7 @@ def superseded_attributes(
     return {k: v for k, v in attributes.items() if v is not None}
 
 
-def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
+def write_failure(table: Table, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
     """Upsert the FAILED (or SUPERSEDED) attributes unless the item already says TRANSCRIBED.
 
     The guard matters for a duplicate execution that fails (e.g. Claim throttled) while another
@@ -222,7 +227,7 @@ def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, An
     return True
 
 
-def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResult:
+def record_failure(table: Table, s3: S3Client, request: FailureRequest) -> FailureResult:
     """Classify the state's ``error``, record it on the failed upload's catalog item, say what was done."""
     state = request.state
     raw_error = state.get("error")

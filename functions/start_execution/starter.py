@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,6 +31,10 @@ from pipeline.exact_upload import error_code
 from pipeline.naming import execution_name
 from pipeline.outcomes import UnsupportedInput
 from pipeline.uploads import ignore_reason, uploaded_object_from_event
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.client import SFNClient
+
 
 Outcome = Literal["started", "duplicate", "ignored", "invalid", "retry"]
 OBJECT_CREATED = "Object Created"
@@ -109,7 +113,7 @@ def _error_code(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def start_one(sfn: Any, state_machine_arn: str, record: SqsRecord,
+def start_one(sfn: SFNClient, state_machine_arn: str, record: SqsRecord,
               ignored_suffixes: Sequence[str]) -> RecordOutcome:
     plan = plan_record(record.body, ignored_suffixes)
     uri = plan.source.uri if plan.source else None
@@ -130,7 +134,7 @@ def start_one(sfn: Any, state_machine_arn: str, record: SqsRecord,
                          reason=plan.reason)
 
 
-def start_executions(sfn: Any, state_machine_arn: str, records: Iterable[SqsRecord],
+def start_executions(sfn: SFNClient, state_machine_arn: str, records: Iterable[SqsRecord],
                      ignored_suffixes: Sequence[str] = ()) -> list[RecordOutcome]:
     """One outcome per record, in order; no record raises."""
     return [start_one(sfn, state_machine_arn, record, ignored_suffixes) for record in records]

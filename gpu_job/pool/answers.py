@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pipeline.contracts import JobResult
 from pipeline.exact_upload import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.client import SFNClient
+
 
 log = logging.getLogger("gpu_job.pool")
 
@@ -25,7 +29,7 @@ MAX_CAUSE_CHARS = 32768
 
 
 class TaskAnswers:
-    def __init__(self, sfn: Any) -> None:
+    def __init__(self, sfn: SFNClient) -> None:
         self._sfn = sfn
 
     def is_current(self, token: str) -> bool:

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pipeline.contracts import JobResult, PoolTask
 from pipeline.settings import Settings
@@ -31,6 +31,11 @@ from gpu_job.outcome import error_document, write_outcome
 from gpu_job.pool.answers import TaskAnswers
 from gpu_job.pool.batch import BatchTranscriber, Outcome, transcribe_batch
 from gpu_job.pool.heartbeat import Heartbeat
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_stepfunctions.client import SFNClient
+
 
 log = logging.getLogger("gpu_job.pool")
 
@@ -101,7 +106,7 @@ def split_gpu_seconds(wall_s: float, durations: Sequence[float | None]) -> list[
 
 
 class PoolWorker:
-    def __init__(self, config: WorkerConfig, model: Any, sqs: Any, sfn: Any,
+    def __init__(self, config: WorkerConfig, model: Any, sqs: SQSClient, sfn: SFNClient,
                  transcribe: BatchTranscriber = transcribe_batch, limits: Settings | None = None,
                  clock: Callable[[], float] = time.monotonic, model_load_s: float = 0.0,
                  stop: threading.Event | None = None) -> None:
@@ -135,7 +140,7 @@ class PoolWorker:
             QueueUrl=self.config.queue_url, MaxNumberOfMessages=self.config.batch_size,
             WaitTimeSeconds=wait_s, VisibilityTimeout=self.config.visibility_s,
             MessageSystemAttributeNames=["ApproximateReceiveCount"])
-        return list(response.get("Messages", []))
+        return cast(list[dict[str, Any]], response.get("Messages", []))
 
     def handle(self, messages: Sequence[dict[str, Any]]) -> None:
         items = [item for item in (self._admit(m) for m in messages) if item is not None]
