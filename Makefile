@@ -21,6 +21,7 @@ models: setup
 # every IAM policy, and the permission map (every boto3 call and ASL integration granted).
 lint: setup
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 	.venv/bin/mypy functions/*/ gpu_job parakeet_cli
 	$(PY) scripts/generate_contracts_doc.py --check
 	PATH="$(PY312):$$PATH" AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template template.yaml

@@ -323,8 +323,14 @@ def gpu_seconds(scenario: Scenario, inputs: Inputs, ran_gpu: str | None) -> floa
     return startup + work
 
 
-def cost_of(scenario: Scenario, definition: Mapping[str, Any], functions: Mapping[str, Function],
-            inputs: Inputs, prices: Prices, spot: bool) -> dict[str, Any]:  # fmt: skip
+def cost_of(
+    scenario: Scenario,
+    definition: Mapping[str, Any],
+    functions: Mapping[str, Function],
+    inputs: Inputs,
+    prices: Prices,
+    spot: bool,
+) -> dict[str, Any]:
     steps = walk(definition, sample_state(scenario), fail_at=scenario.fail_at)
     failed = steps[-1].type == "Fail"
     usage = count_usage(steps, functions, scenario.audio_s, failed, inputs.probe_get_requests.value)
@@ -426,8 +432,10 @@ def print_table(result: dict[str, Any]) -> None:
     for row in result["rows"]:
         cells = " ".join(f"{row['per_audio_hour_usd'][c]:>10.5f}" for c in COLUMNS)
         flag = "yes" if row["orchestration_exceeds_gpu"] else "no"
-        print(f"{row['scenario']:22} {row['pricing']:9} {cells} {row['total_per_audio_hour_usd']:>9.4f} "
-              f"{flag:>8} {row['usage']['transitions']:>11}")  # fmt: skip
+        print(
+            f"{row['scenario']:22} {row['pricing']:9} {cells} {row['total_per_audio_hour_usd']:>9.4f} "
+            f"{flag:>8} {row['usage']['transitions']:>11}"
+        )
     print("\nfigures (measured = from benchmarks/results):")
     for name, fig in result["figures"].items():
         kind = "measured" if fig["measured"] else "ASSUMED"

@@ -113,10 +113,27 @@ def write_media(
         path = out / f"{fmt.name}{fmt.suffix}"
         seconds = headline_s if fmt.name == HEADLINE else other_s
         subprocess.run(
-            ["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-f", "s16le", "-ar", "16000", "-ac", "2",
-             "-i", str(raw), "-t", str(seconds), *fmt.args, str(path)],
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-y",
+                "-loglevel",
+                "error",
+                "-f",
+                "s16le",
+                "-ar",
+                "16000",
+                "-ac",
+                "2",
+                "-i",
+                str(raw),
+                "-t",
+                str(seconds),
+                *fmt.args,
+                str(path),
+            ],
             check=True,
-        )  # fmt: skip
+        )
         files[fmt.name] = path
     del acc
     return files
@@ -125,10 +142,25 @@ def write_media(
 def ffmpeg_cli_cpu(path: Path) -> float:
     before = cpu_children()
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-threads", "1", "-loglevel", "error", "-i", str(path),
-         "-ar", "16000", "-ac", "1", "-f", "null", "-"],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-threads",
+            "1",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-ar",
+            "16000",
+            "-ac",
+            "1",
+            "-f",
+            "null",
+            "-",
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return cpu_children() - before
 
 
@@ -217,8 +249,9 @@ def measure(files: dict[str, Path], repeats: int, device_path: bool) -> list[dic
             "cpu_worker": best(lambda p=path: worker_cpu(p, cpu_settings)[0], repeats),
         }
         if device_path:
-            gpu_settings = EngineSettings(workers=1, vad_backend="batched", vad_device="cpu",
-                                          front_end="device", front_device="cpu")
+            gpu_settings = EngineSettings(
+                workers=1, vad_backend="batched", vad_device="cpu", front_end="device", front_device="cpu"
+            )
             per_s["native_decode"] = best(lambda p=path: decode_cpu(p, native=True)[0], repeats)
             runs = [worker_cpu(path, gpu_settings) for _ in range(repeats)]
             per_s["gpu_host_worker"] = min(total - front for total, front, _ in runs)
@@ -262,9 +295,12 @@ def frame_agreement(files: dict[str, Path], speech: Path) -> dict[str, Any]:
             batched = stream_probs(device, front.detector)
             frames = min(exact.shape[0], batched.shape[0])
             same = float(((exact[:frames] >= 0.5) == (batched[:frames] >= 0.5)).mean())
-            out[name] = {"frames": int(frames), "same_side_of_0_5": round(same, 4),
-                         "speech_share_onnx": round(float((exact >= 0.5).mean()), 4),
-                         "speech_share_batched": round(float((batched >= 0.5).mean()), 4)}
+            out[name] = {
+                "frames": int(frames),
+                "same_side_of_0_5": round(same, 4),
+                "speech_share_onnx": round(float((exact >= 0.5).mean()), 4),
+                "speech_share_batched": round(float((batched >= 0.5).mean()), 4),
+            }
             print(name, out[name], flush=True)
     finally:
         front.close()
@@ -301,16 +337,21 @@ def accuracy(tmp: Path, long_minutes: float) -> dict[str, Any]:
     for path_name, fields in PATHS.items():
         settings = EngineSettings(**fields)
         scores = {"heldout": acc.Score(), "long": acc.Score()}
-        for r, doc in zip(heldout, api.transcribe_many([str(r.path) for r in heldout], model, settings),
-                          strict=True):
+        for r, doc in zip(
+            heldout, api.transcribe_many([str(r.path) for r in heldout], model, settings), strict=True
+        ):
             assert isinstance(doc, dict), doc
             scores["heldout"].add(r.words, doc)
         scores["long"].add(rec.words, api.transcribe(str(rec.path), model, mode="batched", settings=settings))
         out[path_name] = {
-            k: {"wer": round(sc.wer, 4), "errors": sc.errors, "ref_words": sc.ref_words,
+            k: {
+                "wer": round(sc.wer, 4),
+                "errors": sc.errors,
+                "ref_words": sc.ref_words,
                 "starts_within_0_25s": round(sc.within(0.25), 4),
                 "start_err_p90_s": round(sc.percentile(90), 3),
-                "start_err_max_s": round(sc.percentile(100), 3)}
+                "start_err_max_s": round(sc.percentile(100), 3),
+            }
             for k, sc in scores.items()
         }
         print(path_name, out[path_name], flush=True)
@@ -319,8 +360,19 @@ def accuracy(tmp: Path, long_minutes: float) -> dict[str, Any]:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    keys = [k for k in ("ffmpeg_cli", "decode", "vad", "cpu_worker", "native_decode", "gpu_host_worker",
-                        "front_on_cpu") if k in rows[0]]
+    keys = [
+        k
+        for k in (
+            "ffmpeg_cli",
+            "decode",
+            "vad",
+            "cpu_worker",
+            "native_decode",
+            "gpu_host_worker",
+            "front_on_cpu",
+        )
+        if k in rows[0]
+    ]
     print("\nms of CPU per audio second (x real time = 1000 / ms)")
     print(f"{'format':26}" + "".join(f"{k:>16}" for k in keys) + f"{'worker/ffmpeg':>15}")
     for row in rows:
@@ -335,8 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--formats", nargs="*", default=None, help="subset of format names")
     parser.add_argument("--no-device-path", action="store_true", help="only today's CPU-only columns")
-    parser.add_argument("--accuracy", action="store_true",
-                        help="also both paths' WER/word starts on the accuracy suite, VAD frame agreement")
+    parser.add_argument(
+        "--accuracy",
+        action="store_true",
+        help="also both paths' WER/word starts on the accuracy suite, VAD frame agreement",
+    )
     parser.add_argument("--long-minutes", type=float, default=20.0, help="the accuracy suite's long file")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -357,8 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     head = next((r for r in rows if r["format"] == HEADLINE), rows[0])
     doc = {
         "what": "ms of CPU time per audio second per stage (benchmarks/cpu_stage.py docstring)",
-        "machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version(),
-                    "threads": threading.active_count()},
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "threads": threading.active_count(),
+        },
         "headline": head["format"],
         "rows": rows,
         **quality,

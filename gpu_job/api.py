@@ -48,8 +48,14 @@ def _take_load_seconds(model: Any) -> float:
 
 
 def _track(track: Any) -> dict[str, Any]:
-    return {"index": track.index, "codec": track.codec, "channels": track.channels,
-            "sample_rate": track.sample_rate, "language": track.language, "default": track.default}
+    return {
+        "index": track.index,
+        "codec": track.codec,
+        "channels": track.channels,
+        "sample_rate": track.sample_rate,
+        "language": track.language,
+        "default": track.default,
+    }
 
 
 def _document(
@@ -165,7 +171,10 @@ def transcribe_many(
 
 
 def _transcribe_one_batched(
-    source: UploadedObject | str, model: Any, settings: EngineSettings | None, limits: Settings,
+    source: UploadedObject | str,
+    model: Any,
+    settings: EngineSettings | None,
+    limits: Settings,
     channel_mode: str,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
@@ -181,12 +190,15 @@ def transcribe_request(
     """Exactly what the request says: its upload, its mode, its streaming window."""
     chunking = request.chunking
     return transcribe(
-        request.source, model, mode=request.mode, limits=settings,
+        request.source,
+        model,
+        mode=request.mode,
+        limits=settings,
         chunk_s=chunking.chunk_s if chunking else None,
         left_s=chunking.left_s if chunking else None,
         right_s=chunking.right_s if chunking else None,
         channel_mode=request.channel_mode,
-    )  # fmt: skip
+    )
 
 
 def transcribe(
@@ -232,8 +244,14 @@ def transcribe(
 
 
 def _transcribe_opened(
-    model: Any, opened: Any, dec: AudioDecoder, chosen: str, chunking: Chunking | None, started: float,
-    channel_mode: str, vad_backend: str,
+    model: Any,
+    opened: Any,
+    dec: AudioDecoder,
+    chosen: str,
+    chunking: Chunking | None,
+    started: float,
+    channel_mode: str,
+    vad_backend: str,
 ) -> dict[str, Any]:
     """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
 
@@ -243,8 +261,13 @@ def _transcribe_opened(
     timings = Timings(load=_take_load_seconds(model))
     configure_attention(model, chosen)
     dec.keep_channels = (dec.info.channels or 1) > 1
-    router = ChannelRouter(channel_mode, lambda: make_detector(vad_backend), mode=chosen,
-                           split_supported=chunking is None, need_probs=False)
+    router = ChannelRouter(
+        channel_mode,
+        lambda: make_detector(vad_backend),
+        mode=chosen,
+        split_supported=chunking is None,
+        need_probs=False,
+    )
     chunking_doc: dict[str, Any] | None = None
     tokens_by_route: dict[int | None, Any] = {}
     if chunking is not None:

@@ -294,8 +294,10 @@ class AudioDecoder:
         if self.samples_decoded == 0 and (self.skipped_packets or (declared or 0) > 0):
             # Not an empty recording: the header states a length, or packets were there, and nothing
             # decoded (e.g. a valid header over a body of noise).
-            raise CorruptMedia(f"the audio stream decodes to no samples although it declares"
-                               f" {declared or 0:.1f} s ({self.skipped_packets} undecodable packets)")
+            raise CorruptMedia(
+                f"the audio stream decodes to no samples although it declares"
+                f" {declared or 0:.1f} s ({self.skipped_packets} undecodable packets)"
+            )
         if self.samples_decoded == 0:
             raise DurationOutOfRange("the audio stream decodes to no samples (empty audio)")
 

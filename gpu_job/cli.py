@@ -56,9 +56,15 @@ class Job:
     @classmethod
     def from_request(cls, request: TranscriptionRequest) -> Job:
         window = request.chunking
-        return cls(request.source, request.output_prefix, request.mode,
-                   window.chunk_s if window else None, window.left_s if window else None,
-                   window.right_s if window else None, request.channel_mode)  # fmt: skip
+        return cls(
+            request.source,
+            request.output_prefix,
+            request.mode,
+            window.chunk_s if window else None,
+            window.left_s if window else None,
+            window.right_s if window else None,
+            request.channel_mode,
+        )
 
     @property
     def input_name(self) -> str:
@@ -123,7 +129,12 @@ def _run_one(job: Job, model: Any) -> int:
 
     try:
         outcome: dict[str, Any] | BaseException = api.transcribe(
-            job.source, model, mode=job.mode, chunk_s=job.chunk_s, left_s=job.left_s, right_s=job.right_s,
+            job.source,
+            model,
+            mode=job.mode,
+            chunk_s=job.chunk_s,
+            left_s=job.left_s,
+            right_s=job.right_s,
             channel_mode=job.channel_mode,
         )
     except Exception as exc:

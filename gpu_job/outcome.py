@@ -45,8 +45,11 @@ class Written:
 def error_document(exc: BaseException, source: UploadedObject | str) -> dict[str, Any]:
     """``{error, message, input}``, plus which upload it is about (the prefix is shared by every upload of
     the key, and RecordFailure ignores an error.json that names another one)."""
-    document: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc),
-                                "input": source.uri if isinstance(source, UploadedObject) else source}
+    document: dict[str, Any] = {
+        "error": type(exc).__name__,
+        "message": str(exc),
+        "input": source.uri if isinstance(source, UploadedObject) else source,
+    }
     if isinstance(source, UploadedObject):
         document.update(etag=source.etag, version_id=source.version_id)
     return document
@@ -58,8 +61,11 @@ def report(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def write_outcome(output_prefix: str, source: UploadedObject | str, outcome: dict[str, Any] | BaseException,
-                  ) -> Written:
+def write_outcome(
+    output_prefix: str,
+    source: UploadedObject | str,
+    outcome: dict[str, Any] | BaseException,
+) -> Written:
     """Write ``outcome`` (a transcript, or the exception that ended the file) by the module's rule."""
     owner = source if isinstance(source, UploadedObject) else None
     try:

@@ -93,7 +93,9 @@ class _S3RangeReader(io.RawIOBase):
         started = time.perf_counter()
         with superseded_on_412(self._source):
             body = self._client.get_object(
-                Bucket=self._source.bucket, Key=self._source.key, Range=f"bytes={self._pos}-{end}",
+                Bucket=self._source.bucket,
+                Key=self._source.key,
+                Range=f"bytes={self._pos}-{end}",
                 **self._pin,
             )["Body"]
         data = body.read()
@@ -167,9 +169,13 @@ def describe_s3_object(uri: str) -> UploadedObject:
     bucket, key = split_s3(uri)
     head = s3_client().head_object(Bucket=bucket, Key=key)
     return UploadedObject(
-        bucket=bucket, key=key, uri=uri, etag=str(head.get("ETag", "")).strip('"') or MISSING_ETAG,
-        version_id=head.get("VersionId") or None, size=int(head["ContentLength"]),
-    )  # fmt: skip
+        bucket=bucket,
+        key=key,
+        uri=uri,
+        etag=str(head.get("ETag", "")).strip('"') or MISSING_ETAG,
+        version_id=head.get("VersionId") or None,
+        size=int(head["ContentLength"]),
+    )
 
 
 def open_source(source: UploadedObject | str) -> OpenedSource:

@@ -96,9 +96,16 @@ class LocalPool:
             with _COMPUTE_LOCK, ANTLR.active("venv"):
                 return transcribe_batch(requests, model, limits)
 
-        worker = _local_worker_class()(config, model, boto3.client("sqs", region_name=REGION),
-                            boto3.client("stepfunctions", region_name=REGION), transcribe=transcribe,
-                            limits=Settings.from_env(env), model_load_s=load_s, stop=self.stop)
+        worker = _local_worker_class()(
+            config,
+            model,
+            boto3.client("sqs", region_name=REGION),
+            boto3.client("stepfunctions", region_name=REGION),
+            transcribe=transcribe,
+            limits=Settings.from_env(env),
+            model_load_s=load_s,
+            stop=self.stop,
+        )
         self.reports[job_id] = worker.report
         worker.run()
         return 0

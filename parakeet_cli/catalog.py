@@ -56,10 +56,13 @@ def source_uri(stack: Stack, key: str) -> str:
 def rows_for(stack: Stack, uri: str) -> list[dict[str, Any]]:
     """Every row of one source URI (one per upload of that key), newest first."""
     rows = _pages(
-        stack.client("dynamodb"), None, TableName=stack.names.catalog_table,
-        KeyConditionExpression="#pk = :uri", ExpressionAttributeNames={"#pk": PARTITION_KEY},
+        stack.client("dynamodb"),
+        None,
+        TableName=stack.names.catalog_table,
+        KeyConditionExpression="#pk = :uri",
+        ExpressionAttributeNames={"#pk": PARTITION_KEY},
         ExpressionAttributeValues={":uri": {"S": uri}},
-    )  # fmt: skip
+    )
     return newest_first(list(rows))
 
 
@@ -70,8 +73,9 @@ def get_row(stack: Stack, uri: str, etag: str) -> dict[str, Any] | None:
     return _row(item["Item"]) if "Item" in item else None
 
 
-def rows_by_status(stack: Stack, status: str, since: str | None = None,
-                   limit: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def rows_by_status(
+    stack: Stack, status: str, since: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     """Rows in one status, most recently updated first; ``since`` an ISO-8601 UTC time (updated_at >=)."""
     condition = "#s = :s"
     values: dict[str, Any] = {":s": {"S": status}}
@@ -79,11 +83,18 @@ def rows_by_status(stack: Stack, status: str, since: str | None = None,
         condition += " AND #u >= :since"
         values[":since"] = {"S": since}
     names = {"#s": "status", **({"#u": "updated_at"} if since else {})}
-    return list(_pages(
-        stack.client("dynamodb"), limit, TableName=stack.names.catalog_table, IndexName=CATALOG_STATUS_INDEX,
-        KeyConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-        ScanIndexForward=False,
-    ))  # fmt: skip
+    return list(
+        _pages(
+            stack.client("dynamodb"),
+            limit,
+            TableName=stack.names.catalog_table,
+            IndexName=CATALOG_STATUS_INDEX,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,
+        )
+    )
 
 
 def count_by_status(stack: Stack) -> dict[str, int]:
@@ -91,10 +102,13 @@ def count_by_status(stack: Stack) -> dict[str, int]:
     counts = {}
     for status in STATUSES:
         kwargs: dict[str, Any] = {
-            "TableName": stack.names.catalog_table, "IndexName": CATALOG_STATUS_INDEX, "Select": "COUNT",
-            "KeyConditionExpression": "#s = :s", "ExpressionAttributeNames": {"#s": "status"},
+            "TableName": stack.names.catalog_table,
+            "IndexName": CATALOG_STATUS_INDEX,
+            "Select": "COUNT",
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": {":s": {"S": status}},
-        }  # fmt: skip
+        }
         total = 0
         while True:
             page = dynamodb.query(**kwargs)

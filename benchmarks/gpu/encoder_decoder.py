@@ -260,8 +260,14 @@ def main() -> None:
     model = api.load_model(args.model, args.device)
     info = model.gpu_job_info
     params_m = round(sum(p.numel() for p in model.parameters()) / 1e6, 1)
-    meta = {"device": info.device, "gpu": info.gpu, "dtype": info.dtype, "model": Path(args.model).name,
-            "params_m": params_m, "torch": torch.__version__}  # fmt: skip
+    meta = {
+        "device": info.device,
+        "gpu": info.gpu,
+        "dtype": info.dtype,
+        "model": Path(args.model).name,
+        "params_m": params_m,
+        "torch": torch.__version__,
+    }
     print(meta, flush=True)
     rows: list[dict[str, Any]] = []
 

@@ -33,12 +33,27 @@ def _account(context: LambdaContext) -> str:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse(event=event, model=BackfillItemRequest)
-    decision = decide(request, catalog_table(), Settings.from_env().ignored_suffixes(), _account(context),
-                      os.environ.get("AWS_REGION", "us-east-1"))
-    logger.info("backfill decision", extra={"source_uri": decision.source_uri, "outcome": decision.outcome,
-                                            "reason": decision.reason, "execution_name": decision.name})
-    metrics.add_metric(name="BackfillStarted" if decision.action == "start" else "BackfillNotStarted",
-                       unit=MetricUnit.Count, value=1)
+    decision = decide(
+        request,
+        catalog_table(),
+        Settings.from_env().ignored_suffixes(),
+        _account(context),
+        os.environ.get("AWS_REGION", "us-east-1"),
+    )
+    logger.info(
+        "backfill decision",
+        extra={
+            "source_uri": decision.source_uri,
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "execution_name": decision.name,
+        },
+    )
+    metrics.add_metric(
+        name="BackfillStarted" if decision.action == "start" else "BackfillNotStarted",
+        unit=MetricUnit.Count,
+        value=1,
+    )
     return decision.model_dump(mode="json")
 
 

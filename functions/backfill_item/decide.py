@@ -103,8 +103,14 @@ def listed_object(request: BackfillItemRequest) -> ListedObject:
 
 
 def uploaded(obj: ListedObject) -> UploadedObject:
-    return UploadedObject(bucket=obj.bucket, key=obj.key, etag=obj.etag, version_id=obj.version_id,
-                          size=obj.size, uri=format_s3_uri(obj.bucket, obj.key))
+    return UploadedObject(
+        bucket=obj.bucket,
+        key=obj.key,
+        etag=obj.etag,
+        version_id=obj.version_id,
+        size=obj.size,
+        uri=format_s3_uri(obj.bucket, obj.key),
+    )
 
 
 def object_created_event(obj: ListedObject, account: str, region: str) -> dict[str, Any]:
@@ -112,10 +118,15 @@ def object_created_event(obj: ListedObject, account: str, region: str) -> dict[s
     source = uploaded(obj)
     identity = upload_identity(source)
     return upload_event(
-        source, account=account, region=region, time=obj.last_modified,
+        source,
+        account=account,
+        region=region,
+        time=obj.last_modified,
         event_id=str(uuid.uuid5(EVENT_NAMESPACE, identity)),
         request_id=uuid.uuid5(EVENT_NAMESPACE, "request\0" + identity).hex[:16].upper(),
-        reason=BACKFILL_REASON, source_ip="0.0.0.0")
+        reason=BACKFILL_REASON,
+        source_ip="0.0.0.0",
+    )
 
 
 def next_retry(row: Mapping[str, Any]) -> int:
@@ -146,8 +157,9 @@ def row_skip_reason(row: Mapping[str, Any] | None) -> SkipReason | None:
     return None
 
 
-def decide(request: BackfillItemRequest, table: Table, ignored_suffixes: Sequence[str], account: str,
-           region: str) -> BackfillDecision:
+def decide(
+    request: BackfillItemRequest, table: Table, ignored_suffixes: Sequence[str], account: str, region: str
+) -> BackfillDecision:
     """One object's decision (reads one catalog item, consistently; writes nothing)."""
     obj = listed_object(request)
     uri = format_s3_uri(obj.bucket, obj.key)
@@ -168,6 +180,10 @@ def decide(request: BackfillItemRequest, table: Table, ignored_suffixes: Sequenc
     if request.dry_run:
         return _done("would_retry" if retry else "would_start", uri=uri)
     suffix = f"retry{next_retry(row)}" if retry and row else ""
-    return BackfillDecision(action="start", outcome="retry" if retry else "start", source_uri=uri,
-                            name=execution_name(uploaded(obj), suffix),
-                            input=object_created_event(obj, account, region))
+    return BackfillDecision(
+        action="start",
+        outcome="retry" if retry else "start",
+        source_uri=uri,
+        name=execution_name(uploaded(obj), suffix),
+        input=object_created_event(obj, account, region),
+    )

@@ -93,9 +93,17 @@ def summarise(results: Iterable[Any], dry_run: bool = False) -> BackfillSummary:
         outcomes[result.outcome] += 1
         if result.outcome == "skipped":
             skipped[result.reason or "unknown"] += 1
-    counts: dict[str, Any] = {name: outcomes[name] for name in
-                              ("transcribed", "failed", "already_started", "already_claimed", "superseded")}
+    counts: dict[str, Any] = {
+        name: outcomes[name]
+        for name in ("transcribed", "failed", "already_started", "already_claimed", "superseded")
+    }
     return BackfillSummary(
-        dry_run=dry_run, total=total, started=sum(outcomes[n] for n in STARTED),
-        skipped=dict(sorted(skipped.items())), would_start=outcomes["would_start"] + outcomes["would_retry"],
-        would_retry=outcomes["would_retry"], item_errors=errors, **counts)
+        dry_run=dry_run,
+        total=total,
+        started=sum(outcomes[n] for n in STARTED),
+        skipped=dict(sorted(skipped.items())),
+        would_start=outcomes["would_start"] + outcomes["would_retry"],
+        would_retry=outcomes["would_retry"],
+        item_errors=errors,
+        **counts,
+    )

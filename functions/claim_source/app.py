@@ -24,8 +24,14 @@ def handler(request: ClaimRequest, context: LambdaContext) -> dict[str, Any]:
     event = parse_upload_event(request.event)
     source = uploaded_object(event)
     logger.append_keys(source_uri=source.uri, etag=source.etag)
-    result = claim(catalog_table(), source, request.execution_arn, event.detail_type, s3=s3_client(),
-                   output_bucket=os.environ.get("OUTPUT_BUCKET"))
+    result = claim(
+        catalog_table(),
+        source,
+        request.execution_arn,
+        event.detail_type,
+        s3=s3_client(),
+        output_bucket=os.environ.get("OUTPUT_BUCKET"),
+    )
     if result.claimed:
         metrics.add_metric(name="SourceClaimed", unit=MetricUnit.Count, value=1)
     else:

@@ -98,8 +98,12 @@ def _put_claim(table: Table, item: dict[str, Any], condition: str, values: dict[
 
 
 def claim(
-    table: Table, source: UploadedObject, execution_arn: str | None, detail_type: str | None = None,
-    s3: S3Client | None = None, output_bucket: str | None = None,
+    table: Table,
+    source: UploadedObject,
+    execution_arn: str | None,
+    detail_type: str | None = None,
+    s3: S3Client | None = None,
+    output_bucket: str | None = None,
 ) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error.
 

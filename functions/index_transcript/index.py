@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 
-
 class NotClaimedHere(Exception):
     """The row was claimed by another execution: this one must not write its outcome over it."""
 
@@ -100,8 +99,14 @@ def index(table: Table, request: IndexRequest, s3: S3Client | None = None) -> Ca
 def ready_event(request: IndexRequest, item: CatalogItem) -> CompletionEvent:
     """The ``Transcript Ready`` event of a TRANSCRIBED row."""
     return CompletionEvent(
-        status="TRANSCRIBED", upload=request.source, execution_arn=request.execution_arn,
-        outputs=request.postprocess.outputs, duration_s=item.duration_s, mode=item.mode,
-        language=item.language, word_count=item.word_count, cost_estimate_usd=item.cost_estimate_usd,
+        status="TRANSCRIBED",
+        upload=request.source,
+        execution_arn=request.execution_arn,
+        outputs=request.postprocess.outputs,
+        duration_s=item.duration_s,
+        mode=item.mode,
+        language=item.language,
+        word_count=item.word_count,
+        cost_estimate_usd=item.cost_estimate_usd,
         warnings=item.warnings,
-    )  # fmt: skip
+    )

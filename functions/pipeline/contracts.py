@@ -51,6 +51,7 @@ from pipeline.types import (
 # is not a value S3 can match (If-Match is then not sent).
 MISSING_ETAG = "no-etag"
 
+
 # -- the uploaded object ----------------------------------------------------------------------------
 class UploadedObject(Contract):
     """One exact upload: the bytes the workflow transcribes are pinned by ``version_id`` when the
@@ -64,8 +65,10 @@ class UploadedObject(Contract):
     size: NonNegativeInt | None = None
     uri: str = Field(description="s3://bucket/key")
     sequencer: str | None = Field(
-        None, description="The S3 event's sequencer (orders events of one key; None when the execution "
-        "was not started by an S3 event).")
+        None,
+        description="The S3 event's sequencer (orders events of one key; None when the execution "
+        "was not started by an S3 event).",
+    )
 
     @model_validator(mode="after")
     def _uri_names_the_object(self) -> UploadedObject:
@@ -162,10 +165,13 @@ class Plan(Contract):
     instance_types: list[str]
     price_per_hour_usd: NonNegativeFloat
     throughput_bound: Literal["cpu", "gpu"] | None = Field(
-        None, description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
-        "(pipeline.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.")
+        None,
+        description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
+        "(pipeline.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.",
+    )
     cpu_workers: int | None = Field(
-        None, ge=1, description="CPU workers that keep the GPU fed on that instance (pipeline.throughput).")
+        None, ge=1, description="CPU workers that keep the GPU fed on that instance (pipeline.throughput)."
+    )
 
     @model_validator(mode="after")
     def _request_follows_plan(self) -> Plan:
@@ -220,7 +226,8 @@ class TranscriptSummary(Contract):
     timings: Timings
     word_count: NonNegativeInt
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
-        None, description="transcript.json's channel_mode.used (None: one-channel audio).")
+        None, description="transcript.json's channel_mode.used (None: one-channel audio)."
+    )
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
 
 
@@ -244,7 +251,8 @@ class SupersededBy(Contract):
     etag: str | None = Field(None, description="ETag (unquoted) of the key's current object.")
     version_id: str | None = Field(None, description="Its VersionId (versioned buckets).")
     sequencer: str | None = Field(
-        None, description="The newer upload's event sequencer, when its catalog row already exists.")
+        None, description="The newer upload's event sequencer, when its catalog row already exists."
+    )
     deleted: bool = Field(False, description="True when the key holds no object any more.")
 
 
@@ -276,13 +284,16 @@ class CatalogItem(Contract):
     outputs: Outputs | None = None
     batch_job_id: str | None = None
     gpu_seconds: NonNegativeFloat | None = Field(
-        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices.")
+        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices."
+    )
     job_name: str | None = None
     word_count: NonNegativeInt | None = None
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
-        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel.")
+        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel."
+    )
     warnings: list[str] | None = Field(
-        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none.")
+        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none."
+    )
     # FAILED
     reason: str | None = None
     reason_class: ReasonClass | None = None
@@ -302,8 +313,10 @@ class FailureRequest(Contract):
     state: dict[str, Any]
     execution_arn: str | None = None
     outcome: Literal["SUPERSEDED"] | None = Field(
-        None, description="What the ASL already knows from the error's name: RecordSuperseded catches "
-        "SourceSuperseded by name and says so here; RecordFailure classifies every other error.")
+        None,
+        description="What the ASL already knows from the error's name: RecordSuperseded catches "
+        "SourceSuperseded by name and says so here; RecordFailure classifies every other error.",
+    )
 
 
 class FailureResult(Contract):
@@ -342,7 +355,8 @@ class CompletionEvent(Contract):
     warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
     reason_class: ReasonClass | None = Field(
-        None, description="Failed only: bad_input | internal | capacity.")
+        None, description="Failed only: bad_input | internal | capacity."
+    )
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
 
@@ -361,13 +375,18 @@ class PoolScaling(Contract):
 
     waiting: NonNegativeInt = Field(description="Visible messages (ApproximateNumberOfMessages).")
     in_flight: NonNegativeInt = Field(
-        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible).")
+        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible)."
+    )
     active_workers: NonNegativeInt = Field(description="Pool jobs SUBMITTED..RUNNING on the pool job queue.")
     wanted_workers: NonNegativeInt
     started: list[str] = Field(description="Batch job ids of the workers this call submitted.")
-    skipped: bool = Field(False, description=(
-        "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
-        " schedule, scales for the backlog)."))
+    skipped: bool = Field(
+        False,
+        description=(
+            "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
+            " schedule, scales for the backlog)."
+        ),
+    )
     error: str | None = None
 
 
@@ -385,9 +404,11 @@ class PoolTask(Contract):
     request: TranscriptionRequest
     execution_arn: str = Field(description="The execution that waits for this file ($$.Execution.Id).")
     enqueued_at: str = Field(
-        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt).")
+        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt)."
+    )
     attempt: NonNegativeInt = Field(
-        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried).")
+        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried)."
+    )
 
 
 # Every model a state consumes or produces, by the state's name: docs/CONTRACTS.md is generated from

@@ -44,7 +44,9 @@ def entry(event: CompletionEvent, bus: str) -> dict[str, Any]:
     }
 
 
-def put_completion_event(events: EventBridgeClient, event: CompletionEvent, bus: str | None = None) -> dict[str, Any]:
+def put_completion_event(
+    events: EventBridgeClient, event: CompletionEvent, bus: str | None = None
+) -> dict[str, Any]:
     """Put one event; TransientError when EventBridge refused it (the ASL retries the state)."""
     sent = entry(event, bus or event_bus_name())
     try:
@@ -54,5 +56,6 @@ def put_completion_event(events: EventBridgeClient, event: CompletionEvent, bus:
     if response.get("FailedEntryCount"):
         failed = (response.get("Entries") or [{}])[0]
         raise TransientError(
-            f"PutEvents refused the event: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}")
+            f"PutEvents refused the event: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}"
+        )
     return sent

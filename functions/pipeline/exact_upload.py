@@ -104,8 +104,11 @@ def current_object(s3: S3Client, bucket: str, key: str) -> dict[str, Any]:
             return {"etag": None, "version_id": None, "deleted": True}
         raise
     version = head.get("VersionId")
-    return {"etag": _unquote(head.get("ETag")), "version_id": None if version in (None, "null") else version,
-            "deleted": False}
+    return {
+        "etag": _unquote(head.get("ETag")),
+        "version_id": None if version in (None, "null") else version,
+        "deleted": False,
+    }
 
 
 def holds(source: UploadedObject, current: dict[str, Any]) -> bool:
@@ -168,8 +171,15 @@ def _output_etag(s3: S3Client, bucket: str, key: str) -> str | None:
         raise
 
 
-def put_owned(s3: S3Client, source: UploadedObject, bucket: str, key: str, body: bytes, content_type: str,
-              attempts: int = MAX_WRITE_ATTEMPTS) -> None:
+def put_owned(
+    s3: S3Client,
+    source: UploadedObject,
+    bucket: str,
+    key: str,
+    body: bytes,
+    content_type: str,
+    attempts: int = MAX_WRITE_ATTEMPTS,
+) -> None:
     """Write ``s3://bucket/key`` only while the input key still holds ``source`` (module doc).
 
     Raises SourceSuperseded when it does not, TransientError when the output kept changing under
@@ -180,11 +190,23 @@ def put_owned(s3: S3Client, source: UploadedObject, bucket: str, key: str, body:
         ensure_current(s3, source)
         try:
             if existing:
-                s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                              Metadata=owner_metadata(source), IfMatch=existing)
+                s3.put_object(
+                    Bucket=bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType=content_type,
+                    Metadata=owner_metadata(source),
+                    IfMatch=existing,
+                )
             else:
-                s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                              Metadata=owner_metadata(source), IfNoneMatch="*")
+                s3.put_object(
+                    Bucket=bucket,
+                    Key=key,
+                    Body=body,
+                    ContentType=content_type,
+                    Metadata=owner_metadata(source),
+                    IfNoneMatch="*",
+                )
             return
         except Exception as exc:
             if error_code(exc) not in WRITE_RACES:

@@ -34,15 +34,41 @@ from pipeline.outcomes import UnsupportedInput
 # stream; none of them is a playlist, a list of files, a protocol, a device or an image sequence.
 ALLOWED_DEMUXERS: tuple[str, ...] = (
     # PCM containers: WAV also serves RF64/BW64 and WAV-wrapped G.711, GSM and ADPCM
-    "wav", "w64", "aiff", "caf", "au",
+    "wav",
+    "w64",
+    "aiff",
+    "caf",
+    "au",
     # lossless
-    "flac", "wv", "tta", "ape",
+    "flac",
+    "wv",
+    "tta",
+    "ape",
     # compressed audio elementary streams
-    "mp3", "aac", "loas", "ac3", "eac3", "dts", "truehd", "mlp", "amr", "amrnb", "amrwb", "gsm",
-    "mpc", "mpc8",
+    "mp3",
+    "aac",
+    "loas",
+    "ac3",
+    "eac3",
+    "dts",
+    "truehd",
+    "mlp",
+    "amr",
+    "amrnb",
+    "amrwb",
+    "gsm",
+    "mpc",
+    "mpc8",
     # audio/video containers
-    "ogg", "matroska", "mov", "asf", "avi", "mpegts", "mpeg", "flv",
-)  # fmt: skip
+    "ogg",
+    "matroska",
+    "mov",
+    "asf",
+    "avi",
+    "mpegts",
+    "mpeg",
+    "flv",
+)
 GUARD_OPTIONS = {"format_whitelist": ",".join(ALLOWED_DEMUXERS), "protocol_whitelist": ""}
 
 

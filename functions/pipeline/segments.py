@@ -34,8 +34,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def segment_rows(source: UploadedObject, transcript: TranscriptDocument,
-                 transcribed_at: str) -> list[dict[str, Any]]:  # fmt: skip
+def segment_rows(
+    source: UploadedObject, transcript: TranscriptDocument, transcribed_at: str
+) -> list[dict[str, Any]]:
     """Identity comes from the workflow's source (authoritative), content from the transcript."""
     return [
         {

@@ -117,12 +117,14 @@ class ChannelDecision(Contract):
     requested: ChannelMode
     used: Literal["mix", "split", "channel"] = Field(
         description="mix: the down-mix; split: each channel on its own (segments carry `channel`); "
-        "channel: one channel alone (``channel``), because the mix would cancel speech.")
+        "channel: one channel alone (``channel``), because the mix would cancel speech."
+    )
     reason: str
     channel: NonNegativeInt | None = Field(None, description="used 'channel': the channel transcribed.")
     channels: list[NonNegativeInt] | None = Field(None, description="used 'split': the channels transcribed.")
     measurements: dict[str, Any] | None = Field(
-        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md).")
+        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md)."
+    )
 
 
 class TranscriptDocument(Contract):
@@ -152,11 +154,14 @@ class TranscriptDocument(Contract):
     )
     windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
     track: TrackInfo | None = Field(
-        None, description="The audio track transcribed: the one marked default, else the first.")
+        None, description="The audio track transcribed: the one marked default, else the first."
+    )
     other_tracks: list[TrackInfo] = Field(
-        default_factory=list, description="The upload's other audio tracks (not transcribed).")
+        default_factory=list, description="The upload's other audio tracks (not transcribed)."
+    )
     channel_mode: ChannelDecision | None = None
     warnings: list[str] = Field(
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "
-        "(e.g. channels that cancel when mixed).")
+        "(e.g. channels that cancel when mixed).",
+    )

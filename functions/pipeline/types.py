@@ -19,6 +19,7 @@ def channel_label(channel: int) -> str:
     """How text and subtitles name a 0-based channel: "Channel 1" is channel 0 (the left one)."""
     return f"Channel {channel + 1}"
 
+
 Seconds = Annotated[float, Field(ge=0)]
 
 

@@ -67,8 +67,17 @@ def uploaded_object(event: S3EventNotificationEventBridgeModel) -> UploadedObjec
     )
 
 
-def object_created_event(source: UploadedObject, *, account: str, region: str, time: str, event_id: str,
-                         request_id: str, reason: str, source_ip: str | None = None) -> dict[str, Any]:
+def object_created_event(
+    source: UploadedObject,
+    *,
+    account: str,
+    region: str,
+    time: str,
+    event_id: str,
+    request_id: str,
+    reason: str,
+    source_ip: str | None = None,
+) -> dict[str, Any]:
     """The EventBridge event S3 sends for ``source`` (what ``uploaded_object`` reads back): the key
     URL-encoded as S3 sends it; size, version and sequencer only when the source has them."""
     obj: dict[str, Any] = {"key": quote_plus(source.key, safe="/"), "etag": source.etag}
@@ -78,14 +87,25 @@ def object_created_event(source: UploadedObject, *, account: str, region: str, t
         obj["version-id"] = source.version_id
     if source.sequencer:
         obj["sequencer"] = source.sequencer
-    detail: dict[str, Any] = {"version": "0", "bucket": {"name": source.bucket}, "object": obj,
-                              "request-id": request_id, "requester": account}
+    detail: dict[str, Any] = {
+        "version": "0",
+        "bucket": {"name": source.bucket},
+        "object": obj,
+        "request-id": request_id,
+        "requester": account,
+    }
     if source_ip:
         detail["source-ip-address"] = source_ip
     detail["reason"] = reason
     return {
-        "version": "0", "id": event_id, "detail-type": "Object Created", "source": "aws.s3",
-        "account": account, "time": time, "region": region, "resources": [f"arn:aws:s3:::{source.bucket}"],
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": account,
+        "time": time,
+        "region": region,
+        "resources": [f"arn:aws:s3:::{source.bucket}"],
         "detail": detail,
     }
 

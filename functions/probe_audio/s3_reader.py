@@ -194,8 +194,12 @@ class S3RangeReader(io.RawIOBase):
             self._blocks.setdefault(index, b"")
 
     def _get_range(self, start: int, end: int) -> tuple[bytes, int]:
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Range": f"bytes={start}-{end}",
-                                  **pin_arguments(self.version_id, self.etag)}
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self.key,
+            "Range": f"bytes={start}-{end}",
+            **pin_arguments(self.version_id, self.etag),
+        }
         self.requests += 1
         try:
             with superseded_when_gone(f"s3://{self.bucket}/{self.key}", "changed or vanished while probing"):

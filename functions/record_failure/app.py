@@ -28,12 +28,19 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
     # "message" is a reserved LogRecord attribute: log it under another name.
     logger.warning(
         "execution failed",
-        extra={"reason": result.reason, "reason_class": result.reason_class,
-               "failure_message": result.message, "recorded": result.recorded},
-    )  # fmt: skip
+        extra={
+            "reason": result.reason,
+            "reason_class": result.reason_class,
+            "failure_message": result.message,
+            "recorded": result.recorded,
+        },
+    )
     # A metric name per class (not a dimension, see plan_job.app): alarm on ExecutionsFailedInternal.
-    name = {"bad_input": "ExecutionsFailedBadInput", "capacity": "ExecutionsFailedCapacity",
-            None: "ExecutionsSuperseded"}.get(result.reason_class, "ExecutionsFailedInternal")
+    name = {
+        "bad_input": "ExecutionsFailedBadInput",
+        "capacity": "ExecutionsFailedCapacity",
+        None: "ExecutionsSuperseded",
+    }.get(result.reason_class, "ExecutionsFailedInternal")
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     # The dashboard's "failed by reason class" (docs/OPERATIONS.md): one metric, ReasonClass dimension.
     add_dimensioned_metric("FailuresRecorded", MetricUnit.Count, 1, ReasonClass=outcome_class(result))

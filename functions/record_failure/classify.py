@@ -124,8 +124,16 @@ def classify(error: Any) -> Classification:
         exit_code, status_reason, job_id, attempts = batch_details(cause)
         if is_capacity_unavailable(status_reason):
             # The queue's JobStateTimeLimitActions cancelled it in RUNNABLE; its reason names what to check.
-            return Classification(CAPACITY_UNAVAILABLE, CAPACITY, str(status_reason), name, exit_code,
-                                  status_reason, job_id, attempts)
+            return Classification(
+                CAPACITY_UNAVAILABLE,
+                CAPACITY,
+                str(status_reason),
+                name,
+                exit_code,
+                status_reason,
+                job_id,
+                attempts,
+            )
         if exit_code == GPU_JOB_EXIT_SUPERSEDED:
             message = f"gpu_job found that the key no longer holds the upload (exit {exit_code})"
             reason, reason_class = SUPERSEDED_ERROR, SUPERSEDED

@@ -123,8 +123,12 @@ def newer_upload(table: Table, s3: S3Client, identity: UploadedObject, reported:
             sequencer = str(row["sequencer"]) if row.get("sequencer") else None
         except Exception as exc:  # the sequencer is a nicety; the row is still recorded without it
             logger.info("no catalog row for the newer upload", extra={"detail": repr(exc)})
-    return SupersededBy(etag=current.get("etag"), version_id=current.get("version_id"),
-                        sequencer=sequencer, deleted=bool(current.get("deleted")))
+    return SupersededBy(
+        etag=current.get("etag"),
+        version_id=current.get("version_id"),
+        sequencer=sequencer,
+        deleted=bool(current.get("deleted")),
+    )
 
 
 def read_gpu_error(s3: S3Client, prefix: str | None) -> dict[str, Any] | None:
@@ -246,14 +250,23 @@ def record_failure(table: Table, s3: S3Client, request: FailureRequest) -> Failu
         if superseded_by is not None:
             message = (gpu_error or {}).get("message") or classification.message
             attributes = superseded_attributes(identity, superseded_by, message, cause, request.execution_arn)
-            return FailureResult(status=STATUS_SUPERSEDED, reason=SUPERSEDED_REASON, reason_class=None,
-                                 message=attributes.get("message", ""),
-                                 recorded=write_failure(table, identity, attributes),
-                                 source_uri=identity.uri, etag=identity.etag, superseded_by=superseded_by)
+            return FailureResult(
+                status=STATUS_SUPERSEDED,
+                reason=SUPERSEDED_REASON,
+                reason_class=None,
+                message=attributes.get("message", ""),
+                recorded=write_failure(table, identity, attributes),
+                source_uri=identity.uri,
+                etag=identity.etag,
+                superseded_by=superseded_by,
+            )
     if reported:
         # Reported superseded, yet the key holds this very upload: not a supersession; say so.
-        classification = replace(classification, reason_class=INTERNAL,
-                                 message=f"{classification.message} (but the key still holds this upload)")
+        classification = replace(
+            classification,
+            reason_class=INTERNAL,
+            message=f"{classification.message} (but the key still holds this upload)",
+        )
     attributes = failure_attributes(identity, classification, cause, gpu_error, request.execution_arn)
     recorded = write_failure(table, identity, attributes)
     return FailureResult(
@@ -274,8 +287,13 @@ def failure_event(request: FailureRequest, result: FailureResult) -> CompletionE
     except (KeyError, TypeError, ValidationError):
         plan = None
     return CompletionEvent(
-        status=result.status, upload=identify(state), execution_arn=request.execution_arn,
-        mode=plan.mode if plan else None, duration_s=plan.duration_s if plan else None,
-        reason=result.reason, reason_class=result.reason_class, message=result.message,
+        status=result.status,
+        upload=identify(state),
+        execution_arn=request.execution_arn,
+        mode=plan.mode if plan else None,
+        duration_s=plan.duration_s if plan else None,
+        reason=result.reason,
+        reason_class=result.reason_class,
+        message=result.message,
         superseded_by=result.superseded_by,
-    )  # fmt: skip
+    )

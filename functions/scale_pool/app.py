@@ -26,8 +26,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now_s = time.time()
     # The lease lapses at this invocation's deadline: a holder that dies blocks no later call beyond it.
     until_s = now_s + context.get_remaining_time_in_millis() / 1000
-    result = scale_exclusively(sqs_client(), batch_client(), pool_scaler_lease_table(), config,
-                               request.incoming, context.aws_request_id, now_s, until_s)
+    result = scale_exclusively(
+        sqs_client(),
+        batch_client(),
+        pool_scaler_lease_table(),
+        config,
+        request.incoming,
+        context.aws_request_id,
+        now_s,
+        until_s,
+    )
     if request.incoming == 0:  # the schedule's call (once a minute): dead letters, RUNNABLE waits
         try:
             failed = answer_dead_letters(sqs_client(), stepfunctions_client(), config.dead_letter_queue_url)
@@ -46,6 +54,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="PoolWorkersStarted", unit=MetricUnit.Count, value=len(result.started))
     if not result.error and not result.skipped:  # then the counts are zeros, not observations
         # Workers alive before this call plus the ones it started (the dashboard's "pool workers").
-        metrics.add_metric(name="PoolActiveWorkers", unit=MetricUnit.Count,
-                           value=result.active_workers + len(result.started))
+        metrics.add_metric(
+            name="PoolActiveWorkers", unit=MetricUnit.Count, value=result.active_workers + len(result.started)
+        )
     return result.model_dump(mode="json")

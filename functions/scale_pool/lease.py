@@ -41,8 +41,11 @@ def acquire(table: Table, holder: str, now_s: float, until_s: float) -> bool:
 def release(table: Table, holder: str) -> None:
     """Give the lease back, only if it is still ours (a lapsed one may have been taken meanwhile)."""
     try:
-        table.delete_item(Key={"lease": LEASE_KEY}, ConditionExpression="holder = :holder",
-                          ExpressionAttributeValues={":holder": holder})
+        table.delete_item(
+            Key={"lease": LEASE_KEY},
+            ConditionExpression="holder = :holder",
+            ExpressionAttributeValues={":holder": holder},
+        )
     except ClientError as exc:
         if error_code(exc) != "ConditionalCheckFailedException":
             raise

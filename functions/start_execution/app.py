@@ -48,8 +48,12 @@ def _log(outcome: RecordOutcome) -> None:
 @event_parser(model=SqsModel)
 def handler(event: SqsModel, context: LambdaContext) -> dict[str, Any]:
     records = [SqsRecord(message_id=r.messageId, body=str(r.body)) for r in event.Records]
-    outcomes = start_executions(stepfunctions_client(), os.environ["STATE_MACHINE_ARN"], records,
-                                Settings.from_env().ignored_suffixes())
+    outcomes = start_executions(
+        stepfunctions_client(),
+        os.environ["STATE_MACHINE_ARN"],
+        records,
+        Settings.from_env().ignored_suffixes(),
+    )
     for outcome in outcomes:
         _log(outcome)
     for kind, metric in METRIC_BY_OUTCOME.items():

@@ -41,10 +41,18 @@ OBJECT_CREATED = "Object Created"
 # Step Functions accepts at most 256 KiB of execution input; an unreadable body is cut well below it.
 MAX_UNREADABLE_CHARS = 200_000
 INVALID_PREFIX = "invalid-event-"
-THROTTLING = frozenset({
-    "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-    "ServiceUnavailable", "InternalServerError", "InternalFailure", "ExecutionLimitExceeded",
-})
+THROTTLING = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "InternalFailure",
+        "ExecutionLimitExceeded",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,7 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
     try:
         source = uploaded_object_from_event(event)
     except UnsupportedInput as exc:
-        raw_key = (((event.get("detail") or {}).get("object") or {}).get("key"))
+        raw_key = ((event.get("detail") or {}).get("object") or {}).get("key")
         ignored = ignore_reason(unquote_plus(raw_key), ignored_suffixes) if isinstance(raw_key, str) else None
         if ignored:
             return StartPlan("ignored", None, None, reason=ignored)
@@ -113,8 +121,9 @@ def _error_code(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def start_one(sfn: SFNClient, state_machine_arn: str, record: SqsRecord,
-              ignored_suffixes: Sequence[str]) -> RecordOutcome:
+def start_one(
+    sfn: SFNClient, state_machine_arn: str, record: SqsRecord, ignored_suffixes: Sequence[str]
+) -> RecordOutcome:
     plan = plan_record(record.body, ignored_suffixes)
     uri = plan.source.uri if plan.source else None
     if plan.outcome == "ignored":
@@ -130,12 +139,14 @@ def start_one(sfn: SFNClient, state_machine_arn: str, record: SqsRecord,
     except BotoCoreError as exc:  # connection or timeout errors after botocore's own retries
         return RecordOutcome(record.message_id, "retry", plan.name, uri, reason=_error_code(exc))
     outcome: Outcome = "invalid" if plan.outcome == "invalid" else "started"
-    return RecordOutcome(record.message_id, outcome, plan.name, uri, response.get("executionArn"),
-                         reason=plan.reason)
+    return RecordOutcome(
+        record.message_id, outcome, plan.name, uri, response.get("executionArn"), reason=plan.reason
+    )
 
 
-def start_executions(sfn: SFNClient, state_machine_arn: str, records: Iterable[SqsRecord],
-                     ignored_suffixes: Sequence[str] = ()) -> list[RecordOutcome]:
+def start_executions(
+    sfn: SFNClient, state_machine_arn: str, records: Iterable[SqsRecord], ignored_suffixes: Sequence[str] = ()
+) -> list[RecordOutcome]:
     """One outcome per record, in order; no record raises."""
     return [start_one(sfn, state_machine_arn, record, ignored_suffixes) for record in records]
 

@@ -111,8 +111,13 @@ class EngineSettings:
         workers = self.workers
         if workers is None:
             workers = cuda_workers(device) if on_gpu else CPU_WORKERS
-        return replace(self, front_end=front, vad_backend=vad, front_device=self.front_device or str(device),
-                       workers=workers)
+        return replace(
+            self,
+            front_end=front,
+            vad_backend=vad,
+            front_device=self.front_device or str(device),
+            workers=workers,
+        )
 
 
 def cuda_workers(device: torch.device) -> int:
@@ -430,8 +435,9 @@ class Engine:
         for batch in pack(lengths, self.budget, self.settings.max_batch_windows):
             t0 = time.perf_counter()
             tokens = transcribe_batch(self.model, [pending[i].window.samples for i in batch])
-            futures.append(post.submit(self._words, [(pending[i], toks) for i, toks in zip(batch, tokens,
-                                                                                             strict=True)]))
+            futures.append(
+                post.submit(self._words, [(pending[i], toks) for i, toks in zip(batch, tokens, strict=True)])
+            )
             elapsed = time.perf_counter() - t0
             total = sum(lengths[i] for i in batch)
             for i in batch:  # each item is charged its share of the batch's time
@@ -471,7 +477,8 @@ class Engine:
             if result.error is None:  # a route's windows never overlap: their order is its words' order
                 for route, _start, words in sorted(result.parts, key=lambda part: (part[1], part[0] or 0)):
                     result.channel_words.setdefault(route, []).extend(words)
-                result.words = sorted((w for ws in result.channel_words.values() for w in ws),
-                                      key=lambda w: w.start)
+                result.words = sorted(
+                    (w for ws in result.channel_words.values() for w in ws), key=lambda w: w.start
+                )
             result.parts = []
             yield result

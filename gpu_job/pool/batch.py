@@ -30,7 +30,9 @@ def transcribe_batch(
     batched = [i for i, request in enumerate(requests) if request.mode == "batched"]
     if batched:
         results = api.transcribe_many(
-            [requests[i].source for i in batched], model, limits=limits,
+            [requests[i].source for i in batched],
+            model,
+            limits=limits,
             channel_modes=[requests[i].channel_mode for i in batched],
         )
         for i, result in zip(batched, results, strict=True):

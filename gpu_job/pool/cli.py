@@ -51,8 +51,15 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the batch in hand, then exit
-    worker = PoolWorker(config, model, boto3.client("sqs"), boto3.client("stepfunctions"),
-                        limits=Settings.from_env(env), model_load_s=load_s, stop=stop)
+    worker = PoolWorker(
+        config,
+        model,
+        boto3.client("sqs"),
+        boto3.client("stepfunctions"),
+        limits=Settings.from_env(env),
+        model_load_s=load_s,
+        stop=stop,
+    )
     report = worker.run()
     print(report.as_json(), flush=True)
     return GPU_JOB_EXIT_OK

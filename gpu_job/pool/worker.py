@@ -62,9 +62,14 @@ class WorkerConfig:
         if not url:
             raise ValueError("POOL_QUEUE_URL is not set (the pool queue's URL, not its ARN)")
         interval = max(0.5, min(settings.pool_visibility_s / 3, settings.pool_task_heartbeat_s / 4))
-        return cls(queue_url=url, job_id=env.get("AWS_BATCH_JOB_ID") or LOCAL_JOB_ID,
-                   batch_size=settings.pool_batch_size, idle_exit_s=settings.pool_idle_exit_s,
-                   visibility_s=settings.pool_visibility_s, heartbeat_interval_s=interval)
+        return cls(
+            queue_url=url,
+            job_id=env.get("AWS_BATCH_JOB_ID") or LOCAL_JOB_ID,
+            batch_size=settings.pool_batch_size,
+            idle_exit_s=settings.pool_idle_exit_s,
+            visibility_s=settings.pool_visibility_s,
+            heartbeat_interval_s=interval,
+        )
 
 
 @dataclass
@@ -101,23 +106,33 @@ def split_gpu_seconds(wall_s: float, durations: Sequence[float | None]) -> list[
     total = sum(known)
     if not known:
         return [None for _ in durations]
-    return [None if d is None else (wall_s * d / total if total > 0 else wall_s / len(known))
-            for d in durations]
+    return [
+        None if d is None else (wall_s * d / total if total > 0 else wall_s / len(known)) for d in durations
+    ]
 
 
 class PoolWorker:
-    def __init__(self, config: WorkerConfig, model: Any, sqs: SQSClient, sfn: SFNClient,
-                 transcribe: BatchTranscriber = transcribe_batch, limits: Settings | None = None,
-                 clock: Callable[[], float] = time.monotonic, model_load_s: float = 0.0,
-                 stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        model: Any,
+        sqs: SQSClient,
+        sfn: SFNClient,
+        transcribe: BatchTranscriber = transcribe_batch,
+        limits: Settings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        model_load_s: float = 0.0,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.config, self.model, self.sqs = config, model, sqs
         self.answers = TaskAnswers(sfn)
         self.transcribe, self.limits, self.clock = transcribe, limits, clock
         # Set on SIGTERM (Batch terminate, Spot interruption notice): finish the batch in hand, take no more.
         self.stop = stop or threading.Event()
         self.report = WorkerReport(job_id=config.job_id, model_load_s=round(model_load_s, 3))
-        self.heartbeat = Heartbeat(self.answers, sqs, config.queue_url, config.heartbeat_interval_s,
-                                   config.visibility_s)
+        self.heartbeat = Heartbeat(
+            self.answers, sqs, config.queue_url, config.heartbeat_interval_s, config.visibility_s
+        )
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> WorkerReport:
@@ -137,9 +152,12 @@ class PoolWorker:
 
     def _receive(self, wait_s: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
-            QueueUrl=self.config.queue_url, MaxNumberOfMessages=self.config.batch_size,
-            WaitTimeSeconds=wait_s, VisibilityTimeout=self.config.visibility_s,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"])
+            QueueUrl=self.config.queue_url,
+            MaxNumberOfMessages=self.config.batch_size,
+            WaitTimeSeconds=wait_s,
+            VisibilityTimeout=self.config.visibility_s,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        )
         return cast(list[dict[str, Any]], response.get("Messages", []))
 
     def handle(self, messages: Sequence[dict[str, Any]]) -> None:
@@ -197,9 +215,12 @@ class PoolWorker:
                 self.answers.fail(token, written.error["error"], written.error)
                 self.report.failed += 1
                 return
-            result = JobResult(job_id=self.config.job_id, status="SUCCEEDED",
-                               gpu_seconds=None if share_s is None else round(share_s, 3),
-                               batch_files=batch_files)
+            result = JobResult(
+                job_id=self.config.job_id,
+                status="SUCCEEDED",
+                gpu_seconds=None if share_s is None else round(share_s, 3),
+                batch_files=batch_files,
+            )
             self.answers.succeed(token, result)
             self.report.succeeded += 1
         except Exception as exc:  # e.g. the output write failed: an internal failure of this file

@@ -20,8 +20,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "gpu_job"
 
 def test_exit_codes_are_sysexits_data_error_and_software_error() -> None:
     assert (contract.GPU_JOB_EXIT_OK, contract.GPU_JOB_EXIT_BAD_INPUT, contract.GPU_JOB_EXIT_INTERNAL) == (
-        0, 65, 70,
-    )  # fmt: skip
+        0,
+        65,
+        70,
+    )
 
 
 def test_record_failure_reads_65_as_bad_input_and_70_as_internal() -> None:
@@ -62,7 +64,14 @@ def test_a_superseded_upload_is_its_own_outcome_not_bad_input() -> None:
     # Caught by name in the ASL (RecordSuperseded) and carried out of a Batch job by its own exit code.
     assert contract.SourceSuperseded.reason == "superseded"
     assert not issubclass(contract.SourceSuperseded, contract.BadInputError)
-    assert len({contract.GPU_JOB_EXIT_BAD_INPUT, contract.GPU_JOB_EXIT_SUPERSEDED,
-                contract.GPU_JOB_EXIT_INTERNAL, contract.GPU_JOB_EXIT_OK}) == 4
-
-
+    assert (
+        len(
+            {
+                contract.GPU_JOB_EXIT_BAD_INPUT,
+                contract.GPU_JOB_EXIT_SUPERSEDED,
+                contract.GPU_JOB_EXIT_INTERNAL,
+                contract.GPU_JOB_EXIT_OK,
+            }
+        )
+        == 4
+    )

@@ -25,14 +25,21 @@ PREFIX = "s3://media-out/transcripts/talk.wav/"
 
 def upload(s3: Any, body: bytes) -> UploadedObject:
     put = s3.put_object(Bucket="media-in", Key="talk.wav", Body=body)
-    return UploadedObject(bucket="media-in", key="talk.wav", etag=put["ETag"].strip('"'), size=len(body),
-                          uri="s3://media-in/talk.wav")
+    return UploadedObject(
+        bucket="media-in",
+        key="talk.wav",
+        etag=put["ETag"].strip('"'),
+        size=len(body),
+        uri="s3://media-in/talk.wav",
+    )
 
 
 def written(s3: Any) -> dict[str, Any]:
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="media-out").get("Contents", [])]
-    return {k.rsplit("/", 1)[-1]: json.loads(s3.get_object(Bucket="media-out", Key=k)["Body"].read())
-            for k in keys}
+    return {
+        k.rsplit("/", 1)[-1]: json.loads(s3.get_object(Bucket="media-out", Key=k)["Body"].read())
+        for k in keys
+    }
 
 
 def test_a_transcript_is_written_owned_and_exits_0(s3: Any) -> None:
@@ -43,7 +50,8 @@ def test_a_transcript_is_written_owned_and_exits_0(s3: Any) -> None:
 
 
 def test_bad_input_writes_error_json_naming_the_upload_and_exits_65(
-        s3: Any, capfd: pytest.CaptureFixture[str]) -> None:
+    s3: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
     source = upload(s3, b"bytes")
     result = write_outcome(PREFIX, source, CorruptMedia("bad frame"))
     assert result.exit_code == GPU_JOB_EXIT_BAD_INPUT
@@ -63,7 +71,8 @@ def test_a_superseded_upload_writes_nothing_and_exits_66(s3: Any) -> None:
 
 @pytest.mark.parametrize("outcome", [{"text": "words of the old upload"}, CorruptMedia("old upload was bad")])
 def test_an_upload_overwritten_before_its_outcome_is_written_is_superseded_not_bad_input(
-        s3: Any, outcome: Any) -> None:
+    s3: Any, outcome: Any
+) -> None:
     # Given a file whose key got a newer upload while it was transcribed
     old = upload(s3, b"first")
     upload(s3, b"second")

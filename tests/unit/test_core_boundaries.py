@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
 CORE = "pipeline"
 LAMBDA_RUNTIME = "lambda_runtime"
-LAMBDA_FOLDERS = sorted(p.name for p in FUNCTIONS.iterdir() if (p / "__init__.py").exists()
-                        and p.name not in (CORE, LAMBDA_RUNTIME))
+LAMBDA_FOLDERS = sorted(
+    p.name
+    for p in FUNCTIONS.iterdir()
+    if (p / "__init__.py").exists() and p.name not in (CORE, LAMBDA_RUNTIME)
+)
 
 
 def imported_top_levels(folder: Path) -> dict[str, set[str]]:
@@ -42,14 +45,20 @@ def test_there_are_lambda_folders_to_check() -> None:
 @pytest.mark.parametrize("folder", LAMBDA_FOLDERS)
 def test_a_lambda_folder_imports_no_other_lambda_folder(folder: str) -> None:
     others = set(LAMBDA_FOLDERS) - {folder}
-    offenders = {module: sorted(names & others)
-                 for module, names in imported_top_levels(FUNCTIONS / folder).items() if names & others}
+    offenders = {
+        module: sorted(names & others)
+        for module, names in imported_top_levels(FUNCTIONS / folder).items()
+        if names & others
+    }
     assert offenders == {}
 
 
 @pytest.mark.parametrize("package", ["gpu_job", "parakeet_cli", f"functions/{CORE}"])
 def test_the_image_the_cli_and_the_core_import_only_the_core_of_functions(package: str) -> None:
     forbidden = set(LAMBDA_FOLDERS) | {LAMBDA_RUNTIME}
-    offenders = {module: sorted(names & forbidden)
-                 for module, names in imported_top_levels(ROOT / package).items() if names & forbidden}
+    offenders = {
+        module: sorted(names & forbidden)
+        for module, names in imported_top_levels(ROOT / package).items()
+        if names & forbidden
+    }
     assert offenders == {}

@@ -24,8 +24,10 @@ from probe_audio.s3_reader import S3RangeReader
 from gpu_job.storage import superseded_on_412
 
 BUCKET, KEY = "uploads", "gone.wav"
-DENIED = {"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
-          "ResponseMetadata": {"HTTPStatusCode": 403}}
+DENIED = {
+    "Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+    "ResponseMetadata": {"HTTPStatusCode": 403},
+}
 
 
 @pytest.fixture
@@ -50,7 +52,8 @@ class DeniedS3:
 
 
 def test_ownership_sees_a_deleted_key_as_deleted_and_a_denied_one_as_an_error(
-        s3_with_a_deleted_key: tuple[Any, str]) -> None:
+    s3_with_a_deleted_key: tuple[Any, str],
+) -> None:
     s3, _ = s3_with_a_deleted_key
     assert current_object(s3, BUCKET, KEY) == {"etag": None, "version_id": None, "deleted": True}
     with pytest.raises(ClientError):
@@ -58,7 +61,8 @@ def test_ownership_sees_a_deleted_key_as_deleted_and_a_denied_one_as_an_error(
 
 
 def test_the_probe_reader_stops_superseded_on_a_deleted_key_and_fails_on_a_denied_one(
-        s3_with_a_deleted_key: tuple[Any, str]) -> None:
+    s3_with_a_deleted_key: tuple[Any, str],
+) -> None:
     s3, etag = s3_with_a_deleted_key
     with pytest.raises(SourceSuperseded, match="vanished"):
         S3RangeReader(s3, BUCKET, KEY, etag=etag).read(16)
@@ -67,7 +71,8 @@ def test_the_probe_reader_stops_superseded_on_a_deleted_key_and_fails_on_a_denie
 
 
 def test_gpu_job_storage_stops_superseded_on_a_deleted_key_and_fails_on_a_denied_one(
-        s3_with_a_deleted_key: tuple[Any, str]) -> None:
+    s3_with_a_deleted_key: tuple[Any, str],
+) -> None:
     s3, etag = s3_with_a_deleted_key
     source = UploadedObject(bucket=BUCKET, key=KEY, etag=etag, size=8, uri=f"s3://{BUCKET}/{KEY}")
     with pytest.raises(SourceSuperseded), superseded_on_412(source):

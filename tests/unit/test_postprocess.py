@@ -29,8 +29,13 @@ from tests.contract_examples import planned
 
 AUDIO = b"keynote audio"
 ETAG = hashlib.md5(AUDIO).hexdigest()  # what S3 (and moto) give a single-part upload
-SOURCE = UploadedObject(bucket="media-in", key="talks/keynote.mp3", etag=ETAG, size=len(AUDIO),
-                        uri="s3://media-in/talks/keynote.mp3")
+SOURCE = UploadedObject(
+    bucket="media-in",
+    key="talks/keynote.mp3",
+    etag=ETAG,
+    size=len(AUDIO),
+    uri="s3://media-in/talks/keynote.mp3",
+)
 PLAN = planned(SOURCE, duration_s=60.0, output_bucket=OUT)
 PREFIX = PLAN.request.output_prefix
 REQUEST = PostprocessRequest(source=SOURCE, plan=PLAN)
@@ -98,8 +103,9 @@ def put_transcript(s3: Any, document: Any, owner: UploadedObject | None = SOURCE
     """transcript.json as gpu_job writes it: with its owner's metadata (pipeline.exact_upload)."""
     body = document if isinstance(document, str) else json.dumps(document)
     metadata = owner_metadata(owner) if owner else {}
-    s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/transcript.json", Body=body.encode(),
-                  Metadata=metadata)
+    s3.put_object(
+        Bucket=OUT, Key="transcripts/talks/keynote.mp3/transcript.json", Body=body.encode(), Metadata=metadata
+    )
 
 
 def read(s3: Any, key: str) -> str:
@@ -141,8 +147,12 @@ def split_call() -> dict[str, Any]:
         for word in segment["words"]:
             word["channel"] = channel
     document["words"] = [w for s in document["segments"] for w in s["words"]]
-    document["channel_mode"] = {"requested": "auto", "used": "split", "reason": "two speakers",
-                                "channels": [0, 1]}
+    document["channel_mode"] = {
+        "requested": "auto",
+        "used": "split",
+        "reason": "two speakers",
+        "channels": [0, 1],
+    }
     return document
 
 
@@ -272,8 +282,11 @@ def test_outputs_name_their_upload_in_their_metadata(s3: Any) -> None:
 
 def test_an_earlier_bad_uploads_error_json_is_removed_once_this_upload_fills_the_prefix(s3: Any) -> None:
     # Given an earlier upload of the key was bad input and left its error.json in the prefix
-    s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/error.json",
-                  Body=b'{"error": "CorruptMedia", "etag": "earlier"}')
+    s3.put_object(
+        Bucket=OUT,
+        Key="transcripts/talks/keynote.mp3/error.json",
+        Body=b'{"error": "CorruptMedia", "etag": "earlier"}',
+    )
     put_transcript(s3, make_transcript("good words now."))
 
     # When this upload's transcript is postprocessed
@@ -282,7 +295,11 @@ def test_an_earlier_bad_uploads_error_json_is_removed_once_this_upload_fills_the
     # Then the prefix holds only this upload's outputs
     listed = s3.list_objects_v2(Bucket=OUT, Prefix="transcripts/talks/keynote.mp3/")["Contents"]
     assert sorted(o["Key"].rsplit("/", 1)[-1] for o in listed) == [
-        "transcript.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
+        "transcript.json",
+        "transcript.srt",
+        "transcript.txt",
+        "transcript.vtt",
+    ]
 
 
 def test_an_error_json_stays_when_the_key_moved_on_before_its_removal(s3: Any) -> None:

@@ -119,8 +119,14 @@ def _audio_moov(reader: Any, size: int) -> tuple[bytes, bool]:
     ``mvhd`` and, per track, ``edts``, ``mdia/mdhd``, ``mdia/hdlr`` and ``stbl/stsd``, and stop at the
     first audio track: usually one block for ``moov`` plus one per video track in front of the audio.
     """
-    moov = next(((pos, header, atom_size) for name, pos, header, atom_size in _atoms(reader, 0, size)
-                 if name == b"moov"), None)
+    moov = next(
+        (
+            (pos, header, atom_size)
+            for name, pos, header, atom_size in _atoms(reader, 0, size)
+            if name == b"moov"
+        ),
+        None,
+    )
     if moov is None:
         raise Unrecognised("no moov atom (truncated file?)")
     moov_pos, moov_header, moov_size = moov
@@ -171,8 +177,11 @@ def _pruned_trak(reader: Any, pos: int, atom_size: int) -> tuple[bytes, bytes, b
                         if iname == b"stbl":
                             # stsd is stbl's first child; the sample tables behind it are not needed.
                             stsd = next(
-                                (read_at(reader, spos, ssize)
-                                 for sname, spos, _sh, ssize in children(ipos, isize) if sname == b"stsd"),
+                                (
+                                    read_at(reader, spos, ssize)
+                                    for sname, spos, _sh, ssize in children(ipos, isize)
+                                    if sname == b"stsd"
+                                ),
                                 b"",
                             )
                             kept[b"minf"] = _atom(b"minf", _atom(b"stbl", stsd))
