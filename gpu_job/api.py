@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from pipeline.contracts import TranscriptionRequest, UploadedObject
 from pipeline.settings import Settings
+from pipeline.transcript import TranscriptDocument
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
@@ -96,6 +97,9 @@ def _document(
     if decision is not None:
         document["channel_mode"] = decision.as_dict()
     document["warnings"] = list(decision.warnings) if decision is not None else []
+    # The contract itself, not a copy of it: a document gpu_job cannot validate is its own bug (exit 70),
+    # found here rather than by the first consumer.
+    TranscriptDocument.model_validate(document)
     return document
 
 
