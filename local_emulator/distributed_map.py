@@ -198,7 +198,7 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    from local_emulator.bridges import botocore_normalisers
+    from local_emulator.normalisers import botocore_normalisers
 
     original_transformer_for = item_reader_decl.resource_output_transformer_for
     original_map_run = DistributedIterationComponent._map_run
