@@ -188,25 +188,17 @@ def put_owned(
     for _ in range(attempts):
         existing = _output_etag(s3, bucket, key)
         ensure_current(s3, source)
+        # One request whatever the condition (dict[str, Any]: boto3-stubs types each condition apart).
+        request: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": key,
+            "Body": body,
+            "ContentType": content_type,
+            "Metadata": owner_metadata(source),
+        }
+        request.update({"IfMatch": existing} if existing else {"IfNoneMatch": "*"})
         try:
-            if existing:
-                s3.put_object(
-                    Bucket=bucket,
-                    Key=key,
-                    Body=body,
-                    ContentType=content_type,
-                    Metadata=owner_metadata(source),
-                    IfMatch=existing,
-                )
-            else:
-                s3.put_object(
-                    Bucket=bucket,
-                    Key=key,
-                    Body=body,
-                    ContentType=content_type,
-                    Metadata=owner_metadata(source),
-                    IfNoneMatch="*",
-                )
+            s3.put_object(**request)
             return
         except Exception as exc:
             if error_code(exc) not in WRITE_RACES:
