@@ -1,4 +1,4 @@
-"""The upload's own settings, from its S3 object tags: today ``channel-mode`` (docs/CHANNELS.md).
+"""The upload's own settings, from its S3 object tags (the rule: pipeline.upload_settings).
 
 Tags are read with GetObjectTagging on the exact version the workflow claimed (``VersionId`` when
 the bucket is versioned). An unversioned bucket has no way to pin a tag read to an ETag
@@ -11,17 +11,18 @@ uploader asked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from pipeline.contracts import UploadedObject
-from pipeline.outcomes import UnsupportedInput
 from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
+from pipeline.upload_settings import UploadSetting, choice, resolve
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
+CHANNEL_MODE = UploadSetting(CHANNEL_MODE_TAG, choice(CHANNEL_MODES, "a channel mode"))
 
 
 def object_tags(s3: S3Client, source: UploadedObject) -> dict[str, str]:
@@ -34,14 +35,6 @@ def object_tags(s3: S3Client, source: UploadedObject) -> dict[str, str]:
 
 
 def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
-    """The ``channel-mode`` tag's value (key and value case-insensitive, blanks stripped), or None."""
-    matching = [value for key, value in tags.items() if key.strip().lower() == CHANNEL_MODE_TAG]
-    if not matching:
-        return None
-    value = matching[0].strip().lower()
-    if value not in CHANNEL_MODES:
-        raise UnsupportedInput(
-            f"S3 object tag {CHANNEL_MODE_TAG}={matching[0]!r} is not a channel mode; "
-            f"use one of {', '.join(CHANNEL_MODES)} (or remove the tag)"
-        )
-    return value  # type: ignore[return-value]  # checked against ChannelMode's values above
+    """The ``channel-mode`` tag's value (pipeline.upload_settings' rule), or None: the stack's setting."""
+    mode = resolve(CHANNEL_MODE, tags, key="")
+    return cast(ChannelMode | None, mode)  # one of CHANNEL_MODES, checked by its parser
