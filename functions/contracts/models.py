@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 # UploadedObject.etag when the event carried none: DynamoDB key attributes cannot be empty, and it
 # is not a value S3 can match (If-Match is then not sent).
 MISSING_ETAG = "no-etag"
@@ -50,6 +50,9 @@ ReasonClass = Literal["bad_input", "internal", "capacity"]
 # upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
 ChannelMode = Literal["mix", "split", "auto"]
 CHANNEL_MODE_TAG = "channel-mode"
+# The upload's custom vocabulary (docs/VOCABULARY.md): the S3 object tag `vocabulary`, else the
+# longest matching VOCABULARY_BY_PREFIX entry, else the VOCABULARY setting; `none` opts out.
+VOCABULARY_TAG = "vocabulary"
 
 
 def channel_label(channel: int) -> str:
@@ -114,6 +117,17 @@ class ClaimResult(Contract):
     )
 
 
+# -- Vocabulary -------------------------------------------------------------------------------------
+class VocabularyRef(Contract):
+    """One exact version of a named phrase list (docs/VOCABULARY.md): ``object`` pins it the way an
+    upload is pinned (VersionId, else If-Match on its ETag), so gpu_job boosts exactly the phrases the
+    Probe validated, and transcript.json can say which version that was."""
+
+    name: str = Field(min_length=1, max_length=64)
+    object: UploadedObject = Field(description="s3://<bucket>/vocabularies/<name>.txt, pinned.")
+    phrases: NonNegativeInt = Field(description="Phrases the Probe counted (after blanks and comments).")
+
+
 # -- Probe ------------------------------------------------------------------------------------------
 class ProbeResult(Contract):
     """What the ranged reads of the object found; content decides, not the file name."""
@@ -137,6 +151,11 @@ class ProbeResult(Contract):
         None,
         description="The upload's S3 object tag `channel-mode` (read on the exact version); None when "
         "the object has no such tag (the CHANNEL_MODE setting then decides).",
+    )
+    vocabulary: VocabularyRef | None = Field(
+        None,
+        description="The custom vocabulary this upload is transcribed with, validated and pinned to the "
+        "version read (docs/VOCABULARY.md); None: no vocabulary.",
     )
 
 
@@ -166,6 +185,8 @@ class TranscriptionRequest(Contract):
         "auto",
         description="The upload's tag `channel-mode`, else the CHANNEL_MODE setting (docs/CHANNELS.md).",
     )
+    vocabulary: VocabularyRef | None = Field(
+        None, description="The pinned custom vocabulary to boost (docs/VOCABULARY.md); None: none.")
 
 
 class Plan(Contract):
@@ -326,12 +347,22 @@ class ChannelDecision(Contract):
         None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md).")
 
 
+class VocabularyUsed(Contract):
+    """Which vocabulary, at which exact version, boosted this transcript's decoding."""
+
+    name: str
+    uri: str
+    version_id: str | None = Field(None, description="The S3 VersionId read (versioned buckets).")
+    etag: str = Field(description="The ETag of the bytes read (unquoted).")
+    phrases: NonNegativeInt
+
+
 class TranscriptDocument(Contract):
-    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
+    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.1).
     Times are seconds, monotonic, within [0, media.duration_s]."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    schema_version: Literal["1.0"]
+    schema_version: Literal["1.1"]
     source: TranscriptSourceInfo
     media: MediaInfo
     model: ModelInfo
@@ -357,6 +388,9 @@ class TranscriptDocument(Contract):
     other_tracks: list[TrackInfo] = Field(
         default_factory=list, description="The upload's other audio tracks (not transcribed).")
     channel_mode: ChannelDecision | None = None
+    vocabulary: VocabularyUsed | None = Field(
+        None, description="The custom vocabulary the words were decoded with (docs/VOCABULARY.md); "
+        "None: no vocabulary.")
     warnings: list[str] = Field(
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "

@@ -35,7 +35,7 @@ def document(segments: list[dict], words: list[dict] | None = None, text: str = 
              duration_s: float = 10**6) -> TranscriptDocument:
     """A TranscriptDocument with these segments; what the cue rules do not read is filled in."""
     return TranscriptDocument.model_validate({
-        "schema_version": "1.0", "source": {"uri": "s3://b/k", "etag": "e", "size": 1},
+        "schema_version": "1.1", "source": {"uri": "s3://b/k", "etag": "e", "size": 1},
         "media": {"duration_s": duration_s, "codec": None, "sample_rate": None, "channels": None},
         "model": {"name": "m", "revision": None}, "mode": "full", "chunking": None, "language": None,
         "text": text, "segments": segments, "words": words or [],

@@ -1,0 +1,119 @@
+"""Custom vocabularies: a phrase list turns a rare word the model gets wrong into the right word.
+
+The model is the tiny speech model (tests/fixtures/models/tiny_tdt_speech.nemo) trained on the
+espeak-ng corpus of scripts/make_speech_corpus.py. Its "rare word" here is a word of its Spanish
+vocabulary spoken by an English voice in an English sentence: the model knows the word's token but has
+never heard it in English, so it hears the nearest English word instead. Phrase boosting
+(gpu_job.boosting, NeMo's boosting trees) must bring the word back, per stream: the same batch holds
+the same audio without a vocabulary, which must stay as the model hears it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from contracts.settings import Settings
+
+from tests.gpu_job import accuracy_support as acc
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng speaks the clips")
+
+RARE_WORD = "casa"  # in the generator's Spanish vocabulary, not its English one
+SENTENCE = ("the", "red", RARE_WORD, "stop")
+WEIGHT = 10  # the tiny model is far more confident than a real one (docs/VOCABULARY.md)
+
+
+def _english_clips(out: Path, count: int) -> list[Path]:
+    gen = acc.corpus_generator()
+    assert RARE_WORD in gen.VOCABULARY["es"] and RARE_WORD not in gen.VOCABULARY["en"]
+    bank = gen.WordBank(acc.ESPEAK_CACHE)
+    paths = []
+    for i, speaker in enumerate(gen.all_speakers("en")[:count]):
+        plan = gen.UtterancePlan(lang="en", speaker=speaker, words=SENTENCE, lead_s=0.3,
+                                 gaps_s=(0.1,) * (len(SENTENCE) - 1), tail_s=0.3, gain=0.6,
+                                 noise_db=-50.0, noise_seed=i)  # fmt: skip
+        path = out / f"rare_{i}.wav"
+        gen.write_wav(path, gen.render(plan, bank).audio)
+        paths.append(path)
+    return paths
+
+
+def _words(document: dict[str, Any]) -> list[str]:
+    return [acc.normalise(w["word"]) for w in document["words"]]
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return _english_clips(tmp_path_factory.mktemp("vocabulary"), 3)
+
+
+@pytest.fixture(scope="module")
+def vocabulary_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("vocabularies") / "spanish-words.txt"
+    path.write_text(f"# a rare word and its weight\n{RARE_WORD} | {WEIGHT}\n")
+    return path
+
+
+def test_a_vocabulary_turns_a_rare_word_from_wrong_to_right_in_a_shared_batch(
+    speech_model: Any, clips: list[Path], vocabulary_file: Path
+) -> None:
+    """Given English clips saying the rare word, each transcribed twice in one engine call: once
+    without a vocabulary, once with one that lists the word. Then without it the word is missed, with
+    it the word is there and the rest of the sentence is unchanged."""
+    from gpu_job import api
+    from gpu_job.boosting import Vocabulary
+
+    vocabulary = Vocabulary.from_file(vocabulary_file, Settings())
+    sources = [str(p) for p in clips] * 2
+    documents = api.transcribe_many(sources, speech_model,
+                                    vocabularies=[None] * len(clips) + [vocabulary] * len(clips))  # fmt: skip
+    plain, boosted = documents[: len(clips)], documents[len(clips) :]
+    for without, with_vocabulary in zip(plain, boosted, strict=True):
+        assert isinstance(without, dict) and isinstance(with_vocabulary, dict)
+        assert RARE_WORD not in _words(without), "the rare word must be wrong without boosting"
+        assert _words(with_vocabulary) == list(SENTENCE)
+        assert without["vocabulary"] is None
+        assert with_vocabulary["vocabulary"]["name"] == "spanish-words"
+        assert with_vocabulary["vocabulary"]["phrases"] == 1
+
+
+def test_a_vocabulary_version_is_compiled_once_and_boosts_the_other_modes_too(
+    speech_model: Any, clips: list[Path], vocabulary_file: Path
+) -> None:
+    """Given the same vocabulary version used again (full attention this time), no new tree is compiled
+    and the word is still right."""
+    from gpu_job import api
+    from gpu_job.boosting import Vocabulary, trees
+
+    vocabulary = Vocabulary.from_file(vocabulary_file, Settings())
+    api.transcribe_many([str(clips[0])], speech_model, vocabularies=[vocabulary])
+    compiled = trees(speech_model).compiled
+    document = api.transcribe(str(clips[0]), speech_model, mode="full", vocabulary=vocabulary)
+    assert _words(document) == list(SENTENCE)
+    assert trees(speech_model).compiled == compiled
+
+
+def test_the_tree_cache_is_bounded_and_evicts_the_least_recently_used(
+    speech_model: Any, tmp_path: Path
+) -> None:
+    """Given a cache of two trees and three vocabularies used in turn, the first is evicted (compiled
+    again when it comes back) and the multi-model never holds more than two."""
+    from gpu_job.boosting import BoostingTrees, Vocabulary
+
+    cache = BoostingTrees(speech_model, capacity=2)
+    vocabularies = []
+    for i, word in enumerate(["casa", "perro", "gato"]):
+        path = tmp_path / f"v{i}.txt"
+        path.write_text(word + "\n")
+        vocabularies.append(Vocabulary.from_file(path, Settings()))
+    for vocabulary in vocabularies:
+        cache.ids([vocabulary], 1.0)
+    multi = speech_model.decoding.decoding.decoding_computer.biasing_multi_model
+    assert cache.compiled == 3 and len(cache._ids) == 2
+    cache.ids([vocabularies[0]], 1.0)
+    assert cache.compiled == 4
+    for model_id in cache._ids.values():
+        multi.remove_model(model_id)  # leave the module's model as the other tests expect it
