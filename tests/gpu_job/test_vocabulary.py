@@ -2,8 +2,9 @@
 
 The model is the tiny speech model (tests/fixtures/models/tiny_tdt_speech.nemo) trained on the
 espeak-ng corpus of scripts/make_speech_corpus.py. Its "rare word" here is a word of its Spanish
-vocabulary spoken by an English voice in an English sentence: the model knows the word's token but has
-never heard it in English, so it hears the nearest English word instead. Phrase boosting
+vocabulary spoken by an English voice in an English sentence (scripts/rare_words.py): the model knows
+the word's token but has never heard it in English, so it hears the nearest English word instead.
+Phrase boosting
 (gpu_job.boosting, NeMo's boosting trees) must bring the word back, per stream: the same batch holds
 the same audio without a vocabulary, which must stay as the model hears it.
 """
@@ -17,28 +18,20 @@ from typing import Any
 import pytest
 from contracts.settings import Settings
 
+from scripts import rare_words
 from tests.gpu_job import accuracy_support as acc
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng speaks the clips")
 
-RARE_WORD = "casa"  # in the generator's Spanish vocabulary, not its English one
+RARE_WORD = rare_words.rare_candidates()[0]  # in the generator's Spanish vocabulary, not its English one
 SENTENCE = ("the", "red", RARE_WORD, "stop")
 WEIGHT = 10  # the tiny model is far more confident than a real one (docs/VOCABULARY.md)
 
 
 def _english_clips(out: Path, count: int) -> list[Path]:
-    gen = acc.corpus_generator()
-    assert RARE_WORD in gen.VOCABULARY["es"] and RARE_WORD not in gen.VOCABULARY["en"]
-    bank = gen.WordBank(acc.ESPEAK_CACHE)
-    paths = []
-    for i, speaker in enumerate(gen.all_speakers("en")[:count]):
-        plan = gen.UtterancePlan(lang="en", speaker=speaker, words=SENTENCE, lead_s=0.3,
-                                 gaps_s=(0.1,) * (len(SENTENCE) - 1), tail_s=0.3, gain=0.6,
-                                 noise_db=-50.0, noise_seed=i)  # fmt: skip
-        path = out / f"rare_{i}.wav"
-        gen.write_wav(path, gen.render(plan, bank).audio)
-        paths.append(path)
-    return paths
+    speakers = rare_words.english_speakers()[:count]
+    return [rare_words.write_wav(out / f"rare_{i}.wav", rare_words.speak(SENTENCE, speaker, seed=i).audio)
+            for i, speaker in enumerate(speakers)]  # fmt: skip
 
 
 def _words(document: dict[str, Any]) -> list[str]:
