@@ -1,8 +1,11 @@
 """Custom vocabularies: keyword recall/precision/F-score with and without phrase boosting, the WER of
 utterances without the vocabulary's words, and the decoding speed with and without boosting.
 
-Usage: nice -n 10 .venv/bin/python benchmarks/boosting.py [--rare 48] [--control 48] [--weights 5,10]
-       [--device cpu] [--out benchmarks/results/boosting.json]
+Usage: nice -n 10 .venv/bin/python benchmarks/boosting.py [--rare 80] [--control 80] [--weights 3,5,7,10,20]
+       [--device cpu] [--media build/boosting_media] [--out benchmarks/results/boosting.json]
+
+`--media DIR` keeps the generated utterances (WAVs + manifest.json, ~15 MB): a machine without
+espeak-ng (the lent GPU, benchmarks/gpu/run.sh step 6) reads them from there instead.
 
 Model: the tiny speech model (tests/fixtures/models/tiny_tdt_speech.nemo), or --model. Data, held out
 (never in its training corpus: a seed of its own, sentences the corpus never makes):
@@ -73,6 +76,22 @@ def make_sets(out: Path, rare: int, control: int) -> tuple[list[dict[str, Any]],
 
     return ([one(f"rare_{i:03d}", True) for i in range(rare)],
             [one(f"control_{i:03d}", False) for i in range(control)])  # fmt: skip
+
+
+def load_or_make_sets(media: Path | None, tmp: Path, rare: int,
+                      control: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    manifest = media / "manifest.json" if media else None
+    if manifest is not None and manifest.exists():
+        sets = json.loads(manifest.read_text())
+        for item in sets["rare"] + sets["control"]:
+            item["path"] = str(media / Path(item["path"]).name)  # type: ignore[operator]
+        return sets["rare"][:rare], sets["control"][:control]
+    out = media or tmp
+    out.mkdir(parents=True, exist_ok=True)
+    made = make_sets(out, rare, control)
+    if manifest is not None:
+        manifest.write_text(json.dumps({"rare": made[0], "control": made[1]}, indent=1))
+    return made
 
 
 def hypotheses(model: Any, items: list[dict[str, Any]], vocabulary: Any) -> list[str]:
@@ -176,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--control", type=int, default=48, help="utterances without one")
     parser.add_argument("--weights", default="5,10", help="phrase weights to measure (comma-separated)")
     parser.add_argument("--speed-rounds", type=int, default=5)
+    parser.add_argument("--media", type=Path, default=None, help="keep / reuse the utterances here")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
@@ -194,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "vocabulary_boost": Settings().vocabulary_boost, "runs": [],
     }  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        rare, control = make_sets(Path(tmp), args.rare, args.control)
+        rare, control = load_or_make_sets(args.media, Path(tmp), args.rare, args.control)
         control_words = sum(len(i["text"].split()) for i in control)
         results["utterances"] = {"rare": len(rare), "control": len(control), "control_words": control_words}
         plain_rare, plain_control = hypotheses(model, rare, None), hypotheses(model, control, None)
