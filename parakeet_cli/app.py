@@ -254,6 +254,11 @@ def transcribe(
         str | None, typer.Option("--device", help="cpu or cuda (default: cuda if available).")
     ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    vocabulary: Annotated[
+        Path | None,
+        typer.Option("--vocabulary", help="Phrase file to boost (one phrase per line, optional `| weight`; "
+                     "docs/VOCABULARY.md)."),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Transcribe local files with gpu_job (no AWS): writes <out>/<name>.<format> and prints RTFx."""
@@ -273,7 +278,7 @@ def transcribe(
         show = not (json_out or no_progress)
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for the summary (or the --json document)
             summary = _transcribe_with_progress(
-                local, inputs, out, chosen, mode, model, device, show, output.err
+                local, inputs, out, chosen, mode, model, device, show, output.err, vocabulary
             )
         output.emit(summary, lambda console: _print_transcribe_summary(summary, console))
         return exits.FAILED_ITEMS if summary["total"]["failed"] else exits.OK
@@ -282,8 +287,8 @@ def transcribe(
 
 
 def _transcribe_with_progress(local: Any, inputs: list[Any], out: Path, formats: list[str], mode: str,
-                              model: str | None, device: str | None, show: bool,
-                              console: Console) -> dict[str, Any]:  # fmt: skip
+                              model: str | None, device: str | None, show: bool, console: Console,
+                              vocabulary: Path | None = None) -> dict[str, Any]:  # fmt: skip
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(),
@@ -307,7 +312,8 @@ def _transcribe_with_progress(local: Any, inputs: list[Any], out: Path, formats:
             progress.update(task, advance=seconds, files=f"{done['files']}/{len(inputs)} files")
 
         summary: dict[str, Any] = local.transcribe_files(
-            inputs, out, formats, mode, model, device, on_start=on_start, on_progress=on_progress
+            inputs, out, formats, mode, model, device, on_start=on_start, on_progress=on_progress,
+            vocabulary=vocabulary,
         )
         progress.update(task, description="done", completed=progress.tasks[0].total or 0)
     return summary

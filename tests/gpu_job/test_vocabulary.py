@@ -110,3 +110,28 @@ def test_the_tree_cache_is_bounded_and_evicts_the_least_recently_used(
     assert cache.compiled == 4
     for model_id in cache._ids.values():
         multi.remove_model(model_id)  # leave the module's model as the other tests expect it
+
+
+def test_parakeet_transcribe_takes_a_vocabulary_file(
+    clips: list[Path], vocabulary_file: Path, tmp_path: Path
+) -> None:
+    """Given the console app on a rare-word clip, with --vocabulary the rare word is right and the
+    transcript names the file it came from; a file the Probe would refuse is a usage error."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from parakeet_cli import exits
+    from parakeet_cli.app import app
+
+    args = ["transcribe", str(clips[0]), "--model", str(acc.SPEECH_MODEL), "--device", "cpu",
+            "--format", "json", "--out", str(tmp_path), "--json"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--vocabulary", str(vocabulary_file)])
+    assert result.exit_code == exits.OK, result.stdout
+    document = json.loads((tmp_path / f"{clips[0].stem}.json").read_text())
+    assert _words(document) == list(SENTENCE)
+    assert document["vocabulary"]["uri"] == str(vocabulary_file)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n")
+    refused = CliRunner().invoke(app, [*args, "--vocabulary", str(empty)])
+    assert refused.exit_code == exits.USAGE and "VocabularyEmpty" in refused.stdout
