@@ -135,3 +135,47 @@ def test_parakeet_transcribe_takes_a_vocabulary_file(
     empty.write_text("# nothing\n")
     refused = CliRunner().invoke(app, [*args, "--vocabulary", str(empty)])
     assert refused.exit_code == exits.USAGE and "VocabularyEmpty" in refused.stdout
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Any:
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="output")
+        yield client
+
+
+def test_the_job_reads_the_version_the_probe_pinned_and_a_gone_one_is_bad_input(s3: Any) -> None:
+    """Given a vocabulary the Probe pinned, then edited: the job still boosts the pinned version; once
+    that version is deleted (versioned) or the key replaced (unversioned, If-Match), VocabularyNotFound."""
+    from contracts.errors import VocabularyNotFound
+    from contracts.vocabulary import read_current
+
+    from gpu_job.boosting import Vocabulary
+
+    settings = Settings()
+    s3.put_bucket_versioning(Bucket="output", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket="output", Key="vocabularies/v.txt", Body=b"casa\n")
+    ref, _ = read_current(s3, "output", "v", settings)
+    s3.put_object(Bucket="output", Key="vocabularies/v.txt", Body=b"perro\ngato\n")  # edited meanwhile
+    pinned = Vocabulary.from_ref(ref, settings)
+    assert [p.text for p in pinned.phrases] == ["casa"] and pinned.version == ref.object.version_id
+    assert pinned.used["version_id"] == ref.object.version_id and pinned.used["phrases"] == 1
+    s3.delete_object(Bucket="output", Key="vocabularies/v.txt", VersionId=ref.object.version_id)
+    with pytest.raises(VocabularyNotFound, match="'v'"):
+        Vocabulary.from_ref(ref, settings)
+
+    s3.put_object(Bucket="output", Key="vocabularies/u.txt", Body=b"casa\n")
+    unversioned = ref.model_copy(update={"name": "u", "object": ref.object.model_copy(
+        update={"key": "vocabularies/u.txt", "uri": "s3://output/vocabularies/u.txt", "version_id": None,
+                "etag": s3.head_object(Bucket="output", Key="vocabularies/u.txt")["ETag"].strip('"')})})
+    assert [p.text for p in Vocabulary.from_ref(unversioned, settings).phrases] == ["casa"]
+    s3.put_object(Bucket="output", Key="vocabularies/u.txt", Body=b"perro\n")
+    with pytest.raises(VocabularyNotFound):
+        Vocabulary.from_ref(unversioned, settings)
