@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from contracts.errors import VocabularyNotFound
+from contracts.errors import VocabularyInvalid, VocabularyNotFound
 from contracts.models import VocabularyRef
 from contracts.ownership import error_code
 from contracts.settings import Settings
@@ -71,10 +71,10 @@ class Vocabulary:
                     f"vocabulary {ref.name!r} ({source.uri} {pin(source)}) is gone ({error_code(exc)})"
                 ) from exc
             raise
-        used = {"name": ref.name, "uri": source.uri, "version_id": source.version_id,
-                "etag": source.etag, "phrases": 0}  # fmt: skip
         phrases = parse(body, ref.name, settings)
-        return cls(ref.name, source.version_id or source.etag, phrases, {**used, "phrases": len(phrases)})
+        used = {"name": ref.name, "uri": source.uri, "version_id": source.version_id,
+                "etag": source.etag, "phrases": len(phrases)}  # fmt: skip
+        return cls(ref.name, source.version_id or source.etag, phrases, used)
 
     @classmethod
     def from_file(cls, path: Path, settings: Settings, name: str | None = None) -> Vocabulary:
@@ -115,6 +115,8 @@ def compile_tree(model: Any, vocabulary: Vocabulary, boost: float) -> Any:
             token_ids.append(ids)
             texts.append(phrase.text)
             scores.append(boost * phrase.weight)
+    if not token_ids:
+        raise VocabularyInvalid(f"vocabulary {vocabulary.name!r}: no phrase maps to this model's tokens")
     graph = ContextGraph(context_score=boost, depth_scaling=DEPTH_SCALING)
     graph.build(token_ids=token_ids, phrases=texts, scores=scores, uniform_weights=False)
     return GPUBoostingTreeModel.from_context_graph(
