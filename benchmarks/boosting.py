@@ -69,17 +69,26 @@ def make_sets(out: Path, rare: int, control: int) -> tuple[list[dict[str, Any]],
             words.insert(int(rng.integers(len(words) + 1)), words_rare[int(rng.integers(len(words_rare)))])
         speaker = speakers[int(rng.integers(len(speakers)))]
         noise = float(rng.uniform(*NOISE_DB))
-        utt = rare_words.speak(words, speaker, noise_db=noise, seed=int(rng.integers(2**31)), bank=bank,
-                               gain=float(rng.uniform(0.3, 0.9)))  # fmt: skip
+        utt = rare_words.speak(
+            words,
+            speaker,
+            noise_db=noise,
+            seed=int(rng.integers(2**31)),
+            bank=bank,
+            gain=float(rng.uniform(0.3, 0.9)),
+        )
         path = rare_words.write_wav(out / f"{name}.wav", utt.audio)
         return {"path": str(path), "text": utt.text, "speaker": speaker.name, "noise_db": round(noise, 1)}
 
-    return ([one(f"rare_{i:03d}", True) for i in range(rare)],
-            [one(f"control_{i:03d}", False) for i in range(control)])  # fmt: skip
+    return (
+        [one(f"rare_{i:03d}", True) for i in range(rare)],
+        [one(f"control_{i:03d}", False) for i in range(control)],
+    )
 
 
-def load_or_make_sets(media: Path | None, tmp: Path, rare: int,
-                      control: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+def load_or_make_sets(
+    media: Path | None, tmp: Path, rare: int, control: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     manifest = media / "manifest.json" if media else None
     if manifest is not None and manifest.exists():
         sets = json.loads(manifest.read_text())
@@ -97,8 +106,7 @@ def load_or_make_sets(media: Path | None, tmp: Path, rare: int,
 def hypotheses(model: Any, items: list[dict[str, Any]], vocabulary: Any) -> list[str]:
     from gpu_job import api
 
-    documents = api.transcribe_many([i["path"] for i in items], model,
-                                    vocabularies=[vocabulary] * len(items))  # fmt: skip
+    documents = api.transcribe_many([i["path"] for i in items], model, vocabularies=[vocabulary] * len(items))
     out = []
     for document in documents:
         if not isinstance(document, dict):
@@ -137,7 +145,7 @@ def speed(model: Any, items: list[dict[str, Any]], vocabulary: Any, rounds: int)
     import torch
 
     from gpu_job.boosting import trees
-    from gpu_job.inference import transcribe_batch
+    from gpu_job.engine.inference import transcribe_batch
 
     signals = [soundfile.read(i["path"], dtype="float32")[0] for i in items]
     batch_ids = trees(model).ids([vocabulary] * len(signals), 1.0)
@@ -147,8 +155,10 @@ def speed(model: Any, items: list[dict[str, Any]], vocabulary: Any, rounds: int)
         row[: s.shape[0]] = s
     device = model.device
     with torch.inference_mode():
-        encoded, encoded_len = model(input_signal=torch.from_numpy(padded).to(device),
-                                     input_signal_length=torch.tensor(lengths, device=device))  # fmt: skip
+        encoded, encoded_len = model(
+            input_signal=torch.from_numpy(padded).to(device),
+            input_signal_length=torch.tensor(lengths, device=device),
+        )
     x = encoded.transpose(1, 2)
     computer = model.decoding.decoding.decoding_computer
     boosted_ids = torch.tensor(batch_ids, device=device)
@@ -176,15 +186,19 @@ def speed(model: Any, items: list[dict[str, Any]], vocabulary: Any, rounds: int)
         )
         whole["plain"].append(timed(lambda: transcribe_batch(model, signals)))
         whole["boosted"].append(timed(lambda: transcribe_batch(model, signals, batch_ids)))
-    med = {name: {m: statistics.median(v) for m, v in runs.items()}
-           for name, runs in (("decoder", decode), ("batch", whole))}  # fmt: skip
+    med = {
+        name: {m: statistics.median(v) for m, v in runs.items()}
+        for name, runs in (("decoder", decode), ("batch", whole))
+    }
     return {
-        "batch_rows": len(signals), "audio_s": round(sum(lengths) / 16000, 2), "rounds": rounds,
+        "batch_rows": len(signals),
+        "audio_s": round(sum(lengths) / 16000, 2),
+        "rounds": rounds,
         "decoder_s": {m: round(v, 4) for m, v in med["decoder"].items()},
         "decoder_slowdown": round(med["decoder"]["boosted"] / med["decoder"]["plain"], 3),
         "encoder_decoder_s": {m: round(v, 4) for m, v in med["batch"].items()},
         "encoder_decoder_slowdown": round(med["batch"]["boosted"] / med["batch"]["plain"], 3),
-    }  # fmt: skip
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
-    from contracts.settings import Settings
+    from pipeline.settings import Settings
 
     from gpu_job import api
     from gpu_job.boosting import Vocabulary
@@ -207,20 +221,27 @@ def main(argv: list[str] | None = None) -> int:
     model = api.load_model(args.model, device=args.device)
     keywords = list(rare_words.rare_candidates())
     results: dict[str, Any] = {
-        "model": Path(args.model).name, "device": str(model.device),
+        "model": Path(args.model).name,
+        "device": str(model.device),
         "cpu": platform.processor() or platform.machine(),
         "torch_threads": int(os.environ["GPU_JOB_CPU_THREADS"]),
-        "gpu": model.gpu_job_info.gpu, "keywords": keywords, "noise_dbfs": list(NOISE_DB), "seed": SEED,
-        "vocabulary_boost": Settings().vocabulary_boost, "runs": [],
-    }  # fmt: skip
+        "gpu": model.gpu_job_info.gpu,
+        "keywords": keywords,
+        "noise_dbfs": list(NOISE_DB),
+        "seed": SEED,
+        "vocabulary_boost": Settings().vocabulary_boost,
+        "runs": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         rare, control = load_or_make_sets(args.media, Path(tmp), args.rare, args.control)
         control_words = sum(len(i["text"].split()) for i in control)
         results["utterances"] = {"rare": len(rare), "control": len(control), "control_words": control_words}
         plain_rare, plain_control = hypotheses(model, rare, None), hypotheses(model, control, None)
-        baseline = {"keywords": keyword_scores(rare, plain_rare, keywords),
-                    "rare_set_wer": round(wer(rare, plain_rare), 4),
-                    "control_wer": round(wer(control, plain_control), 4)}  # fmt: skip
+        baseline = {
+            "keywords": keyword_scores(rare, plain_rare, keywords),
+            "rare_set_wer": round(wer(rare, plain_rare), 4),
+            "control_wer": round(wer(control, plain_control), 4),
+        }
         results["without_boosting"] = baseline
         for weight in (float(w) for w in args.weights.split(",")):
             path = Path(tmp) / f"rare-words-{weight:g}.txt"
@@ -230,28 +251,40 @@ def main(argv: list[str] | None = None) -> int:
             boosted_control = hypotheses(model, control, vocabulary)
             control_wer = wer(control, boosted_control)
             run = {
-                "weight": weight, "keywords": keyword_scores(rare, boosted_rare, keywords),
-                "rare_set_wer": round(wer(rare, boosted_rare), 4), "control_wer": round(control_wer, 4),
+                "weight": weight,
+                "keywords": keyword_scores(rare, boosted_rare, keywords),
+                "rare_set_wer": round(wer(rare, boosted_rare), 4),
+                "control_wer": round(control_wer, 4),
                 "control_wer_rise_points": round((control_wer - baseline["control_wer"]) * 100, 2),
                 "control_wer_within_limit": control_wer - baseline["control_wer"] <= WER_RISE_LIMIT,
                 "speed": speed(model, rare[:16], vocabulary, args.speed_rounds),
-                "examples": [{"ref": r["text"], "plain": p, "boosted": b}
-                             for r, p, b in list(zip(rare, plain_rare, boosted_rare, strict=True))[:4]],
-            }  # fmt: skip
+                "examples": [
+                    {"ref": r["text"], "plain": p, "boosted": b}
+                    for r, p, b in list(zip(rare, plain_rare, boosted_rare, strict=True))[:4]
+                ],
+            }
             results["runs"].append(run)
 
-    print(f"{results['model']} on {results['device']}: {args.rare} rare-word + {args.control} control "
-          "utterances; kw = keywords (NeMo compute_fscore), ctl = control set, x = boosted/plain time")
-    print(f"{'weight':>7} {'kw P':>6} {'kw R':>6} {'kw F':>6} {'ctl WER':>8} {'rise pt':>8} {'dec x':>6} "
-          f"{'enc+dec x':>9}")
+    print(
+        f"{results['model']} on {results['device']}: {args.rare} rare-word + {args.control} control "
+        "utterances; kw = keywords (NeMo compute_fscore), ctl = control set, x = boosted/plain time"
+    )
+    print(
+        f"{'weight':>7} {'kw P':>6} {'kw R':>6} {'kw F':>6} {'ctl WER':>8} {'rise pt':>8} {'dec x':>6} "
+        f"{'enc+dec x':>9}"
+    )
     b = results["without_boosting"]
-    print(f"{'none':>7} {b['keywords']['precision']:6.3f} {b['keywords']['recall']:6.3f} "
-          f"{b['keywords']['fscore']:6.3f} {b['control_wer']:8.4f} {'':>8} {'1.000':>6} {'1.000':>9}")
+    print(
+        f"{'none':>7} {b['keywords']['precision']:6.3f} {b['keywords']['recall']:6.3f} "
+        f"{b['keywords']['fscore']:6.3f} {b['control_wer']:8.4f} {'':>8} {'1.000':>6} {'1.000':>9}"
+    )
     for run in results["runs"]:
         k, s = run["keywords"], run["speed"]
-        print(f"{run['weight']:7g} {k['precision']:6.3f} {k['recall']:6.3f} {k['fscore']:6.3f} "
-              f"{run['control_wer']:8.4f} {run['control_wer_rise_points']:8.2f} {s['decoder_slowdown']:6.3f} "
-              f"{s['encoder_decoder_slowdown']:9.3f}")
+        print(
+            f"{run['weight']:7g} {k['precision']:6.3f} {k['recall']:6.3f} {k['fscore']:6.3f} "
+            f"{run['control_wer']:8.4f} {run['control_wer_rise_points']:8.2f} {s['decoder_slowdown']:6.3f} "
+            f"{s['encoder_decoder_slowdown']:9.3f}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")

@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from contracts.errors import VocabularyInvalid, VocabularyNotFound
-from contracts.models import VocabularyRef
-from contracts.ownership import error_code
-from contracts.settings import Settings
-from contracts.vocabulary import VOCABULARY_GONE, Phrase, parse
+from pipeline.outcomes import VocabularyInvalid, VocabularyNotFound
+from pipeline.contracts import VocabularyRef
+from pipeline.exact_upload import error_code
+from pipeline.settings import Settings
+from pipeline.vocabulary import VOCABULARY_GONE, Phrase, parse
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,13 @@ class Vocabulary:
                 ) from exc
             raise
         phrases = parse(body, ref.name, settings)
-        used = {"name": ref.name, "uri": source.uri, "version_id": source.version_id,
-                "etag": source.etag, "phrases": len(phrases)}  # fmt: skip
+        used = {
+            "name": ref.name,
+            "uri": source.uri,
+            "version_id": source.version_id,
+            "etag": source.etag,
+            "phrases": len(phrases),
+        }
         return cls(ref.name, source.version_id or source.etag, phrases, used)
 
     @classmethod
@@ -83,8 +88,13 @@ class Vocabulary:
         name = name or path.stem
         digest = hashlib.sha256(body).hexdigest()[:16]
         phrases = parse(body, name, settings)
-        used = {"name": name, "uri": str(path), "version_id": None, "etag": f"sha256:{digest}",
-                "phrases": len(phrases)}  # fmt: skip
+        used = {
+            "name": name,
+            "uri": str(path),
+            "version_id": None,
+            "etag": f"sha256:{digest}",
+            "phrases": len(phrases),
+        }
         return cls(name, f"sha256:{digest}", phrases, used)
 
 
@@ -120,9 +130,13 @@ def compile_tree(model: Any, vocabulary: Vocabulary, boost: float) -> Any:
     graph = ContextGraph(context_score=boost, depth_scaling=DEPTH_SCALING)
     graph.build(token_ids=token_ids, phrases=texts, scores=scores, uniform_weights=False)
     return GPUBoostingTreeModel.from_context_graph(
-        context_graph=graph, vocab_size=tokenizer.vocab_size, unk_score=0.0, final_eos_score=0.0,
-        use_triton=None, uniform_weights=False,
-    )  # fmt: skip
+        context_graph=graph,
+        vocab_size=tokenizer.vocab_size,
+        unk_score=0.0,
+        final_eos_score=0.0,
+        use_triton=None,
+        uniform_weights=False,
+    )
 
 
 class BoostingTrees:
@@ -155,8 +169,12 @@ class BoostingTrees:
                     self._evict(multi, keep=wanted)
                     self._ids[key] = multi.add_model(compile_tree(self.model, vocabulary, boost), alpha=1.0)
                     self.compiled += 1
-                    log.info("compiled boosting tree %s@%s (%d phrases)", vocabulary.name,
-                             vocabulary.version, len(vocabulary.phrases))  # fmt: skip
+                    log.info(
+                        "compiled boosting tree %s@%s (%d phrases)",
+                        vocabulary.name,
+                        vocabulary.version,
+                        len(vocabulary.phrases),
+                    )
                 self._ids.move_to_end(key)
                 out.append(self._ids[key])
             return out

@@ -1,7 +1,7 @@
 """`parakeet vocab put|list|show`: the stack's custom vocabularies (docs/VOCABULARY.md).
 
 A vocabulary is ``s3://<OutputBucket>/vocabularies/<name>.txt``. `put` checks a file with the same rule
-the Probe applies (contracts.vocabulary: syntax and the default limits; the stack checks its own limits
+the Probe applies (pipeline.vocabulary: syntax and the default limits; the stack checks its own limits
 again) before it writes it, so a typo fails here and not on the next upload. The bytes are stored as
 given (comments kept). Uploads pick a vocabulary by tag ``vocabulary=<name>``, VocabularyByPrefix or the
 stack's Vocabulary parameter; a new `put` applies to uploads probed after it (each upload pins the
@@ -13,10 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from contracts.errors import BadInputError
-from contracts.ownership import error_code
-from contracts.settings import Settings
-from contracts.vocabulary import (
+from pipeline.outcomes import BadInputError
+from pipeline.exact_upload import error_code
+from pipeline.settings import Settings
+from pipeline.vocabulary import (
     VOCABULARY_GONE,
     VOCABULARY_PREFIX,
     name_from_key,
@@ -46,10 +46,16 @@ def put(stack: Stack, name: str, path: Path) -> dict[str, Any]:
     body = path.read_bytes()
     phrases = _check(body, name)
     bucket = stack.names.output_bucket
-    response = stack.client("s3").put_object(Bucket=bucket, Key=key, Body=body,
-                                             ContentType="text/plain; charset=utf-8")  # fmt: skip
-    return {"name": name, "uri": f"s3://{bucket}/{key}", "etag": str(response.get("ETag", "")).strip('"'),
-            "version_id": response.get("VersionId"), "phrases": len(phrases)}  # fmt: skip
+    response = stack.client("s3").put_object(
+        Bucket=bucket, Key=key, Body=body, ContentType="text/plain; charset=utf-8"
+    )
+    return {
+        "name": name,
+        "uri": f"s3://{bucket}/{key}",
+        "etag": str(response.get("ETag", "")).strip('"'),
+        "version_id": response.get("VersionId"),
+        "phrases": len(phrases),
+    }
 
 
 def list_all(stack: Stack) -> dict[str, Any]:
@@ -61,8 +67,14 @@ def list_all(stack: Stack) -> dict[str, Any]:
         for obj in page.get("Contents", []):
             name = name_from_key(obj["Key"])
             if name is not None:
-                items.append({"name": name, "uri": f"s3://{bucket}/{obj['Key']}", "size": obj["Size"],
-                              "last_modified": obj["LastModified"].isoformat()})  # fmt: skip
+                items.append(
+                    {
+                        "name": name,
+                        "uri": f"s3://{bucket}/{obj['Key']}",
+                        "size": obj["Size"],
+                        "last_modified": obj["LastModified"].isoformat(),
+                    }
+                )
     return {"bucket": bucket, "vocabularies": sorted(items, key=lambda item: item["name"])}
 
 
@@ -83,6 +95,10 @@ def show(stack: Stack, name: str, version_id: str | None = None) -> dict[str, An
             raise NotFound(f"no vocabulary {name!r} (s3://{bucket}/{key})", name=name) from None
         raise
     phrases = _check(response["Body"].read(), name)
-    return {"name": name, "uri": f"s3://{bucket}/{key}", "etag": str(response.get("ETag", "")).strip('"'),
-            "version_id": response.get("VersionId"),
-            "phrases": [{"text": p.text, "weight": p.weight} for p in phrases]}  # fmt: skip
+    return {
+        "name": name,
+        "uri": f"s3://{bucket}/{key}",
+        "etag": str(response.get("ETag", "")).strip('"'),
+        "version_id": response.get("VersionId"),
+        "phrases": [{"text": p.text, "weight": p.weight} for p in phrases],
+    }

@@ -38,13 +38,26 @@ def english_speakers() -> list[Any]:
     return corpus.all_speakers("en")
 
 
-def speak(words: Sequence[str], speaker: Any, noise_db: float = -50.0, seed: int = 0,
-          bank: Any = None, gain: float = 0.6) -> Any:  # fmt: skip
+def speak(
+    words: Sequence[str],
+    speaker: Any,
+    noise_db: float = -50.0,
+    seed: int = 0,
+    bank: Any = None,
+    gain: float = 0.6,
+) -> Any:
     """One utterance (corpus.Utterance: audio, text, word times) of `words` by `speaker`."""
     plan = corpus.UtterancePlan(
-        lang="en", speaker=speaker, words=tuple(words), lead_s=0.3, gaps_s=(0.1,) * (len(words) - 1),
-        tail_s=0.3, gain=gain, noise_db=noise_db, noise_seed=seed,
-    )  # fmt: skip
+        lang="en",
+        speaker=speaker,
+        words=tuple(words),
+        lead_s=0.3,
+        gaps_s=(0.1,) * (len(words) - 1),
+        tail_s=0.3,
+        gain=gain,
+        noise_db=noise_db,
+        noise_seed=seed,
+    )
     return corpus.render(plan, bank or corpus.WordBank(ESPEAK_CACHE))
 
 

@@ -14,7 +14,7 @@ weight after the last ``|`` (a number in (0, MAX_WEIGHT], default 1) multiplies 
 VOCABULARY_BOOST for that phrase. Duplicates keep their largest weight. Which vocabulary an upload
 gets is resolved once, in the Probe (``resolve_name``): its S3 object tag ``vocabulary``, else the
 longest VOCABULARY_BY_PREFIX prefix of its key, else the VOCABULARY setting; the name ``none``
-means no vocabulary. Bad content is typed bad input (``contracts.errors``): the Probe checks the
+means no vocabulary. Bad content is typed bad input (``pipeline.outcomes``): the Probe checks the
 version it pins, and gpu_job parses the same bytes again with the same rule.
 
 The Lambdas and gpu_job both import this module: no dependency beyond contracts.
@@ -26,10 +26,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.errors import VocabularyEmpty, VocabularyInvalid, VocabularyNotFound, VocabularyTooLarge
-from contracts.models import MISSING_ETAG, VOCABULARY_TAG, UploadedObject, VocabularyRef
-from contracts.ownership import INPUT_GONE, error_code
-from contracts.settings import Settings
+from pipeline.outcomes import VocabularyEmpty, VocabularyInvalid, VocabularyNotFound, VocabularyTooLarge
+from pipeline.contracts import MISSING_ETAG, VOCABULARY_TAG, UploadedObject, VocabularyRef
+from pipeline.exact_upload import INPUT_GONE, error_code
+from pipeline.settings import Settings
 
 VOCABULARY_PREFIX = "vocabularies/"
 VOCABULARY_SUFFIX = ".txt"
@@ -184,7 +184,11 @@ def read_current(
     body = response["Body"].read()
     phrases = parse(body, name, settings)
     pinned = UploadedObject(
-        bucket=bucket, key=key, uri=uri, etag=str(response.get("ETag", "")).strip('"') or MISSING_ETAG,
-        version_id=response.get("VersionId") or None, size=len(body),
-    )  # fmt: skip
+        bucket=bucket,
+        key=key,
+        uri=uri,
+        etag=str(response.get("ETag", "")).strip('"') or MISSING_ETAG,
+        version_id=response.get("VersionId") or None,
+        size=len(body),
+    )
     return VocabularyRef(name=name, object=pinned, phrases=len(phrases)), phrases

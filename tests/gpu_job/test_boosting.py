@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contracts.settings import Settings
+from pipeline.settings import Settings
 
 from scripts import rare_words
 from tests.gpu_job import accuracy_support as acc
@@ -30,8 +30,10 @@ WEIGHT = 10  # the tiny model is far more confident than a real one (docs/VOCABU
 
 def _english_clips(out: Path, count: int) -> list[Path]:
     speakers = rare_words.english_speakers()[:count]
-    return [rare_words.write_wav(out / f"rare_{i}.wav", rare_words.speak(SENTENCE, speaker, seed=i).audio)
-            for i, speaker in enumerate(speakers)]  # fmt: skip
+    return [
+        rare_words.write_wav(out / f"rare_{i}.wav", rare_words.speak(SENTENCE, speaker, seed=i).audio)
+        for i, speaker in enumerate(speakers)
+    ]
 
 
 def _words(document: dict[str, Any]) -> list[str]:
@@ -61,8 +63,9 @@ def test_a_vocabulary_turns_a_rare_word_from_wrong_to_right_in_a_shared_batch(
 
     vocabulary = Vocabulary.from_file(vocabulary_file, Settings())
     sources = [str(p) for p in clips] * 2
-    documents = api.transcribe_many(sources, speech_model,
-                                    vocabularies=[None] * len(clips) + [vocabulary] * len(clips))  # fmt: skip
+    documents = api.transcribe_many(
+        sources, speech_model, vocabularies=[None] * len(clips) + [vocabulary] * len(clips)
+    )
     plain, boosted = documents[: len(clips)], documents[len(clips) :]
     for without, with_vocabulary in zip(plain, boosted, strict=True):
         assert isinstance(without, dict) and isinstance(with_vocabulary, dict)
@@ -124,8 +127,19 @@ def test_parakeet_transcribe_takes_a_vocabulary_file(
     from parakeet_cli import exits
     from parakeet_cli.app import app
 
-    args = ["transcribe", str(clips[0]), "--model", str(acc.SPEECH_MODEL), "--device", "cpu",
-            "--format", "json", "--out", str(tmp_path), "--json"]  # fmt: skip
+    args = [
+        "transcribe",
+        str(clips[0]),
+        "--model",
+        str(acc.SPEECH_MODEL),
+        "--device",
+        "cpu",
+        "--format",
+        "json",
+        "--out",
+        str(tmp_path),
+        "--json",
+    ]
     result = CliRunner().invoke(app, [*args, "--vocabulary", str(vocabulary_file)])
     assert result.exit_code == exits.OK, result.stdout
     document = json.loads((tmp_path / f"{clips[0].stem}.json").read_text())
@@ -142,8 +156,11 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Any:
     import boto3
     from moto import mock_aws
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
@@ -154,8 +171,8 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_the_job_reads_the_version_the_probe_pinned_and_a_gone_one_is_bad_input(s3: Any) -> None:
     """Given a vocabulary the Probe pinned, then edited: the job still boosts the pinned version; once
     that version is deleted (versioned) or the key replaced (unversioned, If-Match), VocabularyNotFound."""
-    from contracts.errors import VocabularyNotFound
-    from contracts.vocabulary import read_current
+    from pipeline.outcomes import VocabularyNotFound
+    from pipeline.vocabulary import read_current
 
     from gpu_job.boosting import Vocabulary
 
@@ -172,9 +189,19 @@ def test_the_job_reads_the_version_the_probe_pinned_and_a_gone_one_is_bad_input(
         Vocabulary.from_ref(ref, settings)
 
     s3.put_object(Bucket="output", Key="vocabularies/u.txt", Body=b"casa\n")
-    unversioned = ref.model_copy(update={"name": "u", "object": ref.object.model_copy(
-        update={"key": "vocabularies/u.txt", "uri": "s3://output/vocabularies/u.txt", "version_id": None,
-                "etag": s3.head_object(Bucket="output", Key="vocabularies/u.txt")["ETag"].strip('"')})})
+    unversioned = ref.model_copy(
+        update={
+            "name": "u",
+            "object": ref.object.model_copy(
+                update={
+                    "key": "vocabularies/u.txt",
+                    "uri": "s3://output/vocabularies/u.txt",
+                    "version_id": None,
+                    "etag": s3.head_object(Bucket="output", Key="vocabularies/u.txt")["ETag"].strip('"'),
+                }
+            ),
+        }
+    )
     assert [p.text for p in Vocabulary.from_ref(unversioned, settings).phrases] == ["casa"]
     s3.put_object(Bucket="output", Key="vocabularies/u.txt", Body=b"perro\n")
     with pytest.raises(VocabularyNotFound):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from contracts.errors import VocabularyEmpty, VocabularyInvalid, VocabularyNotFound, VocabularyTooLarge
-from contracts.models import PlanRequest, ProbeResult
-from contracts.settings import Settings
-from contracts.vocabulary import Phrase, parse, read_current, render, resolve_name, vocabulary_key
+from pipeline.outcomes import VocabularyEmpty, VocabularyInvalid, VocabularyNotFound, VocabularyTooLarge
+from pipeline.contracts import PlanRequest, ProbeResult
+from pipeline.settings import Settings
+from pipeline.vocabulary import Phrase, parse, read_current, render, resolve_name, vocabulary_key
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
 from probe_audio import app
@@ -40,16 +40,19 @@ def test_render_writes_back_what_parse_reads() -> None:
     assert parse(render(phrases).encode(), "v", SETTINGS) == phrases
 
 
-@pytest.mark.parametrize(("body", "error", "match"), [
-    (b"# nothing\n\n   \n", VocabularyEmpty, "holds no phrase"),
-    (b"".join(b"p%d\n" % i for i in range(1001)), VocabularyTooLarge, "VOCABULARY_MAX_PHRASES=1000"),
-    (b"x" * 101 + b"\n", VocabularyTooLarge, "101 characters.*VOCABULARY_MAX_PHRASE_CHARS=100"),
-    (b"casa | heavy\n", VocabularyInvalid, "line 1: weight 'heavy'"),
-    (b"ok\ncasa | 0\n", VocabularyInvalid, "line 2: weight 0 is outside"),
-    (b"casa | 51\n", VocabularyInvalid, "outside \\(0, 50\\]"),
-    (b" | 2\n", VocabularyInvalid, "a weight without a phrase"),
-    (b"caf\xe9\n", VocabularyInvalid, "not UTF-8"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("body", "error", "match"),
+    [
+        (b"# nothing\n\n   \n", VocabularyEmpty, "holds no phrase"),
+        (b"".join(b"p%d\n" % i for i in range(1001)), VocabularyTooLarge, "VOCABULARY_MAX_PHRASES=1000"),
+        (b"x" * 101 + b"\n", VocabularyTooLarge, "101 characters.*VOCABULARY_MAX_PHRASE_CHARS=100"),
+        (b"casa | heavy\n", VocabularyInvalid, "line 1: weight 'heavy'"),
+        (b"ok\ncasa | 0\n", VocabularyInvalid, "line 2: weight 0 is outside"),
+        (b"casa | 51\n", VocabularyInvalid, "outside \\(0, 50\\]"),
+        (b" | 2\n", VocabularyInvalid, "a weight without a phrase"),
+        (b"caf\xe9\n", VocabularyInvalid, "not UTF-8"),
+    ],
+)
 def test_every_unusable_vocabulary_is_typed_bad_input(
     body: bytes, error: type[Exception], match: str
 ) -> None:
@@ -67,8 +70,9 @@ def test_the_limits_are_settings() -> None:
 
 
 def test_the_tag_wins_over_the_longest_prefix_which_wins_over_the_default() -> None:
-    settings = Settings(VOCABULARY="general",
-                        VOCABULARY_BY_PREFIX="calls/=support, calls/clinic/=drugs,x/=none")
+    settings = Settings(
+        VOCABULARY="general", VOCABULARY_BY_PREFIX="calls/=support, calls/clinic/=drugs,x/=none"
+    )
     assert resolve_name({}, "other/a.wav", settings) == "general"
     assert resolve_name({}, "calls/a.wav", settings) == "support"
     assert resolve_name({}, "calls/clinic/a.wav", settings) == "drugs"
@@ -101,7 +105,8 @@ def test_a_missing_vocabulary_is_bad_input_naming_it(s3: Any) -> None:  # noqa: 
 
 
 def test_the_probe_resolves_checks_and_pins_and_the_plan_hands_it_to_the_job(
-    s3: Any, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    s3: Any,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     # Given a vocabulary in the vocabulary bucket and an upload tagged with its name
     monkeypatch.setenv("VOCABULARY_BUCKET", BUCKET)
@@ -117,13 +122,17 @@ def test_the_probe_resolves_checks_and_pins_and_the_plan_hands_it_to_the_job(
     # And the plan's request carries that pin to the job
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    planned = plan(PlanRequest.model_validate({"source": source, "probe": probed.model_dump()}),
-                   Settings.from_env(), load_wiring())  # fmt: skip
+    planned = plan(
+        PlanRequest.model_validate({"source": source, "probe": probed.model_dump()}),
+        Settings.from_env(),
+        load_wiring(),
+    )
     assert planned.request.vocabulary == probed.vocabulary
 
 
 def test_an_upload_that_gets_an_empty_vocabulary_fails_the_probe(
-    s3: Any, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    s3: Any,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     monkeypatch.setenv("VOCABULARY_BUCKET", BUCKET)
     monkeypatch.setenv("VOCABULARY", "blank")

@@ -31,18 +31,24 @@ def moto_clients(service: str) -> Any:
 
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": REGION}.items():  # fmt: skip
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         moto_clients("s3").create_bucket(Bucket=OUTPUT_BUCKET)
         outputs = {name: f"local-{name}" for name in REQUIRED_OUTPUTS} | {"OutputBucketName": OUTPUT_BUCKET}
-        template = {"Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-                    "Outputs": {name: {"Value": value} for name, value in outputs.items()}}  # fmt: skip
+        template = {
+            "Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+        }
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            moto_clients("cloudformation").create_stack(StackName=LOCAL_STACK_NAME,
-                                                        TemplateBody=json.dumps(template))  # fmt: skip
+            moto_clients("cloudformation").create_stack(
+                StackName=LOCAL_STACK_NAME, TemplateBody=json.dumps(template)
+            )
         yield
 
 
@@ -69,8 +75,10 @@ def test_put_then_list_then_show(stack: None, tmp_path: Path) -> None:
     assert code == exits.OK and [v["name"] for v in listed["vocabularies"]] == ["clinic-drugs"]
     code, shown = parakeet("vocab", "show", "clinic-drugs")
     assert code == exits.OK and shown["etag"] == put["etag"]
-    assert shown["phrases"] == [{"text": "acetaminophen", "weight": 2.5},
-                                {"text": "ibuprofen", "weight": 1.0}]
+    assert shown["phrases"] == [
+        {"text": "acetaminophen", "weight": 2.5},
+        {"text": "ibuprofen", "weight": 1.0},
+    ]
 
 
 def test_a_file_the_probe_would_refuse_is_refused_before_it_is_stored(stack: None, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gpu_job.tokens import Tokens
+from gpu_job.engine.tokens import Tokens
 
 
 def _decoding_computer(model: Any) -> Any:
@@ -57,9 +57,10 @@ def transcribe_signal(model: Any, samples: np.ndarray, biasing_id: int = -1) -> 
     with torch.inference_mode():
         encoded, encoded_len = model(input_signal=signal, input_signal_length=length)
         hyps, _state = _decoding_computer(model)(
-            x=encoded.transpose(1, 2), out_len=encoded_len,
+            x=encoded.transpose(1, 2),
+            out_len=encoded_len,
             multi_biasing_ids=_biasing_ids([biasing_id], model.device),
-        )  # fmt: skip
+        )
     return _hypothesis_tokens(hyps)
 
 
@@ -181,8 +182,9 @@ def transcribe_stream(
             frames_batch = buffer.context_size_batch.subsample(factor=frame_samples)
             encoded = encoded[:, frames.left :]
             out_len = torch.where(is_last_batch, encoded_len - frames_batch.left, frames_batch.chunk)
-            hyps, state = computer(x=encoded, out_len=out_len, prev_batched_state=state,
-                                   multi_biasing_ids=biasing)  # fmt: skip
+            hyps, state = computer(
+                x=encoded, out_len=out_len, prev_batched_state=state, multi_biasing_ids=biasing
+            )
             parts.append(_hypothesis_tokens(hyps))
             chunks += 1
             if is_last:
@@ -217,8 +219,9 @@ def transcribe_batch(
     with torch.inference_mode():
         encoded, encoded_len = model(input_signal=signal, input_signal_length=length)
         hyps, _state = _decoding_computer(model)(
-            x=encoded.transpose(1, 2), out_len=encoded_len,
+            x=encoded.transpose(1, 2),
+            out_len=encoded_len,
             multi_biasing_ids=_biasing_ids(biasing_ids, device),
-        )  # fmt: skip
+        )
         hypotheses = batched_hyps_to_hypotheses(hyps, batch_size=len(signals))
     return [Tokens.from_hypothesis(h) for h in hypotheses]

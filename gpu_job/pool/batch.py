@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from contracts.models import TranscriptionRequest
-from contracts.settings import Settings
+from pipeline.contracts import TranscriptionRequest
+from pipeline.settings import Settings
 
 from gpu_job import api
 from gpu_job.boosting import Vocabulary
-from gpu_job.engine import ItemError
+from gpu_job.engine.engine import ItemError
 
 Outcome = dict[str, Any] | Exception
 BatchTranscriber = Callable[[Sequence[TranscriptionRequest], Any, Settings | None], list[Outcome]]
@@ -42,7 +42,9 @@ def transcribe_batch(
     batched = [i for i, request in enumerate(requests) if request.mode == "batched" and outcomes[i] is None]
     if batched:
         results = api.transcribe_many(
-            [requests[i].source for i in batched], model, limits=settings,
+            [requests[i].source for i in batched],
+            model,
+            limits=settings,
             channel_modes=[requests[i].channel_mode for i in batched],
             vocabularies=[vocabularies.get(i) for i in batched],
         )
