@@ -1,8 +1,9 @@
-"""Build the versioned transcript document (functions/pipeline/transcript.schema.json, v1.0).
+"""Build the versioned transcript document (functions/pipeline/transcript.schema.json).
 
 Segments are derived from the words, never decoded separately, so they always agree: a segment ends
-after sentence punctuation, before a pause longer than `PAUSE_S`, or when it would exceed
-`MAX_SEGMENT_S`. Times are seconds with millisecond precision, relative to the start of the file,
+after sentence punctuation, before a pause longer than `PAUSE_S`, when it would exceed
+`MAX_SEGMENT_S`, or at a speaker turn (the next word has another `speaker`, gpu_job.speakers).
+Times are seconds with millisecond precision, relative to the start of the file,
 clamped so that they are monotonic and within [0, duration].
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.speakers import speaker_label
 from pipeline.transcript import SCHEMA_VERSION
 from pipeline.types import channel_label
 
@@ -75,6 +77,7 @@ def split_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "end": max(w["end"] for w in current),
                     "text": " ".join(w["word"] for w in current),
                     "words": list(current),
+                    **({"speaker": current[0]["speaker"]} if current[0].get("speaker") is not None else {}),
                 }
             )
             current.clear()
@@ -83,7 +86,8 @@ def split_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if current:
             pause = word["start"] - current[-1]["end"]
             too_long = word["end"] - current[0]["start"] > MAX_SEGMENT_S
-            if pause > PAUSE_S or too_long:
+            turn = word.get("speaker") != current[-1].get("speaker")
+            if pause > PAUSE_S or too_long or turn:
                 close()
         current.append(word)
         if word["word"].endswith(SENTENCE_END):
@@ -107,12 +111,18 @@ def channel_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def document_text(segments: list[dict[str, Any]]) -> str:
-    """The segments' text; when channels were transcribed apart, one line per turn, "[Channel 1] ..."."""
-    if all(s.get("channel") is None for s in segments):
+    """The segments' text; when channels were transcribed apart, one line per turn, "[Channel 1] ...";
+    when a diarizer named the speakers, one line per turn, "[Speaker 1] ..."."""
+    if all(s.get("channel") is None and s.get("speaker") is None for s in segments):
         return " ".join(s["text"] for s in segments)
     lines: list[str] = []
     for segment in segments:
-        label = f"[{channel_label(segment['channel'])}]"
+        if segment.get("channel") is not None:
+            label = f"[{channel_label(segment['channel'])}]"
+        elif segment.get("speaker") is not None:
+            label = f"[{speaker_label(segment['speaker'])}]"
+        else:
+            label = ""
         if lines and lines[-1].startswith(label + " "):
             lines[-1] += " " + segment["text"]
         else:
@@ -130,7 +140,10 @@ def build_document(
     words: list[dict[str, Any]],
     timings: Timings,
     hardware: dict[str, Any],
+    speakers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`words` carry `speaker` already when speakers were determined (gpu_job.speakers.assign_speakers);
+    `speakers` is the document's account of how (pipeline.contracts.SpeakersInfo)."""
     segments = channel_segments(words)
     # Per segment and per document, from the text (the model reports no language): gpu_job.language.
     languages = detect_document([s["text"] for s in segments])
@@ -149,4 +162,5 @@ def build_document(
         "words": words,
         "timings": timings.as_dict(),
         "hardware": hardware,
+        **({"speakers": speakers} if speakers is not None else {}),
     }

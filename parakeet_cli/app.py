@@ -684,6 +684,10 @@ def search_command(
         typer.Option("--since", help="Only files transcribed on or after this UTC date (YYYY-MM-DD, or 7d)."),
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Hits at most.")] = 20,
+    speaker: Annotated[
+        int | None,
+        typer.Option("--speaker", min=1, help="Only what this speaker said (1: 'Speaker 1')."),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Find a phrase in every transcript (newest upload of each file): file, time range, text, and the
@@ -692,18 +696,27 @@ def search_command(
     def body(out: Output) -> int:
         from parakeet_cli import search as search_lib
 
-        result = search_lib.search(state(ctx).stack(), phrase, language=language, since=since, limit=limit)
+        result = search_lib.search(
+            state(ctx).stack(),
+            phrase,
+            language=language,
+            since=since,
+            limit=limit,
+            speaker=None if speaker is None else speaker - 1,
+        )
 
         def human(console: Console) -> None:
             table = Table(title=f"{result['count']} hit(s) for {result['phrase']!r} ({result['engine']})")
-            for column in ("file", "from", "to", "lang", "text"):
+            for column in ("file", "from", "to", "lang", "speaker", "text"):
                 table.add_column(column, overflow="fold")
             for hit in result["hits"]:
+                who = "-" if hit["speaker"] is None else str(hit["speaker"] + 1)
                 table.add_row(
                     hit["key"],
                     _clock(hit["start_s"]),
                     _clock(hit["end_s"]),
                     hit["language"] or "-",
+                    who,
                     hit["text"],
                 )
             console.print(table)

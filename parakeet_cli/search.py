@@ -62,6 +62,7 @@ class SearchQuery:
     language: str | None = None
     since: str | None = None  # yyyy-mm-dd (UTC transcription date)
     limit: int = DEFAULT_LIMIT
+    speaker: int | None = None  # 0-based (the CLI's --speaker N is N - 1)
 
     @classmethod
     def of(
@@ -70,18 +71,24 @@ class SearchQuery:
         language: str | None = None,
         since: str | date | None = None,
         limit: int = DEFAULT_LIMIT,
+        speaker: int | None = None,
     ) -> SearchQuery:
         phrase = phrase.strip()
         if not phrase:
             raise UsageError("give a phrase to search for")
         if not 1 <= limit <= MAX_LIMIT:
             raise UsageError(f"--limit must be between 1 and {MAX_LIMIT}")
+        if speaker is not None and speaker < 0:
+            raise UsageError("--speaker counts from 1 (Speaker 1 is the first voice of a transcript)")
         language = (language or "").strip().lower() or None
-        return cls(phrase=phrase, language=language, since=parse_since_date(since), limit=limit)
+        return cls(
+            phrase=phrase, language=language, since=parse_since_date(since), limit=limit, speaker=speaker
+        )
 
     def parameters(self) -> list[str | int]:
         language = self.language or ""
-        return [self.since or ANY_DATE, self.phrase, language, language, self.limit]
+        speaker = -1 if self.speaker is None else self.speaker
+        return [self.since or ANY_DATE, self.phrase, language, language, speaker, speaker, self.limit]
 
 
 def parse_since_date(value: str | date | None) -> str | None:
@@ -116,6 +123,7 @@ class Hit:
     text: str
     language: str | None
     channel: int | None
+    speaker: int | None  # 0-based; shown as "Speaker <n+1>"
     transcribed_at: str | None
     get_command: str
 
@@ -317,6 +325,7 @@ def to_hit(row: dict[str, Any], stack_args: Sequence[str], input_bucket: str | N
         text=str(row["text"]),
         language=row.get("language"),
         channel=row.get("channel"),
+        speaker=row.get("speaker"),
         transcribed_at=row.get("transcribed_at"),
         get_command=command,
     )
@@ -330,10 +339,12 @@ def search_segments(
     limit: int = DEFAULT_LIMIT,
     stack_args: Sequence[str] = (),
     input_bucket: str | None = None,
+    speaker: int | None = None,
 ) -> list[Hit]:
     """The segments of the newest upload of each file that contain ``phrase`` (any case), ordered by
-    file then start time; ``language`` and ``since`` (UTC transcription date) narrow it."""
-    query = SearchQuery.of(phrase, language, since, limit)
+    file then start time; ``language``, ``since`` (UTC transcription date) and ``speaker`` (0-based)
+    narrow it."""
+    query = SearchQuery.of(phrase, language, since, limit, speaker)
     return [to_hit(row, stack_args, input_bucket) for row in backend.rows(query)]
 
 
@@ -365,9 +376,11 @@ def search(
     language: str | None = None,
     since: str | date | None = None,
     limit: int = DEFAULT_LIMIT,
+    speaker: int | None = None,
 ) -> dict[str, Any]:
-    """`parakeet search` on a resolved stack: the hits and what was asked (for --json)."""
-    query = SearchQuery.of(phrase, language, since, limit)  # usage errors before any AWS call
+    """`parakeet search` on a resolved stack: the hits and what was asked (for --json); ``speaker``
+    is 0-based (the CLI's ``--speaker 1`` is 0)."""
+    query = SearchQuery.of(phrase, language, since, limit, speaker)  # usage errors before any AWS call
     hits = search_segments(
         backend_for(stack),
         query.phrase,
@@ -376,6 +389,7 @@ def search(
         query.limit,
         stack_arguments(stack),
         stack.names.input_bucket,
+        query.speaker,
     )
     return {
         "stack": stack.names.stack_name,
@@ -384,6 +398,7 @@ def search(
         "language": query.language,
         "since": query.since,
         "limit": query.limit,
+        "speaker": query.speaker,
         "count": len(hits),
         "hits": [h.as_dict() for h in hits],
     }

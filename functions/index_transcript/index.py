@@ -60,6 +60,7 @@ def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
         "job_name": plan.job_name,
         "word_count": summary.word_count,
         "channel_mode_used": summary.channel_mode_used,
+        "speaker_count": summary.speaker_count,
         "warnings": list(summary.warnings) or None,
         "updated_at": utc_now_iso(),
     }
@@ -107,6 +108,7 @@ def ready_event(request: IndexRequest, item: CatalogItem) -> CompletionEvent:
         mode=item.mode,
         language=item.language,
         word_count=item.word_count,
+        speaker_count=item.speaker_count,
         cost_estimate_usd=item.cost_estimate_usd,
         warnings=item.warnings,
     )

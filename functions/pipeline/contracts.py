@@ -36,6 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
 from pipeline.outcomes import CatalogStatus, ReasonClass
+from pipeline.speakers import SpeakersSetting
 from pipeline.transcript import Hardware, ModelInfo, Timings
 from pipeline.types import (
     ChannelMode,
@@ -143,6 +144,11 @@ class ProbeResult(Contract):
         description="The custom vocabulary this upload is transcribed with, validated and pinned to the "
         "version read (docs/VOCABULARY.md); None: no vocabulary.",
     )
+    speakers: SpeakersSetting | None = Field(
+        None,
+        description="The upload's Speakers setting by pipeline.upload_settings' rule (tag `speakers`, "
+        "else SPEAKERS_BY_PREFIX, else SPEAKERS); None: the SPEAKERS setting decides.",
+    )
 
 
 # -- Plan -------------------------------------------------------------------------------------------
@@ -165,6 +171,10 @@ class TranscriptionRequest(Contract):
     )
     vocabulary: VocabularyRef | None = Field(
         None, description="The pinned custom vocabulary to boost (docs/VOCABULARY.md); None: none."
+    )
+    speakers: SpeakersSetting = Field(
+        "auto",
+        description="The upload's Speakers setting (ProbeResult.speakers, else SPEAKERS; docs/SPEAKERS.md).",
     )
 
 
@@ -247,6 +257,9 @@ class TranscriptSummary(Contract):
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
         None, description="transcript.json's channel_mode.used (None: one-channel audio)."
     )
+    speaker_count: NonNegativeInt | None = Field(
+        None, description="transcript.json's speakers.count (None: speakers were not determined)."
+    )
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
 
 
@@ -310,6 +323,9 @@ class CatalogItem(Contract):
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
         None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel."
     )
+    speaker_count: NonNegativeInt | None = Field(
+        None, description="Distinct speakers (docs/SPEAKERS.md); absent when not determined."
+    )
     warnings: list[str] | None = Field(
         None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none."
     )
@@ -370,6 +386,9 @@ class CompletionEvent(Contract):
     mode: Mode | None = None
     language: str | None = None
     word_count: NonNegativeInt | None = None
+    speaker_count: NonNegativeInt | None = Field(
+        None, description="Ready only: distinct speakers, when determined (docs/SPEAKERS.md)."
+    )
     cost_estimate_usd: NonNegativeFloat | None = None
     warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")

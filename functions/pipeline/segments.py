@@ -2,7 +2,9 @@
 
 Times are ``start_s``/``end_s`` (not ``start``/``end``: END is a reserved word in Athena SQL and
 DDL, and the suffix states the unit like ``duration_s`` elsewhere). ``channel`` is the 0-based
-channel that spoke (null unless the channels were transcribed apart), so a query can ask who said it.
+channel that spoke (null unless the channels were transcribed apart) and ``speaker`` the 0-based
+speaker (the diarizer's, or the channel of a split transcript; null when not determined), so a query
+can ask who said it.
 
 ``transcribed_at`` (ISO-8601 UTC, milliseconds, ``Z``: it sorts as text) says which upload of a key
 the rows belong to: a key overwritten on a later day leaves the older upload's file in an older
@@ -27,6 +29,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("end_s", "double"),
     ("text", "string"),
     ("channel", "int"),
+    ("speaker", "int"),
     ("language", "string"),
     ("mode", "string"),
     ("model", "string"),
@@ -47,6 +50,7 @@ def segment_rows(
             "end_s": segment.end,
             "text": segment.text,
             "channel": segment.channel,
+            "speaker": segment.speaker,
             "language": transcript.language,
             "mode": transcript.mode,
             "model": transcript.model.name,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline.speakers import SpeakersSetting, parse_speakers
 from pipeline.types import ChannelMode
 
 
@@ -155,6 +156,34 @@ class Settings(BaseModel):
         description="Boost per phrase token (NeMo's boosting-tree context_score, its default 1.0), "
         "multiplied by each phrase's own weight.",
     )
+
+    # -- speakers (docs/SPEAKERS.md; per upload: tag `speakers` > SPEAKERS_BY_PREFIX > SPEAKERS)
+    speakers: SpeakersSetting = Field(
+        "auto",
+        alias="SPEAKERS",
+        description="off: no speaker labels; auto: diarize one-signal speech of at least SPEAKERS_AUTO_MIN_S "
+        "(channels transcribed apart are their own speakers); 1-4: diarize, finding at most that many "
+        "speakers (1: every word is Speaker 1).",
+    )
+    speakers_by_prefix: str = Field(
+        "",
+        alias="SPEAKERS_BY_PREFIX",
+        description="Comma-separated `key-prefix=value` pairs (e.g. 'calls/=2,lectures/=off'): an upload "
+        "whose key starts with a prefix gets that Speakers value (the longest prefix wins). Its tag "
+        "`speakers` still wins.",
+    )
+    speakers_auto_min_s: float = Field(
+        5.0,
+        ge=0,
+        alias="SPEAKERS_AUTO_MIN_S",
+        description="Speakers auto: speech (s) below which a file is not diarized (one short utterance "
+        "is one speaker; the diarizer needs a few seconds to tell voices apart).",
+    )
+
+    @field_validator("speakers", mode="before")
+    @classmethod
+    def _spelled_speakers(cls, value: object) -> str:
+        return parse_speakers(str(value))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

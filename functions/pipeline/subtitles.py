@@ -11,6 +11,10 @@ Channels transcribed apart (``channel_mode.used`` split: segments carry ``channe
 speakers who may talk at once: each channel's cues are cut on their own (no overlap within a
 channel, so crosstalk does not shorten or shift the other speaker's cues), then merged by start
 time, and every cue opens with its speaker's label, ``[Channel 1]``, counted in the line width.
+
+Speakers named by a diarizer (segments carry ``speaker``, one signal): segments already break at
+speaker turns, so cues are cut as for one signal and every cue opens with ``[Speaker 1]`` (counted in
+the line width); ``Cue.speaker`` lets the WebVTT writer turn that label into a voice tag.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.speakers import speaker_label
 from pipeline.transcript import Segment, TranscriptDocument, Word
 from pipeline.types import channel_label
 
@@ -52,6 +57,7 @@ class Cue:
     lines: tuple[str, ...]
     tokens: tuple[Token, ...]
     channel: int | None = None  # the speaker's channel when channels were transcribed apart
+    speaker: int | None = None  # the diarized speaker (one signal), whose label opens the cue
 
 
 def _ms(seconds: Any) -> int:
@@ -238,7 +244,10 @@ def group_tokens(tokens: Sequence[Token], label: str | None = None) -> list[list
 
 
 def _timed(
-    groups: Sequence[Sequence[Token]], end_limit_ms: int | None, channel: int | None = None
+    groups: Sequence[Sequence[Token]],
+    end_limit_ms: int | None,
+    channel: int | None = None,
+    speakers: Sequence[int | None] | None = None,
 ) -> list[Cue]:
     """Turn token runs into cues: min duration where the next cue allows, max duration, no overlap."""
     cues: list[Cue] = []
@@ -254,7 +263,8 @@ def _timed(
         # Cannot happen (groups are built to fit): a guard so a bug fails loudly, not as bad subtitles.
         if lines is None:
             raise AssertionError(f"cue does not fit {MAX_LINES}x{MAX_LINE_CHARS}: {join_tokens(tokens)!r}")
-        cues.append(Cue(start, max(end, start), lines, tuple(tokens), channel))
+        speaker = speakers[index] if speakers is not None else None
+        cues.append(Cue(start, max(end, start), lines, tuple(tokens), channel, speaker))
     return cues
 
 
@@ -264,6 +274,8 @@ def build_cues(transcript: TranscriptDocument, end_limit_s: float | None = None)
         end_limit_s = transcript.media.duration_s
     end_limit_ms = _ms(end_limit_s)
     channels = sorted({s.channel for s in transcript.segments if s.channel is not None})
+    if not channels and any(s.speaker is not None for s in transcript.segments):
+        return _speaker_cues(transcript.segments, end_limit_ms)
     if not channels:
         groups: list[list[Token]] = []
         for segment_tokens in token_groups(transcript):
@@ -277,3 +289,18 @@ def build_cues(transcript: TranscriptDocument, end_limit_s: float | None = None)
             runs.extend(group_tokens(segment_tokens, label))
         cues.extend(_timed(runs, end_limit_ms, channel))
     return sorted(cues, key=lambda cue: (cue.start_ms, cue.channel))
+
+
+def _speaker_cues(segments: Sequence[Segment], end_limit_ms: int) -> list[Cue]:
+    """One signal whose segments name their diarized speaker: every cue opens with ``[Speaker N]``."""
+    raw = [(s, _segment_words(s.words, s.text, s.start, s.end)) for s in segments]
+    shown = [(segment, words) for segment, words in raw if words]  # _monotonic drops empty groups
+    groups: list[list[Token]] = []
+    speakers: list[int | None] = []
+    token_lists = _monotonic([words for _, words in shown])
+    for (segment, _), segment_tokens in zip(shown, token_lists, strict=True):
+        label = f"[{speaker_label(segment.speaker)}]" if segment.speaker is not None else None
+        runs = group_tokens(segment_tokens, label)
+        groups.extend(runs)
+        speakers.extend([segment.speaker] * len(runs))
+    return _timed(groups, end_limit_ms, None, speakers)

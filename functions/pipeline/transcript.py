@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, NonNegativeInt
 
+from pipeline.speakers import SpeakersSetting
 from pipeline.types import ChannelMode, Chunking, Contract, Mode, Seconds
 
 SCHEMA_VERSION: Literal["1.1"] = "1.1"
@@ -22,6 +23,16 @@ class Word(Contract):
     word: str
     channel: NonNegativeInt | None = Field(
         None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
+    )
+    speaker: NonNegativeInt | None = Field(
+        None,
+        description="0-based speaker (numbered by first appearance; the channel of a split transcript); "
+        "absent when speakers were not determined (docs/SPEAKERS.md).",
+    )
+    overlap: bool | None = Field(
+        None,
+        description="True when another speaker talks over this word (it keeps the speaker that "
+        "covers it longest); absent otherwise.",
     )
 
 
@@ -38,6 +49,9 @@ class Segment(Contract):
         None,
         description="0-based channel (0 = left) that spoke this segment when the channels were transcribed "
         "separately (channel_mode.used 'split'); None when one signal was transcribed.",
+    )
+    speaker: NonNegativeInt | None = Field(
+        None, description="The speaker of every word of this segment (segments break at speaker turns)."
     )
 
 
@@ -137,6 +151,20 @@ class VocabularyUsed(Contract):
     phrases: NonNegativeInt
 
 
+class SpeakersInfo(Contract):
+    """How the speakers were determined (docs/SPEAKERS.md)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    requested: SpeakersSetting
+    used: Literal["off", "channel", "diarization"] = Field(
+        description="off: no speakers (setting off, or auto on audio too short); channel: a split "
+        "transcript's channels are its speakers; diarization: a diarizer's turns."
+    )
+    count: NonNegativeInt = Field(description="Distinct speakers among the words.")
+    model: str | None = Field(None, description="The diarizer (used 'diarization').")
+    reason: str | None = None
+
+
 class TranscriptDocument(Contract):
     """transcript.json: the contract between gpu_job and everything after it (schema_version 1.1;
     1.0 documents, written before, still read). Times are seconds, monotonic, within
@@ -175,6 +203,9 @@ class TranscriptDocument(Contract):
         None,
         description="The custom vocabulary the words were decoded with (docs/VOCABULARY.md); "
         "None: no vocabulary.",
+    )
+    speakers: SpeakersInfo | None = Field(
+        None, description="Who spoke: how speakers were determined and how many (docs/SPEAKERS.md)."
     )
     warnings: list[str] = Field(
         default_factory=list,

@@ -85,6 +85,7 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         # the upload's own tag wins over the stack's setting (docs/CHANNELS.md)
         channel_mode=probe.channel_mode or settings.channel_mode,
         vocabulary=probe.vocabulary,  # resolved and pinned by the Probe (docs/VOCABULARY.md)
+        speakers=probe.speakers or settings.speakers,
     )
     return Plan(
         mode=mode,

@@ -98,6 +98,9 @@ def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
         timings=transcript.timings,
         word_count=len(transcript.words),
         channel_mode_used=transcript.channel_mode.used if transcript.channel_mode else None,
+        speaker_count=transcript.speakers.count
+        if transcript.speakers and transcript.speakers.used != "off"
+        else None,
         warnings=list(transcript.warnings),
     )
 

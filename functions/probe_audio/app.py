@@ -4,7 +4,8 @@ Bad inputs raise the typed ``pipeline.outcomes`` classes, which the workflow rec
 retrying. What the probe cost (bytes and GET requests) is logged and emitted as metrics on every
 outcome, because that cost is the point of this function. Reads are pinned to the upload the
 claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any,
-travels on in the ProbeResult (``probe_audio.tags``), and so does its custom vocabulary (tag
+travels on in the ProbeResult (``probe_audio.tags``), and so do its Speakers value (tag ``speakers``,
+else SPEAKERS_BY_PREFIX; docs/SPEAKERS.md) and its custom vocabulary (tag
 ``vocabulary``, else VOCABULARY_BY_PREFIX, else VOCABULARY; docs/VOCABULARY.md): read here, checked
 (a missing, empty or oversized one is bad input) and pinned to the version read, in VOCABULARY_BUCKET.
 """
@@ -27,20 +28,23 @@ from pipeline.vocabulary import read_current, resolve_name
 
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
-from probe_audio.tags import channel_mode_from_tags, object_tags
+from probe_audio.tags import channel_mode_from_tags, object_tags, speakers_from_tags
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 
 def to_contract(
-    result: Any, channel_mode: ChannelMode | None = None, vocabulary: VocabularyRef | None = None
+    result: Any,
+    channel_mode: ChannelMode | None = None,
+    vocabulary: VocabularyRef | None = None,
+    speakers: str | None = None,
 ) -> ProbeResult:
     """The probe's own result (it also says which parser answered), the upload's tagged channel
-    mode and its pinned vocabulary as the state's ProbeResult."""
-    own = set(ProbeResult.model_fields) - {"channel_mode", "vocabulary"}
+    mode, its pinned vocabulary and its Speakers value as the state's ProbeResult."""
+    own = set(ProbeResult.model_fields) - {"channel_mode", "vocabulary", "speakers"}
     fields = {name: getattr(result, name) for name in own}
-    return ProbeResult(**fields, channel_mode=channel_mode, vocabulary=vocabulary)
+    return ProbeResult(**fields, channel_mode=channel_mode, vocabulary=vocabulary, speakers=speakers)
 
 
 def upload_vocabulary(
@@ -74,6 +78,7 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         tags = object_tags(s3_client(), source)
         channel_mode = channel_mode_from_tags(tags)
         vocabulary = upload_vocabulary(s3_client(), tags, source, settings)
+        speakers = speakers_from_tags(tags, source.key, settings.speakers_by_prefix)
         outcome = "ok"
     finally:
         bytes_read = reader.bytes_read if reader else 0
@@ -83,6 +88,6 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    contract = to_contract(result, channel_mode, vocabulary)
+    contract = to_contract(result, channel_mode, vocabulary, speakers)
     logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
     return contract.model_dump(mode="json")

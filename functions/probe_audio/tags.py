@@ -1,10 +1,12 @@
-"""The upload's own settings, from its S3 object tags (the rule: pipeline.upload_settings).
+"""The upload's own settings, from its S3 object tags (the rule: pipeline.upload_settings):
+``channel-mode`` (docs/CHANNELS.md) and ``speakers`` (docs/SPEAKERS.md).
 
 Tags are read with GetObjectTagging on the exact version the workflow claimed (``VersionId`` when
 the bucket is versioned). An unversioned bucket has no way to pin a tag read to an ETag
 (GetObjectTagging takes no If-Match): the tags read are the key's current ones, and the probe's
 own reads (pinned by If-Match) fail if the object was replaced meanwhile. A tag value that is not
-a channel mode is bad input (``UnsupportedInput``, the message names the tag and the values
+a channel mode (or a speakers setting) is bad input (``UnsupportedInput``, the message names the tag
+and the values
 allowed): retrying cannot help, and silently ignoring it would transcribe the file other than its
 uploader asked.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast, get_args
 
 from pipeline.contracts import UploadedObject
+from pipeline.speakers import SPEAKERS
 from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
 from pipeline.upload_settings import UploadSetting, choice, resolve
 
@@ -38,3 +41,10 @@ def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
     """The ``channel-mode`` tag's value (pipeline.upload_settings' rule), or None: the stack's setting."""
     mode = resolve(CHANNEL_MODE, tags, key="")
     return cast(ChannelMode | None, mode)  # one of CHANNEL_MODES, checked by its parser
+
+
+def speakers_from_tags(tags: dict[str, str], key: str = "", by_prefix: str = "") -> str | None:
+    """The upload's Speakers value (tag ``speakers``, else the longest SPEAKERS_BY_PREFIX prefix of
+    ``key``) as the contract spells it, or None: the stack's SPEAKERS decides. A bad tag value is
+    ``UnsupportedInput`` (pipeline.upload_settings)."""
+    return resolve(SPEAKERS, tags, key=key, by_prefix=by_prefix)

@@ -123,10 +123,12 @@ def test_probe_agrees_with_ffprobe_within_budget(recipe: Any, media: dict[str, P
         "duration_is_estimate",
         "channel_mode",
         "vocabulary",
+        "speakers",
     }
     assert result["duration_is_estimate"] is False
     assert result["channel_mode"] is None  # untagged
     assert result["vocabulary"] is None  # no tag, no prefix rule, no stack default
+    assert result["speakers"] is None  # no tag, no prefix rule: the SPEAKERS setting decides
     # And it read at most 64 KiB in at most 3 ranged GETs (counted by the S3 client, not the reader)
     assert s3.requests <= MAX_REQUESTS, s3.ranges
     assert s3.bytes_served <= MAX_BYTES, s3.ranges

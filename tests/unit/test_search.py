@@ -34,6 +34,7 @@ def row(
     transcribed_at: str,
     language: str | None = "en",
     etag: str = "e1",
+    speaker: int | None = None,
 ) -> dict[str, Any]:
     """One segments-table row (every column of pipeline.segments.COLUMNS)."""
     values = {
@@ -44,6 +45,7 @@ def row(
         "end_s": start_s + 1.5,
         "text": text,
         "channel": None,
+        "speaker": speaker,
         "language": language,
         "mode": "batched",
         "model": "nvidia/parakeet-tdt-0.6b-v3",
@@ -57,7 +59,13 @@ def write_upload(root: Path, key: str, texts: list[str], transcribed_at: str, **
     """One upload's segment file where postprocess puts it: dt=<UTC date of transcribed_at>/<key>.jsonl."""
     path = root / f"dt={transcribed_at[:10]}" / f"{key}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [row(key, i, 2.0 * i, text, transcribed_at, **fields) for i, text in enumerate(texts)]
+    speakers = fields.pop("speakers", None)
+    lines = [
+        row(
+            key, i, 2.0 * i, text, transcribed_at, **fields, speaker=None if speakers is None else speakers[i]
+        )
+        for i, text in enumerate(texts)
+    ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
 
@@ -105,6 +113,21 @@ def test_the_language_filter_keeps_that_languages_transcripts(archive: Path) -> 
     assert find(archive, "order", language="DE") == [("interviews/c.wav", 2.0, "order nummer zwei")]
     english = find(archive, "order", language="en")
     assert [h[0] for h in english] == ["calls/a.wav", "calls/b.wav", "calls/b.wav"]
+
+
+def test_the_speaker_filter_keeps_what_that_speaker_said(tmp_path: Path) -> None:
+    # Given a diarized call where two speakers both say "order"
+    write_upload(
+        tmp_path,
+        "calls/d.wav",
+        ["where is my order", "your order shipped", "thanks for the order"],
+        "2026-12-03T09:00:00.000Z",
+        speakers=[0, 1, 0],
+    )
+    # Then --speaker narrows the hits to one voice (0-based in the query, Speaker 1 = 0)
+    assert [h[1] for h in find(tmp_path, "order", speaker=1)] == [2.0]
+    assert [h[1] for h in find(tmp_path, "order", speaker=0)] == [0.0, 4.0]
+    assert [h[1] for h in find(tmp_path, "order")] == [0.0, 2.0, 4.0]
 
 
 def test_since_keeps_the_files_transcribed_on_or_after_that_date(archive: Path) -> None:
@@ -158,6 +181,7 @@ def test_only_the_newest_upload_of_a_key_answers(tmp_path: Path) -> None:
         ("order", {"limit": 0}, "--limit"),
         ("order", {"limit": 5000}, "--limit"),
         ("order", {"since": "last tuesday"}, "--since"),
+        ("order", {"speaker": -1}, "--speaker"),
     ],
 )
 def test_bad_searches_are_usage_errors(phrase: str, options: dict[str, Any], message: str) -> None:
@@ -231,10 +255,22 @@ def athena_result(rows: list[list[str | None]]) -> dict[str, Any]:
         "end_s",
         "text",
         "channel",
+        "speaker",
         "language",
         "transcribed_at",
     ]
-    types = ["varchar", "varchar", "integer", "double", "double", "varchar", "integer", "varchar", "varchar"]
+    types = [
+        "varchar",
+        "varchar",
+        "integer",
+        "double",
+        "double",
+        "varchar",
+        "integer",
+        "integer",
+        "varchar",
+        "varchar",
+    ]
     header = {"Data": [{"VarCharValue": n} for n in names]}
     data = [{"Data": [{} if v is None else {"VarCharValue": v} for v in r]} for r in rows]
     return {
@@ -282,7 +318,7 @@ def test_athena_runs_the_same_sql_file_in_the_search_workgroup_with_execution_pa
                     },
                     "WorkGroup": "parakeet-prod-search",
                     # strings as SQL literals (quotes doubled), in the order the SQL file documents
-                    "ExecutionParameters": ["'2026-12-01'", "'it''s late'", "'en'", "'en'", "5"],
+                    "ExecutionParameters": ["'2026-12-01'", "'it''s late'", "'en'", "'en'", "-1", "-1", "5"],
                 },
             ),
             (
@@ -306,6 +342,7 @@ def test_athena_runs_the_same_sql_file_in_the_search_workgroup_with_execution_pa
                             "12.5",
                             "14.0",
                             "It's late again.",
+                            None,
                             None,
                             "en",
                             "2026-12-01T10:00:00.000Z",
