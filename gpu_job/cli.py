@@ -49,13 +49,16 @@ class Job:
     left_s: float | None = None
     right_s: float | None = None
     channel_mode: str | None = None  # mix | split | auto; None: the CHANNEL_MODE setting
+    redaction: str | None = None  # off | tag | redact; None: the REDACTION setting (docs/REDACTION.md)
+    redact_audio: bool | None = None  # None: the REDACT_AUDIO setting
 
     @classmethod
     def from_request(cls, request: TranscriptionRequest) -> Job:
         window = request.chunking
         return cls(request.source, request.output_prefix, request.mode,
                    window.chunk_s if window else None, window.left_s if window else None,
-                   window.right_s if window else None, request.channel_mode)  # fmt: skip
+                   window.right_s if window else None, request.channel_mode,
+                   request.redaction, request.redact_audio)  # fmt: skip
 
     @property
     def input_name(self) -> str:
@@ -118,7 +121,9 @@ def _report(error: str, message: str, source: str) -> dict[str, Any]:
 
 
 def _run_one(job: Job, model: Any) -> int:
-    from gpu_job import api
+    from contracts.settings import Settings
+
+    from gpu_job import api, redaction
     from gpu_job.storage import join_prefix, write_json
 
     source = job.input_name
@@ -126,6 +131,11 @@ def _run_one(job: Job, model: Any) -> int:
         document = api.transcribe(
             job.source, model, mode=job.mode, chunk_s=job.chunk_s, left_s=job.left_s, right_s=job.right_s,
             channel_mode=job.channel_mode,
+        )
+        settings = Settings.from_env()
+        document = redaction.finish(
+            document, job.source, job.output_prefix, job.redaction or settings.redaction,
+            settings.redact_audio if job.redact_audio is None else job.redact_audio,
         )
         target = join_prefix(job.output_prefix, "transcript.json")
         write_json(target, document, owner=job.source)  # only while the key still holds this upload

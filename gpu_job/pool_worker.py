@@ -29,6 +29,7 @@ from contracts.models import JobResult, PoolTask
 from contracts.settings import Settings
 from pydantic import ValidationError
 
+from gpu_job import redaction
 from gpu_job.pool_answers import TaskAnswers
 from gpu_job.pool_batch import BatchTranscriber, Outcome, transcribe_batch
 from gpu_job.pool_heartbeat import Heartbeat
@@ -203,6 +204,8 @@ class PoolWorker:
                 self.answers.fail(token, document["error"], document)
                 self.report.failed += 1
                 return
+            outcome = redaction.finish(outcome, request.source, request.output_prefix, request.redaction,
+                                       request.redact_audio)
             # Only while the key still holds this upload: else SourceSuperseded, answered below by name.
             write_json(join_prefix(request.output_prefix, "transcript.json"), outcome, owner=request.source)
             result = JobResult(job_id=self.config.job_id, status="SUCCEEDED",

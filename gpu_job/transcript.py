@@ -16,7 +16,7 @@ from contracts.models import channel_label
 from gpu_job.language import detect_document
 from gpu_job.tokens import Word
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 PAUSE_S = 0.8
 MAX_SEGMENT_S = 15.0
 SENTENCE_END = (".", "?", "!", "…", "。", "？", "！", ";")

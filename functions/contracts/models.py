@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 # UploadedObject.etag when the event carried none: DynamoDB key attributes cannot be empty, and it
 # is not a value S3 can match (If-Match is then not sent).
 MISSING_ETAG = "no-etag"
@@ -50,6 +50,11 @@ ReasonClass = Literal["bad_input", "internal", "capacity"]
 # upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
 ChannelMode = Literal["mix", "split", "auto"]
 CHANNEL_MODE_TAG = "channel-mode"
+# Personal data in the transcript (docs/REDACTION.md): the REDACTION setting or the tag `redaction`;
+# with redact, REDACT_AUDIO (or the tag `redact-audio`: true/false) also writes a silenced audio copy.
+Redaction = Literal["off", "tag", "redact"]
+REDACTION_TAG = "redaction"
+REDACT_AUDIO_TAG = "redact-audio"
 
 
 def channel_label(channel: int) -> str:
@@ -138,6 +143,10 @@ class ProbeResult(Contract):
         description="The upload's S3 object tag `channel-mode` (read on the exact version); None when "
         "the object has no such tag (the CHANNEL_MODE setting then decides).",
     )
+    redaction: Redaction | None = Field(
+        None, description="The upload's S3 object tag `redaction`; None: the REDACTION setting decides.")
+    redact_audio: bool | None = Field(
+        None, description="The upload's S3 object tag `redact-audio`; None: REDACT_AUDIO decides.")
 
 
 # -- Plan -------------------------------------------------------------------------------------------
@@ -166,6 +175,11 @@ class TranscriptionRequest(Contract):
         "auto",
         description="The upload's tag `channel-mode`, else the CHANNEL_MODE setting (docs/CHANNELS.md).",
     )
+    redaction: Redaction = Field(
+        "off", description="The upload's tag `redaction`, else the REDACTION setting (docs/REDACTION.md).")
+    redact_audio: bool = Field(
+        False, description="With redaction 'redact': also write redacted_audio.flac (tag `redact-audio`, "
+        "else REDACT_AUDIO).")
 
 
 class Plan(Contract):
@@ -221,6 +235,9 @@ class Word(Contract):
     start: Seconds
     end: Seconds
     word: str
+    pii: str | None = Field(
+        None, description="Redaction tag/redact: the entity type this word belongs to (with redact the word "
+        "is the placeholder `[TYPE]` spanning the entity's words).")
     channel: NonNegativeInt | None = Field(
         None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
     )
@@ -326,12 +343,31 @@ class ChannelDecision(Contract):
         None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md).")
 
 
+class RedactedSpan(Contract):
+    """One entity found (Redaction tag) or removed (redact): its audio span."""
+
+    type: str = Field(description="CREDIT_CARD, PHONE_NUMBER, EMAIL_ADDRESS, IBAN_CODE, NATIONAL_ID, "
+                      "DIGIT_SEQUENCE or PERSON (docs/REDACTION.md).")
+    start: Seconds
+    end: Seconds
+    score: float = Field(ge=0, le=1)
+    channel: NonNegativeInt | None = None
+
+
+class RedactionInfo(Contract):
+    mode: Literal["tag", "redact"]
+    entities: dict[str, NonNegativeInt] = Field(description="Entities found, by type.")
+    names_detected: bool = Field(description="False: no name model was installed (PERSON not looked for).")
+    audio: str | None = Field(None, description="URI of the silenced audio copy (redact + RedactAudio).")
+
+
 class TranscriptDocument(Contract):
-    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
+    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.1;
+    1.0 documents, without redaction fields, still validate).
     Times are seconds, monotonic, within [0, media.duration_s]."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    schema_version: Literal["1.0"]
+    schema_version: Literal["1.0", "1.1"]
     source: TranscriptSourceInfo
     media: MediaInfo
     model: ModelInfo
@@ -361,6 +397,9 @@ class TranscriptDocument(Contract):
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "
         "(e.g. channels that cancel when mixed).")
+    redaction: RedactionInfo | None = Field(None, description="Absent when Redaction was off.")
+    redactions: list[RedactedSpan] = Field(
+        default_factory=list, description="Entities found or removed (docs/REDACTION.md), by start time.")
 
 
 # -- Postprocess ------------------------------------------------------------------------------------
@@ -392,6 +431,8 @@ class TranscriptSummary(Contract):
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
         None, description="transcript.json's channel_mode.used (None: one-channel audio).")
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
+    redacted_entities: dict[str, NonNegativeInt] | None = Field(
+        None, description="transcript.json's redaction.entities (None: Redaction off).")
 
 
 class PostprocessResult(Contract):
@@ -453,6 +494,8 @@ class CatalogItem(Contract):
         None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel.")
     warnings: list[str] | None = Field(
         None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none.")
+    redacted_entities: dict[str, NonNegativeInt] | None = Field(
+        None, description="Entities the Redaction setting found, counted by type (never their text).")
     # FAILED
     reason: str | None = None
     reason_class: ReasonClass | None = None

@@ -136,8 +136,9 @@ def _output_etag(s3: Any, bucket: str, key: str) -> str | None:
 
 
 def put_owned(s3: Any, source: UploadedObject, bucket: str, key: str, body: bytes, content_type: str,
-              attempts: int = MAX_WRITE_ATTEMPTS) -> None:
+              attempts: int = MAX_WRITE_ATTEMPTS, encryption: dict[str, str] | None = None) -> None:
     """Write ``s3://bucket/key`` only while the input key still holds ``source`` (module doc).
+    ``encryption``: extra PutObject arguments (SSE-KMS with its own key for the unredacted copy).
 
     Raises SourceSuperseded when it does not, TransientError when the output kept changing under
     us for ``attempts`` rounds (the state's Retry repeats it).
@@ -148,7 +149,7 @@ def put_owned(s3: Any, source: UploadedObject, bucket: str, key: str, body: byte
         condition = {"IfMatch": existing} if existing else {"IfNoneMatch": "*"}
         try:
             s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                          Metadata=owner_metadata(source), **condition)
+                          Metadata=owner_metadata(source), **condition, **(encryption or {}))
             return
         except Exception as exc:
             if error_code(exc) not in WRITE_RACES:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.models import ChannelMode
+from contracts.models import ChannelMode, Redaction
 
 
 class Settings(BaseModel):
@@ -96,6 +96,19 @@ class Settings(BaseModel):
         "segments labelled by channel; auto: split two-channel audio whose channels carry different "
         "speech, mix otherwise. A mix that would cancel speech (phase-inverted channels) uses the louder "
         "channel instead, with a warning in the transcript.",
+    )
+
+    # -- personal data (docs/REDACTION.md; overridable per upload by the tags `redaction`, `redact-audio`)
+    redaction: Redaction = Field(
+        "off", alias="REDACTION",
+        description="off: transcripts as spoken; tag: card numbers, phone numbers, e-mails, IBANs, national "
+        "IDs, long digit runs (and names where a name model is installed) are listed in transcript.json and "
+        "marked on their words; redact: also replaced by [TYPE] in every text output.",
+    )
+    redact_audio: bool = Field(
+        False, alias="REDACT_AUDIO",
+        description="With redaction redact: also write redacted_audio.flac beside the outputs, the spans "
+        "silenced. The upload is never modified.",
     )
 
     @classmethod

@@ -56,6 +56,7 @@ def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
         "word_count": summary.word_count,
         "channel_mode_used": summary.channel_mode_used,
         "warnings": list(summary.warnings) or None,
+        "redacted_entities": summary.redacted_entities,
         "updated_at": utc_now_iso(),
     }
 

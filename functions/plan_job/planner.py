@@ -83,6 +83,8 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         chunking=chunking,
         # the upload's own tag wins over the stack's setting (docs/CHANNELS.md)
         channel_mode=probe.channel_mode or settings.channel_mode,
+        redaction=probe.redaction or settings.redaction,
+        redact_audio=settings.redact_audio if probe.redact_audio is None else probe.redact_audio,
     )
     return Plan(
         mode=mode,

@@ -92,6 +92,7 @@ def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
         word_count=len(transcript.words),
         channel_mode_used=transcript.channel_mode.used if transcript.channel_mode else None,
         warnings=list(transcript.warnings),
+        redacted_entities=dict(transcript.redaction.entities) if transcript.redaction else None,
     )
 
 

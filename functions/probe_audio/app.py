@@ -22,14 +22,20 @@ from contracts.settings import Settings
 
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
-from probe_audio.tags import channel_mode_from_tags, object_tags
+from probe_audio.tags import (
+    channel_mode_from_tags,
+    object_tags,
+    redact_audio_from_tags,
+    redaction_from_tags,
+)
 
 
-def to_contract(result: Any, channel_mode: str | None = None) -> ProbeResult:
+def to_contract(result: Any, channel_mode: str | None = None, **upload_settings: Any) -> ProbeResult:
     """The probe's own result (it also says which parser answered) and the upload's tagged channel
     mode as the state's ProbeResult."""
-    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name != "channel_mode"}
-    return ProbeResult(**fields, channel_mode=channel_mode)
+    tagged = {"channel_mode", *upload_settings}
+    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name not in tagged}
+    return ProbeResult(**fields, channel_mode=channel_mode, **upload_settings)
 
 
 @logger.inject_lambda_context
@@ -48,7 +54,11 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
             raise ZeroByteObject(f"{source.uri} is empty")  # the event says so: no GET needed
         result = probe(reader, Settings.from_env().max_duration_s)
         # After the media checks, so that a file that is not media reports that whatever its tags say.
-        channel_mode = channel_mode_from_tags(object_tags(s3_client(), source))
+        tags = object_tags(s3_client(), source)
+        channel_mode = channel_mode_from_tags(tags)
+        upload_settings = {
+            "redaction": redaction_from_tags(tags), "redact_audio": redact_audio_from_tags(tags)
+        }
         outcome = "ok"
     finally:
         bytes_read = reader.bytes_read if reader else 0
@@ -58,6 +68,6 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    contract = to_contract(result, channel_mode)
+    contract = to_contract(result, channel_mode, **upload_settings)
     logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
     return contract.model_dump(mode="json")

@@ -14,9 +14,18 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from contracts.errors import UnsupportedInput
-from contracts.models import CHANNEL_MODE_TAG, ChannelMode, UploadedObject
+from contracts.models import (
+    CHANNEL_MODE_TAG,
+    REDACT_AUDIO_TAG,
+    REDACTION_TAG,
+    ChannelMode,
+    Redaction,
+    UploadedObject,
+)
 
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
+REDACTIONS: tuple[str, ...] = get_args(Redaction)
+BOOLEANS = {"true": True, "false": False}
 
 
 def object_tags(s3: Any, source: UploadedObject) -> dict[str, str]:
@@ -28,15 +37,32 @@ def object_tags(s3: Any, source: UploadedObject) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in response.get("TagSet", [])}
 
 
-def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
-    """The ``channel-mode`` tag's value (key and value case-insensitive, blanks stripped), or None."""
-    matching = [value for key, value in tags.items() if key.strip().lower() == CHANNEL_MODE_TAG]
+def setting_from_tags(tags: dict[str, str], name: str, allowed: tuple[str, ...], what: str) -> str | None:
+    """Tag ``name``'s value (key and value case-insensitive, blanks stripped), or None; a value not
+    in ``allowed`` is bad input naming the tag and the values allowed."""
+    matching = [value for key, value in tags.items() if key.strip().lower() == name]
     if not matching:
         return None
     value = matching[0].strip().lower()
-    if value not in CHANNEL_MODES:
+    if value not in allowed:
         raise UnsupportedInput(
-            f"S3 object tag {CHANNEL_MODE_TAG}={matching[0]!r} is not a channel mode; "
-            f"use one of {', '.join(CHANNEL_MODES)} (or remove the tag)"
+            f"S3 object tag {name}={matching[0]!r} is not {what}; "
+            f"use one of {', '.join(allowed)} (or remove the tag)"
         )
-    return value  # type: ignore[return-value]  # checked against ChannelMode's values above
+    return value
+
+
+def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
+    """The ``channel-mode`` tag's value, or None."""
+    return setting_from_tags(tags, CHANNEL_MODE_TAG, CHANNEL_MODES, "a channel mode")  # type: ignore[return-value]
+
+
+def redaction_from_tags(tags: dict[str, str]) -> Redaction | None:
+    """The ``redaction`` tag's value (off, tag, redact; docs/REDACTION.md), or None."""
+    return setting_from_tags(tags, REDACTION_TAG, REDACTIONS, "a redaction setting")  # type: ignore[return-value]
+
+
+def redact_audio_from_tags(tags: dict[str, str]) -> bool | None:
+    """The ``redact-audio`` tag's value (true, false), or None."""
+    value = setting_from_tags(tags, REDACT_AUDIO_TAG, tuple(BOOLEANS), "true or false")
+    return None if value is None else BOOLEANS[value]
