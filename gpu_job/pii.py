@@ -285,7 +285,9 @@ def find_spans(
     written digits, e-mails, cards and IBANs (the patterns are language-independent).
     """
     languages = [lang for lang in languages if lang] or ["en"]
-    known = [lang for lang in languages if lang in _DIGIT_WORDS] or ["en"]
+    # English digit words always count: ASR output code-switches for numbers, and a language guess
+    # made from a short, digit-heavy text is often wrong.
+    known = list(dict.fromkeys([lang for lang in languages if lang in _DIGIT_WORDS] + ["en"]))
     units = _units(words, known)
     text, offsets = _text_of(units)
     hits: list[tuple[str, int, int, float]] = []  # entity, first unit, last unit, score
