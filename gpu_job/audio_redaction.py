@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 import av
 import numpy as np
-from contracts.media import transcribed_audio_stream
+from pipeline.media import transcribed_audio_stream
 
 from gpu_job.demuxers import open_input
 
@@ -58,8 +58,14 @@ def redacted_flac(stream: BinaryIO, spans: Sequence[dict[str, Any]]) -> bytes:
     return out.getvalue()
 
 
-def _write(sink: Any, encoder: Any, frame: av.AudioFrame, position: int, rate: int,
-           windows: list[tuple[float, float]]) -> int:
+def _write(
+    sink: Any,
+    encoder: Any,
+    frame: av.AudioFrame,
+    position: int,
+    rate: int,
+    windows: list[tuple[float, float]],
+) -> int:
     samples = frame.to_ndarray()  # packed s16: shape (1, samples * channels)
     channels = frame.layout.nb_channels
     count = samples.shape[1] // channels

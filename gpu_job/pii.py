@@ -37,20 +37,101 @@ NER_MODEL_ENV = "PII_NER_MODEL"
 
 # Spoken digits, per language (the ones a speaker uses when reading a number digit by digit).
 _DIGIT_WORDS: dict[str, dict[str, str]] = {
-    "en": {"zero": "0", "oh": "0", "o": "0", "one": "1", "two": "2", "three": "3", "four": "4",
-           "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9"},
-    "de": {"null": "0", "eins": "1", "ein": "1", "zwei": "2", "zwo": "2", "drei": "3", "vier": "4",
-           "fünf": "5", "sechs": "6", "sieben": "7", "acht": "8", "neun": "9"},
-    "fr": {"zéro": "0", "zero": "0", "un": "1", "une": "1", "deux": "2", "trois": "3", "quatre": "4",
-           "cinq": "5", "six": "6", "sept": "7", "huit": "8", "neuf": "9"},
-    "es": {"cero": "0", "uno": "1", "una": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
-           "seis": "6", "siete": "7", "ocho": "8", "nueve": "9"},
-    "it": {"zero": "0", "uno": "1", "una": "1", "due": "2", "tre": "3", "quattro": "4", "cinque": "5",
-           "sei": "6", "sette": "7", "otto": "8", "nove": "9"},
-    "nl": {"nul": "0", "een": "1", "één": "1", "twee": "2", "drie": "3", "vier": "4", "vijf": "5",
-           "zes": "6", "zeven": "7", "acht": "8", "negen": "9"},
-    "pt": {"zero": "0", "um": "1", "uma": "1", "dois": "2", "duas": "2", "três": "3", "quatro": "4",
-           "cinco": "5", "seis": "6", "sete": "7", "oito": "8", "nove": "9"},
+    "en": {
+        "zero": "0",
+        "oh": "0",
+        "o": "0",
+        "one": "1",
+        "two": "2",
+        "three": "3",
+        "four": "4",
+        "five": "5",
+        "six": "6",
+        "seven": "7",
+        "eight": "8",
+        "nine": "9",
+    },
+    "de": {
+        "null": "0",
+        "eins": "1",
+        "ein": "1",
+        "zwei": "2",
+        "zwo": "2",
+        "drei": "3",
+        "vier": "4",
+        "fünf": "5",
+        "sechs": "6",
+        "sieben": "7",
+        "acht": "8",
+        "neun": "9",
+    },
+    "fr": {
+        "zéro": "0",
+        "zero": "0",
+        "un": "1",
+        "une": "1",
+        "deux": "2",
+        "trois": "3",
+        "quatre": "4",
+        "cinq": "5",
+        "six": "6",
+        "sept": "7",
+        "huit": "8",
+        "neuf": "9",
+    },
+    "es": {
+        "cero": "0",
+        "uno": "1",
+        "una": "1",
+        "dos": "2",
+        "tres": "3",
+        "cuatro": "4",
+        "cinco": "5",
+        "seis": "6",
+        "siete": "7",
+        "ocho": "8",
+        "nueve": "9",
+    },
+    "it": {
+        "zero": "0",
+        "uno": "1",
+        "una": "1",
+        "due": "2",
+        "tre": "3",
+        "quattro": "4",
+        "cinque": "5",
+        "sei": "6",
+        "sette": "7",
+        "otto": "8",
+        "nove": "9",
+    },
+    "nl": {
+        "nul": "0",
+        "een": "1",
+        "één": "1",
+        "twee": "2",
+        "drie": "3",
+        "vier": "4",
+        "vijf": "5",
+        "zes": "6",
+        "zeven": "7",
+        "acht": "8",
+        "negen": "9",
+    },
+    "pt": {
+        "zero": "0",
+        "um": "1",
+        "uma": "1",
+        "dois": "2",
+        "duas": "2",
+        "três": "3",
+        "quatro": "4",
+        "cinco": "5",
+        "seis": "6",
+        "sete": "7",
+        "oito": "8",
+        "nove": "9",
+    },
 }
 # Words that repeat the next digit ("double four" = 44).
 _REPEAT_WORDS = {"double": 2, "triple": 3, "doppel": 2, "doble": 2}
@@ -60,19 +141,46 @@ _DOT_WORDS = {"dot", "punkt", "point", "punto", "punt", "ponto", "."}
 _PLUS_WORDS = {"plus", "più", "más", "mais"}
 # Phone regions tried per transcript language (phonenumbers needs a region for national numbers).
 _REGIONS: dict[str, tuple[str, ...]] = {
-    "en": ("US", "GB", "CA", "AU", "IE"), "de": ("DE", "AT", "CH"), "fr": ("FR", "BE", "CH"),
-    "es": ("ES", "MX", "AR"), "it": ("IT",), "nl": ("NL", "BE"), "pt": ("PT", "BR"),
+    "en": ("US", "GB", "CA", "AU", "IE"),
+    "de": ("DE", "AT", "CH"),
+    "fr": ("FR", "BE", "CH"),
+    "es": ("ES", "MX", "AR"),
+    "it": ("IT",),
+    "nl": ("NL", "BE"),
+    "pt": ("PT", "BR"),
 }
 # National identifiers with a checksum (python-stdnum modules) per transcript language, tried on
 # every digit/letter run of the transcript.
 _NATIONAL_IDS: dict[str, tuple[str, ...]] = {
-    "en": ("us.ssn", "gb.nhs"), "de": ("de.idnr", "at.vnr", "ch.ssn"), "fr": ("fr.nir", "be.nn"),
-    "es": ("es.dni", "es.nie"), "it": ("it.codicefiscale",), "nl": ("nl.bsn", "be.nn"),
+    "en": ("us.ssn", "gb.nhs"),
+    "de": ("de.idnr", "at.vnr", "ch.ssn"),
+    "fr": ("fr.nir", "be.nn"),
+    "es": ("es.dni", "es.nie"),
+    "it": ("it.codicefiscale",),
+    "nl": ("nl.bsn", "be.nn"),
     "pt": ("pt.nif", "br.cpf"),
 }
 # Function words that are never the domain of a spoken address ("look at that dot com").
-_NOT_A_DOMAIN = {"that", "this", "the", "it", "them", "him", "her", "me", "you", "us", "home", "least",
-                 "all", "first", "last", "once", "night", "work"}
+_NOT_A_DOMAIN = {
+    "that",
+    "this",
+    "the",
+    "it",
+    "them",
+    "him",
+    "her",
+    "me",
+    "you",
+    "us",
+    "home",
+    "least",
+    "all",
+    "first",
+    "last",
+    "once",
+    "night",
+    "work",
+}
 _PUNCT = ".,;:!?…\"'()[]"
 
 
@@ -225,8 +333,12 @@ def _recognizers(regions: tuple[str, ...]) -> tuple[Any, ...]:
         PhoneRecognizer,
     )
 
-    return (CreditCardRecognizer(), IbanRecognizer(), _OfflineEmailRecognizer.build(),
-            PhoneRecognizer(supported_regions=regions))
+    return (
+        CreditCardRecognizer(),
+        IbanRecognizer(),
+        _OfflineEmailRecognizer.build(),
+        PhoneRecognizer(supported_regions=regions),
+    )
 
 
 @cache
@@ -270,8 +382,15 @@ def _text_of(units: Sequence[_Unit]) -> tuple[str, list[tuple[int, int]]]:
 
 
 # Where two recognizers claim the same characters, the more specific wins.
-_PRIORITY = {"CREDIT_CARD": 0, "IBAN_CODE": 1, "EMAIL_ADDRESS": 2, "PHONE_NUMBER": 3, NATIONAL_ID: 4,
-             PERSON: 5, LONG_DIGITS: 6}
+_PRIORITY = {
+    "CREDIT_CARD": 0,
+    "IBAN_CODE": 1,
+    "EMAIL_ADDRESS": 2,
+    "PHONE_NUMBER": 3,
+    NATIONAL_ID: 4,
+    PERSON: 5,
+    LONG_DIGITS: 6,
+}
 
 
 def find_spans(
@@ -320,8 +439,9 @@ def find_spans(
     return _resolve(hits, units, times)
 
 
-def _resolve(hits: list[tuple[str, int, int, float]], units: Sequence[_Unit],
-             times: Sequence[tuple[float, float]]) -> list[Span]:
+def _resolve(
+    hits: list[tuple[str, int, int, float]], units: Sequence[_Unit], times: Sequence[tuple[float, float]]
+) -> list[Span]:
     """Keep the most specific hit per unit; a wider hit that overlaps a kept one is merged into it."""
     hits.sort(key=lambda h: (_PRIORITY.get(h[0], 9), -(h[2] - h[1]), -h[3]))
     taken: dict[int, int] = {}  # unit -> index in kept
@@ -350,8 +470,14 @@ def _merge_overlaps(spans: list[Span]) -> list[Span]:
     for span in spans:
         if out and span.first <= out[-1].last:
             prev = out[-1]
-            out[-1] = Span(prev.entity_type, prev.first, max(prev.last, span.last), prev.score,
-                           prev.start, max(prev.end, span.end))
+            out[-1] = Span(
+                prev.entity_type,
+                prev.first,
+                max(prev.last, span.last),
+                prev.score,
+                prev.start,
+                max(prev.end, span.end),
+            )
             continue
         out.append(span)
     return out

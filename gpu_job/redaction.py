@@ -17,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from contracts.models import UploadedObject
-from contracts.ownership import put_owned
+from pipeline.contracts import UploadedObject
+from pipeline.exact_upload import put_owned
 
 from gpu_job import audio_redaction, pii, storage
 from gpu_job.transcript import document_text
@@ -53,18 +53,20 @@ def find(document: dict[str, Any]) -> tuple[list[pii.Span], list[int | None], di
     owner: dict[WordKey, int] = {}
     for channel in channels:
         mine = [w for w in words if w.get("channel") == channel]
-        found = pii.find_spans([w["word"] for w in mine], [(w["start"], w["end"]) for w in mine],
-                               _languages(document))
+        found = pii.find_spans(
+            [w["word"] for w in mine], [(w["start"], w["end"]) for w in mine], _languages(document)
+        )
         for span in found:
-            for w in mine[span.first: span.last + 1]:
+            for w in mine[span.first : span.last + 1]:
                 owner[_key(w)] = len(spans)
             spans.append(span)
             span_channels.append(channel)
     return spans, span_channels, owner
 
 
-def _rewrite(words: list[dict[str, Any]], spans: list[pii.Span], owner: dict[WordKey, int],
-             mode: str) -> list[dict[str, Any]]:
+def _rewrite(
+    words: list[dict[str, Any]], spans: list[pii.Span], owner: dict[WordKey, int], mode: str
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     previous: int | None = None
     for word in words:
@@ -114,7 +116,6 @@ def apply(document: dict[str, Any], mode: str) -> dict[str, Any]:
     return result
 
 
-
 UNREDACTED_PREFIX_ENV = "UNREDACTED_PREFIX"  # s3://<OutputBucket>/unredacted/ when the stack keeps copies
 UNREDACTED_KMS_KEY_ENV = "UNREDACTED_KMS_KEY_ID"
 
@@ -124,8 +125,9 @@ def unredacted_uri(prefix: str, source_key: str) -> str:
     return f"{prefix.rstrip('/')}/{source_key}/transcript.json"
 
 
-def finish(document: dict[str, Any], source: UploadedObject | str, output_prefix: str, mode: str,
-           redact_audio: bool) -> dict[str, Any]:
+def finish(
+    document: dict[str, Any], source: UploadedObject | str, output_prefix: str, mode: str, redact_audio: bool
+) -> dict[str, Any]:
     """What the job writes as transcript.json under the Redaction setting, after writing the
     silenced audio copy (redact + redact_audio) and, when the stack enables it (UNREDACTED_PREFIX),
     the unredacted transcript under its own prefix and KMS key. ``source`` is the UploadedObject
@@ -148,15 +150,21 @@ def finish(document: dict[str, Any], source: UploadedObject | str, output_prefix
     return result
 
 
-def _write_bytes(uri: str, body: bytes, content_type: str, source: UploadedObject | str,
-                 encryption: dict[str, str] | None = None) -> None:
+def _write_bytes(
+    uri: str,
+    body: bytes,
+    content_type: str,
+    source: UploadedObject | str,
+    encryption: dict[str, str] | None = None,
+) -> None:
     if storage.is_s3(uri):
         bucket, key = storage.split_s3(uri)
         if isinstance(source, UploadedObject):
             put_owned(storage.s3_client(), source, bucket, key, body, content_type, encryption=encryption)
         else:
-            storage.s3_client().put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                                           **(encryption or {}))
+            storage.s3_client().put_object(
+                Bucket=bucket, Key=key, Body=body, ContentType=content_type, **(encryption or {})
+            )
         return
     path = Path(uri)
     path.parent.mkdir(parents=True, exist_ok=True)

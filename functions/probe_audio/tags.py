@@ -13,15 +13,9 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from contracts.errors import UnsupportedInput
-from contracts.models import (
-    CHANNEL_MODE_TAG,
-    REDACT_AUDIO_TAG,
-    REDACTION_TAG,
-    ChannelMode,
-    Redaction,
-    UploadedObject,
-)
+from pipeline.outcomes import UnsupportedInput
+from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
+from pipeline.contracts import REDACT_AUDIO_TAG, REDACTION_TAG, Redaction, UploadedObject
 
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
 REDACTIONS: tuple[str, ...] = get_args(Redaction)

@@ -15,9 +15,9 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-from contracts.errors import UnsupportedInput
-from contracts.models import TranscriptDocument
-from contracts.settings import Settings
+from pipeline.outcomes import UnsupportedInput
+from pipeline.transcript import TranscriptDocument
+from pipeline.settings import Settings
 
 from gpu_job import pii, redaction
 from gpu_job.audio_redaction import PAD_S, redacted_flac, silence_windows
@@ -29,15 +29,19 @@ DIGIT_WORDS = set(pii._DIGIT_WORDS["en"])
 
 
 def timed(text: str, step: float = 0.5) -> list[dict[str, Any]]:
-    return [{"start": round(i * step, 3), "end": round(i * step + 0.4, 3), "word": w}
-            for i, w in enumerate(text.split())]
+    return [
+        {"start": round(i * step, 3), "end": round(i * step + 0.4, 3), "word": w}
+        for i, w in enumerate(text.split())
+    ]
 
 
 def spans_of(text: str, languages: tuple[str, ...] = ("en",)) -> list[tuple[str, str]]:
     words = text.split()
     times = [(i * 0.5, i * 0.5 + 0.4) for i in range(len(words))]
-    return [(s.entity_type, " ".join(words[s.first: s.last + 1]))
-            for s in pii.find_spans(words, times, languages)]
+    return [
+        (s.entity_type, " ".join(words[s.first : s.last + 1]))
+        for s in pii.find_spans(words, times, languages)
+    ]
 
 
 def document(text: str) -> dict[str, Any]:
@@ -45,8 +49,12 @@ def document(text: str) -> dict[str, Any]:
     return build_document(
         source={"uri": "s3://in/call.wav", "etag": "e", "size": 1},
         media={"duration_s": words[-1]["end"] + 1, "codec": "pcm_s16le", "sample_rate": 16000, "channels": 1},
-        model={"name": "tiny", "revision": None}, mode="batched", chunking=None,
-        words=words, timings=Timings(), hardware={"device": "cpu"},
+        model={"name": "tiny", "revision": None},
+        mode="batched",
+        chunking=None,
+        words=words,
+        timings=Timings(),
+        hardware={"device": "cpu"},
     )
 
 
@@ -55,20 +63,40 @@ def document(text: str) -> dict[str, Any]:
     [
         (f"my card is {CARD} thanks", ("en",), "CREDIT_CARD", CARD),
         ("my card is 4111 1111 1111 1111 thanks", ("en",), "CREDIT_CARD", "4111 1111 1111 1111"),
-        ("call me on two zero two five five five zero one two three please", ("en",), "PHONE_NUMBER",
-         "two zero two five five five zero one two three"),
-        ("plus four four two zero seven nine four six zero zero zero zero", ("en",), "PHONE_NUMBER",
-         "plus four four two zero seven nine four six zero zero zero zero"),
+        (
+            "call me on two zero two five five five zero one two three please",
+            ("en",),
+            "PHONE_NUMBER",
+            "two zero two five five five zero one two three",
+        ),
+        (
+            "plus four four two zero seven nine four six zero zero zero zero",
+            ("en",),
+            "PHONE_NUMBER",
+            "plus four four two zero seven nine four six zero zero zero zero",
+        ),
         ("write to john at example dot com today", ("en",), "EMAIL_ADDRESS", "john at example dot com"),
         ("write to john.smith@example.co.uk today", ("en",), "EMAIL_ADDRESS", "john.smith@example.co.uk"),
         ("iban DE89 3704 0044 0532 0130 00 ok", ("en",), "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
-        ("meine nummer ist null drei null eins zwei drei vier fünf sechs sieben danke", ("de",),
-         "PHONE_NUMBER", "null drei null eins zwei drei vier fünf sechs sieben"),
+        (
+            "meine nummer ist null drei null eins zwei drei vier fünf sechs sieben danke",
+            ("de",),
+            "PHONE_NUMBER",
+            "null drei null eins zwei drei vier fünf sechs sieben",
+        ),
         ("steuer id 86095742719 bitte", ("de",), "NATIONAL_ID", "86095742719"),
-        ("my account number is one two three four five six seven", ("en",), "DIGIT_SEQUENCE",
-         "one two three four five six seven"),
-        ("mi tarjeta es cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno", ("es",),
-         "CREDIT_CARD", "cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno"),
+        (
+            "my account number is one two three four five six seven",
+            ("en",),
+            "DIGIT_SEQUENCE",
+            "one two three four five six seven",
+        ),
+        (
+            "mi tarjeta es cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno",
+            ("es",),
+            "CREDIT_CARD",
+            "cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno",
+        ),
     ],
 )
 def test_each_entity_is_found_on_exactly_its_words(
@@ -95,9 +123,12 @@ def test_redact_leaves_no_digit_run_in_any_text_and_lists_the_spans() -> None:
     # When it is redacted
     result = redaction.apply(original, "redact")
     # Then no text holds the digits, spoken or written
-    texts = [result["text"], *(s["text"] for s in result["segments"]),
-             *(w["word"] for s in result["segments"] for w in s["words"]),
-             *(w["word"] for w in result["words"])]
+    texts = [
+        result["text"],
+        *(s["text"] for s in result["segments"]),
+        *(w["word"] for s in result["segments"] for w in s["words"]),
+        *(w["word"] for w in result["words"]),
+    ]
     assert not any(DIGIT_RUN.search(t) for t in texts)
     assert not DIGIT_WORDS & {w.lower() for t in texts for w in t.split()}
     assert "[CREDIT_CARD]" in result["text"] and "[PHONE_NUMBER]" in result["text"]
@@ -138,14 +169,18 @@ def test_without_a_name_model_the_transcript_says_names_were_not_looked_for(
 def test_split_channels_are_analysed_apart() -> None:
     # Given two channels whose words interleave in time: neither channel alone says a card number
     left = [{**w, "channel": 0} for w in timed("four one one one one one one one", step=1.0)]
-    right = [{**w, "start": w["start"] + 0.5, "end": w["end"] + 0.5, "channel": 1}
-             for w in timed("one one one one one one one one", step=1.0)]
+    right = [
+        {**w, "start": w["start"] + 0.5, "end": w["end"] + 0.5, "channel": 1}
+        for w in timed("one one one one one one one one", step=1.0)
+    ]
     words = sorted(left + right, key=lambda w: w["start"])
     doc = {"words": words, "segments": [], "text": "", "language": "en"}
     result = redaction.apply(doc, "redact")
     # Then each channel's run of 8 digits is its own DIGIT_SEQUENCE, not one 16-digit card
     assert sorted((r["type"], r["channel"]) for r in result["redactions"]) == [
-        ("DIGIT_SEQUENCE", 0), ("DIGIT_SEQUENCE", 1)]
+        ("DIGIT_SEQUENCE", 0),
+        ("DIGIT_SEQUENCE", 1),
+    ]
 
 
 # -- the settings --------------------------------------------------------------------------------
@@ -158,11 +193,14 @@ def test_redaction_setting_defaults_to_off_and_rejects_other_values() -> None:
         Settings.from_env({"REDACT_AUDIO": "maybe"})
 
 
-@pytest.mark.parametrize(("tags", "expected"), [
-    ({}, (None, None)),
-    ({"Redaction": " Redact ", "redact-audio": "TRUE"}, ("redact", True)),
-    ({"redaction": "tag", "redact-audio": "false"}, ("tag", False)),
-])
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({}, (None, None)),
+        ({"Redaction": " Redact ", "redact-audio": "TRUE"}, ("redact", True)),
+        ({"redaction": "tag", "redact-audio": "false"}, ("tag", False)),
+    ],
+)
 def test_the_upload_tags_choose_the_redaction(tags: dict[str, str], expected: tuple[Any, Any]) -> None:
     from probe_audio.tags import redact_audio_from_tags, redaction_from_tags
 
@@ -202,9 +240,9 @@ def test_the_audio_copy_is_silent_over_each_padded_span_and_untouched_elsewhere(
         assert (stream.codec_context.name, stream.sample_rate, stream.channels) == ("flac", rate, 2)
         samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)])[::2]
     assert len(samples) == 3 * rate
-    assert np.abs(samples[int((1.0 - PAD_S) * rate): int((1.5 + PAD_S) * rate)]).max() == 0
+    assert np.abs(samples[int((1.0 - PAD_S) * rate) : int((1.5 + PAD_S) * rate)]).max() == 0
     assert np.abs(samples[: int((1.0 - PAD_S) * rate) - 1]).max() > 5000
-    assert np.abs(samples[int((1.5 + PAD_S) * rate) + 1:]).max() > 5000
+    assert np.abs(samples[int((1.5 + PAD_S) * rate) + 1 :]).max() > 5000
     assert source.getvalue() == original  # the upload is only read
 
 

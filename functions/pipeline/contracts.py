@@ -19,7 +19,7 @@ S3 "Object Created" (EventBridge)
 
 Exact bytes: every read of the upload is pinned (VersionId, else If-Match on its ETag), and every
 write of the key's outputs (transcript.json by gpu_job, the derived files by Postprocess, the
-TRANSCRIBED row by Index) is made only while the key still holds this upload (``contracts.ownership``:
+TRANSCRIBED row by Index) is made only while the key still holds this upload (``pipeline.exact_upload``:
 a HEAD of the input key, then a conditional PutObject with If-Match / If-None-Match), so the newest
 upload of a key owns its outputs whichever job finishes first.
 
@@ -41,7 +41,7 @@ SCHEMA_VERSION = "1.1"
 MISSING_ETAG = "no-etag"
 
 Mode = Literal["batched", "full", "local_attention", "streaming"]
-SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
+SizeClass = str  # a key of pipeline.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
 TranscribePath = Literal["pool", "job"]
 CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
 # capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
@@ -60,6 +60,7 @@ REDACT_AUDIO_TAG = "redact-audio"
 def channel_label(channel: int) -> str:
     """How text and subtitles name a 0-based channel: "Channel 1" is channel 0 (the left one)."""
     return f"Channel {channel + 1}"
+
 
 Seconds = Annotated[float, Field(ge=0)]
 
@@ -83,8 +84,10 @@ class UploadedObject(Contract):
     size: NonNegativeInt | None = None
     uri: str = Field(description="s3://bucket/key")
     sequencer: str | None = Field(
-        None, description="The S3 event's sequencer (orders events of one key; None when the execution "
-        "was not started by an S3 event).")
+        None,
+        description="The S3 event's sequencer (orders events of one key; None when the execution "
+        "was not started by an S3 event).",
+    )
 
     @model_validator(mode="after")
     def _uri_names_the_object(self) -> UploadedObject:
@@ -144,9 +147,11 @@ class ProbeResult(Contract):
         "the object has no such tag (the CHANNEL_MODE setting then decides).",
     )
     redaction: Redaction | None = Field(
-        None, description="The upload's S3 object tag `redaction`; None: the REDACTION setting decides.")
+        None, description="The upload's S3 object tag `redaction`; None: the REDACTION setting decides."
+    )
     redact_audio: bool | None = Field(
-        None, description="The upload's S3 object tag `redact-audio`; None: REDACT_AUDIO decides.")
+        None, description="The upload's S3 object tag `redact-audio`; None: REDACT_AUDIO decides."
+    )
 
 
 # -- Plan -------------------------------------------------------------------------------------------
@@ -176,10 +181,13 @@ class TranscriptionRequest(Contract):
         description="The upload's tag `channel-mode`, else the CHANNEL_MODE setting (docs/CHANNELS.md).",
     )
     redaction: Redaction = Field(
-        "off", description="The upload's tag `redaction`, else the REDACTION setting (docs/REDACTION.md).")
+        "off", description="The upload's tag `redaction`, else the REDACTION setting (docs/REDACTION.md)."
+    )
     redact_audio: bool = Field(
-        False, description="With redaction 'redact': also write redacted_audio.flac (tag `redact-audio`, "
-        "else REDACT_AUDIO).")
+        False,
+        description="With redaction 'redact': also write redacted_audio.flac (tag `redact-audio`, "
+        "else REDACT_AUDIO).",
+    )
 
 
 class Plan(Contract):
@@ -198,10 +206,13 @@ class Plan(Contract):
     instance_types: list[str]
     price_per_hour_usd: NonNegativeFloat
     throughput_bound: Literal["cpu", "gpu"] | None = Field(
-        None, description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
-        "(contracts.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.")
+        None,
+        description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
+        "(pipeline.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.",
+    )
     cpu_workers: int | None = Field(
-        None, ge=1, description="CPU workers that keep the GPU fed on that instance (contracts.throughput).")
+        None, ge=1, description="CPU workers that keep the GPU fed on that instance (pipeline.throughput)."
+    )
 
     @model_validator(mode="after")
     def _request_follows_plan(self) -> Plan:
@@ -236,8 +247,10 @@ class Word(Contract):
     end: Seconds
     word: str
     pii: str | None = Field(
-        None, description="Redaction tag/redact: the entity type this word belongs to (with redact the word "
-        "is the placeholder `[TYPE]` spanning the entity's words).")
+        None,
+        description="Redaction tag/redact: the entity type this word belongs to (with redact the word "
+        "is the placeholder `[TYPE]` spanning the entity's words).",
+    )
     channel: NonNegativeInt | None = Field(
         None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
     )
@@ -335,19 +348,23 @@ class ChannelDecision(Contract):
     requested: ChannelMode
     used: Literal["mix", "split", "channel"] = Field(
         description="mix: the down-mix; split: each channel on its own (segments carry `channel`); "
-        "channel: one channel alone (``channel``), because the mix would cancel speech.")
+        "channel: one channel alone (``channel``), because the mix would cancel speech."
+    )
     reason: str
     channel: NonNegativeInt | None = Field(None, description="used 'channel': the channel transcribed.")
     channels: list[NonNegativeInt] | None = Field(None, description="used 'split': the channels transcribed.")
     measurements: dict[str, Any] | None = Field(
-        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md).")
+        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md)."
+    )
 
 
 class RedactedSpan(Contract):
     """One entity found (Redaction tag) or removed (redact): its audio span."""
 
-    type: str = Field(description="CREDIT_CARD, PHONE_NUMBER, EMAIL_ADDRESS, IBAN_CODE, NATIONAL_ID, "
-                      "DIGIT_SEQUENCE or PERSON (docs/REDACTION.md).")
+    type: str = Field(
+        description="CREDIT_CARD, PHONE_NUMBER, EMAIL_ADDRESS, IBAN_CODE, NATIONAL_ID, "
+        "DIGIT_SEQUENCE or PERSON (docs/REDACTION.md)."
+    )
     start: Seconds
     end: Seconds
     score: float = Field(ge=0, le=1)
@@ -389,17 +406,21 @@ class TranscriptDocument(Contract):
     )
     windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
     track: TrackInfo | None = Field(
-        None, description="The audio track transcribed: the one marked default, else the first.")
+        None, description="The audio track transcribed: the one marked default, else the first."
+    )
     other_tracks: list[TrackInfo] = Field(
-        default_factory=list, description="The upload's other audio tracks (not transcribed).")
+        default_factory=list, description="The upload's other audio tracks (not transcribed)."
+    )
     channel_mode: ChannelDecision | None = None
     warnings: list[str] = Field(
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "
-        "(e.g. channels that cancel when mixed).")
+        "(e.g. channels that cancel when mixed).",
+    )
     redaction: RedactionInfo | None = Field(None, description="Absent when Redaction was off.")
     redactions: list[RedactedSpan] = Field(
-        default_factory=list, description="Entities found or removed (docs/REDACTION.md), by start time.")
+        default_factory=list, description="Entities found or removed (docs/REDACTION.md), by start time."
+    )
 
 
 # -- Postprocess ------------------------------------------------------------------------------------
@@ -429,10 +450,12 @@ class TranscriptSummary(Contract):
     timings: Timings
     word_count: NonNegativeInt
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
-        None, description="transcript.json's channel_mode.used (None: one-channel audio).")
+        None, description="transcript.json's channel_mode.used (None: one-channel audio)."
+    )
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
     redacted_entities: dict[str, NonNegativeInt] | None = Field(
-        None, description="transcript.json's redaction.entities (None: Redaction off).")
+        None, description="transcript.json's redaction.entities (None: Redaction off)."
+    )
 
 
 class PostprocessResult(Contract):
@@ -455,7 +478,8 @@ class SupersededBy(Contract):
     etag: str | None = Field(None, description="ETag (unquoted) of the key's current object.")
     version_id: str | None = Field(None, description="Its VersionId (versioned buckets).")
     sequencer: str | None = Field(
-        None, description="The newer upload's event sequencer, when its catalog row already exists.")
+        None, description="The newer upload's event sequencer, when its catalog row already exists."
+    )
     deleted: bool = Field(False, description="True when the key holds no object any more.")
 
 
@@ -487,15 +511,19 @@ class CatalogItem(Contract):
     outputs: Outputs | None = None
     batch_job_id: str | None = None
     gpu_seconds: NonNegativeFloat | None = Field(
-        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices.")
+        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices."
+    )
     job_name: str | None = None
     word_count: NonNegativeInt | None = None
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
-        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel.")
+        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel."
+    )
     warnings: list[str] | None = Field(
-        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none.")
+        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none."
+    )
     redacted_entities: dict[str, NonNegativeInt] | None = Field(
-        None, description="Entities the Redaction setting found, counted by type (never their text).")
+        None, description="Entities the Redaction setting found, counted by type (never their text)."
+    )
     # FAILED
     reason: str | None = None
     reason_class: ReasonClass | None = None
@@ -552,7 +580,8 @@ class CompletionEvent(Contract):
     warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
     reason_class: ReasonClass | None = Field(
-        None, description="Failed only: bad_input | internal | capacity.")
+        None, description="Failed only: bad_input | internal | capacity."
+    )
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
 
@@ -571,13 +600,18 @@ class PoolScaling(Contract):
 
     waiting: NonNegativeInt = Field(description="Visible messages (ApproximateNumberOfMessages).")
     in_flight: NonNegativeInt = Field(
-        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible).")
+        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible)."
+    )
     active_workers: NonNegativeInt = Field(description="Pool jobs SUBMITTED..RUNNING on the pool job queue.")
     wanted_workers: NonNegativeInt
     started: list[str] = Field(description="Batch job ids of the workers this call submitted.")
-    skipped: bool = Field(False, description=(
-        "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
-        " schedule, scales for the backlog)."))
+    skipped: bool = Field(
+        False,
+        description=(
+            "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
+            " schedule, scales for the backlog)."
+        ),
+    )
     error: str | None = None
 
 
@@ -595,9 +629,11 @@ class PoolTask(Contract):
     request: TranscriptionRequest
     execution_arn: str = Field(description="The execution that waits for this file ($$.Execution.Id).")
     enqueued_at: str = Field(
-        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt).")
+        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt)."
+    )
     attempt: NonNegativeInt = Field(
-        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried).")
+        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried)."
+    )
 
 
 # Every model a state consumes or produces, by the state's name: docs/CONTRACTS.md is generated from
