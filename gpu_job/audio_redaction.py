@@ -42,6 +42,8 @@ def redacted_flac(stream: BinaryIO, spans: Sequence[dict[str, Any]]) -> bytes:
     out = io.BytesIO()
     with open_input(stream) as source, av.open(out, mode="w", format="flac") as sink:
         track = transcribed_audio_stream(source.streams)
+        if track is None:  # transcription found this same track, so this is our bug, not bad input
+            raise RuntimeError("the upload has no audio stream to redact")
         rate = track.codec_context.sample_rate
         layout = track.codec_context.layout.name
         encoder = sink.add_stream("flac", rate=rate, layout=layout)
@@ -49,6 +51,7 @@ def redacted_flac(stream: BinaryIO, spans: Sequence[dict[str, Any]]) -> bytes:
         resampler = av.AudioResampler(format="s16", layout=layout, rate=rate)
         position = 0  # samples written so far
         for frame in source.decode(track):
+            assert isinstance(frame, av.AudioFrame)  # an audio stream decodes to audio frames
             for converted in resampler.resample(frame):
                 position = _write(sink, encoder, converted, position, rate, windows)
         for converted in resampler.resample(None):

@@ -318,7 +318,7 @@ class _OfflineEmailRecognizer:
 
         extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
-        class Offline(EmailRecognizer):  # type: ignore[misc]
+        class Offline(EmailRecognizer):
             def validate_result(self, pattern_text: str) -> bool:
                 return extract(pattern_text).fqdn != ""
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from pipeline.contracts import UploadedObject
 from pipeline.exact_upload import put_owned
+from pipeline.transcript import TranscriptDocument
 
 from gpu_job import audio_redaction, pii, storage
 from gpu_job.transcript import document_text
@@ -135,6 +136,9 @@ def finish(
     result = apply(document, mode)
     if mode == "off":
         return result
+    # The rewritten document is the contract too: a redaction that breaks it is our bug (exit 70),
+    # found before anything of it is written.
+    TranscriptDocument.model_validate(result)
     if mode == "redact" and redact_audio:
         target = storage.join_prefix(output_prefix, audio_redaction.AUDIO_NAME)
         with storage.open_source(source) as opened:

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.types import ChannelMode
-from pipeline.contracts import Redaction
+from pipeline.types import ChannelMode, Redaction
 
 
 class Settings(BaseModel):
@@ -123,7 +122,8 @@ class Settings(BaseModel):
         "channel instead, with a warning in the transcript.",
     )
 
-    # -- personal data (docs/REDACTION.md; overridable per upload by the tags `redaction`, `redact-audio`)
+    # -- personal data (docs/REDACTION.md; per upload by pipeline.upload_settings: the S3 object tags
+    # `redaction`, `redact-audio`, else the longest key prefix of the *_BY_PREFIX settings)
     redaction: Redaction = Field(
         "off",
         alias="REDACTION",
@@ -131,11 +131,21 @@ class Settings(BaseModel):
         "IDs, long digit runs (and names where a name model is installed) are listed in transcript.json and "
         "marked on their words; redact: also replaced by [TYPE] in every text output.",
     )
+    redaction_by_prefix: str = Field(
+        "",
+        alias="REDACTION_BY_PREFIX",
+        description="Redaction per key prefix: comma-separated key-prefix=value pairs (docs/SETTINGS.md).",
+    )
     redact_audio: bool = Field(
         False,
         alias="REDACT_AUDIO",
         description="With redaction redact: also write redacted_audio.flac beside the outputs, the spans "
         "silenced. The upload is never modified.",
+    )
+    redact_audio_by_prefix: str = Field(
+        "",
+        alias="REDACT_AUDIO_BY_PREFIX",
+        description="RedactAudio per key prefix: comma-separated key-prefix=true|false pairs.",
     )
 
     @classmethod

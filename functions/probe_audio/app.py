@@ -3,8 +3,9 @@
 Bad inputs raise the typed ``pipeline.outcomes`` classes, which the workflow records without
 retrying. What the probe cost (bytes and GET requests) is logged and emitted as metrics on every
 outcome, because that cost is the point of this function. Reads are pinned to the upload the
-claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any,
-travels on in the ProbeResult (``probe_audio.tags``).
+claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any, and
+its Redaction and RedactAudio (pipeline.upload_settings' rule) travel on in the ProbeResult
+(``probe_audio.tags``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import s3_client
 from lambda_runtime.observability import logger, metrics, tracer
-from pipeline.outcomes import ZeroByteObject
 from pipeline.contracts import ProbeResult, UploadedObject
+from pipeline.outcomes import ZeroByteObject
 from pipeline.settings import Settings
+from pipeline.types import ChannelMode
 
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
@@ -30,11 +32,11 @@ from probe_audio.tags import (
 )
 
 
-def to_contract(result: Any, channel_mode: str | None = None, **upload_settings: Any) -> ProbeResult:
-    """The probe's own result (it also says which parser answered) and the upload's tagged channel
-    mode as the state's ProbeResult."""
-    tagged = {"channel_mode", *upload_settings}
-    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name not in tagged}
+def to_contract(result: Any, channel_mode: ChannelMode | None = None, **upload_settings: Any) -> ProbeResult:
+    """The probe's own result (it also says which parser answered) and the upload's own settings
+    (tagged channel mode, Redaction, RedactAudio) as the state's ProbeResult."""
+    own = {"channel_mode", *upload_settings}
+    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name not in own}
     return ProbeResult(**fields, channel_mode=channel_mode, **upload_settings)
 
 
@@ -52,13 +54,14 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         )
         if source.size == 0:
             raise ZeroByteObject(f"{source.uri} is empty")  # the event says so: no GET needed
-        result = probe(reader, Settings.from_env().max_duration_s)
+        settings = Settings.from_env()
+        result = probe(reader, settings.max_duration_s)
         # After the media checks, so that a file that is not media reports that whatever its tags say.
         tags = object_tags(s3_client(), source)
         channel_mode = channel_mode_from_tags(tags)
         upload_settings = {
-            "redaction": redaction_from_tags(tags),
-            "redact_audio": redact_audio_from_tags(tags),
+            "redaction": redaction_from_tags(tags, source.key, settings),
+            "redact_audio": redact_audio_from_tags(tags, source.key, settings),
         }
         outcome = "ok"
     finally:

@@ -16,8 +16,8 @@ import av
 import numpy as np
 import pytest
 from pipeline.outcomes import UnsupportedInput
-from pipeline.transcript import TranscriptDocument
 from pipeline.settings import Settings
+from pipeline.transcript import TranscriptDocument
 
 from gpu_job import pii, redaction
 from gpu_job.audio_redaction import PAD_S, redacted_flac, silence_windows
@@ -193,18 +193,41 @@ def test_redaction_setting_defaults_to_off_and_rejects_other_values() -> None:
         Settings.from_env({"REDACT_AUDIO": "maybe"})
 
 
+STACK = Settings.from_env(
+    {
+        "REDACTION": "tag",
+        "REDACTION_BY_PREFIX": "calls/=redact,calls/internal/=off",
+        "REDACT_AUDIO_BY_PREFIX": "calls/=true",
+    }
+)
+
+
 @pytest.mark.parametrize(
-    ("tags", "expected"),
+    ("tags", "key", "expected"),
     [
-        ({}, (None, None)),
-        ({"Redaction": " Redact ", "redact-audio": "TRUE"}, ("redact", True)),
-        ({"redaction": "tag", "redact-audio": "false"}, ("tag", False)),
+        ({}, "meetings/a.wav", ("tag", False)),  # the stack defaults
+        ({}, "calls/a.wav", ("redact", True)),  # the prefix rules
+        ({}, "calls/internal/a.wav", ("off", True)),  # the longest prefix wins
+        ({"Redaction": " Redact ", "redact-audio": "TRUE"}, "meetings/a.wav", ("redact", True)),  # tags win
+        ({"redaction": "tag", "redact-audio": "false"}, "calls/a.wav", ("tag", False)),
     ],
 )
-def test_the_upload_tags_choose_the_redaction(tags: dict[str, str], expected: tuple[Any, Any]) -> None:
+def test_the_upload_settings_rule_chooses_the_redaction(
+    tags: dict[str, str], key: str, expected: tuple[Any, Any]
+) -> None:
     from probe_audio.tags import redact_audio_from_tags, redaction_from_tags
 
-    assert (redaction_from_tags(tags), redact_audio_from_tags(tags)) == expected
+    assert (redaction_from_tags(tags, key, STACK), redact_audio_from_tags(tags, key, STACK)) == expected
+
+
+def test_untagged_uploads_of_a_default_stack_are_not_redacted() -> None:
+    from probe_audio.tags import redact_audio_from_tags, redaction_from_tags
+
+    default = Settings.from_env({})
+    assert (redaction_from_tags({}, "a.wav", default), redact_audio_from_tags({}, "a.wav", default)) == (
+        "off",
+        False,
+    )
 
 
 @pytest.mark.parametrize("tags", [{"redaction": "mask"}, {"redact-audio": "yes"}])
@@ -213,8 +236,17 @@ def test_a_bad_redaction_tag_is_bad_input_naming_the_tag(tags: dict[str, str]) -
 
     (name,) = tags
     with pytest.raises(UnsupportedInput, match=name):
-        redaction_from_tags(tags)
-        redact_audio_from_tags(tags)
+        redaction_from_tags(tags, "a.wav", STACK)
+        redact_audio_from_tags(tags, "a.wav", STACK)
+
+
+def test_a_bad_prefix_rule_is_the_stacks_misconfiguration_naming_the_setting() -> None:
+    from probe_audio.tags import redaction_from_tags
+
+    broken = Settings.from_env({"REDACTION_BY_PREFIX": "calls/=mask"})
+    with pytest.raises(ValueError, match="redaction prefix calls/") as raised:
+        redaction_from_tags({}, "calls/a.wav", broken)
+    assert not isinstance(raised.value, UnsupportedInput)
 
 
 # -- the audio copy --------------------------------------------------------------------------------

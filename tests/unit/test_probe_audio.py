@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
 from pipeline.outcomes import (
     BadInputError,
     CorruptMedia,
@@ -25,7 +26,6 @@ from pipeline.outcomes import (
     NotMedia,
     ZeroByteObject,
 )
-from moto import mock_aws
 from probe_audio import app
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
@@ -127,7 +127,7 @@ def test_probe_agrees_with_ffprobe_within_budget(recipe: Any, media: dict[str, P
     }
     assert result["duration_is_estimate"] is False
     assert result["channel_mode"] is None  # untagged
-    assert result["redaction"] is None and result["redact_audio"] is None
+    assert result["redaction"] == "off" and result["redact_audio"] is False  # untagged: the defaults
     # And it read at most 64 KiB in at most 3 ranged GETs (counted by the S3 client, not the reader)
     assert s3.requests <= MAX_REQUESTS, s3.ranges
     assert s3.bytes_served <= MAX_BYTES, s3.ranges
