@@ -31,17 +31,6 @@ def _hypothesis_tokens(batched_hyps: Any) -> Tokens:
     return Tokens.from_hypothesis(batched_hyps_to_hypotheses(batched_hyps, batch_size=1)[0])
 
 
-def _concat(parts: list[Tokens]) -> Tokens:
-    if not parts:
-        empty = torch.zeros(0, dtype=torch.long)
-        return Tokens(empty, empty.clone(), empty.clone())
-    return Tokens(
-        torch.cat([p.ids for p in parts]),
-        torch.cat([p.frames for p in parts]),
-        torch.cat([p.durations for p in parts]),
-    )
-
-
 def transcribe_signal(model: Any, samples: np.ndarray) -> Tokens:
     """Full-context pass (full or local-attention mode, depending on the encoder's configuration)."""
     signal = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None].to(model.device)
@@ -173,7 +162,7 @@ def transcribe_stream(model: Any, blocks: Iterator[np.ndarray], chunking: Chunki
             if is_last:
                 break
             want = chunking.chunk
-    return StreamResult(tokens=_concat(parts), chunks=chunks, samples=samples)
+    return StreamResult(tokens=Tokens.concat(parts), chunks=chunks, samples=samples)
 
 
 def transcribe_batch(model: Any, signals: list[np.ndarray]) -> list[Tokens]:

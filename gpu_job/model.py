@@ -3,7 +3,9 @@
 The local emulator runs several jobs in one process, so models are memoised by (name, device).
 Decoding is switched to NeMo's batched label-looping greedy TDT decoder (`greedy_batch`,
 `loop_labels=True`): its decoding computer carries decoder state across streaming chunks, and with
-`tdt_include_token_duration` it reports each token's duration, which gives word end times.
+`tdt_include_token_duration` it reports each token's duration, which gives word end times. With
+word confidence on (the default; `GPU_JOB_WORD_CONFIDENCE=0` turns it off) the same computer also
+reports each token's confidence (gpu_job.confidence), CUDA graphs still on.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import torch
 
+from gpu_job import confidence
 from gpu_job.memory import pin_mmap_threshold
 
 log = logging.getLogger(__name__)
@@ -55,7 +58,16 @@ def _file_revision(path: Path) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
-def _set_decoding(model: Any) -> None:
+def word_confidence_enabled() -> bool:
+    return os.environ.get("GPU_JOB_WORD_CONFIDENCE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def set_word_confidence(model: Any, enabled: bool) -> None:
+    """Rebuild the decoding with token confidence on or off (benchmarks compare the two on one model)."""
+    _set_decoding(model, enabled)
+
+
+def _set_decoding(model: Any, word_confidence: bool = True) -> None:
     from omegaconf import open_dict
 
     cfg = model.cfg.decoding
@@ -66,6 +78,7 @@ def _set_decoding(model: Any) -> None:
         cfg.tdt_include_token_duration = True
         cfg.compute_timestamps = False  # we ask for timestamps explicitly, per slice of tokens
         cfg.fused_batch_size = -1
+        cfg.confidence_cfg = confidence.decoding_config(word_confidence)
     if hasattr(model, "cur_decoder"):  # hybrid TDT-CTC: use the transducer head
         model.change_decoding_strategy(cfg, decoder_type="rnnt", verbose=False)
     else:
@@ -107,7 +120,7 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     model.freeze()
     model.preprocessor.featurizer.dither = 0.0
     model.preprocessor.featurizer.pad_to = 0
-    _set_decoding(model)
+    _set_decoding(model, word_confidence_enabled())
 
     # bf16 on GPU the way NeMo's own streaming example does it: cast the whole model (the preprocessor
     # still computes features in float32 internally) rather than autocast, which the CUDA-graph decoding

@@ -1,4 +1,4 @@
-"""Build the versioned transcript document (functions/common/transcript.schema.json, v1.0).
+"""Build the versioned transcript document (functions/common/transcript.schema.json, v1.1).
 
 Segments are derived from the words, never decoded separately, so they always agree: a segment ends
 after sentence punctuation, before a pause longer than `PAUSE_S`, or when it would exceed
@@ -13,10 +13,11 @@ from typing import Any
 
 from contracts.models import channel_label
 
+from gpu_job import confidence
 from gpu_job.language import detect_document
 from gpu_job.tokens import Word
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 PAUSE_S = 0.8
 MAX_SEGMENT_S = 15.0
 SENTENCE_END = (".", "?", "!", "…", "。", "？", "！", ";")
@@ -47,7 +48,10 @@ def normalise_words(words: list[Word], duration_s: float) -> list[dict[str, Any]
     for w in words:
         start = max(round(w.start, 3), previous_start)
         end = max(min(round(w.end, 3), round(duration_s, 3)), start)
-        out.append({"start": start, "end": end, "word": w.word})
+        word: dict[str, Any] = {"start": start, "end": end, "word": w.word}
+        if w.confidence is not None:
+            word["confidence"] = round(w.confidence, 4)
+        out.append(word)
         previous_start = start
     return out
 
@@ -68,15 +72,17 @@ def split_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def close() -> None:
         if current:
-            segments.append(
-                {
-                    "id": len(segments),
-                    "start": current[0]["start"],
-                    "end": max(w["end"] for w in current),
-                    "text": " ".join(w["word"] for w in current),
-                    "words": list(current),
-                }
-            )
+            segment = {
+                "id": len(segments),
+                "start": current[0]["start"],
+                "end": max(w["end"] for w in current),
+                "text": " ".join(w["word"] for w in current),
+                "words": list(current),
+            }
+            mean = confidence.mean([w.get("confidence") for w in current])
+            if mean is not None:
+                segment["confidence"] = mean
+            segments.append(segment)
             current.clear()
 
     for word in words:

@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 # UploadedObject.etag when the event carried none: DynamoDB key attributes cannot be empty, and it
 # is not a value S3 can match (If-Match is then not sent).
 MISSING_ETAG = "no-etag"
@@ -216,13 +216,36 @@ class JobResult(Contract):
 
 
 # -- The transcript document (transcript.json) ------------------------------------------------------
+# A word whose confidence is below this is "low confidence" in the catalog row's low_confidence_share
+# (docs/CONFIDENCE.md). 0.5 on NeMo's entropy confidence: on our held-out noisy set
+# (benchmarks/confidence.py) most words under it are wrong and most words above it are right.
+LOW_CONFIDENCE_THRESHOLD = 0.5
+
+Confidence = Annotated[float, Field(ge=0, le=1)]
+
+
+def low_confidence_share(confidences: list[float | None]) -> float | None:
+    """The share of words below LOW_CONFIDENCE_THRESHOLD, over the words that carry a confidence
+    (None when none does: a transcript made with confidence off, or without words)."""
+    known = [c for c in confidences if c is not None]
+    if not known:
+        return None
+    return round(sum(c < LOW_CONFIDENCE_THRESHOLD for c in known) / len(known), 4)
+
+
 class Word(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)  # producers may add e.g. a confidence
+    model_config = ConfigDict(extra="allow", frozen=True)
     start: Seconds
     end: Seconds
     word: str
     channel: NonNegativeInt | None = Field(
         None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
+    )
+    confidence: Confidence | None = Field(
+        None,
+        description="How sure the decoder was of this word, in [0, 1]: NeMo's entropy-based token confidence "
+        "(Tsallis, alpha 1/3, exp-normalised), the minimum over the word's tokens (docs/CONFIDENCE.md). "
+        "Absent when the job ran with word confidence off.",
     )
 
 
@@ -239,6 +262,9 @@ class Segment(Contract):
         None,
         description="0-based channel (0 = left) that spoke this segment when the channels were transcribed "
         "separately (channel_mode.used 'split'); None when one signal was transcribed.",
+    )
+    confidence: Confidence | None = Field(
+        None, description="The mean of its words' confidence; absent when the words carry none."
     )
 
 
@@ -327,11 +353,14 @@ class ChannelDecision(Contract):
 
 
 class TranscriptDocument(Contract):
-    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
+    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.1: words
+    and segments may carry ``confidence``).
     Times are seconds, monotonic, within [0, media.duration_s]."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    schema_version: Literal["1.0"]
+    schema_version: Literal["1.0", "1.1"] = Field(
+        description="1.1 (SCHEMA_VERSION) added optional word and segment `confidence`; a 1.0 document "
+        "is a valid 1.1 document without them, so readers accept both.")
     source: TranscriptSourceInfo
     media: MediaInfo
     model: ModelInfo
@@ -391,6 +420,9 @@ class TranscriptSummary(Contract):
     word_count: NonNegativeInt
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
         None, description="transcript.json's channel_mode.used (None: one-channel audio).")
+    low_confidence_share: Confidence | None = Field(
+        None, description="Share of the words with confidence below LOW_CONFIDENCE_THRESHOLD (None: no "
+        "word carries a confidence).")
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
 
 
@@ -449,6 +481,9 @@ class CatalogItem(Contract):
         None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices.")
     job_name: str | None = None
     word_count: NonNegativeInt | None = None
+    low_confidence_share: Confidence | None = Field(
+        None, description=f"Share of the words with confidence below {LOW_CONFIDENCE_THRESHOLD} "
+        "(LOW_CONFIDENCE_THRESHOLD, docs/CONFIDENCE.md); absent when the words carry no confidence.")
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
         None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel.")
     warnings: list[str] | None = Field(

@@ -32,6 +32,7 @@ from contracts.models import (
     TranscriptDocument,
     TranscriptSummary,
     UploadedObject,
+    low_confidence_share,
 )
 from contracts.ownership import OUTPUT_ABSENT, ensure_current, error_code, owned_by, put_owned
 
@@ -90,6 +91,7 @@ def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
         hardware=transcript.hardware,
         timings=transcript.timings,
         word_count=len(transcript.words),
+        low_confidence_share=low_confidence_share([w.confidence for w in transcript.words]),
         channel_mode_used=transcript.channel_mode.used if transcript.channel_mode else None,
         warnings=list(transcript.warnings),
     )

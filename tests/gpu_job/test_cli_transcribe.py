@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from contracts.models import SCHEMA_VERSION
 from typer.testing import CliRunner
 
 from parakeet_cli import exits
@@ -75,7 +76,8 @@ def test_a_clip_is_transcribed_to_the_pipeline_formats(media: Path, tmp_path: Pa
     names = {Path(p).name for p in item["outputs"].values()}
     assert names == {"talk.json", "talk.srt", "talk.vtt", "talk.txt"}
     document = json.loads((tmp_path / "talk.json").read_text())
-    assert document["schema_version"] == "1.0" and len(document["words"]) == item["words"]
+    assert document["schema_version"] == SCHEMA_VERSION and len(document["words"]) == item["words"]
+    assert all(0.0 <= w["confidence"] <= 1.0 for w in document["words"])
     srt = (tmp_path / "talk.srt").read_text()
     assert srt.startswith("1\n00:00:0") and " --> " in srt
     assert (tmp_path / "talk.vtt").read_text().startswith("WEBVTT\n\n00:00:0")

@@ -31,7 +31,7 @@ def row(key: str, segment_id: int, start_s: float, text: str, transcribed_at: st
     """One segments-table row (every column of postprocess.segments.COLUMNS)."""
     values = {
         "source_uri": f"s3://{IN}/{key}", "etag": etag, "segment_id": segment_id, "start_s": start_s,
-        "end_s": start_s + 1.5, "text": text, "channel": None, "language": language, "mode": "batched",
+        "end_s": start_s + 1.5, "text": text, "channel": None, "language": language, "confidence": 0.9, "mode": "batched",
         "model": "nvidia/parakeet-tdt-0.6b-v3", "transcribed_at": transcribed_at,
     }  # fmt: skip
     assert list(values) == [name for name, _ in COLUMNS]
