@@ -63,8 +63,10 @@ def _document(
     timings: Timings,
     decision: Decision | None,
     extra: dict[str, Any] | None = None,
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
-    """`channel_words`: the words of each transcribed channel of a split file, else {None: words}."""
+    """`channel_words`: the words of each transcribed channel of a split file, else {None: words};
+    `expected_languages`: what language ID is restricted to (None: any; docs/LANGUAGES.md)."""
     info = model_mod.model_info(model)
     normalised = merge_channels({c: normalise_words(w, duration_s) for c, w in channel_words.items()})
     media = {
@@ -82,14 +84,16 @@ def _document(
         words=normalised,
         timings=timings,
         hardware={"device": info.device, "gpu": info.gpu, "dtype": info.dtype},
+        expected_languages=expected_languages,
     )
+    language_warnings = document.pop("warnings")
     document.update(extra or {})
     if media_info.track is not None:
         document["track"] = _track(media_info.track)
     document["other_tracks"] = [_track(t) for t in media_info.other_tracks]
     if decision is not None:
         document["channel_mode"] = decision.as_dict()
-    document["warnings"] = list(decision.warnings) if decision is not None else []
+    document["warnings"] = [*(decision.warnings if decision is not None else []), *language_warnings]
     return document
 
 
@@ -106,7 +110,8 @@ def _channel_words(
 
 
 def batched_document(
-    model: Any, result: ItemResult, settings: EngineSettings, load_s: float = 0.0
+    model: Any, result: ItemResult, settings: EngineSettings, load_s: float = 0.0,
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """The transcript document of one engine result (mode `batched`)."""
     prepared = result.prepared
@@ -131,6 +136,7 @@ def batched_document(
         timings,
         prepared.channels,
         extra={"speech_seconds": round(prepared.speech_s, 3), "windows": windows},
+        expected_languages=expected_languages,
     )
 
 
@@ -141,13 +147,18 @@ def transcribe_many(
     limits: Settings | None = None,
     channel_modes: list[str] | None = None,
     on_item: Callable[[int, dict[str, Any] | ItemError], None] | None = None,
+    expected_languages: list[list[str] | None] | None = None,
 ) -> list[dict[str, Any] | ItemError]:
     """Each source's transcript document (mode `batched`), or its `ItemError`, in input order.
 
     A per-item failure (bad input, a missing object) is returned in that item's place; an error of the
     model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env();
     `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting.
-    `on_item(index, document or ItemError)` is called as each item completes (a progress bar)."""
+    `on_item(index, document or ItemError)` is called as each item completes (a progress bar).
+    `expected_languages` (one list per source, docs/LANGUAGES.md; None: the EXPECTED_LANGUAGES setting)."""
+    limits = limits or Settings.from_env()
+    given = expected_languages or [None] * len(sources)
+    languages = [listed or limits.expected_language_list() for listed in given]
     configure_attention(model, "batched")
     engine = Engine(model, settings, limits)
     load_s = _take_load_seconds(model)
@@ -156,7 +167,8 @@ def transcribe_many(
         if result.error is not None:
             out[result.index] = result.error
         else:
-            out[result.index] = batched_document(model, result, engine.settings, load_s)
+            out[result.index] = batched_document(model, result, engine.settings, load_s,
+                                                 languages[result.index])
             load_s = 0.0
         if on_item is not None:
             on_item(result.index, out[result.index])  # type: ignore[arg-type]
@@ -166,10 +178,11 @@ def transcribe_many(
 
 def _transcribe_one_batched(
     source: UploadedObject | str, model: Any, settings: EngineSettings | None, limits: Settings,
-    channel_mode: str,
+    channel_mode: str, expected_languages: list[str] | None,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
-    (only,) = transcribe_many([source], model, settings, limits, [channel_mode])
+    (only,) = transcribe_many([source], model, settings, limits, [channel_mode],
+                              expected_languages=[expected_languages])
     if isinstance(only, ItemError):
         raise only.exception
     return only
@@ -186,6 +199,7 @@ def transcribe_request(
         left_s=chunking.left_s if chunking else None,
         right_s=chunking.right_s if chunking else None,
         channel_mode=request.channel_mode,
+        expected_languages=request.expected_languages,
     )  # fmt: skip
 
 
@@ -199,17 +213,19 @@ def transcribe(
     limits: Settings | None = None,
     settings: EngineSettings | None = None,
     channel_mode: str | None = None,
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
-    LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
-    (gpu_job.engine.EngineSettings)."""
+    LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE; `expected_languages` None its
+    EXPECTED_LANGUAGES); `settings` are the batched engine's (gpu_job.engine.EngineSettings)."""
     limits = limits or Settings.from_env()
     channel_mode = channel_mode or limits.channel_mode
+    expected_languages = expected_languages or limits.expected_language_list()
     chunk_s = limits.chunk_s if chunk_s is None else chunk_s
     left_s = limits.left_s if left_s is None else left_s
     right_s = limits.right_s if right_s is None else right_s
     if mode == "batched" or (mode == "auto" and limits.batched_max_s >= limits.max_duration_s):
-        return _transcribe_one_batched(source, model, settings, limits, channel_mode)
+        return _transcribe_one_batched(source, model, settings, limits, channel_mode, expected_languages)
     started = time.perf_counter()
     with (
         open_source(source) as opened,
@@ -226,14 +242,15 @@ def transcribe(
                 started,
                 channel_mode,
                 (settings or EngineSettings.from_env()).vad_backend,
+                expected_languages,
             )
     # auto with BATCHED_MAX_S below the hard limit, and this file short enough: the engine opens it itself
-    return _transcribe_one_batched(source, model, settings, limits, channel_mode)
+    return _transcribe_one_batched(source, model, settings, limits, channel_mode, expected_languages)
 
 
 def _transcribe_opened(
     model: Any, opened: Any, dec: AudioDecoder, chosen: str, chunking: Chunking | None, started: float,
-    channel_mode: str, vad_backend: str,
+    channel_mode: str, vad_backend: str, expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
 
@@ -285,5 +302,6 @@ def _transcribe_opened(
     decision = router.decision
     channel_words = _channel_words(decision, words, router.frame_power())
     return _document(
-        model, channel_words, dec.duration_s, dec.info, source_doc, chosen, chunking_doc, timings, decision
+        model, channel_words, dec.duration_s, dec.info, source_doc, chosen, chunking_doc, timings, decision,
+        expected_languages=expected_languages,
     )

@@ -32,6 +32,7 @@ def transcribe_batch(
         results = api.transcribe_many(
             [requests[i].source for i in batched], model, limits=limits,
             channel_modes=[requests[i].channel_mode for i in batched],
+            expected_languages=[requests[i].expected_languages for i in batched],
         )
         for i, result in zip(batched, results, strict=True):
             outcomes[i] = result.exception if isinstance(result, ItemError) else result

@@ -3,7 +3,8 @@
 Segments are derived from the words, never decoded separately, so they always agree: a segment ends
 after sentence punctuation, before a pause longer than `PAUSE_S`, or when it would exceed
 `MAX_SEGMENT_S`. Times are seconds with millisecond precision, relative to the start of the file,
-clamped so that they are monotonic and within [0, duration].
+clamped so that they are monotonic and within [0, duration]. Words carry the decoder's confidence
+(gpu_job.confidence) and segments their words' mean.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from contracts.models import channel_label
 
 from gpu_job import confidence
-from gpu_job.language import detect_document
+from gpu_job.language import detect_document, outside_warnings
 from gpu_job.tokens import Word
 
 SCHEMA_VERSION = "1.1"
@@ -136,10 +137,13 @@ def build_document(
     words: list[dict[str, Any]],
     timings: Timings,
     hardware: dict[str, Any],
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`expected_languages`: language ID chooses among these only; text that reads as another language
+    keeps it and is named in `warnings` (gpu_job.language.detect_expected)."""
     segments = channel_segments(words)
     # Per segment and per document, from the text (the model reports no language): gpu_job.language.
-    languages = detect_document([s["text"] for s in segments])
+    languages = detect_document([s["text"] for s in segments], expected=tuple(expected_languages or ()))
     for segment, guess in zip(segments, languages.segments, strict=True):
         segment.update(guess.segment_fields())
     return {
@@ -155,4 +159,5 @@ def build_document(
         "words": words,
         "timings": timings.as_dict(),
         "hardware": hardware,
+        "warnings": outside_warnings(languages, segments),
     }

@@ -33,7 +33,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    model_validator,
+)
+
+from contracts.languages import parse_expected_languages
 
 SCHEMA_VERSION = "1.1"
 # UploadedObject.etag when the event carried none: DynamoDB key attributes cannot be empty, and it
@@ -50,6 +60,15 @@ ReasonClass = Literal["bad_input", "internal", "capacity"]
 # upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
 ChannelMode = Literal["mix", "split", "auto"]
 CHANNEL_MODE_TAG = "channel-mode"
+
+
+def _language_list(codes: list[str] | None) -> list[str] | None:
+    """None stays None (any language); a list is checked and normalised by the one parser."""
+    return None if codes is None else list(parse_expected_languages(" ".join(codes))) or None
+
+
+# The languages an upload is expected to be in (contracts.languages, docs/LANGUAGES.md); None: any.
+ExpectedLanguages = Annotated[list[str] | None, AfterValidator(_language_list)]
 
 
 def channel_label(channel: int) -> str:
@@ -138,6 +157,11 @@ class ProbeResult(Contract):
         description="The upload's S3 object tag `channel-mode` (read on the exact version); None when "
         "the object has no such tag (the CHANNEL_MODE setting then decides).",
     )
+    expected_languages: ExpectedLanguages = Field(
+        None,
+        description="The upload's S3 object tag `languages` (ISO 639-1 codes); None when the object has no "
+        "such tag (the EXPECTED_LANGUAGES setting then decides).",
+    )
 
 
 # -- Plan -------------------------------------------------------------------------------------------
@@ -165,6 +189,11 @@ class TranscriptionRequest(Contract):
     channel_mode: ChannelMode = Field(
         "auto",
         description="The upload's tag `channel-mode`, else the CHANNEL_MODE setting (docs/CHANNELS.md).",
+    )
+    expected_languages: ExpectedLanguages = Field(
+        None,
+        description="Language ID is restricted to these (the upload's tag `languages`, else the "
+        "EXPECTED_LANGUAGES setting; docs/LANGUAGES.md); None: any of the model's languages.",
     )
 
 
@@ -377,6 +406,9 @@ class TranscriptDocument(Contract):
         None, description="Languages of the segments, by share of their letters, largest first."
     )
     mixed_language: bool | None = Field(None, description="True when a second language holds a real share.")
+    expected_languages: list[str] | None = Field(
+        None, description="The languages language ID was restricted to (docs/LANGUAGES.md); absent: any. A "
+        "segment that reads as another language keeps that language and is named in `warnings`.")
     speech_seconds: Seconds | None = Field(
         None, description="Audio the VAD kept (batched mode); 0 for a silence- or noise-only file."
     )

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from contracts.languages import parse_expected_languages
 from contracts.models import ChannelMode
 
 
@@ -97,6 +98,23 @@ class Settings(BaseModel):
         "speech, mix otherwise. A mix that would cancel speech (phase-inverted channels) uses the louder "
         "channel instead, with a warning in the transcript.",
     )
+
+    # -- languages (docs/LANGUAGES.md; overridable per upload by the S3 object tag `languages`)
+    expected_languages: str = Field(
+        "", alias="EXPECTED_LANGUAGES",
+        description="ISO 639-1 codes (separated by spaces, commas or '+') that language ID is restricted to; "
+        "a segment that reads as another language is named in the transcript's warnings. Empty: any of the "
+        "model's 25 languages.",
+    )
+
+    @field_validator("expected_languages")
+    @classmethod
+    def _known_languages(cls, value: str) -> str:
+        return " ".join(parse_expected_languages(value))
+
+    def expected_language_list(self) -> list[str] | None:
+        """EXPECTED_LANGUAGES as a list; None when empty (any language)."""
+        return list(parse_expected_languages(self.expected_languages)) or None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -83,6 +83,7 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         chunking=chunking,
         # the upload's own tag wins over the stack's setting (docs/CHANNELS.md)
         channel_mode=probe.channel_mode or settings.channel_mode,
+        expected_languages=probe.expected_languages or settings.expected_language_list(),
     )
     return Plan(
         mode=mode,

@@ -22,14 +22,16 @@ from contracts.settings import Settings
 
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
-from probe_audio.tags import channel_mode_from_tags, object_tags
+from probe_audio.tags import channel_mode_from_tags, expected_languages_from_tags, object_tags
 
 
-def to_contract(result: Any, channel_mode: str | None = None) -> ProbeResult:
+def to_contract(result: Any, channel_mode: str | None = None,
+                expected_languages: list[str] | None = None) -> ProbeResult:  # fmt: skip
     """The probe's own result (it also says which parser answered) and the upload's tagged channel
     mode as the state's ProbeResult."""
-    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name != "channel_mode"}
-    return ProbeResult(**fields, channel_mode=channel_mode)
+    tagged = ("channel_mode", "expected_languages")
+    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name not in tagged}
+    return ProbeResult(**fields, channel_mode=channel_mode, expected_languages=expected_languages)
 
 
 @logger.inject_lambda_context
@@ -48,7 +50,9 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
             raise ZeroByteObject(f"{source.uri} is empty")  # the event says so: no GET needed
         result = probe(reader, Settings.from_env().max_duration_s)
         # After the media checks, so that a file that is not media reports that whatever its tags say.
-        channel_mode = channel_mode_from_tags(object_tags(s3_client(), source))
+        tags = object_tags(s3_client(), source)
+        channel_mode = channel_mode_from_tags(tags)
+        expected_languages = expected_languages_from_tags(tags)
         outcome = "ok"
     finally:
         bytes_read = reader.bytes_read if reader else 0
@@ -58,6 +62,6 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    contract = to_contract(result, channel_mode)
+    contract = to_contract(result, channel_mode, expected_languages)
     logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
     return contract.model_dump(mode="json")

@@ -1,0 +1,40 @@
+"""Expected languages: the per-upload list that language ID is restricted to (docs/LANGUAGES.md).
+
+Parakeet-TDT-0.6B-v3 cannot be told which language to transcribe; what a user can say is which
+languages to expect, and the transcript's language identification (gpu_job.language) then only
+chooses among those. The list is the EXPECTED_LANGUAGES setting (template parameter
+ExpectedLanguages), overridden per upload by the S3 object tag `languages` (EXPECTED_LANGUAGES_TAG),
+the same resolution as ChannelMode. Empty means any of the model's languages.
+
+Codes are the model's ISO 639-1 codes. S3 tag values allow no comma, so codes may be separated by
+spaces, '+', '/' or ':' as well as commas ("en de", "en+de"). An unknown code is an error naming it:
+bad input for a tag (probe_audio.tags), a failed start for a setting (contracts.settings).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Parakeet-TDT-0.6B-v3's languages (ISO 639-1), as its model card lists them.
+MODEL_LANGUAGES: tuple[str, ...] = (
+    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "hr", "hu", "it",
+    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "uk",
+)  # fmt: skip
+EXPECTED_LANGUAGES_TAG = "languages"
+_SEPARATORS = re.compile(r"[\s,+/:]+")
+
+
+def parse_expected_languages(text: str) -> tuple[str, ...]:
+    """'EN, de' / 'en+de' -> ('en', 'de'), in the order given, without repeats; '' -> () (any language).
+    Raises ValueError naming every code the model does not transcribe."""
+    codes: list[str] = []
+    for part in _SEPARATORS.split(text.strip().lower()):
+        if part and part not in codes:
+            codes.append(part)
+    unknown = [c for c in codes if c not in MODEL_LANGUAGES]
+    if unknown:
+        raise ValueError(
+            f"not a language the model transcribes: {', '.join(unknown)}; use ISO 639-1 codes from "
+            f"{' '.join(MODEL_LANGUAGES)}, separated by spaces or '+'"
+        )
+    return tuple(codes)

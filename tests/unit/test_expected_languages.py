@@ -1,0 +1,94 @@
+"""Expected languages per upload (docs/LANGUAGES.md): the EXPECTED_LANGUAGES setting, overridden by the
+upload's `languages` tag, resolved by Plan into the job's request, exactly as the channel mode is. An
+unknown code is bad input naming the tag (a tag) or a failed start naming the variable (a setting)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from contracts.errors import UnsupportedInput
+from contracts.languages import MODEL_LANGUAGES, parse_expected_languages
+from contracts.models import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
+from contracts.settings import Settings
+from plan_job.planner import plan
+from plan_job.wiring import load_wiring
+from probe_audio import app
+from probe_audio.tags import expected_languages_from_tags
+from pydantic import ValidationError
+
+from tests.unit.test_channel_mode_tag import KEY, s3, source_of, stereo_wav  # noqa: F401  (s3: a fixture)
+from tests.unit.test_plan_job import ENV
+from tests.unit.test_probe_audio import BUCKET, LambdaContext
+
+
+@pytest.mark.parametrize(("text", "codes"), [
+    ("en", ("en",)), ("EN, de", ("en", "de")), ("en+de en", ("en", "de")), (" sk / cs ", ("sk", "cs")),
+    ("", ()), ("  ", ()),
+])  # fmt: skip
+def test_a_list_is_codes_in_the_order_given_without_repeats(text: str, codes: tuple[str, ...]) -> None:
+    assert parse_expected_languages(text) == codes
+
+
+def test_an_unknown_code_is_named_with_the_codes_allowed() -> None:
+    with pytest.raises(ValueError, match=r"klingon, zh; use ISO 639-1 codes from bg cs"):
+        parse_expected_languages("en klingon zh")
+    assert len(MODEL_LANGUAGES) == 25
+
+
+def test_the_languages_tag_is_read_on_the_probe(s3: Any) -> None:  # noqa: F811
+    body = stereo_wav()
+    response = s3.put_object(Bucket=BUCKET, Key=KEY, Body=body, Tagging="languages=en+de&channel-mode=mix")
+    result = app.handler(source_of(response, body), LambdaContext())
+    assert (result["expected_languages"], result["channel_mode"]) == (["en", "de"], "mix")
+
+
+def test_an_untagged_upload_leaves_the_languages_to_the_setting(s3: Any) -> None:  # noqa: F811
+    body = stereo_wav()
+    source = source_of(s3.put_object(Bucket=BUCKET, Key=KEY, Body=body), body)
+    assert app.handler(source, LambdaContext())["expected_languages"] is None
+
+
+def test_a_tag_with_an_unknown_language_is_bad_input_naming_the_tag(s3: Any) -> None:  # noqa: F811
+    body = stereo_wav()
+    response = s3.put_object(Bucket=BUCKET, Key=KEY, Body=body, Tagging="languages=en%2Bklingon")
+    with pytest.raises(UnsupportedInput, match=r"languages='en\+klingon'.*klingon"):
+        app.handler(source_of(response, body), LambdaContext())
+
+
+def test_tag_keys_match_case_insensitively_and_an_empty_value_is_no_list() -> None:
+    assert expected_languages_from_tags({"Languages": "FR"}) == ["fr"]
+    assert expected_languages_from_tags({"languages": " "}) is None
+    assert expected_languages_from_tags({"team": "fr"}) is None
+
+
+def _plan(tag: list[str] | None, setting: str) -> Any:
+    probe = ProbeResult(duration_s=60.0, container="wav", codec="pcm_s16le", sample_rate=16000, channels=1,
+                        bitrate=256000, size=1_920_044, has_audio=True, expected_languages=tag)  # fmt: skip
+    source = UploadedObject(bucket="in", key=KEY, etag="abc", uri=f"s3://in/{KEY}")
+    settings = Settings.from_env({**ENV, "EXPECTED_LANGUAGES": setting})
+    return plan(PlanRequest(source=source, probe=probe), settings, load_wiring(ENV))
+
+
+def test_the_plan_carries_the_tag_over_the_setting_to_the_job() -> None:
+    planned = _plan(["sk"], "cs,sk")
+    assert planned.request.expected_languages == ["sk"]
+    assert '"expected_languages":["sk"]' in planned.command[1]
+    assert _plan(None, "cs, SK").request.expected_languages == ["cs", "sk"]
+    assert _plan(None, "").request.expected_languages is None
+
+
+def test_an_invalid_setting_fails_loudly_by_name() -> None:
+    with pytest.raises(ValueError, match="EXPECTED_LANGUAGES"):
+        Settings.from_env({"EXPECTED_LANGUAGES": "en,xx"})
+    assert Settings.from_env({"EXPECTED_LANGUAGES": "EN+de"}).expected_languages == "en de"
+
+
+def test_a_request_with_an_unknown_language_is_rejected() -> None:
+    source = UploadedObject(bucket="in", key=KEY, etag="abc", uri=f"s3://in/{KEY}")
+    with pytest.raises(ValidationError, match="xx"):
+        TranscriptionRequest(source=source, output_prefix="s3://out/t/", mode="batched",
+                             expected_languages=["xx"])
+    request = TranscriptionRequest(source=source, output_prefix="s3://out/t/", mode="batched",
+                                   expected_languages=["DE", "de"])  # fmt: skip
+    assert request.expected_languages == ["de"]
