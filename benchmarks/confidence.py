@@ -113,27 +113,41 @@ def quality(scored: list[tuple[float, bool, float]]) -> dict[str, Any]:
         lo, hi = b / BINS, (b + 1) / BINS
         inside = (conf >= lo) & ((conf < hi) if b < BINS - 1 else (conf <= hi))
         n = int(inside.sum())
-        table.append({"bin": f"[{lo:.1f}, {hi:.1f}{']' if b == BINS - 1 else ')'}", "words": n,
-                      "mean_confidence": round(float(conf[inside].mean()), 3) if n else None,
-                      "accuracy": round(float(right[inside].mean()), 3) if n else None})
+        table.append(
+            {
+                "bin": f"[{lo:.1f}, {hi:.1f}{']' if b == BINS - 1 else ')'}",
+                "words": n,
+                "mean_confidence": round(float(conf[inside].mean()), 3) if n else None,
+                "accuracy": round(float(right[inside].mean()), 3) if n else None,
+            }
+        )
     per_snr = {}
     for snr in SNRS_DB:
         pick = np.array([s[2] == snr for s in scored])
-        per_snr[f"{snr:g}"] = {"words": int(pick.sum()), "accuracy": round(float(right[pick].mean()), 3),
-                               "mean_confidence": round(float(conf[pick].mean()), 3),
-                               "auroc": round(float(auc_roc(right[pick], conf[pick])), 3)
-                               if 0 < right[pick].sum() < pick.sum() else None}
-    from contracts.models import LOW_CONFIDENCE_THRESHOLD
+        per_snr[f"{snr:g}"] = {
+            "words": int(pick.sum()),
+            "accuracy": round(float(right[pick].mean()), 3),
+            "mean_confidence": round(float(conf[pick].mean()), 3),
+            "auroc": round(float(auc_roc(right[pick], conf[pick])), 3)
+            if 0 < right[pick].sum() < pick.sum()
+            else None,
+        }
+    from pipeline.contracts import LOW_CONFIDENCE_THRESHOLD
 
     low = conf < LOW_CONFIDENCE_THRESHOLD
     return {
-        "words": int(conf.size), "wrong": int((1 - right).sum()),
+        "words": int(conf.size),
+        "wrong": int((1 - right).sum()),
         "auroc": round(float(auc_roc(right, conf)), 4),
         "ece": round(float(ece(right, conf, n_bins=BINS)), 4),
-        "low_confidence": {"threshold": LOW_CONFIDENCE_THRESHOLD, "share": round(float(low.mean()), 4),
-                           "accuracy_below": round(float(right[low].mean()), 3) if low.any() else None,
-                           "accuracy_above": round(float(right[~low].mean()), 3) if (~low).any() else None},
-        "calibration": table, "per_snr_db": per_snr,
+        "low_confidence": {
+            "threshold": LOW_CONFIDENCE_THRESHOLD,
+            "share": round(float(low.mean()), 4),
+            "accuracy_below": round(float(right[low].mean()), 3) if low.any() else None,
+            "accuracy_above": round(float(right[~low].mean()), 3) if (~low).any() else None,
+        },
+        "calibration": table,
+        "per_snr_db": per_snr,
     }
 
 
@@ -141,7 +155,7 @@ def decoder_cost(model: Any, signals: list[np.ndarray], batch: int, rounds: int)
     """The label-looping computer alone on fixed encoder outputs, confidence off vs on, alternating."""
     import torch
 
-    from gpu_job.inference import _decoding_computer
+    from gpu_job.engine.inference import _decoding_computer
     from gpu_job.model import set_word_confidence
 
     device = model.device
@@ -153,8 +167,10 @@ def decoder_cost(model: Any, signals: list[np.ndarray], batch: int, rounds: int)
         for row, s in zip(padded, part, strict=True):
             row[: s.shape[0]] = s
         with torch.inference_mode():
-            enc, enc_len = model(input_signal=torch.from_numpy(padded).to(device),
-                                 input_signal_length=torch.tensor(lengths, device=device))
+            enc, enc_len = model(
+                input_signal=torch.from_numpy(padded).to(device),
+                input_signal_length=torch.tensor(lengths, device=device),
+            )
         encoded.append((enc.transpose(1, 2).contiguous(), enc_len))
     times: dict[str, list[float]] = {"off": [], "on": []}
     graphs: dict[str, str | None] = {}
@@ -180,9 +196,16 @@ def decoder_cost(model: Any, signals: list[np.ndarray], batch: int, rounds: int)
             graphs[label] = None if mode is None else str(getattr(mode, "value", mode))
     set_word_confidence(model, True)
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
-    return {"batch": batch, "batches": len(encoded), "rounds": rounds, "off_s": round(off, 4),
-            "on_s": round(on, 4), "overhead": round(on / off - 1, 4), "tokens": tokens,
-            "cuda_graphs_mode": graphs}
+    return {
+        "batch": batch,
+        "batches": len(encoded),
+        "rounds": rounds,
+        "off_s": round(off, 4),
+        "on_s": round(on, 4),
+        "overhead": round(on / off - 1, 4),
+        "tokens": tokens,
+        "cuda_graphs_mode": graphs,
+    }
 
 
 def engine_cost(model: Any, paths: list[Path], rounds: int) -> dict[str, Any]:
@@ -200,15 +223,22 @@ def engine_cost(model: Any, paths: list[Path], rounds: int) -> dict[str, Any]:
                 times[label].append(time.perf_counter() - t0)
     set_word_confidence(model, True)
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
-    return {"files": len(paths), "rounds": rounds, "off_s": round(off, 3), "on_s": round(on, 3),
-            "overhead": round(on / off - 1, 4)}
+    return {
+        "files": len(paths),
+        "rounds": rounds,
+        "off_s": round(off, 3),
+        "on_s": round(on, 3),
+        "overhead": round(on / off - 1, 4),
+    }
 
 
 def print_report(result: dict[str, Any]) -> None:
     q = result.get("quality")
     if q:
-        print(f"\nword confidence on {q['words']} words ({q['wrong']} wrong): AUROC {q['auroc']:.3f} "
-              f"(goal >= {GOAL_AUROC}), ECE {q['ece']:.3f}")
+        print(
+            f"\nword confidence on {q['words']} words ({q['wrong']} wrong): AUROC {q['auroc']:.3f} "
+            f"(goal >= {GOAL_AUROC}), ECE {q['ece']:.3f}"
+        )
         print(f"{'bin':<12}{'words':>7}{'mean conf':>11}{'accuracy':>10}")
         for row in q["calibration"]:
             acc = "-" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
@@ -217,28 +247,41 @@ def print_report(result: dict[str, Any]) -> None:
         print(f"\n{'SNR dB':<8}{'words':>7}{'accuracy':>10}{'mean conf':>11}{'AUROC':>8}")
         for snr, row in q["per_snr_db"].items():
             auroc = "-" if row["auroc"] is None else f"{row['auroc']:.3f}"
-            print(f"{snr:<8}{row['words']:>7}{row['accuracy']:>10.3f}{row['mean_confidence']:>11.3f}{auroc:>8}")
+            print(
+                f"{snr:<8}{row['words']:>7}{row['accuracy']:>10.3f}{row['mean_confidence']:>11.3f}{auroc:>8}"
+            )
         print(f"\n{'variant':<24}{'AUROC':>8}{'ECE':>8}")
         for name, row in result["variants"].items():
             print(f"{name:<24}{row['auroc']:>8.3f}{row['ece']:>8.3f}")
     d = result["decoder_cost"]
-    print(f"\ndecoder alone ({d['batches']} batches of {d['batch']}): off {d['off_s']:.4f} s, "
-          f"on {d['on_s']:.4f} s, "
-          f"overhead {d['overhead']:+.1%}; CUDA graphs {d['cuda_graphs_mode']}")
+    print(
+        f"\ndecoder alone ({d['batches']} batches of {d['batch']}): off {d['off_s']:.4f} s, "
+        f"on {d['on_s']:.4f} s, "
+        f"overhead {d['overhead']:+.1%}; CUDA graphs {d['cuda_graphs_mode']}"
+    )
     e = result.get("engine_cost")
     if e:
-        print(f"engine end to end ({e['files']} files): off {e['off_s']:.3f} s, on {e['on_s']:.3f} s, "
-              f"overhead {e['overhead']:+.1%}")
+        print(
+            f"engine end to end ({e['files']} files): off {e['off_s']:.3f} s, on {e['on_s']:.3f} s, "
+            f"overhead {e['overhead']:+.1%}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="default: the committed tiny speech model")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--utterances", type=int, default=40,
-                        help="held-out utterances (x each SNR); --speed-only: 20 s windows")
-    parser.add_argument("--speed-only", action="store_true",
-                        help="the decoder's cost only, on noise windows (random weights: no words to score)")
+    parser.add_argument(
+        "--utterances",
+        type=int,
+        default=40,
+        help="held-out utterances (x each SNR); --speed-only: 20 s windows",
+    )
+    parser.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="the decoder's cost only, on noise windows (random weights: no words to score)",
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=32, help="windows per decoder batch")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -251,15 +294,22 @@ def main(argv: list[str] | None = None) -> int:
     model_path = args.model or str(acc.SPEECH_MODEL)
     model = api.load_model(model_path, device=args.device)
     result: dict[str, Any] = {
-        "model": Path(model_path).name, "device": args.device,
-        "gpu": model.gpu_job_info.gpu, "dtype": model.gpu_job_info.dtype,
-        "host": platform.node(), "cpu_threads": os.environ.get("GPU_JOB_CPU_THREADS"),
-        "method": default[1], "aggregation": default[0], "snrs_db": list(SNRS_DB),
+        "model": Path(model_path).name,
+        "device": args.device,
+        "gpu": model.gpu_job_info.gpu,
+        "dtype": model.gpu_job_info.dtype,
+        "host": platform.node(),
+        "cpu_threads": os.environ.get("GPU_JOB_CPU_THREADS"),
+        "method": default[1],
+        "aggregation": default[0],
+        "snrs_db": list(SNRS_DB),
     }
     if args.speed_only:  # random weights: no words to score; the decoder's cost on 20 s windows of noise
         rng = np.random.default_rng(NOISE_SEED)
-        signals = [rng.standard_normal(20 * 16000).astype(np.float32) * np.float32(0.1)
-                   for _ in range(args.utterances)]
+        signals = [
+            rng.standard_normal(20 * 16000).astype(np.float32) * np.float32(0.1)
+            for _ in range(args.utterances)
+        ]
         result["decoder_cost"] = decoder_cost(model, signals, args.batch, args.rounds)
         return finish(result, args.out)
     with tempfile.TemporaryDirectory(prefix="confidence-") as folder:

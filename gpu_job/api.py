@@ -3,11 +3,11 @@
 `transcribe` opens the source (an `UploadedObject`, read pinned to that exact upload; or a local
 path or s3:// URI a person gives) as a stream, decodes it incrementally, runs the chosen mode and
 returns the transcript document. `transcribe_request` does the same for a `TranscriptionRequest`
-(what a Batch job or a pool worker is given). Bad input surfaces as a `contracts.errors.BadInputError`
+(what a Batch job or a pool worker is given). Bad input surfaces as a `pipeline.outcomes.BadInputError`
 subclass; anything else is an internal error for the caller to report. Limits and defaults are
-`contracts.settings.Settings`.
+`pipeline.settings.Settings`.
 
-`transcribe_many` runs many sources through the batched engine (gpu_job.engine) per model load and
+`transcribe_many` runs many sources through the batched engine (gpu_job.engine.engine) per model load and
 returns, in input order, a document or an `ItemError` for each: one bad item never fails the others.
 """
 
@@ -18,19 +18,19 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from contracts.models import TranscriptionRequest, UploadedObject
-from contracts.settings import Settings
+from pipeline.contracts import TranscriptionRequest, UploadedObject
+from pipeline.settings import Settings
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
 from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
-from gpu_job.engine import Engine, EngineSettings, ItemError, ItemResult
-from gpu_job.inference import Chunking, transcribe_signal, transcribe_stream
+from gpu_job.engine.engine import Engine, EngineSettings, ItemError, ItemResult
+from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
-from gpu_job.tokens import Word, to_words
+from gpu_job.engine.tokens import Word, to_words
 from gpu_job.transcript import Timings, build_document, merge_channels, normalise_words
-from gpu_job.vad import make_detector
+from gpu_job.engine.vad import make_detector
 
 STREAM_BLOCK_S = 5.0
 
@@ -48,8 +48,14 @@ def _take_load_seconds(model: Any) -> float:
 
 
 def _track(track: Any) -> dict[str, Any]:
-    return {"index": track.index, "codec": track.codec, "channels": track.channels,
-            "sample_rate": track.sample_rate, "language": track.language, "default": track.default}
+    return {
+        "index": track.index,
+        "codec": track.codec,
+        "channels": track.channels,
+        "sample_rate": track.sample_rate,
+        "language": track.language,
+        "default": track.default,
+    }
 
 
 def _document(
@@ -110,7 +116,10 @@ def _channel_words(
 
 
 def batched_document(
-    model: Any, result: ItemResult, settings: EngineSettings, load_s: float = 0.0,
+    model: Any,
+    result: ItemResult,
+    settings: EngineSettings,
+    load_s: float = 0.0,
     expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """The transcript document of one engine result (mode `batched`)."""
@@ -167,8 +176,9 @@ def transcribe_many(
         if result.error is not None:
             out[result.index] = result.error
         else:
-            out[result.index] = batched_document(model, result, engine.settings, load_s,
-                                                 languages[result.index])
+            out[result.index] = batched_document(
+                model, result, engine.settings, load_s, languages[result.index]
+            )
             load_s = 0.0
         if on_item is not None:
             on_item(result.index, out[result.index])  # type: ignore[arg-type]
@@ -177,12 +187,17 @@ def transcribe_many(
 
 
 def _transcribe_one_batched(
-    source: UploadedObject | str, model: Any, settings: EngineSettings | None, limits: Settings,
-    channel_mode: str, expected_languages: list[str] | None,
+    source: UploadedObject | str,
+    model: Any,
+    settings: EngineSettings | None,
+    limits: Settings,
+    channel_mode: str,
+    expected_languages: list[str] | None,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
-    (only,) = transcribe_many([source], model, settings, limits, [channel_mode],
-                              expected_languages=[expected_languages])
+    (only,) = transcribe_many(
+        [source], model, settings, limits, [channel_mode], expected_languages=[expected_languages]
+    )
     if isinstance(only, ItemError):
         raise only.exception
     return only
@@ -194,13 +209,16 @@ def transcribe_request(
     """Exactly what the request says: its upload, its mode, its streaming window."""
     chunking = request.chunking
     return transcribe(
-        request.source, model, mode=request.mode, limits=settings,
+        request.source,
+        model,
+        mode=request.mode,
+        limits=settings,
         chunk_s=chunking.chunk_s if chunking else None,
         left_s=chunking.left_s if chunking else None,
         right_s=chunking.right_s if chunking else None,
         channel_mode=request.channel_mode,
         expected_languages=request.expected_languages,
-    )  # fmt: skip
+    )
 
 
 def transcribe(
@@ -217,7 +235,7 @@ def transcribe(
 ) -> dict[str, Any]:
     """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
     LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE; `expected_languages` None its
-    EXPECTED_LANGUAGES); `settings` are the batched engine's (gpu_job.engine.EngineSettings)."""
+    EXPECTED_LANGUAGES); `settings` are the batched engine's (gpu_job.engine.engine.EngineSettings)."""
     limits = limits or Settings.from_env()
     channel_mode = channel_mode or limits.channel_mode
     expected_languages = expected_languages or limits.expected_language_list()
@@ -249,8 +267,15 @@ def transcribe(
 
 
 def _transcribe_opened(
-    model: Any, opened: Any, dec: AudioDecoder, chosen: str, chunking: Chunking | None, started: float,
-    channel_mode: str, vad_backend: str, expected_languages: list[str] | None = None,
+    model: Any,
+    opened: Any,
+    dec: AudioDecoder,
+    chosen: str,
+    chunking: Chunking | None,
+    started: float,
+    channel_mode: str,
+    vad_backend: str,
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
 
@@ -260,8 +285,13 @@ def _transcribe_opened(
     timings = Timings(load=_take_load_seconds(model))
     configure_attention(model, chosen)
     dec.keep_channels = (dec.info.channels or 1) > 1
-    router = ChannelRouter(channel_mode, lambda: make_detector(vad_backend), mode=chosen,
-                           split_supported=chunking is None, need_probs=False)
+    router = ChannelRouter(
+        channel_mode,
+        lambda: make_detector(vad_backend),
+        mode=chosen,
+        split_supported=chunking is None,
+        need_probs=False,
+    )
     chunking_doc: dict[str, Any] | None = None
     tokens_by_route: dict[int | None, Any] = {}
     if chunking is not None:
@@ -302,6 +332,14 @@ def _transcribe_opened(
     decision = router.decision
     channel_words = _channel_words(decision, words, router.frame_power())
     return _document(
-        model, channel_words, dec.duration_s, dec.info, source_doc, chosen, chunking_doc, timings, decision,
+        model,
+        channel_words,
+        dec.duration_s,
+        dec.info,
+        source_doc,
+        chosen,
+        chunking_doc,
+        timings,
+        decision,
         expected_languages=expected_languages,
     )

@@ -14,7 +14,7 @@ Tsallis entropy of the token distribution with alpha 1/3, mapped to [0, 1] expon
 aggregation bank; `min` (NeMo's default) because a word is wrong when any of its pieces is, and it
 separated correct from wrong words best on our held-out noisy set (benchmarks/confidence.py).
 
-Words: our words are NeMo's word timestamps (gpu_job.tokens.to_words); each word gets the tokens
+Words: our words are NeMo's word timestamps (gpu_job.engine.tokens.to_words); each word gets the tokens
 from its first token up to the next word's first one, so attached punctuation counts and nothing is
 shared between words.
 """

@@ -19,7 +19,7 @@ A file is mixed-language when, of the letters in segments whose language was det
 language holds at least `MIXED_MIN_SHARE` and at least `MIXED_MIN_LETTERS` letters: one misjudged
 short segment in a long monolingual file is not a second language.
 
-Expected languages (contracts.languages, docs/LANGUAGES.md): when the upload names some, the answer
+Expected languages (pipeline.languages, docs/LANGUAGES.md): when the upload names some, the answer
 is chosen among them only: py3langid's probabilities are a softmax over its languages, so restricting
 to a subset is the subset's probabilities renormalised (exactly what `set_languages` would give,
 without a second model). That settles close pairs the user has ruled out (Slovak never read as Czech).
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from contracts.languages import MODEL_LANGUAGES as MODEL_LANGUAGES  # re-exported (benchmarks)
+from pipeline.languages import MODEL_LANGUAGES as MODEL_LANGUAGES  # re-exported (benchmarks)
 
 MIN_LETTERS = 10
 MIN_CONFIDENCE = 0.5
@@ -230,11 +230,15 @@ def outside_warnings(result: DocumentLanguage, segments: Sequence[dict[str, Any]
     out = []
     if result.document_outside:
         document = LanguageGuess(result.language, result.confidence, 0)
-        out.append(f"the transcript reads as {_reads_as(document)}, not as one of the expected languages "
-                   f"({expected}); its language is not relabelled")
+        out.append(
+            f"the transcript reads as {_reads_as(document)}, not as one of the expected languages "
+            f"({expected}); its language is not relabelled"
+        )
     for i in result.outside:
         guess, segment = result.segments[i], segments[i]
-        out.append(f"segment {segment['id']} ({segment['start']:.2f}-{segment['end']:.2f} s) reads as "
-                   f"{_reads_as(guess)}, not as one of the expected languages ({expected}); "
-                   "its language is not relabelled")
+        out.append(
+            f"segment {segment['id']} ({segment['start']:.2f}-{segment['end']:.2f} s) reads as "
+            f"{_reads_as(guess)}, not as one of the expected languages ({expected}); "
+            "its language is not relabelled"
+        )
     return out

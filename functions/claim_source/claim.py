@@ -7,7 +7,7 @@ one whose earlier run was SUPERSEDED (the same bytes uploaded again after anothe
 
 Before claiming, one HeadObject asks S3 what the key holds now: an event that arrives after the
 key was overwritten (late, redelivered, out of order) names an upload that is gone, and ends
-SUPERSEDED at once (SourceSuperseded), with no probe and no GPU job (contracts.ownership).
+SUPERSEDED at once (SourceSuperseded), with no probe and no GPU job (pipeline.exact_upload).
 A retried Claim whose first attempt wrote the item (the answer was lost) finds its own
 execution's item and proceeds.
 
@@ -24,12 +24,13 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED, utc_now_iso
-from common.layout import TRANSCRIPT_JSON, output_file, output_prefix
-from common.s3uri import parse_s3_uri
-from contracts.errors import ZeroByteObject
-from contracts.models import ClaimResult, ClaimSkipReason, UploadedObject
-from contracts.ownership import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
+from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
+from pipeline.catalog import utc_now_iso
+from pipeline.exact_upload import TRANSCRIPT_JSON, output_file, output_prefix
+from pipeline.s3uri import parse_s3_uri
+from pipeline.outcomes import ZeroByteObject
+from pipeline.contracts import ClaimResult, ClaimSkipReason, UploadedObject
+from pipeline.exact_upload import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
 
 CLAIM_CONDITION = "attribute_not_exists(source_uri) OR #status = :failed OR #status = :superseded"
 RECLAIM_CONDITION = "#status = :transcribed"
@@ -79,8 +80,12 @@ def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[st
 
 
 def claim(
-    table: Any, source: UploadedObject, execution_arn: str | None, detail_type: str | None = None,
-    s3: Any = None, output_bucket: str | None = None,
+    table: Any,
+    source: UploadedObject,
+    execution_arn: str | None,
+    detail_type: str | None = None,
+    s3: Any = None,
+    output_bucket: str | None = None,
 ) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error.
 

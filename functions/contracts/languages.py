@@ -8,7 +8,7 @@ the same resolution as ChannelMode. Empty means any of the model's languages.
 
 Codes are the model's ISO 639-1 codes. S3 tag values allow no comma, so codes may be separated by
 spaces, '+', '/' or ':' as well as commas ("en de", "en+de"). An unknown code is an error naming it:
-bad input for a tag (probe_audio.tags), a failed start for a setting (contracts.settings).
+bad input for a tag (probe_audio.tags), a failed start for a setting (pipeline.settings).
 """
 
 from __future__ import annotations
@@ -17,9 +17,32 @@ import re
 
 # Parakeet-TDT-0.6B-v3's languages (ISO 639-1), as its model card lists them.
 MODEL_LANGUAGES: tuple[str, ...] = (
-    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "hr", "hu", "it",
-    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "uk",
-)  # fmt: skip
+    "bg",
+    "cs",
+    "da",
+    "de",
+    "el",
+    "en",
+    "es",
+    "et",
+    "fi",
+    "fr",
+    "hr",
+    "hu",
+    "it",
+    "lt",
+    "lv",
+    "mt",
+    "nl",
+    "pl",
+    "pt",
+    "ro",
+    "ru",
+    "sk",
+    "sl",
+    "sv",
+    "uk",
+)
 EXPECTED_LANGUAGES_TAG = "languages"
 _SEPARATORS = re.compile(r"[\s,+/:]+")
 

@@ -19,8 +19,8 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
-from contracts.errors import SourceSuperseded
-from contracts.ownership import INPUT_GONE
+from pipeline.outcomes import SourceSuperseded
+from pipeline.exact_upload import INPUT_GONE
 
 DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge
@@ -209,7 +209,8 @@ class S3RangeReader(io.RawIOBase):
                 return b"", 0
             if code in INPUT_GONE:
                 raise SourceSuperseded(
-                    f"s3://{self.bucket}/{self.key} changed or vanished while probing: {code}") from exc
+                    f"s3://{self.bucket}/{self.key} changed or vanished while probing: {code}"
+                ) from exc
             raise
         body = response["Body"].read()
         self.bytes_read += len(body)

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from contracts.errors import UnsupportedInput
-from contracts.languages import EXPECTED_LANGUAGES_TAG, parse_expected_languages
-from contracts.models import CHANNEL_MODE_TAG, ChannelMode, UploadedObject
+from pipeline.outcomes import UnsupportedInput
+from pipeline.languages import EXPECTED_LANGUAGES_TAG, parse_expected_languages
+from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
+from pipeline.contracts import UploadedObject
 
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
 

@@ -84,7 +84,7 @@ def test_confidence_does_not_change_the_words_or_their_times(
 
 
 def test_a_word_gets_the_minimum_of_its_own_tokens(speech_model: Any) -> None:
-    from gpu_job.tokens import Tokens, _word_start_ids, to_words
+    from gpu_job.engine.tokens import Tokens, _word_start_ids, to_words
 
     # Given tokens of three words, one of them in several pieces, each token with a known confidence
     ids = torch.tensor(speech_model.tokenizer.text_to_ids("hola mañanaverde gato"), dtype=torch.long)
@@ -103,7 +103,7 @@ def test_a_word_gets_the_minimum_of_its_own_tokens(speech_model: Any) -> None:
 
 
 def test_streamed_chunks_keep_their_token_confidences_in_order() -> None:
-    from gpu_job.tokens import Tokens
+    from gpu_job.engine.tokens import Tokens
 
     a = Tokens(torch.tensor([1, 2]), torch.tensor([0, 1]), torch.tensor([1, 1]), torch.tensor([0.5, 0.6]))
     b = Tokens(torch.tensor([3]), torch.tensor([9]), torch.tensor([1]), torch.tensor([0.7]))
@@ -126,9 +126,8 @@ def test_noise_lowers_the_confidence(speech_model: Any, clips: dict[str, Path]) 
 
 
 def test_gpu_job_and_the_contract_agree_on_the_schema_version() -> None:
-    from contracts.models import SCHEMA_VERSION
+    from pipeline.transcript import SCHEMA_VERSION
 
     from gpu_job import transcript
 
     assert transcript.SCHEMA_VERSION == SCHEMA_VERSION
-

@@ -53,11 +53,17 @@ def words_of(*sentences: str) -> list[dict[str, Any]]:
 
 
 def document(expected: list[str] | None, *texts: str) -> dict[str, Any]:
-    return build_document(source={"uri": "file:///x.wav", "etag": None, "size": 1},
-                          media={"duration_s": 60.0, "codec": "pcm", "sample_rate": 16000, "channels": 1},
-                          model={"name": "m", "revision": None}, mode="full", chunking=None,
-                          words=words_of(*texts), timings=Timings(), hardware={"device": "cpu"},
-                          expected_languages=expected)  # fmt: skip
+    return build_document(
+        source={"uri": "file:///x.wav", "etag": None, "size": 1},
+        media={"duration_s": 60.0, "codec": "pcm", "sample_rate": 16000, "channels": 1},
+        model={"name": "m", "revision": None},
+        mode="full",
+        chunking=None,
+        words=words_of(*texts),
+        timings=Timings(),
+        hardware={"device": "cpu"},
+        expected_languages=expected,
+    )
 
 
 def test_a_segment_outside_the_expected_languages_is_named_in_the_warnings(transcript_validator: Any) -> None:
@@ -85,9 +91,10 @@ def test_a_whole_transcript_in_another_language_is_flagged_too() -> None:
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng makes the speech")
-def test_the_job_restricts_language_id_to_the_request(speech_model: Any, tmp_path: Any, s3: Any,
-                                                      transcript_validator: Any) -> None:  # fmt: skip
-    from contracts.models import TranscriptionRequest, UploadedObject
+def test_the_job_restricts_language_id_to_the_request(
+    speech_model: Any, tmp_path: Any, s3: Any, transcript_validator: Any
+) -> None:
+    from pipeline.contracts import TranscriptionRequest, UploadedObject
 
     from gpu_job import api
     from tests.gpu_job import channel_support as cs
@@ -96,10 +103,12 @@ def test_the_job_restricts_language_id_to_the_request(speech_model: Any, tmp_pat
     (utt,) = cs.utterances(1, tmp_path / "cache")
     body = cs.write_mono(tmp_path / "speech.wav", utt.audio).read_bytes()  # type: ignore[attr-defined]
     etag = s3.put_object(Bucket="media-in", Key="speech.wav", Body=body)["ETag"].strip('"')
-    source = UploadedObject(bucket="media-in", key="speech.wav", etag=etag, size=len(body),
-                            uri="s3://media-in/speech.wav")  # fmt: skip
-    request = TranscriptionRequest(source=source, output_prefix="s3://out/t/", mode="batched",
-                                   expected_languages=["en"])  # fmt: skip
+    source = UploadedObject(
+        bucket="media-in", key="speech.wav", etag=etag, size=len(body), uri="s3://media-in/speech.wav"
+    )
+    request = TranscriptionRequest(
+        source=source, output_prefix="s3://out/t/", mode="batched", expected_languages=["en"]
+    )
     # When the job transcribes it
     doc = api.transcribe_request(request, speech_model)
     # Then language ID was restricted to English, and what reads as another language is flagged

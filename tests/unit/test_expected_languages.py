@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from contracts.errors import UnsupportedInput
-from contracts.languages import MODEL_LANGUAGES, parse_expected_languages
-from contracts.models import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
-from contracts.settings import Settings
+from pipeline.outcomes import UnsupportedInput
+from pipeline.languages import MODEL_LANGUAGES, parse_expected_languages
+from pipeline.contracts import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
+from pipeline.settings import Settings
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
 from probe_audio import app
@@ -22,10 +22,17 @@ from tests.unit.test_plan_job import ENV
 from tests.unit.test_probe_audio import BUCKET, LambdaContext
 
 
-@pytest.mark.parametrize(("text", "codes"), [
-    ("en", ("en",)), ("EN, de", ("en", "de")), ("en+de en", ("en", "de")), (" sk / cs ", ("sk", "cs")),
-    ("", ()), ("  ", ()),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("en", ("en",)),
+        ("EN, de", ("en", "de")),
+        ("en+de en", ("en", "de")),
+        (" sk / cs ", ("sk", "cs")),
+        ("", ()),
+        ("  ", ()),
+    ],
+)
 def test_a_list_is_codes_in_the_order_given_without_repeats(text: str, codes: tuple[str, ...]) -> None:
     assert parse_expected_languages(text) == codes
 
@@ -63,8 +70,17 @@ def test_tag_keys_match_case_insensitively_and_an_empty_value_is_no_list() -> No
 
 
 def _plan(tag: list[str] | None, setting: str) -> Any:
-    probe = ProbeResult(duration_s=60.0, container="wav", codec="pcm_s16le", sample_rate=16000, channels=1,
-                        bitrate=256000, size=1_920_044, has_audio=True, expected_languages=tag)  # fmt: skip
+    probe = ProbeResult(
+        duration_s=60.0,
+        container="wav",
+        codec="pcm_s16le",
+        sample_rate=16000,
+        channels=1,
+        bitrate=256000,
+        size=1_920_044,
+        has_audio=True,
+        expected_languages=tag,
+    )
     source = UploadedObject(bucket="in", key=KEY, etag="abc", uri=f"s3://in/{KEY}")
     settings = Settings.from_env({**ENV, "EXPECTED_LANGUAGES": setting})
     return plan(PlanRequest(source=source, probe=probe), settings, load_wiring(ENV))
@@ -87,8 +103,10 @@ def test_an_invalid_setting_fails_loudly_by_name() -> None:
 def test_a_request_with_an_unknown_language_is_rejected() -> None:
     source = UploadedObject(bucket="in", key=KEY, etag="abc", uri=f"s3://in/{KEY}")
     with pytest.raises(ValidationError, match="xx"):
-        TranscriptionRequest(source=source, output_prefix="s3://out/t/", mode="batched",
-                             expected_languages=["xx"])
-    request = TranscriptionRequest(source=source, output_prefix="s3://out/t/", mode="batched",
-                                   expected_languages=["DE", "de"])  # fmt: skip
+        TranscriptionRequest(
+            source=source, output_prefix="s3://out/t/", mode="batched", expected_languages=["xx"]
+        )
+    request = TranscriptionRequest(
+        source=source, output_prefix="s3://out/t/", mode="batched", expected_languages=["DE", "de"]
+    )
     assert request.expected_languages == ["de"]

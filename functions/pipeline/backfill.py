@@ -10,7 +10,7 @@ Backfill input   BackfillInput {bucket, prefix, manifest?, dry_run, max_concurre
                  -> BackfillSummary (the execution's output)
 ```
 
-Kept apart from ``contracts.models`` (the per-file workflow's contracts, from which
+Kept apart from ``pipeline.contracts`` (the per-file workflow's contracts, from which
 docs/CONTRACTS.md is generated) because none of these crosses into the per-file workflow: what
 the backfill gives the per-file workflow is the very input the live starter gives it, the S3
 "Object Created" event.
@@ -27,7 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 # their answer; ``not_current`` is an inventory row for an old version or a delete marker;
 # ``outside_prefix`` an inventory row for a key outside the requested prefix.
 SkipReason = Literal[
-    "folder_marker", "ignored_suffix", "transcribed", "bad_input", "superseded", "not_current",
+    "folder_marker",
+    "ignored_suffix",
+    "transcribed",
+    "bad_input",
+    "superseded",
+    "not_current",
     "outside_prefix",
 ]
 # What the decision leads to: ``start``/``retry`` start the per-file workflow (``retry`` under a
@@ -35,8 +40,14 @@ SkipReason = Literal[
 DecisionOutcome = Literal["start", "retry", "skipped", "would_start", "would_retry"]
 # One object's end in the backfill (the Map's per-item result).
 ItemOutcome = Literal[
-    "transcribed", "failed", "already_started", "already_claimed", "superseded", "skipped",
-    "would_start", "would_retry",
+    "transcribed",
+    "failed",
+    "already_started",
+    "already_claimed",
+    "superseded",
+    "skipped",
+    "would_start",
+    "would_retry",
 ]
 ItemSource = Literal["listing", "manifest"]
 
@@ -76,13 +87,15 @@ class BackfillItemRequest(BackfillContract):
 
 class BackfillDecision(BackfillContract):
     action: Literal["start", "done"] = Field(
-        description="start: run the per-file workflow; done: nothing to run.")
+        description="start: run the per-file workflow; done: nothing to run."
+    )
     outcome: DecisionOutcome
     reason: SkipReason | None = None
     source_uri: str | None = None
-    name: str | None = Field(None, description="The per-file execution's name (start_execution.naming).")
+    name: str | None = Field(None, description="The per-file execution's name (pipeline.naming).")
     input: dict[str, Any] | None = Field(
-        None, description="The per-file execution's input: the S3 Object Created event, as from the starter.")
+        None, description="The per-file execution's input: the S3 Object Created event, as from the starter."
+    )
 
 
 class BackfillItemResult(BackfillContract):
@@ -115,12 +128,15 @@ class BackfillSummaryRequest(BaseModel):
 class BackfillSummary(BackfillContract):
     dry_run: bool
     total: NonNegativeInt = Field(description="Objects the listing or the manifest held.")
-    started: NonNegativeInt = Field(description="Per-file executions this run started (transcribed + "
-                                    "failed + already_claimed + superseded).")
+    started: NonNegativeInt = Field(
+        description="Per-file executions this run started (transcribed + "
+        "failed + already_claimed + superseded)."
+    )
     transcribed: NonNegativeInt
     failed: NonNegativeInt = Field(description="Per-file executions that ended FAILED (see the catalog).")
-    already_started: NonNegativeInt = Field(description="Refused by name: the live ingress or an earlier run "
-                                            "already has this upload's execution.")
+    already_started: NonNegativeInt = Field(
+        description="Refused by name: the live ingress or an earlier run already has this upload's execution."
+    )
     already_claimed: NonNegativeInt = Field(description="Started, but Claim found the upload claimed.")
     superseded: NonNegativeInt = Field(description="Started, but the key was overwritten meanwhile.")
     skipped: dict[str, NonNegativeInt] = Field(description="Objects not started, by SkipReason.")

@@ -19,7 +19,7 @@ S3 "Object Created" (EventBridge)
 
 Exact bytes: every read of the upload is pinned (VersionId, else If-Match on its ETag), and every
 write of the key's outputs (transcript.json by gpu_job, the derived files by Postprocess, the
-TRANSCRIBED row by Index) is made only while the key still holds this upload (``contracts.ownership``:
+TRANSCRIBED row by Index) is made only while the key still holds this upload (``pipeline.exact_upload``:
 a HEAD of the input key, then a conditional PutObject with If-Match / If-None-Match), so the newest
 upload of a key owns its outputs whichever job finishes first.
 
@@ -43,7 +43,7 @@ from pydantic import (
     model_validator,
 )
 
-from contracts.languages import parse_expected_languages
+from pipeline.languages import parse_expected_languages
 
 SCHEMA_VERSION = "1.1"
 # UploadedObject.etag when the event carried none: DynamoDB key attributes cannot be empty, and it
@@ -51,7 +51,7 @@ SCHEMA_VERSION = "1.1"
 MISSING_ETAG = "no-etag"
 
 Mode = Literal["batched", "full", "local_attention", "streaming"]
-SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
+SizeClass = str  # a key of pipeline.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
 TranscribePath = Literal["pool", "job"]
 CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
 # capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
@@ -67,13 +67,14 @@ def _language_list(codes: list[str] | None) -> list[str] | None:
     return None if codes is None else list(parse_expected_languages(" ".join(codes))) or None
 
 
-# The languages an upload is expected to be in (contracts.languages, docs/LANGUAGES.md); None: any.
+# The languages an upload is expected to be in (pipeline.languages, docs/LANGUAGES.md); None: any.
 ExpectedLanguages = Annotated[list[str] | None, AfterValidator(_language_list)]
 
 
 def channel_label(channel: int) -> str:
     """How text and subtitles name a 0-based channel: "Channel 1" is channel 0 (the left one)."""
     return f"Channel {channel + 1}"
+
 
 Seconds = Annotated[float, Field(ge=0)]
 
@@ -97,8 +98,10 @@ class UploadedObject(Contract):
     size: NonNegativeInt | None = None
     uri: str = Field(description="s3://bucket/key")
     sequencer: str | None = Field(
-        None, description="The S3 event's sequencer (orders events of one key; None when the execution "
-        "was not started by an S3 event).")
+        None,
+        description="The S3 event's sequencer (orders events of one key; None when the execution "
+        "was not started by an S3 event).",
+    )
 
     @model_validator(mode="after")
     def _uri_names_the_object(self) -> UploadedObject:
@@ -213,10 +216,13 @@ class Plan(Contract):
     instance_types: list[str]
     price_per_hour_usd: NonNegativeFloat
     throughput_bound: Literal["cpu", "gpu"] | None = Field(
-        None, description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
-        "(contracts.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.")
+        None,
+        description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
+        "(pipeline.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.",
+    )
     cpu_workers: int | None = Field(
-        None, ge=1, description="CPU workers that keep the GPU fed on that instance (contracts.throughput).")
+        None, ge=1, description="CPU workers that keep the GPU fed on that instance (pipeline.throughput)."
+    )
 
     @model_validator(mode="after")
     def _request_follows_plan(self) -> Plan:
@@ -373,12 +379,14 @@ class ChannelDecision(Contract):
     requested: ChannelMode
     used: Literal["mix", "split", "channel"] = Field(
         description="mix: the down-mix; split: each channel on its own (segments carry `channel`); "
-        "channel: one channel alone (``channel``), because the mix would cancel speech.")
+        "channel: one channel alone (``channel``), because the mix would cancel speech."
+    )
     reason: str
     channel: NonNegativeInt | None = Field(None, description="used 'channel': the channel transcribed.")
     channels: list[NonNegativeInt] | None = Field(None, description="used 'split': the channels transcribed.")
     measurements: dict[str, Any] | None = Field(
-        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md).")
+        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md)."
+    )
 
 
 class TranscriptDocument(Contract):
@@ -389,7 +397,8 @@ class TranscriptDocument(Contract):
     model_config = ConfigDict(extra="allow", frozen=True)
     schema_version: Literal["1.0", "1.1"] = Field(
         description="1.1 (SCHEMA_VERSION) added optional word and segment `confidence`; a 1.0 document "
-        "is a valid 1.1 document without them, so readers accept both.")
+        "is a valid 1.1 document without them, so readers accept both."
+    )
     source: TranscriptSourceInfo
     media: MediaInfo
     model: ModelInfo
@@ -407,21 +416,26 @@ class TranscriptDocument(Contract):
     )
     mixed_language: bool | None = Field(None, description="True when a second language holds a real share.")
     expected_languages: list[str] | None = Field(
-        None, description="The languages language ID was restricted to (docs/LANGUAGES.md); absent: any. A "
-        "segment that reads as another language keeps that language and is named in `warnings`.")
+        None,
+        description="The languages language ID was restricted to (docs/LANGUAGES.md); absent: any. A "
+        "segment that reads as another language keeps that language and is named in `warnings`.",
+    )
     speech_seconds: Seconds | None = Field(
         None, description="Audio the VAD kept (batched mode); 0 for a silence- or noise-only file."
     )
     windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
     track: TrackInfo | None = Field(
-        None, description="The audio track transcribed: the one marked default, else the first.")
+        None, description="The audio track transcribed: the one marked default, else the first."
+    )
     other_tracks: list[TrackInfo] = Field(
-        default_factory=list, description="The upload's other audio tracks (not transcribed).")
+        default_factory=list, description="The upload's other audio tracks (not transcribed)."
+    )
     channel_mode: ChannelDecision | None = None
     warnings: list[str] = Field(
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "
-        "(e.g. channels that cancel when mixed).")
+        "(e.g. channels that cancel when mixed).",
+    )
 
 
 # -- Postprocess ------------------------------------------------------------------------------------
@@ -451,10 +465,13 @@ class TranscriptSummary(Contract):
     timings: Timings
     word_count: NonNegativeInt
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
-        None, description="transcript.json's channel_mode.used (None: one-channel audio).")
+        None, description="transcript.json's channel_mode.used (None: one-channel audio)."
+    )
     low_confidence_share: Confidence | None = Field(
-        None, description="Share of the words with confidence below LOW_CONFIDENCE_THRESHOLD (None: no "
-        "word carries a confidence).")
+        None,
+        description="Share of the words with confidence below LOW_CONFIDENCE_THRESHOLD (None: no "
+        "word carries a confidence).",
+    )
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
 
 
@@ -478,7 +495,8 @@ class SupersededBy(Contract):
     etag: str | None = Field(None, description="ETag (unquoted) of the key's current object.")
     version_id: str | None = Field(None, description="Its VersionId (versioned buckets).")
     sequencer: str | None = Field(
-        None, description="The newer upload's event sequencer, when its catalog row already exists.")
+        None, description="The newer upload's event sequencer, when its catalog row already exists."
+    )
     deleted: bool = Field(False, description="True when the key holds no object any more.")
 
 
@@ -510,16 +528,21 @@ class CatalogItem(Contract):
     outputs: Outputs | None = None
     batch_job_id: str | None = None
     gpu_seconds: NonNegativeFloat | None = Field(
-        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices.")
+        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices."
+    )
     job_name: str | None = None
     word_count: NonNegativeInt | None = None
     low_confidence_share: Confidence | None = Field(
-        None, description=f"Share of the words with confidence below {LOW_CONFIDENCE_THRESHOLD} "
-        "(LOW_CONFIDENCE_THRESHOLD, docs/CONFIDENCE.md); absent when the words carry no confidence.")
+        None,
+        description=f"Share of the words with confidence below {LOW_CONFIDENCE_THRESHOLD} "
+        "(LOW_CONFIDENCE_THRESHOLD, docs/CONFIDENCE.md); absent when the words carry no confidence.",
+    )
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
-        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel.")
+        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel."
+    )
     warnings: list[str] | None = Field(
-        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none.")
+        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none."
+    )
     # FAILED
     reason: str | None = None
     reason_class: ReasonClass | None = None
@@ -576,7 +599,8 @@ class CompletionEvent(Contract):
     warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
     reason_class: ReasonClass | None = Field(
-        None, description="Failed only: bad_input | internal | capacity.")
+        None, description="Failed only: bad_input | internal | capacity."
+    )
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
 
@@ -595,13 +619,18 @@ class PoolScaling(Contract):
 
     waiting: NonNegativeInt = Field(description="Visible messages (ApproximateNumberOfMessages).")
     in_flight: NonNegativeInt = Field(
-        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible).")
+        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible)."
+    )
     active_workers: NonNegativeInt = Field(description="Pool jobs SUBMITTED..RUNNING on the pool job queue.")
     wanted_workers: NonNegativeInt
     started: list[str] = Field(description="Batch job ids of the workers this call submitted.")
-    skipped: bool = Field(False, description=(
-        "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
-        " schedule, scales for the backlog)."))
+    skipped: bool = Field(
+        False,
+        description=(
+            "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
+            " schedule, scales for the backlog)."
+        ),
+    )
     error: str | None = None
 
 
@@ -619,9 +648,11 @@ class PoolTask(Contract):
     request: TranscriptionRequest
     execution_arn: str = Field(description="The execution that waits for this file ($$.Execution.Id).")
     enqueued_at: str = Field(
-        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt).")
+        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt)."
+    )
     attempt: NonNegativeInt = Field(
-        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried).")
+        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried)."
+    )
 
 
 # Every model a state consumes or produces, by the state's name: docs/CONTRACTS.md is generated from
