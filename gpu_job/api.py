@@ -20,17 +20,18 @@ from typing import Any
 import numpy as np
 from pipeline.contracts import TranscriptionRequest, UploadedObject
 from pipeline.settings import Settings
+from pipeline.transcript import TranscriptDocument
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
 from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
 from gpu_job.engine.engine import Engine, EngineSettings, ItemError, ItemResult
 from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
+from gpu_job.engine.tokens import Word, to_words
+from gpu_job.engine.vad import make_detector
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
-from gpu_job.engine.tokens import Word, to_words
 from gpu_job.transcript import Timings, build_document, merge_channels, normalise_words
-from gpu_job.engine.vad import make_detector
 
 STREAM_BLOCK_S = 5.0
 
@@ -100,6 +101,9 @@ def _document(
     if decision is not None:
         document["channel_mode"] = decision.as_dict()
     document["warnings"] = [*(decision.warnings if decision is not None else []), *language_warnings]
+    # The contract itself, not a copy of it: a document gpu_job cannot validate is its own bug (exit 70),
+    # found here rather than by the first consumer.
+    TranscriptDocument.model_validate(document)
     return document
 
 
@@ -164,10 +168,8 @@ def transcribe_many(
     model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env();
     `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting.
     `on_item(index, document or ItemError)` is called as each item completes (a progress bar).
-    `expected_languages` (one list per source, docs/LANGUAGES.md; None: the EXPECTED_LANGUAGES setting)."""
-    limits = limits or Settings.from_env()
-    given = expected_languages or [None] * len(sources)
-    languages = [listed or limits.expected_language_list() for listed in given]
+    `expected_languages`: one list per source (the request's, docs/LANGUAGES.md); None: any language."""
+    languages = expected_languages or [None] * len(sources)
     configure_attention(model, "batched")
     engine = Engine(model, settings, limits)
     load_s = _take_load_seconds(model)
@@ -234,11 +236,12 @@ def transcribe(
     expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
-    LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE; `expected_languages` None its
-    EXPECTED_LANGUAGES); `settings` are the batched engine's (gpu_job.engine.engine.EngineSettings)."""
+    LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
+    (gpu_job.engine.engine.EngineSettings). `expected_languages` is what the request says, resolved
+    already (the Probe's rule, or the command line's --languages): None is any language, never a
+    fallback to EXPECTED_LANGUAGES, so that an upload's `expected-languages=any` stays any."""
     limits = limits or Settings.from_env()
     channel_mode = channel_mode or limits.channel_mode
-    expected_languages = expected_languages or limits.expected_language_list()
     chunk_s = limits.chunk_s if chunk_s is None else chunk_s
     left_s = limits.left_s if left_s is None else left_s
     right_s = limits.right_s if right_s is None else right_s

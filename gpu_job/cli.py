@@ -9,15 +9,15 @@ VersionId or ETag), runs ``request.mode`` and writes under ``request.output_pref
 for people may name local files and ask for ``auto`` (the mode rule applied to the decoded duration),
 which a TranscriptionRequest cannot express, so all three build the same `Job` instead.
 
-Exit codes (docs/CONTRACTS.md): 0 transcript written; 65 bad input (one JSON line on stderr and the same
-document at `<output_prefix>error.json`); 70 internal error (one JSON line on stderr). `main` returns the
+Exit codes (docs/CONTRACTS.md, gpu_job/outcome.py): 0 transcript written; 65 bad input (one JSON line on
+stderr and the same document at `<output_prefix>error.json`); 66 superseded (the key no longer holds the
+upload: nothing written); 70 internal error (one JSON line on stderr). `main` returns the
 code rather than exiting, so the local emulator can run a job in-process.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -25,15 +25,18 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.contracts import TranscriptionRequest, UploadedObject
+from pipeline.modes import MODES
 from pipeline.outcomes import (
     GPU_JOB_EXIT_BAD_INPUT,
     GPU_JOB_EXIT_INTERNAL,
     GPU_JOB_EXIT_OK,
+    GPU_JOB_EXIT_SUPERSEDED,
     BadInputError,
     SourceSuperseded,
 )
-from pipeline.contracts import TranscriptionRequest, UploadedObject
-from pipeline.modes import MODES
+
+from gpu_job.outcome import report, write_outcome
 
 log = logging.getLogger("gpu_job")
 
@@ -49,6 +52,7 @@ class Job:
     left_s: float | None = None
     right_s: float | None = None
     channel_mode: str | None = None  # mix | split | auto; None: the CHANNEL_MODE setting
+    expected_languages: list[str] | None = None  # language ID restricted to these; None: any
 
     @classmethod
     def from_request(cls, request: TranscriptionRequest) -> Job:
@@ -61,6 +65,7 @@ class Job:
             window.left_s if window else None,
             window.right_s if window else None,
             request.channel_mode,
+            request.expected_languages,
         )
 
     @property
@@ -87,7 +92,32 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--channel-mode", choices=["mix", "split", "auto"], help="default: CHANNEL_MODE (docs/CHANNELS.md)"
     )
+    parser.add_argument(
+        "--languages",
+        type=_languages,
+        help="expected languages, e.g. 'en de' or 'en+de' (or 'any'): language ID chooses among these only "
+        "(docs/LANGUAGES.md); default: EXPECTED_LANGUAGES",
+    )
     _add_model(parser)
+
+
+def _languages(text: str) -> list[str]:
+    """--languages: the one parser (pipeline.languages); an unknown code is a usage error naming it."""
+    from pipeline.languages import parse_expected_languages
+
+    try:
+        return list(parse_expected_languages(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _expected(args: argparse.Namespace) -> list[str] | None:
+    """The flag, else EXPECTED_LANGUAGES (the forms for people have no Probe to resolve it); None: any."""
+    if args.languages is not None:
+        return args.languages or None
+    from pipeline.settings import Settings
+
+    return Settings.from_env().expected_language_list()
 
 
 def _request_parser() -> argparse.ArgumentParser:
@@ -118,18 +148,14 @@ def _person_parser() -> argparse.ArgumentParser:
 
 
 def _report(error: str, message: str, source: str) -> dict[str, Any]:
-    document = {"error": error, "message": message, "input": source}
-    print(json.dumps(document, ensure_ascii=False), file=sys.stderr, flush=True)
-    return document
+    return report({"error": error, "message": message, "input": source})
 
 
 def _run_one(job: Job, model: Any) -> int:
     from gpu_job import api
-    from gpu_job.storage import join_prefix, write_json
 
-    source = job.input_name
     try:
-        document = api.transcribe(
+        outcome: dict[str, Any] | BaseException = api.transcribe(
             job.source,
             model,
             mode=job.mode,
@@ -137,34 +163,16 @@ def _run_one(job: Job, model: Any) -> int:
             left_s=job.left_s,
             right_s=job.right_s,
             channel_mode=job.channel_mode,
+            expected_languages=job.expected_languages,
         )
-        target = join_prefix(job.output_prefix, "transcript.json")
-        write_json(target, document, owner=job.source)  # only while the key still holds this upload
-        print(target, flush=True)
-        return GPU_JOB_EXIT_OK
-    except BadInputError as exc:
-        error = _report(type(exc).__name__, str(exc), source)
-        owner = job.source if isinstance(job.source, UploadedObject) else None
-        if owner is not None:
-            # Which upload this is about: the prefix is shared by every upload of the key, and
-            # RecordFailure ignores an error.json that names another one.
-            error.update(etag=owner.etag, version_id=owner.version_id)
-        if isinstance(exc, SourceSuperseded):  # the prefix is the newer upload's now: write nothing there
-            return GPU_JOB_EXIT_BAD_INPUT
-        try:
-            # Owned, like transcript.json: never beside a newer upload's outputs.
-            write_json(join_prefix(job.output_prefix, "error.json"), error, owner=owner)
-        except SourceSuperseded:
-            return GPU_JOB_EXIT_BAD_INPUT  # RecordFailure finds the newer upload and records SUPERSEDED
-        except Exception:
-            traceback.print_exc()
-            _report("InternalError", "could not write error.json", source)
-            return GPU_JOB_EXIT_INTERNAL
-        return GPU_JOB_EXIT_BAD_INPUT
     except Exception as exc:
-        traceback.print_exc()
-        _report(type(exc).__name__, str(exc), source)
-        return GPU_JOB_EXIT_INTERNAL
+        if not isinstance(exc, BadInputError | SourceSuperseded):
+            traceback.print_exc()
+        outcome = exc
+    written = write_outcome(job.output_prefix, job.source, outcome)
+    if written.exit_code == GPU_JOB_EXIT_OK:
+        print(written.location, flush=True)
+    return written.exit_code
 
 
 def _quiet_nemo() -> None:
@@ -182,13 +190,13 @@ def _jobs(argv: list[str]) -> tuple[list[Job], argparse.Namespace]:
 
     if argv and argv[0] == "transcribe":
         args = _person_parser().parse_args(argv[1:])
-        window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode)
+        window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode, _expected(args))
         return [Job(s, derived_prefix(args.out, s), args.mode, *window) for s in args.inputs], args
     if "--request" in argv or any(a.startswith("--request=") for a in argv):
         args = _request_parser().parse_args(argv)
         return [Job.from_request(TranscriptionRequest.model_validate_json(args.request))], args
     args = _flags_parser().parse_args(argv)
-    window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode)
+    window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode, _expected(args))
     return [Job(args.input, args.output, args.mode, *window)], args
 
 
@@ -215,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         return GPU_JOB_EXIT_INTERNAL
 
     codes = [_run_one(job, model) for job in jobs]
-    # Worst outcome wins: any internal error -> 70, else any bad input -> 65.
-    if GPU_JOB_EXIT_INTERNAL in codes:
-        return GPU_JOB_EXIT_INTERNAL
-    return GPU_JOB_EXIT_BAD_INPUT if GPU_JOB_EXIT_BAD_INPUT in codes else GPU_JOB_EXIT_OK
+    # Worst outcome wins: any internal error -> 70, else any bad input -> 65, else any superseded -> 66.
+    for code in (GPU_JOB_EXIT_INTERNAL, GPU_JOB_EXIT_BAD_INPUT, GPU_JOB_EXIT_SUPERSEDED):
+        if code in codes:
+            return code
+    return GPU_JOB_EXIT_OK

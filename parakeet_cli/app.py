@@ -262,6 +262,14 @@ def transcribe(
         str | None, typer.Option("--device", help="cpu or cuda (default: cuda if available).")
     ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            "--languages",
+            help="Expected languages, e.g. 'en de' (or 'any'): language ID chooses among them only and names "
+            "other-language segments in warnings (default $EXPECTED_LANGUAGES; docs/LANGUAGES.md).",
+        ),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Transcribe local files with gpu_job (no AWS): writes <out>/<name>.<format> and prints RTFx."""
@@ -281,7 +289,7 @@ def transcribe(
         show = not (json_out or no_progress)
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for the summary (or the --json document)
             summary = _transcribe_with_progress(
-                local, inputs, out, chosen, mode, model, device, show, output.err
+                local, inputs, out, chosen, mode, model, device, show, output.err, languages
             )
         output.emit(summary, lambda console: _print_transcribe_summary(summary, console))
         return exits.FAILED_ITEMS if summary["total"]["failed"] else exits.OK
@@ -299,6 +307,7 @@ def _transcribe_with_progress(
     device: str | None,
     show: bool,
     console: Console,
+    languages: str | None = None,
 ) -> dict[str, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -328,7 +337,15 @@ def _transcribe_with_progress(
             progress.update(task, advance=seconds, files=f"{done['files']}/{len(inputs)} files")
 
         summary: dict[str, Any] = local.transcribe_files(
-            inputs, out, formats, mode, model, device, on_start=on_start, on_progress=on_progress
+            inputs,
+            out,
+            formats,
+            mode,
+            model,
+            device,
+            on_start=on_start,
+            on_progress=on_progress,
+            languages=languages,
         )
         progress.update(task, description="done", completed=progress.tasks[0].total or 0)
     return summary
@@ -631,9 +648,12 @@ def stack_info(ctx: typer.Context, json_out: JsonOption = False) -> None:
 
     def body(out: Output) -> int:
         names = state(ctx).stack().names
-        out.emit(
-            names.as_dict(), lambda console: [console.print(f"{k}: {v}") for k, v in names.as_dict().items()]
-        )
+
+        def human(console: Console) -> None:
+            for k, v in names.as_dict().items():
+                console.print(f"{k}: {v}")
+
+        out.emit(names.as_dict(), human)
         return exits.OK
 
     run(json_out, body)

@@ -14,16 +14,13 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pipeline.catalog import PARTITION_KEY, SORT_KEY, from_dynamo
+from pipeline.exact_upload import error_code
+from pipeline.outcomes import FINAL_STATUSES, STATUSES
 from pipeline.s3uri import format_s3_uri
 
-from parakeet_cli.connect import CATALOG_STATUS_INDEX, Stack, error_code
+from parakeet_cli.connect import CATALOG_STATUS_INDEX, Stack
 
-CLAIMED = "CLAIMED"
-TRANSCRIBED = "TRANSCRIBED"
-FAILED = "FAILED"
-SUPERSEDED = "SUPERSEDED"
-STATUSES = (CLAIMED, TRANSCRIBED, FAILED, SUPERSEDED)
-DONE = frozenset({TRANSCRIBED, FAILED, SUPERSEDED})  # a row in one of these is final for its upload
+DONE = FINAL_STATUSES
 EXECUTION_DONE = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 _deserializer = TypeDeserializer()

@@ -188,11 +188,16 @@ def transcribe_files(
     device: str | None = None,
     on_start: Callable[[float | None], None] | None = None,
     on_progress: Progress | None = None,
+    languages: str | None = None,
 ) -> dict[str, Any]:
     """Transcribe, write the outputs, and return the summary (`parakeet transcribe --json` prints it).
 
+    ``languages`` ('en de', 'any'; None: the EXPECTED_LANGUAGES setting) restricts language ID
+    (docs/LANGUAGES.md); an unknown code is a UsageError naming it.
+
     ``on_start(total audio seconds or None)`` is called once the model is loaded and the files are
     probed; ``on_progress(audio seconds, file)`` as each file completes."""
+    from pipeline.languages import parse_expected_languages
     from pipeline.outcomes import BadInputError
     from pipeline.settings import Settings
 
@@ -203,6 +208,11 @@ def transcribe_files(
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
     limits = Settings.from_env()
+    try:
+        listed = parse_expected_languages(languages) if languages is not None else None
+    except ValueError as exc:
+        raise UsageError(f"--languages: {exc}") from None
+    expected = (list(listed) or None) if listed is not None else limits.expected_language_list()
     model_name = model_name or default_model()
     _quiet_nemo()
     t0 = time.perf_counter()
@@ -230,11 +240,19 @@ def transcribe_files(
             else:
                 finished(index, _ok_result(item, outcome, out, formats))
 
-        api.transcribe_many([str(i.path) for i in inputs], model, limits=limits, on_item=on_item)
+        api.transcribe_many(
+            [str(i.path) for i in inputs],
+            model,
+            limits=limits,
+            on_item=on_item,
+            expected_languages=[expected] * len(inputs),
+        )
     else:
         for index, item in enumerate(inputs):
             try:
-                document = api.transcribe(str(item.path), model, mode=mode, limits=limits)
+                document = api.transcribe(
+                    str(item.path), model, mode=mode, limits=limits, expected_languages=expected
+                )
             except BadInputError as exc:
                 finished(index, _failed_result(item, type(exc).__name__, str(exc), True))
                 continue

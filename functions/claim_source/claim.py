@@ -21,16 +21,34 @@ transcribes (docs/EXACT_BYTES.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
+from pipeline import uploads
 from pipeline.catalog import utc_now_iso
-from pipeline.exact_upload import TRANSCRIPT_JSON, output_file, output_prefix
-from pipeline.s3uri import parse_s3_uri
-from pipeline.outcomes import ZeroByteObject
 from pipeline.contracts import ClaimResult, ClaimSkipReason, UploadedObject
-from pipeline.exact_upload import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
+from pipeline.exact_upload import (
+    META_ETAG,
+    OUTPUT_ABSENT,
+    TRANSCRIPT_JSON,
+    ensure_current,
+    error_code,
+    output_file,
+    output_prefix,
+)
+from pipeline.outcomes import (
+    STATUS_CLAIMED,
+    STATUS_FAILED,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+    ZeroByteObject,
+)
+from pipeline.s3uri import parse_s3_uri
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
+
 
 CLAIM_CONDITION = "attribute_not_exists(source_uri) OR #status = :failed OR #status = :superseded"
 RECLAIM_CONDITION = "#status = :transcribed"
@@ -46,12 +64,12 @@ def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> Cla
     """
     if detail_type is not None and detail_type != OBJECT_CREATED:
         return "not_object_created"
-    if source.key.endswith("/"):
-        return "directory_marker"
+    if uploads.ignore_reason(source.key) == uploads.FOLDER_MARKER:
+        return "folder_marker"
     return None
 
 
-def outputs_owner_etag(s3: Any, output_bucket: str, key: str) -> str | None:
+def outputs_owner_etag(s3: S3Client, output_bucket: str, key: str) -> str | None:
     """The ETag of the upload whose words the key's transcript.json holds (None: no transcript)."""
     try:
         location = parse_s3_uri(output_file(output_prefix(output_bucket, key), TRANSCRIPT_JSON))
@@ -69,7 +87,7 @@ def _held_status(held: Any) -> str | None:
     return status.get("S") if isinstance(status, dict) else None
 
 
-def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[str, str]) -> None:
+def _put_claim(table: Table, item: dict[str, Any], condition: str, values: dict[str, str]) -> None:
     table.put_item(
         Item=item,
         ConditionExpression=condition,
@@ -80,11 +98,11 @@ def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[st
 
 
 def claim(
-    table: Any,
+    table: Table,
     source: UploadedObject,
     execution_arn: str | None,
     detail_type: str | None = None,
-    s3: Any = None,
+    s3: S3Client | None = None,
     output_bucket: str | None = None,
 ) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error.
@@ -122,7 +140,7 @@ def claim(
     try:
         _put_claim(table, item, CLAIM_CONDITION, {":failed": STATUS_FAILED, ":superseded": STATUS_SUPERSEDED})
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if error_code(exc) != "ConditionalCheckFailedException":
             raise
         held = exc.response.get("Item") or {}
         held_by = (held.get("execution_arn") or {}).get("S") if isinstance(held, dict) else None
@@ -136,12 +154,12 @@ def claim(
     return ClaimResult(claimed=True, source=source)
 
 
-def _reclaim(table: Any, source: UploadedObject, item: dict[str, Any]) -> ClaimResult:
+def _reclaim(table: Table, source: UploadedObject, item: dict[str, Any]) -> ClaimResult:
     """Claim a TRANSCRIBED row again: another upload's words hold the key's outputs (A, B, A)."""
     try:
         _put_claim(table, item, RECLAIM_CONDITION, {":transcribed": STATUS_TRANSCRIBED})
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return ClaimResult(claimed=False, source=source, reason="already_claimed")
         raise
     return ClaimResult(claimed=True, source=source)

@@ -12,13 +12,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-STATUS_CLAIMED = "CLAIMED"
-STATUS_TRANSCRIBED = "TRANSCRIBED"
-STATUS_FAILED = "FAILED"
-# The key was overwritten while this upload was being processed: the newer upload owns the key's
-# outputs; the row names it (``superseded_by``). Neither bad input nor internal.
-STATUS_SUPERSEDED = "SUPERSEDED"
-
 # Partition + sort key of the catalog table (docs/CONTRACTS.md).
 PARTITION_KEY = "source_uri"
 SORT_KEY = "etag"

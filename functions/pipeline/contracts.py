@@ -31,58 +31,26 @@ gpu_job both import this module: it depends on pydantic alone.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    NonNegativeFloat,
-    NonNegativeInt,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
+
+from pipeline.languages import ExpectedLanguages
+from pipeline.outcomes import CatalogStatus, ReasonClass
+from pipeline.transcript import LOW_CONFIDENCE_THRESHOLD, Confidence, Hardware, ModelInfo, Timings
+from pipeline.types import (
+    ChannelMode,
+    Chunking,
+    Contract,
+    Mode,
+    Seconds,
+    SizeClass,
+    TranscribePath,
 )
 
-from pipeline.languages import parse_expected_languages
-
-SCHEMA_VERSION = "1.1"
 # UploadedObject.etag when the event carried none: DynamoDB key attributes cannot be empty, and it
 # is not a value S3 can match (If-Match is then not sent).
 MISSING_ETAG = "no-etag"
-
-Mode = Literal["batched", "full", "local_attention", "streaming"]
-SizeClass = str  # a key of pipeline.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
-TranscribePath = Literal["pool", "job"]
-CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
-# capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
-ReasonClass = Literal["bad_input", "internal", "capacity"]
-# How a multi-channel upload is transcribed (docs/CHANNELS.md): the CHANNEL_MODE setting, or the
-# upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
-ChannelMode = Literal["mix", "split", "auto"]
-CHANNEL_MODE_TAG = "channel-mode"
-
-
-def _language_list(codes: list[str] | None) -> list[str] | None:
-    """None stays None (any language); a list is checked and normalised by the one parser."""
-    return None if codes is None else list(parse_expected_languages(" ".join(codes))) or None
-
-
-# The languages an upload is expected to be in (pipeline.languages, docs/LANGUAGES.md); None: any.
-ExpectedLanguages = Annotated[list[str] | None, AfterValidator(_language_list)]
-
-
-def channel_label(channel: int) -> str:
-    """How text and subtitles name a 0-based channel: "Channel 1" is channel 0 (the left one)."""
-    return f"Channel {channel + 1}"
-
-
-Seconds = Annotated[float, Field(ge=0)]
-
-
-class Contract(BaseModel):
-    """Strict by default: a field the producer adds and no consumer declares is a contract change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # -- the uploaded object ----------------------------------------------------------------------------
@@ -125,7 +93,7 @@ class ClaimRequest(Contract):
     execution_arn: str | None = None
 
 
-ClaimSkipReason = Literal["already_claimed", "directory_marker", "not_object_created"]
+ClaimSkipReason = Literal["already_claimed", "folder_marker", "not_object_created"]
 
 
 class ClaimResult(Contract):
@@ -162,8 +130,9 @@ class ProbeResult(Contract):
     )
     expected_languages: ExpectedLanguages = Field(
         None,
-        description="The upload's S3 object tag `languages` (ISO 639-1 codes); None when the object has no "
-        "such tag (the EXPECTED_LANGUAGES setting then decides).",
+        description="The upload's expected languages (ISO 639-1 codes), resolved by the Probe: its S3 object "
+        "tag `expected-languages`, else the longest matching EXPECTED_LANGUAGES_BY_PREFIX rule, else "
+        "EXPECTED_LANGUAGES (docs/SETTINGS.md); None: any of the model's languages.",
     )
 
 
@@ -171,14 +140,6 @@ class ProbeResult(Contract):
 class PlanRequest(Contract):
     source: UploadedObject
     probe: ProbeResult
-
-
-class Chunking(Contract):
-    """Streaming mode's window: each chunk is decoded with left/right context around it."""
-
-    chunk_s: float = Field(gt=0)
-    left_s: Seconds
-    right_s: Seconds
 
 
 class TranscriptionRequest(Contract):
@@ -195,8 +156,8 @@ class TranscriptionRequest(Contract):
     )
     expected_languages: ExpectedLanguages = Field(
         None,
-        description="Language ID is restricted to these (the upload's tag `languages`, else the "
-        "EXPECTED_LANGUAGES setting; docs/LANGUAGES.md); None: any of the model's languages.",
+        description="Language ID is restricted to these (ProbeResult.expected_languages; docs/LANGUAGES.md); "
+        "None: any of the model's languages.",
     )
 
 
@@ -247,194 +208,6 @@ class JobResult(Contract):
     )
     batch_files: int | None = Field(
         None, ge=1, description="Pool only: files transcribed together with this one in the worker's batch."
-    )
-
-
-# -- The transcript document (transcript.json) ------------------------------------------------------
-# A word whose confidence is below this is "low confidence" in the catalog row's low_confidence_share
-# (docs/CONFIDENCE.md). 0.5 on NeMo's entropy confidence: on our held-out noisy set
-# (benchmarks/confidence.py) most words under it are wrong and most words above it are right.
-LOW_CONFIDENCE_THRESHOLD = 0.5
-
-Confidence = Annotated[float, Field(ge=0, le=1)]
-
-
-def low_confidence_share(confidences: list[float | None]) -> float | None:
-    """The share of words below LOW_CONFIDENCE_THRESHOLD, over the words that carry a confidence
-    (None when none does: a transcript made with confidence off, or without words)."""
-    known = [c for c in confidences if c is not None]
-    if not known:
-        return None
-    return round(sum(c < LOW_CONFIDENCE_THRESHOLD for c in known) / len(known), 4)
-
-
-class Word(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    start: Seconds
-    end: Seconds
-    word: str
-    channel: NonNegativeInt | None = Field(
-        None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
-    )
-    confidence: Confidence | None = Field(
-        None,
-        description="How sure the decoder was of this word, in [0, 1]: NeMo's entropy-based token confidence "
-        "(Tsallis, alpha 1/3, exp-normalised), the minimum over the word's tokens (docs/CONFIDENCE.md). "
-        "Absent when the job ran with word confidence off.",
-    )
-
-
-class Segment(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    id: NonNegativeInt
-    start: Seconds
-    end: Seconds
-    text: str
-    words: list[Word]
-    language: str | None = Field(None, description="This segment's language; None when undetermined.")
-    language_confidence: float | None = Field(None, ge=0, le=1)
-    channel: NonNegativeInt | None = Field(
-        None,
-        description="0-based channel (0 = left) that spoke this segment when the channels were transcribed "
-        "separately (channel_mode.used 'split'); None when one signal was transcribed.",
-    )
-    confidence: Confidence | None = Field(
-        None, description="The mean of its words' confidence; absent when the words carry none."
-    )
-
-
-class TranscriptSourceInfo(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    uri: str
-    etag: str | None
-    size: NonNegativeInt | None
-
-
-class TranscriptChunking(Chunking):
-    """The streaming window a transcript was made with; the job may add how many chunks it ran."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    chunks: NonNegativeInt | None = None
-
-
-class MediaInfo(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    duration_s: Seconds
-    codec: str | None
-    sample_rate: int | None
-    channels: int | None
-
-
-class ModelInfo(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str
-    revision: str | None
-
-
-class Hardware(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    device: str
-    gpu: str | None = None
-    dtype: str | None = None
-
-
-class Timings(Contract):
-    """Seconds spent per phase of the job; ``total`` is what the job held the GPU for."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    download: Seconds
-    decode: Seconds
-    load: Seconds
-    inference: Seconds
-    total: Seconds
-
-
-class LanguageShare(Contract):
-    language: str
-    share: float = Field(ge=0, le=1)
-
-
-class WindowsInfo(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    max_window_s: float = Field(gt=0)
-    count: NonNegativeInt
-
-
-class TrackInfo(Contract):
-    """One audio track (stream) of the upload; ``index`` is the container stream index (ffprobe's)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    index: NonNegativeInt
-    codec: str | None
-    channels: int | None
-    sample_rate: int | None = None
-    language: str | None = Field(None, description="The track's language tag, when the container has one.")
-    default: bool = Field(description="Marked default in the container (the track that is transcribed).")
-
-
-class ChannelDecision(Contract):
-    """How the channels were transcribed (docs/CHANNELS.md), and the measurements behind ``auto``."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    requested: ChannelMode
-    used: Literal["mix", "split", "channel"] = Field(
-        description="mix: the down-mix; split: each channel on its own (segments carry `channel`); "
-        "channel: one channel alone (``channel``), because the mix would cancel speech."
-    )
-    reason: str
-    channel: NonNegativeInt | None = Field(None, description="used 'channel': the channel transcribed.")
-    channels: list[NonNegativeInt] | None = Field(None, description="used 'split': the channels transcribed.")
-    measurements: dict[str, Any] | None = Field(
-        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md)."
-    )
-
-
-class TranscriptDocument(Contract):
-    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.1: words
-    and segments may carry ``confidence``).
-    Times are seconds, monotonic, within [0, media.duration_s]."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    schema_version: Literal["1.0", "1.1"] = Field(
-        description="1.1 (SCHEMA_VERSION) added optional word and segment `confidence`; a 1.0 document "
-        "is a valid 1.1 document without them, so readers accept both."
-    )
-    source: TranscriptSourceInfo
-    media: MediaInfo
-    model: ModelInfo
-    mode: Mode
-    chunking: TranscriptChunking | None
-    language: str | None
-    text: str
-    segments: list[Segment]
-    words: list[Word]
-    timings: Timings
-    hardware: Hardware
-    language_confidence: float | None = Field(None, ge=0, le=1)
-    languages: list[LanguageShare] | None = Field(
-        None, description="Languages of the segments, by share of their letters, largest first."
-    )
-    mixed_language: bool | None = Field(None, description="True when a second language holds a real share.")
-    expected_languages: list[str] | None = Field(
-        None,
-        description="The languages language ID was restricted to (docs/LANGUAGES.md); absent: any. A "
-        "segment that reads as another language keeps that language and is named in `warnings`.",
-    )
-    speech_seconds: Seconds | None = Field(
-        None, description="Audio the VAD kept (batched mode); 0 for a silence- or noise-only file."
-    )
-    windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
-    track: TrackInfo | None = Field(
-        None, description="The audio track transcribed: the one marked default, else the first."
-    )
-    other_tracks: list[TrackInfo] = Field(
-        default_factory=list, description="The upload's other audio tracks (not transcribed)."
-    )
-    channel_mode: ChannelDecision | None = None
-    warnings: list[str] = Field(
-        default_factory=list,
-        description="Human-readable notes on anything that changed what was transcribed "
-        "(e.g. channels that cancel when mixed).",
     )
 
 
@@ -561,6 +334,11 @@ class FailureRequest(Contract):
 
     state: dict[str, Any]
     execution_arn: str | None = None
+    outcome: Literal["SUPERSEDED"] | None = Field(
+        None,
+        description="What the ASL already knows from the error's name: RecordSuperseded catches "
+        "SourceSuperseded by name and says so here; RecordFailure classifies every other error.",
+    )
 
 
 class FailureResult(Contract):
@@ -667,6 +445,7 @@ STATE_CONTRACTS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]
     "Postprocess": (PostprocessRequest, PostprocessResult),
     "Index": (IndexRequest, CatalogItem),
     "RecordFailure": (FailureRequest, FailureResult),
+    "RecordSuperseded": (FailureRequest, FailureResult),
 }
 # Shapes the pipeline publishes outside the state machine (documented with the state contracts).
 PUBLISHED_CONTRACTS: tuple[type[BaseModel], ...] = (CompletionEvent,)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.languages import parse_expected_languages
 from pipeline.types import ChannelMode
+from pipeline.upload_settings import prefix_rules
 
 
 class Settings(BaseModel):
@@ -123,7 +124,7 @@ class Settings(BaseModel):
         "channel instead, with a warning in the transcript.",
     )
 
-    # -- languages (docs/LANGUAGES.md; overridable per upload by the S3 object tag `languages`)
+    # -- languages (docs/LANGUAGES.md; per upload: tag `expected-languages` > ..._BY_PREFIX > this)
     expected_languages: str = Field(
         "",
         alias="EXPECTED_LANGUAGES",
@@ -131,11 +132,25 @@ class Settings(BaseModel):
         "a segment that reads as another language is named in the transcript's warnings. Empty: any of the "
         "model's 25 languages.",
     )
+    expected_languages_by_prefix: str = Field(
+        "",
+        alias="EXPECTED_LANGUAGES_BY_PREFIX",
+        description="Comma-separated key-prefix=languages rules (e.g. 'de/=de,calls/eu/=en+fr'); the longest "
+        "matching prefix of an upload's key wins over EXPECTED_LANGUAGES ('any' lifts it).",
+    )
 
     @field_validator("expected_languages")
     @classmethod
     def _known_languages(cls, value: str) -> str:
         return " ".join(parse_expected_languages(value))
+
+    @field_validator("expected_languages_by_prefix")
+    @classmethod
+    def _known_prefix_languages(cls, value: str) -> str:
+        """Every rule's languages checked at start-up, not on the first upload that matches it."""
+        for _prefix, codes in prefix_rules(value, "EXPECTED_LANGUAGES_BY_PREFIX"):
+            parse_expected_languages(codes)
+        return value
 
     def expected_language_list(self) -> list[str] | None:
         """EXPECTED_LANGUAGES as a list; None when empty (any language)."""

@@ -16,20 +16,21 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import s3_client
 from lambda_runtime.observability import logger, metrics, tracer
-from pipeline.outcomes import ZeroByteObject
 from pipeline.contracts import ProbeResult, UploadedObject
+from pipeline.outcomes import ZeroByteObject
 from pipeline.settings import Settings
+from pipeline.types import ChannelMode
 
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
-from probe_audio.tags import channel_mode_from_tags, expected_languages_from_tags, object_tags
+from probe_audio.tags import channel_mode_from_tags, expected_languages_for, object_tags
 
 
 def to_contract(
-    result: Any, channel_mode: str | None = None, expected_languages: list[str] | None = None
+    result: Any, channel_mode: ChannelMode | None = None, expected_languages: list[str] | None = None
 ) -> ProbeResult:
-    """The probe's own result (it also says which parser answered) and the upload's tagged channel
-    mode as the state's ProbeResult."""
+    """The probe's own result (it also says which parser answered), the upload's tagged channel mode
+    and its resolved expected languages, as the state's ProbeResult."""
     tagged = ("channel_mode", "expected_languages")
     fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name not in tagged}
     return ProbeResult(**fields, channel_mode=channel_mode, expected_languages=expected_languages)
@@ -49,11 +50,12 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         )
         if source.size == 0:
             raise ZeroByteObject(f"{source.uri} is empty")  # the event says so: no GET needed
-        result = probe(reader, Settings.from_env().max_duration_s)
+        settings = Settings.from_env()
+        result = probe(reader, settings.max_duration_s)
         # After the media checks, so that a file that is not media reports that whatever its tags say.
         tags = object_tags(s3_client(), source)
         channel_mode = channel_mode_from_tags(tags)
-        expected_languages = expected_languages_from_tags(tags)
+        expected_languages = expected_languages_for(tags, source.key, settings)
         outcome = "ok"
     finally:
         bytes_read = reader.bytes_read if reader else 0

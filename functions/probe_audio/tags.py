@@ -1,5 +1,6 @@
-"""The upload's own settings, from its S3 object tags: ``channel-mode`` (docs/CHANNELS.md) and
-``languages`` (docs/LANGUAGES.md).
+"""The upload's own settings, from its S3 object tags, the key's prefix rules and the stack defaults
+(the rule: pipeline.upload_settings): ``channel-mode`` (docs/CHANNELS.md) and ``expected-languages``
+(docs/LANGUAGES.md).
 
 Tags are read with GetObjectTagging on the exact version the workflow claimed (``VersionId`` when
 the bucket is versioned). An unversioned bucket has no way to pin a tag read to an ETag
@@ -12,17 +13,24 @@ would transcribe the file other than its uploader asked.
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, cast, get_args
 
-from pipeline.outcomes import UnsupportedInput
-from pipeline.languages import EXPECTED_LANGUAGES_TAG, parse_expected_languages
-from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
 from pipeline.contracts import UploadedObject
+from pipeline.languages import EXPECTED_LANGUAGES_TAG, parse_expected_languages
+from pipeline.settings import Settings
+from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
+from pipeline.upload_settings import UploadSetting, choice, resolve
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
+CHANNEL_MODE = UploadSetting(CHANNEL_MODE_TAG, choice(CHANNEL_MODES, "a channel mode"))
+EXPECTED_LANGUAGES = UploadSetting(EXPECTED_LANGUAGES_TAG, parse_expected_languages)
 
 
-def object_tags(s3: Any, source: UploadedObject) -> dict[str, str]:
+def object_tags(s3: S3Client, source: UploadedObject) -> dict[str, str]:
     """The object's tags (keys as S3 stores them), read on the claimed version."""
     params: dict[str, Any] = {"Bucket": source.bucket, "Key": source.key}
     if source.version_id:
@@ -38,28 +46,20 @@ def _tag(tags: dict[str, str], name: str) -> str | None:
 
 
 def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
-    """The ``channel-mode`` tag's value (key and value case-insensitive, blanks stripped), or None."""
-    given = _tag(tags, CHANNEL_MODE_TAG)
-    if given is None:
-        return None
-    value = given.strip().lower()
-    if value not in CHANNEL_MODES:
-        raise UnsupportedInput(
-            f"S3 object tag {CHANNEL_MODE_TAG}={given!r} is not a channel mode; "
-            f"use one of {', '.join(CHANNEL_MODES)} (or remove the tag)"
-        )
-    return value  # type: ignore[return-value]  # checked against ChannelMode's values above
+    """The ``channel-mode`` tag's value (pipeline.upload_settings' rule), or None: the stack's setting."""
+    mode = resolve(CHANNEL_MODE, tags, key="")
+    return cast(ChannelMode | None, mode)  # one of CHANNEL_MODES, checked by its parser
 
 
-def expected_languages_from_tags(tags: dict[str, str]) -> list[str] | None:
-    """The ``languages`` tag as a list of codes ("en de", "en+de"), or None without the tag (or with an
-    empty one): the EXPECTED_LANGUAGES setting then decides."""
-    value = _tag(tags, EXPECTED_LANGUAGES_TAG)
-    if value is None:
-        return None
-    try:
-        return list(parse_expected_languages(value)) or None
-    except ValueError as exc:
-        raise UnsupportedInput(
-            f"S3 object tag {EXPECTED_LANGUAGES_TAG}={value!r}: {exc} (or remove the tag)"
-        ) from exc
+def expected_languages_for(tags: dict[str, str], key: str, settings: Settings) -> list[str] | None:
+    """The upload's expected languages by pipeline.upload_settings' rule: its ``expected-languages``
+    tag, else the longest matching EXPECTED_LANGUAGES_BY_PREFIX prefix, else EXPECTED_LANGUAGES.
+    None: any language (nothing set, or ``any`` / an empty tag, which also lift a prefix rule)."""
+    codes = resolve(
+        EXPECTED_LANGUAGES,
+        tags,
+        key=key,
+        by_prefix=settings.expected_languages_by_prefix,
+        default=settings.expected_languages,
+    )
+    return list(codes) if codes else None

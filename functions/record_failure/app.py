@@ -1,4 +1,4 @@
-"""RecordFailure state: FailureRequest ``{state, execution_arn}`` in, FailureResult out (pipeline.contracts)."""
+"""RecordFailure state: FailureRequest ``{state, execution_arn}`` in, FailureResult out."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import catalog_table, events_client, s3_client
-from pipeline.events import put_completion_event
 from lambda_runtime.observability import add_dimensioned_metric, logger, metrics, tracer
-from pipeline.outcomes import SourceSuperseded
 from pipeline.contracts import FailureRequest, FailureResult
+from pipeline.events import put_completion_event
+from pipeline.outcomes import SourceSuperseded
 
 from record_failure.record import failure_event, record_failure
 

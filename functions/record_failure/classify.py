@@ -4,8 +4,9 @@ Three shapes of Cause reach the Catch:
 * a Lambda error: Cause is a JSON string ``{"errorMessage", "errorType", "stackTrace"}``;
 * a ``batch:submitJob.sync`` failure: Error ``States.TaskFailed``, Cause the JSON job description
   as Step Functions hands it over (PascalCase: ``JobId``, ``Container.ExitCode``, ``Attempts``...),
-  whose container exit code tells bad input (65) from everything else, and whose ``StatusReason``
-  tells a job its queue cancelled in RUNNABLE (``CapacityUnavailable: ...``, no instance launched);
+  whose container exit code tells bad input (65) and a superseded upload (66) from everything
+  else, and whose ``StatusReason`` tells a job its queue cancelled in RUNNABLE
+  (``CapacityUnavailable: ...``, no instance launched);
 * anything else (``States.Timeout``, ``States.Runtime``...): Cause is free text or absent.
 Nothing here raises: a failure recorder that fails would lose the very record it exists for.
 """
@@ -16,15 +17,24 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.outcomes import BAD_INPUT_ERROR_NAMES, GPU_JOB_EXIT_BAD_INPUT, CapacityUnavailable
+from pipeline.outcomes import (
+    BAD_INPUT,
+    BAD_INPUT_ERROR_NAMES,
+    CAPACITY,
+    GPU_JOB_EXIT_BAD_INPUT,
+    GPU_JOB_EXIT_SUPERSEDED,
+    INTERNAL,
+    CapacityUnavailable,
+    SourceSuperseded,
+)
 
-BAD_INPUT = "bad_input"
-INTERNAL = "internal"
-CAPACITY = "capacity"
 CAPACITY_UNAVAILABLE = CapacityUnavailable.__name__
 REASON_GPU_BAD_INPUT = "gpu_job.bad_input"
 REASON_BATCH_FAILED = "batch.job_failed"
 REASON_UNKNOWN = "unknown"
+SUPERSEDED_ERROR = SourceSuperseded.__name__
+# Not a reason class of a FAILED row: the outcome SUPERSEDED (docs/OUTCOMES.md), by name or exit code.
+SUPERSEDED = SourceSuperseded.reason
 
 
 @dataclass(frozen=True)
@@ -92,14 +102,23 @@ def _is_batch_job(cause: Any) -> bool:
     return isinstance(cause, dict) and any(k in cause for k in ("JobId", "Container", "JobQueue"))
 
 
+def _typed(name: str, message: Any, error: str) -> Classification | None:
+    """A typed error of the contract, by its name: bad input or the SUPERSEDED outcome (None: neither)."""
+    if name == SUPERSEDED_ERROR:
+        return Classification(name, SUPERSEDED, str(message or name), error)
+    if name in BAD_INPUT_ERROR_NAMES:
+        return Classification(name, BAD_INPUT, str(message or name), error)
+    return None
+
+
 def classify(error: Any) -> Classification:
     error = error if isinstance(error, dict) else {}
     name = str(error.get("Error") or REASON_UNKNOWN)
     cause = parse_cause(error.get("Cause"))
 
-    if name in BAD_INPUT_ERROR_NAMES:
-        message = _get(cause, "errorMessage") if isinstance(cause, dict) else cause
-        return Classification(name, BAD_INPUT, str(message or name), name)
+    typed = _typed(name, _get(cause, "errorMessage") if isinstance(cause, dict) else cause, name)
+    if typed is not None:
+        return typed
 
     if _is_batch_job(cause):
         exit_code, status_reason, job_id, attempts = batch_details(cause)
@@ -115,7 +134,10 @@ def classify(error: Any) -> Classification:
                 job_id,
                 attempts,
             )
-        if exit_code == GPU_JOB_EXIT_BAD_INPUT:
+        if exit_code == GPU_JOB_EXIT_SUPERSEDED:
+            message = f"gpu_job found that the key no longer holds the upload (exit {exit_code})"
+            reason, reason_class = SUPERSEDED_ERROR, SUPERSEDED
+        elif exit_code == GPU_JOB_EXIT_BAD_INPUT:
             message = f"gpu_job rejected the input (exit {exit_code})"
             reason, reason_class = REASON_GPU_BAD_INPUT, BAD_INPUT
         else:
@@ -127,8 +149,10 @@ def classify(error: Any) -> Classification:
 
     if isinstance(cause, dict) and ("errorType" in cause or "errorMessage" in cause):
         error_type = str(cause.get("errorType") or name)
-        if error_type in BAD_INPUT_ERROR_NAMES:  # a bad-input error wrapped under a generic Error name
-            return Classification(error_type, BAD_INPUT, str(cause.get("errorMessage") or error_type), name)
+        # a typed error wrapped under a generic Error name is still typed
+        typed = _typed(error_type, cause.get("errorMessage"), name)
+        if typed is not None:
+            return typed
         return Classification(error_type, INTERNAL, str(cause.get("errorMessage") or error_type), name)
 
     message = cause if isinstance(cause, str) and cause else name

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pipeline.outcomes import UnsupportedInput
-from pipeline.languages import MODEL_LANGUAGES, parse_expected_languages
 from pipeline.contracts import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
+from pipeline.languages import MODEL_LANGUAGES, parse_expected_languages
+from pipeline.outcomes import UnsupportedInput
 from pipeline.settings import Settings
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
