@@ -24,6 +24,7 @@ from pipeline.transcript import TranscriptDocument
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
+from gpu_job.boosting import Vocabulary, trees
 from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
 from gpu_job.engine.engine import Engine, EngineSettings, ItemError, ItemResult
 from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
@@ -124,6 +125,7 @@ def batched_document(
     result: ItemResult,
     settings: EngineSettings,
     load_s: float = 0.0,
+    vocabulary: Vocabulary | None = None,
     expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """The transcript document of one engine result (mode `batched`)."""
@@ -148,7 +150,11 @@ def batched_document(
         None,
         timings,
         prepared.channels,
-        extra={"speech_seconds": round(prepared.speech_s, 3), "windows": windows},
+        extra={
+            "speech_seconds": round(prepared.speech_s, 3),
+            "windows": windows,
+            "vocabulary": vocabulary.used if vocabulary else None,
+        },
         expected_languages=expected_languages,
     )
 
@@ -160,26 +166,30 @@ def transcribe_many(
     limits: Settings | None = None,
     channel_modes: list[str] | None = None,
     on_item: Callable[[int, dict[str, Any] | ItemError], None] | None = None,
+    vocabularies: list[Vocabulary | None] | None = None,
     expected_languages: list[list[str] | None] | None = None,
 ) -> list[dict[str, Any] | ItemError]:
     """Each source's transcript document (mode `batched`), or its `ItemError`, in input order.
 
     A per-item failure (bad input, a missing object) is returned in that item's place; an error of the
     model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env();
-    `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting.
+    `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting. `vocabularies`
+    (one per source, None: none) are boosted per stream in shared batches (gpu_job.boosting).
     `on_item(index, document or ItemError)` is called as each item completes (a progress bar).
     `expected_languages`: one list per source (the request's, docs/LANGUAGES.md); None: any language."""
     languages = expected_languages or [None] * len(sources)
     configure_attention(model, "batched")
     engine = Engine(model, settings, limits)
+    vocabs = vocabularies or [None] * len(sources)
+    biasing_ids = trees(model).ids(vocabs, engine.limits.vocabulary_boost)
     load_s = _take_load_seconds(model)
     out: list[dict[str, Any] | ItemError | None] = [None] * len(sources)
-    for result in engine.transcribe(sources, channel_modes):
+    for result in engine.transcribe(sources, channel_modes, biasing_ids):
         if result.error is not None:
             out[result.index] = result.error
         else:
             out[result.index] = batched_document(
-                model, result, engine.settings, load_s, languages[result.index]
+                model, result, engine.settings, load_s, vocabs[result.index], languages[result.index]
             )
             load_s = 0.0
         if on_item is not None:
@@ -194,11 +204,18 @@ def _transcribe_one_batched(
     settings: EngineSettings | None,
     limits: Settings,
     channel_mode: str,
+    vocabulary: Vocabulary | None,
     expected_languages: list[str] | None,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
     (only,) = transcribe_many(
-        [source], model, settings, limits, [channel_mode], expected_languages=[expected_languages]
+        [source],
+        model,
+        settings,
+        limits,
+        [channel_mode],
+        vocabularies=[vocabulary],
+        expected_languages=[expected_languages],
     )
     if isinstance(only, ItemError):
         raise only.exception
@@ -208,17 +225,21 @@ def _transcribe_one_batched(
 def transcribe_request(
     request: TranscriptionRequest, model: Any, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """Exactly what the request says: its upload, its mode, its streaming window."""
+    """Exactly what the request says: its upload, its mode, its streaming window, its vocabulary (read
+    at the version the Probe pinned)."""
     chunking = request.chunking
+    limits = settings or Settings.from_env()
+    vocabulary = Vocabulary.from_ref(request.vocabulary, limits) if request.vocabulary else None
     return transcribe(
         request.source,
         model,
         mode=request.mode,
-        limits=settings,
+        limits=limits,
         chunk_s=chunking.chunk_s if chunking else None,
         left_s=chunking.left_s if chunking else None,
         right_s=chunking.right_s if chunking else None,
         channel_mode=request.channel_mode,
+        vocabulary=vocabulary,
         expected_languages=request.expected_languages,
     )
 
@@ -233,9 +254,11 @@ def transcribe(
     limits: Settings | None = None,
     settings: EngineSettings | None = None,
     channel_mode: str | None = None,
+    vocabulary: Vocabulary | None = None,
     expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
-    """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
+    """`vocabulary`: phrases to boost (gpu_job.boosting), in every mode. `limits` are the pipeline's
+    Settings (streaming window values left as None take its CHUNK_S,
     LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
     (gpu_job.engine.engine.EngineSettings). `expected_languages` is what the request says, resolved
     already (the Probe's rule, or the command line's --languages): None is any language, never a
@@ -246,7 +269,9 @@ def transcribe(
     left_s = limits.left_s if left_s is None else left_s
     right_s = limits.right_s if right_s is None else right_s
     if mode == "batched" or (mode == "auto" and limits.batched_max_s >= limits.max_duration_s):
-        return _transcribe_one_batched(source, model, settings, limits, channel_mode, expected_languages)
+        return _transcribe_one_batched(
+            source, model, settings, limits, channel_mode, vocabulary, expected_languages
+        )
     started = time.perf_counter()
     with (
         open_source(source) as opened,
@@ -263,10 +288,14 @@ def transcribe(
                 started,
                 channel_mode,
                 (settings or EngineSettings.from_env()).vad_backend,
+                vocabulary,
+                trees(model).ids([vocabulary], limits.vocabulary_boost)[0],
                 expected_languages,
             )
     # auto with BATCHED_MAX_S below the hard limit, and this file short enough: the engine opens it itself
-    return _transcribe_one_batched(source, model, settings, limits, channel_mode, expected_languages)
+    return _transcribe_one_batched(
+        source, model, settings, limits, channel_mode, vocabulary, expected_languages
+    )
 
 
 def _transcribe_opened(
@@ -278,6 +307,8 @@ def _transcribe_opened(
     started: float,
     channel_mode: str,
     vad_backend: str,
+    vocabulary: Vocabulary | None,
+    biasing_id: int,
     expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
@@ -308,7 +339,7 @@ def _transcribe_opened(
                     yield samples
 
         t0 = time.perf_counter()
-        result = transcribe_stream(model, one_stream(), chunking)
+        result = transcribe_stream(model, one_stream(), chunking, biasing_id)
         timings.inference = time.perf_counter() - t0 - dec.seconds
         assert router.decision is not None
         tokens_by_route[router.decision.routes[0]] = result.tokens
@@ -322,7 +353,7 @@ def _transcribe_opened(
             parts.setdefault(route, []).append(samples)
         t0 = time.perf_counter()
         for route, pieces in parts.items():
-            tokens_by_route[route] = transcribe_signal(model, np.concatenate(pieces))
+            tokens_by_route[route] = transcribe_signal(model, np.concatenate(pieces), biasing_id)
         timings.inference = time.perf_counter() - t0
         del parts
     timings.download = opened.read_seconds
@@ -344,5 +375,6 @@ def _transcribe_opened(
         chunking_doc,
         timings,
         decision,
+        extra={"vocabulary": vocabulary.used if vocabulary else None},
         expected_languages=expected_languages,
     )

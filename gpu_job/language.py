@@ -87,7 +87,7 @@ class DocumentLanguage:
     document_outside: bool = False  # the whole text does
 
     def document_fields(self) -> dict[str, Any]:
-        fields = {
+        fields: dict[str, Any] = {
             "language": self.language,
             "language_confidence": _rounded(self.confidence),
             "languages": [{"language": s.language, "share": round(s.share, 3)} for s in self.languages],

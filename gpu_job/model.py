@@ -63,15 +63,22 @@ def word_confidence_enabled() -> bool:
 
 
 def set_word_confidence(model: Any, enabled: bool) -> None:
-    """Rebuild the decoding with token confidence on or off (benchmarks compare the two on one model)."""
-    _set_decoding(model, enabled)
+    """Rebuild the decoding with token confidence on or off (benchmarks compare the two on one model),
+    keeping per-stream biasing as it is."""
+    set_decoding(model, bool(model.cfg.decoding.greedy.get("enable_per_stream_biasing", False)), enabled)
 
 
-def _set_decoding(model: Any, word_confidence: bool = True) -> None:
+def set_decoding(model: Any, per_stream_biasing: bool = False, word_confidence: bool | None = None) -> None:
+    """`per_stream_biasing`: give the decoding computer NeMo's multi-model of phrase-boosting trees
+    (gpu_job.boosting switches it on when a process first meets a vocabulary). `word_confidence`: token
+    confidence from the same computer (gpu_job.confidence); None: GPU_JOB_WORD_CONFIDENCE (default on)."""
+    if word_confidence is None:
+        word_confidence = word_confidence_enabled()
     from omegaconf import open_dict
 
     cfg = model.cfg.decoding
     with open_dict(cfg):
+        cfg.greedy.enable_per_stream_biasing = per_stream_biasing
         cfg.strategy = "greedy_batch"
         cfg.greedy.loop_labels = True
         cfg.greedy.preserve_alignments = False
@@ -120,7 +127,7 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     model.freeze()
     model.preprocessor.featurizer.dither = 0.0
     model.preprocessor.featurizer.pad_to = 0
-    _set_decoding(model, word_confidence_enabled())
+    set_decoding(model)
 
     # bf16 on GPU the way NeMo's own streaming example does it: cast the whole model (the preprocessor
     # still computes features in float32 internally) rather than autocast, which the CUDA-graph decoding

@@ -188,9 +188,11 @@ def transcribe_files(
     device: str | None = None,
     on_start: Callable[[float | None], None] | None = None,
     on_progress: Progress | None = None,
+    vocabulary: Path | None = None,
     languages: str | None = None,
 ) -> dict[str, Any]:
     """Transcribe, write the outputs, and return the summary (`parakeet transcribe --json` prints it).
+    ``vocabulary``: a phrase file (docs/VOCABULARY.md) boosted for every file.
 
     ``languages`` ('en de', 'any'; None: the EXPECTED_LANGUAGES setting) restricts language ID
     (docs/LANGUAGES.md); an unknown code is a UsageError naming it.
@@ -202,6 +204,7 @@ def transcribe_files(
     from pipeline.settings import Settings
 
     from gpu_job import api
+    from gpu_job.boosting import Vocabulary
     from gpu_job.config import default_device, default_model
     from gpu_job.engine.engine import ItemError
 
@@ -213,6 +216,12 @@ def transcribe_files(
     except ValueError as exc:
         raise UsageError(f"--languages: {exc}") from None
     expected = (list(listed) or None) if listed is not None else limits.expected_language_list()
+    phrases = None
+    if vocabulary is not None:
+        try:
+            phrases = Vocabulary.from_file(vocabulary, limits)
+        except (OSError, BadInputError) as exc:
+            raise UsageError(f"--vocabulary {vocabulary}: {type(exc).__name__}: {exc}") from None
     model_name = model_name or default_model()
     _quiet_nemo()
     t0 = time.perf_counter()
@@ -245,13 +254,19 @@ def transcribe_files(
             model,
             limits=limits,
             on_item=on_item,
+            vocabularies=[phrases] * len(inputs),
             expected_languages=[expected] * len(inputs),
         )
     else:
         for index, item in enumerate(inputs):
             try:
                 document = api.transcribe(
-                    str(item.path), model, mode=mode, limits=limits, expected_languages=expected
+                    str(item.path),
+                    model,
+                    mode=mode,
+                    limits=limits,
+                    vocabulary=phrases,
+                    expected_languages=expected,
                 )
             except BadInputError as exc:
                 finished(index, _failed_result(item, type(exc).__name__, str(exc), True))

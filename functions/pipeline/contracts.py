@@ -104,6 +104,17 @@ class ClaimResult(Contract):
     )
 
 
+# -- Vocabulary -------------------------------------------------------------------------------------
+class VocabularyRef(Contract):
+    """One exact version of a named phrase list (docs/VOCABULARY.md): ``object`` pins it the way an
+    upload is pinned (VersionId, else If-Match on its ETag), so gpu_job boosts exactly the phrases the
+    Probe validated, and transcript.json can say which version that was."""
+
+    name: str = Field(min_length=1, max_length=64)
+    object: UploadedObject = Field(description="s3://<bucket>/vocabularies/<name>.txt, pinned.")
+    phrases: NonNegativeInt = Field(description="Phrases the Probe counted (after blanks and comments).")
+
+
 # -- Probe ------------------------------------------------------------------------------------------
 class ProbeResult(Contract):
     """What the ranged reads of the object found; content decides, not the file name."""
@@ -134,6 +145,11 @@ class ProbeResult(Contract):
         "tag `expected-languages`, else the longest matching EXPECTED_LANGUAGES_BY_PREFIX rule, else "
         "EXPECTED_LANGUAGES (docs/SETTINGS.md); None: any of the model's languages.",
     )
+    vocabulary: VocabularyRef | None = Field(
+        None,
+        description="The custom vocabulary this upload is transcribed with, validated and pinned to the "
+        "version read (docs/VOCABULARY.md); None: no vocabulary.",
+    )
 
 
 # -- Plan -------------------------------------------------------------------------------------------
@@ -158,6 +174,9 @@ class TranscriptionRequest(Contract):
         None,
         description="Language ID is restricted to these (ProbeResult.expected_languages; docs/LANGUAGES.md); "
         "None: any of the model's languages.",
+    )
+    vocabulary: VocabularyRef | None = Field(
+        None, description="The pinned custom vocabulary to boost (docs/VOCABULARY.md); None: none."
     )
 
 

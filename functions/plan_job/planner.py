@@ -86,6 +86,7 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         channel_mode=probe.channel_mode or settings.channel_mode,
         # resolved by the Probe (tag > prefix rule > EXPECTED_LANGUAGES, docs/SETTINGS.md); None: any
         expected_languages=probe.expected_languages,
+        vocabulary=probe.vocabulary,  # resolved and pinned by the Probe (docs/VOCABULARY.md)
     )
     return Plan(
         mode=mode,

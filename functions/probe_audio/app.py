@@ -4,36 +4,59 @@ Bad inputs raise the typed ``pipeline.outcomes`` classes, which the workflow rec
 retrying. What the probe cost (bytes and GET requests) is logged and emitted as metrics on every
 outcome, because that cost is the point of this function. Reads are pinned to the upload the
 claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any,
-travels on in the ProbeResult (``probe_audio.tags``).
+travels on in the ProbeResult (``probe_audio.tags``), and so does its custom vocabulary (tag
+``vocabulary``, else VOCABULARY_BY_PREFIX, else VOCABULARY; docs/VOCABULARY.md): read here, checked
+(a missing, empty or oversized one is bad input) and pinned to the version read, in VOCABULARY_BUCKET.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import s3_client
 from lambda_runtime.observability import logger, metrics, tracer
-from pipeline.contracts import ProbeResult, UploadedObject
+from pipeline.contracts import ProbeResult, UploadedObject, VocabularyRef
 from pipeline.outcomes import ZeroByteObject
 from pipeline.settings import Settings
 from pipeline.types import ChannelMode
+from pipeline.vocabulary import read_current, resolve_name
 
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
 from probe_audio.tags import channel_mode_from_tags, expected_languages_for, object_tags
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 def to_contract(
-    result: Any, channel_mode: ChannelMode | None = None, expected_languages: list[str] | None = None
+    result: Any,
+    channel_mode: ChannelMode | None = None,
+    vocabulary: VocabularyRef | None = None,
+    expected_languages: list[str] | None = None,
 ) -> ProbeResult:
-    """The probe's own result (it also says which parser answered), the upload's tagged channel mode
-    and its resolved expected languages, as the state's ProbeResult."""
-    tagged = ("channel_mode", "expected_languages")
-    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name not in tagged}
-    return ProbeResult(**fields, channel_mode=channel_mode, expected_languages=expected_languages)
+    """The probe's own result (it also says which parser answered), the upload's tagged channel
+    mode, its pinned vocabulary and its resolved expected languages as the state's ProbeResult."""
+    own = set(ProbeResult.model_fields) - {"channel_mode", "vocabulary", "expected_languages"}
+    fields = {name: getattr(result, name) for name in own}
+    return ProbeResult(
+        **fields, channel_mode=channel_mode, vocabulary=vocabulary, expected_languages=expected_languages
+    )
+
+
+def upload_vocabulary(
+    s3: S3Client, tags: dict[str, str], source: UploadedObject, settings: Settings
+) -> VocabularyRef | None:
+    """The vocabulary this upload gets, checked and pinned; None when it gets none."""
+    name = resolve_name(tags, source.key, settings)
+    if name is None:
+        return None
+    ref, _phrases = read_current(s3, os.environ["VOCABULARY_BUCKET"], name, settings)
+    return ref
 
 
 @logger.inject_lambda_context
@@ -56,6 +79,7 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         tags = object_tags(s3_client(), source)
         channel_mode = channel_mode_from_tags(tags)
         expected_languages = expected_languages_for(tags, source.key, settings)
+        vocabulary = upload_vocabulary(s3_client(), tags, source, settings)
         outcome = "ok"
     finally:
         bytes_read = reader.bytes_read if reader else 0
@@ -65,6 +89,6 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    contract = to_contract(result, channel_mode, expected_languages)
+    contract = to_contract(result, channel_mode, vocabulary, expected_languages)
     logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
     return contract.model_dump(mode="json")

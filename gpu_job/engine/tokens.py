@@ -57,12 +57,12 @@ class Tokens:
         if not parts:
             empty = torch.zeros(0, dtype=torch.long)
             return cls(empty, empty.clone(), empty.clone())
-        confidences = [p.confidence for p in parts]
+        confidences = [p.confidence for p in parts if p.confidence is not None]
         return cls(
             torch.cat([p.ids for p in parts]),
             torch.cat([p.frames for p in parts]),
             torch.cat([p.durations for p in parts]),
-            None if any(c is None for c in confidences) else torch.cat(confidences),  # type: ignore[misc]
+            torch.cat(confidences) if len(confidences) == len(parts) else None,
         )
 
 
