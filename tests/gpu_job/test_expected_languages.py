@@ -99,21 +99,51 @@ def test_the_job_restricts_language_id_to_the_request(
     from gpu_job import api
     from tests.gpu_job import channel_support as cs
 
-    # Given corpus speech (Spanish and German words) and a request that expects only English
+    # Given corpus speech (English words: the tiny speech model's corpus, docs/TINY_MODEL.md)
     (utt,) = cs.utterances(1, tmp_path / "cache")
     body = cs.write_mono(tmp_path / "speech.wav", utt.audio).read_bytes()  # type: ignore[attr-defined]
     etag = s3.put_object(Bucket="media-in", Key="speech.wav", Body=body)["ETag"].strip('"')
     source = UploadedObject(
         bucket="media-in", key="speech.wav", etag=etag, size=len(body), uri="s3://media-in/speech.wav"
     )
-    request = TranscriptionRequest(
-        source=source, output_prefix="s3://out/t/", mode="batched", expected_languages=["en"]
-    )
-    # When the job transcribes it
-    doc = api.transcribe_request(request, speech_model)
-    # Then language ID was restricted to English, and what reads as another language is flagged
-    transcript_validator(doc)
-    assert doc["expected_languages"] == ["en"]
-    flagged = [s for s in doc["segments"] if s["language"] not in (None, "en")]
-    named = [w for w in doc["warnings"] if "not as one of the expected languages (en)" in w]
-    assert flagged and len(named) >= len(flagged)
+
+    def transcribed(expected: list[str]) -> dict[str, Any]:
+        request = TranscriptionRequest(
+            source=source, output_prefix="s3://out/t/", mode="batched", expected_languages=expected
+        )
+        doc = api.transcribe_request(request, speech_model)
+        transcript_validator(doc)
+        return doc
+
+    # When the request expects English / Then the English text is English and nothing is flagged
+    english = transcribed(["en"])
+    assert english["expected_languages"] == ["en"] and english["language"] == "en"
+    assert english["warnings"] == []
+    # When it expects German only / Then the text keeps English (never relabelled German) and every
+    # segment that reads as English is named in the warnings
+    german = transcribed(["de"])
+    assert german["expected_languages"] == ["de"] and german["language"] == "en"
+    kept = [s for s in german["segments"] if s["language"] == "en"]
+    named = [w for w in german["warnings"] if "not as one of the expected languages (de)" in w]
+    assert kept and len(named) == len(kept) + 1  # + the whole transcript
+    assert not any(s["language"] == "de" for s in german["segments"])
+
+
+def test_the_command_line_takes_languages_else_the_setting(monkeypatch: Any) -> None:
+    from gpu_job.cli import _jobs
+
+    monkeypatch.setenv("EXPECTED_LANGUAGES", "en")
+    (job,), _ = _jobs(["transcribe", "a.wav", "--languages", "DE+fr"])
+    assert job.expected_languages == ["de", "fr"]
+    (job,), _ = _jobs(["transcribe", "a.wav", "--languages", "any"])
+    assert job.expected_languages is None
+    (job,), _ = _jobs(["--input", "a.wav", "--output", "/tmp/o/"])
+    assert job.expected_languages == ["en"]
+
+
+def test_an_unknown_language_on_the_command_line_is_a_usage_error(capsys: Any) -> None:
+    from gpu_job.cli import _jobs
+
+    with pytest.raises(SystemExit) as exited:
+        _jobs(["transcribe", "a.wav", "--languages", "en+xx"])
+    assert exited.value.code == 2 and "xx" in capsys.readouterr().err
