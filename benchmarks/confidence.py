@@ -132,7 +132,7 @@ def quality(scored: list[tuple[float, bool, float]]) -> dict[str, Any]:
             if 0 < right[pick].sum() < pick.sum()
             else None,
         }
-    from pipeline.contracts import LOW_CONFIDENCE_THRESHOLD
+    from pipeline.transcript import LOW_CONFIDENCE_THRESHOLD
 
     low = conf < LOW_CONFIDENCE_THRESHOLD
     return {
@@ -175,6 +175,8 @@ def decoder_cost(model: Any, signals: list[np.ndarray], batch: int, rounds: int)
     times: dict[str, list[float]] = {"off": [], "on": []}
     graphs: dict[str, str | None] = {}
     tokens = {"off": 0, "on": 0}
+    labels: dict[str, list[list[int]]] = {}  # the last round's token ids per hypothesis
+    with_confidence = True  # every "on" hypothesis carried one confidence per token
     for r in range(rounds + 1):  # round 0 warms up (CUDA graphs are captured on first use)
         for label in ("off", "on"):
             set_word_confidence(model, label == "on")
@@ -183,15 +185,19 @@ def decoder_cost(model: Any, signals: list[np.ndarray], batch: int, rounds: int)
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
             count = 0
+            batches = []
             with torch.inference_mode():
                 for enc, enc_len in encoded:
                     hyps, _ = computer(x=enc, out_len=enc_len)
                     count += int(hyps.current_lengths.sum())
+                    batches.append((hyps, int(enc.shape[0])))  # CUDA graphs pad the batch
             if device.type == "cuda":
                 torch.cuda.synchronize()
             if r:
                 times[label].append(time.perf_counter() - t0)
                 tokens[label] = count
+                labels[label], carried = _token_ids(batches)
+                with_confidence = with_confidence and (carried or label == "off")
             mode = getattr(computer, "cuda_graphs_mode", None)
             graphs[label] = None if mode is None else str(getattr(mode, "value", mode))
     set_word_confidence(model, True)
@@ -204,8 +210,30 @@ def decoder_cost(model: Any, signals: list[np.ndarray], batch: int, rounds: int)
         "on_s": round(on, 4),
         "overhead": round(on / off - 1, 4),
         "tokens": tokens,
+        # confidence must not change what is decoded, and the batched label-looping computer must
+        # return a confidence per token with it (NeMo's `non_blank_step_confidence_precomputed`)
+        "same_tokens": labels.get("off") == labels.get("on"),
+        "confidence_per_token": with_confidence,
         "cuda_graphs_mode": graphs,
+        # None on CPU (no graphs); on CUDA: graphs stayed in the same mode with confidence on
+        "cuda_graphs_kept": None
+        if device.type != "cuda"
+        else graphs.get("on") == graphs.get("off") is not None,
     }
+
+
+def _token_ids(batches: list[tuple[Any, int]]) -> tuple[list[list[int]], bool]:
+    """Each hypothesis's token ids, and whether every one carried a confidence per token."""
+    from nemo.collections.asr.parts.utils.rnnt_utils import batched_hyps_to_hypotheses
+
+    ids, carried = [], True
+    for hyps, size in batches:
+        for hyp in batched_hyps_to_hypotheses(hyps, batch_size=size):
+            tokens = [int(t) for t in hyp.y_sequence]
+            ids.append(tokens)
+            steps = getattr(hyp, "non_blank_step_confidence_precomputed", None)
+            carried = carried and steps is not None and len(steps) == len(tokens)
+    return ids, carried
 
 
 def engine_cost(model: Any, paths: list[Path], rounds: int) -> dict[str, Any]:
@@ -256,8 +284,9 @@ def print_report(result: dict[str, Any]) -> None:
     d = result["decoder_cost"]
     print(
         f"\ndecoder alone ({d['batches']} batches of {d['batch']}): off {d['off_s']:.4f} s, "
-        f"on {d['on_s']:.4f} s, "
-        f"overhead {d['overhead']:+.1%}; CUDA graphs {d['cuda_graphs_mode']}"
+        f"on {d['on_s']:.4f} s, overhead {d['overhead']:+.1%}; same tokens {d['same_tokens']}, "
+        f"a confidence per token {d['confidence_per_token']}; CUDA graphs {d['cuda_graphs_mode']} "
+        f"(kept: {d['cuda_graphs_kept']})"
     )
     e = result.get("engine_cost")
     if e:
@@ -335,11 +364,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def finish(result: dict[str, Any], out: Path) -> int:
+    """Writes the JSON; exit 1 when confidence changed the tokens, came without a confidence per token,
+    or knocked the CUDA graphs off (what run.sh must see, not only a slower figure)."""
     print_report(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {out}")
-    return 0
+    d = result["decoder_cost"]
+    broken = not d["same_tokens"] or not d["confidence_per_token"] or d["cuda_graphs_kept"] is False
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

@@ -131,3 +131,38 @@ def test_gpu_job_and_the_contract_agree_on_the_schema_version() -> None:
     from gpu_job import transcript
 
     assert transcript.SCHEMA_VERSION == SCHEMA_VERSION
+
+
+def test_the_pool_worker_path_carries_confidence_and_the_expected_languages(
+    speech_model: Any, clips: dict[str, Any], s3: Any, transcript_validator: Any
+) -> None:
+    from pipeline.contracts import TranscriptionRequest, UploadedObject
+
+    from gpu_job.pool.batch import transcribe_batch
+
+    def request(name: str, mode: str, expected: list[str] | None) -> TranscriptionRequest:
+        body = Path(clips[name]).read_bytes()
+        etag = s3.put_object(Bucket="media-in", Key=f"{name}.wav", Body=body)["ETag"].strip('"')
+        source = UploadedObject(
+            bucket="media-in", key=f"{name}.wav", etag=etag, size=len(body), uri=f"s3://media-in/{name}.wav"
+        )
+        return TranscriptionRequest(
+            source=source, output_prefix=f"s3://media-out/{name}/", mode=mode, expected_languages=expected
+        )
+
+    # Given a pool batch: two files for the batched engine (one expecting German) and one in full mode
+    requests = [
+        request("mono", "batched", ["de"]),
+        request("noisy", "batched", None),
+        request("call", "full", None),
+    ]
+    # When the worker transcribes it
+    outcomes = transcribe_batch(requests, speech_model)
+    # Then every document is valid and every word of each is scored
+    for outcome in outcomes:
+        assert isinstance(outcome, dict), outcome
+        transcript_validator(outcome)
+        assert_confident_words(outcome)
+    # And the request's expected languages reached language ID, for its file only
+    assert outcomes[0]["expected_languages"] == ["de"] and outcomes[0]["warnings"]
+    assert "expected_languages" not in outcomes[1] and outcomes[1]["warnings"] == []
