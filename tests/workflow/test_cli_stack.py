@@ -20,7 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
-from pipeline.transcript import SCHEMA_VERSION
+from pipeline.transcript import SCHEMA_VERSION, low_confidence_share
 from typer.testing import CliRunner
 
 from local_emulator import runner
@@ -122,7 +122,11 @@ def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Pat
     assert code == exits.OK and srt.startswith("1\n00:00:0")
     code, got = parakeet("get", "meetings/short.wav", "--format", "json", "--out", str(tmp_path), "--json")
     assert code == exits.OK and got["path"] == str(tmp_path / "short.json") and got["content"] is None
-    assert json.loads((tmp_path / "short.json").read_text())["schema_version"] == SCHEMA_VERSION
+    document = json.loads((tmp_path / "short.json").read_text())
+    assert document["schema_version"] == SCHEMA_VERSION
+    # (every word carries a confidence, and the catalog row the share of them under the threshold)
+    confidences = [w["confidence"] for w in document["words"]]
+    assert confidences and latest["low_confidence_share"] == low_confidence_share(confidences)
     code, vtt = parakeet("get", "meetings/short.wav", "--format", "vtt", "--json")
     assert code == exits.OK and vtt["content"].startswith("WEBVTT")
 
