@@ -415,6 +415,14 @@ def upload(
             "--channel-mode", help="mix, split or auto: the channel-mode object tag the Probe reads."
         ),
     ] = None,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            "--languages",
+            help="Expected languages, e.g. 'en de' (or 'any'): the expected-languages object tag "
+            "(docs/LANGUAGES.md).",
+        ),
+    ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until each upload is transcribed or failed.")
     ] = False,
@@ -428,7 +436,7 @@ def upload(
 
         stack = state(ctx).stack()
         started_at = datetime.datetime.now(datetime.UTC)
-        results = remote.upload(stack, paths, prefix, channel_mode)
+        results = remote.upload(stack, paths, prefix, channel_mode, languages)
         if wait:
             remote.wait_for_uploads(stack, results, started_at, timeout)
         failed = any("error" in r or (wait and r.get("status") != "TRANSCRIBED") for r in results)

@@ -136,6 +136,23 @@ def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Pat
     assert "meetings/short.wav" in [r["key"] for r in overview["recent"]]
 
 
+def test_upload_languages_tags_the_upload_and_the_transcript_flags_what_reads_otherwise(
+    cli_stack: LocalStack, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    # When English speech is uploaded expecting German only
+    code, uploaded = parakeet(
+        "upload", str(clips["short"]), "--prefix", "de-only", "--languages", "DE", "--json"
+    )
+    assert code == exits.OK and uploaded["uploads"][0]["key"] == "de-only/short.wav"
+    assert deliver(cli_stack, "de-only/short.wav").status == "SUCCEEDED"
+    # Then the Probe read the tag, and the transcript keeps English and says so in its warnings
+    code, got = parakeet("get", "de-only/short.wav", "--format", "json", "--out", str(tmp_path), "--json")
+    assert code == exits.OK and got["path"] == str(tmp_path / "short.json")
+    document = json.loads((tmp_path / "short.json").read_text())
+    assert document["expected_languages"] == ["de"] and document["language"] != "de"
+    assert any("not as one of the expected languages (de)" in w for w in document["warnings"])
+
+
 def test_a_failed_upload_is_listed_and_retried_without_reuploading(
     cli_stack: LocalStack, clips: dict[str, Path]
 ) -> None:
@@ -379,6 +396,7 @@ def test_upload_wait_says_when_no_execution_can_be_attributed(
         (["retry", "--json"], exits.USAGE),
         (["cost", "--since", "last tuesday", "--json"], exits.USAGE),
         (["upload", "/no/such/file.wav", "--json"], exits.NOT_FOUND),
+        (["upload", "/no/such/file.wav", "--languages", "en+xx", "--json"], exits.USAGE),
         (["search", "hello", "--limit", "0", "--json"], exits.USAGE),
         (["search", "hello", "--since", "someday", "--json"], exits.USAGE),
     ],
