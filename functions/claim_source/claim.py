@@ -24,14 +24,27 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED, utc_now_iso
+from common.catalog import (
+    STATUS_ARCHIVED,
+    STATUS_CLAIMED,
+    STATUS_FAILED,
+    STATUS_RESTORING,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+    utc_now_iso,
+)
 from common.layout import TRANSCRIPT_JSON, output_file, output_prefix
 from common.s3uri import parse_s3_uri
+from common.uploads import OBJECT_RESTORE_COMPLETED
 from contracts.errors import ZeroByteObject
 from contracts.models import ClaimResult, ClaimSkipReason, UploadedObject
 from contracts.ownership import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
 
-CLAIM_CONDITION = "attribute_not_exists(source_uri) OR #status = :failed OR #status = :superseded"
+# ARCHIVED and RESTORING rows are claimable (docs/ARCHIVES.md): the restore-completed event's execution
+# claims the RESTORING row (once: a duplicate event then finds it CLAIMED), and a re-run (a backfill with
+# RestoreArchived on, `parakeet retry`) may restore an ARCHIVED one.
+CLAIM_CONDITION = ("attribute_not_exists(source_uri)"
+                   " OR #status IN (:failed, :superseded, :archived, :restoring)")
 RECLAIM_CONDITION = "#status = :transcribed"
 OBJECT_CREATED = "Object Created"
 
@@ -43,7 +56,7 @@ def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> Cla
     zero-byte check would turn them into recorded failures. ``detail_type`` None (a caller with no
     event, e.g. a backfill) is taken as Object Created.
     """
-    if detail_type is not None and detail_type != OBJECT_CREATED:
+    if detail_type is not None and detail_type not in (OBJECT_CREATED, OBJECT_RESTORE_COMPLETED):
         return "not_object_created"
     if source.key.endswith("/"):
         return "directory_marker"
@@ -115,7 +128,9 @@ def claim(
     if source.sequencer:
         item["sequencer"] = source.sequencer
     try:
-        _put_claim(table, item, CLAIM_CONDITION, {":failed": STATUS_FAILED, ":superseded": STATUS_SUPERSEDED})
+        claimable = {":failed": STATUS_FAILED, ":superseded": STATUS_SUPERSEDED, ":archived": STATUS_ARCHIVED,
+                     ":restoring": STATUS_RESTORING}
+        _put_claim(table, item, CLAIM_CONDITION, claimable)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise

@@ -22,6 +22,11 @@ from contracts.models import MISSING_ETAG, UploadedObject
 
 from common.s3uri import format_s3_uri
 
+# S3's EventBridge event once a cold upload's restored copy is readable (docs/ARCHIVES.md): the same
+# detail shape as Object Created (bucket, key, etag, version-id) plus restore-expiry-time and
+# source-storage-class; it starts the same workflow on the restored copy.
+OBJECT_RESTORE_COMPLETED = "Object Restore Completed"
+
 
 def parse_upload_event(raw_event: Mapping[str, Any]) -> S3EventNotificationEventBridgeModel:
     """The execution input is what S3/EventBridge (or a person) sent: not an S3 event is bad input."""

@@ -8,6 +8,8 @@ them and never retries.
 
 from __future__ import annotations
 
+import json
+
 
 class BadInputError(Exception):
     """The uploaded object itself is unusable; retrying cannot help."""
@@ -67,6 +69,30 @@ class CapacityUnavailable(Exception):
     which quota, instance type and region to check). Neither bad input nor a bug: reason class capacity."""
 
     reason = "capacity_unavailable"
+
+
+class ObjectArchived(Exception):
+    """The upload is in a cold storage class (Glacier Flexible Retrieval, Deep Archive, an
+    Intelligent-Tiering archive tier) and not restored: S3 answers InvalidObjectState to a GET.
+    Neither bad input nor internal: RecordFailure writes status ARCHIVED (needs restore) and the
+    execution ends in its own ``Archived`` state. ``archive`` is the contracts.models.ArchiveInfo
+    (as JSON) when the raiser looked; the message is JSON so that it reaches RecordFailure through a
+    Lambda error's ``errorMessage`` (contracts.archive.archive_error_payload)."""
+
+    reason = "archived"
+
+    def __init__(self, message: str = "", archive: dict[str, object] | None = None) -> None:
+        self.text = message
+        self.archive = archive
+        super().__init__(json.dumps({"message": message, "archive": archive}, sort_keys=True))
+
+
+class ArchiveRestoring(ObjectArchived):
+    """A restore of the cold upload was requested (or already runs): RecordFailure writes status
+    RESTORING with the tier and the expected time; S3's Object Restore Completed event starts a
+    fresh execution on the restored copy (docs/ARCHIVES.md)."""
+
+    reason = "restoring"
 
 
 BAD_INPUT_ERRORS: tuple[type[BadInputError], ...] = (

@@ -43,13 +43,20 @@ MISSING_ETAG = "no-etag"
 Mode = Literal["batched", "full", "local_attention", "streaming"]
 SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
 TranscribePath = Literal["pool", "job"]
-CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
+# ARCHIVED: a cold object (Glacier, Deep Archive, an Intelligent-Tiering archive tier) not restored
+# and RestoreArchived off (or its restore never completed); RESTORING: a restore was requested and its
+# S3 "Object Restore Completed" event starts a fresh execution (docs/ARCHIVES.md). Neither is a failure.
+CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
 # capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
 ReasonClass = Literal["bad_input", "internal", "capacity"]
 # How a multi-channel upload is transcribed (docs/CHANNELS.md): the CHANNEL_MODE setting, or the
 # upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
 ChannelMode = Literal["mix", "split", "auto"]
 CHANNEL_MODE_TAG = "channel-mode"
+# Whether (and how fast) a cold upload is restored before it is transcribed (docs/ARCHIVES.md): the
+# RESTORE_ARCHIVED setting, or the upload's S3 object tag `restore-archived` (RESTORE_ARCHIVED_TAG).
+RestoreArchived = Literal["off", "bulk", "standard", "expedited"]
+RESTORE_ARCHIVED_TAG = "restore-archived"
 
 
 def channel_label(channel: int) -> str:
@@ -418,6 +425,29 @@ class SupersededBy(Contract):
     deleted: bool = Field(False, description="True when the key holds no object any more.")
 
 
+class ArchiveInfo(Contract):
+    """What S3 said of a cold upload and what the workflow did about it (docs/ARCHIVES.md)."""
+
+    storage_class: str = Field(description="GLACIER | DEEP_ARCHIVE | INTELLIGENT_TIERING.")
+    archive_status: str | None = Field(
+        None,
+        description="Intelligent-Tiering only: ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS (x-amz-archive-status).")
+    restore: Literal["none", "in_progress"] = Field(
+        description="What HeadObject's Restore header said: no restore, or one in progress.")
+    requested: RestoreArchived | None = Field(
+        None, description="The resolved RestoreArchived setting (None: found cold after the probe).")
+    tier: Literal["Expedited", "Standard", "Bulk"] | None = Field(
+        None, description="The retrieval tier restoring it; None when restore is off.")
+    days: NonNegativeInt | None = Field(
+        None,
+        description="RestoreDays the restored copy is kept (None: Intelligent-Tiering, which takes none).")
+    requested_at: str | None = Field(None, description="When this execution asked (ISO-8601 UTC).")
+    expected_by: str | None = Field(None, description="requested_at + the tier's documented upper bound.")
+    deadline: str | None = Field(
+        None, description="Past this, a restore that has not completed ends ARCHIVED (restore_timed_out).")
+    note: str | None = Field(None, description="E.g. why another tier than the one asked for was used.")
+
+
 class CatalogItem(Contract):
     """One catalog row per (source_uri, etag), as the functions write it (DynamoDB numbers as floats)."""
 
@@ -462,6 +492,8 @@ class CatalogItem(Contract):
     # SUPERSEDED
     superseded_by: SupersededBy | None = None
     sequencer: str | None = None
+    # ARCHIVED | RESTORING
+    archive: ArchiveInfo | None = None
 
 
 # -- RecordFailure ----------------------------------------------------------------------------------
@@ -477,7 +509,7 @@ class FailureResult(Contract):
     """``status`` SUPERSEDED: the key holds a newer upload (``superseded_by``); neither bad input nor
     internal, so ``reason_class`` is None. The state machine ends in ``Superseded`` then, else ``Failed``."""
 
-    status: Literal["FAILED", "SUPERSEDED"] = "FAILED"
+    status: Literal["FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"] = "FAILED"
     reason: str
     reason_class: ReasonClass | None
     message: str
@@ -485,10 +517,12 @@ class FailureResult(Contract):
     source_uri: str
     etag: str
     superseded_by: SupersededBy | None = None
+    archive: ArchiveInfo | None = Field(None, description="ARCHIVED | RESTORING: the cold object's state.")
 
 
 # -- completion events (EventBridge) ---------------------------------------------------------------
-CompletionDetailType = Literal["Transcript Ready", "Transcript Failed", "Transcript Superseded"]
+CompletionDetailType = Literal["Transcript Ready", "Transcript Failed", "Transcript Superseded",
+                               "Transcript Archived", "Transcript Restoring"]
 COMPLETION_EVENT_SOURCE = "parakeet.transcription"
 
 
@@ -497,7 +531,7 @@ class CompletionEvent(Contract):
     ``Transcript Superseded``) put on the EVENT_BUS_NAME bus, source ``parakeet.transcription``, after
     the catalog write (docs/EVENTS.md). Delivery is at least once: a retried state may repeat it."""
 
-    status: Literal["TRANSCRIBED", "FAILED", "SUPERSEDED"]
+    status: Literal["TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
     upload: UploadedObject
     execution_arn: str | None = None
     outputs: Outputs | None = None
@@ -512,6 +546,7 @@ class CompletionEvent(Contract):
         None, description="Failed only: bad_input | internal | capacity.")
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
+    archive: ArchiveInfo | None = Field(None, description="Archived/Restoring only: the cold object's state.")
 
 
 # -- the worker pool (short files) -------------------------------------------------------------------

@@ -47,6 +47,14 @@ INPUT_GONE = PRECONDITION_FAILED | NOT_FOUND
 # HEAD of a missing key without s3:ListBucket answers 403: for an *output* that means "absent"
 # (a wrong guess costs one 412 and a retry), never for the input.
 OUTPUT_ABSENT = NOT_FOUND | {"403", "AccessDenied", "Forbidden"}
+# A GET of a cold object (Glacier, Deep Archive, an Intelligent-Tiering archive tier) not restored,
+# or still restoring: 403 InvalidObjectState. Never bad input, never internal (contracts.archive).
+OBJECT_ARCHIVED = frozenset({"InvalidObjectState"})
+# RestoreObject while a restore of the object is already running (409): the restore we want exists.
+RESTORE_IN_PROGRESS = frozenset({"RestoreAlreadyInProgress"})
+# A GET/HEAD without the customer key of an SSE-C object: 400 InvalidRequest ("The object was stored
+# using a form of Server Side Encryption..."); we can never know the key, so it is typed bad input.
+SSE_C_REQUIRED = frozenset({"InvalidRequest"})
 MAX_WRITE_ATTEMPTS = 6
 
 

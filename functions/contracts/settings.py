@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.models import ChannelMode
+from contracts.models import ChannelMode, RestoreArchived
 
 
 class Settings(BaseModel):
@@ -96,6 +96,19 @@ class Settings(BaseModel):
         "segments labelled by channel; auto: split two-channel audio whose channels carry different "
         "speech, mix otherwise. A mix that would cancel speech (phase-inverted channels) uses the louder "
         "channel instead, with a warning in the transcript.",
+    )
+
+    # -- cold uploads (docs/ARCHIVES.md; overridable per upload by the S3 object tag `restore-archived`)
+    restore_archived: RestoreArchived = Field(
+        "off", alias="RESTORE_ARCHIVED",
+        description="A cold upload (Glacier, Deep Archive, an Intelligent-Tiering archive tier): off ends it "
+        "ARCHIVED; bulk | standard | expedited restores it with that retrieval tier (Deep Archive has no "
+        "expedited: standard) and S3's restore-completed event transcribes the restored copy.",
+    )
+    restore_days: int = Field(
+        1, ge=1, le=30, alias="RESTORE_DAYS",
+        description="Days S3 keeps a restored copy readable (Intelligent-Tiering takes none); each day is "
+        "billed as storage of the copy, so the default is the least that leaves time to transcribe it.",
     )
 
     @classmethod

@@ -9,6 +9,7 @@ travels on in the ProbeResult (``probe_audio.tags``).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,13 +17,14 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from common.clients import s3_client
 from common.observability import logger, metrics, tracer
-from contracts.errors import ZeroByteObject
+from contracts.errors import ObjectArchived, ZeroByteObject
 from contracts.models import ProbeResult, UploadedObject
 from contracts.settings import Settings
 
+from probe_audio.cold import handle_cold
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
-from probe_audio.tags import channel_mode_from_tags, object_tags
+from probe_audio.tags import channel_mode_from_tags, object_tags, restore_archived_from_tags
 
 
 def to_contract(result: Any, channel_mode: str | None = None) -> ProbeResult:
@@ -46,7 +48,15 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         )
         if source.size == 0:
             raise ZeroByteObject(f"{source.uri} is empty")  # the event says so: no GET needed
-        result = probe(reader, Settings.from_env().max_duration_s)
+        settings = Settings.from_env()
+        try:
+            result = probe(reader, settings.max_duration_s)
+        except ObjectArchived:
+            outcome = "archived"
+            tagged = restore_archived_from_tags(object_tags(s3_client(), source))
+            requested = tagged or settings.restore_archived
+            handle_cold(s3_client(), source, requested, settings.restore_days, datetime.now(UTC))
+            raise
         # After the media checks, so that a file that is not media reports that whatever its tags say.
         channel_mode = channel_mode_from_tags(object_tags(s3_client(), source))
         outcome = "ok"

@@ -19,8 +19,8 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
-from contracts.errors import SourceSuperseded
-from contracts.ownership import INPUT_GONE
+from contracts.errors import ObjectArchived, SourceSuperseded, UnsupportedInput
+from contracts.ownership import INPUT_GONE, OBJECT_ARCHIVED, SSE_C_REQUIRED
 
 DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge
@@ -210,6 +210,11 @@ class S3RangeReader(io.RawIOBase):
             if code in INPUT_GONE:
                 raise SourceSuperseded(
                     f"s3://{self.bucket}/{self.key} changed or vanished while probing: {code}") from exc
+            if code in OBJECT_ARCHIVED:
+                # Cold: the probe's handler asks HeadObject why and what to do (probe_audio.cold).
+                raise ObjectArchived(f"s3://{self.bucket}/{self.key} is archived: {code}") from exc
+            if code in SSE_C_REQUIRED and "Server Side Encryption" in str(exc):
+                raise UnsupportedInput(sse_c_message(self.bucket, self.key)) from exc
             raise
         body = response["Body"].read()
         self.bytes_read += len(body)
@@ -217,6 +222,11 @@ class S3RangeReader(io.RawIOBase):
         if self.etag is None and response.get("ETag"):
             self.etag = str(response["ETag"]).strip('"')
         return body, _total_size(response, start, len(body))
+
+
+def sse_c_message(bucket: str, key: str) -> str:
+    return (f"s3://{bucket}/{key} is encrypted with a customer-provided key (SSE-C), which this pipeline "
+            "cannot know: re-upload it with SSE-S3 or SSE-KMS (InputKmsKeyArns) encryption")
 
 
 def _total_size(response: dict[str, Any], start: int, length: int) -> int:

@@ -13,8 +13,15 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
+from contracts.archive import RESTORE_SETTINGS
 from contracts.errors import UnsupportedInput
-from contracts.models import CHANNEL_MODE_TAG, ChannelMode, UploadedObject
+from contracts.models import (
+    CHANNEL_MODE_TAG,
+    RESTORE_ARCHIVED_TAG,
+    ChannelMode,
+    RestoreArchived,
+    UploadedObject,
+)
 
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
 
@@ -28,15 +35,27 @@ def object_tags(s3: Any, source: UploadedObject) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in response.get("TagSet", [])}
 
 
-def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
-    """The ``channel-mode`` tag's value (key and value case-insensitive, blanks stripped), or None."""
-    matching = [value for key, value in tags.items() if key.strip().lower() == CHANNEL_MODE_TAG]
+def _tag_setting(tags: dict[str, str], tag: str, allowed: tuple[str, ...], what: str) -> str | None:
+    """A setting's tag value (key and value case-insensitive, blanks stripped), or None; a value not
+    in ``allowed`` is bad input naming the tag and the values allowed."""
+    matching = [value for key, value in tags.items() if key.strip().lower() == tag]
     if not matching:
         return None
     value = matching[0].strip().lower()
-    if value not in CHANNEL_MODES:
+    if value not in allowed:
         raise UnsupportedInput(
-            f"S3 object tag {CHANNEL_MODE_TAG}={matching[0]!r} is not a channel mode; "
-            f"use one of {', '.join(CHANNEL_MODES)} (or remove the tag)"
+            f"S3 object tag {tag}={matching[0]!r} is not {what}; "
+            f"use one of {', '.join(allowed)} (or remove the tag)"
         )
-    return value  # type: ignore[return-value]  # checked against ChannelMode's values above
+    return value
+
+
+def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
+    """The ``channel-mode`` tag's value, or None."""
+    return _tag_setting(tags, CHANNEL_MODE_TAG, CHANNEL_MODES, "a channel mode")  # type: ignore[return-value]
+
+
+def restore_archived_from_tags(tags: dict[str, str]) -> RestoreArchived | None:
+    """The ``restore-archived`` tag's value (docs/ARCHIVES.md), or None."""
+    return _tag_setting(tags, RESTORE_ARCHIVED_TAG, RESTORE_SETTINGS,  # type: ignore[return-value]
+                        "a RestoreArchived value")

@@ -34,6 +34,8 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
     # A metric name per class (not a dimension, see plan_job.app): alarm on ExecutionsFailedInternal.
     name = {"bad_input": "ExecutionsFailedBadInput", "capacity": "ExecutionsFailedCapacity",
             None: "ExecutionsSuperseded"}.get(result.reason_class, "ExecutionsFailedInternal")
+    if result.status in ("ARCHIVED", "RESTORING"):
+        name = "ExecutionsArchived" if result.status == "ARCHIVED" else "ExecutionsRestoring"
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     # The dashboard's "failed by reason class" (docs/OPERATIONS.md): one metric, ReasonClass dimension.
     add_dimensioned_metric("FailuresRecorded", MetricUnit.Count, 1, ReasonClass=outcome_class(result))
@@ -41,8 +43,10 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
 
 
 def outcome_class(result: FailureResult) -> str:
-    """bad_input | internal | capacity | superseded: a superseded upload (a newer one owns the key)
-    is no fault."""
+    """bad_input | internal | capacity | superseded | archived: a superseded upload (a newer one owns
+    the key) is no fault, nor is a cold one (ARCHIVED or RESTORING, docs/ARCHIVES.md)."""
     status = getattr(result, "status", "FAILED")
+    if status in ("ARCHIVED", "RESTORING"):
+        return "archived"
     superseded = status == "SUPERSEDED" or result.reason == SourceSuperseded.__name__
     return "superseded" if superseded else str(result.reason_class)

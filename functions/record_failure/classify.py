@@ -16,7 +16,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.errors import BAD_INPUT_ERROR_NAMES, GPU_JOB_EXIT_BAD_INPUT, CapacityUnavailable
+from contracts.archive import archive_error_payload
+from contracts.errors import (
+    BAD_INPUT_ERROR_NAMES,
+    GPU_JOB_EXIT_BAD_INPUT,
+    ArchiveRestoring,
+    CapacityUnavailable,
+    ObjectArchived,
+)
+from contracts.ownership import OBJECT_ARCHIVED
 
 BAD_INPUT = "bad_input"
 INTERNAL = "internal"
@@ -25,6 +33,11 @@ CAPACITY_UNAVAILABLE = CapacityUnavailable.__name__
 REASON_GPU_BAD_INPUT = "gpu_job.bad_input"
 REASON_BATCH_FAILED = "batch.job_failed"
 REASON_UNKNOWN = "unknown"
+# A cold upload (docs/ARCHIVES.md): its own outcome, no reason class (neither bad input nor internal).
+ARCHIVED = "archived"
+ARCHIVED_ERROR = ObjectArchived.__name__
+RESTORING_ERROR = ArchiveRestoring.__name__
+ARCHIVE_ERRORS = frozenset({ARCHIVED_ERROR, RESTORING_ERROR})
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,7 @@ class Classification:
     status_reason: str | None = None
     batch_job_id: str | None = None
     attempts: int | None = None
+    archive: dict[str, Any] | None = None
 
 
 def parse_cause(cause: Any) -> Any:
@@ -92,6 +106,23 @@ def _is_batch_job(cause: Any) -> bool:
     return isinstance(cause, dict) and any(k in cause for k in ("JobId", "Container", "JobQueue"))
 
 
+def says_object_archived(text: Any) -> bool:
+    """An S3 error text naming InvalidObjectState (a cold object read anywhere: a Lambda's botocore
+    ClientError message, a job's error): the same outcome as the probe's ObjectArchived."""
+    return isinstance(text, str) and any(f"({code})" in text for code in OBJECT_ARCHIVED)
+
+
+def _archived(name: str, cause: Any) -> Classification | None:
+    error_type = str(_get(cause, "errorType") or name)
+    message = _get(cause, "errorMessage") if isinstance(cause, dict) else cause
+    if error_type in ARCHIVE_ERRORS:
+        text, archive = archive_error_payload(message)
+        return Classification(error_type, ARCHIVED, text or error_type, name, archive=archive)
+    if says_object_archived(message) or says_object_archived(cause):
+        return Classification(ARCHIVED_ERROR, ARCHIVED, str(message or cause), name)
+    return None
+
+
 def classify(error: Any) -> Classification:
     error = error if isinstance(error, dict) else {}
     name = str(error.get("Error") or REASON_UNKNOWN)
@@ -100,6 +131,10 @@ def classify(error: Any) -> Classification:
     if name in BAD_INPUT_ERROR_NAMES:
         message = _get(cause, "errorMessage") if isinstance(cause, dict) else cause
         return Classification(name, BAD_INPUT, str(message or name), name)
+
+    archived = _archived(name, cause)
+    if archived is not None:
+        return archived
 
     if _is_batch_job(cause):
         exit_code, status_reason, job_id, attempts = batch_details(cause)

@@ -19,7 +19,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from common.catalog import (
+    STATUS_ARCHIVED,
     STATUS_FAILED,
+    STATUS_RESTORING,
     STATUS_SUPERSEDED,
     STATUS_TRANSCRIBED,
     catalog_key,
@@ -30,8 +32,10 @@ from common.layout import ERROR_JSON, output_file
 from common.observability import logger
 from common.s3uri import format_s3_uri, parse_s3_uri
 from common.uploads import uploaded_object_from_event
+from contracts.archive import cold_state
 from contracts.errors import SourceSuperseded, TransientError
 from contracts.models import (
+    ArchiveInfo,
     CompletionEvent,
     FailureRequest,
     FailureResult,
@@ -43,8 +47,10 @@ from contracts.ownership import current_object, holds
 from pydantic import ValidationError
 
 from record_failure.classify import (
+    ARCHIVED,
     INTERNAL,
     REASON_GPU_BAD_INPUT,
+    RESTORING_ERROR,
     Classification,
     classify,
     parse_cause,
@@ -200,6 +206,55 @@ def superseded_attributes(
     return {k: v for k, v in attributes.items() if v is not None}
 
 
+def archive_of(s3: Any, identity: UploadedObject, reported: dict[str, Any] | None) -> ArchiveInfo | None:
+    """The ArchiveInfo the error carried (the probe's), else what one HeadObject says; never raises."""
+    if reported:
+        try:
+            return ArchiveInfo.model_validate(reported)
+        except ValidationError:
+            logger.warning("the error's archive info is not an ArchiveInfo", extra={"archive": reported})
+    if identity is PLACEHOLDER:
+        return None
+    try:
+        state = cold_state(s3.head_object(Bucket=identity.bucket, Key=identity.key))
+    except Exception as exc:
+        logger.info("could not look up the cold object", extra={"detail": repr(exc)})
+        return None
+    return ArchiveInfo(storage_class=state.storage_class, archive_status=state.archive_status,
+                       restore="in_progress" if state.restore == "in_progress" else "none")
+
+
+def archived_attributes(identity: UploadedObject, status: str, classification: Classification,
+                        archive: ArchiveInfo | None, cause: Any, execution_arn: str | None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "status": status,
+        "reason": classification.reason,
+        "error": classification.error,
+        "message": truncate(classification.message, 1000),
+        "cause": truncate(cause),
+        "archive": archive.model_dump(mode="json", exclude_none=True) if archive else None,
+        "updated_at": utc_now_iso(),
+        "bucket": None if identity is PLACEHOLDER else identity.bucket,
+        "key": None if identity is PLACEHOLDER else identity.key,
+        "version_id": identity.version_id,
+        "failed_execution_arn": execution_arn,
+    }
+    return {k: v for k, v in attributes.items() if v is not None}
+
+
+def record_archived(table: Any, s3: Any, request: FailureRequest, identity: UploadedObject,
+                    classification: Classification, cause: Any) -> FailureResult:
+    """ARCHIVED (cold, not restored) or RESTORING (a restore requested): docs/ARCHIVES.md."""
+    status = STATUS_RESTORING if classification.reason == RESTORING_ERROR else STATUS_ARCHIVED
+    archive = archive_of(s3, identity, classification.archive)
+    attributes = archived_attributes(identity, status, classification, archive, cause, request.execution_arn)
+    return FailureResult(
+        status=status, reason=classification.reason, reason_class=None,  # type: ignore[arg-type]
+        message=attributes.get("message", ""), recorded=write_failure(table, identity, attributes),
+        source_uri=identity.uri, etag=identity.etag, archive=archive,
+    )  # fmt: skip
+
+
 def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
     """Upsert the FAILED (or SUPERSEDED) attributes unless the item already says TRANSCRIBED.
 
@@ -234,6 +289,8 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
     error = state.get("error") if isinstance(state.get("error"), dict) else {}
     classification = classify(error)
     identity = identify(state)
+    if classification.reason_class == ARCHIVED:
+        return record_archived(table, s3, request, identity, classification, parse_cause(error.get("Cause")))
     prefix = planned_prefix(state) if classification.reason == REASON_GPU_BAD_INPUT else None
     gpu_error = gpu_error_of(read_gpu_error(s3, prefix), identity)
     cause = parse_cause(error.get("Cause"))
@@ -281,5 +338,5 @@ def failure_event(request: FailureRequest, result: FailureResult) -> CompletionE
         status=result.status, upload=identify(state), execution_arn=request.execution_arn,
         mode=plan.mode if plan else None, duration_s=plan.duration_s if plan else None,
         reason=result.reason, reason_class=result.reason_class, message=result.message,
-        superseded_by=result.superseded_by,
+        superseded_by=result.superseded_by, archive=result.archive,
     )  # fmt: skip

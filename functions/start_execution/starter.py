@@ -26,7 +26,7 @@ from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
-from common.uploads import uploaded_object_from_event
+from common.uploads import OBJECT_RESTORE_COMPLETED, uploaded_object_from_event
 from contracts.errors import UnsupportedInput
 from contracts.models import UploadedObject
 
@@ -34,6 +34,8 @@ from start_execution.naming import execution_name
 
 Outcome = Literal["started", "duplicate", "ignored", "invalid", "retry"]
 OBJECT_CREATED = "Object Created"
+RESTORED_SUFFIX = "restored"
+STARTING_EVENTS = frozenset({OBJECT_CREATED, OBJECT_RESTORE_COMPLETED})
 # Step Functions accepts at most 256 KiB of execution input; an unreadable body is cut well below it.
 MAX_UNREADABLE_CHARS = 200_000
 INVALID_PREFIX = "invalid-event-"
@@ -97,7 +99,7 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
     if not isinstance(event, dict):
         wrapped = json.dumps({"unreadable_message": body[:MAX_UNREADABLE_CHARS]})
         return StartPlan("invalid", invalid_name(body), wrapped, reason="body is not a JSON object")
-    if event.get("source") != "aws.s3" or event.get("detail-type") != OBJECT_CREATED:
+    if event.get("source") != "aws.s3" or event.get("detail-type") not in STARTING_EVENTS:
         reason = f"not an S3 Object Created event: {event.get('source')!r} {event.get('detail-type')!r}"
         return StartPlan("invalid", invalid_name(body), body, reason=reason)
     try:
@@ -111,7 +113,10 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
     reason = ignore_reason(source.key, ignored_suffixes)
     if reason:
         return StartPlan("ignored", None, None, source=source, reason=reason)
-    return StartPlan("start", execution_name(source), body, source=source)
+    # The upload's first execution has its plain name; the one on its restored copy is distinct from it,
+    # and every delivery of that restore's event gets the same name (refused as a duplicate).
+    suffix = RESTORED_SUFFIX if event.get("detail-type") == OBJECT_RESTORE_COMPLETED else ""
+    return StartPlan("start", execution_name(source, suffix), body, source=source)
 
 
 def _error_code(exc: Exception) -> str:

@@ -44,6 +44,7 @@ RESOURCES: dict[tuple[str, str], list[str]] = {
     ("ProbeAudioFunctionRole", "s3:GetObjectVersion"): [UPLOAD],
     ("ProbeAudioFunctionRole", "s3:GetObjectTagging"): [UPLOAD],  # per-upload settings
     ("ProbeAudioFunctionRole", "s3:GetObjectVersionTagging"): [UPLOAD],
+    ("ProbeAudioFunctionRole", "s3:RestoreObject"): [UPLOAD],  # a cold upload, RestoreArchived on
     ("PostprocessFunctionRole", "s3:GetObject"): [TRANSCRIPT, UPLOAD],
     ("PostprocessFunctionRole", "s3:PutObject"): [TRANSCRIPT.replace("transcript.json", "a.srt"), SEGMENTS],
     ("PostprocessFunctionRole", "s3:DeleteObject"): [ERROR],  # a stale error.json of an earlier attempt

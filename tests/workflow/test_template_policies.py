@@ -102,6 +102,8 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
         reads = {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"}
         if lid == "ProbeAudioFunction":  # the upload's channel-mode tag (probe_audio.tags)
             reads |= {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"}
+            # a cold upload's restore (probe_audio.cold): a temporary readable copy, the object unchanged
+            reads |= {"s3:RestoreObject"}
         if lid == "BackfillStateMachine":  # its Distributed Map lists the prefix (ItemReader listObjectsV2)
             reads = {"s3:ListBucket"}
         assert all(a in reads for a in actions), (lid, actions)
