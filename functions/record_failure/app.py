@@ -26,8 +26,9 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
         put_completion_event(events_client(), failure_event(request, result))  # TransientError retries
     logger.append_keys(source_uri=result.source_uri, etag=result.etag)
     # "message" is a reserved LogRecord attribute: log it under another name.
-    logger.warning(
-        "execution failed",
+    cold = result.status in ("ARCHIVED", "RESTORING")  # docs/ARCHIVES.md: not a failure
+    (logger.info if cold else logger.warning)(
+        "upload archived" if cold else "execution failed",
         extra={"reason": result.reason, "reason_class": result.reason_class,
                "failure_message": result.message, "recorded": result.recorded},
     )  # fmt: skip

@@ -6,7 +6,9 @@ local_emulator.archives).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -150,3 +152,92 @@ def test_an_unknown_restore_tag_is_typed_bad_input(stack: LocalStack, clips: dic
     assert (row["status"], row["reason_class"], row["error"]) == ("FAILED", "bad_input", "UnsupportedInput")
     assert "restore-archived" in row["message"]
 
+
+
+def _sweep_at(stack: LocalStack, when: datetime) -> dict[str, int]:
+    """The hourly RestoreSweepFunction's work, run with a clock the test controls."""
+    from record_failure.restores import sweep_restores
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(stack.deployment.catalog_table)
+    return sweep_restores(table, boto3.client("s3", region_name="us-east-1"),
+                          boto3.client("events", region_name="us-east-1"), when)
+
+
+def test_a_restore_that_never_completes_ends_archived_restore_timed_out_after_its_deadline(
+        stack: LocalStack, clips: dict[str, Path]) -> None:
+    # Given a RESTORING Glacier upload whose restore S3 never completes
+    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), "vault/lost.wav",
+                                          StorageClass="GLACIER", Tagging="restore-archived=bulk")
+    assert report is not None and report.states[-1] == "Restoring"
+    archive = catalog_row(stack, event)["archive"]  # type: ignore[index]
+    deadline = datetime.fromisoformat(archive["deadline"].replace("Z", "+00:00"))
+
+    # When the sweep runs before the deadline, then after it
+    before = _sweep_at(stack, deadline - timedelta(minutes=1))
+    row_before = catalog_row(stack, event)
+    after = _sweep_at(stack, deadline)
+
+    # Then it waits, then ends the row typed: ARCHIVED restore_timed_out (the object is still cold)
+    assert before == {} and row_before is not None and row_before["status"] == "RESTORING"
+    assert after == {"ARCHIVED": 1}
+    row = catalog_row(stack, event)
+    assert row is not None
+    assert (row["status"], row["reason"]) == ("ARCHIVED", "restore_timed_out")
+    # And a second sweep finds nothing more to do
+    assert _sweep_at(stack, deadline + timedelta(hours=1)) == {}
+
+
+def test_an_object_deleted_while_restoring_ends_superseded_deleted(
+        stack: LocalStack, clips: dict[str, Path]) -> None:
+    # Given a RESTORING Deep Archive upload
+    key = "vault/deleted.wav"
+    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), key,
+                                          StorageClass="DEEP_ARCHIVE", Tagging="restore-archived=standard")
+    assert report is not None and report.states[-1] == "Restoring"
+    deadline = catalog_row(stack, event)["archive"]["deadline"]  # type: ignore[index]
+
+    # When the object is deleted (S3 then never completes the restore) and the deadline passes
+    boto3.client("s3", region_name="us-east-1").delete_object(Bucket=stack.deployment.input_bucket, Key=key)
+    counts = _sweep_at(stack, datetime.fromisoformat(deadline.replace("Z", "+00:00")))
+
+    # Then the row ends SUPERSEDED by no object (deleted), no job ran
+    assert counts == {"SUPERSEDED": 1}
+    row = catalog_row(stack, event)
+    assert row is not None
+    assert row["status"] == "SUPERSEDED" and row["superseded_by"]["deleted"] is True
+    assert stack.bridge.batch_jobs == []
+
+
+def test_a_restore_completed_event_for_a_deleted_object_ends_superseded_at_claim(
+        stack: LocalStack, clips: dict[str, Path]) -> None:
+    # Given a RESTORING upload, restored, then deleted before its event is processed
+    key = "vault/gone.wav"
+    bucket = stack.deployment.input_bucket
+    assert stack.cold is not None
+    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), key,
+                                          StorageClass="GLACIER", Tagging="restore-archived=expedited")
+    assert report is not None and report.states[-1] == "Restoring"
+    fake_event = restore_event_without_delivery(stack, bucket, key)
+    boto3.client("s3", region_name="us-east-1").delete_object(Bucket=bucket, Key=key)
+
+    # When the restore-completed event arrives
+    restored = runner.deliver(stack.deployment, fake_event)
+
+    # Then Claim finds the key empty: SUPERSEDED (deleted), no job
+    assert restored is not None
+    assert restored.states[:2] == ["Claim", "RecordFailure"]
+    assert catalog_row(stack, event)["status"] == "SUPERSEDED"  # type: ignore[index]
+    assert stack.bridge.batch_jobs == []
+
+
+def restore_event_without_delivery(stack: LocalStack, bucket: str, key: str) -> dict[str, Any]:
+    """Complete the restore with the ingress paused, so the test decides when the event arrives."""
+    assert stack.cold is not None and stack.ingress is not None
+    from local_emulator import ingress as local_ingress
+
+    saved = local_ingress._ACTIVE
+    local_ingress._ACTIVE = None
+    try:
+        return stack.cold.complete_restore(bucket, key)
+    finally:
+        local_ingress._ACTIVE = saved

@@ -51,6 +51,10 @@ RESOURCES: dict[tuple[str, str], list[str]] = {
     ("IndexTranscriptFunctionRole", "dynamodb:UpdateItem"): [TABLE],
     ("IndexTranscriptFunctionRole", "events:PutEvents"): [BUS],
     ("IndexTranscriptFunctionRole", "s3:GetObject"): [UPLOAD],  # still the current upload?
+    ("RestoreSweepFunctionRole", "dynamodb:Query"): ["${CatalogTable.Arn}/index/by-status"],  # RESTORING rows
+    ("RestoreSweepFunctionRole", "dynamodb:UpdateItem"): [TABLE],
+    ("RestoreSweepFunctionRole", "events:PutEvents"): [BUS],
+    ("RestoreSweepFunctionRole", "s3:GetObject"): [UPLOAD],  # HeadObject: does the key still hold it?
     ("RecordFailureFunctionRole", "dynamodb:GetItem"): [TABLE],
     ("RecordFailureFunctionRole", "dynamodb:UpdateItem"): [TABLE],
     ("RecordFailureFunctionRole", "events:PutEvents"): [BUS],

@@ -108,10 +108,11 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
             reads = {"s3:ListBucket"}
         assert all(a in reads for a in actions), (lid, actions)
         readers.append(lid)
-    # Claim, Postprocess, Index and RecordFailure HeadObject the key: does it still hold this upload?
+    # Claim, Postprocess, Index, RecordFailure and the restore sweep HeadObject the key: does it still
+    # hold this upload?
     assert sorted(set(readers)) == ["BackfillStateMachine", "ClaimSourceFunction", "GpuJobRole",
                                "IndexTranscriptFunction", "PoolWorkerRole", "PostprocessFunction",
-                               "ProbeAudioFunction", "RecordFailureFunction"]
+                               "ProbeAudioFunction", "RecordFailureFunction", "RestoreSweepFunction"]
 
 
 def test_every_role_that_reads_an_input_key_may_list_the_input_bucket() -> None:
