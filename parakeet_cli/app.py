@@ -328,6 +328,12 @@ def _detail(row: dict[str, Any]) -> str:
                 f"{row.get('word_count', '?')} words")  # fmt: skip
     if status == "SUPERSEDED":
         return f"by {row.get('superseded_by')}"
+    if status in ("ARCHIVED", "RESTORING"):
+        archive = row.get("archive") or {}
+        where = " ".join(str(v) for v in (archive.get("storage_class"), archive.get("archive_status")) if v)
+        if status == "RESTORING":
+            return f"{where}: {archive.get('tier')} restore, expected by {_when(archive.get('expected_by'))}"
+        return f"{where or '?'}: {row.get('reason')}, needs a restore (docs/ARCHIVES.md)"
     return ""
 
 

@@ -22,8 +22,13 @@ CLAIMED = "CLAIMED"
 TRANSCRIBED = "TRANSCRIBED"
 FAILED = "FAILED"
 SUPERSEDED = "SUPERSEDED"
-STATUSES = (CLAIMED, TRANSCRIBED, FAILED, SUPERSEDED)
-DONE = frozenset({TRANSCRIBED, FAILED, SUPERSEDED})  # a row in one of these is final for its upload
+# A cold upload (docs/ARCHIVES.md): ARCHIVED needs a restore; RESTORING waits (up to 48 h) for S3's
+# restore-completed event, whose execution claims the row again.
+ARCHIVED = "ARCHIVED"
+RESTORING = "RESTORING"
+STATUSES = (CLAIMED, TRANSCRIBED, FAILED, SUPERSEDED, ARCHIVED, RESTORING)
+# A row in one of these is final for its execution (RESTORING: the next one starts on S3's event).
+DONE = frozenset({TRANSCRIBED, FAILED, SUPERSEDED, ARCHIVED, RESTORING})
 EXECUTION_DONE = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 _deserializer = TypeDeserializer()

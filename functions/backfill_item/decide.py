@@ -9,6 +9,9 @@ ingress would not, and never redoes what already has an answer:
 - a TRANSCRIBED row: skipped (``transcribed``);
 - FAILED with reason_class ``bad_input``, or SUPERSEDED: skipped: the same bytes get the same answer;
 - FAILED ``internal``: started again under ``<name>-retryN`` (the next N after the last attempt's);
+- RESTORING: skipped (``restoring``): its restore-completed event transcribes it (docs/ARCHIVES.md);
+- ARCHIVED (cold, not restored): started again under ``<name>-retryN``, so that a backfill with
+  RestoreArchived on restores it (and one with it off records ARCHIVED again, at no GPU cost);
 - no row, or CLAIMED (in flight, or an execution that never finished): started under
   ``execution_name(source)``. The live starter's name also hashes the S3 event's sequencer on an
   unversioned bucket, which a listing does not carry, so there the two names differ and Claim is the
@@ -31,7 +34,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-from common.catalog import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED, catalog_key
+from common.catalog import (
+    STATUS_ARCHIVED,
+    STATUS_FAILED,
+    STATUS_RESTORING,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+    catalog_key,
+)
 from common.s3uri import format_s3_uri
 from common.uploads import object_created_event as upload_event
 from contracts.backfill import BackfillDecision, BackfillItemRequest, SkipReason
@@ -139,6 +149,8 @@ def row_skip_reason(row: Mapping[str, Any] | None) -> SkipReason | None:
         return "superseded"
     if status == STATUS_FAILED and row.get("reason_class") == BAD_INPUT:
         return "bad_input"
+    if status == STATUS_RESTORING:
+        return "restoring"
     return None
 
 
@@ -159,7 +171,7 @@ def decide(request: BackfillItemRequest, table: Any, ignored_suffixes: Sequence[
     skip = row_skip_reason(row)
     if skip:
         return _done("skipped", skip, uri)
-    retry = bool(row) and row.get("status") == STATUS_FAILED
+    retry = bool(row) and row.get("status") in (STATUS_FAILED, STATUS_ARCHIVED)
     if request.dry_run:
         return _done("would_retry" if retry else "would_start", uri=uri)
     suffix = f"retry{next_retry(row)}" if retry and row else ""

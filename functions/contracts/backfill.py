@@ -26,9 +26,11 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 # rule (start_execution.starter.ignore_reason); the catalog ones say the same bytes already have
 # their answer; ``not_current`` is an inventory row for an old version or a delete marker;
 # ``outside_prefix`` an inventory row for a key outside the requested prefix.
+# ``restoring``: a restore of the cold bytes runs; S3's restore-completed event transcribes them
+# (docs/ARCHIVES.md). An ARCHIVED row is started again (``retry``): with RestoreArchived on, it is restored.
 SkipReason = Literal[
     "folder_marker", "ignored_suffix", "transcribed", "bad_input", "superseded", "not_current",
-    "outside_prefix",
+    "outside_prefix", "restoring",
 ]
 # What the decision leads to: ``start``/``retry`` start the per-file workflow (``retry`` under a
 # ``retryN`` name, after an internal failure); a dry run answers ``would_start``/``would_retry``.
