@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
 from backfill_item.summary import result_entries, summarise  # noqa: E402
-from contracts.backfill import ResultWriterDetails  # noqa: E402
+from pipeline.backfill import ResultWriterDetails  # noqa: E402
 
 from local_emulator.template import load_template  # noqa: E402
 from tests.result_writer_output import BUCKET, GeneratedResults, entry_line  # noqa: E402
@@ -58,8 +58,9 @@ def generation_s(items: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, nargs="+", default=[10_000, 200_000, 1_000_000])
     args = parser.parse_args()
     function = load_template()["Resources"]["BackfillSummaryFunction"]["Properties"]
@@ -71,10 +72,16 @@ def main() -> int:
         summarise_s = max(0.0, total_s - generation_s(items))
         _, peak = run(min(items, 200_000), traced=True)
         us_per_entry = summarise_s / items * 1e6
-        rows.append({"items": items, "summarise_s": round(summarise_s, 2),
-                     "us_per_entry": round(us_per_entry, 1), "peak_mib": round(peak / MIB, 1),
-                     "peak_measured_at_items": min(items, 200_000),
-                     "bytes_read_mb": round(items * len(entry_line(items)) / 1e6)})
+        rows.append(
+            {
+                "items": items,
+                "summarise_s": round(summarise_s, 2),
+                "us_per_entry": round(us_per_entry, 1),
+                "peak_mib": round(peak / MIB, 1),
+                "peak_measured_at_items": min(items, 200_000),
+                "bytes_read_mb": round(items * len(entry_line(items)) / 1e6),
+            }
+        )
     worst = max(r["us_per_entry"] for r in rows)
     # Objects one Summarise can count in its timeout, CPU-bound, at the function's CPU share.
     capacity = int(timeout_s / (worst / 1e6 / cpu_share))
@@ -82,15 +89,28 @@ def main() -> int:
     print(f"Summarise ({memory_mb} MB, {timeout_s} s; {cpu_share:.2f} vCPU on Lambda), measured on {machine}")
     print(f"{'items':>10} {'summarise s':>12} {'us/entry':>9} {'peak MiB':>9} {'read MB':>8}")
     for r in rows:
-        print(f"{r['items']:>10} {r['summarise_s']:>12} {r['us_per_entry']:>9} {r['peak_mib']:>9}"
-              f" {r['bytes_read_mb']:>8}")
-    print(f"CPU-bound capacity in {timeout_s} s at {cpu_share:.2f} vCPU: ~{capacity:,} objects"
-          " (S3 read time not included)")
+        print(
+            f"{r['items']:>10} {r['summarise_s']:>12} {r['us_per_entry']:>9} {r['peak_mib']:>9}"
+            f" {r['bytes_read_mb']:>8}"
+        )
+    print(
+        f"CPU-bound capacity in {timeout_s} s at {cpu_share:.2f} vCPU: ~{capacity:,} objects"
+        " (S3 read time not included)"
+    )
     out = ROOT / "benchmarks" / "results" / "backfill_summary.json"
     function_info = {"memory_mb": memory_mb, "timeout_s": timeout_s, "cpu_share": cpu_share}
-    out.write_text(json.dumps({"function": function_info,
-                               "machine": platform.platform(), "rows": rows,
-                               "cpu_bound_capacity_objects": capacity}, indent=1) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "function": function_info,
+                "machine": platform.platform(),
+                "rows": rows,
+                "cpu_bound_capacity_objects": capacity,
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"wrote {out.relative_to(ROOT)}")
     return 0
 

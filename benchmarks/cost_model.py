@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "benchmarks"), str(ROOT)]
 
 from asl_walk import Step, walk  # noqa: E402
-from contracts import throughput  # noqa: E402
-from contracts.gpu_classes import GPU_CLASSES  # noqa: E402
+from pipeline import throughput  # noqa: E402
+from pipeline.gpu_classes import GPU_CLASSES  # noqa: E402
 
 from gpu_job.storage import READ_BLOCK_BYTES  # noqa: E402
 
@@ -152,13 +152,13 @@ def measured_inputs(results_dir: Path = RESULTS) -> Inputs:
 
 def engine_rtfx(size_class: str = "small") -> Figure:
     """The batched engine's audio seconds per second on the class's instance, from the planner's own
-    throughput model (contracts.throughput: the lesser of its CPU workers' and its GPU's rate, since
+    throughput model (pipeline.throughput: the lesser of its CPU workers' and its GPU's rate, since
     the engine overlaps them); measured only where both figures were."""
     gpu_class = GPU_CLASSES[size_class]
     t = throughput.evaluate(gpu_class.gpu, throughput.option(gpu_class.gpu, gpu_class.instance_types[0]))
     gpu = f"GPU {'measured' if t.gpu_rtfx_measured else 'assumed'} {t.gpu_rtfx:g}x"
     cpu = f"{t.cpu_workers} CPU workers: {t.cpu_rtfx:g}x"
-    note = f"contracts.throughput: {t.instance}, {t.bound}-bound ({cpu}; {gpu})"
+    note = f"pipeline.throughput: {t.instance}, {t.bound}-bound ({cpu}; {gpu})"
     return Figure(round(t.rtfx, 1), t.gpu_rtfx_measured, note)
 
 
@@ -307,7 +307,7 @@ def gpu_seconds(scenario: Scenario, inputs: Inputs, ran_gpu: str | None) -> floa
     if ran_gpu is None:
         return 0.0
     size_mb = inputs.audio_kbps.value * scenario.audio_s / 8 / 1000
-    if inputs.engine_rtfx is not None:  # the engine overlaps decoding with the GPU (contracts.throughput)
+    if inputs.engine_rtfx is not None:  # the engine overlaps decoding with the GPU (pipeline.throughput)
         work = size_mb / inputs.s3_read_mb_per_s.value + scenario.audio_s / inputs.engine_rtfx.value
     else:
         work = (
@@ -323,8 +323,14 @@ def gpu_seconds(scenario: Scenario, inputs: Inputs, ran_gpu: str | None) -> floa
     return startup + work
 
 
-def cost_of(scenario: Scenario, definition: Mapping[str, Any], functions: Mapping[str, Function],
-            inputs: Inputs, prices: Prices, spot: bool) -> dict[str, Any]:  # fmt: skip
+def cost_of(
+    scenario: Scenario,
+    definition: Mapping[str, Any],
+    functions: Mapping[str, Function],
+    inputs: Inputs,
+    prices: Prices,
+    spot: bool,
+) -> dict[str, Any]:
     steps = walk(definition, sample_state(scenario), fail_at=scenario.fail_at)
     failed = steps[-1].type == "Fail"
     usage = count_usage(steps, functions, scenario.audio_s, failed, inputs.probe_get_requests.value)
@@ -426,8 +432,10 @@ def print_table(result: dict[str, Any]) -> None:
     for row in result["rows"]:
         cells = " ".join(f"{row['per_audio_hour_usd'][c]:>10.5f}" for c in COLUMNS)
         flag = "yes" if row["orchestration_exceeds_gpu"] else "no"
-        print(f"{row['scenario']:22} {row['pricing']:9} {cells} {row['total_per_audio_hour_usd']:>9.4f} "
-              f"{flag:>8} {row['usage']['transitions']:>11}")  # fmt: skip
+        print(
+            f"{row['scenario']:22} {row['pricing']:9} {cells} {row['total_per_audio_hour_usd']:>9.4f} "
+            f"{flag:>8} {row['usage']['transitions']:>11}"
+        )
     print("\nfigures (measured = from benchmarks/results):")
     for name, fig in result["figures"].items():
         kind = "measured" if fig["measured"] else "ASSUMED"

@@ -9,12 +9,12 @@ the physical anchor on this CPU: compare ratios within one run, not figures acro
 Columns (CPU seconds per audio second, the best of `--repeats`):
 - `ffmpeg_cli`: the CLI decoding and resampling to 16 kHz mono, writing nothing.
 - `decode`: gpu_job.audio.AudioDecoder as the engine runs it (16 kHz, channels kept for the router).
-- `vad`: the onnx Silero detector (gpu_job.vad) on the file's 16 kHz mono signal.
+- `vad`: the onnx Silero detector (gpu_job.engine.vad) on the file's 16 kHz mono signal.
 - `cpu_worker`: one engine CPU worker on the file, CPU-only path (decode, channel router with its
   VAD per channel and mix, window cutting: `Engine._prepare`), the whole process's CPU time.
 - `native_decode`: AudioDecoder at the track's own rate (no resampling; what a GPU host decodes).
 - `gpu_host_worker`: the same worker on the device path (native decode on the worker thread;
-  resampling and the batched VAD in gpu_job.device_front's device thread). The process's CPU time
+  resampling and the batched VAD in gpu_job.engine.device_front's device thread). The process's CPU time
   less the device thread's own (`DeviceFrontEnd.cpu_s`): on a GPU host that thread only launches
   kernels and copies (benchmarks/gpu/run.sh measures the whole on 4 vCPUs).
   Here the device is the CPU (`--front-device cpu`), so its work is reported apart as
@@ -113,10 +113,27 @@ def write_media(
         path = out / f"{fmt.name}{fmt.suffix}"
         seconds = headline_s if fmt.name == HEADLINE else other_s
         subprocess.run(
-            ["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-f", "s16le", "-ar", "16000", "-ac", "2",
-             "-i", str(raw), "-t", str(seconds), *fmt.args, str(path)],
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-y",
+                "-loglevel",
+                "error",
+                "-f",
+                "s16le",
+                "-ar",
+                "16000",
+                "-ac",
+                "2",
+                "-i",
+                str(raw),
+                "-t",
+                str(seconds),
+                *fmt.args,
+                str(path),
+            ],
             check=True,
-        )  # fmt: skip
+        )
         files[fmt.name] = path
     del acc
     return files
@@ -125,10 +142,25 @@ def write_media(
 def ffmpeg_cli_cpu(path: Path) -> float:
     before = cpu_children()
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-threads", "1", "-loglevel", "error", "-i", str(path),
-         "-ar", "16000", "-ac", "1", "-f", "null", "-"],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-threads",
+            "1",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-ar",
+            "16000",
+            "-ac",
+            "1",
+            "-f",
+            "null",
+            "-",
+        ],
         check=True,
-    )  # fmt: skip
+    )
     return cpu_children() - before
 
 
@@ -162,7 +194,7 @@ def decode_16k_mono(path: Path) -> Any:
 def vad_cpu(audio: Any) -> float:
     import numpy as np
 
-    from gpu_job.vad import make_detector
+    from gpu_job.engine.vad import make_detector
 
     detector = make_detector("onnx")
     block = 60 * 16000
@@ -178,7 +210,7 @@ def worker_cpu(path: Path, settings: Any) -> tuple[float, float, int]:
     call. The rest is the worker's own thread and FFmpeg's decoder threads."""
     import torch
 
-    from gpu_job.engine import Engine, _EndMsg, _WindowMsg
+    from gpu_job.engine.engine import Engine, _EndMsg, _WindowMsg
 
     engine = Engine(SimpleNamespace(device=torch.device("cpu")), settings)
     windows = []
@@ -201,7 +233,7 @@ def worker_cpu(path: Path, settings: Any) -> tuple[float, float, int]:
 
 
 def measure(files: dict[str, Path], repeats: int, device_path: bool) -> list[dict[str, Any]]:
-    from gpu_job.engine import EngineSettings
+    from gpu_job.engine.engine import EngineSettings
 
     today = {"front_end": "cpu"} if device_path else {}  # (the code before the front end had no such field)
     cpu_settings = EngineSettings(workers=1, vad_backend="onnx", **today)
@@ -217,8 +249,9 @@ def measure(files: dict[str, Path], repeats: int, device_path: bool) -> list[dic
             "cpu_worker": best(lambda p=path: worker_cpu(p, cpu_settings)[0], repeats),
         }
         if device_path:
-            gpu_settings = EngineSettings(workers=1, vad_backend="batched", vad_device="cpu",
-                                          front_end="device", front_device="cpu")
+            gpu_settings = EngineSettings(
+                workers=1, vad_backend="batched", vad_device="cpu", front_end="device", front_device="cpu"
+            )
             per_s["native_decode"] = best(lambda p=path: decode_cpu(p, native=True)[0], repeats)
             runs = [worker_cpu(path, gpu_settings) for _ in range(repeats)]
             per_s["gpu_host_worker"] = min(total - front for total, front, _ in runs)
@@ -245,7 +278,7 @@ def frame_agreement(files: dict[str, Path], speech: Path) -> dict[str, Any]:
     import numpy as np
 
     from gpu_job.audio import AudioDecoder
-    from gpu_job.device_front import DeviceFrontEnd
+    from gpu_job.engine.device_front import DeviceFrontEnd
 
     out: dict[str, Any] = {}
     front = DeviceFrontEnd("cpu")
@@ -262,9 +295,12 @@ def frame_agreement(files: dict[str, Path], speech: Path) -> dict[str, Any]:
             batched = stream_probs(device, front.detector)
             frames = min(exact.shape[0], batched.shape[0])
             same = float(((exact[:frames] >= 0.5) == (batched[:frames] >= 0.5)).mean())
-            out[name] = {"frames": int(frames), "same_side_of_0_5": round(same, 4),
-                         "speech_share_onnx": round(float((exact >= 0.5).mean()), 4),
-                         "speech_share_batched": round(float((batched >= 0.5).mean()), 4)}
+            out[name] = {
+                "frames": int(frames),
+                "same_side_of_0_5": round(same, 4),
+                "speech_share_onnx": round(float((exact >= 0.5).mean()), 4),
+                "speech_share_batched": round(float((batched >= 0.5).mean()), 4),
+            }
             print(name, out[name], flush=True)
     finally:
         front.close()
@@ -272,7 +308,7 @@ def frame_agreement(files: dict[str, Path], speech: Path) -> dict[str, Any]:
 
 
 def _onnx() -> Any:
-    from gpu_job.vad import make_detector
+    from gpu_job.engine.vad import make_detector
 
     return make_detector("onnx")
 
@@ -291,7 +327,7 @@ def accuracy(tmp: Path, long_minutes: float) -> dict[str, Any]:
     """The accuracy suite's audio and scoring (tests/gpu_job/test_accuracy.py, accuracy_support.py)
     through the batched engine on both paths: WER and word starts of the tiny speech model."""
     from gpu_job import api
-    from gpu_job.engine import EngineSettings
+    from gpu_job.engine.engine import EngineSettings
     from tests.gpu_job import accuracy_support as acc
 
     model = api.load_model(str(acc.SPEECH_MODEL), device="cpu")
@@ -301,16 +337,21 @@ def accuracy(tmp: Path, long_minutes: float) -> dict[str, Any]:
     for path_name, fields in PATHS.items():
         settings = EngineSettings(**fields)
         scores = {"heldout": acc.Score(), "long": acc.Score()}
-        for r, doc in zip(heldout, api.transcribe_many([str(r.path) for r in heldout], model, settings),
-                          strict=True):
+        for r, doc in zip(
+            heldout, api.transcribe_many([str(r.path) for r in heldout], model, settings), strict=True
+        ):
             assert isinstance(doc, dict), doc
             scores["heldout"].add(r.words, doc)
         scores["long"].add(rec.words, api.transcribe(str(rec.path), model, mode="batched", settings=settings))
         out[path_name] = {
-            k: {"wer": round(sc.wer, 4), "errors": sc.errors, "ref_words": sc.ref_words,
+            k: {
+                "wer": round(sc.wer, 4),
+                "errors": sc.errors,
+                "ref_words": sc.ref_words,
                 "starts_within_0_25s": round(sc.within(0.25), 4),
                 "start_err_p90_s": round(sc.percentile(90), 3),
-                "start_err_max_s": round(sc.percentile(100), 3)}
+                "start_err_max_s": round(sc.percentile(100), 3),
+            }
             for k, sc in scores.items()
         }
         print(path_name, out[path_name], flush=True)
@@ -319,8 +360,19 @@ def accuracy(tmp: Path, long_minutes: float) -> dict[str, Any]:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    keys = [k for k in ("ffmpeg_cli", "decode", "vad", "cpu_worker", "native_decode", "gpu_host_worker",
-                        "front_on_cpu") if k in rows[0]]
+    keys = [
+        k
+        for k in (
+            "ffmpeg_cli",
+            "decode",
+            "vad",
+            "cpu_worker",
+            "native_decode",
+            "gpu_host_worker",
+            "front_on_cpu",
+        )
+        if k in rows[0]
+    ]
     print("\nms of CPU per audio second (x real time = 1000 / ms)")
     print(f"{'format':26}" + "".join(f"{k:>16}" for k in keys) + f"{'worker/ffmpeg':>15}")
     for row in rows:
@@ -335,8 +387,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--formats", nargs="*", default=None, help="subset of format names")
     parser.add_argument("--no-device-path", action="store_true", help="only today's CPU-only columns")
-    parser.add_argument("--accuracy", action="store_true",
-                        help="also both paths' WER/word starts on the accuracy suite, VAD frame agreement")
+    parser.add_argument(
+        "--accuracy",
+        action="store_true",
+        help="also both paths' WER/word starts on the accuracy suite, VAD frame agreement",
+    )
     parser.add_argument("--long-minutes", type=float, default=20.0, help="the accuracy suite's long file")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -357,8 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     head = next((r for r in rows if r["format"] == HEADLINE), rows[0])
     doc = {
         "what": "ms of CPU time per audio second per stage (benchmarks/cpu_stage.py docstring)",
-        "machine": {"cpu": platform.processor() or platform.machine(), "python": platform.python_version(),
-                    "threads": threading.active_count()},
+        "machine": {
+            "cpu": platform.processor() or platform.machine(),
+            "python": platform.python_version(),
+            "threads": threading.active_count(),
+        },
         "headline": head["format"],
         "rows": rows,
         **quality,

@@ -35,10 +35,22 @@ class MediaFile:
 
 def _encode(wav: Path, out: Path) -> None:
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-y", "-loglevel", "error", "-i", str(wav), "-c:a", "libopus", "-b:a", "24k",
-         str(out)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-y",
+            "-loglevel",
+            "error",
+            "-i",
+            str(wav),
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "24k",
+            str(out),
+        ],
         check=True,
-    )  # fmt: skip
+    )
 
 
 def make(out_dir: Path, pool_files: int, long_minutes: float) -> None:

@@ -71,9 +71,9 @@ def run_engine(
     model: Any, files: list[MediaFile], batch_size: int, args: argparse.Namespace
 ) -> dict[str, Any]:
     from gpu_job import api
-    from gpu_job.engine import Engine, EngineSettings
+    from gpu_job.engine.engine import Engine, EngineSettings
     from gpu_job.modes import configure_attention
-    from gpu_job.windows import CutSettings
+    from gpu_job.engine.windows import CutSettings
 
     configure_attention(model, "batched")
     settings = EngineSettings(

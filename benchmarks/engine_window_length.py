@@ -1,6 +1,6 @@
 """Which maximum window length should the batched engine use? Accuracy and throughput per length.
 
-Why: windows are cut at pauses (gpu_job.windows), but speech that runs on longer than
+Why: windows are cut at pauses (gpu_job.engine.windows), but speech that runs on longer than
 `max_window_s` is cut at its least speech-like moment, and a window only sees its own context. Short
 windows batch with less padding and cost less attention; long ones keep more context and are cut
 less often. This runs the engine over the same audio (benchmarks/engine_media.py) at each
@@ -55,10 +55,17 @@ def main() -> None:
         for gap, length in [(g, n) for g in args.max_gaps for n in args.lengths]:
             args.max_window_s, args.max_gap_s = length, gap
             row = run_engine(model, files, args.batch_size, args)
-            row = {"device": args.device, "model": Path(args.model).name, "workload": workload,
-                   "max_window_s": length, "max_gap_s": gap, "audio_s": round(audio_s, 1), **row,
-                   "mean_window_s": round(row["speech_s"] / max(row["windows"], 1), 2),
-                   "rtfx": round(audio_s / row["wall_s"], 1)}  # fmt: skip
+            row = {
+                "device": args.device,
+                "model": Path(args.model).name,
+                "workload": workload,
+                "max_window_s": length,
+                "max_gap_s": gap,
+                "audio_s": round(audio_s, 1),
+                **row,
+                "mean_window_s": round(row["speech_s"] / max(row["windows"], 1), 2),
+                "rtfx": round(audio_s / row["wall_s"], 1),
+            }
             rows.append(row)
             print(
                 f"{workload:5} gap {gap}s max {length:4.0f}s windows {row['windows']:4} "

@@ -48,11 +48,26 @@ def _ffmpeg(*args: str) -> None:
 def _generate(path: Path, minutes: float, rate: int, channels: int, bitrate: str) -> None:
     seconds = minutes * 60
     _ffmpeg(
-        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={rate}:duration={seconds}",
-        "-f", "lavfi", "-i", f"anoisesrc=color=pink:sample_rate={rate}:duration={seconds}:amplitude=0.2",
-        "-filter_complex", "[0:a][1:a]amix=inputs=2[a]", "-map", "[a]", "-ac", str(channels),
-        "-c:a", "libmp3lame", "-b:a", bitrate, str(path),
-    )  # fmt: skip
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency=440:sample_rate={rate}:duration={seconds}",
+        "-f",
+        "lavfi",
+        "-i",
+        f"anoisesrc=color=pink:sample_rate={rate}:duration={seconds}:amplitude=0.2",
+        "-filter_complex",
+        "[0:a][1:a]amix=inputs=2[a]",
+        "-map",
+        "[a]",
+        "-ac",
+        str(channels),
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        bitrate,
+        str(path),
+    )
 
 
 def _concat(path: Path, part: Path, times: int) -> None:
@@ -193,8 +208,21 @@ def decode_comparison(repeats: int) -> dict[str, Any]:
     media = decode_media()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     ours_cmd = [sys.executable, __file__, "--child", "decode", "--media", str(media)]
-    ffmpeg_cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(media), "-ar", "16000", "-ac", "1",
-                  "-f", "f32le", "-"]  # fmt: skip
+    ffmpeg_cmd = [
+        "ffmpeg",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-i",
+        str(media),
+        "-ar",
+        "16000",
+        "-ac",
+        "1",
+        "-f",
+        "f32le",
+        "-",
+    ]
     ours, theirs = [], []
     for _ in range(repeats):  # alternate, so both see the same background load
         theirs.append(_run_ffmpeg(ffmpeg_cmd))
@@ -233,8 +261,16 @@ def _run_ffmpeg(cmd: list[str]) -> dict[str, Any]:
     }
 
 
-COLUMNS = [("mode", 16), ("min", 5), ("peak RSS MB", 12), ("RSS@load MB", 12), ("wall s", 8),
-           ("infer s", 8), ("decode s", 9), ("VRAM GB", 8)]  # fmt: skip
+COLUMNS = [
+    ("mode", 16),
+    ("min", 5),
+    ("peak RSS MB", 12),
+    ("RSS@load MB", 12),
+    ("wall s", 8),
+    ("infer s", 8),
+    ("decode s", 9),
+    ("VRAM GB", 8),
+]
 
 
 def _line(cells: list[Any], note: str) -> str:

@@ -33,11 +33,19 @@ REGION = "us-east-1"
 
 
 def cold_import_s() -> float:
-    code = ("import time; t = time.perf_counter(); import start_execution.app  # noqa\n"
-            "print(time.perf_counter() - t)")
+    code = (
+        "import time; t = time.perf_counter(); import start_execution.app  # noqa\n"
+        "print(time.perf_counter() - t)"
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO / "functions"), "AWS_DEFAULT_REGION": REGION}
-    runs = [float(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
-                                 text=True).stdout) for _ in range(3)]
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
     return statistics.median(runs)
 
 
@@ -46,9 +54,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    os.environ.update({"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-                       "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-                       "IGNORE_KEY_SUFFIXES": ".txt"})
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "x",
+            "AWS_SECRET_ACCESS_KEY": "x",
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+            "IGNORE_KEY_SUFFIXES": ".txt",
+        }
+    )
     import boto3
     from moto import mock_aws
 
@@ -60,7 +75,8 @@ def main() -> int:
         iam = boto3.client("iam", region_name=REGION)
         role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         arn = boto3.client("stepfunctions", region_name=REGION).create_state_machine(
-            name="transcribe", roleArn=role,
+            name="transcribe",
+            roleArn=role,
             definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
         )["stateMachineArn"]
         os.environ["STATE_MACHINE_ARN"] = arn
@@ -73,9 +89,12 @@ def main() -> int:
             if kind == "ignored":
                 return [json.dumps(object_created_event("in", "notes/readme.txt", 9, "e"))]
             size = 10 if kind == "started x10" else 1
-            return [json.dumps(object_created_event("in", f"calls/c{next(counter)}.wav", 1000,
-                                                    f"{next(counter):032x}"))
-                    for _ in range(size)]
+            return [
+                json.dumps(
+                    object_created_event("in", f"calls/c{next(counter)}.wav", 1000, f"{next(counter):032x}")
+                )
+                for _ in range(size)
+            ]
 
         for kind in ("ignored", "started", "started x10"):
             durations, log_bytes = [], []
@@ -91,9 +110,11 @@ def main() -> int:
                     durations.append(elapsed * 1000)
                     log_bytes.append(len(out.getvalue().encode()))
             durations.sort()
-            results[kind] = {"median_ms": statistics.median(durations),
-                             "p95_ms": durations[int(0.95 * (len(durations) - 1))],
-                             "log_bytes": statistics.median(log_bytes)}
+            results[kind] = {
+                "median_ms": statistics.median(durations),
+                "p95_ms": durations[int(0.95 * (len(durations) - 1))],
+                "log_bytes": statistics.median(log_bytes),
+            }
     print(json.dumps(results, indent=1))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

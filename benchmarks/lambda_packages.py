@@ -58,8 +58,12 @@ TIMER = (
     "print(json.dumps({'seconds': seconds, 'origins': origins}))\n"
 )
 # Module-level code reads these (Lambda sets them); no client is created at import time.
-LAMBDA_ENV = {"AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-              "AWS_LAMBDA_FUNCTION_NAME": "benchmark", "POWERTOOLS_TRACE_DISABLED": "true"}
+LAMBDA_ENV = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_LAMBDA_FUNCTION_NAME": "benchmark",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
 
 
 def tree_bytes(path: Path) -> int:
@@ -86,8 +90,11 @@ def runtime_modules() -> list[str]:
     for dist_name in RUNTIME_PROVIDED:
         files = importlib.metadata.distribution(dist_name).files or []
         tops = {f.parts[0] for f in files if len(f.parts) > 1 or f.suffix == ".py"}
-        names |= {top.removesuffix(".py") for top in tops
-                  if not top.endswith((".dist-info", ".data")) and top not in {"..", "__pycache__"}}
+        names |= {
+            top.removesuffix(".py")
+            for top in tops
+            if not top.endswith((".dist-info", ".data")) and top not in {"..", "__pycache__"}
+        }
     return sorted(names)
 
 
@@ -103,16 +110,30 @@ def runtime_folder(target: Path, modules: list[str]) -> Path:
     return target
 
 
-def import_seconds(module: str, paths: list[Path], runtime: Path, modules: list[str],
-                   runs: int) -> tuple[list[float], list[str]]:
+def import_seconds(
+    module: str, paths: list[Path], runtime: Path, modules: list[str], runs: int
+) -> tuple[list[float], list[str]]:
     """Import times, and the runtime modules the handler loaded (each from the runtime folder)."""
     env = {**LAMBDA_ENV, "PATH": os.environ.get("PATH", "")}
     samples, loaded = [], []
     for _ in range(runs):
         done = subprocess.run(
-            [str(PYTHON312), "-I", "-B", "-c", TIMER, module, ":".join(map(str, paths)), str(runtime),
-             ",".join(modules)],
-            capture_output=True, text=True, env=env, check=False)
+            [
+                str(PYTHON312),
+                "-I",
+                "-B",
+                "-c",
+                TIMER,
+                module,
+                ":".join(map(str, paths)),
+                str(runtime),
+                ",".join(modules),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
         if done.returncode != 0:
             raise SystemExit(f"importing {module} failed:\n{done.stderr}")
         result = json.loads(done.stdout)
@@ -125,8 +146,9 @@ def import_seconds(module: str, paths: list[Path], runtime: Path, modules: list[
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
     if not BUILD.is_dir():
@@ -144,29 +166,44 @@ def main(argv: list[str] | None = None) -> int:
             if shipped:
                 raise SystemExit(f"{lid} ships what the runtime provides: {shipped}")
             samples, loaded = import_seconds(fn["module"], paths, runtime, modules, args.runs)
-            rows.append({
-                "function": lid, "handler_module": fn["module"], "layers": fn["layers"],
-                "function_mb": round(tree_bytes(package) / 1e6, 1),
-                "layers_mb": round(sum(tree_bytes(d) for d in layer_dirs) / 1e6, 1),
-                "unzipped_mb": round(size / 1e6, 1),
-                "import_ms_median": round(statistics.median(samples) * 1000, 1),
-                "import_ms_samples": [round(s * 1000, 1) for s in samples],
-                "runtime_modules_imported": loaded,
-            })
+            rows.append(
+                {
+                    "function": lid,
+                    "handler_module": fn["module"],
+                    "layers": fn["layers"],
+                    "function_mb": round(tree_bytes(package) / 1e6, 1),
+                    "layers_mb": round(sum(tree_bytes(d) for d in layer_dirs) / 1e6, 1),
+                    "unzipped_mb": round(size / 1e6, 1),
+                    "import_ms_median": round(statistics.median(samples) * 1000, 1),
+                    "import_ms_samples": [round(s * 1000, 1) for s in samples],
+                    "runtime_modules_imported": loaded,
+                }
+            )
     print(f"{'function':<26} {'package MB':>10} {'layers MB':>9} {'total MB':>8} {'import ms':>9}")
     for r in rows:
-        print(f"{r['function']:<26} {r['function_mb']:>10} {r['layers_mb']:>9} {r['unzipped_mb']:>8}"
-              f" {r['import_ms_median']:>9}")
+        print(
+            f"{r['function']:<26} {r['function_mb']:>10} {r['layers_mb']:>9} {r['unzipped_mb']:>8}"
+            f" {r['import_ms_median']:>9}"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "python": subprocess.run([str(PYTHON312), "--version"], capture_output=True,
-                                 text=True).stdout.strip(),
-        "machine": platform.machine(), "cpus": os.cpu_count(), "runs": args.runs,
-        "note": "import time: median of fresh python3.12 -I -B processes (no .pyc, as on Lambda);"
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "python": subprocess.run(
+                    [str(PYTHON312), "--version"], capture_output=True, text=True
+                ).stdout.strip(),
+                "machine": platform.machine(),
+                "cpus": os.cpu_count(),
+                "runs": args.runs,
+                "note": "import time: median of fresh python3.12 -I -B processes (no .pyc, as on Lambda);"
                 f" {', '.join(modules)} copied from the dev venv stand in for the runtime's (last on"
                 " sys.path; none shipped in a package, every one imported from there)",
-        "functions": rows,
-    }, indent=2) + "\n")
+                "functions": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {RESULTS.relative_to(ROOT)}")
     return 0
 

@@ -46,8 +46,18 @@ from gpu_job import language  # noqa: E402
 SENTENCES = ROOT / "benchmarks" / "data" / "language_id_sentences.tsv"
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "language_id.json"
 SEED = 0
-CLOSE_PAIRS = (("cs", "sk"), ("hr", "sl"), ("ru", "uk"), ("bg", "ru"), ("da", "sv"), ("es", "pt"),
-               ("es", "it"), ("lv", "lt"), ("fi", "et"), ("nl", "de"))  # fmt: skip
+CLOSE_PAIRS = (
+    ("cs", "sk"),
+    ("hr", "sl"),
+    ("ru", "uk"),
+    ("bg", "ru"),
+    ("da", "sv"),
+    ("es", "pt"),
+    ("es", "it"),
+    ("lv", "lt"),
+    ("fi", "et"),
+    ("nl", "de"),
+)
 # Wheel sizes from `pip download --no-deps` of the pinned versions (x86_64, CPython 3.11); the script
 # measures installed size itself.
 WHEEL_BYTES = {"py3langid": 4_600_605, "lingua-language-detector": 96_234_047}
@@ -241,8 +251,11 @@ def run(out: Path) -> dict[str, Any]:
         raise SystemExit(f"no sentences for {sorted(missing)}")
     data = build_eval_set(by_lang)
     lingua = lingua_detector()
-    methods: dict[str, Detect] = {"heuristic": heuristic_detect, "py3langid": language.detect,
-                                  "py3langid (argmax)": py3langid_argmax}  # fmt: skip
+    methods: dict[str, Detect] = {
+        "heuristic": heuristic_detect,
+        "py3langid": language.detect,
+        "py3langid (argmax)": py3langid_argmax,
+    }
     coverage = {
         "heuristic": sorted(language.MODEL_LANGUAGES),
         "py3langid": sorted(language.supported_languages() & set(language.MODEL_LANGUAGES)),
@@ -287,9 +300,11 @@ def run(out: Path) -> dict[str, Any]:
         footprint[name] = measure_load(name)
     for name, dist in (("py3langid", "py3langid"), ("lingua", "lingua-language-detector")):
         if name in footprint:
-            footprint[name] |= {"installed_mb": round((installed_bytes(dist) or 0) / 1e6, 1),
-                                "wheel_mb": round(WHEEL_BYTES[dist] / 1e6, 1),
-                                "version": metadata.version(dist)}  # fmt: skip
+            footprint[name] |= {
+                "installed_mb": round((installed_bytes(dist) or 0) / 1e6, 1),
+                "wheel_mb": round(WHEEL_BYTES[dist] / 1e6, 1),
+                "version": metadata.version(dist),
+            }
     results["footprint"] = footprint
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -55,14 +55,26 @@ CLIPS = REPO / "build" / "bench_pool_clips"
 RESULTS = REPO / "benchmarks" / "results" / "pool_burst.json"
 FORMATS = ("wav", "mp3", "ogg", "flac", "m4a")
 MIN_S, MAX_S = 5.0, 180.0
-SENTENCES = ("hello good morning. open the window. the big red car. one two three four five. "
-             "the small blue house. six seven eight nine zero. the cat, the dog. open the green door. "
-             "stop, go left, go right. good night. yes, no, up, down. the train, the water, the time. ")
+SENTENCES = (
+    "hello good morning. open the window. the big red car. one two three four five. "
+    "the small blue house. six seven eight nine zero. the cat, the dog. open the green door. "
+    "stop, go left, go right. good night. yes, no, up, down. the train, the water, the time. "
+)
 # Both paths: files up to 3 min are "short" for this run. The per-file stack turns the pool off.
-COMMON = {"PoolMaxSeconds": "180", "MaxPoolWorkers": "1", "PoolFilesPerWorker": "1000",
-          "PoolTaskHeartbeatSeconds": "3600", "PoolVisibilitySeconds": "900", "PoolIdleExitSeconds": "10"}
-CHILD_ENV = {"GPU_JOB_DEVICE": "cpu", "GPU_JOB_CPU_THREADS": "1", "HF_HUB_OFFLINE": "1",
-             "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'functions'}"}
+COMMON = {
+    "PoolMaxSeconds": "180",
+    "MaxPoolWorkers": "1",
+    "PoolFilesPerWorker": "1000",
+    "PoolTaskHeartbeatSeconds": "3600",
+    "PoolVisibilitySeconds": "900",
+    "PoolIdleExitSeconds": "10",
+}
+CHILD_ENV = {
+    "GPU_JOB_DEVICE": "cpu",
+    "GPU_JOB_CPU_THREADS": "1",
+    "HF_HUB_OFFLINE": "1",
+    "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'functions'}",
+}
 
 
 # ---------------------------------------------------------------- clips
@@ -75,8 +87,10 @@ def corpus(count: int, seed: int = 7) -> list[tuple[Path, float]]:
     CLIPS.mkdir(parents=True, exist_ok=True)
     speech = CLIPS / "speech.wav"
     if not speech.exists():
-        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-g", "4", "-w", str(speech),
-                        SENTENCES * 16], check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", "en-us", "-s", "150", "-g", "4", "-w", str(speech), SENTENCES * 16],
+            check=True,
+        )
     rnd = random.Random(seed)
     clips = []
     for i in range(count):
@@ -102,7 +116,7 @@ class FreshProcessJobs:
         self.jobs: list[dict[str, float]] = []
 
     def __call__(self, command: list[str], env: dict[str, str]) -> int:
-        from contracts.models import TranscriptionRequest
+        from pipeline.contracts import TranscriptionRequest
 
         s3 = boto3.client("s3", region_name=REGION)
         flag, payload = command  # the plan's command: ["--request", <TranscriptionRequest JSON>]
@@ -116,8 +130,9 @@ class FreshProcessJobs:
             args = ["--input", str(local_in), "--output", f"{tmp}/out/", "--mode", request.mode]
             child_env = {**os.environ, **env, **CHILD_ENV}
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "gpu_job", *args], env=child_env,
-                                  capture_output=True, text=True)
+            done = subprocess.run(
+                [sys.executable, "-m", "gpu_job", *args], env=child_env, capture_output=True, text=True
+            )
             wall = time.perf_counter() - started
             out_bucket, _, out_key = prefix.removeprefix("s3://").partition("/")
             for name in ("transcript.json", "error.json"):
@@ -128,9 +143,15 @@ class FreshProcessJobs:
             if transcript.exists():
                 document = json.loads(transcript.read_text())
                 timings = document["timings"]
-                self.jobs.append({"wall_s": wall, "load_s": timings["load"], "total_s": timings["total"],
-                                  "startup_s": wall - timings["total"],
-                                  "audio_s": document["media"]["duration_s"]})
+                self.jobs.append(
+                    {
+                        "wall_s": wall,
+                        "load_s": timings["load"],
+                        "total_s": timings["total"],
+                        "startup_s": wall - timings["total"],
+                        "audio_s": document["media"]["duration_s"],
+                    }
+                )
             else:
                 print(done.stderr[-2000:], file=sys.stderr)
         return done.returncode
@@ -165,8 +186,12 @@ def run_burst(stack: Any, clips: list[tuple[Path, float]], prefix: str) -> tuple
 
 def per_file_path(clips: list[tuple[Path, float]]) -> dict[str, Any]:
     jobs = FreshProcessJobs()
-    with local_stack(parameter_overrides={**COMMON, "PoolMaxSeconds": "0"}, model=str(SPEECH_MODEL),
-                     pool_schedule_s=None, job_runner=jobs) as stack:
+    with local_stack(
+        parameter_overrides={**COMMON, "PoolMaxSeconds": "0"},
+        model=str(SPEECH_MODEL),
+        pool_schedule_s=None,
+        job_runner=jobs,
+    ) as stack:
         wall, reports = run_burst(stack, clips, "per-file")
         assert all(r.output and r.output["plan"]["path"] == "job" for r in reports)
         batch_jobs = len(stack.bridge.batch_jobs)
@@ -184,16 +209,20 @@ def pool_path(clips: list[tuple[Path, float]]) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--per-file", type=int, default=20, help="size of the per-file subset")
     args = parser.parse_args()
 
     clips = corpus(args.files)
     subset = stratified(clips, min(args.per_file, len(clips)))
-    print(f"{len(clips)} clips, {sum(s for _, s in clips) / 60:.0f} min of audio;"
-          f" per-file subset {len(subset)} clips", flush=True)
+    print(
+        f"{len(clips)} clips, {sum(s for _, s in clips) / 60:.0f} min of audio;"
+        f" per-file subset {len(subset)} clips",
+        flush=True,
+    )
     interpreter_s = interpreter_start_s()
     per_file = per_file_path(subset)
     print(f"per-file: {len(subset)} files in {per_file['wall_s']:.1f} s", flush=True)
@@ -205,8 +234,9 @@ def main() -> int:
     mean_audio_subset = statistics.fmean(j["audio_s"] for j in jobs)
     fixed_s = statistics.fmean(j["startup_s"] + j["load_s"] for j in jobs)  # per job, whatever its length
     # What a job spends per second of audio beyond its fixed start-up (decode + inference + writes)
-    variable_per_audio_s = statistics.fmean((j["wall_s"] - j["startup_s"] - j["load_s"]) / j["audio_s"]
-                                            for j in jobs)
+    variable_per_audio_s = statistics.fmean(
+        (j["wall_s"] - j["startup_s"] - j["load_s"]) / j["audio_s"] for j in jobs
+    )
     job_wall_mean = statistics.fmean(j["wall_s"] for j in jobs)
     workflow_s_per_file = max(0.0, per_file["wall_s"] / len(jobs) - job_wall_mean)
     per_file_fpm = len(jobs) / per_file["wall_s"] * 60
@@ -216,21 +246,25 @@ def main() -> int:
     result = {
         "files": len(clips),
         "audio_minutes": round(sum(s for _, s in clips) / 60, 1),
-        "clip_seconds": {"min": min(s for _, s in clips), "max": max(s for _, s in clips),
-                         "mean": round(mean_audio_all, 1), "distribution": "log-uniform 5-180 s"},
+        "clip_seconds": {
+            "min": min(s for _, s in clips),
+            "max": max(s for _, s in clips),
+            "mean": round(mean_audio_all, 1),
+            "distribution": "log-uniform 5-180 s",
+        },
         "formats": list(FORMATS),
         "model": str(SPEECH_MODEL.relative_to(REPO)),
         "device": "cpu (2 shared cores, 1 torch thread)",
         "per_file_files": len(jobs),
         "per_file_subset": f"stratified by length: one in {len(clips) / len(jobs):.0f}"
-                           f" of the {len(clips)} clips",
+        f" of the {len(clips)} clips",
         "per_file_subset_mean_audio_s": round(mean_audio_subset, 1),
         "per_file_wall_s": round(per_file["wall_s"], 1),
         "per_file_files_per_min": round(per_file_fpm, 2),
         "per_file_files_per_min_full_set_estimate": round(per_file_fpm_full_set, 2),
         "per_file_estimate_note": "extrapolated to the full set's mean clip length from the subset's "
-                                  "measured fixed cost per job, per-audio-second cost and workflow "
-                                  "overhead per file",
+        "measured fixed cost per job, per-audio-second cost and workflow "
+        "overhead per file",
         "per_file_model_loads": len(jobs),
         "per_file_job_startup_s": round(statistics.median(j["startup_s"] for j in jobs), 2),
         "per_file_job_model_load_s": round(statistics.median(j["load_s"] for j in jobs), 2),
@@ -238,10 +272,10 @@ def main() -> int:
         "per_file_job_fixed_s_mean": round(fixed_s, 2),
         "per_file_job_seconds_per_audio_second": round(variable_per_audio_s, 4),
         "startup_definitions": "startup_s = process wall - transcript timings.total (interpreter start, "
-                               "torch and gpu_job imports); model_load_s = timings.load (NeMo import + "
-                               "restore_from)",
+        "torch and gpu_job imports); model_load_s = timings.load (NeMo import + "
+        "restore_from)",
         "unmeasured": "a real per-file job's instance start and image pull (AWS Batch on a cold GPU "
-                      "instance); they add to every per-file job and to each pool worker once",
+        "instance); they add to every per-file job and to each pool worker once",
         "pool_wall_s": round(pool["wall_s"], 1),
         "pool_files_per_min": round(pool_fpm, 2),
         "pool_workers": len(pool["workers"]),
@@ -251,7 +285,7 @@ def main() -> int:
         "pool_worker_transcribe_s": round(worker.gpu_seconds, 1),
         "pool_per_file_batch_jobs": pool["per_file_jobs"],
         "pool_worker_note": "the worker runs in the benchmark's process: it pays NeMo import and model "
-                            "load once; a fresh interpreter would add interpreter_start_s once per worker",
+        "load once; a fresh interpreter would add interpreter_start_s once per worker",
         "interpreter_start_s": round(interpreter_s, 2),
         "speedup_files_per_min": round(pool_fpm / per_file_fpm, 1),
         "speedup_vs_full_set_estimate": round(pool_fpm / per_file_fpm_full_set, 1),

@@ -178,7 +178,9 @@ class Row:
 def run_ffprobe(url: str) -> tuple[float, int | None]:
     out = subprocess.run(
         ["ffprobe", "-v", "debug", "-show_entries", "format=duration", "-of", "json", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     duration = float(json.loads(out.stdout)["format"]["duration"])
     consumed = [int(m) for m in re.findall(r"Statistics: (\d+) bytes read", out.stderr)]
@@ -197,10 +199,16 @@ def measure(server: RangeServer, client: Any, name: str, size: int) -> Row:
     ff_duration, consumed = run_ffprobe(server.url(name))
     server.settle()
     return Row(
-        name=name, size=size, ours_bytes=ours_bytes, ours_requests=ours_requests,
-        ours_duration_s=result.duration_s, parser=result.parser,
-        ffprobe_bytes_sent=server.bytes_sent, ffprobe_bytes_consumed=consumed,
-        ffprobe_requests=server.requests, ffprobe_duration_s=ff_duration,
+        name=name,
+        size=size,
+        ours_bytes=ours_bytes,
+        ours_requests=ours_requests,
+        ours_duration_s=result.duration_s,
+        parser=result.parser,
+        ffprobe_bytes_sent=server.bytes_sent,
+        ffprobe_bytes_consumed=consumed,
+        ffprobe_requests=server.requests,
+        ffprobe_duration_s=ff_duration,
         rel_error=abs(result.duration_s - ff_duration) / ff_duration,
     )
 
@@ -227,8 +235,11 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host, port = server.server_address[:2]
     client = boto3.client(
-        "s3", endpoint_url=f"http://{host!s}:{port}", region_name="us-east-1",
-        aws_access_key_id="bench", aws_secret_access_key="bench",
+        "s3",
+        endpoint_url=f"http://{host!s}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
     )
     rows = [measure(server, client, path.name, path.stat().st_size) for path in files.values()]
@@ -242,22 +253,28 @@ def main() -> None:
         by_name[name].estimated = True
     server.shutdown()
 
-    header = (f"{'format':<18} {'size MB':>8} {'ours KiB':>9} {'reqs':>4} {'ffprobe KiB':>12} "
-              f"{'(consumed)':>11} {'reqs':>4} {'ours s':>10} {'ffprobe s':>10} {'rel err':>8}  parser")
+    header = (
+        f"{'format':<18} {'size MB':>8} {'ours KiB':>9} {'reqs':>4} {'ffprobe KiB':>12} "
+        f"{'(consumed)':>11} {'reqs':>4} {'ours s':>10} {'ffprobe s':>10} {'rel err':>8}  parser"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
         consumed = f"{r.ffprobe_bytes_consumed / 1024:.0f}" if r.ffprobe_bytes_consumed is not None else "?"
-        print(f"{r.name:<18} {r.size / 1e6:>8.1f} {r.ours_bytes / 1024:>9.1f} {r.ours_requests:>4} "
-              f"{r.ffprobe_bytes_sent / 1024:>12.0f} {consumed:>11} {r.ffprobe_requests:>4} "
-              f"{r.ours_duration_s:>10.3f} {r.ffprobe_duration_s:>10.3f} {r.rel_error * 100:>7.4f}%  "
-              f"{r.parser}{' (estimate: no length header)' if r.estimated else ''}")
+        print(
+            f"{r.name:<18} {r.size / 1e6:>8.1f} {r.ours_bytes / 1024:>9.1f} {r.ours_requests:>4} "
+            f"{r.ffprobe_bytes_sent / 1024:>12.0f} {consumed:>11} {r.ffprobe_requests:>4} "
+            f"{r.ours_duration_s:>10.3f} {r.ffprobe_duration_s:>10.3f} {r.rel_error * 100:>7.4f}%  "
+            f"{r.parser}{' (estimate: no length header)' if r.estimated else ''}"
+        )
     for r in rows:
         if r.truth_duration_s:
             error = abs(r.ours_duration_s - r.truth_duration_s) / r.truth_duration_s
             ff_error = abs(r.ffprobe_duration_s - r.truth_duration_s) / r.truth_duration_s
-            print(f"  {r.name}: no length header; true length {r.truth_duration_s:.3f} s (same encode with "
-                  f"Xing): ours off by {error * 100:.2f}%, ffprobe off by {ff_error * 100:.2f}%")
+            print(
+                f"  {r.name}: no length header; true length {r.truth_duration_s:.3f} s (same encode with "
+                f"Xing): ours off by {error * 100:.2f}%, ffprobe off by {ff_error * 100:.2f}%"
+            )
     exact = [r for r in rows if not r.estimated]
     worst = max(rows, key=lambda r: (r.ours_bytes, r.ours_requests))
     summary = {
@@ -270,21 +287,35 @@ def main() -> None:
         "worst_with_length_header": max(exact, key=lambda r: (r.ours_bytes, r.ours_requests)).name,
         "max_rel_error_vs_ffprobe_with_length_header": max(r.rel_error for r in exact),
         "ffprobe_median_bytes_sent": statistics.median(r.ffprobe_bytes_sent for r in rows),
-        "ffprobe_median_bytes_consumed": statistics.median(
-            r.ffprobe_bytes_consumed or 0 for r in rows
-        ),
+        "ffprobe_median_bytes_consumed": statistics.median(r.ffprobe_bytes_consumed or 0 for r in rows),
     }
     print()
-    print(f"ours:    median {summary['median_bytes'] / 1024:.1f} KiB, "
-          f"{summary['median_requests']:g} requests; "
-          f"worst {worst.ours_bytes / 1024:.1f} KiB / {worst.ours_requests} requests ({worst.name})")
-    print(f"ffprobe: median {summary['ffprobe_median_bytes_sent'] / 1024:.0f} KiB sent, "
-          f"{summary['ffprobe_median_bytes_consumed'] / 1024:.0f} KiB consumed")
-    print(f"largest duration difference vs ffprobe (files with a length header): "
-          f"{summary['max_rel_error_vs_ffprobe_with_length_header'] * 100:.4f}%")
+    print(
+        f"ours:    median {summary['median_bytes'] / 1024:.1f} KiB, "
+        f"{summary['median_requests']:g} requests; "
+        f"worst {worst.ours_bytes / 1024:.1f} KiB / {worst.ours_requests} requests ({worst.name})"
+    )
+    print(
+        f"ffprobe: median {summary['ffprobe_median_bytes_sent'] / 1024:.0f} KiB sent, "
+        f"{summary['ffprobe_median_bytes_consumed'] / 1024:.0f} KiB consumed"
+    )
+    print(
+        f"largest duration difference vs ffprobe (files with a length header): "
+        f"{summary['max_rel_error_vs_ffprobe_with_length_header'] * 100:.4f}%"
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"duration_s": args.duration, "block_size": 16384, "summary": summary,
-                                    "rows": [asdict(r) for r in rows]}, indent=2) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {
+                "duration_s": args.duration,
+                "block_size": 16384,
+                "summary": summary,
+                "rows": [asdict(r) for r in rows],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {args.out}")
 
 

@@ -1,4 +1,4 @@
-"""Write functions/contracts/throughput.json, the figures the planner's throughput model reads.
+"""Write functions/pipeline/throughput.json, the figures the planner's throughput model reads.
 
 Why generated: the measurements live in benchmarks/results/ (cpu_stage.json from benchmarks/
 cpu_stage.py; gpu/summary.json and gpu/encoder_decoder.json from benchmarks/gpu/run.sh), but the
@@ -19,15 +19,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "functions"))
 
-from contracts.throughput import FIGURES_PATH, INSTANCE_OPTIONS, class_gpu  # noqa: E402
+from pipeline.throughput import FIGURES_PATH, INSTANCE_OPTIONS, class_gpu  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 # Until benchmarks/gpu/run.sh runs on that GPU: the Open ASR Leaderboard lists RTFx ~3,300 for
 # Parakeet-TDT-0.6B on an A100 at batch 128; an L40S is taken as in that range, an L4 as a third, and an
 # H100 (the large class) no faster than the A100 until measured.
 ASSUMED_GPU_RTFX = {"NVIDIA L4": 1100.0, "NVIDIA L40S": 3300.0, "NVIDIA H100 80GB": 3300.0}
-ASSUMED_SOURCE = ("assumed: Open ASR Leaderboard A100 figure (~3,300x at batch 128); L4 ~1/3 of it; "
-                  "H100 taken as the A100")
+ASSUMED_SOURCE = (
+    "assumed: Open ASR Leaderboard A100 figure (~3,300x at batch 128); L4 ~1/3 of it; H100 taken as the A100"
+)
 
 
 def cpu_figure(results: Path) -> dict[str, Any]:
@@ -44,16 +45,20 @@ def cpu_figure(results: Path) -> dict[str, Any]:
 
 
 def gpu_figures(results: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {gpu: {"value": v, "measured": False, "source": ASSUMED_SOURCE}
-                           for gpu, v in ASSUMED_GPU_RTFX.items()}
+    out: dict[str, Any] = {
+        gpu: {"value": v, "measured": False, "source": ASSUMED_SOURCE} for gpu, v in ASSUMED_GPU_RTFX.items()
+    }
     summary, encdec = results / "gpu" / "summary.json", results / "gpu" / "encoder_decoder.json"
     if summary.exists() and encdec.exists():
         name = json.loads(encdec.read_text())["meta"].get("gpu") or ""
         gpu = class_gpu(name)
         best = json.loads(summary.read_text()).get("engine_best", {}).get("long")
         if gpu in INSTANCE_OPTIONS and best:
-            out[gpu] = {"value": best["rtfx"], "measured": True,
-                        "source": f"benchmarks/results/gpu/summary.json: engine_best long on {name}"}
+            out[gpu] = {
+                "value": best["rtfx"],
+                "measured": True,
+                "source": f"benchmarks/results/gpu/summary.json: engine_best long on {name}",
+            }
     return out
 
 

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path[:0] = [str(ROOT / "functions"), str(ROOT)]
 
-from common.transcript import validate_transcript  # noqa: E402
+from pipeline.transcript_reader import validate_transcript  # noqa: E402
 
 from tests.unit.test_common_helpers import twenty_hour_transcript  # noqa: E402
 
@@ -39,8 +39,15 @@ def main(argv: list[str] | None = None) -> int:
         document = validate_transcript(body)
         runs.append({"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu})
     best = min(runs, key=lambda r: r["cpu_s"])
-    result = {"words": len(document.words), "segments": len(document.segments), "json_bytes": len(body),
-              "best": best, "runs": runs, "machine": platform.platform(), "python": platform.python_version()}
+    result = {
+        "words": len(document.words),
+        "segments": len(document.segments),
+        "json_bytes": len(body),
+        "best": best,
+        "runs": runs,
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+    }
     print(f"{'words':>8} {'MB':>6} {'wall s':>8} {'cpu s':>8}")
     print(f"{result['words']:>8} {len(body) / 1e6:>6.1f} {best['wall_s']:>8.2f} {best['cpu_s']:>8.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,11 +3,11 @@
 `transcribe` opens the source (an `UploadedObject`, read pinned to that exact upload; or a local
 path or s3:// URI a person gives) as a stream, decodes it incrementally, runs the chosen mode and
 returns the transcript document. `transcribe_request` does the same for a `TranscriptionRequest`
-(what a Batch job or a pool worker is given). Bad input surfaces as a `contracts.errors.BadInputError`
+(what a Batch job or a pool worker is given). Bad input surfaces as a `pipeline.outcomes.BadInputError`
 subclass; anything else is an internal error for the caller to report. Limits and defaults are
-`contracts.settings.Settings`.
+`pipeline.settings.Settings`.
 
-`transcribe_many` runs many sources through the batched engine (gpu_job.engine) per model load and
+`transcribe_many` runs many sources through the batched engine (gpu_job.engine.engine) per model load and
 returns, in input order, a document or an `ItemError` for each: one bad item never fails the others.
 """
 
@@ -18,19 +18,19 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from contracts.models import TranscriptionRequest, UploadedObject
-from contracts.settings import Settings
+from pipeline.contracts import TranscriptionRequest, UploadedObject
+from pipeline.settings import Settings
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
 from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
-from gpu_job.engine import Engine, EngineSettings, ItemError, ItemResult
-from gpu_job.inference import Chunking, transcribe_signal, transcribe_stream
+from gpu_job.engine.engine import Engine, EngineSettings, ItemError, ItemResult
+from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
-from gpu_job.tokens import Word, to_words
+from gpu_job.engine.tokens import Word, to_words
 from gpu_job.transcript import Timings, build_document, merge_channels, normalise_words
-from gpu_job.vad import make_detector
+from gpu_job.engine.vad import make_detector
 
 STREAM_BLOCK_S = 5.0
 
@@ -48,8 +48,14 @@ def _take_load_seconds(model: Any) -> float:
 
 
 def _track(track: Any) -> dict[str, Any]:
-    return {"index": track.index, "codec": track.codec, "channels": track.channels,
-            "sample_rate": track.sample_rate, "language": track.language, "default": track.default}
+    return {
+        "index": track.index,
+        "codec": track.codec,
+        "channels": track.channels,
+        "sample_rate": track.sample_rate,
+        "language": track.language,
+        "default": track.default,
+    }
 
 
 def _document(
@@ -165,7 +171,10 @@ def transcribe_many(
 
 
 def _transcribe_one_batched(
-    source: UploadedObject | str, model: Any, settings: EngineSettings | None, limits: Settings,
+    source: UploadedObject | str,
+    model: Any,
+    settings: EngineSettings | None,
+    limits: Settings,
     channel_mode: str,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
@@ -181,12 +190,15 @@ def transcribe_request(
     """Exactly what the request says: its upload, its mode, its streaming window."""
     chunking = request.chunking
     return transcribe(
-        request.source, model, mode=request.mode, limits=settings,
+        request.source,
+        model,
+        mode=request.mode,
+        limits=settings,
         chunk_s=chunking.chunk_s if chunking else None,
         left_s=chunking.left_s if chunking else None,
         right_s=chunking.right_s if chunking else None,
         channel_mode=request.channel_mode,
-    )  # fmt: skip
+    )
 
 
 def transcribe(
@@ -202,7 +214,7 @@ def transcribe(
 ) -> dict[str, Any]:
     """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
     LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
-    (gpu_job.engine.EngineSettings)."""
+    (gpu_job.engine.engine.EngineSettings)."""
     limits = limits or Settings.from_env()
     channel_mode = channel_mode or limits.channel_mode
     chunk_s = limits.chunk_s if chunk_s is None else chunk_s
@@ -232,8 +244,14 @@ def transcribe(
 
 
 def _transcribe_opened(
-    model: Any, opened: Any, dec: AudioDecoder, chosen: str, chunking: Chunking | None, started: float,
-    channel_mode: str, vad_backend: str,
+    model: Any,
+    opened: Any,
+    dec: AudioDecoder,
+    chosen: str,
+    chunking: Chunking | None,
+    started: float,
+    channel_mode: str,
+    vad_backend: str,
 ) -> dict[str, Any]:
     """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
 
@@ -243,8 +261,13 @@ def _transcribe_opened(
     timings = Timings(load=_take_load_seconds(model))
     configure_attention(model, chosen)
     dec.keep_channels = (dec.info.channels or 1) > 1
-    router = ChannelRouter(channel_mode, lambda: make_detector(vad_backend), mode=chosen,
-                           split_supported=chunking is None, need_probs=False)
+    router = ChannelRouter(
+        channel_mode,
+        lambda: make_detector(vad_backend),
+        mode=chosen,
+        split_supported=chunking is None,
+        need_probs=False,
+    )
     chunking_doc: dict[str, Any] | None = None
     tokens_by_route: dict[int | None, Any] = {}
     if chunking is not None:

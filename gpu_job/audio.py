@@ -7,7 +7,7 @@ nothing but the given stream (`gpu_job.demuxers`). By default multi-channel audi
 libswresample with FFmpeg's default matrix (the same as `ffmpeg -ac 1`); with `keep_channels` a
 multi-channel track is decoded as (samples, channels) blocks instead, so that gpu_job.channels can
 split, mix or pick channels (docs/CHANNELS.md). With `native_rate` the track is decoded at its own
-rate (no resampling on the CPU): a GPU host resamples on the device (gpu_job.device_front,
+rate (no resampling on the CPU): a GPU host resamples on the device (gpu_job.engine.device_front,
 docs/CPU_STAGE.md).
 """
 
@@ -21,8 +21,8 @@ from typing import BinaryIO
 
 import av
 import numpy as np
-from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
-from contracts.media import transcribed_audio_stream
+from pipeline.outcomes import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+from pipeline.media import transcribed_audio_stream
 
 from gpu_job.demuxers import AudioTrack, audio_tracks, open_input
 
@@ -294,8 +294,10 @@ class AudioDecoder:
         if self.samples_decoded == 0 and (self.skipped_packets or (declared or 0) > 0):
             # Not an empty recording: the header states a length, or packets were there, and nothing
             # decoded (e.g. a valid header over a body of noise).
-            raise CorruptMedia(f"the audio stream decodes to no samples although it declares"
-                               f" {declared or 0:.1f} s ({self.skipped_packets} undecodable packets)")
+            raise CorruptMedia(
+                f"the audio stream decodes to no samples although it declares"
+                f" {declared or 0:.1f} s ({self.skipped_packets} undecodable packets)"
+            )
         if self.samples_decoded == 0:
             raise DurationOutOfRange("the audio stream decodes to no samples (empty audio)")
 

@@ -53,9 +53,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from contracts.models import channel_label
+from pipeline.types import channel_label
 
-from gpu_job.vad import FRAME_SAMPLES, SAMPLE_RATE
+from gpu_job.engine.vad import FRAME_SAMPLES, SAMPLE_RATE
 
 ANALYSIS_MAX_S = 300.0
 ANALYSIS_SPEECH_S = 30.0
@@ -69,7 +69,7 @@ SILENT_DBFS = -70.0
 FRAME_S = FRAME_SAMPLES / SAMPLE_RATE
 
 Route = int | None  # a channel index, or None for the mix
-Detector = Any  # gpu_job.vad detector: push(samples, final=False) -> probabilities of whole frames
+Detector = Any  # gpu_job.engine.vad detector: push(samples, final=False) -> probabilities of whole frames
 
 
 def mix_down(block: np.ndarray) -> np.ndarray:
@@ -87,7 +87,7 @@ def mix_down(block: np.ndarray) -> np.ndarray:
 
 
 def channel_name(channel: int, channels: int) -> str:
-    """For people: "channel 1 (left)" is channel 0 of a stereo track (contracts.models.channel_label)."""
+    """For people: "channel 1 (left)" is channel 0 of a stereo track (pipeline.types.channel_label)."""
     side = {0: " (left)", 1: " (right)"}.get(channel, "") if channels == 2 else ""
     return f"{channel_label(channel).lower()}{side}"
 
@@ -160,24 +160,38 @@ def measure(audio: np.ndarray, mix: np.ndarray, probs: list[np.ndarray]) -> dict
     return out
 
 
-def decide(requested: str, channels: int, m: dict[str, Any] | None, split_supported: bool = True,
-           mode: str = "batched") -> Decision:
+def decide(
+    requested: str,
+    channels: int,
+    m: dict[str, Any] | None,
+    split_supported: bool = True,
+    mode: str = "batched",
+) -> Decision:
     """The decision for a track of `channels` channels; `m` is `measure`'s output (None: not measured)."""
     if channels <= 1:
         return Decision(requested, "mix", "mono audio: one channel")
     warnings: list[str] = []
     if requested == "split":
         if split_supported:
-            return Decision(requested, "split", "requested: each channel transcribed on its own",
-                            channels=tuple(range(channels)), measurements=m)
-        warnings.append(f"channel-mode split is not available in {mode} mode (one stream at a time): "
-                        "the channels were mixed instead")
+            return Decision(
+                requested,
+                "split",
+                "requested: each channel transcribed on its own",
+                channels=tuple(range(channels)),
+                measurements=m,
+            )
+        warnings.append(
+            f"channel-mode split is not available in {mode} mode (one stream at a time): "
+            "the channels were mixed instead"
+        )
     split = None
     if requested == "auto" and m is not None:
         split, why = _different_speech(channels, m)
         if split and not split_supported:
-            warnings.append(f"the channels carry different speech, but {mode} mode transcribes one stream: "
-                            "they were mixed, so the transcript does not say which channel spoke")
+            warnings.append(
+                f"the channels carry different speech, but {mode} mode transcribes one stream: "
+                "they were mixed, so the transcript does not say which channel spoke"
+            )
             split = False
         if split:
             return Decision(requested, "split", why, channels=tuple(range(channels)), measurements=m)
@@ -189,8 +203,10 @@ def decide(requested: str, channels: int, m: dict[str, Any] | None, split_suppor
     if m is not None and max(m["rms_dbfs"]) > SILENT_DBFS and m["mix_vs_louder_db"] < CANCEL_DB:
         louder = int(np.argmax(m["rms_dbfs"]))
         name = channel_name(louder, channels)
-        text = (f"the channels cancel when mixed (the mix is {-m['mix_vs_louder_db']:.1f} dB quieter than "
-                f"{name}; one channel is probably phase-inverted): {name} was transcribed alone")
+        text = (
+            f"the channels cancel when mixed (the mix is {-m['mix_vs_louder_db']:.1f} dB quieter than "
+            f"{name}; one channel is probably phase-inverted): {name} was transcribed alone"
+        )
         warnings.append(text)
         return Decision(requested, "channel", text, channel=louder, measurements=m, warnings=warnings)
     return Decision(requested, "mix", reason, measurements=m, warnings=warnings)
@@ -206,10 +222,14 @@ def _different_speech(channels: int, m: dict[str, Any]) -> tuple[bool, str]:
         return False, f"auto: only {channel_name(speaking[0], 2)} carries speech; mixed"
     share, seconds = m["dominant_share"], m["dominant_s"]
     if all(share[c] >= MIN_DOMINANT_SHARE and seconds[c] >= MIN_DOMINANT_S for c in range(2)):
-        return True, (f"auto: the channels carry different speech (each is alone, {DOMINANCE_DB:g} dB above "
-                      f"the other, in {share[0]:.0%} and {share[1]:.0%} of the speech frames); split")
-    return False, (f"auto: both channels carry the same speech (alone in only {share[0]:.0%} and "
-                   f"{share[1]:.0%} of the speech frames); mixed")
+        return True, (
+            f"auto: the channels carry different speech (each is alone, {DOMINANCE_DB:g} dB above "
+            f"the other, in {share[0]:.0%} and {share[1]:.0%} of the speech frames); split"
+        )
+    return False, (
+        f"auto: both channels carry the same speech (alone in only {share[0]:.0%} and "
+        f"{share[1]:.0%} of the speech frames); mixed"
+    )
 
 
 class _BleedGate:
@@ -241,8 +261,15 @@ class ChannelRouter:
 
     `decision` is set once the router has decided (at the latest in `finish`)."""
 
-    def __init__(self, requested: str, make_detector: Callable[[], Detector], *, split_supported: bool = True,
-                 mode: str = "batched", need_probs: bool = True):
+    def __init__(
+        self,
+        requested: str,
+        make_detector: Callable[[], Detector],
+        *,
+        split_supported: bool = True,
+        mode: str = "batched",
+        need_probs: bool = True,
+    ):
         self.requested = requested
         self.make_detector = make_detector
         self.split_supported = split_supported
@@ -327,8 +354,9 @@ class ChannelRouter:
         audio = np.concatenate([b for b, _, _ in held])
         mix = np.concatenate([m for _, m, _ in held])
         probs = [np.concatenate([p[c] for _, _, p in held]) for c in range(self._channels)]
-        self.decision = decide(self.requested, self._channels, measure(audio, mix, probs),
-                               self.split_supported, self.mode)
+        self.decision = decide(
+            self.requested, self._channels, measure(audio, mix, probs), self.split_supported, self.mode
+        )
         routes = self.decision.routes
         self._detectors = {r: d for r, d in self._detectors.items() if r in routes and self.need_probs}
         self._start_gate()
@@ -366,7 +394,7 @@ def drop_crosstalk(
 ) -> tuple[dict[Route, list[Any]], int]:
     """Split files: drop each word whose channel is BLEED_DB or more below another channel over the
     word's span (the echo of the other party); returns the kept words and how many were dropped.
-    Words are gpu_job.tokens.Word (start/end in seconds); `power` is `ChannelRouter.frame_power()`."""
+    Words are gpu_job.engine.tokens.Word (start/end in seconds); `power` is `ChannelRouter.frame_power()`."""
     if power is None or power.shape[0] == 0:
         return channel_words, 0
     kept: dict[Route, list[Any]] = {}

@@ -25,15 +25,15 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.errors import (
+from pipeline.outcomes import (
     GPU_JOB_EXIT_BAD_INPUT,
     GPU_JOB_EXIT_INTERNAL,
     GPU_JOB_EXIT_OK,
     BadInputError,
     SourceSuperseded,
 )
-from contracts.models import TranscriptionRequest, UploadedObject
-from contracts.modes import MODES
+from pipeline.contracts import TranscriptionRequest, UploadedObject
+from pipeline.modes import MODES
 
 log = logging.getLogger("gpu_job")
 
@@ -53,9 +53,15 @@ class Job:
     @classmethod
     def from_request(cls, request: TranscriptionRequest) -> Job:
         window = request.chunking
-        return cls(request.source, request.output_prefix, request.mode,
-                   window.chunk_s if window else None, window.left_s if window else None,
-                   window.right_s if window else None, request.channel_mode)  # fmt: skip
+        return cls(
+            request.source,
+            request.output_prefix,
+            request.mode,
+            window.chunk_s if window else None,
+            window.left_s if window else None,
+            window.right_s if window else None,
+            request.channel_mode,
+        )
 
     @property
     def input_name(self) -> str:
@@ -75,7 +81,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("GPU_JOB_MODE", "auto"),
         choices=["auto", *MODES],
     )
-    parser.add_argument("--chunk-s", type=float, help="default: CHUNK_S (contracts.settings)")
+    parser.add_argument("--chunk-s", type=float, help="default: CHUNK_S (pipeline.settings)")
     parser.add_argument("--left-s", type=float, help="default: LEFT_S")
     parser.add_argument("--right-s", type=float, help="default: RIGHT_S")
     parser.add_argument(
@@ -88,7 +94,7 @@ def _request_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m gpu_job", description="Transcribe what a TranscriptionRequest says (AWS Batch form)."
     )
-    parser.add_argument("--request", required=True, help="TranscriptionRequest JSON (contracts.models)")
+    parser.add_argument("--request", required=True, help="TranscriptionRequest JSON (pipeline.contracts)")
     _add_model(parser)
     return parser
 
@@ -124,7 +130,12 @@ def _run_one(job: Job, model: Any) -> int:
     source = job.input_name
     try:
         document = api.transcribe(
-            job.source, model, mode=job.mode, chunk_s=job.chunk_s, left_s=job.left_s, right_s=job.right_s,
+            job.source,
+            model,
+            mode=job.mode,
+            chunk_s=job.chunk_s,
+            left_s=job.left_s,
+            right_s=job.right_s,
             channel_mode=job.channel_mode,
         )
         target = join_prefix(job.output_prefix, "transcript.json")
@@ -183,8 +194,8 @@ def _jobs(argv: list[str]) -> tuple[list[Job], argparse.Namespace]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "pool":  # a long-running pool worker (gpu_job/pool_cli.py)
-        from gpu_job.pool_cli import main as pool_main
+    if argv and argv[0] == "pool":  # a long-running pool worker (gpu_job/pool/cli.py)
+        from gpu_job.pool.cli import main as pool_main
 
         return pool_main(argv[1:])
     try:

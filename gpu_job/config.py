@@ -1,7 +1,7 @@
 """What the container reads from its environment beyond the pipeline's settings.
 
 Limits and defaults (mode thresholds, MAX_DURATION_S, streaming window) are
-`contracts.settings.Settings`, read from the same environment names as the Lambdas; only the
+`pipeline.settings.Settings`, read from the same environment names as the Lambdas; only the
 container's own choices live here: which weights to load and on which device.
 """
 

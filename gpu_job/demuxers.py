@@ -1,7 +1,7 @@
-"""The input's audio tracks, and opening it through the shared FFmpeg guard (contracts.media).
+"""The input's audio tracks, and opening it through the shared FFmpeg guard (pipeline.media).
 
 The allow-list of demuxers, the refusal of every nested open and of every protocol, and the rule
-for which audio track is transcribed are `contracts.media`'s, the same code the Probe Lambda runs.
+for which audio track is transcribed are `pipeline.media`'s, the same code the Probe Lambda runs.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import av
-from contracts.media import open_guarded
+from pipeline.media import open_guarded
 
 
 def open_input(stream: Any, **kwargs: Any) -> av.container.InputContainer:

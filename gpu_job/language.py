@@ -31,9 +31,32 @@ from typing import Any
 
 # Parakeet-TDT-0.6B-v3's languages (ISO 639-1), as its model card lists them.
 MODEL_LANGUAGES: tuple[str, ...] = (
-    "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "hr", "hu", "it",
-    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "uk",
-)  # fmt: skip
+    "bg",
+    "cs",
+    "da",
+    "de",
+    "el",
+    "en",
+    "es",
+    "et",
+    "fi",
+    "fr",
+    "hr",
+    "hu",
+    "it",
+    "lt",
+    "lv",
+    "mt",
+    "nl",
+    "pl",
+    "pt",
+    "ro",
+    "ru",
+    "sk",
+    "sl",
+    "sv",
+    "uk",
+)
 MIN_LETTERS = 10
 MIN_CONFIDENCE = 0.5
 MIXED_MIN_SHARE = 0.2

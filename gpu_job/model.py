@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from gpu_job.memory import pin_mmap_threshold
+from gpu_job.engine.memory import pin_mmap_threshold
 
 log = logging.getLogger(__name__)
 

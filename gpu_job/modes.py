@@ -1,8 +1,8 @@
 """Which inference mode a file gets, and the encoder attention each mode needs.
 
 `auto` (a person's choice; a Batch job gets the mode its Plan chose) applies the pipeline's one rule,
-`contracts.modes.preferred_mode`, to the decoded duration, with the thresholds of
-`contracts.settings.Settings` (the same environment names and defaults as the planner).
+`pipeline.modes.preferred_mode`, to the decoded duration, with the thresholds of
+`pipeline.settings.Settings` (the same environment names and defaults as the planner).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from contracts.modes import MODES, preferred_mode
-from contracts.settings import Settings
+from pipeline.modes import MODES, preferred_mode
+from pipeline.settings import Settings
 
 from gpu_job.model import model_info
 

@@ -13,7 +13,7 @@ fails with the typed `SourceSuperseded` (the newer upload has its own event and 
 
 The job's own output (transcript.json) is written with `write_json(uri, document, owner=source)`:
 a conditional PutObject made only while the input key still holds that upload
-(`contracts.ownership.put_owned`), so an older upload's job that finishes last cannot overwrite the
+(`pipeline.exact_upload.put_owned`), so an older upload's job that finishes last cannot overwrite the
 newer upload's transcript; it fails with `SourceSuperseded` instead.
 """
 
@@ -31,9 +31,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
-from contracts.errors import SourceSuperseded
-from contracts.models import MISSING_ETAG, UploadedObject
-from contracts.ownership import INPUT_GONE, error_code, put_owned
+from pipeline.outcomes import SourceSuperseded
+from pipeline.contracts import MISSING_ETAG, UploadedObject
+from pipeline.exact_upload import INPUT_GONE, error_code, put_owned
 
 READ_BLOCK_BYTES = 4 << 20
 
@@ -96,7 +96,9 @@ class _S3RangeReader(io.RawIOBase):
         started = time.perf_counter()
         with superseded_on_412(self._source):
             body = self._client.get_object(
-                Bucket=self._source.bucket, Key=self._source.key, Range=f"bytes={self._pos}-{end}",
+                Bucket=self._source.bucket,
+                Key=self._source.key,
+                Range=f"bytes={self._pos}-{end}",
                 **self._pin,
             )["Body"]
         data = body.read()
@@ -185,9 +187,13 @@ def describe_s3_object(uri: str) -> UploadedObject:
     bucket, key = split_s3(uri)
     head = s3_client().head_object(Bucket=bucket, Key=key)
     return UploadedObject(
-        bucket=bucket, key=key, uri=uri, etag=str(head.get("ETag", "")).strip('"') or MISSING_ETAG,
-        version_id=head.get("VersionId") or None, size=int(head["ContentLength"]),
-    )  # fmt: skip
+        bucket=bucket,
+        key=key,
+        uri=uri,
+        etag=str(head.get("ETag", "")).strip('"') or MISSING_ETAG,
+        version_id=head.get("VersionId") or None,
+        size=int(head["ContentLength"]),
+    )
 
 
 def open_source(source: UploadedObject | str) -> OpenedSource:

@@ -1,4 +1,4 @@
-"""Build the versioned transcript document (functions/common/transcript.schema.json, v1.0).
+"""Build the versioned transcript document (functions/pipeline/transcript.schema.json, v1.0).
 
 Segments are derived from the words, never decoded separately, so they always agree: a segment ends
 after sentence punctuation, before a pause longer than `PAUSE_S`, or when it would exceed
@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.models import channel_label
+from pipeline.types import channel_label
 
 from gpu_job.language import detect_document
-from gpu_job.tokens import Word
+from gpu_job.engine.tokens import Word
 
 SCHEMA_VERSION = "1.0"
 PAUSE_S = 0.8

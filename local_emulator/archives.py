@@ -113,8 +113,9 @@ class ColdStorage:
     def _restore_object(self, original: Any) -> Any:
         cold = self
 
-        def restore_object(backend: Any, bucket_name: str, key_name: str, days: str | None,
-                           type_: str | None) -> bool:
+        def restore_object(
+            backend: Any, bucket_name: str, key_name: str, days: str | None, type_: str | None
+        ) -> bool:
             from moto.s3.exceptions import InvalidObjectState, MissingKey
 
             fake = backend.get_object(bucket_name, key_name)
@@ -199,20 +200,33 @@ class RestoreAlreadyInProgress(S3ClientError):
         super().__init__("Object restore is already in progress")
 
 
-def restore_completed_event(fake: Any, source_storage_class: str,
-                            expiry: datetime.datetime | None) -> dict[str, Any]:
+def restore_completed_event(
+    fake: Any, source_storage_class: str, expiry: datetime.datetime | None
+) -> dict[str, Any]:
     """AWS's Object Restore Completed event for a moto key: Object Created's shape (one writer,
-    functions/common/uploads.py) without ``reason``, with the restore's two fields."""
-    from common.uploads import OBJECT_RESTORE_COMPLETED, object_created_event
-    from contracts.models import UploadedObject
+    functions/pipeline/uploads.py) without ``reason``, with the restore's two fields."""
+    from pipeline.uploads import OBJECT_RESTORE_COMPLETED, object_created_event
+    from pipeline.contracts import UploadedObject
 
     version = str(fake.version_id) if fake.version_id and str(fake.version_id) != "null" else None
-    source = UploadedObject(bucket=fake.bucket_name, key=fake.name, etag=fake.etag.strip('"'),
-                            version_id=version, size=int(fake.size), uri=f"s3://{fake.bucket_name}/{fake.name}")
+    source = UploadedObject(
+        bucket=fake.bucket_name,
+        key=fake.name,
+        etag=fake.etag.strip('"'),
+        version_id=version,
+        size=int(fake.size),
+        uri=f"s3://{fake.bucket_name}/{fake.name}",
+    )
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    event = object_created_event(source, account=ACCOUNT_ID, region=REGION, time=now,
-                                 event_id=str(uuid.uuid4()), request_id=local_ingress.REQUEST_IDS.draw(),
-                                 reason="")
+    event = object_created_event(
+        source,
+        account=ACCOUNT_ID,
+        region=REGION,
+        time=now,
+        event_id=str(uuid.uuid4()),
+        request_id=local_ingress.REQUEST_IDS.draw(),
+        reason="",
+    )
     event["detail-type"] = OBJECT_RESTORE_COMPLETED
     detail = event["detail"]
     detail.pop("reason", None)

@@ -52,10 +52,14 @@ def definition_errors(definition: str | dict[str, Any]) -> list[str]:
     """Every violation of the rules above, one line each (empty: the service would accept it on these)."""
     errors: list[str] = []
     if isinstance(definition, str):
+
         def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
             keys = Counter(key for key, _ in items)
-            errors.extend(f"key {key!r} appears {n} times in one object (a state list holds each name once)"
-                          for key, n in keys.items() if n > 1)
+            errors.extend(
+                f"key {key!r} appears {n} times in one object (a state list holds each name once)"
+                for key, n in keys.items()
+                if n > 1
+            )
             return dict(items)
 
         machine = json.loads(definition, object_pairs_hook=pairs)
@@ -71,8 +75,11 @@ def definition_errors(definition: str | dict[str, Any]) -> list[str]:
             for field, target in _targets(state):
                 if target not in states:
                     errors.append(f"{where}/{name}: {field} {target!r} is not a state of this list")
-    errors += [f"state name {name!r} is used {count} times (names are unique across the machine)"
-               for name, count in sorted(seen.items()) if count > 1]
+    errors += [
+        f"state name {name!r} is used {count} times (names are unique across the machine)"
+        for name, count in sorted(seen.items())
+        if count > 1
+    ]
     return errors
 
 

@@ -23,12 +23,18 @@ from local_emulator.bridges import QUEUE_TIME_LIMIT_ACTIONS
 from local_emulator.template import REGION, REPO_ROOT, TEMPLATE_PATH, Resolver, read_template
 
 STACK_NAME = "parakeet-local"
-LOCAL_ROLE_TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow",
-                   "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-                   "Action": "sts:AssumeRole"}],
-})
+LOCAL_ROLE_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
 
 
 @dataclass
@@ -119,8 +125,9 @@ class _Creator:
 
     def local_role(self) -> str:
         if not self.local_role_arn:
-            role = _client("iam").create_role(RoleName=f"{self.r.stack_name}-local-exec",
-                                              AssumeRolePolicyDocument=LOCAL_ROLE_TRUST)
+            role = _client("iam").create_role(
+                RoleName=f"{self.r.stack_name}-local-exec", AssumeRolePolicyDocument=LOCAL_ROLE_TRUST
+            )
             self.local_role_arn = role["Role"]["Arn"]
         return self.local_role_arn
 
@@ -130,17 +137,23 @@ class _Creator:
         name = props.get("BucketName") or self.r.physical_name(lid)
         s3.create_bucket(Bucket=name)
         if "PublicAccessBlockConfiguration" in props:
-            s3.put_public_access_block(Bucket=name,
-                                       PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+            )
         if "BucketEncryption" in props:
-            rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
-                      "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False))}
-                     for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+            rules = [
+                {
+                    "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                    "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
+                }
+                for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
         notifications = props.get("NotificationConfiguration", {})
         if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
             s3.put_bucket_notification_configuration(
-                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}})
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
         if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
             s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         self.record(lid, Ref=name, Arn=f"arn:aws:s3:::{name}", DomainName=f"{name}.s3.amazonaws.com")
@@ -163,9 +176,11 @@ class _Creator:
     def sqs_queue(self, lid: str, props: dict[str, Any]) -> None:
         sqs = _client("sqs")
         name = props.get("QueueName") or self.r.physical_name(lid)
-        attributes = {key: str(props[key]) for key in
-                      ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds")
-                      if key in props}
+        attributes = {
+            key: str(props[key])
+            for key in ("VisibilityTimeout", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds")
+            if key in props
+        }
         if "RedrivePolicy" in props:  # moto moves a message to the DLQ past maxReceiveCount, as SQS does
             attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
@@ -178,8 +193,11 @@ class _Creator:
         logs.create_log_group(logGroupName=name)
         if "RetentionInDays" in props:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
-        self.record(lid, Ref=name, Arn=f"arn:aws:logs:{REGION}:{self.r.resolve({'Ref': 'AWS::AccountId'})}"
-                                         f":log-group:{name}:*")
+        self.record(
+            lid,
+            Ref=name,
+            Arn=f"arn:aws:logs:{REGION}:{self.r.resolve({'Ref': 'AWS::AccountId'})}:log-group:{name}:*",
+        )
 
     def glue_database(self, lid: str, props: dict[str, Any]) -> None:
         db = props["DatabaseInput"]
@@ -193,7 +211,8 @@ class _Creator:
     def ecr_repository(self, lid: str, props: dict[str, Any]) -> None:
         name = props.get("RepositoryName") or self.r.physical_name(lid)
         repo = _client("ecr").create_repository(
-            repositoryName=name, imageTagMutability=props.get("ImageTagMutability", "MUTABLE"))["repository"]
+            repositoryName=name, imageTagMutability=props.get("ImageTagMutability", "MUTABLE")
+        )["repository"]
         self.record(lid, Ref=name, Arn=repo["repositoryArn"], RepositoryUri=repo["repositoryUri"])
 
     def iam_role(self, lid: str, props: dict[str, Any]) -> None:
@@ -202,8 +221,11 @@ class _Creator:
         trust = json.dumps(props["AssumeRolePolicyDocument"])
         role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
         for policy in props.get("Policies", []):
-            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
-                                PolicyDocument=json.dumps(policy["PolicyDocument"]))
+            iam.put_role_policy(
+                RoleName=name,
+                PolicyName=policy["PolicyName"],
+                PolicyDocument=json.dumps(policy["PolicyDocument"]),
+            )
         self.record(lid, Ref=name, Arn=role["Role"]["Arn"], RoleId=role["Role"]["RoleId"])
 
     # -- Batch --------------------------------------------------------------------------------
@@ -215,20 +237,29 @@ class _Creator:
         """
         name = props.get("ComputeEnvironmentName") or self.r.physical_name(lid)
         env = _client("batch").create_compute_environment(
-            computeEnvironmentName=name, type="UNMANAGED", state=props.get("State", "ENABLED"),
-            serviceRole=self.local_role())  # moto insists; on AWS the service-linked role is used
+            computeEnvironmentName=name,
+            type="UNMANAGED",
+            state=props.get("State", "ENABLED"),
+            serviceRole=self.local_role(),
+        )  # moto insists; on AWS the service-linked role is used
         self.record(lid, Ref=env["computeEnvironmentArn"], ComputeEnvironmentArn=env["computeEnvironmentArn"])
 
     def batch_job_queue(self, lid: str, props: dict[str, Any]) -> None:
         name = props.get("JobQueueName") or self.r.physical_name(lid)
         queue = _client("batch").create_job_queue(
-            jobQueueName=name, state=props.get("State", "ENABLED"), priority=int(props["Priority"]),
-            computeEnvironmentOrder=[{"order": int(o["Order"]), "computeEnvironment": o["ComputeEnvironment"]}
-                                     for o in props["ComputeEnvironmentOrder"]])
+            jobQueueName=name,
+            state=props.get("State", "ENABLED"),
+            priority=int(props["Priority"]),
+            computeEnvironmentOrder=[
+                {"order": int(o["Order"]), "computeEnvironment": o["ComputeEnvironment"]}
+                for o in props["ComputeEnvironmentOrder"]
+            ],
+        )
         self.record(lid, Ref=queue["jobQueueArn"], JobQueueArn=queue["jobQueueArn"])
         # moto does not keep them (bridges gap 30): the capacity bridge reads them from here.
         QUEUE_TIME_LIMIT_ACTIONS[queue["jobQueueArn"]] = [
-            _lower_keys(action) for action in props.get("JobStateTimeLimitActions", [])]
+            _lower_keys(action) for action in props.get("JobStateTimeLimitActions", [])
+        ]
 
     def batch_job_definition(self, lid: str, props: dict[str, Any]) -> None:
         name = props.get("JobDefinitionName") or self.r.physical_name(lid)
@@ -247,16 +278,24 @@ class _Creator:
     def serverless_function(self, lid: str, props: dict[str, Any]) -> None:
         globals_fn = self.r.template.get("Globals", {}).get("Function", {})
         merged = {**globals_fn, **props}
-        variables = {**globals_fn.get("Environment", {}).get("Variables", {}),
-                     **props.get("Environment", {}).get("Variables", {})}
+        variables = {
+            **globals_fn.get("Environment", {}).get("Variables", {}),
+            **props.get("Environment", {}).get("Variables", {}),
+        }
         merged = self.r.resolve(merged)
         variables = {k: str(v) for k, v in self.r.resolve(variables).items()}
         name = merged.get("FunctionName") or self.r.physical_name(lid)
         fn = _client("lambda").create_function(
-            FunctionName=name, Runtime=merged["Runtime"], Role=self.local_role(), Handler=merged["Handler"],
-            Code={"ZipFile": _tiny_zip()}, Timeout=int(merged.get("Timeout", 3)),
-            MemorySize=int(merged.get("MemorySize", 128)), Environment={"Variables": variables},
-            Description=merged.get("Description", ""), Layers=merged.get("Layers", []),
+            FunctionName=name,
+            Runtime=merged["Runtime"],
+            Role=self.local_role(),
+            Handler=merged["Handler"],
+            Code={"ZipFile": _tiny_zip()},
+            Timeout=int(merged.get("Timeout", 3)),
+            MemorySize=int(merged.get("MemorySize", 128)),
+            Environment={"Variables": variables},
+            Description=merged.get("Description", ""),
+            Layers=merged.get("Layers", []),
         )
         self.record(lid, Ref=name, Arn=fn["FunctionArn"])
 
@@ -264,8 +303,11 @@ class _Creator:
         """The layer exists (functions name it); its packages come from the dev venv in-process."""
         name = props.get("LayerName") or self.r.physical_name(lid)
         layer = _client("lambda").publish_layer_version(
-            LayerName=name, Description=props.get("Description", ""), Content={"ZipFile": _tiny_zip()},
-            CompatibleRuntimes=props.get("CompatibleRuntimes", []))
+            LayerName=name,
+            Description=props.get("Description", ""),
+            Content={"ZipFile": _tiny_zip()},
+            CompatibleRuntimes=props.get("CompatibleRuntimes", []),
+        )
         self.record(lid, Ref=layer["LayerVersionArn"], Arn=layer["LayerVersionArn"])
 
     def serverless_state_machine(self, lid: str, props: dict[str, Any]) -> None:
@@ -276,7 +318,8 @@ class _Creator:
             raise ValueError(f"{props['DefinitionUri']} has placeholders without a DefinitionSubstitution")
         name = props.get("Name") or self.r.physical_name(lid)
         machine = _client("stepfunctions").create_state_machine(
-            name=name, definition=definition, roleArn=self.local_role(), type=props.get("Type", "STANDARD"))
+            name=name, definition=definition, roleArn=self.local_role(), type=props.get("Type", "STANDARD")
+        )
         self.record(lid, Ref=machine["stateMachineArn"], Arn=machine["stateMachineArn"], Name=name)
 
     def events_rule(self, lid: str, props: dict[str, Any]) -> None:
@@ -284,8 +327,12 @@ class _Creator:
         has S3 put AWS-shaped events on the bus)."""
         events = _client("events")
         name = props.get("Name") or self.r.physical_name(lid)
-        rule = events.put_rule(Name=name, EventPattern=json.dumps(props["EventPattern"]),
-                               State=props.get("State", "ENABLED"), Description=props.get("Description", ""))
+        rule = events.put_rule(
+            Name=name,
+            EventPattern=json.dumps(props["EventPattern"]),
+            State=props.get("State", "ENABLED"),
+            Description=props.get("Description", ""),
+        )
         if props.get("Targets"):
             events.put_targets(Rule=name, Targets=props["Targets"])
         self.record(lid, Ref=name, Arn=rule["RuleArn"])
@@ -359,8 +406,12 @@ def _creation_order(resources: dict[str, dict[str, Any]], globals_fn: dict[str, 
     return order
 
 
-def deploy(stack_name: str = STACK_NAME, parameter_overrides: dict[str, str] | None = None,
-           template_path: Path = TEMPLATE_PATH, template: dict[str, Any] | None = None) -> LocalDeployment:
+def deploy(
+    stack_name: str = STACK_NAME,
+    parameter_overrides: dict[str, str] | None = None,
+    template_path: Path = TEMPLATE_PATH,
+    template: dict[str, Any] | None = None,
+) -> LocalDeployment:
     """Create every emulated resource of the template (``template`` if given, as written, else the
     file); call inside an active ``mock_aws``. ``Fn::ForEach`` loops expand for these parameters."""
     written = read_template(template_path) if template is None else template
@@ -376,5 +427,6 @@ def deploy(stack_name: str = STACK_NAME, parameter_overrides: dict[str, str] | N
         _CREATORS[resource["Type"]](creator, lid, props)
     types = {lid: r["Type"] for lid, r in resources.items()}
     not_emulated = sorted(f"{lid} ({t})" for lid, t in types.items() if t not in _CREATORS)
-    return LocalDeployment(resolver=resolver, physical=resolver.physical, resource_types=types,
-                           not_emulated=not_emulated)
+    return LocalDeployment(
+        resolver=resolver, physical=resolver.physical, resource_types=types, not_emulated=not_emulated
+    )

@@ -99,19 +99,27 @@ class Bridge:
     def simulate_no_capacity(self, job_queue_arn: str) -> None:
         """Gap 30: no instance can be launched for this queue's jobs (e.g. a G vCPU quota of 0)."""
         if not any(a.get("state") == "RUNNABLE" for a in QUEUE_TIME_LIMIT_ACTIONS.get(job_queue_arn, [])):
-            raise ValueError(f"{job_queue_arn} has no RUNNABLE JobStateTimeLimitActions:"
-                             " its jobs would wait for ever")
+            raise ValueError(
+                f"{job_queue_arn} has no RUNNABLE JobStateTimeLimitActions: its jobs would wait for ever"
+            )
         self._no_capacity.add(job_queue_arn)
 
-    def throttle_function(self, function_name: str,
-                          when: Callable[[dict[str, Any]], bool] = lambda event: True) -> None:
+    def throttle_function(
+        self, function_name: str, when: Callable[[dict[str, Any]], bool] = lambda event: True
+    ) -> None:
         """Gap 29: invocations of this function (name or ARN) whose event matches ``when`` answer 429
         TooManyRequestsException (e.g. only the state machine's calls, while its schedule gets through)."""
         self._throttled[function_name.rsplit(":", 1)[-1]] = when
 
     # -- Lambda -----------------------------------------------------------------------------
-    def invoke_lambda(self, backend: Any, function_name: str, qualifier: str | None, body: Any,
-                      response_headers: dict[str, str]) -> bytes:
+    def invoke_lambda(
+        self,
+        backend: Any,
+        function_name: str,
+        qualifier: str | None,
+        body: Any,
+        response_headers: dict[str, str],
+    ) -> bytes:
         fn = backend.get_function(function_name, qualifier)
         event = json.loads(body) if body else {}
         throttled = self._throttled.get(fn.function_name)
@@ -128,8 +136,11 @@ class Bridge:
         started = time.monotonic()
         error_type: str | None = None
         # The Lambda runtime adds the region to the configured environment.
-        env = {**(fn.environment_vars or {}), "AWS_REGION": backend.region_name,
-               "AWS_DEFAULT_REGION": backend.region_name}
+        env = {
+            **(fn.environment_vars or {}),
+            "AWS_REGION": backend.region_name,
+            "AWS_DEFAULT_REGION": backend.region_name,
+        }
         with _COMPUTE_LOCK, _environment(env):
             try:
                 result = handler(event, context)
@@ -137,14 +148,17 @@ class Bridge:
             except Exception as exc:  # the Lambda runtime reports any exception as a function error
                 error_type = type(exc).__name__
                 response_headers["x-amz-function-error"] = "Unhandled"
-                payload = json.dumps({
-                    "errorType": error_type,
-                    "errorMessage": str(exc),
-                    "requestId": context.aws_request_id,
-                    "stackTrace": traceback.format_exception(exc),
-                }).encode()
+                payload = json.dumps(
+                    {
+                        "errorType": error_type,
+                        "errorMessage": str(exc),
+                        "requestId": context.aws_request_id,
+                        "stackTrace": traceback.format_exception(exc),
+                    }
+                ).encode()
         self.lambda_invocations.append(
-            LambdaInvocation(fn.function_name, fn.handler, error_type, time.monotonic() - started))
+            LambdaInvocation(fn.function_name, fn.handler, error_type, time.monotonic() - started)
+        )
         return payload
 
     # -- Batch ------------------------------------------------------------------------------
@@ -152,8 +166,11 @@ class Bridge:
         """Run a submitted job to completion, attempt by attempt, like AWS Batch would."""
         backend._jobs[job.job_id] = job
         job.log_stream_name = job._stream_name
-        command = list(job.container_overrides.get("command") or
-                       job.job_definition.container_properties.get("command") or [])
+        command = list(
+            job.container_overrides.get("command")
+            or job.job_definition.container_properties.get("command")
+            or []
+        )
         record = BatchJobRecord(job.job_id, job.job_name, job.job_queue.arn, job.job_definition.arn, command)
         self.batch_jobs.append(record)
         if job.job_queue.arn in self._no_capacity:
@@ -357,8 +374,11 @@ class _AntlrRuntimes:
 
     @staticmethod
     def _take() -> dict[str, Any]:
-        return {name: sys.modules.pop(name) for name in list(sys.modules)
-                if name == "antlr4" or name.startswith("antlr4.")}
+        return {
+            name: sys.modules.pop(name)
+            for name in list(sys.modules)
+            if name == "antlr4" or name.startswith("antlr4.")
+        }
 
     def _load(self, which: str) -> None:
         saved = self._take()
@@ -368,6 +388,7 @@ class _AntlrRuntimes:
             sys.path.insert(0, str(ANTLR_413_DIR))
         try:
             import antlr4  # noqa: F401  (loaded for its side effect on sys.modules)
+
             if which == "moto":
                 self._import_moto_parser()
         finally:
@@ -393,8 +414,10 @@ class _AntlrRuntimes:
     def active(self, which: str) -> Iterator[None]:
         if which not in self._sets:
             if which == "moto" and not (ANTLR_413_DIR / "antlr4").is_dir():
-                raise RuntimeError(f"{ANTLR_413_DIR} is missing: run `make setup` (it installs the ANTLR 4.13"
-                                   " runtime that moto's Step Functions parser needs)")
+                raise RuntimeError(
+                    f"{ANTLR_413_DIR} is missing: run `make setup` (it installs the ANTLR 4.13"
+                    " runtime that moto's Step Functions parser needs)"
+                )
             self._load(which)
         previous = self._take()
         sys.modules.update(self._sets[which])
@@ -431,15 +454,20 @@ def botocore_normalisers(service: str, before: Normaliser | None = None) -> tupl
     result AWS hands the state. ``before``: the integration's own parameter step, kept (e.g. Input as
     a JSON string for Step Functions)."""
 
-    def normalise_parameters(self: Any, parameters: dict, boto_service_name: str | None = None,
-                             service_action_name: str | None = None) -> None:
+    def normalise_parameters(
+        self: Any,
+        parameters: dict,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
         if before is not None:
             before(self, parameters, boto_service_name, service_action_name)
         operation = _botocore_operation(service, self._get_boto_service_action(service_action_name))
         self._to_boto_request(parameters, operation.input_shape)
 
-    def normalise_response(self: Any, response: Any, boto_service_name: str | None = None,
-                           service_action_name: str | None = None) -> None:
+    def normalise_response(
+        self: Any, response: Any, boto_service_name: str | None = None, service_action_name: str | None = None
+    ) -> None:
         operation = _botocore_operation(service, self._get_boto_service_action(service_action_name))
         self._from_boto_response(response, operation.output_shape)
 
@@ -453,7 +481,8 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
         raise RuntimeError(
             f"local_emulator.bridges patches moto {EXPECTED_MOTO_VERSION} internals;"
             f" found {moto.__version__}."
-            " Re-check each gap in local_emulator/README.md before changing the pin.")
+            " Re-check each gap in local_emulator/README.md before changing the pin."
+        )
     antlr_413 = ANTLR.active("moto")  # before anything imports moto's ASL parser
     antlr_413.__enter__()
     from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -485,8 +514,9 @@ def bridged(job_runner: JobRunner, job_env_overrides: dict[str, str] | None = No
 
     normalise_parameters, normalise_response = botocore_normalisers("batch")
 
-    def lambda_invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
-                      response_headers: Any) -> bytes:
+    def lambda_invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
         return bridge.invoke_lambda(self, function_name, qualifier, body, response_headers)
 
     def mark_job_as_finished(self: Any, include_start_attempt: bool, job: Any) -> None:

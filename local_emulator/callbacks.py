@@ -37,8 +37,9 @@ def callback_patches() -> list[tuple[type, str, Callable[..., Any]]]:
     def raise_if_over(manager: Any, callback_id: str) -> None:
         endpoint = manager.get(callback_id)
         if endpoint is not None and isinstance(endpoint.consumer_error, CallbackConsumerTimeout):
-            raise TaskTimedOut("Task Timed Out: the attempt this token belongs to is over",
-                               exception_type="TaskTimedOut")
+            raise TaskTimedOut(
+                "Task Timed Out: the attempt this token belongs to is over", exception_type="TaskTimedOut"
+            )
 
     def notify(self: Any, callback_id: str, outcome: Any) -> bool:
         raise_if_over(self, callback_id)
@@ -76,7 +77,8 @@ def callback_patches() -> list[tuple[type, str, Callable[..., Any]]]:
         from moto.core.responses import EmptyResult
 
         self.stepfunction_backend.send_task_failure(
-            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause"))
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
         return EmptyResult()
 
     return [

@@ -83,8 +83,12 @@ class Clip:
 
 
 def _duration(path: Path) -> float:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
-                          str(path)], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return float(out.stdout.strip())
 
 
@@ -143,9 +147,11 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
     plan = output.get("plan") or {}
     if plan:
         chunking = (plan.get("request") or {}).get("chunking")
-        print(f"    plan       mode={plan['mode']} size_class={plan['size_class']} path={plan.get('path')}"
-              f" instance_types={','.join(plan.get('instance_types', []))}"
-              f" chunking={json.dumps(chunking) if chunking else '-'}")
+        print(
+            f"    plan       mode={plan['mode']} size_class={plan['size_class']} path={plan.get('path')}"
+            f" instance_types={','.join(plan.get('instance_types', []))}"
+            f" chunking={json.dumps(chunking) if chunking else '-'}"
+        )
         print(f"    job queue  {plan['job_queue']}")
         print(f"    job def    {plan['job_definition']}")
     jobs = [j for j in stack.bridge.batch_jobs if plan and j.job_name == plan.get("job_name")]
@@ -153,8 +159,10 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
         attempts = ", ".join(f"exit={a.exit_code}" for a in job.attempts)
         print(f"    batch job  {job.job_id} {job.status} attempts=[{attempts}]")
     if plan.get("path") == "pool" and output.get("job"):
-        print(f"    pool       worker job {output['job']['job_id']}, its GPU share"
-              f" {output['job'].get('gpu_seconds')} s")
+        print(
+            f"    pool       worker job {output['job']['job_id']}, its GPU share"
+            f" {output['job'].get('gpu_seconds')} s"
+        )
     for name, uri in ((output.get("postprocess") or {}).get("outputs") or {}).items():
         print(f"    output     {name:<15} {uri}")
     table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
@@ -163,8 +171,20 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
     if source:
         row = _plain(table.get_item(Key={"source_uri": source["uri"], "etag": source["etag"]}).get("Item"))
     if row:
-        shown = {k: row.get(k) for k in ("status", "mode", "size_class", "language", "duration_s",
-                                          "cost_estimate_usd", "reason", "reason_class") if k in row}
+        shown = {
+            k: row.get(k)
+            for k in (
+                "status",
+                "mode",
+                "size_class",
+                "language",
+                "duration_s",
+                "cost_estimate_usd",
+                "reason",
+                "reason_class",
+            )
+            if k in row
+        }
         if "timings" in row:
             shown["timings_s"] = row["timings"]
         print(f"    catalog    {json.dumps(shown)}")
@@ -173,8 +193,14 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
         print("    first SRT cues:")
         for cue in _first_cues(_read_s3(srt_uri)):
             print("      " + cue.replace("\n", "\n      "))
-    return {"key": clip.key, "status": report.status, "mode": plan.get("mode"),
-            "states": len(report.states), "catalog": (row or {}).get("status"), "seconds": report.seconds}
+    return {
+        "key": clip.key,
+        "status": report.status,
+        "mode": plan.get("mode"),
+        "states": len(report.states),
+        "catalog": (row or {}).get("status"),
+        "seconds": report.seconds,
+    }
 
 
 BURST_FORMATS = ("wav", "mp3", "ogg", "flac")
@@ -184,43 +210,67 @@ BURST_SIZE = 24
 def run_burst(stack: LocalStack) -> dict[str, Any]:
     """A call centre's burst: BURST_SIZE short calls uploaded at once, each its own execution."""
     print(f"\n=== burst: {BURST_SIZE} short calls uploaded at once (pool path)")
-    clips = [make_clip(f"calls/call-{i:02d}.{BURST_FORMATS[i % len(BURST_FORMATS)]}", 3 + i % 6)
-             for i in range(BURST_SIZE)]
+    clips = [
+        make_clip(f"calls/call-{i:02d}.{BURST_FORMATS[i % len(BURST_FORMATS)]}", 3 + i % 6)
+        for i in range(BURST_SIZE)
+    ]
     deployment = stack.deployment
     workers_before = set(stack.pool.reports)
     started = time.monotonic()
     load = runner.upload_many(deployment, [(clip.path, clip.key) for clip in clips], timeout_s=900)
     reports = [runner.wait_for(u.execution_arn, timeout_s=60) for u in load.uploads if u.execution_arn]
     seconds = time.monotonic() - started
-    print(f"    ingress: {len(load.uploads)} uploads at once,"
-          f" {load.executions_started} executions started, {load.duplicates_refused} duplicates refused,"
-          f" {load.lost} lost, {load.hangs} hung, up to {load.max_running} running together")
+    print(
+        f"    ingress: {len(load.uploads)} uploads at once,"
+        f" {load.executions_started} executions started, {load.duplicates_refused} duplicates refused,"
+        f" {load.lost} lost, {load.hangs} hung, up to {load.max_running} running together"
+    )
     table = boto3.resource("dynamodb", region_name=REGION).Table(deployment.catalog_table)
-    rows = [_plain(table.get_item(Key={"source_uri": f"s3://{deployment.input_bucket}/{u.key}",
-                                       "etag": u.etag}).get("Item") or {}) for u in load.uploads]
+    rows = [
+        _plain(
+            table.get_item(Key={"source_uri": f"s3://{deployment.input_bucket}/{u.key}", "etag": u.etag}).get(
+                "Item"
+            )
+            or {}
+        )
+        for u in load.uploads
+    ]
     transcribed = sum(1 for r in rows if r.get("status") == "TRANSCRIBED")
     named = {(r.output or {}).get("job", {}).get("job_id") for r in reports}
     workers = {job_id: stack.pool.reports[job_id] for job_id in named if job_id in stack.pool.reports}
     pooled = sum(1 for r in reports if r.output and r.output["plan"]["path"] == "pool")
     per_file = len([j for j in stack.bridge.batch_jobs if j.command[:1] != ["pool"]])
-    print(f"    {transcribed}/{len(clips)} TRANSCRIBED in {seconds:.1f} s, {pooled} through the pool,"
-          f" {per_file} per-file Batch jobs in all")
+    print(
+        f"    {transcribed}/{len(clips)} TRANSCRIBED in {seconds:.1f} s, {pooled} through the pool,"
+        f" {per_file} per-file Batch jobs in all"
+    )
     for job_id, worker in workers.items():
         mine = sum(1 for r in reports if (r.output or {}).get("job", {}).get("job_id") == job_id)
-        print(f"    worker {job_id}: {mine} files of the burst, {worker.batches} batches,"
-              f" {worker.model_loads} model load ({worker.model_load_s:.1f} s"
-              f"{', memoised in this process' if worker.model_load_s < 0.1 else ''}),"
-              f" {worker.gpu_seconds:.1f} s transcribing")
+        print(
+            f"    worker {job_id}: {mine} files of the burst, {worker.batches} batches,"
+            f" {worker.model_loads} model load ({worker.model_load_s:.1f} s"
+            f"{', memoised in this process' if worker.model_load_s < 0.1 else ''}),"
+            f" {worker.gpu_seconds:.1f} s transcribing"
+        )
     costs = [float(r["cost_estimate_usd"]) for r in rows if r.get("cost_estimate_usd") is not None]
     if costs:
-        print(f"    catalog: each row names its worker; cost share per file {min(costs):.6f}"
-              f"-{max(costs):.6f} USD (its share of the worker's GPU time)")
-    print(f"    files per worker: {transcribed / max(1, len(workers)):.0f};"
-          f" model loads: {sum(w.model_loads for w in workers.values())}"
-          f" (new workers started for the burst: {len(set(workers) - workers_before)})")
-    return {"files": len(clips), "transcribed": transcribed, "workers": len(workers),
-            "model_loads": sum(w.model_loads for w in workers.values()),
-            "lost": load.lost, "hangs": load.hangs}
+        print(
+            f"    catalog: each row names its worker; cost share per file {min(costs):.6f}"
+            f"-{max(costs):.6f} USD (its share of the worker's GPU time)"
+        )
+    print(
+        f"    files per worker: {transcribed / max(1, len(workers)):.0f};"
+        f" model loads: {sum(w.model_loads for w in workers.values())}"
+        f" (new workers started for the burst: {len(set(workers) - workers_before)})"
+    )
+    return {
+        "files": len(clips),
+        "transcribed": transcribed,
+        "workers": len(workers),
+        "model_loads": sum(w.model_loads for w in workers.values()),
+        "lost": load.lost,
+        "hangs": load.hangs,
+    }
 
 
 # Objects that are not audio: what each one ends as (key, bytes, the outcome the demo expects).
@@ -245,8 +295,12 @@ def report_not_audio(stack: LocalStack) -> list[dict[str, Any]]:
             row: dict[str, Any] = {}
         else:
             obj = event["detail"]["object"]
-            row = _plain(table.get_item(Key={"source_uri": f"s3://{stack.deployment.input_bucket}/{key}",
-                                             "etag": obj["etag"]}).get("Item") or {})
+            row = _plain(
+                table.get_item(
+                    Key={"source_uri": f"s3://{stack.deployment.input_bucket}/{key}", "etag": obj["etag"]}
+                ).get("Item")
+                or {}
+            )
             outcome = f"{row.get('status')} {row.get('reason')}"
         print(f"    {key!r:<24} {outcome:<24} {'' if outcome == expected else '(expected ' + expected + ')'}")
         results.append({"key": key, "status": outcome, "expected": expected, "catalog": row.get("status")})
@@ -281,11 +335,15 @@ def main() -> int:
     ]
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     job_log_path = OUT_DIR.parent / "demo-gpu_job.log"
-    with job_log_path.open("w") as job_log, local_stack(
-            parameter_overrides=DEMO_PARAMETERS, model=model, job_log=job_log) as stack:
+    with (
+        job_log_path.open("w") as job_log,
+        local_stack(parameter_overrides=DEMO_PARAMETERS, model=model, job_log=job_log) as stack,
+    ):
         deployment = stack.deployment
-        print(f"local stack from template.yaml: input s3://{deployment.input_bucket},"
-              f" output s3://{deployment.output_bucket}, catalog {deployment.catalog_table}")
+        print(
+            f"local stack from template.yaml: input s3://{deployment.input_bucket},"
+            f" output s3://{deployment.output_bucket}, catalog {deployment.catalog_table}"
+        )
         print(f"state machine {deployment.state_machine_arn}")
         print(f"parameters for the demo: {json.dumps(DEMO_PARAMETERS)}")
         print(f"not emulated (real-account only): {', '.join(deployment.not_emulated)}")
@@ -298,16 +356,24 @@ def main() -> int:
 
     print("\n=== summary")
     for r in results:
-        print(f"    {r['key']:<26} {r['status']:<10} mode={r.get('mode') or '-':<16}"
-              f" catalog={r.get('catalog') or '-'}")
-    print(f"\n{copied} output files and catalog.json copied to {OUT_DIR.relative_to(REPO_ROOT)}/;"
-          f" gpu_job console output in {job_log_path.relative_to(REPO_ROOT)}")
+        print(
+            f"    {r['key']:<26} {r['status']:<10} mode={r.get('mode') or '-':<16}"
+            f" catalog={r.get('catalog') or '-'}"
+        )
+    print(
+        f"\n{copied} output files and catalog.json copied to {OUT_DIR.relative_to(REPO_ROOT)}/;"
+        f" gpu_job console output in {job_log_path.relative_to(REPO_ROOT)}"
+    )
     print(f"demo finished in {time.monotonic() - started:.0f} s")
-    audio = results[:len(clips)]
+    audio = results[: len(clips)]
     audio_ok = all(r["status"] == "SUCCEEDED" and r.get("catalog") == "TRANSCRIBED" for r in audio)
-    not_audio_ok = all(r["status"] == r["expected"] for r in results[len(clips):])
-    burst_ok = (burst["transcribed"] == burst["files"] and burst["workers"] == 1
-                and burst["model_loads"] == 1 and burst["lost"] == burst["hangs"] == 0)
+    not_audio_ok = all(r["status"] == r["expected"] for r in results[len(clips) :])
+    burst_ok = (
+        burst["transcribed"] == burst["files"]
+        and burst["workers"] == 1
+        and burst["model_loads"] == 1
+        and burst["lost"] == burst["hangs"] == 0
+    )
     print(f"burst: {burst['files']} files, {burst['workers']} worker, {burst['model_loads']} model load")
     return 0 if audio_ok and not_audio_ok and burst_ok else 1
 

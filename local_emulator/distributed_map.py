@@ -26,8 +26,10 @@ MANIFEST = "MANIFEST"
 RESULTS_PER_FILE = 1000
 WRITER_CONFIG = "WriterConfig"  # carried inside the ResultWriter's Parameters (moto has no such field)
 DEFAULT_WRITER_CONFIG = {"OutputType": "JSON", "Transformation": "NONE"}
-WRITTEN_CONFIGS = ({"OutputType": "JSON", "Transformation": "NONE"},
-                   {"OutputType": "JSONL", "Transformation": "NONE"})
+WRITTEN_CONFIGS = (
+    {"OutputType": "JSON", "Transformation": "NONE"},
+    {"OutputType": "JSONL", "Transformation": "NONE"},
+)
 EXCEED_TOLERATED = "States.ExceedToleratedFailureThreshold"
 _CLIENT_CREATION = threading.Lock()
 
@@ -84,13 +86,20 @@ def result_entry(map_run_arn: str, index: int, item: Any, output: Any) -> dict[s
     leaves ``None`` for a failed item and keeps no error: the Cause says so)."""
     name = f"{index:08d}"
     entry: dict[str, Any] = {
-        "ExecutionArn": f"{map_run_arn.replace(':mapRun:', ':execution:')}:{name}", "Name": name,
-        "Input": json.dumps(item), "InputDetails": {"Included": True}, "RedriveCount": 0,
+        "ExecutionArn": f"{map_run_arn.replace(':mapRun:', ':execution:')}:{name}",
+        "Name": name,
+        "Input": json.dumps(item),
+        "InputDetails": {"Included": True},
+        "RedriveCount": 0,
         "RedriveStatus": "NOT_REDRIVABLE",
-        "StateMachineArn": map_run_arn.replace(":mapRun:", ":stateMachine:")}
+        "StateMachineArn": map_run_arn.replace(":mapRun:", ":stateMachine:"),
+    }
     if output is None:
-        return entry | {"Status": "FAILED", "Error": "States.TaskFailed",
-                        "Cause": "the item's processing failed (moto keeps no error for it)"}
+        return entry | {
+            "Status": "FAILED",
+            "Error": "States.TaskFailed",
+            "Cause": "the item's processing failed (moto keeps no error for it)",
+        }
     return entry | {"Status": "SUCCEEDED", "Output": json.dumps(output), "OutputDetails": {"Included": True}}
 
 
@@ -123,8 +132,15 @@ def encode_entries(entries: list[dict[str, Any]], output_type: str) -> bytes:
     return json.dumps(entries).encode()
 
 
-def write_results(s3: Any, bucket: str, prefix: str, map_run_arn: str, items: list[Any],
-                  outputs: list[Any], writer_config: dict[str, Any] | None = None) -> dict[str, Any]:
+def write_results(
+    s3: Any,
+    bucket: str,
+    prefix: str,
+    map_run_arn: str,
+    items: list[Any],
+    outputs: list[Any],
+    writer_config: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ResultWriter's files for one map run, as AWS writes them; returns the Map state's result."""
     config = {**DEFAULT_WRITER_CONFIG, **(writer_config or {})}
     if config not in WRITTEN_CONFIGS:
@@ -138,7 +154,7 @@ def write_results(s3: Any, bucket: str, prefix: str, map_run_arn: str, items: li
     files: dict[str, list[dict[str, Any]]] = {status: [] for status in by_status}
     for status, entries in by_status.items():
         for n, start in enumerate(range(0, len(entries), RESULTS_PER_FILE)):
-            body = encode_entries(entries[start:start + RESULTS_PER_FILE], config["OutputType"])
+            body = encode_entries(entries[start : start + RESULTS_PER_FILE], config["OutputType"])
             key = f"{base}{status}_{n}.json"
             s3.put_object(Bucket=bucket, Key=key, Body=body)
             files[status].append({"Key": key, "Size": len(body)})
@@ -226,23 +242,36 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
         if total and failed * 100.0 / total > tolerated:
             cause = f"{failed} of {total} items failed, more than the tolerated {tolerated:g}%"
             env.stack.pop()
-            raise FailureEventException(FailureEvent(
-                env=env,
-                error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
-                event_type=HistoryEventType.MapRunFailed,
-                event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
-                    error=EXCEED_TOLERATED, cause=cause))))
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+                    event_type=HistoryEventType.MapRunFailed,
+                    event_details=EventDetails(
+                        mapRunFailedEventDetails=MapRunFailedEventDetails(error=EXCEED_TOLERATED, cause=cause)
+                    ),
+                )
+            )
 
     def handle_put_object(env: Any, resource_runtime_part: Any, state_credentials: Any) -> None:
         parameters = env.stack.pop()
         outputs = env.stack.pop()
         record = env.map_run_record_pool_manager.get_all().pop()
-        env.stack.append(write_results(
-            s3_client(resource_runtime_part), parameters["Bucket"], parameters.get("Prefix", ""),
-            record.map_run_arn, getattr(record, "bridge_items", []), outputs, parameters.get(WRITER_CONFIG)))
+        env.stack.append(
+            write_results(
+                s3_client(resource_runtime_part),
+                parameters["Bucket"],
+                parameters.get("Prefix", ""),
+                record.map_run_arn,
+                getattr(record, "bridge_items", []),
+                outputs,
+                parameters.get(WRITER_CONFIG),
+            )
+        )
 
     sfn_normalise_parameters, sfn_normalise_response = botocore_normalisers(
-        "stepfunctions", before=original_sfn_normalise)
+        "stepfunctions", before=original_sfn_normalise
+    )
 
     def list_map_runs(self: Any, execution_arn: str) -> dict[str, Any]:
         worker = getattr(self.describe_execution(execution_arn=execution_arn), "exec_worker", None)

@@ -99,20 +99,34 @@ class _RequestIds:
 REQUEST_IDS = _RequestIds()
 
 
-def s3_object_created_event(bucket: str, key: str, size: int, etag: str, version_id: str | None,
-                            reason: str) -> dict[str, Any]:
+def s3_object_created_event(
+    bucket: str, key: str, size: int, etag: str, version_id: str | None, reason: str
+) -> dict[str, Any]:
     """What AWS S3 puts on EventBridge for a new object (gap 10): the workflow's own event writer
-    (functions/common/uploads.py) with a fresh id and a growing sequencer, as S3 gives them."""
-    from common.uploads import object_created_event  # functions/ is on sys.path in a local stack
-    from contracts.models import UploadedObject
+    (functions/pipeline/uploads.py) with a fresh id and a growing sequencer, as S3 gives them."""
+    from pipeline.uploads import object_created_event  # functions/ is on sys.path in a local stack
+    from pipeline.contracts import UploadedObject
 
     version = version_id if version_id and version_id != "null" else None
-    source = UploadedObject(bucket=bucket, key=key, etag=etag.strip('"'), version_id=version, size=size,
-                            uri=f"s3://{bucket}/{key}", sequencer=SEQUENCER.next())
+    source = UploadedObject(
+        bucket=bucket,
+        key=key,
+        etag=etag.strip('"'),
+        version_id=version,
+        size=size,
+        uri=f"s3://{bucket}/{key}",
+        sequencer=SEQUENCER.next(),
+    )
     return object_created_event(
-        source, account=ACCOUNT_ID, region=REGION,
-        time=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), event_id=str(uuid.uuid4()),
-        request_id=REQUEST_IDS.draw(), reason=reason, source_ip="127.0.0.1")
+        source,
+        account=ACCOUNT_ID,
+        region=REGION,
+        time=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        event_id=str(uuid.uuid4()),
+        request_id=REQUEST_IDS.draw(),
+        reason=reason,
+        source_ip="127.0.0.1",
+    )
 
 
 def _for_moto(event: dict[str, Any]) -> dict[str, Any]:
@@ -138,18 +152,33 @@ def _serialised(write: Any) -> Any:
     return serialised
 
 
-SAMPLE_SQS_ATTRIBUTES = {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000",
-                         "SenderId": "AIDAEVENTS", "ApproximateFirstReceiveTimestamp": "1700000000001"}
+SAMPLE_SQS_ATTRIBUTES = {
+    "ApproximateReceiveCount": "1",
+    "SentTimestamp": "1700000000000",
+    "SenderId": "AIDAEVENTS",
+    "ApproximateFirstReceiveTimestamp": "1700000000001",
+}
 
 
-def sqs_record(message_id: str, receipt_handle: str, body: str, queue_arn: str,
-               attributes: dict[str, str] | None = None, md5_of_body: str = "0" * 32) -> dict[str, Any]:
+def sqs_record(
+    message_id: str,
+    receipt_handle: str,
+    body: str,
+    queue_arn: str,
+    attributes: dict[str, str] | None = None,
+    md5_of_body: str = "0" * 32,
+) -> dict[str, Any]:
     """One record of the event Lambda's SQS event source gives a function (the AWS shape)."""
     return {
-        "messageId": message_id, "receiptHandle": receipt_handle, "body": body,
+        "messageId": message_id,
+        "receiptHandle": receipt_handle,
+        "body": body,
         "attributes": dict(SAMPLE_SQS_ATTRIBUTES if attributes is None else attributes),
-        "messageAttributes": {}, "md5OfBody": md5_of_body, "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn, "awsRegion": REGION,
+        "messageAttributes": {},
+        "md5OfBody": md5_of_body,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
     }
 
 
@@ -181,8 +210,16 @@ class PollerStats:
 class EventSourcePoller:
     """Lambda's poller for one SQS event source (gap 11): receive, invoke, delete the successes."""
 
-    def __init__(self, function_name: str, queue_url: str, queue_arn: str, batch_size: int,
-                 report_item_failures: bool, retry_after_s: float | None, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        function_name: str,
+        queue_url: str,
+        queue_arn: str,
+        batch_size: int,
+        report_item_failures: bool,
+        retry_after_s: float | None,
+        stop: threading.Event,
+    ) -> None:
         self.function_name = function_name
         self.queue_url = queue_url
         self.queue_arn = queue_arn
@@ -199,8 +236,14 @@ class EventSourcePoller:
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
-        return sqs_record(message["MessageId"], message["ReceiptHandle"], message["Body"], self.queue_arn,
-                          attributes, message["MD5OfBody"])
+        return sqs_record(
+            message["MessageId"],
+            message["ReceiptHandle"],
+            message["Body"],
+            self.queue_arn,
+            attributes,
+            message["MD5OfBody"],
+        )
 
     def _run(self) -> None:
         while not self.stop.is_set():
@@ -213,8 +256,12 @@ class EventSourcePoller:
 
     def poll_once(self, wait_s: int = 0) -> int:
         received = self._sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size, WaitTimeSeconds=wait_s,
-            AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=wait_s,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
         if not received:
             return 0
         self.busy.set()
@@ -237,15 +284,19 @@ class EventSourcePoller:
             self.stats.item_failures += len(failed)
             done = [m for mid, m in by_id.items() if mid not in failed]
             for chunk in range(0, len(done), 10):
-                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                           for i, m in enumerate(done[chunk:chunk + 10])]
+                entries = [
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[chunk : chunk + 10])
+                ]
                 self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
             self.stats.deleted += len(done)
             if self.retry_after_s is not None:
                 for mid in failed:
-                    self._sqs.change_message_visibility(QueueUrl=self.queue_url,
-                                                        ReceiptHandle=by_id[mid]["ReceiptHandle"],
-                                                        VisibilityTimeout=int(self.retry_after_s))
+                    self._sqs.change_message_visibility(
+                        QueueUrl=self.queue_url,
+                        ReceiptHandle=by_id[mid]["ReceiptHandle"],
+                        VisibilityTimeout=int(self.retry_after_s),
+                    )
             return len(received)
         finally:
             self.busy.clear()
@@ -305,8 +356,9 @@ class LocalIngress:
                     _original(account_id, bucket, event_name, key)
                 return
             version = getattr(key, "version_id", None) if bucket.is_versioned else None
-            ingress.put_s3_event(s3_object_created_event(
-                bucket.name, key.name, int(key.size), key.etag, version, reason))
+            ingress.put_s3_event(
+                s3_object_created_event(bucket.name, key.name, int(key.size), key.etag, version, reason)
+            )
 
         return send
 
@@ -314,8 +366,13 @@ class LocalIngress:
     def _observer(self, original: Any) -> Any:
         ingress = self
 
-        def start_execution(backend: Any, state_machine_arn: str, name: Any = None,
-                            execution_input: Any = None, trace_header: Any = None) -> Any:
+        def start_execution(
+            backend: Any,
+            state_machine_arn: str,
+            name: Any = None,
+            execution_input: Any = None,
+            trace_header: Any = None,
+        ) -> Any:
             with ingress._lock:
                 machine = backend.describe_state_machine(state_machine_arn)
                 existed = any(e.name == name for e in machine.executions)
@@ -325,8 +382,9 @@ class LocalIngress:
                     if type(exc).__name__ == "ExecutionAlreadyExists":
                         ingress.starts.append(StartRecord(str(name), "refused", time.monotonic()))
                     raise
-                ingress.starts.append(StartRecord(str(name), "idempotent" if existed else "started",
-                                                  time.monotonic()))
+                ingress.starts.append(
+                    StartRecord(str(name), "idempotent" if existed else "started", time.monotonic())
+                )
                 return execution
 
         return start_execution
@@ -343,19 +401,29 @@ class LocalIngress:
 
         original_sender = s3_notifications._send_event_bridge_message
         sender = self._s3_sender()
-        self._patch(s3_notifications, "_send_event_bridge_message",
-                    lambda account_id, bucket, event_name, key: sender(account_id, bucket, event_name, key,
-                                                                       original_sender))
+        self._patch(
+            s3_notifications,
+            "_send_event_bridge_message",
+            lambda account_id, bucket, event_name, key: sender(
+                account_id, bucket, event_name, key, original_sender
+            ),
+        )
         import moto.core.responses as moto_responses
         from moto.s3.models import S3Backend
 
-        self._patch(moto_responses, "gen_amzn_requestid_long",
-                    REQUEST_IDS.responder(moto_responses.gen_amzn_requestid_long))
+        self._patch(
+            moto_responses,
+            "gen_amzn_requestid_long",
+            REQUEST_IDS.responder(moto_responses.gen_amzn_requestid_long),
+        )
 
         for method in ("put_object", "copy_object", "complete_multipart_upload"):
             self._patch(S3Backend, method, _serialised(getattr(S3Backend, method)))
-        self._patch(StepFunctionsParserBackend, "start_execution",
-                    self._observer(StepFunctionsParserBackend.start_execution))
+        self._patch(
+            StepFunctionsParserBackend,
+            "start_execution",
+            self._observer(StepFunctionsParserBackend.start_execution),
+        )
         for poller in self._event_sources():
             self.pollers.append(poller)
             poller.thread.start()
@@ -387,14 +455,21 @@ class LocalIngress:
                 if source.get("Type") != "SQS":
                     continue
                 props = resolver.resolve(source["Properties"])
-                queue_lid = next(q for q, attrs in self.deployment.physical.items()
-                                 if attrs.get("Arn") == props["Queue"])
+                queue_lid = next(
+                    q for q, attrs in self.deployment.physical.items() if attrs.get("Arn") == props["Queue"]
+                )
                 responses = props.get("FunctionResponseTypes") or []
-                pollers.append(EventSourcePoller(
-                    function_name=self.deployment.ref(lid), queue_url=self.deployment.ref(queue_lid),
-                    queue_arn=props["Queue"], batch_size=int(props.get("BatchSize", 10)),
-                    report_item_failures="ReportBatchItemFailures" in responses,
-                    retry_after_s=self.retry_after_s, stop=self._stop))
+                pollers.append(
+                    EventSourcePoller(
+                        function_name=self.deployment.ref(lid),
+                        queue_url=self.deployment.ref(queue_lid),
+                        queue_arn=props["Queue"],
+                        batch_size=int(props.get("BatchSize", 10)),
+                        report_item_failures="ReportBatchItemFailures" in responses,
+                        retry_after_s=self.retry_after_s,
+                        stop=self._stop,
+                    )
+                )
         return pollers
 
     # -- what happened --------------------------------------------------------------------------
@@ -411,7 +486,8 @@ class LocalIngress:
         for poller in self.pollers:
             attrs = sqs.get_queue_attributes(
                 QueueUrl=poller.queue_url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )
             total += sum(int(v) for v in attrs["Attributes"].values())
         return total
 
@@ -425,8 +501,9 @@ class LocalIngress:
 
 
 @contextlib.contextmanager
-def running(deployment: LocalDeployment, bridge: Any = None,
-            retry_after_s: float | None = 1.0) -> Iterator[LocalIngress]:
+def running(
+    deployment: LocalDeployment, bridge: Any = None, retry_after_s: float | None = 1.0
+) -> Iterator[LocalIngress]:
     ingress = LocalIngress(deployment, bridge=bridge, retry_after_s=retry_after_s).start()
     try:
         yield ingress

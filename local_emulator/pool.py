@@ -1,7 +1,7 @@
 """The worker pool on this machine: pool workers as threads, the scaler's schedule as a ticker.
 
 A pool worker job submitted by the scaler (through moto's Batch) runs here as a thread
-(bridge gap 9) with the real `gpu_job.pool_worker.PoolWorker` against moto's SQS and Step
+(bridge gap 9) with the real `gpu_job.pool.worker.PoolWorker` against moto's SQS and Step
 Functions. In-process compute is serialised with the Lambda and per-file job bridges
 (``_COMPUTE_LOCK``) and runs NeMo against its ANTLR runtime (gap 4), so the worker's transcribe
 call is wrapped here, not changed. Fault injection for the specifications: a worker can be
@@ -32,7 +32,7 @@ def _local_worker_class() -> type:
     racing a swap failed with ``KeyError`` (seen 5 times in 200 files). Holding the lock there, as the
     transcribe call does, serialises it with the swaps. The worker's own logic is unchanged.
     """
-    from gpu_job.pool_worker import PoolWorker
+    from gpu_job.pool.worker import PoolWorker
 
     class LocalPoolWorker(PoolWorker):
         def _finish(self, *args: Any) -> None:
@@ -74,15 +74,15 @@ class LocalPool:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run_job(self, command: list[str], env: dict[str, str], job_id: str) -> int:
-        """What ``python -m gpu_job pool`` does (gpu_job.pool_cli), with this process's compute guard."""
+        """What ``python -m gpu_job pool`` does (gpu_job.pool.cli), with this process's compute guard."""
         import dataclasses
         import time
 
-        from contracts.settings import Settings
+        from pipeline.settings import Settings
 
         from gpu_job import api
-        from gpu_job.pool_batch import transcribe_batch
-        from gpu_job.pool_worker import WorkerConfig
+        from gpu_job.pool.batch import transcribe_batch
+        from gpu_job.pool.worker import WorkerConfig
 
         config = WorkerConfig.from_env({**env, "AWS_BATCH_JOB_ID": job_id})
         config = dataclasses.replace(config, poll_s=min(config.poll_s, self.poll_s))
@@ -96,9 +96,16 @@ class LocalPool:
             with _COMPUTE_LOCK, ANTLR.active("venv"):
                 return transcribe_batch(requests, model, limits)
 
-        worker = _local_worker_class()(config, model, boto3.client("sqs", region_name=REGION),
-                            boto3.client("stepfunctions", region_name=REGION), transcribe=transcribe,
-                            limits=Settings.from_env(env), model_load_s=load_s, stop=self.stop)
+        worker = _local_worker_class()(
+            config,
+            model,
+            boto3.client("sqs", region_name=REGION),
+            boto3.client("stepfunctions", region_name=REGION),
+            transcribe=transcribe,
+            limits=Settings.from_env(env),
+            model_load_s=load_s,
+            stop=self.stop,
+        )
         self.reports[job_id] = worker.report
         worker.run()
         return 0

@@ -32,8 +32,10 @@ _ARN = f"arn:aws:{{service}}:{REGION}:{ACCOUNT_ID}:{{rest}}"
 _FORMATS: dict[str, tuple[str, str]] = {
     "AWS::Lambda::Function": ("{name}", _ARN.format(service="lambda", rest="function:{name}")),
     "AWS::StepFunctions::StateMachine": (_ARN.format(service="states", rest="stateMachine:{name}"),) * 2,
-    "AWS::SQS::Queue": (f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{{name}}",
-                        _ARN.format(service="sqs", rest="{name}")),
+    "AWS::SQS::Queue": (
+        f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{{name}}",
+        _ARN.format(service="sqs", rest="{name}"),
+    ),
     "AWS::S3::Bucket": ("{name}", "arn:aws:s3:::{name}"),
     "AWS::DynamoDB::Table": ("{name}", _ARN.format(service="dynamodb", rest="table/{name}")),
     "AWS::IAM::Role": ("{name}", f"arn:aws:iam::{ACCOUNT_ID}:role/{{name}}"),
@@ -54,9 +56,22 @@ _FORMATS: dict[str, tuple[str, str]] = {
 }
 
 
-_NAME_PROPERTIES = ("FunctionName", "StateMachineName", "QueueName", "BucketName", "TableName", "RoleName",
-                    "TopicName", "RepositoryName", "LogGroupName", "JobQueueName", "JobDefinitionName",
-                    "ComputeEnvironmentName", "ManagedPolicyName", "Name")
+_NAME_PROPERTIES = (
+    "FunctionName",
+    "StateMachineName",
+    "QueueName",
+    "BucketName",
+    "TableName",
+    "RoleName",
+    "TopicName",
+    "RepositoryName",
+    "LogGroupName",
+    "JobQueueName",
+    "JobDefinitionName",
+    "ComputeEnvironmentName",
+    "ManagedPolicyName",
+    "Name",
+)
 
 
 class _Physical(dict):  # type: ignore[type-arg]
@@ -73,12 +88,25 @@ class _Physical(dict):  # type: ignore[type-arg]
         props = resource.get("Properties", {})
         given = next((props[p] for p in _NAME_PROPERTIES if p in props), None)
         name = str(self.resolve.resolve(given)) if given is not None else f"{STACK}-{logical_id}"
-        ref, arn = (f.format(name=name) for f in _FORMATS.get(kind, ("{name}", _ARN.format(
-            service=kind.split("::")[1].lower(), rest="{name}"))))
-        attributes = {"Ref": ref, "Arn": arn, "Name": name, "QueueName": name, "QueueUrl": ref,
-                      "JobQueueArn": arn, "ComputeEnvironmentArn": arn, "TopicArn": arn,
-                      "RepositoryUri": f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{name}",
-                      "LatestVersionNumber": "1", "StreamArn": f"{arn}/stream/1"}
+        ref, arn = (
+            f.format(name=name)
+            for f in _FORMATS.get(
+                kind, ("{name}", _ARN.format(service=kind.split("::")[1].lower(), rest="{name}"))
+            )
+        )
+        attributes = {
+            "Ref": ref,
+            "Arn": arn,
+            "Name": name,
+            "QueueName": name,
+            "QueueUrl": ref,
+            "JobQueueArn": arn,
+            "ComputeEnvironmentArn": arn,
+            "TopicArn": arn,
+            "RepositoryUri": f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{name}",
+            "LatestVersionNumber": "1",
+            "StreamArn": f"{arn}/stream/1",
+        }
         self[logical_id] = attributes
         return attributes
 

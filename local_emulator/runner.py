@@ -4,7 +4,7 @@ With a local stack running (``local_emulator.stack.local_stack``), its ingress (
 is the real shape: an upload to the input bucket makes S3 emit the AWS-shaped ``Object Created``
 event, the template's rule (moto's matcher on the stored pattern) queues it on ``UploadQueue``, and
 the emulated SQS event source runs ``StartExecutionFunction``, which starts the execution named
-``start_execution.naming.execution_name(upload)`` or refuses a duplicate by that name. The helpers
+``pipeline.naming.execution_name(upload)`` or refuses a duplicate by that name. The helpers
 here upload, then wait for the execution the upload's name designates:
 
 - :func:`upload_and_run`: one upload, its event and its execution's report.
@@ -63,8 +63,9 @@ class ExecutionReport:
     task_failures: list[dict[str, str]] = field(default_factory=list)
 
 
-def object_created_event(bucket: str, key: str, size: int, etag: str, version_id: str | None = None,
-                         reason: str = "PutObject") -> dict[str, Any]:
+def object_created_event(
+    bucket: str, key: str, size: int, etag: str, version_id: str | None = None, reason: str = "PutObject"
+) -> dict[str, Any]:
     """The EventBridge event S3 emits for a new object (key URL-encoded, as S3 does)."""
     return local_ingress.s3_object_created_event(bucket, key, size, etag, version_id, reason)
 
@@ -79,8 +80,11 @@ def event_for_object(bucket: str, key: str) -> dict[str, Any]:
         etag = str(head["ETag"]).strip('"')
         for event in reversed(list(ingress.emitted)):
             obj = event.get("detail", {}).get("object", {})
-            if (event.get("detail", {}).get("bucket", {}).get("name") == bucket and _event_key(event) == key
-                    and str(obj.get("etag", "")).strip('"') == etag):
+            if (
+                event.get("detail", {}).get("bucket", {}).get("name") == bucket
+                and _event_key(event) == key
+                and str(obj.get("etag", "")).strip('"') == etag
+            ):
                 return event
     return object_created_event(bucket, key, head["ContentLength"], head["ETag"], head.get("VersionId"))
 
@@ -97,10 +101,11 @@ def rule_matches(deployment: LocalDeployment, event: dict[str, Any]) -> bool:
 def ignored_suffixes(deployment: LocalDeployment) -> tuple[str, ...]:
     """IGNORE_KEY_SUFFIXES as the deployed starter reads it."""
     _functions()
-    from contracts.settings import Settings
+    from pipeline.settings import Settings
 
     config = boto3.client("lambda", region_name=REGION).get_function_configuration(
-        FunctionName=deployment.ref(STARTER))
+        FunctionName=deployment.ref(STARTER)
+    )
     return Settings.from_env(config.get("Environment", {}).get("Variables", {})).ignored_suffixes()
 
 
@@ -126,8 +131,11 @@ def start_execution(deployment: LocalDeployment, event: dict[str, Any]) -> str:
         raise ValueError("the starter skips this object (folder marker or ignored suffix): no execution")
     sfn = boto3.client("stepfunctions", region_name=REGION)
     try:
-        return str(sfn.start_execution(stateMachineArn=deployment.state_machine_arn, name=name,
-                                       input=json.dumps(event))["executionArn"])
+        return str(
+            sfn.start_execution(
+                stateMachineArn=deployment.state_machine_arn, name=name, input=json.dumps(event)
+            )["executionArn"]
+        )
     except sfn.exceptions.ExecutionAlreadyExists:
         return execution_arn(deployment, name)  # refused by name: the upload's execution exists
 
@@ -190,13 +198,16 @@ def _wait_started(name: str, deployment: LocalDeployment, timeout_s: float) -> s
             return arn
         except sfn.exceptions.ExecutionDoesNotExist:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"no execution {name} after {timeout_s:.0f} s: the upload was lost"
-                                   " (see the upload queue's dead-letter queue)") from None
+                raise TimeoutError(
+                    f"no execution {name} after {timeout_s:.0f} s: the upload was lost"
+                    " (see the upload queue's dead-letter queue)"
+                ) from None
             time.sleep(0.05)
 
 
-def deliver(deployment: LocalDeployment, event: dict[str, Any],
-            timeout_s: float = 900.0) -> ExecutionReport | None:
+def deliver(
+    deployment: LocalDeployment, event: dict[str, Any], timeout_s: float = 900.0
+) -> ExecutionReport | None:
     """EventBridge's part: deliver the event (again); the report of the execution its name designates.
 
     None when the rule does not match it or the starter skips it. A duplicate delivery starts nothing:
@@ -218,8 +229,9 @@ def _event_key(event: dict[str, Any]) -> str:
     return urllib.parse.unquote_plus(str(event.get("detail", {}).get("object", {}).get("key", "")))
 
 
-def upload_and_run(deployment: LocalDeployment, local_path: str, key: str, timeout_s: float = 900.0,
-                   **put_options: Any) -> tuple[dict[str, Any], ExecutionReport | None]:
+def upload_and_run(
+    deployment: LocalDeployment, local_path: str, key: str, timeout_s: float = 900.0, **put_options: Any
+) -> tuple[dict[str, Any], ExecutionReport | None]:
     """Upload a file to the input bucket; its Object Created event and its execution's report.
     ``put_options``: more PutObject parameters (``StorageClass``, ``Tagging``...)."""
     s3 = boto3.client("s3", region_name=REGION)
@@ -297,7 +309,7 @@ def _bytes(source: str | Path | bytes) -> bytes:
 
 def _gpu_job_sources(bridge: Any, since: int) -> list[tuple[str, str]]:
     found = []
-    for job in (bridge.batch_jobs[since:] if bridge is not None else []):
+    for job in bridge.batch_jobs[since:] if bridge is not None else []:
         if job.command[:1] == ["--request"] and len(job.command) == 2:
             source = json.loads(job.command[1]).get("source") or {}
             found.append((str(source.get("uri")), str(source.get("etag"))))
@@ -308,7 +320,7 @@ def _catalog(deployment: LocalDeployment, report: UploadReport) -> None:
     if report.event is None:
         return
     _functions()
-    from common.uploads import uploaded_object_from_event
+    from pipeline.uploads import uploaded_object_from_event
 
     source = uploaded_object_from_event(report.event)
     table = boto3.resource("dynamodb", region_name=REGION).Table(deployment.catalog_table)
@@ -323,8 +335,12 @@ def _executions(sfn: Any, deployment: LocalDeployment) -> list[dict[str, Any]]:
     return [e for page in pages for e in page["executions"]]
 
 
-def upload_many(deployment: LocalDeployment, uploads: Sequence[tuple[str | Path | bytes, str] | Upload],
-                timeout_s: float = 900.0, workers: int = 8) -> LoadReport:
+def upload_many(
+    deployment: LocalDeployment,
+    uploads: Sequence[tuple[str | Path | bytes, str] | Upload],
+    timeout_s: float = 900.0,
+    workers: int = 8,
+) -> LoadReport:
     """Upload concurrently (``workers`` threads) through the running ingress; wait for every execution.
 
     ``uploads``: ``(local path or bytes, key)`` pairs or :class:`Upload` items (in order; the same key
@@ -348,8 +364,9 @@ def upload_many(deployment: LocalDeployment, uploads: Sequence[tuple[str | Path 
 
     def sample() -> None:
         while not sampling.wait(0.25):
-            listed = sfn.list_executions(stateMachineArn=deployment.state_machine_arn, statusFilter="RUNNING",
-                                         maxResults=1000)
+            listed = sfn.list_executions(
+                stateMachineArn=deployment.state_machine_arn, statusFilter="RUNNING", maxResults=1000
+            )
             running_peak[0] = max(running_peak[0], len(listed["executions"]))
 
     def put(item: Upload) -> UploadReport:
@@ -364,8 +381,15 @@ def upload_many(deployment: LocalDeployment, uploads: Sequence[tuple[str | Path 
         matched = rule_matches(deployment, event)
         plan = plan_record(json.dumps(event), suffixes) if matched else None
         name = plan.name if plan is not None and plan.outcome != "ignored" else None
-        return UploadReport(key=item.key, etag=etag, version_id=version, size=len(body), execution_name=name,
-                            outcome="skipped" if name is None else "pending", event=event)
+        return UploadReport(
+            key=item.key,
+            etag=etag,
+            version_id=version,
+            size=len(body),
+            execution_name=name,
+            outcome="skipped" if name is None else "pending",
+            event=event,
+        )
 
     started = time.monotonic()
     sampler = threading.Thread(target=sample, name="load-sampler", daemon=True)
@@ -410,8 +434,9 @@ def upload_many(deployment: LocalDeployment, uploads: Sequence[tuple[str | Path 
     distinct = {r.execution_name: r.status for r in reports if r.execution_name and r.status}
     job_sources = _gpu_job_sources(ingress.bridge, jobs_before)
     sqs = boto3.client("sqs", region_name=REGION)
-    dlq = sqs.get_queue_attributes(QueueUrl=deployment.ref("UploadEventDeadLetterQueue"),
-                                   AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    dlq = sqs.get_queue_attributes(
+        QueueUrl=deployment.ref("UploadEventDeadLetterQueue"), AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
     return LoadReport(
         uploads=reports,
         wall_s=wall_s,

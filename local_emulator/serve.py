@@ -39,8 +39,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--model", help="a .nemo path or model name (default: the best available locally)")
-    parser.add_argument("--production-thresholds", action="store_true",
-                        help="keep the template's production defaults instead of the demo's lowered ones")
+    parser.add_argument(
+        "--production-thresholds",
+        action="store_true",
+        help="keep the template's production defaults instead of the demo's lowered ones",
+    )
     return parser.parse_args(argv)
 
 
@@ -56,8 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     parameters = None if args.production_thresholds else DEMO_PARAMETERS
-    with JOB_LOG.open("w") as job_log, local_stack(parameter_overrides=parameters, model=model,
-                                                    job_log=job_log, pool_schedule_s=5.0) as stack:
+    with (
+        JOB_LOG.open("w") as job_log,
+        local_stack(
+            parameter_overrides=parameters, model=model, job_log=job_log, pool_schedule_s=5.0
+        ) as stack,
+    ):
         outputs = publish_local_stack(stack.deployment)
         server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
         server.start()
@@ -73,15 +80,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _banner(endpoint: str, outputs: dict[str, str], why: str) -> str:
     aws = f"aws --endpoint-url {endpoint} --region {REGION}"
-    return "\n".join([
-        f"local stack serving at {endpoint} (model: {why}; job logs: {JOB_LOG.relative_to(REPO_ROOT)})",
-        *(f"  {name}: {value}" for name, value in sorted(outputs.items())),
-        "try (any credentials work, e.g. AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x):",
-        f"  {aws} s3 cp talk.mp3 s3://{outputs['InputBucketName']}/",
-        f"  {aws} stepfunctions list-executions --state-machine-arn {outputs['StateMachineArn']}",
-        f"  parakeet --local --endpoint-url {endpoint} status",
-        "Ctrl-C stops it (nothing is kept).",
-    ])
+    return "\n".join(
+        [
+            f"local stack serving at {endpoint} (model: {why}; job logs: {JOB_LOG.relative_to(REPO_ROOT)})",
+            *(f"  {name}: {value}" for name, value in sorted(outputs.items())),
+            "try (any credentials work, e.g. AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x):",
+            f"  {aws} s3 cp talk.mp3 s3://{outputs['InputBucketName']}/",
+            f"  {aws} stepfunctions list-executions --state-machine-arn {outputs['StateMachineArn']}",
+            f"  parakeet --local --endpoint-url {endpoint} status",
+            "Ctrl-C stops it (nothing is kept).",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -81,20 +81,29 @@ def choose_model(prefer_speech: bool) -> tuple[str, str]:
     if prefer_speech and parakeet_available():
         return PARAKEET, "real Parakeet-TDT-0.6B-v3 weights found in the local Hugging Face cache"
     if prefer_speech and SPEECH_MODEL.exists():
-        why = ("real Parakeet weights not available locally: using the tiny FastConformer-TDT"
-               f" trained on espeak-ng speech ({SPEECH_MODEL.relative_to(REPO_ROOT)})")
+        why = (
+            "real Parakeet weights not available locally: using the tiny FastConformer-TDT"
+            f" trained on espeak-ng speech ({SPEECH_MODEL.relative_to(REPO_ROOT)})"
+        )
         return str(SPEECH_MODEL), why
-    return str(RANDOM_MODEL), ("using the random-weight tiny FastConformer-TDT"
-                               f" ({RANDOM_MODEL.relative_to(REPO_ROOT)}): the pipeline runs end to end,"
-                               " the words are noise")
+    return str(RANDOM_MODEL), (
+        "using the random-weight tiny FastConformer-TDT"
+        f" ({RANDOM_MODEL.relative_to(REPO_ROOT)}): the pipeline runs end to end,"
+        " the words are noise"
+    )
 
 
 @contextlib.contextmanager
-def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | None = None,
-                quiet: bool = True, job_log: TextIO | None = None,
-                pool_schedule_s: float | None = 60.0,
-                job_runner: Callable[[list[str], dict[str, str]], int] | None = None,
-                ingress: bool = True, ingress_retry_after_s: float | None = 1.0) -> Iterator[LocalStack]:
+def local_stack(
+    parameter_overrides: dict[str, str] | None = None,
+    model: str | None = None,
+    quiet: bool = True,
+    job_log: TextIO | None = None,
+    pool_schedule_s: float | None = 60.0,
+    job_runner: Callable[[list[str], dict[str, str]], int] | None = None,
+    ingress: bool = True,
+    ingress_retry_after_s: float | None = 1.0,
+) -> Iterator[LocalStack]:
     """moto + bridges + the deployed template, torn down on exit.
 
     ``pool_schedule_s``: how often the scaler's schedule fires here (the template says every minute;
@@ -111,10 +120,13 @@ def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | 
     saved = {k: os.environ.get(k) for k in LOCAL_PROCESS_ENV}
     os.environ.update(LOCAL_PROCESS_ENV)
     try:
-        with mock_aws(config=MOTO_CONFIG), bridged(
-            job_runner=job_runner or _job_runner(job_log),
-            job_env_overrides={"GPU_JOB_MODEL": model, "GPU_JOB_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"},
-        ) as bridge:
+        with (
+            mock_aws(config=MOTO_CONFIG),
+            bridged(
+                job_runner=job_runner or _job_runner(job_log),
+                job_env_overrides={"GPU_JOB_MODEL": model, "GPU_JOB_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"},
+            ) as bridge,
+        ):
             _reset_function_clients()
             pool = LocalPool()
             bridge.service_job_runner = pool.run_job
@@ -122,12 +134,16 @@ def local_stack(parameter_overrides: dict[str, str] | None = None, model: str | 
             ticker = None
             if pool_schedule_s is not None:
                 ticker = ScheduleTicker(deployment.ref("ScalePoolFunction"), pool_schedule_s).start()
-            uploads = (LocalIngress(deployment, bridge=bridge, retry_after_s=ingress_retry_after_s).start()
-                       if ingress else None)
+            uploads = (
+                LocalIngress(deployment, bridge=bridge, retry_after_s=ingress_retry_after_s).start()
+                if ingress
+                else None
+            )
             cold = ColdStorage().start()
             try:
-                yield LocalStack(deployment=deployment, bridge=bridge, model=model, pool=pool,
-                                 ingress=uploads, cold=cold)
+                yield LocalStack(
+                    deployment=deployment, bridge=bridge, model=model, pool=pool, ingress=uploads, cold=cold
+                )
             finally:
                 cold.stop()
                 if uploads is not None:
@@ -153,6 +169,6 @@ def _reset_function_clients() -> None:
     functions_dir = str(REPO_ROOT / "functions")
     if functions_dir not in sys.path:
         sys.path.insert(0, functions_dir)
-    from common.clients import reset_clients
+    from lambda_runtime.clients import reset_clients
 
     reset_clients()

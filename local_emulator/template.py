@@ -71,8 +71,10 @@ def expand_for_each(template: dict[str, Any], parameters: dict[str, Any]) -> dic
     Loops may nest and may stand wherever a map is expected (Resources, a resource's properties).
     Two loops that produce the same key are an error, as in CloudFormation.
     """
-    return {section: _expand(body, parameters, {}) if section != "Parameters" else body
-            for section, body in template.items()}
+    return {
+        section: _expand(body, parameters, {}) if section != "Parameters" else body
+        for section, body in template.items()
+    }
 
 
 def _expand(node: Any, parameters: dict[str, Any], bound: dict[str, str]) -> Any:
@@ -128,8 +130,9 @@ class Resolver:
         self.parameters = parameter_values(self.template, self.parameter_overrides)
         # The template as CloudFormation hands it to the SAM transform (a no-op if already expanded).
         self.template = expand_for_each(self.template, self.parameters)
-        self.conditions = {name: bool(self.resolve(expr))
-                           for name, expr in self.template.get("Conditions", {}).items()}
+        self.conditions = {
+            name: bool(self.resolve(expr)) for name, expr in self.template.get("Conditions", {}).items()
+        }
 
     # -- names ----------------------------------------------------------------------------------
     def physical_name(self, logical_id: str) -> str:
@@ -138,8 +141,11 @@ class Resolver:
 
     def resources(self) -> dict[str, dict[str, Any]]:
         """Resources whose Condition (if any) holds."""
-        return {lid: r for lid, r in self.template["Resources"].items()
-                if "Condition" not in r or self.conditions[r["Condition"]]}
+        return {
+            lid: r
+            for lid, r in self.template["Resources"].items()
+            if "Condition" not in r or self.conditions[r["Condition"]]
+        }
 
     # -- intrinsics -----------------------------------------------------------------------------
     def resolve(self, node: Any) -> Any:
@@ -148,7 +154,7 @@ class Resolver:
         if not isinstance(node, dict):
             return node
         if len(node) == 1:
-            (key, arg), = node.items()
+            ((key, arg),) = node.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":
@@ -186,7 +192,7 @@ class Resolver:
             "AWS::StackName": self.stack_name,
             # Deterministic per stack name (CloudFormation's is a new UUID per creation).
             "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{self.stack_name}/"
-                            f"{uuid.uuid5(uuid.NAMESPACE_URL, self.stack_name)}",
+            f"{uuid.uuid5(uuid.NAMESPACE_URL, self.stack_name)}",
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": NO_VALUE,

@@ -205,15 +205,23 @@ def _fmt_s(seconds: Any) -> str:
 
 
 def _print_transcribe_summary(summary: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"{summary['model'].get('name') or summary['model']['requested']} "
-                        f"({summary['model'].get('device', '?')}), mode {summary['mode']}")  # fmt: skip
+    table = Table(
+        title=f"{summary['model'].get('name') or summary['model']['requested']} "
+        f"({summary['model'].get('device', '?')}), mode {summary['mode']}"
+    )
     for column in ("file", "audio s", "words", "language", "RTFx", "outputs"):
         table.add_column(column, overflow="fold")
     for item in summary["files"]:
         if item["status"] == "ok":
             outputs = ", ".join(Path(p).name for p in item["outputs"].values())
-            table.add_row(item["input"], _fmt_s(item["duration_s"]), str(item["words"]),
-                          item["language"] or "-", _fmt_s(item["rtfx"]), outputs)  # fmt: skip
+            table.add_row(
+                item["input"],
+                _fmt_s(item["duration_s"]),
+                str(item["words"]),
+                item["language"] or "-",
+                _fmt_s(item["rtfx"]),
+                outputs,
+            )
         else:
             err = item["error"] or {}
             table.add_row(
@@ -281,14 +289,27 @@ def transcribe(
     run(json_out, body)
 
 
-def _transcribe_with_progress(local: Any, inputs: list[Any], out: Path, formats: list[str], mode: str,
-                              model: str | None, device: str | None, show: bool,
-                              console: Console) -> dict[str, Any]:  # fmt: skip
+def _transcribe_with_progress(
+    local: Any,
+    inputs: list[Any],
+    out: Path,
+    formats: list[str],
+    mode: str,
+    model: str | None,
+    device: str | None,
+    show: bool,
+    console: Console,
+) -> dict[str, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    columns = (TextColumn("{task.description}"), BarColumn(),
-               TextColumn("{task.completed:.0f}/{task.fields[total_s]} s audio"),
-               TextColumn("{task.fields[files]}"), TimeElapsedColumn(), TimeRemainingColumn())  # fmt: skip
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.fields[total_s]} s audio"),
+        TextColumn("{task.fields[files]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, disable=not show, transient=False) as progress:
         task = progress.add_task("loading model", total=None, total_s="?", files="")
         done = {"files": 0}
@@ -324,8 +345,10 @@ def _detail(row: dict[str, Any]) -> str:
         return f"{row.get('reason_class') or '?'}: {row.get('reason') or row.get('error') or '?'}"
     if status == "TRANSCRIBED":
         duration = row.get("duration_s")
-        return (f"{row.get('mode') or '?'}, {_fmt_s(duration)} s, {row.get('language') or 'und'}, "
-                f"{row.get('word_count', '?')} words")  # fmt: skip
+        return (
+            f"{row.get('mode') or '?'}, {_fmt_s(duration)} s, {row.get('language') or 'und'}, "
+            f"{row.get('word_count', '?')} words"
+        )
     if status == "SUPERSEDED":
         return f"by {row.get('superseded_by')}"
     if status in ("ARCHIVED", "RESTORING"):
@@ -402,8 +425,7 @@ def upload(
                     console.print(f"  {r['message']}")
                 name = r.get("execution_name") or f"{r['execution_name_prefix']}... (named on its event)"
                 console.print(
-                    f"  execution {name}"
-                    + (f"\n  {r['console_url']}" if r.get("console_url") else "")
+                    f"  execution {name}" + (f"\n  {r['console_url']}" if r.get("console_url") else "")
                 )
 
         out.emit({"stack": stack.names.stack_name, "uploads": results}, human)
@@ -491,8 +513,14 @@ def get(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         text = content.decode("utf-8", errors="replace")
-        payload = {"source_uri": row.get("source_uri"), "etag": row.get("etag"), "format": fmt, "uri": uri,
-                   "path": str(target) if target else None, "content": None if target else text}  # fmt: skip
+        payload = {
+            "source_uri": row.get("source_uri"),
+            "etag": row.get("etag"),
+            "format": fmt,
+            "uri": uri,
+            "path": str(target) if target else None,
+            "content": None if target else text,
+        }
 
         def human(console: Console) -> None:
             if target is not None:
@@ -537,8 +565,9 @@ def retry(
                 r["execution_status"] = statuses[r["execution_arn"]]
                 row = catalog.get_row(stack, r["source_uri"], r["etag"])
                 r["status"] = (row or {}).get("status")
-        ok = all(r["retried"] for r in results) and all(r.get("status", "TRANSCRIBED") == "TRANSCRIBED"
-                                                         for r in started)  # fmt: skip
+        ok = all(r["retried"] for r in results) and all(
+            r.get("status", "TRANSCRIBED") == "TRANSCRIBED" for r in started
+        )
 
         def human(console: Console) -> None:
             if not results:
@@ -657,8 +686,13 @@ def search_command(
             for column in ("file", "from", "to", "lang", "text"):
                 table.add_column(column, overflow="fold")
             for hit in result["hits"]:
-                table.add_row(hit["key"], _clock(hit["start_s"]), _clock(hit["end_s"]),
-                              hit["language"] or "-", hit["text"])  # fmt: skip
+                table.add_row(
+                    hit["key"],
+                    _clock(hit["start_s"]),
+                    _clock(hit["end_s"]),
+                    hit["language"] or "-",
+                    hit["text"],
+                )
             console.print(table)
             # one line per file, never folded, so it can be copied as it is
             for command in dict.fromkeys(hit["get_command"] for hit in result["hits"]):
@@ -684,8 +718,17 @@ def _print_backfill(result: dict[str, Any], console: Console) -> None:
         if summary["dry_run"]:
             rows += [("would start", summary["would_start"]), ("  of which retries", summary["would_retry"])]
         else:
-            rows += [(name.replace("_", " "), summary[name]) for name in
-                     ("started", "transcribed", "failed", "already_started", "already_claimed", "superseded")]
+            rows += [
+                (name.replace("_", " "), summary[name])
+                for name in (
+                    "started",
+                    "transcribed",
+                    "failed",
+                    "already_started",
+                    "already_claimed",
+                    "superseded",
+                )
+            ]
         rows += [(f"skipped: {reason.replace('_', ' ')}", n) for reason, n in summary["skipped"].items()]
         if summary.get("item_errors"):
             rows.append(("backfill errors (tolerated)", summary["item_errors"]))
@@ -720,19 +763,29 @@ def backfill(
         from parakeet_cli import backfill as backfill_lib
 
         stack = state(ctx).stack()
-        result = backfill_lib.start(stack, target, dry_run=dry_run, max_concurrency=max_concurrency,
-                                    manifest=manifest)  # fmt: skip
+        result = backfill_lib.start(
+            stack, target, dry_run=dry_run, max_concurrency=max_concurrency, manifest=manifest
+        )
         if wait:
-            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("failed {task.fields[failed]}, remaining {task.fields[remaining]}"),
-                       TimeElapsedColumn())  # fmt: skip
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("failed {task.fields[failed]}, remaining {task.fields[remaining]}"),
+                TimeElapsedColumn(),
+            )
             with Progress(*columns, console=out.err, disable=out.json, transient=False) as bar:
                 task = bar.add_task("backfill", total=None, failed=0, remaining="?")
 
                 def on_progress(seen: Any) -> None:
-                    bar.update(task, total=seen.total or None, completed=seen.done + seen.failed,
-                               failed=seen.failed, remaining=seen.remaining,
-                               description=f"backfill {seen.status.lower()}")  # fmt: skip
+                    bar.update(
+                        task,
+                        total=seen.total or None,
+                        completed=seen.done + seen.failed,
+                        failed=seen.failed,
+                        remaining=seen.remaining,
+                        description=f"backfill {seen.status.lower()}",
+                    )
 
                 result.update(backfill_lib.wait(stack, result["execution_arn"], on_progress))
         out.emit(result, lambda console: _print_backfill(result, console))

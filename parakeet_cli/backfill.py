@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from common.s3uri import parse_s3_uri
+from pipeline.s3uri import parse_s3_uri
 
 from parakeet_cli.catalog import EXECUTION_DONE
 from parakeet_cli.connect import Stack
@@ -52,8 +52,10 @@ def parse_target(uri: str) -> tuple[str, str]:
 def backfill_arn(stack: Stack) -> str:
     arn = stack.names.outputs.get(OUTPUT)
     if not arn:
-        raise NotFound(f"stack {stack.names.stack_name!r} has no output {OUTPUT}: deployed before backfill?",
-                       stack=stack.names.stack_name)  # fmt: skip
+        raise NotFound(
+            f"stack {stack.names.stack_name!r} has no output {OUTPUT}: deployed before backfill?",
+            stack=stack.names.stack_name,
+        )
     return arn
 
 
@@ -64,8 +66,13 @@ def run_name(prefix: str, dry_run: bool, now: datetime.datetime | None = None) -
     return f"backfill{'-dry' if dry_run else ''}-{words}-{when}"
 
 
-def start(stack: Stack, target: str, dry_run: bool = False, max_concurrency: int | None = None,
-          manifest: str | None = None) -> dict[str, Any]:
+def start(
+    stack: Stack,
+    target: str,
+    dry_run: bool = False,
+    max_concurrency: int | None = None,
+    manifest: str | None = None,
+) -> dict[str, Any]:
     """Start one backfill; the execution's ARN and the input it was given."""
     bucket, prefix = parse_target(target)
     if bucket != stack.names.input_bucket:
@@ -79,8 +86,9 @@ def start(stack: Stack, target: str, dry_run: bool = False, max_concurrency: int
         manifest_bucket, manifest_key = parse_target(manifest)
         run["manifest"] = {"bucket": manifest_bucket, "key": manifest_key}
     name = run_name(prefix, dry_run)
-    arn = stack.client("stepfunctions").start_execution(stateMachineArn=backfill_arn(stack), name=name,
-                                                        input=json.dumps(run))["executionArn"]  # fmt: skip
+    arn = stack.client("stepfunctions").start_execution(
+        stateMachineArn=backfill_arn(stack), name=name, input=json.dumps(run)
+    )["executionArn"]
     return {"execution_name": name, "execution_arn": arn, "input": run, "console_url": stack.console_url(arn)}
 
 
@@ -95,8 +103,13 @@ def progress(stack: Stack, execution_arn: str) -> Progress:
     return Progress(status, int(counts.get("total", 0)), int(counts.get("succeeded", 0)), failed)
 
 
-def wait(stack: Stack, execution_arn: str, on_progress: Callable[[Progress], None] | None = None,
-         poll_s: float = 2.0, timeout_s: float | None = None) -> dict[str, Any]:
+def wait(
+    stack: Stack,
+    execution_arn: str,
+    on_progress: Callable[[Progress], None] | None = None,
+    poll_s: float = 2.0,
+    timeout_s: float | None = None,
+) -> dict[str, Any]:
     """Follow the backfill to its end; its summary (SUCCEEDED) or its error."""
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
@@ -109,8 +122,10 @@ def wait(stack: Stack, execution_arn: str, on_progress: Callable[[Progress], Non
             return {"status": "RUNNING", "progress": vars(seen)}
         time.sleep(poll_s)
     described = stack.client("stepfunctions").describe_execution(executionArn=execution_arn)
-    result: dict[str, Any] = {"status": described["status"],
-                              "progress": {**vars(seen), "remaining": seen.remaining}}
+    result: dict[str, Any] = {
+        "status": described["status"],
+        "progress": {**vars(seen), "remaining": seen.remaining},
+    }
     if described["status"] == "SUCCEEDED":
         result["summary"] = json.loads(described.get("output") or "{}")
     else:

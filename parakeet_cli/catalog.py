@@ -1,7 +1,7 @@
 """Catalog rows (one per upload: source_uri + etag) and their executions, read with boto3 clients.
 
-Rows come back as plain dicts with DynamoDB numbers as int/float (common.catalog.from_dynamo), not as
-contracts.CatalogItem: a row written by a newer function (a status or field this CLI does not know yet)
+Rows come back as plain dicts with DynamoDB numbers as int/float (pipeline.catalog.from_dynamo), not as
+pipeline.CatalogItem: a row written by a newer function (a status or field this CLI does not know yet)
 must still be shown. Queries by status use the table's ``by-status`` index (status, updated_at), so
 ``--failed``, ``--running`` and ``cost --since`` read only the rows they report.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
-from common.catalog import PARTITION_KEY, SORT_KEY, from_dynamo
-from common.s3uri import format_s3_uri
+from pipeline.catalog import PARTITION_KEY, SORT_KEY, from_dynamo
+from pipeline.s3uri import format_s3_uri
 
 from parakeet_cli.connect import CATALOG_STATUS_INDEX, Stack, error_code
 
@@ -64,10 +64,13 @@ def source_uri(stack: Stack, key: str) -> str:
 def rows_for(stack: Stack, uri: str) -> list[dict[str, Any]]:
     """Every row of one source URI (one per upload of that key), newest first."""
     rows = _pages(
-        stack.client("dynamodb"), None, TableName=stack.names.catalog_table,
-        KeyConditionExpression="#pk = :uri", ExpressionAttributeNames={"#pk": PARTITION_KEY},
+        stack.client("dynamodb"),
+        None,
+        TableName=stack.names.catalog_table,
+        KeyConditionExpression="#pk = :uri",
+        ExpressionAttributeNames={"#pk": PARTITION_KEY},
         ExpressionAttributeValues={":uri": {"S": uri}},
-    )  # fmt: skip
+    )
     return newest_first(list(rows))
 
 
@@ -78,8 +81,9 @@ def get_row(stack: Stack, uri: str, etag: str) -> dict[str, Any] | None:
     return _row(item["Item"]) if "Item" in item else None
 
 
-def rows_by_status(stack: Stack, status: str, since: str | None = None,
-                   limit: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def rows_by_status(
+    stack: Stack, status: str, since: str | None = None, limit: int | None = None
+) -> list[dict[str, Any]]:
     """Rows in one status, most recently updated first; ``since`` an ISO-8601 UTC time (updated_at >=)."""
     condition = "#s = :s"
     values: dict[str, Any] = {":s": {"S": status}}
@@ -87,11 +91,18 @@ def rows_by_status(stack: Stack, status: str, since: str | None = None,
         condition += " AND #u >= :since"
         values[":since"] = {"S": since}
     names = {"#s": "status", **({"#u": "updated_at"} if since else {})}
-    return list(_pages(
-        stack.client("dynamodb"), limit, TableName=stack.names.catalog_table, IndexName=CATALOG_STATUS_INDEX,
-        KeyConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-        ScanIndexForward=False,
-    ))  # fmt: skip
+    return list(
+        _pages(
+            stack.client("dynamodb"),
+            limit,
+            TableName=stack.names.catalog_table,
+            IndexName=CATALOG_STATUS_INDEX,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,
+        )
+    )
 
 
 def count_by_status(stack: Stack) -> dict[str, int]:
@@ -99,10 +110,13 @@ def count_by_status(stack: Stack) -> dict[str, int]:
     counts = {}
     for status in STATUSES:
         kwargs: dict[str, Any] = {
-            "TableName": stack.names.catalog_table, "IndexName": CATALOG_STATUS_INDEX, "Select": "COUNT",
-            "KeyConditionExpression": "#s = :s", "ExpressionAttributeNames": {"#s": "status"},
+            "TableName": stack.names.catalog_table,
+            "IndexName": CATALOG_STATUS_INDEX,
+            "Select": "COUNT",
+            "KeyConditionExpression": "#s = :s",
+            "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": {":s": {"S": status}},
-        }  # fmt: skip
+        }
         total = 0
         while True:
             page = dynamodb.query(**kwargs)

@@ -48,8 +48,12 @@ def local_endpoint(endpoint_url: str | None = None) -> str:
     return endpoint_url or os.environ.get(ENDPOINT_ENV) or DEFAULT_LOCAL_ENDPOINT
 
 
-def boto3_clients(region: str | None = None, endpoint_url: str | None = None, profile: str | None = None,
-                  local: bool = False) -> ClientFactory:  # fmt: skip
+def boto3_clients(
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    local: bool = False,
+) -> ClientFactory:
     """One client per service, created on first use. ``local``: the endpoint defaults to the local
     stack's and missing credentials or region are filled with placeholders moto accepts."""
     import boto3
@@ -65,8 +69,9 @@ def boto3_clients(region: str | None = None, endpoint_url: str | None = None, pr
 
     @cache
     def client(service: str) -> Any:
-        return session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config,
-                              **extra)  # fmt: skip
+        return session.client(
+            service, region_name=region_name, endpoint_url=endpoint_url, config=config, **extra
+        )
 
     return client
 
@@ -78,8 +83,10 @@ def aws_errors(what: str) -> Iterator[None]:
         yield
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        raise AwsError(f"{what}: {error.get('Code', 'ClientError')}: {error.get('Message', exc)}",
-                       aws_code=error.get("Code")) from exc  # fmt: skip
+        raise AwsError(
+            f"{what}: {error.get('Code', 'ClientError')}: {error.get('Message', exc)}",
+            aws_code=error.get("Code"),
+        ) from exc
     except BotoCoreError as exc:
         raise AwsError(f"{what}: {exc}", aws_code=type(exc).__name__) from exc
 
@@ -104,24 +111,41 @@ class StackNames:
 
     @classmethod
     def from_outputs(
-        cls, stack_name: str, region: str, outputs: dict[str, str], local: bool = False,
+        cls,
+        stack_name: str,
+        region: str,
+        outputs: dict[str, str],
+        local: bool = False,
         endpoint_url: str | None = None,
-    ) -> StackNames:  # fmt: skip
+    ) -> StackNames:
         missing = [name for name in REQUIRED_OUTPUTS if not outputs.get(name)]
         if missing:
-            raise NotFound(f"stack {stack_name!r} has no output {', '.join(missing)}: not a parakeet stack?",
-                           stack=stack_name, missing_outputs=missing)  # fmt: skip
+            raise NotFound(
+                f"stack {stack_name!r} has no output {', '.join(missing)}: not a parakeet stack?",
+                stack=stack_name,
+                missing_outputs=missing,
+            )
         named = {attr: outputs[name] for name, attr in REQUIRED_OUTPUTS.items()}
-        return cls(stack_name=stack_name, region=region, local=local, endpoint_url=endpoint_url,
-                   outputs=dict(outputs), **named)  # fmt: skip
+        return cls(
+            stack_name=stack_name,
+            region=region,
+            local=local,
+            endpoint_url=endpoint_url,
+            outputs=dict(outputs),
+            **named,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "stack": self.stack_name, "region": self.region, "local": self.local,
-            "endpoint_url": self.endpoint_url, "input_bucket": self.input_bucket,
-            "output_bucket": self.output_bucket, "catalog_table": self.catalog_table,
+            "stack": self.stack_name,
+            "region": self.region,
+            "local": self.local,
+            "endpoint_url": self.endpoint_url,
+            "input_bucket": self.input_bucket,
+            "output_bucket": self.output_bucket,
+            "catalog_table": self.catalog_table,
             "state_machine_arn": self.state_machine_arn,
-        }  # fmt: skip
+        }
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
@@ -135,8 +159,9 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
-def resolve_stack(clients: ClientFactory, stack_name: str, local: bool = False,
-                  endpoint_url: str | None = None) -> StackNames:  # fmt: skip
+def resolve_stack(
+    clients: ClientFactory, stack_name: str, local: bool = False, endpoint_url: str | None = None
+) -> StackNames:
     cloudformation = clients("cloudformation")
     where = f" at {endpoint_url}" if local and endpoint_url else ""
     try:
@@ -144,8 +169,11 @@ def resolve_stack(clients: ClientFactory, stack_name: str, local: bool = False,
             outputs = stack_outputs(cloudformation, stack_name)
     except NotFound as exc:
         if local:
-            raise NotFound(f"no local stack {stack_name!r}{where}: start it with `make serve`",
-                           stack=stack_name, endpoint_url=endpoint_url) from exc  # fmt: skip
+            raise NotFound(
+                f"no local stack {stack_name!r}{where}: start it with `make serve`",
+                stack=stack_name,
+                endpoint_url=endpoint_url,
+            ) from exc
         raise
     region = str(cloudformation.meta.region_name)
     return StackNames.from_outputs(stack_name, region, outputs, local, endpoint_url)
@@ -166,8 +194,10 @@ class Stack:
         if not execution_arn or self.names.local:
             return None
         region = execution_arn.split(":")[3] or self.names.region
-        return (f"https://{region}.console.aws.amazon.com/states/home?region={region}"
-                f"#/v2/executions/details/{execution_arn}")  # fmt: skip
+        return (
+            f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+            f"#/v2/executions/details/{execution_arn}"
+        )
 
     def execution_arn(self, name: str) -> str:
         """The ARN an execution of this stack's state machine gets for a name."""
@@ -186,8 +216,9 @@ def local_outputs(deployment: Any) -> dict[str, str]:
     return outputs
 
 
-def publish_local_stack(deployment: Any, cloudformation: Any = None,
-                        stack_name: str = LOCAL_STACK_NAME) -> dict[str, str]:  # fmt: skip
+def publish_local_stack(
+    deployment: Any, cloudformation: Any = None, stack_name: str = LOCAL_STACK_NAME
+) -> dict[str, str]:
     """Publish a local deployment's outputs as a CloudFormation stack (in moto, in-process or served),
     so that ``parakeet --local`` and ``aws cloudformation describe-stacks`` find the local names.
 

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
-from contracts.gpu_classes import SIZE_ORDER
+from pipeline.gpu_classes import SIZE_ORDER
 
 from parakeet_cli import exits
 from parakeet_cli.connect import Stack, error_code

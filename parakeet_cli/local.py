@@ -84,11 +84,17 @@ class FileResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "input": self.input, "status": "ok" if self.ok else "failed", "duration_s": self.duration_s,
-            "words": self.words, "mode": self.mode, "language": self.language,
-            "processing_s": self.processing_s, "rtfx": self.rtfx, "outputs": self.outputs,
+            "input": self.input,
+            "status": "ok" if self.ok else "failed",
+            "duration_s": self.duration_s,
+            "words": self.words,
+            "mode": self.mode,
+            "language": self.language,
+            "processing_s": self.processing_s,
+            "rtfx": self.rtfx,
+            "outputs": self.outputs,
             "error": self.error,
-        }  # fmt: skip
+        }
 
 
 def expand_inputs(paths: Sequence[str | Path]) -> list[Input]:
@@ -98,10 +104,12 @@ def expand_inputs(paths: Sequence[str | Path]) -> list[Input]:
         path = Path(raw)
         if path.is_dir():
             found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in MEDIA_SUFFIXES
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )  # fmt: skip
+            )
             inputs.extend(Input(p, p.relative_to(path).with_suffix("")) for p in found)
         elif path.is_file():
             inputs.append(Input(path, Path(path.stem)))
@@ -153,15 +161,22 @@ def _ok_result(item: Input, document: dict[str, Any], out: Path, formats: Sequen
         target.write_text(text, encoding="utf-8")
         outputs[name] = str(target)
     return FileResult(
-        input=str(item.path), ok=True, duration_s=round(duration, 3), words=len(document.get("words", [])),
-        mode=document.get("mode"), language=document.get("language"), processing_s=round(processing, 3),
-        rtfx=round(duration / processing, 1) if processing > 0 else None, outputs=outputs,
-    )  # fmt: skip
+        input=str(item.path),
+        ok=True,
+        duration_s=round(duration, 3),
+        words=len(document.get("words", [])),
+        mode=document.get("mode"),
+        language=document.get("language"),
+        processing_s=round(processing, 3),
+        rtfx=round(duration / processing, 1) if processing > 0 else None,
+        outputs=outputs,
+    )
 
 
 def _failed_result(item: Input, error: str, message: str, bad_input: bool) -> FileResult:
-    return FileResult(input=str(item.path), ok=False,
-                      error={"error": error, "message": message, "bad_input": bad_input})  # fmt: skip
+    return FileResult(
+        input=str(item.path), ok=False, error={"error": error, "message": message, "bad_input": bad_input}
+    )
 
 
 def transcribe_files(
@@ -178,12 +193,12 @@ def transcribe_files(
 
     ``on_start(total audio seconds or None)`` is called once the model is loaded and the files are
     probed; ``on_progress(audio seconds, file)`` as each file completes."""
-    from contracts.errors import BadInputError
-    from contracts.settings import Settings
+    from pipeline.outcomes import BadInputError
+    from pipeline.settings import Settings
 
     from gpu_job import api
     from gpu_job.config import default_device, default_model
-    from gpu_job.engine import ItemError
+    from gpu_job.engine.engine import ItemError
 
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
@@ -233,19 +248,31 @@ def transcribe_files(
     ok = [r for r in done if r.ok]
     audio_s = sum(r.duration_s or 0.0 for r in ok)
     total = {
-        "files": len(done), "ok": len(ok), "failed": len(done) - len(ok), "audio_s": round(audio_s, 3),
-        "words": sum(r.words for r in ok), "processing_s": round(wall_s, 3),
+        "files": len(done),
+        "ok": len(ok),
+        "failed": len(done) - len(ok),
+        "audio_s": round(audio_s, 3),
+        "words": sum(r.words for r in ok),
+        "processing_s": round(wall_s, 3),
         "rtfx": round(audio_s / wall_s, 1) if wall_s > 0 and audio_s > 0 else None,
-    }  # fmt: skip
+    }
     info = {}
     with contextlib.suppress(Exception):
         from gpu_job.model import model_info
 
         mi = model_info(model)
-        info = {"name": mi.name, "revision": mi.revision, "device": mi.device, "gpu": mi.gpu,
-                "dtype": mi.dtype}  # fmt: skip
+        info = {
+            "name": mi.name,
+            "revision": mi.revision,
+            "device": mi.device,
+            "gpu": mi.gpu,
+            "dtype": mi.dtype,
+        }
     return {
         "model": {"requested": model_name, **info, "load_s": round(load_s, 3)},
-        "mode": mode, "formats": list(formats), "out": str(out),
-        "files": [r.as_dict() for r in done], "total": total,
-    }  # fmt: skip
+        "mode": mode,
+        "formats": list(formats),
+        "out": str(out),
+        "files": [r.as_dict() for r in done],
+        "total": total,
+    }

@@ -4,7 +4,7 @@ prints it). `parakeet backfill` and `parakeet search` build on the same `Stack` 
 Retry re-runs a FAILED upload without re-uploading it: the S3 "Object Created" event the workflow got
 is rebuilt from the catalog row (bucket, key, size, ETag, version, and the sequencer when the row has
 one) and the state machine is started with it, named ``execution_name(source, suffix="retryN")``
-(functions/start_execution/naming.py) so the console says which file and which attempt it is. Claim
+(functions/pipeline/naming.py) so the console says which file and which attempt it is. Claim
 lets a FAILED row be claimed again. Bad input is not retried unless asked (the same bytes fail the
 same way), and a row whose object is gone or now holds another upload is skipped: the newer upload has
 its own execution.
@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.cost import CostTotals, GroupBy, summarise_costs
-from common.s3uri import parse_s3_uri
-from common.uploads import object_created_event as upload_event
-from contracts.models import MISSING_ETAG, UploadedObject
-from start_execution.naming import HASH_LENGTH, execution_name, execution_name_prefix
+from pipeline.cost import CostTotals, GroupBy, summarise_costs
+from pipeline.s3uri import parse_s3_uri
+from pipeline.uploads import object_created_event as upload_event
+from pipeline.contracts import MISSING_ETAG, UploadedObject
+from pipeline.naming import HASH_LENGTH, execution_name, execution_name_prefix
 
 from parakeet_cli import catalog
 from parakeet_cli.connect import Stack, error_code
@@ -63,8 +63,14 @@ def upload_plan(paths: Sequence[str | Path], prefix: str = "") -> list[tuple[Pat
 
 
 def source_of(bucket: str, key: str, etag: str, version_id: str | None, size: int | None) -> UploadedObject:
-    return UploadedObject(bucket=bucket, key=key, etag=etag or MISSING_ETAG, version_id=version_id or None,
-                          size=size, uri=f"s3://{bucket}/{key}")  # fmt: skip
+    return UploadedObject(
+        bucket=bucket,
+        key=key,
+        etag=etag or MISSING_ETAG,
+        version_id=version_id or None,
+        size=size,
+        uri=f"s3://{bucket}/{key}",
+    )
 
 
 _PUT_OPERATIONS = ("PutObject", "CompleteMultipartUpload")  # the request whose id S3's event names
@@ -90,8 +96,9 @@ def _put_responses(s3: Any) -> Iterator[list[dict[str, Any]]]:
             events.unregister(f"after-call.s3.{operation}", unique_id=f"parakeet-upload-{operation}")
 
 
-def upload(stack: Stack, paths: Sequence[str | Path], prefix: str = "",
-           channel_mode: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def upload(
+    stack: Stack, paths: Sequence[str | Path], prefix: str = "", channel_mode: str | None = None
+) -> list[dict[str, Any]]:
     """Upload each file to the input bucket; the bucket's event starts its execution (named after it).
 
     Each entry names its own write: the ETag, version and request id S3 answered *that* PUT with
@@ -116,16 +123,27 @@ def upload(stack: Stack, paths: Sequence[str | Path], prefix: str = "",
             continue
         put = responses[-1]  # a multipart upload's parts are not writes; its completion is
         version = put.get("VersionId")
-        source = source_of(bucket, key, str(put.get("ETag", "")).strip('"'),
-                           None if version in (None, "null") else version, size)  # fmt: skip
+        source = source_of(
+            bucket,
+            key,
+            str(put.get("ETag", "")).strip('"'),
+            None if version in (None, "null") else version,
+            size,
+        )
         # Versioned: the exact name. Unversioned: the name also hashes the event's sequencer, which
         # PutObject does not return; `find_executions` resolves it by the request id once it started.
         name = execution_name(source) if source.version_id else None
         arn = stack.execution_arn(name) if name else None
-        entry.update(etag=source.etag, version_id=source.version_id, size=source.size,
-                     request_id=put.get("ResponseMetadata", {}).get("RequestId"),
-                     execution_name=name, execution_name_prefix=execution_name_prefix(source),
-                     execution_arn=arn, console_url=stack.console_url(arn) if arn else None)  # fmt: skip
+        entry.update(
+            etag=source.etag,
+            version_id=source.version_id,
+            size=source.size,
+            request_id=put.get("ResponseMetadata", {}).get("RequestId"),
+            execution_name=name,
+            execution_name_prefix=execution_name_prefix(source),
+            execution_arn=arn,
+            console_url=stack.console_url(arn) if arn else None,
+        )
         results.append(entry)
     return results
 
@@ -149,8 +167,13 @@ START_SKEW = datetime.timedelta(minutes=10)
 UploadKey = tuple[str, str]  # (execution name prefix, the PUT's request id)
 
 
-def find_executions(stack: Stack, uploads: Sequence[UploadKey], after: datetime.datetime,
-                    timeout_s: float = 120.0, poll_s: float = 1.0) -> dict[UploadKey, str | None]:
+def find_executions(
+    stack: Stack,
+    uploads: Sequence[UploadKey],
+    after: datetime.datetime,
+    timeout_s: float = 120.0,
+    poll_s: float = 1.0,
+) -> dict[UploadKey, str | None]:
     """The execution each (name prefix, request id) upload started: among the state machine's
     executions with that name prefix (uploads' names, not retries), the one whose input is the S3 event
     of that very request. None where none appeared in time (the event is still queued, was ignored, or
@@ -169,8 +192,9 @@ def find_executions(stack: Stack, uploads: Sequence[UploadKey], after: datetime.
             executions = page.get("executions", [])
             for execution in executions:
                 name, arn = execution["name"], execution["executionArn"]
-                matching = [u for u in wanted
-                            if name.startswith(u[0]) and len(name) == len(u[0]) + HASH_LENGTH]
+                matching = [
+                    u for u in wanted if name.startswith(u[0]) and len(name) == len(u[0]) + HASH_LENGTH
+                ]
                 if not matching:
                     continue
                 if arn not in described:
@@ -191,8 +215,9 @@ def find_executions(stack: Stack, uploads: Sequence[UploadKey], after: datetime.
 UNATTRIBUTED = "UNATTRIBUTED"  # an upload whose own execution was not found: no outcome is claimed for it
 
 
-def wait_for_uploads(stack: Stack, results: list[dict[str, Any]], started_at: datetime.datetime,
-                     timeout_s: float) -> None:  # fmt: skip
+def wait_for_uploads(
+    stack: Stack, results: list[dict[str, Any]], started_at: datetime.datetime, timeout_s: float
+) -> None:
     """Follow each upload's own execution to its end, then read the row of its bytes (an identical
     re-upload's execution ends at AlreadyClaimed: the row is the one that already holds those bytes).
     Sets ``status`` on each uploaded entry (and ``execution_status``, ``row``); an upload whose execution
@@ -200,26 +225,35 @@ def wait_for_uploads(stack: Stack, results: list[dict[str, Any]], started_at: da
     deadline = time.monotonic() + timeout_s
     uploaded = [r for r in results if "error" not in r]
     unnamed = [r for r in uploaded if not r.get("execution_arn") and r.get("request_id")]
-    found = find_executions(stack, [(r["execution_name_prefix"], r["request_id"]) for r in unnamed],
-                            started_at, timeout_s=min(timeout_s, 300.0))  # fmt: skip
+    found = find_executions(
+        stack,
+        [(r["execution_name_prefix"], r["request_id"]) for r in unnamed],
+        started_at,
+        timeout_s=min(timeout_s, 300.0),
+    )
     for r in unnamed:
         arn = found.get((r["execution_name_prefix"], r["request_id"]))
         if arn:
-            r.update(execution_arn=arn, execution_name=arn.rsplit(":", 1)[-1],
-                     console_url=stack.console_url(arn))
+            r.update(
+                execution_arn=arn, execution_name=arn.rsplit(":", 1)[-1], console_url=stack.console_url(arn)
+            )
     followed = [r for r in uploaded if r.get("execution_arn")]
-    statuses = wait_for_executions(stack, [r["execution_arn"] for r in followed],
-                                   timeout_s=max(0.0, deadline - time.monotonic()))  # fmt: skip
+    statuses = wait_for_executions(
+        stack, [r["execution_arn"] for r in followed], timeout_s=max(0.0, deadline - time.monotonic())
+    )
     started = [r for r in followed if statuses[r["execution_arn"]] != NOT_STARTED]
-    rows = wait_for_rows(stack, [(r["uri"], r["etag"]) for r in started],
-                         timeout_s=max(5.0, deadline - time.monotonic()))  # fmt: skip
+    rows = wait_for_rows(
+        stack, [(r["uri"], r["etag"]) for r in started], timeout_s=max(5.0, deadline - time.monotonic())
+    )
     for r in uploaded:
         arn = r.get("execution_arn")
         if not arn or statuses[arn] == NOT_STARTED:
             r["status"] = UNATTRIBUTED
-            r["message"] = (f"no execution of this upload's S3 event (request id {r.get('request_id')}) "
-                            "started in time: is EventBridge enabled on the input bucket, or is the "
-                            "event still queued? `parakeet status` shows the key later")  # fmt: skip
+            r["message"] = (
+                f"no execution of this upload's S3 event (request id {r.get('request_id')}) "
+                "started in time: is EventBridge enabled on the input bucket, or is the "
+                "event still queued? `parakeet status` shows the key later"
+            )
             continue
         r["execution_status"] = statuses[arn]
         row = rows.get((r["uri"], r["etag"]))
@@ -228,8 +262,9 @@ def wait_for_uploads(stack: Stack, results: list[dict[str, Any]], started_at: da
             r["row"] = row
 
 
-def wait_for_rows(stack: Stack, targets: Sequence[tuple[str, str]], timeout_s: float = 900.0,
-                  poll_s: float = 2.0) -> dict[tuple[str, str], dict[str, Any] | None]:  # fmt: skip
+def wait_for_rows(
+    stack: Stack, targets: Sequence[tuple[str, str]], timeout_s: float = 900.0, poll_s: float = 2.0
+) -> dict[tuple[str, str], dict[str, Any] | None]:
     """Poll the catalog until every (source_uri, etag) row is final (TRANSCRIBED, FAILED, SUPERSEDED) or
     the timeout passes; the rows as last seen (None: no row yet, e.g. the event is still queued)."""
     seen: dict[tuple[str, str], dict[str, Any] | None] = {t: None for t in targets}
@@ -252,16 +287,21 @@ def status_of_key(stack: Stack, key: str) -> dict[str, Any]:
     uri = catalog.source_uri(stack, key)
     rows = catalog.rows_for(stack, uri)
     if not rows:
-        raise NotFound(f"no catalog row for {uri} (not uploaded, or its event not processed yet)",
-                       source_uri=uri)  # fmt: skip
+        raise NotFound(
+            f"no catalog row for {uri} (not uploaded, or its event not processed yet)", source_uri=uri
+        )
     described = [catalog.describe(stack, rows[0])] + [catalog.describe(stack, r, False) for r in rows[1:]]
     return {"source_uri": uri, "latest": described[0], "uploads": described}
 
 
 def status_list(stack: Stack, status: str, limit: int = 50, since: str | None = None) -> dict[str, Any]:
     rows = catalog.rows_by_status(stack, status, since=since, limit=limit)
-    return {"status": status, "count": len(rows), "limit": limit,
-            "rows": [catalog.describe(stack, r) for r in rows]}  # fmt: skip
+    return {
+        "status": status,
+        "count": len(rows),
+        "limit": limit,
+        "rows": [catalog.describe(stack, r) for r in rows],
+    }
 
 
 def status_overview(stack: Stack, limit: int = 10) -> dict[str, Any]:
@@ -270,8 +310,11 @@ def status_overview(stack: Stack, limit: int = 10) -> dict[str, Any]:
     for status in catalog.STATUSES:
         recent.extend(catalog.rows_by_status(stack, status, limit=limit))
     recent = catalog.newest_first(recent)[:limit]
-    return {"stack": stack.names.as_dict(), "counts": counts,
-            "recent": [catalog.describe(stack, r, with_execution=False) for r in recent]}  # fmt: skip
+    return {
+        "stack": stack.names.as_dict(),
+        "counts": counts,
+        "recent": [catalog.describe(stack, r, with_execution=False) for r in recent],
+    }
 
 
 OUTPUT_FIELDS = {"json": "transcript_json", "srt": "srt", "vtt": "vtt", "txt": "txt"}
@@ -289,8 +332,11 @@ def transcript_file(stack: Stack, key: str, fmt: str) -> tuple[dict[str, Any], s
     if not done:
         latest = rows[0]
         why = f": {latest.get('reason') or latest.get('error')}" if latest.get("status") == "FAILED" else ""
-        raise NotFound(f"{uri} has no transcript (status {latest.get('status')}{why})",
-                       source_uri=uri, status=latest.get("status"))  # fmt: skip
+        raise NotFound(
+            f"{uri} has no transcript (status {latest.get('status')}{why})",
+            source_uri=uri,
+            status=latest.get("status"),
+        )
     row = done[0]
     output = (row.get("outputs") or {}).get(OUTPUT_FIELDS[fmt])
     if not output:
@@ -311,9 +357,14 @@ def object_created_event(stack: Stack, row: dict[str, Any]) -> dict[str, Any]:
     arn = stack.names.state_machine_arn.split(":")
     source = source_of(row["bucket"], row["key"], row["etag"], row.get("version_id"), row.get("size"))
     return upload_event(
-        source.model_copy(update={"sequencer": row.get("sequencer") or None}), account=arn[4], region=arn[3],
-        time=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), event_id=str(uuid.uuid4()),
-        request_id="parakeet-cli-retry", reason="PutObject")
+        source.model_copy(update={"sequencer": row.get("sequencer") or None}),
+        account=arn[4],
+        region=arn[3],
+        time=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        event_id=str(uuid.uuid4()),
+        request_id="parakeet-cli-retry",
+        reason="PutObject",
+    )
 
 
 def _still_there(stack: Stack, row: dict[str, Any]) -> str | None:
@@ -359,14 +410,21 @@ def retry_row(stack: Stack, row: dict[str, Any], include_bad_input: bool = False
     for attempt in range(1, MAX_RETRY_ATTEMPTS + 1):
         name = execution_name(source, suffix=f"retry{attempt}")
         try:
-            arn = sfn.start_execution(stateMachineArn=stack.names.state_machine_arn, name=name,
-                                      input=event)["executionArn"]  # fmt: skip
+            arn = sfn.start_execution(stateMachineArn=stack.names.state_machine_arn, name=name, input=event)[
+                "executionArn"
+            ]
         except ClientError as exc:
             if error_code(exc) == "ExecutionAlreadyExists":
                 continue
             raise
-        return {**entry, "retried": True, "attempt": attempt, "execution_name": name, "execution_arn": arn,
-                "console_url": stack.console_url(arn)}  # fmt: skip
+        return {
+            **entry,
+            "retried": True,
+            "attempt": attempt,
+            "execution_name": name,
+            "execution_arn": arn,
+            "console_url": stack.console_url(arn),
+        }
     return {**entry, "retried": False, "skipped": f"{MAX_RETRY_ATTEMPTS} retries already started"}
 
 
@@ -405,15 +463,21 @@ def parse_since(value: str | None, now: datetime.datetime | None = None) -> str 
 
 
 def _totals_dict(totals: CostTotals) -> dict[str, Any]:
-    return {"files": totals.files, "audio_hours": round(totals.audio_hours, 6),
-            "gpu_seconds": round(totals.gpu_seconds, 3), "cost_usd": round(totals.cost_usd, 6),
-            "usd_per_audio_hour": (round(totals.usd_per_audio_hour, 6)
-                                   if totals.usd_per_audio_hour is not None else None),
-            "unpriced_files": totals.unpriced_files}  # fmt: skip
+    return {
+        "files": totals.files,
+        "audio_hours": round(totals.audio_hours, 6),
+        "gpu_seconds": round(totals.gpu_seconds, 3),
+        "cost_usd": round(totals.cost_usd, 6),
+        "usd_per_audio_hour": (
+            round(totals.usd_per_audio_hour, 6) if totals.usd_per_audio_hour is not None else None
+        ),
+        "unpriced_files": totals.unpriced_files,
+    }
 
 
-def cost_report(stack: Stack, since: str | None = None, by: GroupBy = "prefix",
-                prefix_depth: int = 1) -> dict[str, Any]:  # fmt: skip
+def cost_report(
+    stack: Stack, since: str | None = None, by: GroupBy = "prefix", prefix_depth: int = 1
+) -> dict[str, Any]:
     if by not in ("prefix", "mode", "language"):
         raise UsageError("--by must be prefix, mode or language")
     since_iso = parse_since(since)
@@ -422,17 +486,23 @@ def cost_report(stack: Stack, since: str | None = None, by: GroupBy = "prefix",
     total = CostTotals()
     for group in groups.values():
         total = total.merged(group)
-    return {"since": since_iso, "by": by, "prefix_depth": prefix_depth,
-            "groups": {name: _totals_dict(t) for name, t in groups.items()}, "total": _totals_dict(total),
-            "note": "TRANSCRIBED rows only; dollars are each row's cost_estimate_usd (GPU time x the "
-                    "size class's hourly price), without orchestration, storage or requests"}  # fmt: skip
+    return {
+        "since": since_iso,
+        "by": by,
+        "prefix_depth": prefix_depth,
+        "groups": {name: _totals_dict(t) for name, t in groups.items()},
+        "total": _totals_dict(total),
+        "note": "TRANSCRIBED rows only; dollars are each row's cost_estimate_usd (GPU time x the "
+        "size class's hourly price), without orchestration, storage or requests",
+    }
 
 
 NOT_STARTED = "NOT_STARTED"  # an execution name that no execution has (yet)
 
 
-def wait_for_executions(stack: Stack, arns: Sequence[str], timeout_s: float = 900.0,
-                        poll_s: float = 2.0) -> dict[str, str]:  # fmt: skip
+def wait_for_executions(
+    stack: Stack, arns: Sequence[str], timeout_s: float = 900.0, poll_s: float = 2.0
+) -> dict[str, str]:
     """Poll until each execution has stopped (or the timeout passes); its status as last seen
     (NOT_STARTED: no execution has that name yet)."""
     sfn = stack.client("stepfunctions")

@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from contracts.models import TranscriptDocument
-from postprocess.formats import to_srt, to_text, to_vtt
-from postprocess.subtitles import build_cues
+from pipeline.transcript import TranscriptDocument
+from pipeline.formats import to_srt, to_text, to_vtt
+from pipeline.subtitles import build_cues
 
 FORMATS = ("json", "srt", "vtt", "txt")
 
@@ -44,8 +44,11 @@ def render(document: dict[str, Any], formats: Iterable[str]) -> dict[str, str]:
     if any(f != "json" for f in formats):
         transcript = TranscriptDocument.model_validate(document)
         cues = build_cues(transcript)
-        writers = {"srt": lambda: to_srt(cues), "vtt": lambda: to_vtt(cues),
-                   "txt": lambda: to_text(transcript)}  # fmt: skip
+        writers = {
+            "srt": lambda: to_srt(cues),
+            "vtt": lambda: to_vtt(cues),
+            "txt": lambda: to_text(transcript),
+        }
         for name in formats:
             if name != "json":
                 rendered[name] = writers[name]()

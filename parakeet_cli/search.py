@@ -1,7 +1,7 @@
 """`parakeet search`: which transcribed files say a phrase, where, and the command that fetches them.
 
 One SQL text (parakeet_cli/sql/search_segments.sql) runs on two engines over the same segment lines
-(functions/postprocess/segments.py, ``segments/dt=<UTC date>/<key>.jsonl`` in the output bucket):
+(functions/pipeline/segments.py, ``segments/dt=<UTC date>/<key>.jsonl`` in the output bucket):
 
 - deployed: Athena over the Glue ``segments`` table, in the stack's search workgroup (its scan cutoff,
   its encrypted results bucket), with the values as ExecutionParameters, never spliced into the text;
@@ -24,9 +24,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.layout import PARTITION_COLUMN, SEGMENTS_PREFIX
-from common.s3uri import parse_s3_uri
-from postprocess.segments import COLUMNS
+from pipeline.exact_upload import PARTITION_COLUMN, SEGMENTS_PREFIX
+from pipeline.s3uri import parse_s3_uri
+from pipeline.segments import COLUMNS
 
 from parakeet_cli.connect import DEFAULT_LOCAL_ENDPOINT, Stack
 from parakeet_cli.exits import AwsError, NotFound, UsageError
@@ -59,8 +59,13 @@ class SearchQuery:
     limit: int = DEFAULT_LIMIT
 
     @classmethod
-    def of(cls, phrase: str, language: str | None = None, since: str | date | None = None,
-           limit: int = DEFAULT_LIMIT) -> SearchQuery:  # fmt: skip
+    def of(
+        cls,
+        phrase: str,
+        language: str | None = None,
+        since: str | date | None = None,
+        limit: int = DEFAULT_LIMIT,
+    ) -> SearchQuery:
         phrase = phrase.strip()
         if not phrase:
             raise UsageError("give a phrase to search for")
@@ -128,9 +133,15 @@ def athena_literal(value: str | int) -> str:
 
 
 _ATHENA_CONVERT: dict[str, Any] = {
-    "integer": int, "int": int, "bigint": int, "smallint": int, "tinyint": int,
-    "double": float, "float": float, "real": float,
-}  # fmt: skip
+    "integer": int,
+    "int": int,
+    "bigint": int,
+    "smallint": int,
+    "tinyint": int,
+    "double": float,
+    "float": float,
+    "real": float,
+}
 
 
 @dataclass
@@ -171,8 +182,11 @@ class AthenaBackend:
             if state not in ATHENA_DONE | {"TIMEOUT"}:
                 time.sleep(self.poll_s)
                 continue
-            raise AwsError(f"Athena query {execution_id} {state}: {reason}",
-                           aws_code=f"Athena{state.title()}", query_execution_id=execution_id)
+            raise AwsError(
+                f"Athena query {execution_id} {state}: {reason}",
+                aws_code=f"Athena{state.title()}",
+                query_execution_id=execution_id,
+            )
 
     def _results(self, execution_id: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -195,13 +209,15 @@ class AthenaBackend:
 
 # ---------------------------------------------------------------- DuckDB (local)
 def duckdb_relation(root: Path) -> str:
-    """read_json over ``root/dt=<date>/**/*.jsonl`` with the table's columns (postprocess.segments.COLUMNS)
+    """read_json over ``root/dt=<date>/**/*.jsonl`` with the table's columns (pipeline.segments.COLUMNS)
     and dt from the folder name, as Athena's partition projection gives it (a string)."""
     columns = ", ".join(f"'{name}': '{_DUCKDB_TYPES[kind]}'" for name, kind in COLUMNS)
     pattern = (root / f"{PARTITION_COLUMN}=*" / "**" / "*.jsonl").as_posix().replace("'", "''")
-    return (f"read_json('{pattern}', format = 'newline_delimited', columns = {{{columns}}}, "
-            f"hive_partitioning = true, hive_types = {{'{PARTITION_COLUMN}': 'VARCHAR'}}, "
-            "ignore_errors = true)")  # fmt: skip
+    return (
+        f"read_json('{pattern}', format = 'newline_delimited', columns = {{{columns}}}, "
+        f"hive_partitioning = true, hive_types = {{'{PARTITION_COLUMN}': 'VARCHAR'}}, "
+        "ignore_errors = true)"
+    )
 
 
 def query_segment_files(root: Path, query: SearchQuery) -> list[dict[str, Any]]:
@@ -270,8 +286,9 @@ def stack_arguments(stack: Stack) -> list[str]:
     names = stack.names
     if names.local:
         endpoint = names.endpoint_url
-        return ["--local"] + (["--endpoint-url", endpoint] if endpoint and endpoint != DEFAULT_LOCAL_ENDPOINT
-                              else [])  # fmt: skip
+        return ["--local"] + (
+            ["--endpoint-url", endpoint] if endpoint and endpoint != DEFAULT_LOCAL_ENDPOINT else []
+        )
     return ["--stack", names.stack_name]
 
 
@@ -284,16 +301,30 @@ def key_for_get(source_uri: str, input_bucket: str | None) -> str:
 def to_hit(row: dict[str, Any], stack_args: Sequence[str], input_bucket: str | None) -> Hit:
     key = key_for_get(str(row["source_uri"]), input_bucket)
     command = shlex.join(["parakeet", *stack_args, "get", key, "--format", "srt"])
-    return Hit(source_uri=str(row["source_uri"]), key=key, etag=row.get("etag"),
-               segment_id=row.get("segment_id"), start_s=float(row["start_s"]), end_s=float(row["end_s"]),
-               text=str(row["text"]), language=row.get("language"), channel=row.get("channel"),
-               transcribed_at=row.get("transcribed_at"), get_command=command)  # fmt: skip
+    return Hit(
+        source_uri=str(row["source_uri"]),
+        key=key,
+        etag=row.get("etag"),
+        segment_id=row.get("segment_id"),
+        start_s=float(row["start_s"]),
+        end_s=float(row["end_s"]),
+        text=str(row["text"]),
+        language=row.get("language"),
+        channel=row.get("channel"),
+        transcribed_at=row.get("transcribed_at"),
+        get_command=command,
+    )
 
 
-def search_segments(backend: Backend, phrase: str, language: str | None = None,
-                    since: str | date | None = None, limit: int = DEFAULT_LIMIT,
-                    stack_args: Sequence[str] = (),
-                    input_bucket: str | None = None) -> list[Hit]:  # fmt: skip
+def search_segments(
+    backend: Backend,
+    phrase: str,
+    language: str | None = None,
+    since: str | date | None = None,
+    limit: int = DEFAULT_LIMIT,
+    stack_args: Sequence[str] = (),
+    input_bucket: str | None = None,
+) -> list[Hit]:
     """The segments of the newest upload of each file that contain ``phrase`` (any case), ordered by
     file then start time; ``language`` and ``since`` (UTC transcription date) narrow it."""
     query = SearchQuery.of(phrase, language, since, limit)
@@ -307,20 +338,46 @@ def backend_for(stack: Stack) -> Backend:
         return DuckDbBackend(s3=stack.client("s3"), bucket=names.output_bucket)
     missing = [o for o in (SEGMENTS_TABLE_OUTPUT, WORKGROUP_OUTPUT) if not names.outputs.get(o)]
     if missing:
-        raise NotFound(f"stack {names.stack_name!r} has no output {', '.join(missing)}: deployed before "
-                       "search existed? update the stack",
-                       stack=names.stack_name, missing_outputs=missing)  # fmt: skip
+        raise NotFound(
+            f"stack {names.stack_name!r} has no output {', '.join(missing)}: deployed before "
+            "search existed? update the stack",
+            stack=names.stack_name,
+            missing_outputs=missing,
+        )
     database, _, table = names.outputs[SEGMENTS_TABLE_OUTPUT].partition(".")
-    return AthenaBackend(athena=stack.client("athena"), database=database, table=table,
-                         workgroup=names.outputs[WORKGROUP_OUTPUT])  # fmt: skip
+    return AthenaBackend(
+        athena=stack.client("athena"),
+        database=database,
+        table=table,
+        workgroup=names.outputs[WORKGROUP_OUTPUT],
+    )
 
 
-def search(stack: Stack, phrase: str, language: str | None = None, since: str | date | None = None,
-           limit: int = DEFAULT_LIMIT) -> dict[str, Any]:  # fmt: skip
+def search(
+    stack: Stack,
+    phrase: str,
+    language: str | None = None,
+    since: str | date | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> dict[str, Any]:
     """`parakeet search` on a resolved stack: the hits and what was asked (for --json)."""
     query = SearchQuery.of(phrase, language, since, limit)  # usage errors before any AWS call
-    hits = search_segments(backend_for(stack), query.phrase, query.language, query.since, query.limit,
-                           stack_arguments(stack), stack.names.input_bucket)  # fmt: skip
-    return {"stack": stack.names.stack_name, "engine": "duckdb" if stack.names.local else "athena",
-            "phrase": query.phrase, "language": query.language, "since": query.since, "limit": query.limit,
-            "count": len(hits), "hits": [h.as_dict() for h in hits]}  # fmt: skip
+    hits = search_segments(
+        backend_for(stack),
+        query.phrase,
+        query.language,
+        query.since,
+        query.limit,
+        stack_arguments(stack),
+        stack.names.input_bucket,
+    )
+    return {
+        "stack": stack.names.stack_name,
+        "engine": "duckdb" if stack.names.local else "athena",
+        "phrase": query.phrase,
+        "language": query.language,
+        "since": query.since,
+        "limit": query.limit,
+        "count": len(hits),
+        "hits": [h.as_dict() for h in hits],
+    }

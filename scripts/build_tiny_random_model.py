@@ -172,15 +172,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.if_missing and args.out.exists():
         print(f"{args.out} exists")
         return 0
-    shape = FULL_SIZE_SHAPE if args.full_size else {
-        "d_model": args.d_model,
-        "n_layers": args.layers,
-        "n_heads": args.heads,
-        "pred_hidden": args.pred_hidden,
-        "joint_hidden": args.joint_hidden,
-        "vocab_size": args.vocab,
-        "subsampling_channels": args.subsampling_channels,
-    }
+    shape = (
+        FULL_SIZE_SHAPE
+        if args.full_size
+        else {
+            "d_model": args.d_model,
+            "n_layers": args.layers,
+            "n_heads": args.heads,
+            "pred_hidden": args.pred_hidden,
+            "joint_hidden": args.joint_hidden,
+            "vocab_size": args.vocab,
+            "subsampling_channels": args.subsampling_channels,
+        }
+    )
     path = build_model(args.out, seed=args.seed, **shape)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

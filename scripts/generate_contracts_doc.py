@@ -1,4 +1,4 @@
-"""Generate the contract tables of docs/CONTRACTS.md and functions/common/transcript.schema.json.
+"""Generate the contract tables of docs/CONTRACTS.md and functions/pipeline/transcript.schema.json.
 
 Why: the pydantic models in functions/contracts are the contract; a hand-written table next to
 them drifts. This script renders, from the models' JSON Schema, one table per model a state reads
@@ -23,8 +23,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "functions"))
 
-from contracts import models  # noqa: E402
-from contracts.settings import Settings  # noqa: E402
+from pipeline import contracts as models  # noqa: E402
+from pipeline.settings import Settings  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 DOC = REPO / "docs" / "CONTRACTS.md"
@@ -49,8 +49,12 @@ def type_of(schema: dict[str, Any]) -> str:
         extra = schema.get("additionalProperties")
         return f"map[str, {type_of(extra)}]" if isinstance(extra, dict) else "object"
     bounds = []
-    for key, sign in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maxLength", "len <="),
-                      ("minLength", "len >=")):  # fmt: skip
+    for key, sign in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maxLength", "len <="),
+        ("minLength", "len >="),
+    ):
         if key in schema:
             bounds.append(f"{sign} {schema[key]}")
     return kind + (f" ({', '.join(bounds)})" if bounds else "")
@@ -128,12 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a generated file is stale")
     args = parser.parse_args(argv)
     wanted = {DOC: render_doc(DOC.read_text(encoding="utf-8")), TRANSCRIPT_SCHEMA: transcript_schema()}
-    stale = [path for path, text in wanted.items()
-             if not path.exists() or path.read_text(encoding="utf-8") != text]  # fmt: skip
+    stale = [
+        path for path, text in wanted.items() if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
     if args.check:
         for path in stale:
-            print(f"{path.relative_to(REPO)} is stale: run python scripts/generate_contracts_doc.py",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"{path.relative_to(REPO)} is stale: run python scripts/generate_contracts_doc.py",
+                file=sys.stderr,
+            )
         return 1 if stale else 0
     for path in stale:
         path.write_text(wanted[path], encoding="utf-8")

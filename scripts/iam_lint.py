@@ -29,19 +29,31 @@ class Skip:
 
 
 SKIPS = (
-    Skip("NO_VERSION", "*RolePolicy[0-9]*.json", "*",
-         "SAM writes the documents it generates from a resource's `Policies` (<Resource>RolePolicy<N>: "
-         "policy templates such as LambdaInvokePolicy, and `Statement:` lists) without a Version; IAM "
-         "then applies 2008-10-17, which differs from 2012-10-17 only in policy variables (${aws:...}), "
-         "and none of these policies uses one. The template's own roles state 2012-10-17."),
-    Skip("RESOURCE_MISMATCH", "*", "batch:SubmitJob",
-         "SubmitJob is authorised on the job queue and the job definition (AWS Batch User Guide, "
-         "'Resource: job-queue, job-definition'), which is what is granted; parliament's table expects "
-         "the job ARN, which does not exist before the call."),
-    Skip("RESOURCE_MISMATCH", "BackfillStateMachineRole.*", "states:DescribeExecution",
-         "A Distributed Map's child executions are named execution:<machine>/<map label>:<id>; the "
-         "Step Functions guide grants them as execution:<machine>/*, which parliament's format "
-         "(execution:<machine>:<id>, or express:...) does not recognise."),
+    Skip(
+        "NO_VERSION",
+        "*RolePolicy[0-9]*.json",
+        "*",
+        "SAM writes the documents it generates from a resource's `Policies` (<Resource>RolePolicy<N>: "
+        "policy templates such as LambdaInvokePolicy, and `Statement:` lists) without a Version; IAM "
+        "then applies 2008-10-17, which differs from 2012-10-17 only in policy variables (${aws:...}), "
+        "and none of these policies uses one. The template's own roles state 2012-10-17.",
+    ),
+    Skip(
+        "RESOURCE_MISMATCH",
+        "*",
+        "batch:SubmitJob",
+        "SubmitJob is authorised on the job queue and the job definition (AWS Batch User Guide, "
+        "'Resource: job-queue, job-definition'), which is what is granted; parliament's table expects "
+        "the job ARN, which does not exist before the call.",
+    ),
+    Skip(
+        "RESOURCE_MISMATCH",
+        "BackfillStateMachineRole.*",
+        "states:DescribeExecution",
+        "A Distributed Map's child executions are named execution:<machine>/<map label>:<id>; the "
+        "Step Functions guide grants them as execution:<machine>/*, which parliament's format "
+        "(execution:<machine>:<id>, or express:...) does not recognise.",
+    ),
 )
 
 
@@ -54,8 +66,12 @@ def findings(policy_dir: Path) -> list[tuple[str, str, str, str]]:
             details = finding.detail if isinstance(finding.detail, list) else [finding.detail]
             for detail in details or [""]:
                 action = detail.get("action", "*") if isinstance(detail, dict) else "*"
-                excused = any(s.issue == finding.issue and fnmatch.fnmatch(path.name, s.files)
-                              and fnmatch.fnmatch(action, s.action) for s in SKIPS)
+                excused = any(
+                    s.issue == finding.issue
+                    and fnmatch.fnmatch(path.name, s.files)
+                    and fnmatch.fnmatch(action, s.action)
+                    for s in SKIPS
+                )
                 if not excused:
                     left.append((path.name, finding.issue, action, json.dumps(detail)))
     return left

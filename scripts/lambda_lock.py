@@ -81,8 +81,11 @@ def _applies(requirement: Requirement, extras: Iterable[str]) -> bool:
     return any(requirement.marker.evaluate({**LAMBDA_MARKERS, "extra": extra}) for extra in {"", *extras})
 
 
-def closure(roots: Iterable[Requirement], provided: frozenset[str] = RUNTIME_PROVIDED,
-            lookup: Callable[[str], Installed] = installed) -> Closure:
+def closure(
+    roots: Iterable[Requirement],
+    provided: frozenset[str] = RUNTIME_PROVIDED,
+    lookup: Callable[[str], Installed] = installed,
+) -> Closure:
     """Every distribution `roots` need on the Lambda runtime, with the version installed here."""
     result = Closure()
     extras: dict[str, set[str]] = {}
@@ -123,8 +126,10 @@ def lock_text(locked: Closure) -> str:
         "# functions/Makefile, minus what is left to the Lambda runtime (RUNTIME_PROVIDED):",
         f"# not shipped: {provided or 'nothing'}",
     ]
-    pins = [f"{name}=={version}" for name, version in
-            sorted(locked.pins.items(), key=lambda item: canonicalize_name(item[0]))]
+    pins = [
+        f"{name}=={version}"
+        for name, version in sorted(locked.pins.items(), key=lambda item: canonicalize_name(item[0]))
+    ]
     return "\n".join([*header, *pins]) + "\n"
 
 
@@ -140,8 +145,9 @@ def read_lock(path: Path = LOCK) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--write", action="store_true", help="rewrite functions/requirements.lock")
     args = parser.parse_args(argv)
     text = lock_text(closure(read_requirements()))
@@ -152,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
     current = LOCK.read_text() if LOCK.exists() else ""
     if current == text:
         return 0
-    sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), text.splitlines(True),
-                                               str(LOCK.relative_to(ROOT)), "computed"))
+    sys.stdout.writelines(
+        difflib.unified_diff(
+            current.splitlines(True), text.splitlines(True), str(LOCK.relative_to(ROOT)), "computed"
+        )
+    )
     return 1
 
 

@@ -75,8 +75,14 @@ def recipe(maker: str, **params: object) -> Recipe:
 
 
 # ---------------------------------------------------------------- recipe shorthands for the case table
-def ff(ext: str, *args: str, source: str = "speech", video: bool = False, pipe: bool = False,
-       seconds: float | None = None) -> Recipe:
+def ff(
+    ext: str,
+    *args: str,
+    source: str = "speech",
+    video: bool = False,
+    pipe: bool = False,
+    seconds: float | None = None,
+) -> Recipe:
     """``ffmpeg -i SOURCE [video] ARGS out.EXT``: EXT picks the muxer unless ARGS name one (-f)."""
     return recipe("ffmpeg", ext=ext, args=args, source=source, video=video, pipe=pipe, seconds=seconds)
 
@@ -154,8 +160,14 @@ def make_ffmpeg(r: Recipe, out: Path, out_dir: Path) -> None:
         inputs += ["-f", "lavfi", "-i", f"testsrc2=size=64x48:rate=5:duration={seconds or 2.0}"]
     if source == "surround":  # 5.1 speech: the phrase in front left/right and centre, tone elsewhere
         inputs = ["-i", str(_speech(out_dir, "a")), *inputs]
-        args = ("-filter_complex", "[0:a]aresample=48000,asplit=3[l][r][c];[1:a]asplit=3[lfe][bl][br];"
-                "[l][r][c][lfe][bl][br]join=inputs=6:channel_layout=5.1[a]", "-map", "[a]", *args)
+        args = (
+            "-filter_complex",
+            "[0:a]aresample=48000,asplit=3[l][r][c];[1:a]asplit=3[lfe][bl][br];"
+            "[l][r][c][lfe][bl][br]join=inputs=6:channel_layout=5.1[a]",
+            "-map",
+            "[a]",
+            *args,
+        )
     if r.get("pipe"):
         with out.open("wb") as sink:
             _ffmpeg(*inputs, *args, "pipe:1", stdout=sink)
@@ -243,8 +255,14 @@ def make_hostile(r: Recipe, out: Path, out_dir: Path) -> None:
 
 
 MAKERS: dict[str, Callable[[Recipe, Path, Path], None]] = {
-    "ffmpeg": make_ffmpeg, "bytes": make_bytes, "random": make_random, "truncate": make_truncate,
-    "patch": make_patch, "amr": make_amr, "stereo": make_stereo, "tracks": make_tracks,
+    "ffmpeg": make_ffmpeg,
+    "bytes": make_bytes,
+    "random": make_random,
+    "truncate": make_truncate,
+    "patch": make_patch,
+    "amr": make_amr,
+    "stereo": make_stereo,
+    "tracks": make_tracks,
     "hostile": make_hostile,
 }
 
@@ -330,8 +348,9 @@ def build_all(recipes: dict[str, Recipe], out_dir: Path = DEFAULT_OUT) -> dict[s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     from tests.corpus_cases import CASES

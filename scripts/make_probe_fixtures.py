@@ -39,38 +39,81 @@ class Recipe:
 
 RECIPES: tuple[Recipe, ...] = (
     Recipe("wav_pcm16", "pcm16.wav", ("-c:a", "pcm_s16le")),
-    Recipe("wav_extensible", "extensible.wav", ("-c:a", "pcm_s24le"), channels=2,
-           notes="24-bit: ffmpeg writes WAVE_FORMAT_EXTENSIBLE"),
+    Recipe(
+        "wav_extensible",
+        "extensible.wav",
+        ("-c:a", "pcm_s24le"),
+        channels=2,
+        notes="24-bit: ffmpeg writes WAVE_FORMAT_EXTENSIBLE",
+    ),
     Recipe("wav_rf64", "rf64.wav", ("-c:a", "pcm_s16le", "-rf64", "always"), notes="RF64 with ds64 chunk"),
     Recipe("flac", "audio.flac", ("-c:a", "flac")),
-    Recipe("mp3_cbr", "cbr.mp3", ("-c:a", "libmp3lame", "-b:a", "128k"),
-           notes="CBR with LAME Info header and ID3v2 in front"),
-    Recipe("mp3_cbr_no_xing", "cbr_noxing.mp3", ("-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0"),
-           notes="CBR without Info header: duration estimated from bitrate"),
+    Recipe(
+        "mp3_cbr",
+        "cbr.mp3",
+        ("-c:a", "libmp3lame", "-b:a", "128k"),
+        notes="CBR with LAME Info header and ID3v2 in front",
+    ),
+    Recipe(
+        "mp3_cbr_no_xing",
+        "cbr_noxing.mp3",
+        ("-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0"),
+        notes="CBR without Info header: duration estimated from bitrate",
+    ),
     Recipe("mp3_vbr_xing", "vbr.mp3", ("-c:a", "libmp3lame", "-q:a", "4"), notes="VBR with Xing header"),
-    Recipe("mp3_vbr_vbri", "vbri.mp3", ("-c:a", "libmp3lame", "-q:a", "4", "-id3v2_version", "0"),
-           post="xing_to_vbri", notes="VBR with a VBRI header in place of Xing"),
-    Recipe("mp3_big_id3", "big_id3.mp3", ("-c:a", "libmp3lame", "-b:a", "128k"), post="big_id3",
-           notes="256 KiB ID3v2 tag (cover art) in front of the audio"),
+    Recipe(
+        "mp3_vbr_vbri",
+        "vbri.mp3",
+        ("-c:a", "libmp3lame", "-q:a", "4", "-id3v2_version", "0"),
+        post="xing_to_vbri",
+        notes="VBR with a VBRI header in place of Xing",
+    ),
+    Recipe(
+        "mp3_big_id3",
+        "big_id3.mp3",
+        ("-c:a", "libmp3lame", "-b:a", "128k"),
+        post="big_id3",
+        notes="256 KiB ID3v2 tag (cover art) in front of the audio",
+    ),
     Recipe("m4a_moov_end", "moov_end.m4a", ("-c:a", "aac", "-b:a", "96k"), notes="ffmpeg default: moov last"),
     Recipe("m4a_moov_start", "moov_start.m4a", ("-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart")),
     Recipe("ogg_vorbis", "vorbis.ogg", ("-c:a", "libvorbis", "-q:a", "3")),
     Recipe("ogg_opus", "audio.opus", ("-c:a", "libopus", "-b:a", "48k")),
     Recipe("webm_opus", "audio.webm", ("-c:a", "libopus", "-b:a", "48k")),
     Recipe("mkv_video", "video.mkv", ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "flac"), video=True),
-    Recipe("aiff", "audio.aiff", ("-c:a", "pcm_s16be",)),
-    Recipe("mp4_video", "video.mp4",
-           ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k"), video=True,
-           notes="video with an audio track, moov last"),
-    Recipe("mov_video", "video.mov", ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k",
-                                     "-movflags", "+faststart"), video=True),
+    Recipe(
+        "aiff",
+        "audio.aiff",
+        (
+            "-c:a",
+            "pcm_s16be",
+        ),
+    ),
+    Recipe(
+        "mp4_video",
+        "video.mp4",
+        ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k"),
+        video=True,
+        notes="video with an audio track, moov last",
+    ),
+    Recipe(
+        "mov_video",
+        "video.mov",
+        ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart"),
+        video=True,
+    ),
 )
 
 # Files whose length cannot be read from a header: neither ffprobe nor we can be exact without a full
 # scan, so they are compared with the length of the same encode written with a header (`truth`).
 ESTIMATE_RECIPES: tuple[Recipe, ...] = (
-    Recipe("mp3_vbr_no_header", "vbr_noheader.mp3", ("-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0"),
-           estimated=True, notes="VBR without Xing/VBRI: length estimated from sampled frame sizes"),
+    Recipe(
+        "mp3_vbr_no_header",
+        "vbr_noheader.mp3",
+        ("-c:a", "libmp3lame", "-q:a", "4", "-write_xing", "0"),
+        estimated=True,
+        notes="VBR without Xing/VBRI: length estimated from sampled frame sizes",
+    ),
 )
 TRUTH = {"mp3_vbr_no_header": "mp3_vbr_xing"}
 
@@ -84,10 +127,20 @@ ODD_RECIPES: tuple[Recipe, ...] = (
 
 # Inputs that must be rejected; each names the typed error it must produce.
 BAD_RECIPES: tuple[Recipe, ...] = (
-    Recipe("video_only_mp4", "video_only.mp4", ("-c:v", "libx264", "-preset", "ultrafast"), video=True,
-           audio=False),
-    Recipe("video_only_mkv", "video_only.mkv", ("-c:v", "libx264", "-preset", "ultrafast"), video=True,
-           audio=False),
+    Recipe(
+        "video_only_mp4",
+        "video_only.mp4",
+        ("-c:v", "libx264", "-preset", "ultrafast"),
+        video=True,
+        audio=False,
+    ),
+    Recipe(
+        "video_only_mkv",
+        "video_only.mkv",
+        ("-c:v", "libx264", "-preset", "ultrafast"),
+        video=True,
+        audio=False,
+    ),
 )
 
 # Real-world uploads whose key says little or the wrong thing: the content decides (issue 10).
@@ -96,31 +149,93 @@ CONTENT_RECIPES: tuple[Recipe, ...] = (
     Recipe("ac3", "audio.ac3", ("-c:a", "ac3", "-b:a", "96k"), upload_as="track.dat"),
     Recipe("avi_mp3", "audio.avi", ("-c:a", "libmp3lame", "-b:a", "96k"), upload_as="clip"),
     Recipe("amr_nb", "audio.amr", (), channels=1, maker="amr_nb", upload_as="voicemail.wav"),
-    Recipe("3gp_aac", "audio.3gp", ("-c:a", "aac", "-b:a", "32k", "-ar", "16000"), channels=1,
-           upload_as="VID_0001.mp4"),
+    Recipe(
+        "3gp_aac",
+        "audio.3gp",
+        ("-c:a", "aac", "-b:a", "32k", "-ar", "16000"),
+        channels=1,
+        upload_as="VID_0001.mp4",
+    ),
     Recipe("caf_alac", "audio.caf", ("-c:a", "alac"), upload_as="memo.m4a"),
-    Recipe("dat_mpeg_ps", "video.dat", ("-c:a", "mp2", "-b:a", "128k", "-f", "mpeg"),
-           upload_as="AVSEQ01.DAT", notes="VCD-style MPEG program stream"),
-    Recipe("wav_mulaw", "mulaw.wav", ("-c:a", "pcm_mulaw", "-ar", "8000"), channels=1,
-           upload_as="call-0042", notes="G.711 u-law, as phone systems export"),
+    Recipe(
+        "dat_mpeg_ps",
+        "video.dat",
+        ("-c:a", "mp2", "-b:a", "128k", "-f", "mpeg"),
+        upload_as="AVSEQ01.DAT",
+        notes="VCD-style MPEG program stream",
+    ),
+    Recipe(
+        "wav_mulaw",
+        "mulaw.wav",
+        ("-c:a", "pcm_mulaw", "-ar", "8000"),
+        channels=1,
+        upload_as="call-0042",
+        notes="G.711 u-law, as phone systems export",
+    ),
     Recipe("wav_alaw", "alaw.wav", ("-c:a", "pcm_alaw", "-ar", "8000"), channels=1, upload_as="call.alaw"),
     Recipe("wav_gsm", "gsm.wav", ("-c:a", "libgsm_ms", "-ar", "8000"), channels=1, upload_as="call.gsm"),
-    Recipe("wav_ima_adpcm", "ima.wav", ("-c:a", "adpcm_ima_wav", "-ar", "8000"), channels=1,
-           upload_as="REC001.ogg"),
-    Recipe("au", "audio.au", ("-c:a", "pcm_s16be",), upload_as="sound.snd.txt"),
-    Recipe("aiff_as_bin", "export.aiff", ("-c:a", "pcm_s16be",), upload_as="export.bin"),
+    Recipe(
+        "wav_ima_adpcm",
+        "ima.wav",
+        ("-c:a", "adpcm_ima_wav", "-ar", "8000"),
+        channels=1,
+        upload_as="REC001.ogg",
+    ),
+    Recipe(
+        "au",
+        "audio.au",
+        (
+            "-c:a",
+            "pcm_s16be",
+        ),
+        upload_as="sound.snd.txt",
+    ),
+    Recipe(
+        "aiff_as_bin",
+        "export.aiff",
+        (
+            "-c:a",
+            "pcm_s16be",
+        ),
+        upload_as="export.bin",
+    ),
 )
 
 # Live recordings: written to a pipe, so no header holds a usable length (issue 10).
 LIVE_RECIPES: tuple[Recipe, ...] = (
-    Recipe("webm_live", "live.webm", ("-c:a", "libopus", "-b:a", "48k", "-f", "webm"), pipe=True,
-           estimated=True, notes="as browser MediaRecorder writes: no Duration, unknown-size clusters"),
-    Recipe("mkv_live_pcm", "live_pcm.mkv", ("-c:a", "pcm_s16le", "-f", "matroska"), pipe=True,
-           estimated=True, notes="no Duration; at 200 s it is over the probe's 32 MiB read budget"),
-    Recipe("wav_streamed", "streamed.wav", ("-c:a", "pcm_s16le", "-f", "wav"), pipe=True,
-           estimated=True, notes="RIFF and data sizes 0xFFFFFFFF (ffmpeg -f wav -)"),
-    Recipe("wav_streamed_zero", "streamed_zero.wav", ("-c:a", "pcm_s16le", "-f", "wav"), pipe=True,
-           estimated=True, post="zero_wav_sizes", notes="RIFF and data sizes 0, as some capture tools"),
+    Recipe(
+        "webm_live",
+        "live.webm",
+        ("-c:a", "libopus", "-b:a", "48k", "-f", "webm"),
+        pipe=True,
+        estimated=True,
+        notes="as browser MediaRecorder writes: no Duration, unknown-size clusters",
+    ),
+    Recipe(
+        "mkv_live_pcm",
+        "live_pcm.mkv",
+        ("-c:a", "pcm_s16le", "-f", "matroska"),
+        pipe=True,
+        estimated=True,
+        notes="no Duration; at 200 s it is over the probe's 32 MiB read budget",
+    ),
+    Recipe(
+        "wav_streamed",
+        "streamed.wav",
+        ("-c:a", "pcm_s16le", "-f", "wav"),
+        pipe=True,
+        estimated=True,
+        notes="RIFF and data sizes 0xFFFFFFFF (ffmpeg -f wav -)",
+    ),
+    Recipe(
+        "wav_streamed_zero",
+        "streamed_zero.wav",
+        ("-c:a", "pcm_s16le", "-f", "wav"),
+        pipe=True,
+        estimated=True,
+        post="zero_wav_sizes",
+        notes="RIFF and data sizes 0, as some capture tools",
+    ),
 )
 
 # Two audio tracks saying different words; the transcribed one is the default, else the first.
@@ -131,8 +246,16 @@ TRACK_RECIPES: tuple[Recipe, ...] = (
 )
 TRACK_TEXTS = ("one two three", "the quick brown fox jumps over the lazy dog, and then runs far away")
 
-BY_NAME = {r.name: r for r in RECIPES + ESTIMATE_RECIPES + ODD_RECIPES + BAD_RECIPES + CONTENT_RECIPES
-           + LIVE_RECIPES + TRACK_RECIPES}
+BY_NAME = {
+    r.name: r
+    for r in RECIPES
+    + ESTIMATE_RECIPES
+    + ODD_RECIPES
+    + BAD_RECIPES
+    + CONTENT_RECIPES
+    + LIVE_RECIPES
+    + TRACK_RECIPES
+}
 
 
 LOOP_S = 60.0
@@ -151,8 +274,20 @@ def source_wav(out_dir: Path, channels: int, duration_s: float) -> Path:
         expr = "0.4*sin(2*PI*(300+200*sin(2*PI*0.1*t))*t)+0.02*(random(0)-0.5)"
         layout = {1: "mono", 2: "stereo", 6: "5.1"}[channels]
         subprocess.run(
-            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-             f"aevalsrc={expr}:s={SAMPLE_RATE}:c={layout}:d={length}", "-c:a", "pcm_f32le", str(path)],
+            [
+                "ffmpeg",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"aevalsrc={expr}:s={SAMPLE_RATE}:c={layout}:d={length}",
+                "-c:a",
+                "pcm_f32le",
+                str(path),
+            ],
             check=True,
         )
     return path
@@ -250,9 +385,32 @@ def make_two_tracks(path: Path, default_second: bool) -> None:
     codec = ["-c:a", "flac"] if path.suffix == ".mkv" else ["-c:a", "aac", "-b:a", "64k"]
     flags = ["-disposition:a:0", "0", "-disposition:a:1", "default" if default_second else "0"]
     subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(speech[0]), "-i", str(speech[1]),
-         "-map", "0:a", "-map", "1:a", *codec, "-ar:a:0", "16000", "-ac:a:0", "1", "-ar:a:1", "22050",
-         "-ac:a:1", "2", *flags, str(path)],
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(speech[0]),
+            "-i",
+            str(speech[1]),
+            "-map",
+            "0:a",
+            "-map",
+            "1:a",
+            *codec,
+            "-ar:a:0",
+            "16000",
+            "-ac:a:0",
+            "1",
+            "-ar:a:1",
+            "22050",
+            "-ac:a:1",
+            "2",
+            *flags,
+            str(path),
+        ],
         check=True,
     )
 

@@ -41,11 +41,31 @@ from local_emulator.template import load_template  # noqa: E402
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 LOCAL_URIS = ("CodeUri", "ContentUri", "DefinitionUri")
 STATE_MACHINE = "AWS::Serverless::StateMachine"
-INTRINSICS = {"Ref", "Condition", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::If", "Fn::Select", "Fn::Split",
-              "Fn::ImportValue", "Fn::FindInMap", "Fn::GetAZs", "Fn::Base64", "Fn::Cidr", "Fn::Length"}
+INTRINSICS = {
+    "Ref",
+    "Condition",
+    "Fn::GetAtt",
+    "Fn::Sub",
+    "Fn::Join",
+    "Fn::If",
+    "Fn::Select",
+    "Fn::Split",
+    "Fn::ImportValue",
+    "Fn::FindInMap",
+    "Fn::GetAZs",
+    "Fn::Base64",
+    "Fn::Cidr",
+    "Fn::Length",
+}
 # Values for the parameters without a default and for the pseudo parameters (no account is asked).
-PLACEHOLDERS = {"VpcId": "vpc-00000000", "SubnetIds": ["subnet-00000000"], "AWS::Region": "us-east-1",
-                "AWS::AccountId": "123456789012", "AWS::Partition": "aws", "AWS::StackName": "stack"}
+PLACEHOLDERS = {
+    "VpcId": "vpc-00000000",
+    "SubnetIds": ["subnet-00000000"],
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "123456789012",
+    "AWS::Partition": "aws",
+    "AWS::StackName": "stack",
+}
 
 
 class _NoManagedPolicies:
@@ -137,8 +157,9 @@ def render(inline_definitions: bool = False) -> dict[str, Any]:
     if transforms[-1] != SAM_TRANSFORM:
         raise SystemExit(f"expected {SAM_TRANSFORM} as the last transform, found {transforms}")
     sam["Transform"] = SAM_TRANSFORM  # the language extensions are applied by load_template()
-    parameters = {name: spec["Default"] for name, spec in sam.get("Parameters", {}).items()
-                  if "Default" in spec}
+    parameters = {
+        name: spec["Default"] for name, spec in sam.get("Parameters", {}).items() if "Default" in spec
+    }
     rendered: dict[str, Any] = transform(_packaged(sam), {**parameters, **PLACEHOLDERS}, _NoManagedPolicies())
     return rendered
 

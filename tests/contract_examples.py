@@ -6,28 +6,32 @@ states produce, not hand-copied shapes that could drift from them.
 
 from __future__ import annotations
 
-from contracts.models import (
+from pipeline.contracts import (
     JobResult,
     Outputs,
     Plan,
     PlanRequest,
     PostprocessResult,
     ProbeResult,
-    TranscriptDocument,
     UploadedObject,
 )
-from contracts.settings import Settings
+from pipeline.transcript import TranscriptDocument
+from pipeline.settings import Settings
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
 
 OUTPUT_BUCKET = "media-out"
 WIRING_ENV = {
     "OUTPUT_BUCKET": OUTPUT_BUCKET,
-    **{f"JOB_QUEUE_{size}": f"arn:aws:batch:us-east-1:123456789012:job-queue/{size.lower()}"
-       for size in ("SMALL", "MEDIUM", "LARGE")},
-    **{f"JOB_DEFINITION_{mode}": f"arn:aws:batch:us-east-1:123456789012:job-definition/{mode.lower()}:1"
-       for mode in ("BATCHED", "FULL", "LOCAL_ATTENTION", "STREAMING")},
-}  # fmt: skip
+    **{
+        f"JOB_QUEUE_{size}": f"arn:aws:batch:us-east-1:123456789012:job-queue/{size.lower()}"
+        for size in ("SMALL", "MEDIUM", "LARGE")
+    },
+    **{
+        f"JOB_DEFINITION_{mode}": f"arn:aws:batch:us-east-1:123456789012:job-definition/{mode.lower()}:1"
+        for mode in ("BATCHED", "FULL", "LOCAL_ATTENTION", "STREAMING")
+    },
+}
 TIMINGS = {"download": 1.5, "decode": 2.25, "load": 12.0, "inference": 300.125, "total": 316.0}
 
 
@@ -36,8 +40,16 @@ def uploaded(key: str = "talks/a talk.mp3", etag: str = "abc123") -> UploadedObj
 
 
 def probed(duration_s: float | None = 3599.5) -> ProbeResult:
-    return ProbeResult(duration_s=duration_s, container="mp3", codec="mp3", sample_rate=44100, channels=2,
-                       bitrate=128000, size=123456, has_audio=True)  # fmt: skip
+    return ProbeResult(
+        duration_s=duration_s,
+        container="mp3",
+        codec="mp3",
+        sample_rate=44100,
+        channels=2,
+        bitrate=128000,
+        size=123456,
+        has_audio=True,
+    )
 
 
 def planned(
@@ -81,9 +93,11 @@ def postprocessed(the_plan: Plan | None = None) -> PostprocessResult:
     the_plan = the_plan or planned()
     prefix, key = the_plan.request.output_prefix, the_plan.request.source.key
     outputs = Outputs(
-        transcript_json=prefix + "transcript.json", srt=prefix + "transcript.srt",
-        vtt=prefix + "transcript.vtt", txt=prefix + "transcript.txt",
+        transcript_json=prefix + "transcript.json",
+        srt=prefix + "transcript.srt",
+        vtt=prefix + "transcript.vtt",
+        txt=prefix + "transcript.txt",
         segments_jsonl=f"s3://{OUTPUT_BUCKET}/segments/dt=2026-01-01/{key}.jsonl",
-    )  # fmt: skip
+    )
     document = TranscriptDocument.model_validate(transcript_document(the_plan.request.source, the_plan.mode))
     return PostprocessResult(outputs=outputs, summary=summarize(document))

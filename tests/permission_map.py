@@ -5,7 +5,7 @@ AccessDenied, on a real account. This module derives from the source what each r
 so that a test can hold the template to it:
 
 - **boto3 calls** (functions/ for each Lambda, gpu_job/ for the two Batch job roles). Clients are
-  created once by factory functions (``common.clients.s3_client``: ``boto3.client("s3")``, or
+  created once by factory functions (``lambda_runtime.clients.s3_client``: ``boto3.client("s3")``, or
   ``boto3.resource("dynamodb").Table(...)``) and passed in, positionally or by keyword, down to the
   logic modules, or kept as ``self.<attr>``. ``scan`` follows that: it learns which factory returns
   which service, binds each callee's parameter to the service of the argument it receives, and each
@@ -42,16 +42,33 @@ from botocore import xform_name
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # botocore service name -> IAM service prefix.
-IAM_PREFIX = {"s3": "s3", "sqs": "sqs", "batch": "batch", "stepfunctions": "states", "events": "events",
-              "dynamodb": "dynamodb", "lambda": "lambda", "logs": "logs", "cloudwatch": "cloudwatch"}
+IAM_PREFIX = {
+    "s3": "s3",
+    "sqs": "sqs",
+    "batch": "batch",
+    "stepfunctions": "states",
+    "events": "events",
+    "dynamodb": "dynamodb",
+    "lambda": "lambda",
+    "logs": "logs",
+    "cloudwatch": "cloudwatch",
+}
 # S3 operations IAM authorises under another action (Amazon S3 User Guide, "Actions, resources and
 # condition keys": HeadObject needs s3:GetObject, ListObjectsV2 s3:ListBucket, ...).
-S3_ACTIONS = {"head_object": "s3:GetObject", "list_objects_v2": "s3:ListBucket",
-              "list_objects": "s3:ListBucket",
-              "head_bucket": "s3:ListBucket", "get_object_tagging": "s3:GetObjectTagging"}
+S3_ACTIONS = {
+    "head_object": "s3:GetObject",
+    "list_objects_v2": "s3:ListBucket",
+    "list_objects": "s3:ListBucket",
+    "head_bucket": "s3:ListBucket",
+    "get_object_tagging": "s3:GetObjectTagging",
+}
 # ... and the one it needs in addition when the call names a version.
-S3_VERSIONED = {"get_object": "s3:GetObjectVersion", "head_object": "s3:GetObjectVersion",
-                "get_object_tagging": "s3:GetObjectVersionTagging", "delete_object": "s3:DeleteObjectVersion"}
+S3_VERSIONED = {
+    "get_object": "s3:GetObjectVersion",
+    "head_object": "s3:GetObjectVersion",
+    "get_object_tagging": "s3:GetObjectVersionTagging",
+    "delete_object": "s3:DeleteObjectVersion",
+}
 _SESSION = botocore.session.get_session()
 CLASS = "class:"  # a binding that is an instance of one of the code's classes, not a client
 
@@ -85,8 +102,9 @@ def _operations(service: str) -> dict[str, str]:
     return {xform_name(op): op for op in model.operation_names}
 
 
-_OPERATIONS = {service: _operations(service) for service in ("s3", "sqs", "batch", "stepfunctions", "events",
-                                                              "dynamodb")}
+_OPERATIONS = {
+    service: _operations(service) for service in ("s3", "sqs", "batch", "stepfunctions", "events", "dynamodb")
+}
 _ANY_OPERATION = set().union(*(set(ops) for ops in _OPERATIONS.values()))
 
 
@@ -148,8 +166,13 @@ class Scan:
         """``boto3.client("x")`` -> x; ``boto3.resource("dynamodb").Table(...)`` -> dynamodb."""
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             func = node.func
-            if (isinstance(func.value, ast.Name) and func.value.id == "boto3" and func.attr == "client"
-                    and node.args and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(func.value, ast.Name)
+                and func.value.id == "boto3"
+                and func.attr == "client"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 return str(node.args[0].value)
             if func.attr == "Table" and Scan._is_resource(func.value, "dynamodb"):
                 return "dynamodb"
@@ -157,9 +180,14 @@ class Scan:
 
     @staticmethod
     def _is_resource(node: ast.AST, service: str) -> bool:
-        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "resource" and bool(node.args)
-                and isinstance(node.args[0], ast.Constant) and node.args[0].value == service)
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "resource"
+            and bool(node.args)
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == service
+        )
 
     def _factory_service(self, function: _Function) -> str | None:
         for node in ast.walk(function.node):
@@ -173,9 +201,12 @@ class Scan:
     def _defined_in(self, dotted: str, name: str) -> list[_Function]:
         """Functions (or a class's ``__init__``) named ``name`` in the module ``dotted`` names."""
         tail = dotted.replace(".", "/")
-        return [f for f in self.by_name.get(name, [])
-                if f.module.endswith((f"{tail}.py", f"{tail}/__init__.py"))
-                and (f.cls is None or (f.name == "__init__" and f.cls == name))]
+        return [
+            f
+            for f in self.by_name.get(name, [])
+            if f.module.endswith((f"{tail}.py", f"{tail}/__init__.py"))
+            and (f.cls is None or (f.name == "__init__" and f.cls == name))
+        ]
 
     def _classes_visible(self, module: str) -> set[str]:
         """Classes defined in or imported into ``module`` (whose methods a call there may reach)."""
@@ -190,8 +221,12 @@ class Scan:
             if func.id in self.aliases[caller.module]:
                 dotted, name = self.aliases[caller.module][func.id]
                 return self._defined_in(dotted, name)
-            return [f for f in self.by_name.get(func.id, []) if f.module == caller.module
-                    and (f.cls is None or (f.name == "__init__" and f.cls == func.id))]
+            return [
+                f
+                for f in self.by_name.get(func.id, [])
+                if f.module == caller.module
+                and (f.cls is None or (f.name == "__init__" and f.cls == func.id))
+            ]
         if isinstance(func, ast.Attribute):
             owner = func.value
             if isinstance(owner, ast.Name) and owner.id == "self" and caller.cls:
@@ -203,8 +238,9 @@ class Scan:
                 return [f for f in self.by_name.get(func.attr, []) if f"{f.module}:{f.cls}" in instances]
             if isinstance(call, ast.Call):
                 visible = self._classes_visible(caller.module)
-                return [f for f in self.by_name.get(func.attr, [])
-                        if f.cls in visible and f.name != "__init__"]
+                return [
+                    f for f in self.by_name.get(func.attr, []) if f.cls in visible and f.name != "__init__"
+                ]
         return []
 
     def service_of(self, caller: _Function, node: ast.AST) -> set[str]:
@@ -213,12 +249,17 @@ class Scan:
             return {direct}
         if isinstance(node, ast.Call):
             made = self.callees(caller, node)
-            return ({self.factories[f.key] for f in made if f.key in self.factories}
-                    | {f"{CLASS}{f.module}:{f.cls}" for f in made if f.name == "__init__"})
+            return {self.factories[f.key] for f in made if f.key in self.factories} | {
+                f"{CLASS}{f.module}:{f.cls}" for f in made if f.name == "__init__"
+            }
         if isinstance(node, ast.Name):
             return set(caller.bound.get(node.id, set()))
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
-                and caller.cls):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+            and caller.cls
+        ):
             return set(self.class_attrs[(caller.module, caller.cls)].get(node.attr, set()))
         return set()
 
@@ -242,8 +283,12 @@ class Scan:
             return False
         if isinstance(target, ast.Name):
             slot = function.bound[target.id]
-        elif (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-              and target.value.id == "self" and function.cls):
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and function.cls
+        ):
             slot = self.class_attrs[(function.module, function.cls)][target.attr]
         else:
             return False
@@ -307,8 +352,12 @@ class Scan:
         found = []
         for function in functions:
             for node in ast.walk(function.node):
-                if (isinstance(node, ast.Attribute) and node.attr in _ANY_OPERATION
-                        and not self.service_of(function, node.value) and node.attr not in self.by_name):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr in _ANY_OPERATION
+                    and not self.service_of(function, node.value)
+                    and node.attr not in self.by_name
+                ):
                     found.append(f"{function.module}:{node.lineno} {ast.unparse(node)}")
         return found
 
@@ -326,8 +375,9 @@ def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
 
 
 def source_files(*folders: str, root: Path = REPO_ROOT) -> list[Path]:
-    return sorted(p for folder in folders for p in (root / folder).rglob("*.py")
-                  if "__pycache__" not in p.parts)
+    return sorted(
+        p for folder in folders for p in (root / folder).rglob("*.py") if "__pycache__" not in p.parts
+    )
 
 
 # -- ASL integrations ------------------------------------------------------------------------------------
@@ -339,8 +389,9 @@ def _states(machine: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict
                 yield from _states(nested, f"{path}{name}/")
 
 
-def integration_needs(machine_name: str, definition: dict[str, Any], machine_arn: str,
-                      dynamic: dict[str, Any]) -> Iterator[Need]:
+def integration_needs(
+    machine_name: str, definition: dict[str, Any], machine_arn: str, dynamic: dict[str, Any]
+) -> Iterator[Need]:
     """What the machine's role needs for each service integration its states use.
 
     ``dynamic``: ``<state path>.<parameter>`` -> the resource(s) a ``.$`` (run-time) parameter may name;
@@ -390,12 +441,18 @@ def integration_needs(machine_name: str, definition: dict[str, Any], machine_arn
                 yield Need("states:DescribeExecution", here, executions)
                 yield Need("states:StopExecution", here, executions)
                 for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule"):
-                    yield Need(action, here,
-                               arn("events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"))
+                    yield Need(
+                        action,
+                        here,
+                        arn("events", "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"),
+                    )
         elif resource.startswith("arn:aws:states:::dynamodb:"):
             operation = resource.rsplit(":", 1)[-1]
-            yield Need(f"dynamodb:{operation[0].upper()}{operation[1:]}", here,
-                       arn("dynamodb", f"table/{parameter(where, state, 'TableName')}"))
+            yield Need(
+                f"dynamodb:{operation[0].upper()}{operation[1:]}",
+                here,
+                arn("dynamodb", f"table/{parameter(where, state, 'TableName')}"),
+            )
         elif resource.startswith("arn:aws:states:::events:putEvents"):
             yield Need("events:PutEvents", here, dynamic[f"{where}.EventBusName"])
         elif resource.startswith("arn:aws:states:::"):
@@ -404,8 +461,9 @@ def integration_needs(machine_name: str, definition: dict[str, Any], machine_arn
             yield from _map_needs(here, where, state, machine_arn, dynamic, parameter)
 
 
-def _map_needs(here: str, where: str, state: dict[str, Any], machine_arn: str, dynamic: dict[str, Any],
-               parameter: Any) -> Iterator[Need]:
+def _map_needs(
+    here: str, where: str, state: dict[str, Any], machine_arn: str, dynamic: dict[str, Any], parameter: Any
+) -> Iterator[Need]:
     """A Distributed Map: its reader, its writer and its child executions (Step Functions guide,
     "IAM policies for Distributed Map states")."""
     config = (state.get("ItemProcessor") or {}).get("ProcessorConfig", {})
@@ -424,8 +482,12 @@ def _map_needs(here: str, where: str, state: dict[str, Any], machine_arn: str, d
     if writer:
         params = writer["Parameters"]
         objects = f"arn:aws:s3:::{params['Bucket']}/{params.get('Prefix', '')}*"
-        for action in ("s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
-                       "s3:AbortMultipartUpload"):
+        for action in (
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:ListMultipartUploadParts",
+            "s3:AbortMultipartUpload",
+        ):
             yield Need(action, here, objects)
     children = machine_arn.replace(":stateMachine:", ":execution:") + f"/{state.get('Label', '')}:*"
     yield Need("states:StartExecution", here, machine_arn)

@@ -18,13 +18,17 @@ from botocore.response import StreamingBody
 
 from local_emulator.distributed_map import result_entry
 
-RUN = ("arn:aws:states:us-east-1:123456789012:mapRun:stack-backfill/BackfillPrefix:"
-       "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+RUN = (
+    "arn:aws:states:us-east-1:123456789012:mapRun:stack-backfill/BackfillPrefix:"
+    "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+)
 BUCKET = "stack-outputbucket"
 # Outcomes in the proportions of a typical archive: mostly skipped or transcribed, a few failures.
-OUTCOMES = ([{"outcome": "transcribed", "reason": None}] * 6
-            + [{"outcome": "skipped", "reason": "transcribed"}] * 2
-            + [{"outcome": "failed", "reason": None}, {"outcome": "skipped", "reason": "ignored_suffix"}])
+OUTCOMES = (
+    [{"outcome": "transcribed", "reason": None}] * 6
+    + [{"outcome": "skipped", "reason": "transcribed"}] * 2
+    + [{"outcome": "failed", "reason": None}, {"outcome": "skipped", "reason": "ignored_suffix"}]
+)
 
 
 _NAME, _NUMBER = 864297531, 975318642  # stand for the index in the rendered entries below
@@ -32,11 +36,18 @@ _NAME, _NUMBER = 864297531, 975318642  # stand for the index in the rendered ent
 
 def _templates() -> list[str]:
     """One rendered entry per outcome, the index's places marked to format in (cheap to generate)."""
-    item = {"Key": f"archive/2019/{_NAME}.wav", "Etag": f'"{_NAME}"', "Size": _NUMBER,
-            "LastModified": _NUMBER, "StorageClass": "STANDARD"}
+    item = {
+        "Key": f"archive/2019/{_NAME}.wav",
+        "Etag": f'"{_NAME}"',
+        "Size": _NUMBER,
+        "LastModified": _NUMBER,
+        "StorageClass": "STANDARD",
+    }
     rendered = [json.dumps(result_entry(RUN, _NAME, item, outcome)) for outcome in OUTCOMES]
-    return [r.replace("{", "{{").replace("}", "}}").replace(str(_NAME), "{0}").replace(str(_NUMBER), "{1}")
-            for r in rendered]
+    return [
+        r.replace("{", "{{").replace("}", "}}").replace(str(_NAME), "{0}").replace(str(_NUMBER), "{1}")
+        for r in rendered
+    ]
 
 
 _TEMPLATES = _templates()
@@ -79,8 +90,10 @@ class GeneratedResults:
         self.items, self.files = items, files
         self.reads: list[str] = []
         per_file = -(-items // files)
-        self.ranges = {f"backfill-results/0f1e/SUCCEEDED_{n}.json":
-                       (n * per_file, min(items, (n + 1) * per_file)) for n in range(files)}
+        self.ranges = {
+            f"backfill-results/0f1e/SUCCEEDED_{n}.json": (n * per_file, min(items, (n + 1) * per_file))
+            for n in range(files)
+        }
 
     @property
     def manifest_key(self) -> str:
@@ -89,8 +102,15 @@ class GeneratedResults:
     def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
         self.reads.append(Key)
         if Key == self.manifest_key:
-            manifest = {"DestinationBucket": BUCKET, "MapRunArn": RUN, "ResultFiles": {
-                "FAILED": [], "PENDING": [], "SUCCEEDED": [{"Key": k, "Size": 0} for k in self.ranges]}}
+            manifest = {
+                "DestinationBucket": BUCKET,
+                "MapRunArn": RUN,
+                "ResultFiles": {
+                    "FAILED": [],
+                    "PENDING": [],
+                    "SUCCEEDED": [{"Key": k, "Size": 0} for k in self.ranges],
+                },
+            }
             body = json.dumps(manifest).encode()
             return {"Body": StreamingBody(io.BytesIO(body), len(body))}
         start, stop = self.ranges[Key]

@@ -25,8 +25,9 @@ GOAL = 0.80
 
 
 def alone_rtfx(rows: list[dict[str, Any]], window_s: float) -> tuple[float, str]:
-    windows = [r for r in rows
-               if r.get("section") == "windows" and r.get("rtfx") and r.get("window_s") == window_s]
+    windows = [
+        r for r in rows if r.get("section") == "windows" and r.get("rtfx") and r.get("window_s") == window_s
+    ]
     if windows:
         best = max(windows, key=lambda r: r["rtfx"])
         return float(best["rtfx"]), f"windows {window_s:g} s, batch {best.get('batch_size')}"
@@ -46,8 +47,12 @@ def utilisation(path: Path) -> dict[str, Any] | None:
     if not samples:
         return None
     busy = sorted(samples)
-    return {"samples": len(samples), "mean_pct": round(sum(samples) / len(samples), 1),
-            "p50_pct": busy[len(busy) // 2], "max_pct": busy[-1]}
+    return {
+        "samples": len(samples),
+        "mean_pct": round(sum(samples) / len(samples), 1),
+        "p50_pct": busy[len(busy) // 2],
+        "max_pct": busy[-1],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     rows = json.loads((args.results / "encoder_decoder.json").read_text())["rows"]
     alone, how = alone_rtfx(rows, args.window_s)
-    engine = [r for r in json.loads((args.results / "engine_cpu4.json").read_text())["rows"]
-              if r.get("mode") == "batched" and r.get("rtfx")]
+    engine = [
+        r
+        for r in json.loads((args.results / "engine_cpu4.json").read_text())["rows"]
+        if r.get("mode") == "batched" and r.get("rtfx")
+    ]
     if not engine:
         print("cpu_capped: engine_cpu4.json has no batched row", file=sys.stderr)
         return 1
@@ -74,10 +82,17 @@ def main(argv: list[str] | None = None) -> int:
         print("cpu_capped: no GPU utilisation samples (gpu_util_cpu4.csv)", file=sys.stderr)
         return 1
     fraction = best["rtfx"] / alone
-    out = {"vcpus": args.vcpus, "engine_rtfx": best["rtfx"], "engine_row": best,
-           "encoder_decoder_alone_rtfx": round(alone, 1), "alone_from": how,
-           "fraction": round(fraction, 3), "goal": GOAL, "meets_goal": fraction >= GOAL,
-           "gpu_utilisation": util}
+    out = {
+        "vcpus": args.vcpus,
+        "engine_rtfx": best["rtfx"],
+        "engine_row": best,
+        "encoder_decoder_alone_rtfx": round(alone, 1),
+        "alone_from": how,
+        "fraction": round(fraction, 3),
+        "goal": GOAL,
+        "meets_goal": fraction >= GOAL,
+        "gpu_utilisation": util,
+    }
     (args.results / "cpu_capped.json").write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
     return 0

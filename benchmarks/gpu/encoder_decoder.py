@@ -137,7 +137,7 @@ def section_encoder(model: Any, args: argparse.Namespace) -> list[dict[str, Any]
 def section_decoder(model: Any, args: argparse.Namespace, batch: int) -> list[dict[str, Any]]:
     from nemo.collections.asr.parts.utils.rnnt_utils import batched_hyps_to_hypotheses
 
-    from gpu_job.inference import _decoding_computer
+    from gpu_job.engine.inference import _decoding_computer
 
     encoded, encoded_len = encode(model, noise(batch, args.window_s, seed=1))
     x = encoded.transpose(1, 2)
@@ -166,7 +166,7 @@ def section_decoder(model: Any, args: argparse.Namespace, batch: int) -> list[di
 def section_windows(model: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Batched mode per window length: the largest batch that fits `--audio-per-batch-s`, its RTFx
     and peak memory, and bytes per padded audio second above the weights."""
-    from gpu_job.inference import transcribe_batch
+    from gpu_job.engine.inference import transcribe_batch
     from gpu_job.modes import configure_attention
 
     configure_attention(model, "batched")
@@ -203,7 +203,7 @@ def section_windows(model: Any, args: argparse.Namespace) -> list[dict[str, Any]
 
 
 def section_modes(model: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
-    from gpu_job.inference import Chunking, transcribe_signal, transcribe_stream
+    from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
     from gpu_job.modes import configure_attention
 
     rows = []
@@ -260,8 +260,14 @@ def main() -> None:
     model = api.load_model(args.model, args.device)
     info = model.gpu_job_info
     params_m = round(sum(p.numel() for p in model.parameters()) / 1e6, 1)
-    meta = {"device": info.device, "gpu": info.gpu, "dtype": info.dtype, "model": Path(args.model).name,
-            "params_m": params_m, "torch": torch.__version__}  # fmt: skip
+    meta = {
+        "device": info.device,
+        "gpu": info.gpu,
+        "dtype": info.dtype,
+        "model": Path(args.model).name,
+        "params_m": params_m,
+        "torch": torch.__version__,
+    }
     print(meta, flush=True)
     rows: list[dict[str, Any]] = []
 

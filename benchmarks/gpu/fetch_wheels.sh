@@ -6,7 +6,7 @@
 # transcribes through the batched engine (96 distributions; measured with importlib.metadata's
 # packages_distributions), minus what the GPU image already has. NeMo itself goes in with --no-deps.
 # antlr4-python3-runtime 4.9.3 (omegaconf's parser) is published as an sdist only: built into a wheel.
-# silero-vad's wheel carries eight model files (11 MB); the copy made here keeps the two gpu_job.vad
+# silero-vad's wheel carries eight model files (11 MB); the copy made here keeps the two gpu_job.engine.vad
 # loads (sequence ONNX, TorchScript) and drops the rest, so the set fits the 64 MiB a run may carry.
 # Usage: bash benchmarks/gpu/fetch_wheels.sh [DIR=.whl]
 set -euo pipefail

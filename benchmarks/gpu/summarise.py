@@ -30,8 +30,10 @@ def main(results: Path) -> None:
         summary["decoder"] = decoder[0]
     engine = [r for r in e2e if r["mode"] == "batched"]
     if engine:
-        summary["engine_best"] = {w: max((r for r in engine if r["workload"] == w), key=lambda r: r["rtfx"])
-                                  for w in {r["workload"] for r in engine}}  # fmt: skip
+        summary["engine_best"] = {
+            w: max((r for r in engine if r["workload"] == w), key=lambda r: r["rtfx"])
+            for w in {r["workload"] for r in engine}
+        }
         if encoder:
             summary["engine_fraction_of_encoder"] = {
                 w: round(r["rtfx"] / summary["encoder_best"]["rtfx"], 3)

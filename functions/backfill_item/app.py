@@ -14,10 +14,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, s3_client
-from common.observability import logger, metrics, tracer
-from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest
-from contracts.settings import Settings
+from lambda_runtime.clients import catalog_table, s3_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.backfill import BackfillItemRequest, BackfillSummaryRequest
+from pipeline.settings import Settings
 
 from backfill_item.decide import decide
 from backfill_item.summary import result_entries, summarise
@@ -33,12 +33,27 @@ def _account(context: LambdaContext) -> str:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse(event=event, model=BackfillItemRequest)
-    decision = decide(request, catalog_table(), Settings.from_env().ignored_suffixes(), _account(context),
-                      os.environ.get("AWS_REGION", "us-east-1"))
-    logger.info("backfill decision", extra={"source_uri": decision.source_uri, "outcome": decision.outcome,
-                                            "reason": decision.reason, "execution_name": decision.name})
-    metrics.add_metric(name="BackfillStarted" if decision.action == "start" else "BackfillNotStarted",
-                       unit=MetricUnit.Count, value=1)
+    decision = decide(
+        request,
+        catalog_table(),
+        Settings.from_env().ignored_suffixes(),
+        _account(context),
+        os.environ.get("AWS_REGION", "us-east-1"),
+    )
+    logger.info(
+        "backfill decision",
+        extra={
+            "source_uri": decision.source_uri,
+            "outcome": decision.outcome,
+            "reason": decision.reason,
+            "execution_name": decision.name,
+        },
+    )
+    metrics.add_metric(
+        name="BackfillStarted" if decision.action == "start" else "BackfillNotStarted",
+        unit=MetricUnit.Count,
+        value=1,
+    )
     return decision.model_dump(mode="json")
 
 

@@ -34,19 +34,13 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-from common.catalog import (
-    STATUS_ARCHIVED,
-    STATUS_FAILED,
-    STATUS_RESTORING,
-    STATUS_SUPERSEDED,
-    STATUS_TRANSCRIBED,
-    catalog_key,
-)
-from common.s3uri import format_s3_uri
-from common.uploads import object_created_event as upload_event
-from contracts.backfill import BackfillDecision, BackfillItemRequest, SkipReason
-from contracts.models import MISSING_ETAG, UploadedObject
-from start_execution.naming import execution_name, upload_identity
+from pipeline.catalog import STATUS_ARCHIVED, STATUS_RESTORING, catalog_key
+from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
+from pipeline.s3uri import format_s3_uri
+from pipeline.uploads import object_created_event as upload_event
+from pipeline.backfill import BackfillDecision, BackfillItemRequest, SkipReason
+from pipeline.contracts import MISSING_ETAG, UploadedObject
+from pipeline.naming import execution_name, upload_identity
 from start_execution.starter import ignore_reason
 
 BAD_INPUT = "bad_input"
@@ -109,8 +103,14 @@ def listed_object(request: BackfillItemRequest) -> ListedObject:
 
 
 def uploaded(obj: ListedObject) -> UploadedObject:
-    return UploadedObject(bucket=obj.bucket, key=obj.key, etag=obj.etag, version_id=obj.version_id,
-                          size=obj.size, uri=format_s3_uri(obj.bucket, obj.key))
+    return UploadedObject(
+        bucket=obj.bucket,
+        key=obj.key,
+        etag=obj.etag,
+        version_id=obj.version_id,
+        size=obj.size,
+        uri=format_s3_uri(obj.bucket, obj.key),
+    )
 
 
 def object_created_event(obj: ListedObject, account: str, region: str) -> dict[str, Any]:
@@ -118,10 +118,15 @@ def object_created_event(obj: ListedObject, account: str, region: str) -> dict[s
     source = uploaded(obj)
     identity = upload_identity(source)
     return upload_event(
-        source, account=account, region=region, time=obj.last_modified,
+        source,
+        account=account,
+        region=region,
+        time=obj.last_modified,
         event_id=str(uuid.uuid5(EVENT_NAMESPACE, identity)),
         request_id=uuid.uuid5(EVENT_NAMESPACE, "request\0" + identity).hex[:16].upper(),
-        reason=BACKFILL_REASON, source_ip="0.0.0.0")
+        reason=BACKFILL_REASON,
+        source_ip="0.0.0.0",
+    )
 
 
 def next_retry(row: Mapping[str, Any]) -> int:
@@ -154,8 +159,9 @@ def row_skip_reason(row: Mapping[str, Any] | None) -> SkipReason | None:
     return None
 
 
-def decide(request: BackfillItemRequest, table: Any, ignored_suffixes: Sequence[str], account: str,
-           region: str) -> BackfillDecision:
+def decide(
+    request: BackfillItemRequest, table: Any, ignored_suffixes: Sequence[str], account: str, region: str
+) -> BackfillDecision:
     """One object's decision (reads one catalog item, consistently; writes nothing)."""
     obj = listed_object(request)
     uri = format_s3_uri(obj.bucket, obj.key)
@@ -175,6 +181,10 @@ def decide(request: BackfillItemRequest, table: Any, ignored_suffixes: Sequence[
     if request.dry_run:
         return _done("would_retry" if retry else "would_start", uri=uri)
     suffix = f"retry{next_retry(row)}" if retry and row else ""
-    return BackfillDecision(action="start", outcome="retry" if retry else "start", source_uri=uri,
-                            name=execution_name(uploaded(obj), suffix),
-                            input=object_created_event(obj, account, region))
+    return BackfillDecision(
+        action="start",
+        outcome="retry" if retry else "start",
+        source_uri=uri,
+        name=execution_name(uploaded(obj), suffix),
+        input=object_created_event(obj, account, region),
+    )

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from contracts.backfill import BackfillItemResult, BackfillSummary, ResultWriterDetails
+from pipeline.backfill import BackfillItemResult, BackfillSummary, ResultWriterDetails
 from pydantic import ValidationError
 
 STARTED = ("transcribed", "failed", "already_claimed", "superseded")
@@ -89,9 +89,17 @@ def summarise(results: Iterable[Any], dry_run: bool = False) -> BackfillSummary:
         outcomes[result.outcome] += 1
         if result.outcome == "skipped":
             skipped[result.reason or "unknown"] += 1
-    counts: dict[str, Any] = {name: outcomes[name] for name in
-                              ("transcribed", "failed", "already_started", "already_claimed", "superseded")}
+    counts: dict[str, Any] = {
+        name: outcomes[name]
+        for name in ("transcribed", "failed", "already_started", "already_claimed", "superseded")
+    }
     return BackfillSummary(
-        dry_run=dry_run, total=total, started=sum(outcomes[n] for n in STARTED),
-        skipped=dict(sorted(skipped.items())), would_start=outcomes["would_start"] + outcomes["would_retry"],
-        would_retry=outcomes["would_retry"], item_errors=errors, **counts)
+        dry_run=dry_run,
+        total=total,
+        started=sum(outcomes[n] for n in STARTED),
+        skipped=dict(sorted(skipped.items())),
+        would_start=outcomes["would_start"] + outcomes["would_retry"],
+        would_retry=outcomes["would_retry"],
+        item_errors=errors,
+        **counts,
+    )

@@ -1,4 +1,4 @@
-"""Claim state: ClaimRequest ``{event, execution_arn}`` in, ClaimResult out (contracts.models)."""
+"""Claim state: ClaimRequest ``{event, execution_arn}`` in, ClaimResult out (pipeline.contracts)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, s3_client
-from common.observability import logger, metrics, tracer
-from common.uploads import parse_upload_event, uploaded_object
-from contracts.models import ClaimRequest
+from lambda_runtime.clients import catalog_table, s3_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.uploads import parse_upload_event, uploaded_object
+from pipeline.contracts import ClaimRequest
 
 from claim_source.claim import claim
 
@@ -24,8 +24,14 @@ def handler(request: ClaimRequest, context: LambdaContext) -> dict[str, Any]:
     event = parse_upload_event(request.event)
     source = uploaded_object(event)
     logger.append_keys(source_uri=source.uri, etag=source.etag)
-    result = claim(catalog_table(), source, request.execution_arn, event.detail_type, s3=s3_client(),
-                   output_bucket=os.environ.get("OUTPUT_BUCKET"))
+    result = claim(
+        catalog_table(),
+        source,
+        request.execution_arn,
+        event.detail_type,
+        s3=s3_client(),
+        output_bucket=os.environ.get("OUTPUT_BUCKET"),
+    )
     if result.claimed:
         metrics.add_metric(name="SourceClaimed", unit=MetricUnit.Count, value=1)
     else:

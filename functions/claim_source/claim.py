@@ -7,7 +7,7 @@ one whose earlier run was SUPERSEDED (the same bytes uploaded again after anothe
 
 Before claiming, one HeadObject asks S3 what the key holds now: an event that arrives after the
 key was overwritten (late, redelivered, out of order) names an upload that is gone, and ends
-SUPERSEDED at once (SourceSuperseded), with no probe and no GPU job (contracts.ownership).
+SUPERSEDED at once (SourceSuperseded), with no probe and no GPU job (pipeline.exact_upload).
 A retried Claim whose first attempt wrote the item (the answer was lost) finds its own
 execution's item and proceeds.
 
@@ -24,27 +24,21 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.catalog import (
-    STATUS_ARCHIVED,
-    STATUS_CLAIMED,
-    STATUS_FAILED,
-    STATUS_RESTORING,
-    STATUS_SUPERSEDED,
-    STATUS_TRANSCRIBED,
-    utc_now_iso,
-)
-from common.layout import TRANSCRIPT_JSON, output_file, output_prefix
-from common.s3uri import parse_s3_uri
-from common.uploads import OBJECT_RESTORE_COMPLETED
-from contracts.errors import ZeroByteObject
-from contracts.models import ClaimResult, ClaimSkipReason, UploadedObject
-from contracts.ownership import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
+from pipeline.catalog import STATUS_ARCHIVED, STATUS_RESTORING, utc_now_iso
+from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
+from pipeline.exact_upload import TRANSCRIPT_JSON, output_file, output_prefix
+from pipeline.s3uri import parse_s3_uri
+from pipeline.uploads import OBJECT_RESTORE_COMPLETED
+from pipeline.outcomes import ZeroByteObject
+from pipeline.contracts import ClaimResult, ClaimSkipReason, UploadedObject
+from pipeline.exact_upload import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
 
 # ARCHIVED and RESTORING rows are claimable (docs/ARCHIVES.md): the restore-completed event's execution
 # claims the RESTORING row (once: a duplicate event then finds it CLAIMED), and a re-run (a backfill with
 # RestoreArchived on, `parakeet retry`) may restore an ARCHIVED one.
-CLAIM_CONDITION = ("attribute_not_exists(source_uri)"
-                   " OR #status IN (:failed, :superseded, :archived, :restoring)")
+CLAIM_CONDITION = (
+    "attribute_not_exists(source_uri) OR #status IN (:failed, :superseded, :archived, :restoring)"
+)
 RECLAIM_CONDITION = "#status = :transcribed"
 OBJECT_CREATED = "Object Created"
 
@@ -92,8 +86,12 @@ def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[st
 
 
 def claim(
-    table: Any, source: UploadedObject, execution_arn: str | None, detail_type: str | None = None,
-    s3: Any = None, output_bucket: str | None = None,
+    table: Any,
+    source: UploadedObject,
+    execution_arn: str | None,
+    detail_type: str | None = None,
+    s3: Any = None,
+    output_bucket: str | None = None,
 ) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error.
 
@@ -128,8 +126,12 @@ def claim(
     if source.sequencer:
         item["sequencer"] = source.sequencer
     try:
-        claimable = {":failed": STATUS_FAILED, ":superseded": STATUS_SUPERSEDED, ":archived": STATUS_ARCHIVED,
-                     ":restoring": STATUS_RESTORING}
+        claimable = {
+            ":failed": STATUS_FAILED,
+            ":superseded": STATUS_SUPERSEDED,
+            ":archived": STATUS_ARCHIVED,
+            ":restoring": STATUS_RESTORING,
+        }
         _put_claim(table, item, CLAIM_CONDITION, claimable)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":

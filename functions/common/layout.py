@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.s3uri import format_s3_uri, join_s3_uri
+from pipeline.s3uri import format_s3_uri, join_s3_uri
 
 TRANSCRIPT_JSON = "transcript.json"
 TRANSCRIPT_SRT = "transcript.srt"

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
-from contracts.models import ArchiveInfo, RestoreArchived
+from pipeline.contracts import ArchiveInfo, RestoreArchived
 
 RESTORE_SETTINGS: tuple[str, ...] = get_args(RestoreArchived)
 COLD_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
@@ -124,18 +124,25 @@ def archive_info(state: ColdState, requested: str, days: int, now: datetime) -> 
     (the tier's upper bound after ``now``) and the deadline past which the sweep gives up."""
     tier, note = restore_tier(requested, state)
     if tier is None:
-        return ArchiveInfo(storage_class=state.storage_class, archive_status=state.archive_status,
-                           restore="in_progress" if state.restore == "in_progress" else "none",
-                           requested=requested)  # type: ignore[arg-type]  # one of RESTORE_SETTINGS
+        return ArchiveInfo(
+            storage_class=state.storage_class,
+            archive_status=state.archive_status,
+            restore="in_progress" if state.restore == "in_progress" else "none",
+            requested=requested,
+        )  # type: ignore[arg-type]  # one of RESTORE_SETTINGS
     expected = now + timedelta(hours=RESTORE_HOURS[(state.deep, tier)])
     return ArchiveInfo(
-        storage_class=state.storage_class, archive_status=state.archive_status,
+        storage_class=state.storage_class,
+        archive_status=state.archive_status,
         restore="in_progress" if state.restore == "in_progress" else "none",
-        requested=requested, tier=tier,  # type: ignore[arg-type]  # one of RESTORE_SETTINGS
+        requested=requested,
+        tier=tier,  # type: ignore[arg-type]  # one of RESTORE_SETTINGS
         days=None if state.intelligent_tiering else days,
-        requested_at=_iso(now), expected_by=_iso(expected), deadline=_iso(expected + RESTORE_GRACE),
+        requested_at=_iso(now),
+        expected_by=_iso(expected),
+        deadline=_iso(expected + RESTORE_GRACE),
         note=note,
-    )  # fmt: skip
+    )
 
 
 def archive_error_payload(message: Any) -> tuple[str, dict[str, Any] | None]:

@@ -1,4 +1,4 @@
-"""Index state: IndexRequest ``{source, plan, job, postprocess}`` in, CatalogItem out (contracts.models)."""
+"""Index state: IndexRequest ``{source, plan, job, postprocess}`` in, CatalogItem out (pipeline.contracts)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, events_client, s3_client
-from common.events import put_completion_event
-from common.observability import logger, metrics, tracer
-from contracts.models import IndexRequest
+from lambda_runtime.clients import catalog_table, events_client, s3_client
+from pipeline.events import put_completion_event
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.contracts import IndexRequest
 
 from index_transcript.index import index, ready_event
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.catalog import STATUS_TRANSCRIBED, catalog_key, from_dynamo, set_expression, utc_now_iso
-from contracts.models import CatalogItem, CompletionEvent, IndexRequest
-from contracts.ownership import ensure_current
+from pipeline.outcomes import STATUS_TRANSCRIBED
+from pipeline.catalog import catalog_key, from_dynamo, set_expression, utc_now_iso
+from pipeline.contracts import CatalogItem, CompletionEvent, IndexRequest
+from pipeline.exact_upload import ensure_current
 
 
 class NotClaimedHere(Exception):
@@ -95,8 +96,14 @@ def index(table: Any, request: IndexRequest, s3: Any = None) -> CatalogItem:
 def ready_event(request: IndexRequest, item: CatalogItem) -> CompletionEvent:
     """The ``Transcript Ready`` event of a TRANSCRIBED row."""
     return CompletionEvent(
-        status="TRANSCRIBED", upload=request.source, execution_arn=request.execution_arn,
-        outputs=request.postprocess.outputs, duration_s=item.duration_s, mode=item.mode,
-        language=item.language, word_count=item.word_count, cost_estimate_usd=item.cost_estimate_usd,
+        status="TRANSCRIBED",
+        upload=request.source,
+        execution_arn=request.execution_arn,
+        outputs=request.postprocess.outputs,
+        duration_s=item.duration_s,
+        mode=item.mode,
+        language=item.language,
+        word_count=item.word_count,
+        cost_estimate_usd=item.cost_estimate_usd,
         warnings=item.warnings,
-    )  # fmt: skip
+    )

@@ -1,4 +1,4 @@
-"""Plan state: PlanRequest ``{source, probe}`` in, Plan out (contracts.models)."""
+"""Plan state: PlanRequest ``{source, probe}`` in, Plan out (pipeline.contracts)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.observability import logger, metrics, tracer
-from contracts.models import PlanRequest
-from contracts.settings import Settings
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.contracts import PlanRequest
+from pipeline.settings import Settings
 
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring

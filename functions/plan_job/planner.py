@@ -1,6 +1,6 @@
-"""Choose inference mode, GPU size class and path for one upload; build its Plan (contracts.models).
+"""Choose inference mode, GPU size class and path for one upload; build its Plan (pipeline.contracts).
 
-Policy: the most accurate mode the settings' thresholds allow (contracts.modes.preferred_mode), on
+Policy: the most accurate mode the settings' thresholds allow (pipeline.modes.preferred_mode), on
 the smallest GPU class that mode fits. If the preferred mode would need more memory than the
 largest class has, fall back to the next mode instead of failing: docs/DESIGN.md prefers local
 attention over a huge instance because it is cheaper, and streaming always fits. The plan decides;
@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 
-from common.layout import output_prefix
-from contracts.errors import DurationOutOfRange, NoAudioStream
-from contracts.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass
-from contracts.models import Chunking, Mode, Plan, PlanRequest, TranscriptionRequest
-from contracts.modes import MODES, preferred_mode
-from contracts.settings import Settings
-from contracts.throughput import INSTANCE_OPTIONS, Throughput, evaluate
+from pipeline.exact_upload import output_prefix
+from pipeline.outcomes import DurationOutOfRange, NoAudioStream
+from pipeline.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass
+from pipeline.types import Chunking, Mode
+from pipeline.contracts import Plan, PlanRequest, TranscriptionRequest
+from pipeline.modes import MODES, preferred_mode
+from pipeline.settings import Settings
+from pipeline.throughput import INSTANCE_OPTIONS, Throughput, evaluate
 
 from plan_job.memory_model import estimate_gb, fits
-from plan_job.naming import job_name
+from pipeline.naming import job_name
 from plan_job.path import transcribe_path
 from plan_job.wiring import Wiring, require
 

@@ -1,6 +1,6 @@
 """Where Plan sends a job in this deployment: the template's bucket, queue and job-definition ARNs.
 
-Not settings (those are contracts.settings.Settings, with defaults): wiring has no default and is
+Not settings (those are pipeline.settings.Settings, with defaults): wiring has no default and is
 checked by name only when a plan needs it, so a stack that never uses the large class need not
 configure it.
 """
@@ -11,8 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from contracts.gpu_classes import SIZE_ORDER
-from contracts.modes import MODES
+from pipeline.gpu_classes import SIZE_ORDER
+from pipeline.modes import MODES
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import s3_client
-from common.observability import logger, metrics, tracer
-from contracts.models import PostprocessRequest
+from lambda_runtime.clients import s3_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.contracts import PostprocessRequest
 
 from postprocess.postprocess import postprocess
 

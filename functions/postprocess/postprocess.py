@@ -4,7 +4,7 @@ transcript.json is read here and only here: what Index needs of it travels on as
 TranscriptSummary, so a 24 h transcript (tens of MB) is parsed once per execution.
 
 Exact bytes: transcript.json must be this upload's (its owner metadata, else its ``source.etag``);
-every file is written with ``contracts.ownership.put_owned``, i.e. only while the input key still
+every file is written with ``pipeline.exact_upload.put_owned``, i.e. only while the input key still
 holds this upload, conditionally on the output's ETag, so an older upload's execution that
 finishes last cannot overwrite the newer upload's files: it ends SUPERSEDED instead.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.catalog import utc_now_iso
-from common.layout import (
+from pipeline.catalog import utc_now_iso
+from pipeline.exact_upload import (
     ERROR_JSON,
     TRANSCRIPT_JSON,
     TRANSCRIPT_SRT,
@@ -23,21 +23,21 @@ from common.layout import (
     output_file,
     segments_uri,
 )
-from common.s3uri import parse_s3_uri
-from common.transcript import TranscriptInvalid, read_transcript
-from contracts.models import (
+from pipeline.s3uri import parse_s3_uri
+from pipeline.transcript_reader import TranscriptInvalid, read_transcript
+from pipeline.contracts import (
     Outputs,
     PostprocessRequest,
     PostprocessResult,
-    TranscriptDocument,
     TranscriptSummary,
     UploadedObject,
 )
-from contracts.ownership import OUTPUT_ABSENT, ensure_current, error_code, owned_by, put_owned
+from pipeline.transcript import TranscriptDocument
+from pipeline.exact_upload import OUTPUT_ABSENT, ensure_current, error_code, owned_by, put_owned
 
-from postprocess.formats import to_srt, to_text, to_vtt
-from postprocess.segments import segment_rows, to_jsonl
-from postprocess.subtitles import build_cues
+from pipeline.formats import to_srt, to_text, to_vtt
+from pipeline.segments import segment_rows, to_jsonl
+from pipeline.subtitles import build_cues
 
 CONTENT_TYPES = {
     TRANSCRIPT_SRT: "application/x-subrip; charset=utf-8",
@@ -100,7 +100,7 @@ def postprocess(s3: Any, request: PostprocessRequest, output_bucket: str | None)
 
     ``transcribed_at`` is taken before any write: a newer upload of the key can only be written after
     this execution's ownership check of its first write, so its ``transcribed_at`` is later and search
-    keeps its rows, not these (functions/postprocess/segments.py)."""
+    keeps its rows, not these (functions/pipeline/segments.py)."""
     source, prefix = request.source, request.plan.request.output_prefix
     transcript_uri = output_file(prefix, TRANSCRIPT_JSON)
     transcript = own_transcript(s3, source, transcript_uri)

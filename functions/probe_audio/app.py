@@ -1,6 +1,6 @@
-"""Probe state: the claimed UploadedObject in, ProbeResult out (contracts.models).
+"""Probe state: the claimed UploadedObject in, ProbeResult out (pipeline.contracts).
 
-Bad inputs raise the typed ``contracts.errors`` classes, which the workflow records without
+Bad inputs raise the typed ``pipeline.outcomes`` classes, which the workflow records without
 retrying. What the probe cost (bytes and GET requests) is logged and emitted as metrics on every
 outcome, because that cost is the point of this function. Reads are pinned to the upload the
 claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any,
@@ -15,11 +15,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import s3_client
-from common.observability import logger, metrics, tracer
-from contracts.errors import ObjectArchived, ZeroByteObject
-from contracts.models import ProbeResult, UploadedObject
-from contracts.settings import Settings
+from lambda_runtime.clients import s3_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.outcomes import ObjectArchived, ZeroByteObject
+from pipeline.contracts import ProbeResult, UploadedObject
+from pipeline.settings import Settings
 
 from probe_audio.cold import handle_cold
 from probe_audio.probe import probe

@@ -2,7 +2,7 @@
 
 The probe's ranged GET answered InvalidObjectState (probe_audio.s3_reader). One HeadObject, pinned to
 the claimed version (or If-Match on its ETag), says which archive holds the bytes and whether a restore
-already runs (contracts.archive). With the upload's RestoreArchived (its ``restore-archived`` tag, else
+already runs (pipeline.archive). With the upload's RestoreArchived (its ``restore-archived`` tag, else
 the RESTORE_ARCHIVED setting) off, the execution ends ARCHIVED. Otherwise RestoreObject is issued
 unless a restore already runs; S3's "already in progress" answer is the same outcome, so a retried
 Probe or a second execution never starts a second restore. The original object is never written:
@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from contracts.archive import archive_info, cold_state, restore_request, restore_tier
-from contracts.errors import ArchiveRestoring, ObjectArchived, TransientError
-from contracts.models import UploadedObject
-from contracts.ownership import RESTORE_IN_PROGRESS, error_code
+from pipeline.archive import archive_info, cold_state, restore_request, restore_tier
+from pipeline.outcomes import ArchiveRestoring, ObjectArchived, TransientError
+from pipeline.contracts import UploadedObject
+from pipeline.exact_upload import RESTORE_IN_PROGRESS, error_code
 
 
 def _pin(source: UploadedObject) -> dict[str, Any]:
@@ -46,8 +46,12 @@ def handle_cold(s3: Any, source: UploadedObject, requested: str, days: int, now:
         assert tier is not None
         version = {"VersionId": source.version_id} if source.version_id else {}
         try:
-            s3.restore_object(Bucket=source.bucket, Key=source.key,
-                              RestoreRequest=restore_request(state, tier, days), **version)
+            s3.restore_object(
+                Bucket=source.bucket,
+                Key=source.key,
+                RestoreRequest=restore_request(state, tier, days),
+                **version,
+            )
         except Exception as exc:
             if error_code(exc) not in RESTORE_IN_PROGRESS:
                 raise

@@ -1,9 +1,9 @@
 """What the probe found: docs/CONTRACTS.md's ProbeResult fields, plus which parser found them.
 
-Named apart from ``contracts.models.ProbeResult`` (the boundary model) because it carries two fields
+Named apart from ``pipeline.contracts.ProbeResult`` (the boundary model) because it carries two fields
 the contract does not, both logged: ``parser``, so that a wrong answer can be traced to its parser,
 and ``track_index``, the container stream index of the audio track described (the same track
-gpu_job will decode: the one marked default, else the first; see ``contracts.media``).
+gpu_job will decode: the one marked default, else the first; see ``pipeline.media``).
 Every parser builds this one type and falls back to the same average bitrate, so a file timed
 from its header and the same file timed by FFmpeg are described alike.
 """

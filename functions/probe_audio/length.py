@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contracts.errors import DurationOutOfRange
+from pipeline.outcomes import DurationOutOfRange
 
 from probe_audio.finding import ProbeFinding
 

@@ -4,7 +4,7 @@ The content decides, never the key's extension: the magic bytes of the first blo
 pick a header parser from ``parsers/``, which reads only stream info (never tags: a cover picture
 can be megabytes) and is exact where the container states a length. Whatever no header parser
 answers goes to FFmpeg over the same cached reader (``parsers/ffmpeg.py``), restricted to real
-media demuxers and to no protocol (``contracts.media``). A length no header states, or one the object's
+media demuxers and to no protocol (``pipeline.media``). A length no header states, or one the object's
 size cannot hold, becomes a flagged upper bound (``length.py``). Per-family reliance is in each
 parser module's docstring.
 """
@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from contracts.errors import NoAudioStream, ZeroByteObject
+from pipeline.outcomes import NoAudioStream, ZeroByteObject
 
 from probe_audio.finding import ProbeFinding
 from probe_audio.length import checked

@@ -19,8 +19,8 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
-from contracts.errors import ObjectArchived, SourceSuperseded, UnsupportedInput
-from contracts.ownership import INPUT_GONE, OBJECT_ARCHIVED, SSE_C_REQUIRED
+from pipeline.outcomes import ObjectArchived, SourceSuperseded, UnsupportedInput
+from pipeline.exact_upload import INPUT_GONE, OBJECT_ARCHIVED, SSE_C_REQUIRED
 
 DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge
@@ -209,7 +209,8 @@ class S3RangeReader(io.RawIOBase):
                 return b"", 0
             if code in INPUT_GONE:
                 raise SourceSuperseded(
-                    f"s3://{self.bucket}/{self.key} changed or vanished while probing: {code}") from exc
+                    f"s3://{self.bucket}/{self.key} changed or vanished while probing: {code}"
+                ) from exc
             if code in OBJECT_ARCHIVED:
                 # Cold: the probe's handler asks HeadObject why and what to do (probe_audio.cold).
                 raise ObjectArchived(f"s3://{self.bucket}/{self.key} is archived: {code}") from exc
@@ -225,8 +226,10 @@ class S3RangeReader(io.RawIOBase):
 
 
 def sse_c_message(bucket: str, key: str) -> str:
-    return (f"s3://{bucket}/{key} is encrypted with a customer-provided key (SSE-C), which this pipeline "
-            "cannot know: re-upload it with SSE-S3 or SSE-KMS (InputKmsKeyArns) encryption")
+    return (
+        f"s3://{bucket}/{key} is encrypted with a customer-provided key (SSE-C), which this pipeline "
+        "cannot know: re-upload it with SSE-S3 or SSE-KMS (InputKmsKeyArns) encryption"
+    )
 
 
 def _total_size(response: dict[str, Any], start: int, length: int) -> int:

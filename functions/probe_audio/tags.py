@@ -13,15 +13,10 @@ from __future__ import annotations
 
 from typing import Any, get_args
 
-from contracts.archive import RESTORE_SETTINGS
-from contracts.errors import UnsupportedInput
-from contracts.models import (
-    CHANNEL_MODE_TAG,
-    RESTORE_ARCHIVED_TAG,
-    ChannelMode,
-    RestoreArchived,
-    UploadedObject,
-)
+from pipeline.archive import RESTORE_SETTINGS
+from pipeline.outcomes import UnsupportedInput
+from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
+from pipeline.contracts import RESTORE_ARCHIVED_TAG, RestoreArchived, UploadedObject
 
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
 
@@ -57,5 +52,9 @@ def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
 
 def restore_archived_from_tags(tags: dict[str, str]) -> RestoreArchived | None:
     """The ``restore-archived`` tag's value (docs/ARCHIVES.md), or None."""
-    return _tag_setting(tags, RESTORE_ARCHIVED_TAG, RESTORE_SETTINGS,  # type: ignore[return-value]
-                        "a RestoreArchived value")
+    return _tag_setting(
+        tags,
+        RESTORE_ARCHIVED_TAG,
+        RESTORE_SETTINGS,  # type: ignore[return-value]
+        "a RestoreArchived value",
+    )

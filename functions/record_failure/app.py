@@ -1,4 +1,4 @@
-"""RecordFailure state: FailureRequest ``{state, execution_arn}`` in, FailureResult out (contracts.models)."""
+"""RecordFailure state: FailureRequest ``{state, execution_arn}`` in, FailureResult out (pipeline.contracts)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, events_client, s3_client
-from common.events import put_completion_event
-from common.observability import add_dimensioned_metric, logger, metrics, tracer
-from contracts.errors import SourceSuperseded
-from contracts.models import FailureRequest, FailureResult
+from lambda_runtime.clients import catalog_table, events_client, s3_client
+from pipeline.events import put_completion_event
+from lambda_runtime.observability import add_dimensioned_metric, logger, metrics, tracer
+from pipeline.outcomes import SourceSuperseded
+from pipeline.contracts import FailureRequest, FailureResult
 
 from record_failure.record import failure_event, record_failure
 
@@ -29,12 +29,19 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
     cold = result.status in ("ARCHIVED", "RESTORING")  # docs/ARCHIVES.md: not a failure
     (logger.info if cold else logger.warning)(
         "upload archived" if cold else "execution failed",
-        extra={"reason": result.reason, "reason_class": result.reason_class,
-               "failure_message": result.message, "recorded": result.recorded},
-    )  # fmt: skip
+        extra={
+            "reason": result.reason,
+            "reason_class": result.reason_class,
+            "failure_message": result.message,
+            "recorded": result.recorded,
+        },
+    )
     # A metric name per class (not a dimension, see plan_job.app): alarm on ExecutionsFailedInternal.
-    name = {"bad_input": "ExecutionsFailedBadInput", "capacity": "ExecutionsFailedCapacity",
-            None: "ExecutionsSuperseded"}.get(result.reason_class, "ExecutionsFailedInternal")
+    name = {
+        "bad_input": "ExecutionsFailedBadInput",
+        "capacity": "ExecutionsFailedCapacity",
+        None: "ExecutionsSuperseded",
+    }.get(result.reason_class, "ExecutionsFailedInternal")
     if result.status in ("ARCHIVED", "RESTORING"):
         name = "ExecutionsArchived" if result.status == "ARCHIVED" else "ExecutionsRestoring"
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)

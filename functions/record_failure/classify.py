@@ -16,15 +16,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.archive import archive_error_payload
-from contracts.errors import (
+from pipeline.archive import archive_error_payload
+from pipeline.outcomes import (
     BAD_INPUT_ERROR_NAMES,
     GPU_JOB_EXIT_BAD_INPUT,
     ArchiveRestoring,
     CapacityUnavailable,
     ObjectArchived,
 )
-from contracts.ownership import OBJECT_ARCHIVED
+from pipeline.exact_upload import OBJECT_ARCHIVED
 
 BAD_INPUT = "bad_input"
 INTERNAL = "internal"
@@ -140,8 +140,16 @@ def classify(error: Any) -> Classification:
         exit_code, status_reason, job_id, attempts = batch_details(cause)
         if is_capacity_unavailable(status_reason):
             # The queue's JobStateTimeLimitActions cancelled it in RUNNABLE; its reason names what to check.
-            return Classification(CAPACITY_UNAVAILABLE, CAPACITY, str(status_reason), name, exit_code,
-                                  status_reason, job_id, attempts)
+            return Classification(
+                CAPACITY_UNAVAILABLE,
+                CAPACITY,
+                str(status_reason),
+                name,
+                exit_code,
+                status_reason,
+                job_id,
+                attempts,
+            )
         if exit_code == GPU_JOB_EXIT_BAD_INPUT:
             message = f"gpu_job rejected the input (exit {exit_code})"
             reason, reason_class = REASON_GPU_BAD_INPUT, BAD_INPUT

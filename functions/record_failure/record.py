@@ -1,6 +1,6 @@
 """Record a failed execution in the catalog (status FAILED + typed reason), creating the item if needed.
 
-The request is the whole state (contracts.models.FailureRequest), because what exists depends on
+The request is the whole state (pipeline.contracts.FailureRequest), because what exists depends on
 which state failed. The item key comes from ``claim.source`` when Claim produced one, otherwise
 from the raw S3 event at the state's root (Claim itself failed, e.g. ZeroByteObject), otherwise
 from placeholders: a record under an odd key beats no record. Nothing here raises on odd input
@@ -18,23 +18,15 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from common.catalog import (
-    STATUS_ARCHIVED,
-    STATUS_FAILED,
-    STATUS_RESTORING,
-    STATUS_SUPERSEDED,
-    STATUS_TRANSCRIBED,
-    catalog_key,
-    set_expression,
-    utc_now_iso,
-)
-from common.layout import ERROR_JSON, output_file
-from common.observability import logger
-from common.s3uri import format_s3_uri, parse_s3_uri
-from common.uploads import uploaded_object_from_event
-from contracts.archive import cold_state
-from contracts.errors import SourceSuperseded, TransientError
-from contracts.models import (
+from pipeline.catalog import STATUS_ARCHIVED, STATUS_RESTORING, catalog_key, set_expression, utc_now_iso
+from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
+from pipeline.exact_upload import ERROR_JSON, output_file
+from lambda_runtime.observability import logger
+from pipeline.s3uri import format_s3_uri, parse_s3_uri
+from pipeline.uploads import uploaded_object_from_event
+from pipeline.archive import cold_state
+from pipeline.outcomes import SourceSuperseded, TransientError
+from pipeline.contracts import (
     ArchiveInfo,
     CompletionEvent,
     FailureRequest,
@@ -43,7 +35,7 @@ from contracts.models import (
     SupersededBy,
     UploadedObject,
 )
-from contracts.ownership import current_object, holds
+from pipeline.exact_upload import current_object, holds
 from pydantic import ValidationError
 
 from record_failure.classify import (
@@ -107,8 +99,11 @@ def gpu_error_of(document: dict[str, Any] | None, identity: UploadedObject) -> d
 def says_superseded(classification: Classification, gpu_error: dict[str, Any] | None) -> bool:
     if classification.reason == SUPERSEDED_ERROR:
         return True
-    return classification.reason == REASON_GPU_BAD_INPUT and bool(gpu_error) and (
-        gpu_error.get("error") == SUPERSEDED_ERROR)
+    return (
+        classification.reason == REASON_GPU_BAD_INPUT
+        and bool(gpu_error)
+        and (gpu_error.get("error") == SUPERSEDED_ERROR)
+    )
 
 
 def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) -> SupersededBy | None:
@@ -130,8 +125,12 @@ def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) 
             sequencer = row.get("sequencer")
         except Exception as exc:  # the sequencer is a nicety; the row is still recorded without it
             logger.info("no catalog row for the newer upload", extra={"detail": repr(exc)})
-    return SupersededBy(etag=current.get("etag"), version_id=current.get("version_id"),
-                        sequencer=sequencer, deleted=bool(current.get("deleted")))
+    return SupersededBy(
+        etag=current.get("etag"),
+        version_id=current.get("version_id"),
+        sequencer=sequencer,
+        deleted=bool(current.get("deleted")),
+    )
 
 
 def read_gpu_error(s3: Any, prefix: str | None) -> dict[str, Any] | None:
@@ -220,12 +219,21 @@ def archive_of(s3: Any, identity: UploadedObject, reported: dict[str, Any] | Non
     except Exception as exc:
         logger.info("could not look up the cold object", extra={"detail": repr(exc)})
         return None
-    return ArchiveInfo(storage_class=state.storage_class, archive_status=state.archive_status,
-                       restore="in_progress" if state.restore == "in_progress" else "none")
+    return ArchiveInfo(
+        storage_class=state.storage_class,
+        archive_status=state.archive_status,
+        restore="in_progress" if state.restore == "in_progress" else "none",
+    )
 
 
-def archived_attributes(identity: UploadedObject, status: str, classification: Classification,
-                        archive: ArchiveInfo | None, cause: Any, execution_arn: str | None) -> dict[str, Any]:
+def archived_attributes(
+    identity: UploadedObject,
+    status: str,
+    classification: Classification,
+    archive: ArchiveInfo | None,
+    cause: Any,
+    execution_arn: str | None,
+) -> dict[str, Any]:
     attributes: dict[str, Any] = {
         "status": status,
         "reason": classification.reason,
@@ -242,17 +250,28 @@ def archived_attributes(identity: UploadedObject, status: str, classification: C
     return {k: v for k, v in attributes.items() if v is not None}
 
 
-def record_archived(table: Any, s3: Any, request: FailureRequest, identity: UploadedObject,
-                    classification: Classification, cause: Any) -> FailureResult:
+def record_archived(
+    table: Any,
+    s3: Any,
+    request: FailureRequest,
+    identity: UploadedObject,
+    classification: Classification,
+    cause: Any,
+) -> FailureResult:
     """ARCHIVED (cold, not restored) or RESTORING (a restore requested): docs/ARCHIVES.md."""
     status = STATUS_RESTORING if classification.reason == RESTORING_ERROR else STATUS_ARCHIVED
     archive = archive_of(s3, identity, classification.archive)
     attributes = archived_attributes(identity, status, classification, archive, cause, request.execution_arn)
     return FailureResult(
-        status=status, reason=classification.reason, reason_class=None,  # type: ignore[arg-type]
-        message=attributes.get("message", ""), recorded=write_failure(table, identity, attributes),
-        source_uri=identity.uri, etag=identity.etag, archive=archive,
-    )  # fmt: skip
+        status=status,
+        reason=classification.reason,
+        reason_class=None,  # type: ignore[arg-type]
+        message=attributes.get("message", ""),
+        recorded=write_failure(table, identity, attributes),
+        source_uri=identity.uri,
+        etag=identity.etag,
+        archive=archive,
+    )
 
 
 def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
@@ -304,17 +323,27 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
             message = (gpu_error or {}).get("message") or classification.message
             attributes = superseded_attributes(identity, superseded_by, message, cause, request.execution_arn)
             return FailureResult(
-                status="SUPERSEDED", reason=SUPERSEDED_REASON, reason_class=None,
-                message=attributes.get("message", ""), recorded=write_failure(table, identity, attributes),
-                source_uri=identity.uri, etag=identity.etag, superseded_by=superseded_by,
-            )  # fmt: skip
+                status="SUPERSEDED",
+                reason=SUPERSEDED_REASON,
+                reason_class=None,
+                message=attributes.get("message", ""),
+                recorded=write_failure(table, identity, attributes),
+                source_uri=identity.uri,
+                etag=identity.etag,
+                superseded_by=superseded_by,
+            )
     if reported:
         # Reported superseded, yet the key holds this very upload: not a supersession; say so.
         classification = Classification(
-            SUPERSEDED_ERROR, INTERNAL, f"{classification.message} (but the key still holds this upload)",
-            classification.error, classification.exit_code, classification.status_reason,
-            classification.batch_job_id, classification.attempts,
-        )  # fmt: skip
+            SUPERSEDED_ERROR,
+            INTERNAL,
+            f"{classification.message} (but the key still holds this upload)",
+            classification.error,
+            classification.exit_code,
+            classification.status_reason,
+            classification.batch_job_id,
+            classification.attempts,
+        )
     attributes = failure_attributes(identity, classification, cause, gpu_error, request.execution_arn)
     recorded = write_failure(table, identity, attributes)
     return FailureResult(
@@ -335,8 +364,14 @@ def failure_event(request: FailureRequest, result: FailureResult) -> CompletionE
     except (KeyError, TypeError, ValidationError):
         plan = None
     return CompletionEvent(
-        status=result.status, upload=identify(state), execution_arn=request.execution_arn,
-        mode=plan.mode if plan else None, duration_s=plan.duration_s if plan else None,
-        reason=result.reason, reason_class=result.reason_class, message=result.message,
-        superseded_by=result.superseded_by, archive=result.archive,
-    )  # fmt: skip
+        status=result.status,
+        upload=identify(state),
+        execution_arn=request.execution_arn,
+        mode=plan.mode if plan else None,
+        duration_s=plan.duration_s if plan else None,
+        reason=result.reason,
+        reason_class=result.reason_class,
+        message=result.message,
+        superseded_by=result.superseded_by,
+        archive=result.archive,
+    )

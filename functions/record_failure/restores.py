@@ -4,7 +4,7 @@ No execution waits for a restore (Deep Archive bulk takes up to 48 h): a RESTORI
 Object Restore Completed event starts the execution that claims it. If that event never comes (the
 object was deleted while restoring, the restore was lost, the event was dropped after EventBridge's
 retries), the row would say RESTORING for ever. The sweep reads RESTORING rows (the catalog's
-``by-status`` index) whose ``archive.deadline`` (the tier's expected time + contracts.archive.
+``by-status`` index) whose ``archive.deadline`` (the tier's expected time + pipeline.archive.
 RESTORE_GRACE) has passed and ends each one typed, after one HeadObject of the key:
 
 * the key no longer holds the upload (deleted, or overwritten): SUPERSEDED, ``superseded_by`` naming
@@ -23,20 +23,20 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
-from common.catalog import (
+from pipeline.catalog import (
     STATUS_ARCHIVED,
     STATUS_RESTORING,
-    STATUS_SUPERSEDED,
     catalog_key,
     from_dynamo,
     set_expression,
     utc_now_iso,
 )
-from common.events import put_completion_event
-from common.observability import logger
-from common.s3uri import format_s3_uri
-from contracts.models import ArchiveInfo, CompletionEvent, SupersededBy, UploadedObject
-from contracts.ownership import current_object, describe, holds
+from pipeline.outcomes import STATUS_SUPERSEDED
+from pipeline.events import put_completion_event
+from lambda_runtime.observability import logger
+from pipeline.s3uri import format_s3_uri
+from pipeline.contracts import ArchiveInfo, CompletionEvent, SupersededBy, UploadedObject
+from pipeline.exact_upload import current_object, describe, holds
 
 STATUS_INDEX = "by-status"
 RESTORE_TIMED_OUT = "restore_timed_out"
@@ -51,8 +51,13 @@ def overdue(row: dict[str, Any], now: datetime) -> bool:
 
 
 def _upload(row: dict[str, Any]) -> UploadedObject:
-    return UploadedObject(bucket=row["bucket"], key=row["key"], etag=row["etag"],
-                          version_id=row.get("version_id"), uri=format_s3_uri(row["bucket"], row["key"]))
+    return UploadedObject(
+        bucket=row["bucket"],
+        key=row["key"],
+        etag=row["etag"],
+        version_id=row.get("version_id"),
+        uri=format_s3_uri(row["bucket"], row["key"]),
+    )
 
 
 def _end(table: Any, upload: UploadedObject, attributes: dict[str, Any]) -> bool:
@@ -61,9 +66,13 @@ def _end(table: Any, upload: UploadedObject, attributes: dict[str, Any]) -> bool
     names["#status_guard"] = "status"
     values[":restoring"] = STATUS_RESTORING
     try:
-        table.update_item(Key=catalog_key(upload.uri, upload.etag), UpdateExpression=expression,
-                          ConditionExpression="#status_guard = :restoring",
-                          ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+        table.update_item(
+            Key=catalog_key(upload.uri, upload.etag),
+            UpdateExpression=expression,
+            ConditionExpression="#status_guard = :restoring",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             return False
@@ -77,34 +86,54 @@ def end_overdue_restore(table: Any, s3: Any, events: Any, row: dict[str, Any]) -
     archive = ArchiveInfo.model_validate(row["archive"])
     current = current_object(s3, upload.bucket, upload.key)
     if not holds(upload, current):
-        superseded_by = SupersededBy(etag=current.get("etag"), version_id=current.get("version_id"),
-                                     deleted=bool(current.get("deleted")))
+        superseded_by = SupersededBy(
+            etag=current.get("etag"),
+            version_id=current.get("version_id"),
+            deleted=bool(current.get("deleted")),
+        )
         status, reason = STATUS_SUPERSEDED, "superseded"
-        message = (f"restore of {upload.uri} did not complete by {archive.deadline}: "
-                   f"the key holds {describe(current)}")
+        message = (
+            f"restore of {upload.uri} did not complete by {archive.deadline}: "
+            f"the key holds {describe(current)}"
+        )
         extra: dict[str, Any] = {"superseded_by": superseded_by.model_dump(mode="json", exclude_none=True)}
     else:
         superseded_by = None
         status, reason = STATUS_ARCHIVED, RESTORE_TIMED_OUT
-        message = (f"the {archive.tier} restore of {upload.uri} did not complete by {archive.deadline}; "
-                   "restore it again (a backfill with RestoreArchived on) to transcribe it")
+        message = (
+            f"the {archive.tier} restore of {upload.uri} did not complete by {archive.deadline}; "
+            "restore it again (a backfill with RestoreArchived on) to transcribe it"
+        )
         extra = {}
-    written = _end(table, upload, {"status": status, "reason": reason, "message": message,
-                                   "updated_at": utc_now_iso(), **extra})
+    written = _end(
+        table,
+        upload,
+        {"status": status, "reason": reason, "message": message, "updated_at": utc_now_iso(), **extra},
+    )
     if not written:
         return None
-    put_completion_event(events, CompletionEvent(
-        status=status, upload=upload, reason=reason, message=message,  # type: ignore[arg-type]
-        superseded_by=superseded_by, archive=archive, execution_arn=row.get("failed_execution_arn"),
-    ))  # fmt: skip
+    put_completion_event(
+        events,
+        CompletionEvent(
+            status=status,
+            upload=upload,
+            reason=reason,
+            message=message,  # type: ignore[arg-type]
+            superseded_by=superseded_by,
+            archive=archive,
+            execution_arn=row.get("failed_execution_arn"),
+        ),
+    )
     return status
 
 
 def sweep_restores(table: Any, s3: Any, events: Any, now: datetime) -> dict[str, int]:
     """End every overdue RESTORING row (up to MAX_ROWS); counts by the status written."""
     counts: dict[str, int] = {}
-    query: dict[str, Any] = {"IndexName": STATUS_INDEX,
-                             "KeyConditionExpression": Key("status").eq(STATUS_RESTORING)}
+    query: dict[str, Any] = {
+        "IndexName": STATUS_INDEX,
+        "KeyConditionExpression": Key("status").eq(STATUS_RESTORING),
+    }
     seen = 0
     while seen < MAX_ROWS:
         page = table.query(**query)
@@ -116,8 +145,10 @@ def sweep_restores(table: Any, s3: Any, events: Any, now: datetime) -> dict[str,
             try:  # the index projects every attribute
                 status = end_overdue_restore(table, s3, events, row)
             except Exception as exc:  # one odd row never stops the sweep; the next run tries again
-                logger.warning("could not end an overdue restore", extra={"row": row.get("source_uri"),
-                                                                         "detail": repr(exc)})
+                logger.warning(
+                    "could not end an overdue restore",
+                    extra={"row": row.get("source_uri"), "detail": repr(exc)},
+                )
                 continue
             if status:
                 counts[status] = counts.get(status, 0) + 1

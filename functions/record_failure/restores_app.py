@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import catalog_table, events_client, s3_client
-from common.observability import logger, metrics, tracer
+from lambda_runtime.clients import catalog_table, events_client, s3_client
+from lambda_runtime.observability import logger, metrics, tracer
 
 from record_failure.restores import sweep_restores
 

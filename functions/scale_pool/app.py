@@ -1,4 +1,4 @@
-"""ScalePool state and the one-minute schedule: ``{incoming}`` in, PoolScaling out (contracts.models)."""
+"""ScalePool state and the one-minute schedule: ``{incoming}`` in, PoolScaling out (pipeline.contracts)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import batch_client, pool_scaler_lease_table, sqs_client, stepfunctions_client
-from common.observability import logger, metrics, tracer
-from contracts.models import PoolScaleRequest
+from lambda_runtime.clients import batch_client, pool_scaler_lease_table, sqs_client, stepfunctions_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.contracts import PoolScaleRequest
 
 from scale_pool.dead_letters import answer_dead_letters
 from scale_pool.scaler import PoolConfig, oldest_runnable_s, scale_exclusively
@@ -26,8 +26,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now_s = time.time()
     # The lease lapses at this invocation's deadline: a holder that dies blocks no later call beyond it.
     until_s = now_s + context.get_remaining_time_in_millis() / 1000
-    result = scale_exclusively(sqs_client(), batch_client(), pool_scaler_lease_table(), config,
-                               request.incoming, context.aws_request_id, now_s, until_s)
+    result = scale_exclusively(
+        sqs_client(),
+        batch_client(),
+        pool_scaler_lease_table(),
+        config,
+        request.incoming,
+        context.aws_request_id,
+        now_s,
+        until_s,
+    )
     if request.incoming == 0:  # the schedule's call (once a minute): dead letters, RUNNABLE waits
         try:
             failed = answer_dead_letters(sqs_client(), stepfunctions_client(), config.dead_letter_queue_url)
@@ -46,6 +54,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="PoolWorkersStarted", unit=MetricUnit.Count, value=len(result.started))
     if not result.error and not result.skipped:  # then the counts are zeros, not observations
         # Workers alive before this call plus the ones it started (the dashboard's "pool workers").
-        metrics.add_metric(name="PoolActiveWorkers", unit=MetricUnit.Count,
-                           value=result.active_workers + len(result.started))
+        metrics.add_metric(
+            name="PoolActiveWorkers", unit=MetricUnit.Count, value=result.active_workers + len(result.started)
+        )
     return result.model_dump(mode="json")

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from botocore.exceptions import ClientError
-from contracts.models import PoolTask
+from pipeline.contracts import PoolTask
 from pydantic import ValidationError
 
 POOL_WORKER_LOST = "pool.worker_lost"  # the Error TranscribeInPool catches (statemachine/transcribe.asl.json)
@@ -28,8 +28,12 @@ def answer_dead_letters(sqs: Any, sfn: Any, queue_url: str) -> int:
     """Answer every parked task's token with pool.worker_lost; how many executions that failed."""
     failed = 0
     for _ in range(MAX_BATCHES):
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                       VisibilityTimeout=PARKED_VISIBILITY_S).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            VisibilityTimeout=PARKED_VISIBILITY_S,
+        ).get("Messages", [])
         if not messages:
             break
         for message in messages:
@@ -37,12 +41,17 @@ def answer_dead_letters(sqs: Any, sfn: Any, queue_url: str) -> int:
                 task = PoolTask.model_validate_json(message["Body"])
             except ValidationError:
                 continue  # not a pool task: nothing to answer
-            cause = {"error": POOL_WORKER_LOST, "input": task.request.source.uri,
-                     "message": "every pool worker that took this file died on it; its message is parked"
-                                " in the pool dead-letter queue", "execution_arn": task.execution_arn}
+            cause = {
+                "error": POOL_WORKER_LOST,
+                "input": task.request.source.uri,
+                "message": "every pool worker that took this file died on it; its message is parked"
+                " in the pool dead-letter queue",
+                "execution_arn": task.execution_arn,
+            }
             try:
-                sfn.send_task_failure(taskToken=task.task_token, error=POOL_WORKER_LOST,
-                                      cause=json.dumps(cause))
+                sfn.send_task_failure(
+                    taskToken=task.task_token, error=POOL_WORKER_LOST, cause=json.dumps(cause)
+                )
                 failed += 1
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in ANSWERED:

@@ -36,8 +36,11 @@ def acquire(table: Any, holder: str, now_s: float, until_s: float) -> bool:
 def release(table: Any, holder: str) -> None:
     """Give the lease back, only if it is still ours (a lapsed one may have been taken meanwhile)."""
     try:
-        table.delete_item(Key={"lease": LEASE_KEY}, ConditionExpression="holder = :holder",
-                          ExpressionAttributeValues={":holder": holder})
+        table.delete_item(
+            Key={"lease": LEASE_KEY},
+            ConditionExpression="holder = :holder",
+            ExpressionAttributeValues={":holder": holder},
+        )
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise

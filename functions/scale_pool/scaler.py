@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.models import PoolScaling
-from contracts.settings import Settings
+from pipeline.contracts import PoolScaling
+from pipeline.settings import Settings
 
 from scale_pool import lease
 
@@ -43,11 +43,15 @@ class PoolConfig:
         settings = Settings.from_env(env)
         job_queue = env.get("POOL_JOB_QUEUE", "")
         class_queues = sorted(value for name, value in env.items() if name.startswith("JOB_QUEUE_") and value)
-        return cls(queue_url=env.get("POOL_QUEUE_URL", ""), job_queue=job_queue,
-                   job_definition=env.get("POOL_JOB_DEFINITION", ""),
-                   max_workers=settings.max_pool_workers, files_per_worker=settings.pool_files_per_worker,
-                   watched_queues=tuple(q for q in (job_queue, *class_queues) if q),
-                   dead_letter_queue_url=env.get("POOL_DEAD_LETTER_QUEUE_URL", ""))
+        return cls(
+            queue_url=env.get("POOL_QUEUE_URL", ""),
+            job_queue=job_queue,
+            job_definition=env.get("POOL_JOB_DEFINITION", ""),
+            max_workers=settings.max_pool_workers,
+            files_per_worker=settings.pool_files_per_worker,
+            watched_queues=tuple(q for q in (job_queue, *class_queues) if q),
+            dead_letter_queue_url=env.get("POOL_DEAD_LETTER_QUEUE_URL", ""),
+        )
 
 
 def wanted_workers(
@@ -108,27 +112,51 @@ def scale(sqs: Any, batch: Any, config: PoolConfig, incoming: int) -> PoolScalin
         wanted = wanted_workers(waiting, in_flight, incoming, config.max_workers, config.files_per_worker)
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         for number in range(workers_to_start(wanted, active)):
-            job = batch.submit_job(jobName=f"pool-worker-{stamp}-{number}", jobQueue=config.job_queue,
-                                   jobDefinition=config.job_definition)
+            job = batch.submit_job(
+                jobName=f"pool-worker-{stamp}-{number}",
+                jobQueue=config.job_queue,
+                jobDefinition=config.job_definition,
+            )
             started.append(job["jobId"])
         error = None
     except Exception as exc:  # boto errors, a missing setting: report, let the file go on to the queue
         error = f"{type(exc).__name__}: {exc}"
-    return PoolScaling(waiting=waiting, in_flight=in_flight, active_workers=active, wanted_workers=wanted,
-                       started=started, error=error)
+    return PoolScaling(
+        waiting=waiting,
+        in_flight=in_flight,
+        active_workers=active,
+        wanted_workers=wanted,
+        started=started,
+        error=error,
+    )
 
 
-def scale_exclusively(sqs: Any, batch: Any, table: Any, config: PoolConfig, incoming: int, holder: str,
-                      now_s: float, until_s: float) -> PoolScaling:
+def scale_exclusively(
+    sqs: Any,
+    batch: Any,
+    table: Any,
+    config: PoolConfig,
+    incoming: int,
+    holder: str,
+    now_s: float,
+    until_s: float,
+) -> PoolScaling:
     """:func:`scale` under the scaler lease (scale_pool.lease); skipped when another call holds it."""
     try:
         held = lease.acquire(table, holder, now_s, until_s)
     except Exception as exc:  # best effort, as scale(): the schedule tries again
-        return PoolScaling(waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[],
-                           error=f"lease: {type(exc).__name__}: {exc}")
+        return PoolScaling(
+            waiting=0,
+            in_flight=0,
+            active_workers=0,
+            wanted_workers=0,
+            started=[],
+            error=f"lease: {type(exc).__name__}: {exc}",
+        )
     if not held:
-        return PoolScaling(waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[],
-                           skipped=True)
+        return PoolScaling(
+            waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[], skipped=True
+        )
     try:
         return scale(sqs, batch, config, incoming)
     finally:

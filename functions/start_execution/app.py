@@ -14,9 +14,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import SqsModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from common.clients import stepfunctions_client
-from common.observability import logger, metrics, tracer
-from contracts.settings import Settings
+from lambda_runtime.clients import stepfunctions_client
+from lambda_runtime.observability import logger, metrics, tracer
+from pipeline.settings import Settings
 
 from start_execution.starter import RecordOutcome, SqsRecord, batch_response, start_executions
 
@@ -48,8 +48,12 @@ def _log(outcome: RecordOutcome) -> None:
 @event_parser(model=SqsModel)
 def handler(event: SqsModel, context: LambdaContext) -> dict[str, Any]:
     records = [SqsRecord(message_id=r.messageId, body=str(r.body)) for r in event.Records]
-    outcomes = start_executions(stepfunctions_client(), os.environ["STATE_MACHINE_ARN"], records,
-                                Settings.from_env().ignored_suffixes())
+    outcomes = start_executions(
+        stepfunctions_client(),
+        os.environ["STATE_MACHINE_ARN"],
+        records,
+        Settings.from_env().ignored_suffixes(),
+    )
     for outcome in outcomes:
         _log(outcome)
     for kind, metric in METRIC_BY_OUTCOME.items():

@@ -26,11 +26,11 @@ from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
-from common.uploads import OBJECT_RESTORE_COMPLETED, uploaded_object_from_event
-from contracts.errors import UnsupportedInput
-from contracts.models import UploadedObject
+from pipeline.uploads import OBJECT_RESTORE_COMPLETED, uploaded_object_from_event
+from pipeline.outcomes import UnsupportedInput
+from pipeline.contracts import UploadedObject
 
-from start_execution.naming import execution_name
+from pipeline.naming import execution_name
 
 Outcome = Literal["started", "duplicate", "ignored", "invalid", "retry"]
 OBJECT_CREATED = "Object Created"
@@ -39,10 +39,18 @@ STARTING_EVENTS = frozenset({OBJECT_CREATED, OBJECT_RESTORE_COMPLETED})
 # Step Functions accepts at most 256 KiB of execution input; an unreadable body is cut well below it.
 MAX_UNREADABLE_CHARS = 200_000
 INVALID_PREFIX = "invalid-event-"
-THROTTLING = frozenset({
-    "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-    "ServiceUnavailable", "InternalServerError", "InternalFailure", "ExecutionLimitExceeded",
-})
+THROTTLING = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "InternalFailure",
+        "ExecutionLimitExceeded",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
     try:
         source = uploaded_object_from_event(event)
     except UnsupportedInput as exc:
-        raw_key = (((event.get("detail") or {}).get("object") or {}).get("key"))
+        raw_key = ((event.get("detail") or {}).get("object") or {}).get("key")
         if isinstance(raw_key, str) and ignore_reason(unquote_plus(raw_key), ignored_suffixes):
             reason = ignore_reason(unquote_plus(raw_key), ignored_suffixes)
             return StartPlan("ignored", None, None, reason=reason)
@@ -125,8 +133,9 @@ def _error_code(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def start_one(sfn: Any, state_machine_arn: str, record: SqsRecord,
-              ignored_suffixes: Sequence[str]) -> RecordOutcome:
+def start_one(
+    sfn: Any, state_machine_arn: str, record: SqsRecord, ignored_suffixes: Sequence[str]
+) -> RecordOutcome:
     plan = plan_record(record.body, ignored_suffixes)
     uri = plan.source.uri if plan.source else None
     if plan.outcome == "ignored":
@@ -142,12 +151,14 @@ def start_one(sfn: Any, state_machine_arn: str, record: SqsRecord,
     except BotoCoreError as exc:  # connection or timeout errors after botocore's own retries
         return RecordOutcome(record.message_id, "retry", plan.name, uri, reason=_error_code(exc))
     outcome: Outcome = "invalid" if plan.outcome == "invalid" else "started"
-    return RecordOutcome(record.message_id, outcome, plan.name, uri, response.get("executionArn"),
-                         reason=plan.reason)
+    return RecordOutcome(
+        record.message_id, outcome, plan.name, uri, response.get("executionArn"), reason=plan.reason
+    )
 
 
-def start_executions(sfn: Any, state_machine_arn: str, records: Iterable[SqsRecord],
-                     ignored_suffixes: Sequence[str] = ()) -> list[RecordOutcome]:
+def start_executions(
+    sfn: Any, state_machine_arn: str, records: Iterable[SqsRecord], ignored_suffixes: Sequence[str] = ()
+) -> list[RecordOutcome]:
     """One outcome per record, in order; no record raises."""
     return [start_one(sfn, state_machine_arn, record, ignored_suffixes) for record in records]
 

@@ -82,8 +82,22 @@ def write_mono(path: Path, samples: np.ndarray) -> Path:
 def write_two_tracks(path: Path, first: Path, second: Path, language: str = "eng") -> Path:
     """A Matroska file with two audio tracks, the *second* marked default (and tagged `language`)."""
     ffmpeg(
-        "-i", str(first), "-i", str(second), "-map", "0:a", "-map", "1:a", "-c:a", "flac",
-        "-disposition:a:0", "0", "-disposition:a:1", "default", "-metadata:s:a:1", f"language={language}",
+        "-i",
+        str(first),
+        "-i",
+        str(second),
+        "-map",
+        "0:a",
+        "-map",
+        "1:a",
+        "-c:a",
+        "flac",
+        "-disposition:a:0",
+        "0",
+        "-disposition:a:1",
+        "default",
+        "-metadata:s:a:1",
+        f"language={language}",
         str(path),
-    )  # fmt: skip
+    )
     return path

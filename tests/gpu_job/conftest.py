@@ -61,7 +61,7 @@ def speech_model() -> Any:
 @pytest.fixture(scope="session")
 def transcript_validator() -> Callable[[dict[str, Any]], Any]:
     """Raises unless a document is a TranscriptDocument (the model the consumers read it with)."""
-    from contracts.models import TranscriptDocument
+    from pipeline.transcript import TranscriptDocument
 
     return TranscriptDocument.model_validate
 
@@ -84,9 +84,15 @@ def make_media(tmp_path_factory: pytest.TempPathFactory) -> MakeMedia:
         if path.exists():
             return path
         inputs = [
-            "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={rate}:duration={seconds}",
-            "-f", "lavfi", "-i", f"anoisesrc=color=pink:sample_rate={rate}:duration={seconds}:amplitude=0.2",
-        ]  # fmt: skip
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:sample_rate={rate}:duration={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"anoisesrc=color=pink:sample_rate={rate}:duration={seconds}:amplitude=0.2",
+        ]
         graph = "[0:a][1:a]amix=inputs=2[a]"
         maps = ["-map", "[a]"]
         if video:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from contracts.errors import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
+from pipeline.outcomes import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
 from gpu_job.audio import MIN_AUDIO_BITRATE, SAMPLE_RATE, AudioDecoder
 from scripts.make_probe_fixtures import CONTENT_RECIPES, LIVE_RECIPES, TRACK_RECIPES, make_all
@@ -54,9 +54,16 @@ def test_multichannel_is_downmixed_not_truncated_to_one_channel(tmp_path) -> Non
     # Given a stereo file with a tone only in the RIGHT channel
     path = tmp_path / "right_only.wav"
     ffmpeg(
-        "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=16000:duration=1",
-        "-filter_complex", "[0:a]pan=stereo|c0=0*c0|c1=c0[a]", "-map", "[a]", str(path),
-    )  # fmt: skip
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=1000:sample_rate=16000:duration=1",
+        "-filter_complex",
+        "[0:a]pan=stereo|c0=0*c0|c1=c0[a]",
+        "-map",
+        "[a]",
+        str(path),
+    )
     # When decoded to mono
     _, blocks = decode(path)
     # Then the right channel's signal (lavfi sine peak 1/8) is present in the mix, not silence
@@ -102,10 +109,24 @@ def test_undeclared_duration_over_the_limit_is_rejected_while_decoding(tmp_path)
     path = tmp_path / "live.webm"
     with path.open("wb") as out:
         subprocess.run(
-            ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-             "sine=duration=5:sample_rate=16000", "-c:a", "libopus", "-f", "webm", "pipe:1"],
-            stdout=out, check=True,
-        )  # fmt: skip
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=duration=5:sample_rate=16000",
+                "-c:a",
+                "libopus",
+                "-f",
+                "webm",
+                "pipe:1",
+            ],
+            stdout=out,
+            check=True,
+        )
     with path.open("rb") as f, AudioDecoder(f, path.stat().st_size, max_duration_s=2.0) as dec:
         assert dec.info.duration_s is None
         # When decoding, Then the limit is enforced on decoded samples
@@ -147,10 +168,26 @@ def uploads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def reference_decode(path: Path, track: int = 0) -> np.ndarray:
     """ffmpeg's own 16 kHz mono float decode of audio track `track`: what our decoder must match."""
     out = subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(path), "-map", f"0:a:{track}",
-         "-ar", str(SAMPLE_RATE), "-ac", "1", "-f", "f32le", "pipe:1"],
-        check=True, capture_output=True,
-    ).stdout  # fmt: skip
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            f"0:a:{track}",
+            "-ar",
+            str(SAMPLE_RATE),
+            "-ac",
+            "1",
+            "-f",
+            "f32le",
+            "pipe:1",
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     return np.frombuffer(out, dtype=np.float32)
 
 

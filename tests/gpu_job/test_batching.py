@@ -1,4 +1,4 @@
-"""Packing windows into length-sorted batches under a padded-audio budget (gpu_job.batching)."""
+"""Packing windows into length-sorted batches under a padded-audio budget (gpu_job.engine.batching)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from gpu_job.batching import pack
+from gpu_job.engine.batching import pack
 
 
 def test_every_window_lands_in_exactly_one_batch_within_the_budget() -> None:

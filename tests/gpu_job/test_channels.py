@@ -28,8 +28,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "inverted": cs.write_stereo(root / "inverted.wav", both, -both),
         "identical": cs.write_stereo(root / "same.wav", both, both),
         "silence": cs.write_stereo(root / "silence.wav", silence, silence[::-1].copy()),
-        "tracks": cs.write_two_tracks(root / "tracks.mka", cs.write_mono(root / "a.wav", call.right),
-                                      cs.write_mono(root / "b.wav", call.left)),
+        "tracks": cs.write_two_tracks(
+            root / "tracks.mka",
+            cs.write_mono(root / "a.wav", call.right),
+            cs.write_mono(root / "b.wav", call.left),
+        ),
     }
 
 
@@ -45,8 +48,9 @@ def wer(ref: list[str], hyp: list[str]) -> float:
     return acc.align(ref, hyp)[0] / max(len(ref), 1)
 
 
-def test_auto_splits_a_call_and_labels_each_channel(speech_model: Any, files: dict[str, Any],
-                                                    transcript_validator: Any) -> None:
+def test_auto_splits_a_call_and_labels_each_channel(
+    speech_model: Any, files: dict[str, Any], transcript_validator: Any
+) -> None:
     from gpu_job import api
 
     doc = api.transcribe(str(files["split"]), speech_model, mode="batched", channel_mode="auto")
@@ -68,8 +72,9 @@ def test_identical_channels_are_mixed(speech_model: Any, files: dict[str, Any]) 
 
 
 @pytest.mark.parametrize("mode", ["auto", "mix"])
-def test_a_cancelling_mix_uses_the_louder_channel_with_a_warning(speech_model: Any, files: dict[str, Any],
-                                                                 mode: str) -> None:
+def test_a_cancelling_mix_uses_the_louder_channel_with_a_warning(
+    speech_model: Any, files: dict[str, Any], mode: str
+) -> None:
     from gpu_job import api
 
     doc = api.transcribe(str(files["inverted"]), speech_model, mode="batched", channel_mode=mode)

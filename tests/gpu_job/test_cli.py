@@ -6,7 +6,8 @@ import json
 import shutil
 
 import pytest
-from contracts.models import Chunking, TranscriptionRequest, UploadedObject
+from pipeline.types import Chunking
+from pipeline.contracts import TranscriptionRequest, UploadedObject
 
 from gpu_job.cli import main
 from tests.gpu_job.media_support import ffmpeg
@@ -18,8 +19,25 @@ def last_json_line(text: str) -> dict:
 
 
 def batch_command(source: str, prefix: str, model: str, *extra: str) -> list[str]:
-    return ["--input", source, "--output", prefix, "--mode", "streaming", "--chunk-s", "20", "--left-s", "5",
-            "--right-s", "3", "--model", model, "--device", "cpu", *extra]  # fmt: skip
+    return [
+        "--input",
+        source,
+        "--output",
+        prefix,
+        "--mode",
+        "streaming",
+        "--chunk-s",
+        "20",
+        "--left-s",
+        "5",
+        "--right-s",
+        "3",
+        "--model",
+        model,
+        "--device",
+        "cpu",
+        *extra,
+    ]
 
 
 def test_batch_form_reads_s3_and_writes_the_transcript_under_the_prefix(
@@ -51,18 +69,26 @@ def test_request_form_does_what_the_plan_says(s3, make_media, tiny_model_path, t
     media = make_media("talk.wav", 4.0, "-c:a", "pcm_s16le")
     s3.upload_file(str(media), "media-in", "talks/a talk.wav")
     head = s3.head_object(Bucket="media-in", Key="talks/a talk.wav")
-    source = UploadedObject(bucket="media-in", key="talks/a talk.wav", uri="s3://media-in/talks/a talk.wav",
-                            etag=head["ETag"].strip('"'), size=head["ContentLength"])  # fmt: skip
+    source = UploadedObject(
+        bucket="media-in",
+        key="talks/a talk.wav",
+        uri="s3://media-in/talks/a talk.wav",
+        etag=head["ETag"].strip('"'),
+        size=head["ContentLength"],
+    )
     request = TranscriptionRequest(
-        source=source, output_prefix="s3://media-out/transcripts/talks/a talk.wav/", mode="streaming",
+        source=source,
+        output_prefix="s3://media-out/transcripts/talks/a talk.wav/",
+        mode="streaming",
         chunking=Chunking(chunk_s=8, left_s=1.6, right_s=0.8),
-    )  # fmt: skip
+    )
     # When the container runs the plan's command
     code = main(["--request", request.model_dump_json(), "--model", str(tiny_model_path), "--device", "cpu"])
     # Then the transcript is at the request's prefix, made in the request's mode and window
     assert code == 0
-    doc = json.loads(s3.get_object(
-        Bucket="media-out", Key="transcripts/talks/a talk.wav/transcript.json")["Body"].read())  # fmt: skip
+    doc = json.loads(
+        s3.get_object(Bucket="media-out", Key="transcripts/talks/a talk.wav/transcript.json")["Body"].read()
+    )
     transcript_validator(doc)
     assert doc["mode"] == "streaming"
     window = (doc["chunking"]["chunk_s"], doc["chunking"]["left_s"], doc["chunking"]["right_s"])

@@ -60,8 +60,19 @@ def invoke(*args: str) -> tuple[int, str]:
 
 def test_a_clip_is_transcribed_to_the_pipeline_formats(media: Path, tmp_path: Path) -> None:
     # When one spoken clip is transcribed with the tiny speech model
-    code, stdout = invoke("transcribe", str(media / "talk.mp3"), "--model", str(SPEECH_MODEL), "--device",
-                          "cpu", "--out", str(tmp_path), "--format", "json,srt,vtt,txt", "--json")
+    code, stdout = invoke(
+        "transcribe",
+        str(media / "talk.mp3"),
+        "--model",
+        str(SPEECH_MODEL),
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path),
+        "--format",
+        "json,srt,vtt,txt",
+        "--json",
+    )
 
     # Then it succeeds, and the summary reports the file, its words and the real-time factor
     assert code == exits.OK, stdout
@@ -88,8 +99,19 @@ def test_a_clip_is_transcribed_to_the_pipeline_formats(media: Path, tmp_path: Pa
 
 def test_a_directory_reports_each_file_and_fails_only_the_bad_one(media: Path, tmp_path: Path) -> None:
     # When a folder with a good clip, undecodable bytes named .mp3 and a text file is transcribed
-    code, stdout = invoke("transcribe", str(media / "calls"), "--model", str(SPEECH_MODEL), "--device", "cpu",
-                          "--out", str(tmp_path), "--format", "srt", "--no-progress")
+    code, stdout = invoke(
+        "transcribe",
+        str(media / "calls"),
+        "--model",
+        str(SPEECH_MODEL),
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path),
+        "--format",
+        "srt",
+        "--no-progress",
+    )
 
     # Then the exit code says an item failed, and the summary names it with its typed error
     assert code == exits.FAILED_ITEMS, stdout
@@ -101,9 +123,21 @@ def test_a_directory_reports_each_file_and_fails_only_the_bad_one(media: Path, t
 
 
 def test_a_per_file_mode_runs_through_the_same_outputs(media: Path, tmp_path: Path) -> None:
-    code, stdout = invoke("transcribe", str(media / "calls" / "short.wav"), "--mode", "full", "--model",
-                          str(SPEECH_MODEL), "--device", "cpu", "--out", str(tmp_path), "--format", "txt",
-                          "--json")
+    code, stdout = invoke(
+        "transcribe",
+        str(media / "calls" / "short.wav"),
+        "--mode",
+        "full",
+        "--model",
+        str(SPEECH_MODEL),
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path),
+        "--format",
+        "txt",
+        "--json",
+    )
     assert code == exits.OK, stdout
     [item] = json.loads(stdout)["files"]
     assert item["mode"] == "full" and list(item["outputs"]) == ["txt"]
@@ -127,8 +161,12 @@ def test_a_missing_file_is_not_found(tmp_path: Path) -> None:
     exit_code, stdout = invoke("transcribe", str(tmp_path / "nope.wav"), "--json")
     assert exit_code == exits.NOT_FOUND
     missing = str(tmp_path / "nope.wav")
-    assert json.loads(stdout) == {"error": "not_found", "exit_code": 3,
-                                  "message": f"no such file or directory: {missing}", "path": missing}
+    assert json.loads(stdout) == {
+        "error": "not_found",
+        "exit_code": 3,
+        "message": f"no such file or directory: {missing}",
+        "path": missing,
+    }
 
 
 def test_two_inputs_with_the_same_name_would_collide(media: Path, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The device front end (gpu_job.device_front): what a GPU host's CPU no longer does, run here on torch's CPU.
+"""The device front end (gpu_job.engine.device_front): what a GPU host's CPU no longer does, run here on torch's CPU.
 
 The same torch code runs on CUDA (`DeviceFrontEnd("cuda")`); the engine picks it by the model's device.
 """
@@ -15,13 +15,14 @@ import julius
 import numpy as np
 import pytest
 import torch
-from contracts import throughput
+from pipeline import throughput
 
-from gpu_job import api, engine
+from gpu_job import api
+from gpu_job.engine import engine
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
-from gpu_job.device_front import DeviceFrontEnd, StreamResampler
-from gpu_job.engine import EngineSettings
-from gpu_job.vad import FRAME_SAMPLES, Sections, load_torch_model, make_detector, score_sections
+from gpu_job.engine.device_front import DeviceFrontEnd, StreamResampler
+from gpu_job.engine.engine import EngineSettings
+from gpu_job.engine.vad import FRAME_SAMPLES, Sections, load_torch_model, make_detector, score_sections
 from tests.gpu_job import accuracy_support as acc
 from tests.gpu_job.media_support import ffmpeg
 
@@ -47,8 +48,9 @@ def speech() -> np.ndarray:
 
 
 def streamed(resampler: StreamResampler, x: np.ndarray, block: int) -> np.ndarray:
-    return np.concatenate([resampler.push(x[i : i + block]) for i in range(0, x.shape[0], block)]
-                          + [resampler.finish()])
+    return np.concatenate(
+        [resampler.push(x[i : i + block]) for i in range(0, x.shape[0], block)] + [resampler.finish()]
+    )
 
 
 @pytest.mark.parametrize(("rate", "channels"), [(44100, 2), (48000, 1), (8000, 1), (16000, 2)])
@@ -99,15 +101,17 @@ def test_sections_of_several_streams_scored_in_one_batch_equal_each_stream_alone
 def test_the_batched_detector_agrees_with_the_exact_onnx_one_on_almost_every_frame(speech) -> None:
     block = 60 * SAMPLE_RATE
     exact_detector = make_detector("onnx")
-    exact = np.concatenate([exact_detector.push(speech[i : i + block])
-                            for i in range(0, speech.shape[0], block)]
-                           + [exact_detector.push(np.zeros(0, np.float32), final=True)])
+    exact = np.concatenate(
+        [exact_detector.push(speech[i : i + block]) for i in range(0, speech.shape[0], block)]
+        + [exact_detector.push(np.zeros(0, np.float32), final=True)]
+    )
     front = DeviceFrontEnd("cpu")
     try:
         detector = front.detector()
-        batched = np.concatenate([detector.push(speech[i : i + 16000 * 7 + 5])
-                                  for i in range(0, speech.shape[0], 16000 * 7 + 5)]
-                                 + [detector.push(np.zeros(0, np.float32), final=True)])
+        batched = np.concatenate(
+            [detector.push(speech[i : i + 16000 * 7 + 5]) for i in range(0, speech.shape[0], 16000 * 7 + 5)]
+            + [detector.push(np.zeros(0, np.float32), final=True)]
+        )
     finally:
         front.close()
     assert batched.shape == exact.shape
@@ -116,8 +120,17 @@ def test_the_batched_detector_agrees_with_the_exact_onnx_one_on_almost_every_fra
 
 def test_a_native_rate_decode_keeps_the_track_rate_channels_and_length(tmp_path) -> None:
     path = tmp_path / "stereo.m4a"
-    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=5", "-ac", "2", "-c:a", "aac",
-           str(path))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=44100:duration=5",
+        "-ac",
+        "2",
+        "-c:a",
+        "aac",
+        str(path),
+    )
     with path.open("rb") as f, AudioDecoder(f, path.stat().st_size, 3600.0) as dec:
         dec.keep_channels, dec.native_rate = True, True
         blocks = list(dec.blocks(44100))
@@ -183,8 +196,10 @@ def test_the_device_path_transcribes_as_well_as_the_cpu_path_with_words_off_the_
     monkeypatch.setattr(engine, "to_words", recording_to_words)
     paths = [str(r.path) for r in stereo_utterances]
     scores = {}
-    for name, settings in {"cpu": EngineSettings(front_end="cpu", vad_backend="onnx"),
-                           "device": EngineSettings(front_end="device", vad_backend="batched")}.items():
+    for name, settings in {
+        "cpu": EngineSettings(front_end="cpu", vad_backend="onnx"),
+        "device": EngineSettings(front_end="device", vad_backend="batched"),
+    }.items():
         score = acc.Score()
         for r, doc in zip(stereo_utterances, api.transcribe_many(paths, speech_model, settings), strict=True):
             assert isinstance(doc, dict), doc

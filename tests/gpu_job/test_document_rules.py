@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from contracts.settings import Settings
+from pipeline.settings import Settings
 
 from gpu_job.modes import choose_mode
-from gpu_job.tokens import Word
+from gpu_job.engine.tokens import Word
 from gpu_job.transcript import MAX_SEGMENT_S, PAUSE_S, normalise_words, split_segments
 
 LIMITS = Settings(full_max_s=600, local_attention_max_s=9000, max_duration_s=43200)
@@ -22,15 +22,24 @@ def test_auto_mode_is_batched_for_every_length_by_default(duration) -> None:
 def test_auto_mode_is_batched_up_to_batched_max_s_then_the_older_rule() -> None:
     limits = Settings(batched_max_s=1800, full_max_s=600, local_attention_max_s=9000, max_duration_s=43200)
     assert [choose_mode("auto", d, limits) for d in (1800, 1801, 9001, None)] == [
-        "batched", "local_attention", "streaming", "streaming"
-    ]  # fmt: skip
+        "batched",
+        "local_attention",
+        "streaming",
+        "streaming",
+    ]
 
 
 @pytest.mark.parametrize(
     ("duration", "expected"),
-    [(30.0, "full"), (600.0, "full"), (601.0, "local_attention"), (9000.0, "local_attention"),
-     (9001.0, "streaming"), (None, "streaming")],
-)  # fmt: skip
+    [
+        (30.0, "full"),
+        (600.0, "full"),
+        (601.0, "local_attention"),
+        (9000.0, "local_attention"),
+        (9001.0, "streaming"),
+        (None, "streaming"),
+    ],
+)
 def test_without_the_engine_auto_mode_picks_by_duration(duration, expected) -> None:
     assert choose_mode("auto", duration, NO_BATCHED) == expected
 
@@ -45,8 +54,11 @@ def test_thresholds_are_env_overridable(monkeypatch) -> None:
     monkeypatch.setenv("LOCAL_ATTENTION_MAX_S", "120")
     limits = Settings.from_env()
     assert [choose_mode("auto", d, limits) for d in (29, 59, 61, 121)] == [
-        "batched", "full", "local_attention", "streaming"
-    ]  # fmt: skip
+        "batched",
+        "full",
+        "local_attention",
+        "streaming",
+    ]
 
 
 def test_unknown_mode_is_rejected() -> None:

@@ -1,4 +1,4 @@
-"""The batched engine (gpu_job.engine via gpu_job.api.transcribe_many): what a pool worker relies on.
+"""The batched engine (gpu_job.engine.engine via gpu_job.api.transcribe_many): what a pool worker relies on.
 
 Real NeMo and Silero code on CPU. Speech comes from the corpus generator (espeak-ng) and the tiny
 speech model, so the words and their true start times are known; silence and noise come from ffmpeg.
@@ -13,11 +13,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from contracts.errors import NotMedia, ZeroByteObject
+from pipeline.outcomes import NotMedia, ZeroByteObject
 
-from gpu_job import api, engine
-from gpu_job.engine import EngineSettings, ItemError
-from gpu_job.windows import CutSettings
+from gpu_job import api
+from gpu_job.engine import engine
+from gpu_job.engine.engine import EngineSettings, ItemError
+from gpu_job.engine.windows import CutSettings
 from tests.gpu_job import accuracy_support as acc
 from tests.gpu_job.media_support import ffmpeg
 
@@ -200,7 +201,7 @@ def test_an_item_that_fails_after_some_windows_were_queued_reports_only_its_erro
     speech_model, utterances, tmp_path, monkeypatch
 ) -> None:
     # Given a file whose decoding fails after 20 s, i.e. after its first windows went to the queue
-    from contracts.errors import CorruptMedia
+    from pipeline.outcomes import CorruptMedia
 
     from gpu_job import audio
 

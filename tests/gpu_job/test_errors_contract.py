@@ -1,4 +1,4 @@
-"""gpu_job's failures are the shared contract's (contracts.errors): names, reasons and exit codes.
+"""gpu_job's failures are the shared contract's (pipeline.outcomes): names, reasons and exit codes.
 
 The container imports ``contracts`` itself (the image ships it next to ``gpu_job``), so there is no
 copy to keep equal; what must hold is that the codes it exits with are the ones the job
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import contracts.errors as contract
+import pipeline.outcomes as contract
 from record_failure.classify import classify
 
 from local_emulator.template import load_template
@@ -20,8 +20,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "gpu_job"
 
 def test_exit_codes_are_sysexits_data_error_and_software_error() -> None:
     assert (contract.GPU_JOB_EXIT_OK, contract.GPU_JOB_EXIT_BAD_INPUT, contract.GPU_JOB_EXIT_INTERNAL) == (
-        0, 65, 70,
-    )  # fmt: skip
+        0,
+        65,
+        70,
+    )
 
 
 def test_record_failure_reads_65_as_bad_input_and_70_as_internal() -> None:
@@ -62,7 +64,8 @@ def test_every_bad_input_error_keeps_its_name_and_reason() -> None:
 def test_gpu_job_imports_only_the_contracts_from_functions() -> None:
     # The image ships functions/contracts and nothing else of functions/.
     offenders = [
-        p.name for p in PACKAGE.glob("*.py")
+        p.name
+        for p in PACKAGE.glob("*.py")
         if "from common" in p.read_text() or "import common" in p.read_text()
-    ]  # fmt: skip
+    ]
     assert offenders == []

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 import pytest
-from contracts.models import TranscriptDocument
+from pipeline.transcript import TranscriptDocument
 
 from gpu_job import language
 from gpu_job.language import LanguageGuess, decide, detect, detect_document, detect_language

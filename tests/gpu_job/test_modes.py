@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from gpu_job import api, inference
-from gpu_job.tokens import frame_seconds
+from gpu_job import api
+from gpu_job.engine import inference
+from gpu_job.engine.tokens import frame_seconds
 
 MODES = ["full", "local_attention", "streaming"]
 

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from contracts.models import TranscriptionRequest
+from pipeline.contracts import TranscriptionRequest
 
-from gpu_job.pool_heartbeat import Heartbeat
-from gpu_job.pool_worker import MAX_LONG_POLL_S, PoolWorker, WorkerConfig
+from gpu_job.pool.heartbeat import Heartbeat
+from gpu_job.pool.worker import MAX_LONG_POLL_S, PoolWorker, WorkerConfig
 from tests.gpu_job.test_pool_worker import document, message
 
 QUEUE_URL = "https://sqs/pool"
@@ -75,11 +75,18 @@ class LeasingSqs:
         self._lock = threading.Lock()
 
     def send(self, message_id: str, body: str, delay_s: float = 0.0, received_before: int = 0) -> None:
-        self.messages[message_id] = _Message(message_id, body, visible_at=self.clock() + delay_s,
-                                             receives=received_before)
+        self.messages[message_id] = _Message(
+            message_id, body, visible_at=self.clock() + delay_s, receives=received_before
+        )
 
-    def receive_message(self, QueueUrl: str, MaxNumberOfMessages: int = 1, WaitTimeSeconds: int = 0,
-                        VisibilityTimeout: int = 30, **_: Any) -> dict[str, Any]:
+    def receive_message(
+        self,
+        QueueUrl: str,
+        MaxNumberOfMessages: int = 1,
+        WaitTimeSeconds: int = 0,
+        VisibilityTimeout: int = 30,
+        **_: Any,
+    ) -> dict[str, Any]:
         assert 0 <= WaitTimeSeconds <= MAX_LONG_POLL_S, f"SQS rejects WaitTimeSeconds={WaitTimeSeconds}"
         with self._lock:
             now = self.clock()
@@ -92,8 +99,17 @@ class LeasingSqs:
             self.empty_polls += 1
             assert self.empty_polls <= self.give_up_after, "the worker kept polling an empty queue"
             self.clock.advance(WaitTimeSeconds)
-        return {"Messages": [{"MessageId": m.id, "Body": m.body, "ReceiptHandle": f"{m.id}#{m.receives}",
-                              "Attributes": {"ApproximateReceiveCount": str(m.receives)}} for m in ready]}
+        return {
+            "Messages": [
+                {
+                    "MessageId": m.id,
+                    "Body": m.body,
+                    "ReceiptHandle": f"{m.id}#{m.receives}",
+                    "Attributes": {"ApproximateReceiveCount": str(m.receives)},
+                }
+                for m in ready
+            ]
+        }
 
     def _current(self, receipt_handle: str) -> _Message:
         message_id, _, receive = receipt_handle.partition("#")
@@ -205,8 +221,9 @@ class SlowBatch:
                 raise WorkerKilled
             self.clock.advance(STEP_S)
             self.rounds.wait(2)
-            other = self.sqs.receive_message(QueueUrl=QUEUE_URL, MaxNumberOfMessages=10,
-                                             VisibilityTimeout=VISIBILITY_S)
+            other = self.sqs.receive_message(
+                QueueUrl=QUEUE_URL, MaxNumberOfMessages=10, VisibilityTimeout=VISIBILITY_S
+            )
             self.seen_by_another_worker += [m["MessageId"] for m in other["Messages"]]
         return [document(r.source.uri, 1.0) for r in requests]
 
@@ -216,10 +233,16 @@ def clock() -> Clock:
     return Clock()
 
 
-def serve(clock: Clock, sqs: LeasingSqs, sfn: HeartbeatTimeoutSfn, batch: SlowBatch | Any,
-          idle_exit_s: float = 30.0) -> PoolWorker:
-    config = WorkerConfig(queue_url=QUEUE_URL, job_id="pool-job-1", idle_exit_s=idle_exit_s,
-                          visibility_s=VISIBILITY_S, heartbeat_interval_s=REAL_INTERVAL_S)
+def serve(
+    clock: Clock, sqs: LeasingSqs, sfn: HeartbeatTimeoutSfn, batch: SlowBatch | Any, idle_exit_s: float = 30.0
+) -> PoolWorker:
+    config = WorkerConfig(
+        queue_url=QUEUE_URL,
+        job_id="pool-job-1",
+        idle_exit_s=idle_exit_s,
+        visibility_s=VISIBILITY_S,
+        heartbeat_interval_s=REAL_INTERVAL_S,
+    )
     worker = PoolWorker(config, model=object(), sqs=sqs, sfn=sfn, transcribe=batch, clock=clock)
     if isinstance(batch, SlowBatch):
         batch.rounds = Rounds(worker.heartbeat)
@@ -227,16 +250,25 @@ def serve(clock: Clock, sqs: LeasingSqs, sfn: HeartbeatTimeoutSfn, batch: SlowBa
     return worker
 
 
-def enqueue(tmp_path: Path, sqs: LeasingSqs, sfn: HeartbeatTimeoutSfn, names: Sequence[str],
-            received_before: Sequence[str] = ()) -> None:
+def enqueue(
+    tmp_path: Path,
+    sqs: LeasingSqs,
+    sfn: HeartbeatTimeoutSfn,
+    names: Sequence[str],
+    received_before: Sequence[str] = (),
+) -> None:
     for name in names:
         sfn.wait_for_task(f"t-{name}")
-        sqs.send(name, message(tmp_path, name, f"t-{name}")["Body"],
-                 received_before=1 if name in received_before else 0)
+        sqs.send(
+            name,
+            message(tmp_path, name, f"t-{name}")["Body"],
+            received_before=1 if name in received_before else 0,
+        )
 
 
 def test_a_batch_longer_than_both_timeouts_keeps_every_held_message_leased_and_its_token_alive(
-        clock: Clock, tmp_path: Path) -> None:
+    clock: Clock, tmp_path: Path
+) -> None:
     sqs, sfn = LeasingSqs(clock), HeartbeatTimeoutSfn(clock, TASK_HEARTBEAT_S)
     # Given three files in the queue, one of which a worker received before (it waits for its own batch)
     enqueue(tmp_path, sqs, sfn, ["a", "b", "suspect"], received_before=["suspect"])
@@ -266,7 +298,8 @@ def test_a_batch_longer_than_both_timeouts_keeps_every_held_message_leased_and_i
 
 
 def test_a_worker_that_dies_mid_batch_lets_its_messages_go_while_their_tokens_are_current(
-        clock: Clock, tmp_path: Path) -> None:
+    clock: Clock, tmp_path: Path
+) -> None:
     sqs, sfn = LeasingSqs(clock), HeartbeatTimeoutSfn(clock, TASK_HEARTBEAT_S)
     # Given a worker that dies two steps into a batch of two files
     enqueue(tmp_path, sqs, sfn, ["a", "b"])
@@ -303,8 +336,9 @@ def test_answered_messages_are_no_longer_kept_alive(clock: Clock, tmp_path: Path
     assert (sqs.extensions["first"], sfn.heartbeat_calls["t-first"]) == (extended, heartbeats)
 
 
-def test_an_idle_worker_exits_idle_exit_s_after_its_last_message_and_not_before(clock: Clock,
-                                                                                tmp_path: Path) -> None:
+def test_an_idle_worker_exits_idle_exit_s_after_its_last_message_and_not_before(
+    clock: Clock, tmp_path: Path
+) -> None:
     sqs, sfn = LeasingSqs(clock), HeartbeatTimeoutSfn(clock, heartbeat_s=600)
     # Given a worker with a 45 s idle exit, and a file that arrives 30 s after it started
     sfn.wait_for_task("t-late")

@@ -1,4 +1,4 @@
-"""Specifications of the pool worker (gpu_job.pool_worker) against in-memory SQS and Step Functions.
+"""Specifications of the pool worker (gpu_job.pool.worker) against in-memory SQS and Step Functions.
 
 The fakes keep what matters to the protocol: which tokens are current, what each call answered, and
 the order of writes, answers and deletes. Transcription is a stub here (the real one runs in
@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from contracts.errors import CorruptMedia
-from contracts.models import PoolTask, TranscriptionRequest
+from pipeline.outcomes import CorruptMedia
+from pipeline.contracts import PoolTask, TranscriptionRequest
 
-from gpu_job.pool_worker import PoolWorker, WorkerConfig, split_gpu_seconds
+from gpu_job.pool.worker import PoolWorker, WorkerConfig, split_gpu_seconds
 
 
 class Clock:
@@ -77,16 +77,27 @@ class FakeSqs:
 
 
 def request(tmp_path: Path, name: str) -> TranscriptionRequest:
-    return TranscriptionRequest.model_validate({
-        "source": {"bucket": "in", "key": name, "etag": "e", "uri": f"s3://in/{name}"},
-        "output_prefix": str(tmp_path / "transcripts" / name), "mode": "full"})
+    return TranscriptionRequest.model_validate(
+        {
+            "source": {"bucket": "in", "key": name, "etag": "e", "uri": f"s3://in/{name}"},
+            "output_prefix": str(tmp_path / "transcripts" / name),
+            "mode": "full",
+        }
+    )
 
 
 def message(tmp_path: Path, name: str, token: str, receive_count: int = 1) -> dict[str, Any]:
-    task = PoolTask(task_token=token, request=request(tmp_path, name), execution_arn=f"arn:exec:{name}",
-                    enqueued_at="2026-01-01T00:00:00Z")
-    return {"Body": task.model_dump_json(), "ReceiptHandle": f"rh-{token}",
-            "Attributes": {"ApproximateReceiveCount": str(receive_count)}}
+    task = PoolTask(
+        task_token=token,
+        request=request(tmp_path, name),
+        execution_arn=f"arn:exec:{name}",
+        enqueued_at="2026-01-01T00:00:00Z",
+    )
+    return {
+        "Body": task.model_dump_json(),
+        "ReceiptHandle": f"rh-{token}",
+        "Attributes": {"ApproximateReceiveCount": str(receive_count)},
+    }
 
 
 def document(uri: str, duration_s: float) -> dict[str, Any]:
@@ -96,8 +107,9 @@ def document(uri: str, duration_s: float) -> dict[str, Any]:
 class StubTranscriber:
     """Documents of a given length per file name; a name in ``bad`` raises CorruptMedia."""
 
-    def __init__(self, clock: Clock, seconds_per_batch: float = 2.0, bad: Sequence[str] = (),
-                 on_call: Any = None) -> None:
+    def __init__(
+        self, clock: Clock, seconds_per_batch: float = 2.0, bad: Sequence[str] = (), on_call: Any = None
+    ) -> None:
         self.clock, self.seconds, self.bad, self.on_call = clock, seconds_per_batch, set(bad), on_call
         self.batches: list[list[str]] = []
 
@@ -107,9 +119,10 @@ class StubTranscriber:
         if self.on_call:
             self.on_call(names)
         self.clock.now += self.seconds
-        return [CorruptMedia("undecodable") if n in self.bad
-                else document(r.source.uri, 3.0 if n == "a" else 1.0)
-                for n, r in zip(names, requests, strict=True)]
+        return [
+            CorruptMedia("undecodable") if n in self.bad else document(r.source.uri, 3.0 if n == "a" else 1.0)
+            for n, r in zip(names, requests, strict=True)
+        ]
 
 
 @pytest.fixture
@@ -119,14 +132,22 @@ def world(tmp_path: Path) -> dict[str, Any]:
 
 
 def worker(world: dict[str, Any], transcribe: Any, idle_exit_s: float = 5.0) -> PoolWorker:
-    config = WorkerConfig(queue_url="https://sqs/pool", job_id="pool-job-1", idle_exit_s=idle_exit_s,
-                          heartbeat_interval_s=3600)
-    return PoolWorker(config, model=object(), sqs=world["sqs"], sfn=world["sfn"], transcribe=transcribe,
-                      clock=world["clock"])
+    config = WorkerConfig(
+        queue_url="https://sqs/pool", job_id="pool-job-1", idle_exit_s=idle_exit_s, heartbeat_interval_s=3600
+    )
+    return PoolWorker(
+        config,
+        model=object(),
+        sqs=world["sqs"],
+        sfn=world["sfn"],
+        transcribe=transcribe,
+        clock=world["clock"],
+    )
 
 
-def test_one_batch_is_transcribed_together_written_answered_then_deleted(world: dict[str, Any],
-                                                                         tmp_path: Path) -> None:
+def test_one_batch_is_transcribed_together_written_answered_then_deleted(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
     # Given two queued files with current tokens
     world["sfn"].current |= {"t-a", "t-b"}
     world["sqs"].batches = [[message(tmp_path, "a", "t-a"), message(tmp_path, "b", "t-b")]]
@@ -143,12 +164,20 @@ def test_one_batch_is_transcribed_together_written_answered_then_deleted(world: 
     # And each answer names this worker's job and the file's duration-weighted share of the batch's 2 s
     status, result = world["sfn"].answers["t-a"]
     assert (status, result["job_id"], result["status"], result["batch_files"]) == (
-        "success", "pool-job-1", "SUCCEEDED", 2)
+        "success",
+        "pool-job-1",
+        "SUCCEEDED",
+        2,
+    )
     assert result["gpu_seconds"] == pytest.approx(1.5)  # 3 s of the 4 s of audio
     assert world["sfn"].answers["t-b"][1]["gpu_seconds"] == pytest.approx(0.5)
     # And every message was deleted only after its answer
-    assert world["events"] == [("answer", "t-a"), ("delete", "rh-t-a"),
-                               ("answer", "t-b"), ("delete", "rh-t-b")]
+    assert world["events"] == [
+        ("answer", "t-a"),
+        ("delete", "rh-t-a"),
+        ("answer", "t-b"),
+        ("delete", "rh-t-b"),
+    ]
     assert (report.succeeded, report.model_loads, report.batches) == (2, 1, 1)
 
 
@@ -162,8 +191,9 @@ def test_the_worker_exits_after_the_idle_period(world: dict[str, Any]) -> None:
     assert stub.batches == []
 
 
-def test_a_stale_message_is_deleted_without_writing_or_answering(world: dict[str, Any],
-                                                                 tmp_path: Path) -> None:
+def test_a_stale_message_is_deleted_without_writing_or_answering(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
     # Given a redelivered message whose attempt already timed out (a retry owns the file now)
     world["sqs"].batches = [[message(tmp_path, "old", "t-old", receive_count=2)]]
     stub = StubTranscriber(world["clock"])
@@ -177,8 +207,9 @@ def test_a_stale_message_is_deleted_without_writing_or_answering(world: dict[str
     assert report.stale_skipped == 1
 
 
-def test_a_token_that_goes_stale_during_transcription_writes_nothing(world: dict[str, Any],
-                                                                     tmp_path: Path) -> None:
+def test_a_token_that_goes_stale_during_transcription_writes_nothing(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
     # Given a file whose attempt times out while the worker is transcribing it
     world["sfn"].current |= {"t-slow"}
     world["sqs"].batches = [[message(tmp_path, "slow", "t-slow")]]
@@ -194,8 +225,9 @@ def test_a_token_that_goes_stale_during_transcription_writes_nothing(world: dict
     assert (report.stale_skipped, report.succeeded) == (1, 0)
 
 
-def test_bad_input_is_answered_with_its_typed_name_and_error_json(world: dict[str, Any],
-                                                                  tmp_path: Path) -> None:
+def test_bad_input_is_answered_with_its_typed_name_and_error_json(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
     world["sfn"].current |= {"t-good", "t-bad"}
     world["sqs"].batches = [[message(tmp_path, "good", "t-good"), message(tmp_path, "bad", "t-bad")]]
 
@@ -212,12 +244,18 @@ def test_bad_input_is_answered_with_its_typed_name_and_error_json(world: dict[st
     assert (report.succeeded, report.failed) == (1, 1)
 
 
-def test_a_message_received_before_is_transcribed_alone_after_the_others(world: dict[str, Any],
-                                                                         tmp_path: Path) -> None:
+def test_a_message_received_before_is_transcribed_alone_after_the_others(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
     # Given a batch holding a message that was received before without an answer (it may kill workers)
     world["sfn"].current |= {"t-1", "t-suspect", "t-2"}
-    world["sqs"].batches = [[message(tmp_path, "one", "t-1"), message(tmp_path, "suspect", "t-suspect", 3),
-                             message(tmp_path, "two", "t-2")]]
+    world["sqs"].batches = [
+        [
+            message(tmp_path, "one", "t-1"),
+            message(tmp_path, "suspect", "t-suspect", 3),
+            message(tmp_path, "two", "t-2"),
+        ]
+    ]
     stub = StubTranscriber(world["clock"])
 
     worker(world, stub).run()
@@ -262,11 +300,22 @@ def test_gpu_seconds_are_split_by_duration_among_transcribed_files() -> None:
 
 
 def test_the_config_comes_from_the_job_definition_environment() -> None:
-    config = WorkerConfig.from_env({"POOL_QUEUE_URL": "https://sqs/q", "AWS_BATCH_JOB_ID": "job-9",
-                                    "POOL_VISIBILITY_S": "90", "POOL_TASK_HEARTBEAT_S": "600",
-                                    "POOL_IDLE_EXIT_S": "30", "POOL_BATCH_SIZE": "5"})
+    config = WorkerConfig.from_env(
+        {
+            "POOL_QUEUE_URL": "https://sqs/q",
+            "AWS_BATCH_JOB_ID": "job-9",
+            "POOL_VISIBILITY_S": "90",
+            "POOL_TASK_HEARTBEAT_S": "600",
+            "POOL_IDLE_EXIT_S": "30",
+            "POOL_BATCH_SIZE": "5",
+        }
+    )
     assert (config.queue_url, config.job_id, config.batch_size, config.idle_exit_s) == (
-        "https://sqs/q", "job-9", 5, 30.0)
+        "https://sqs/q",
+        "job-9",
+        5,
+        30.0,
+    )
     # Several heartbeats per visibility timeout and per task heartbeat
     assert config.heartbeat_interval_s == pytest.approx(30.0)
     with pytest.raises(ValueError, match="POOL_QUEUE_URL"):

@@ -1,4 +1,4 @@
-"""Silero VAD run block by block (gpu_job.vad): offline, streaming, and in agreement with Silero's own way."""
+"""Silero VAD run block by block (gpu_job.engine.vad): offline, streaming, and in agreement with Silero's own way."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from gpu_job.vad import FRAME_SAMPLES, make_detector
+from gpu_job.engine.vad import FRAME_SAMPLES, make_detector
 from tests.gpu_job import accuracy_support as acc
 
 

@@ -1,4 +1,4 @@
-"""Cutting a stream into windows at pauses (gpu_job.windows), specified on synthetic VAD probabilities.
+"""Cutting a stream into windows at pauses (gpu_job.engine.windows), specified on synthetic VAD probabilities.
 
 The audio is a ramp (sample value = its global index), so every window's samples tell exactly where
 in the stream they came from; the probabilities say where "speech" is (1.0) and where the pauses are.
@@ -11,8 +11,8 @@ import itertools
 import numpy as np
 import pytest
 
-from gpu_job.vad import FRAME_SAMPLES, SAMPLE_RATE
-from gpu_job.windows import CutSettings, Window, WindowCutter
+from gpu_job.engine.vad import FRAME_SAMPLES, SAMPLE_RATE
+from gpu_job.engine.windows import CutSettings, Window, WindowCutter
 
 FPS = SAMPLE_RATE / FRAME_SAMPLES  # VAD frames per second (31.25)
 

@@ -46,8 +46,7 @@ def write_inputs(root: Path, port: int) -> dict[str, Path]:
             f"file 'tee:{root}/tee_out.wav'\nfile '{loop}/concat.wav'\n"
         ),
         "hls_loopback.m3u8": (
-            "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n"
-            f"{loop}/seg0.ts\n#EXT-X-ENDLIST\n"
+            f"#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n{loop}/seg0.ts\n#EXT-X-ENDLIST\n"
         ),
         "hls_local.m3u8": (
             "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\ntone.ts\n"
@@ -126,11 +125,25 @@ def run_traced(side: str, inputs: dict[str, Path], log: Path) -> dict[str, CaseR
     strace; per case, the typed error and the calls made between its two sentinels."""
     cases = {name: str(path) for name, path in inputs.items()}
     run = subprocess.run(
-        ["strace", "-f", "-qq", "-e", f"trace={TRACED}", "-o", str(log),
-         sys.executable, str(RUNNER), side, json.dumps(cases)],
-        cwd=next(iter(inputs.values())).parent, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        [
+            "strace",
+            "-f",
+            "-qq",
+            "-e",
+            f"trace={TRACED}",
+            "-o",
+            str(log),
+            sys.executable,
+            str(RUNNER),
+            side,
+            json.dumps(cases),
+        ],
+        cwd=next(iter(inputs.values())).parent,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
         env={"PYTHONPATH": f"{REPO / 'functions'}:{REPO}", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     errors = json.loads(run.stdout.strip().splitlines()[-1])
     calls = _calls_between_sentinels(log.read_text())

@@ -31,10 +31,19 @@ class Reference:
 
 def ffprobe(path: Path) -> Reference:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries",
-         "format=duration,format_name:stream=codec_type,codec_name,sample_rate,channels",
-         "-of", "json", str(path)],
-        check=True, capture_output=True, text=True,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration,format_name:stream=codec_type,codec_name,sample_rate,channels",
+            "-of",
+            "json",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     data = json.loads(out)
     audio = [s for s in data.get("streams", []) if s.get("codec_type") == "audio"]
@@ -87,8 +96,9 @@ class SparseFileS3:
     ranges: list[str] = field(default_factory=list)
     bytes_served: int = 0
 
-    def get_object(self, Bucket: str, Key: str, Range: str, IfMatch: str | None = None,
-                   VersionId: str | None = None) -> dict[str, Any]:
+    def get_object(
+        self, Bucket: str, Key: str, Range: str, IfMatch: str | None = None, VersionId: str | None = None
+    ) -> dict[str, Any]:
         if IfMatch is not None and IfMatch.strip('"') != self.etag:
             raise ClientError({"Error": {"Code": "PreconditionFailed", "Message": "If-Match"}}, "GetObject")
         size = self.path.stat().st_size
@@ -100,8 +110,12 @@ class SparseFileS3:
             body = f.read(end - start + 1)
         self.ranges.append(Range)
         self.bytes_served += len(body)
-        return {"Body": io.BytesIO(body), "ContentRange": f"bytes {start}-{end}/{size}",
-                "ContentLength": len(body), "ETag": f'"{self.etag}"'}
+        return {
+            "Body": io.BytesIO(body),
+            "ContentRange": f"bytes {start}-{end}/{size}",
+            "ContentLength": len(body),
+            "ETag": f'"{self.etag}"',
+        }
 
 
 def make_sparse_rf64(template: Path, out: Path, data_bytes: int) -> None:

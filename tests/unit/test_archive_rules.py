@@ -1,4 +1,4 @@
-"""Specifications of the cold-upload rules (contracts.archive) and of their outcome in RecordFailure."""
+"""Specifications of the cold-upload rules (pipeline.archive) and of their outcome in RecordFailure."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from contracts.archive import (
+from pipeline.archive import (
     RESTORE_GRACE,
     archive_info,
     cold_state,
@@ -15,7 +15,7 @@ from contracts.archive import (
     restore_request,
     restore_tier,
 )
-from contracts.errors import ArchiveRestoring, ObjectArchived
+from pipeline.outcomes import ArchiveRestoring, ObjectArchived
 from record_failure.classify import classify
 from start_execution.starter import RESTORED_SUFFIX, plan_record
 
@@ -25,17 +25,20 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 RESTORED = 'ongoing-request="false", expiry-date="Fri, 23 Dec 2026 00:00:00 GMT"'
 
 
-@pytest.mark.parametrize(("head", "cold"), [
-    ({"StorageClass": "GLACIER"}, True),
-    ({"StorageClass": "DEEP_ARCHIVE"}, True),
-    ({"StorageClass": "GLACIER", "Restore": 'ongoing-request="true"'}, True),
-    ({"StorageClass": "GLACIER", "Restore": RESTORED}, False),
-    ({"StorageClass": "INTELLIGENT_TIERING", "ArchiveStatus": "ARCHIVE_ACCESS"}, True),
-    ({"StorageClass": "INTELLIGENT_TIERING", "ArchiveStatus": "DEEP_ARCHIVE_ACCESS"}, True),
-    ({"StorageClass": "INTELLIGENT_TIERING"}, False),
-    ({"StorageClass": "GLACIER_IR"}, False),
-    ({}, False),
-])
+@pytest.mark.parametrize(
+    ("head", "cold"),
+    [
+        ({"StorageClass": "GLACIER"}, True),
+        ({"StorageClass": "DEEP_ARCHIVE"}, True),
+        ({"StorageClass": "GLACIER", "Restore": 'ongoing-request="true"'}, True),
+        ({"StorageClass": "GLACIER", "Restore": RESTORED}, False),
+        ({"StorageClass": "INTELLIGENT_TIERING", "ArchiveStatus": "ARCHIVE_ACCESS"}, True),
+        ({"StorageClass": "INTELLIGENT_TIERING", "ArchiveStatus": "DEEP_ARCHIVE_ACCESS"}, True),
+        ({"StorageClass": "INTELLIGENT_TIERING"}, False),
+        ({"StorageClass": "GLACIER_IR"}, False),
+        ({}, False),
+    ],
+)
 def test_a_head_response_says_whether_the_object_is_cold(head: dict[str, Any], cold: bool) -> None:
     assert cold_state(head).cold is cold
 
@@ -46,16 +49,20 @@ def test_the_restore_header_is_read_in_its_three_states() -> None:
     assert restore_progress(RESTORED) == "restored"
 
 
-@pytest.mark.parametrize(("head", "requested", "tier", "hours"), [
-    ({"StorageClass": "GLACIER"}, "expedited", "Expedited", 5 / 60),
-    ({"StorageClass": "GLACIER"}, "standard", "Standard", 5),
-    ({"StorageClass": "GLACIER"}, "bulk", "Bulk", 12),
-    ({"StorageClass": "DEEP_ARCHIVE"}, "standard", "Standard", 12),
-    ({"StorageClass": "DEEP_ARCHIVE"}, "bulk", "Bulk", 48),
-    ({"StorageClass": "INTELLIGENT_TIERING", "ArchiveStatus": "DEEP_ARCHIVE_ACCESS"}, "bulk", "Bulk", 48),
-])
+@pytest.mark.parametrize(
+    ("head", "requested", "tier", "hours"),
+    [
+        ({"StorageClass": "GLACIER"}, "expedited", "Expedited", 5 / 60),
+        ({"StorageClass": "GLACIER"}, "standard", "Standard", 5),
+        ({"StorageClass": "GLACIER"}, "bulk", "Bulk", 12),
+        ({"StorageClass": "DEEP_ARCHIVE"}, "standard", "Standard", 12),
+        ({"StorageClass": "DEEP_ARCHIVE"}, "bulk", "Bulk", 48),
+        ({"StorageClass": "INTELLIGENT_TIERING", "ArchiveStatus": "DEEP_ARCHIVE_ACCESS"}, "bulk", "Bulk", 48),
+    ],
+)
 def test_the_expected_time_is_the_tiers_upper_bound_and_the_deadline_a_grace_later(
-        head: dict[str, Any], requested: str, tier: str, hours: float) -> None:
+    head: dict[str, Any], requested: str, tier: str, hours: float
+) -> None:
     info = archive_info(cold_state(head), requested, 3, NOW)
     assert info.tier == tier
     expected = datetime.fromisoformat(str(info.expected_by).replace("Z", "+00:00"))
@@ -103,8 +110,12 @@ def test_restoring_is_its_own_outcome() -> None:
 def test_invalid_object_state_from_any_later_read_is_archived_not_internal() -> None:
     # Given a botocore error of a GET after the probe (the restored copy expired meanwhile)
     message = "An error occurred (InvalidObjectState) when calling the GetObject operation: not valid"
-    result = classify({"Error": "ClientError",
-                       "Cause": json.dumps({"errorType": "InvalidObjectState", "errorMessage": message})})
+    result = classify(
+        {
+            "Error": "ClientError",
+            "Cause": json.dumps({"errorType": "InvalidObjectState", "errorMessage": message}),
+        }
+    )
     assert (result.reason, result.reason_class) == ("ObjectArchived", "archived")
 
 

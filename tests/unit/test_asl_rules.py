@@ -41,13 +41,15 @@ def test_a_state_name_repeated_in_another_map_processor_is_refused() -> None:
     states["ListingMustStart"]["Default"] = "ManifestNotStarted"
     # Then the rule names the repeated state
     assert definition_errors(asl) == [
-        "state name 'ManifestNotStarted' is used 2 times (names are unique across the machine)"]
+        "state name 'ManifestNotStarted' is used 2 times (names are unique across the machine)"
+    ]
 
 
 def test_a_name_repeated_in_one_state_list_is_refused_although_json_keeps_only_one() -> None:
     text = '{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}, "A": {"Type": "Succeed"}}}'
     assert definition_errors(text) == [
-        "key 'A' appears 2 times in one object (a state list holds each name once)"]
+        "key 'A' appears 2 times in one object (a state list holds each name once)"
+    ]
 
 
 def test_a_transition_out_of_its_processor_is_refused() -> None:
@@ -65,7 +67,8 @@ def test_the_local_stack_refuses_a_definition_the_service_refuses() -> None:
 
     broken = backfill()
     broken["States"]["BackfillPrefix"]["ItemProcessor"] = copy.deepcopy(
-        broken["States"]["BackfillManifest"]["ItemProcessor"])  # the same names under both readers
+        broken["States"]["BackfillManifest"]["ItemProcessor"]
+    )  # the same names under both readers
     with pytest.raises(InvalidDefinitionError) as refusal:
         check_definition(broken, "backfill")
     with mock_aws(config=MOTO_CONFIG), bridged(job_runner=lambda command, env: 0):

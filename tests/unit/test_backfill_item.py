@@ -10,10 +10,10 @@ import boto3
 import pytest
 from backfill_item.decide import decide, next_retry
 from backfill_item.summary import MalformedResultError, result_entries, summarise
-from common.uploads import uploaded_object_from_event
-from contracts.backfill import BackfillItemRequest, BackfillSummaryRequest, ResultWriterDetails
+from pipeline.uploads import uploaded_object_from_event
+from pipeline.backfill import BackfillItemRequest, BackfillSummaryRequest, ResultWriterDetails
 from moto import mock_aws
-from start_execution.naming import execution_name
+from pipeline.naming import execution_name
 from start_execution.starter import plan_record
 
 from local_emulator.distributed_map import encode_entries
@@ -37,13 +37,19 @@ class Table:
 
 
 def listed(key: str, etag: str = "abc123", size: int = 1000, **extra: Any) -> BackfillItemRequest:
-    item = {"Key": key, "Etag": f'"{etag}"', "Size": size, "LastModified": 1700000000,
-            "StorageClass": "STANDARD"}
+    item = {
+        "Key": key,
+        "Etag": f'"{etag}"',
+        "Size": size,
+        "LastModified": 1700000000,
+        "StorageClass": "STANDARD",
+    }
     return BackfillItemRequest(bucket=BUCKET, prefix="calls/", source="listing", item={**item, **extra})
 
 
-def run(request: BackfillItemRequest, table: Table | None = None,
-        suffixes: tuple[str, ...] = (".txt",)) -> Any:
+def run(
+    request: BackfillItemRequest, table: Table | None = None, suffixes: tuple[str, ...] = (".txt",)
+) -> Any:
     return decide(request, table or Table(), suffixes, "123456789012", "us-east-1")
 
 
@@ -61,21 +67,26 @@ def test_the_same_object_gets_the_same_event_so_two_backfills_start_it_idempoten
     assert run(listed("calls/a.wav")).input == run(listed("calls/a.wav")).input
 
 
-@pytest.mark.parametrize(("key", "reason"),
-                         [("calls/", "folder_marker"), ("calls/notes.TXT", "ignored_suffix")])
+@pytest.mark.parametrize(
+    ("key", "reason"), [("calls/", "folder_marker"), ("calls/notes.TXT", "ignored_suffix")]
+)
 def test_folder_markers_and_ignored_suffixes_are_skipped_by_the_starters_rule_without_a_catalog_read(
-        key: str, reason: str) -> None:
+    key: str, reason: str
+) -> None:
     table = Table()
     decision = run(listed(key), table)
     assert (decision.action, decision.outcome, decision.reason) == ("done", "skipped", reason)
     assert table.reads == []
 
 
-@pytest.mark.parametrize(("row", "reason"), [
-    ({"status": "TRANSCRIBED"}, "transcribed"),
-    ({"status": "FAILED", "reason_class": "bad_input", "reason": "corrupt_media"}, "bad_input"),
-    ({"status": "SUPERSEDED"}, "superseded"),
-])
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ({"status": "TRANSCRIBED"}, "transcribed"),
+        ({"status": "FAILED", "reason_class": "bad_input", "reason": "corrupt_media"}, "bad_input"),
+        ({"status": "SUPERSEDED"}, "superseded"),
+    ],
+)
 def test_bytes_that_already_have_an_answer_are_not_started_again(row: dict[str, Any], reason: str) -> None:
     table = Table({("s3://archive/calls/a.wav", "abc123"): row})
     decision = run(listed("calls/a.wav"), table)
@@ -89,8 +100,15 @@ def test_a_row_for_other_bytes_of_the_key_does_not_count() -> None:
 
 def test_an_internal_failure_is_retried_under_the_next_retry_name() -> None:
     arn = "arn:aws:states:us-east-1:1:execution:transcribe:calls_a-wav-abc123-0123456789"
-    table = Table({("s3://archive/calls/a.wav", "abc123"):
-                   {"status": "FAILED", "reason_class": "internal", "execution_arn": arn}})
+    table = Table(
+        {
+            ("s3://archive/calls/a.wav", "abc123"): {
+                "status": "FAILED",
+                "reason_class": "internal",
+                "execution_arn": arn,
+            }
+        }
+    )
     decision = run(listed("calls/a.wav"), table)
     assert (decision.action, decision.outcome) == ("start", "retry")
     assert decision.name.endswith("-retry1")
@@ -124,9 +142,16 @@ def test_inventory_rows_are_url_decoded_and_old_versions_or_keys_outside_the_pre
 
 
 def test_the_summary_counts_outcomes_and_skip_reasons() -> None:
-    results = [{"outcome": "transcribed", "reason": None}] * 3 + [{"outcome": "failed", "reason": None}] + [
-        {"outcome": "already_started", "reason": None}, {"outcome": "skipped", "reason": "transcribed"},
-        {"outcome": "skipped", "reason": "ignored_suffix"}, None]
+    results = (
+        [{"outcome": "transcribed", "reason": None}] * 3
+        + [{"outcome": "failed", "reason": None}]
+        + [
+            {"outcome": "already_started", "reason": None},
+            {"outcome": "skipped", "reason": "transcribed"},
+            {"outcome": "skipped", "reason": "ignored_suffix"},
+            None,
+        ]
+    )
     summary = summarise(results)
     assert (summary.total, summary.started, summary.transcribed, summary.failed) == (8, 4, 3, 1)
     assert summary.already_started == 1 and summary.item_errors == 1
@@ -138,9 +163,14 @@ RESULTS = "out"
 
 def succeeded(outcome: str, reason: str | None = None) -> dict[str, Any]:
     """A SUCCEEDED ResultWriter entry as Step Functions writes it: the item's output as a JSON string."""
-    return {"ExecutionArn": "arn:aws:states:us-east-1:1:execution:b/r:x", "Input": "{}",
-            "InputDetails": {"Included": True}, "Status": "SUCCEEDED",
-            "Output": json.dumps({"outcome": outcome, "reason": reason}), "OutputDetails": {"Included": True}}
+    return {
+        "ExecutionArn": "arn:aws:states:us-east-1:1:execution:b/r:x",
+        "Input": "{}",
+        "InputDetails": {"Included": True},
+        "Status": "SUCCEEDED",
+        "Output": json.dumps({"outcome": outcome, "reason": reason}),
+        "OutputDetails": {"Included": True},
+    }
 
 
 def put_results(s3: Any, files: dict[str, list[Any]], output_type: str = "JSONL") -> ResultWriterDetails:
@@ -153,8 +183,13 @@ def put_results(s3: Any, files: dict[str, list[Any]], output_type: str = "JSONL"
         s3.put_object(Bucket=RESULTS, Key=key, Body=encode_entries(entries, output_type))
         listing[name.split("_")[0]].append({"Key": key, "Size": 1})
     key = "backfill-results/run/abc/manifest.json"
-    s3.put_object(Bucket=RESULTS, Key=key, Body=json.dumps(
-        {"DestinationBucket": RESULTS, "MapRunArn": "arn:m", "ResultFiles": listing}).encode())
+    s3.put_object(
+        Bucket=RESULTS,
+        Key=key,
+        Body=json.dumps(
+            {"DestinationBucket": RESULTS, "MapRunArn": "arn:m", "ResultFiles": listing}
+        ).encode(),
+    )
     return ResultWriterDetails(Bucket=RESULTS, Key=key)
 
 
@@ -162,11 +197,22 @@ def put_results(s3: Any, files: dict[str, list[Any]], output_type: str = "JSONL"
 def test_the_summary_is_read_file_by_file_from_the_result_writers_manifest() -> None:
     # Given two SUCCEEDED files and a FAILED file (an item whose backfill step failed, tolerated)
     s3 = boto3.client("s3", region_name="us-east-1")
-    details = put_results(s3, {
-        "SUCCEEDED_0.json": [succeeded("transcribed")] * 2 + [succeeded("skipped", "ignored_suffix")],
-        "SUCCEEDED_1.json": [succeeded("already_started"), succeeded("failed")],
-        "FAILED_0.json": [{"ExecutionArn": "arn:x", "Input": "{}", "Status": "FAILED",
-                           "Error": "Lambda.Unknown", "Cause": "boom"}]})
+    details = put_results(
+        s3,
+        {
+            "SUCCEEDED_0.json": [succeeded("transcribed")] * 2 + [succeeded("skipped", "ignored_suffix")],
+            "SUCCEEDED_1.json": [succeeded("already_started"), succeeded("failed")],
+            "FAILED_0.json": [
+                {
+                    "ExecutionArn": "arn:x",
+                    "Input": "{}",
+                    "Status": "FAILED",
+                    "Error": "Lambda.Unknown",
+                    "Cause": "boom",
+                }
+            ],
+        },
+    )
     # When it is summarised
     summary = summarise(result_entries(s3, details), dry_run=False)
     # Then every entry of every file counts, the FAILED one as an item error
@@ -176,8 +222,10 @@ def test_the_summary_is_read_file_by_file_from_the_result_writers_manifest() -> 
 
 
 @mock_aws
-@pytest.mark.parametrize("entry", [{"Status": "SUCCEEDED"}, {"Output": "{}"},
-                                   {"Status": "SUCCEEDED", "Output": "{"}, "not an entry"])
+@pytest.mark.parametrize(
+    "entry",
+    [{"Status": "SUCCEEDED"}, {"Output": "{}"}, {"Status": "SUCCEEDED", "Output": "{"}, "not an entry"],
+)
 def test_a_malformed_result_entry_fails_the_summary_naming_the_file(entry: Any) -> None:
     s3 = boto3.client("s3", region_name="us-east-1")
     details = put_results(s3, {"SUCCEEDED_0.json": [succeeded("transcribed"), entry]})
@@ -199,8 +247,10 @@ def test_the_result_writer_writes_json_lines_under_a_static_prefix() -> None:
     # AWS writes under <Prefix>/<map run id>/ by itself: a static prefix, no States.Format on the name
     for name in ("BackfillPrefix", "BackfillManifest"):
         writer = ASL["States"][name]["ResultWriter"]
-        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}",
-                                        "Prefix": "${BackfillResultsPrefix}"}
+        assert writer["Parameters"] == {
+            "Bucket": "${BackfillResultsBucket}",
+            "Prefix": "${BackfillResultsPrefix}",
+        }
         assert writer["WriterConfig"] == {"OutputType": "JSONL", "Transformation": "NONE"}
 
 
@@ -226,18 +276,22 @@ def test_the_summarise_request_names_the_result_writers_manifest() -> None:
     summarise_state = ASL["States"]["Summarise"]["Parameters"]
     assert summarise_state["result_writer.$"] == "$.map_run.ResultWriterDetails"
     request = BackfillSummaryRequest.model_validate(
-        {"result_writer": {"Bucket": "b", "Key": "k/manifest.json"}, "dry_run": True})
+        {"result_writer": {"Bucket": "b", "Key": "k/manifest.json"}, "dry_run": True}
+    )
     assert request.result_writer.Key == "k/manifest.json"
 
 
 def test_the_asl_outcomes_are_the_contracts_outcomes() -> None:
     from typing import get_args
 
-    from contracts.backfill import ItemOutcome
+    from pipeline.backfill import ItemOutcome
 
     processor = ASL["States"]["BackfillPrefix"]["ItemProcessor"]["States"]
-    fixed = {s["Parameters"]["outcome"] for s in processor.values()
-             if s["Type"] == "Pass" and "outcome" in s.get("Parameters", {})}
+    fixed = {
+        s["Parameters"]["outcome"]
+        for s in processor.values()
+        if s["Type"] == "Pass" and "outcome" in s.get("Parameters", {})
+    }
     assert fixed <= set(get_args(ItemOutcome))
 
 

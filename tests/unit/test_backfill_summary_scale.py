@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 from backfill_item.summary import result_entries, summarise
-from contracts.backfill import ResultWriterDetails
+from pipeline.backfill import ResultWriterDetails
 
 from local_emulator.template import load_template
 from tests.result_writer_output import BUCKET, GeneratedResults
@@ -34,8 +34,10 @@ def test_a_200000_object_run_is_summarised_in_a_small_fraction_of_the_functions_
     expected = s3.expected_counts()
     assert summary.total == ITEMS and summary.item_errors == 0
     assert (summary.transcribed, summary.failed) == (expected["transcribed"], expected["failed"])
-    assert summary.skipped == {"ignored_suffix": expected["skipped.ignored_suffix"],
-                               "transcribed": expected["skipped.transcribed"]}
+    assert summary.skipped == {
+        "ignored_suffix": expected["skipped.ignored_suffix"],
+        "transcribed": expected["skipped.transcribed"],
+    }
     assert s3.reads == [s3.manifest_key, *s3.ranges]
     # and what it held at its peak is a few read chunks, not the file: under 5% of the function's memory
     # (the rest is the runtime, boto3 and its connection pool)

@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
-from contracts.errors import UnsupportedInput
-from contracts.models import PlanRequest, ProbeResult, UploadedObject
-from contracts.settings import Settings
+from pipeline.outcomes import UnsupportedInput
+from pipeline.contracts import PlanRequest, ProbeResult, UploadedObject
+from pipeline.settings import Settings
 from moto import mock_aws
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
@@ -43,10 +43,12 @@ def stereo_wav(seconds: float = 1.0) -> bytes:
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "ProbeTest",
-    }.items():  # fmt: skip
+    }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
@@ -57,8 +59,14 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 def source_of(response: dict[str, Any], body: bytes, versioned: bool = False) -> dict[str, Any]:
     version_id = response.get("VersionId") if versioned else None
-    return {"bucket": BUCKET, "key": KEY, "etag": response["ETag"].strip('"'), "size": len(body),
-            "version_id": version_id, "uri": f"s3://{BUCKET}/{KEY}"}  # fmt: skip
+    return {
+        "bucket": BUCKET,
+        "key": KEY,
+        "etag": response["ETag"].strip('"'),
+        "size": len(body),
+        "version_id": version_id,
+        "uri": f"s3://{BUCKET}/{KEY}",
+    }
 
 
 def test_an_untagged_upload_leaves_the_choice_to_the_setting(s3: Any) -> None:
@@ -99,8 +107,17 @@ def test_tag_keys_match_case_insensitively_and_other_tags_are_ignored() -> None:
 
 
 def _plan(tag: str | None, setting: str) -> Any:
-    probe = ProbeResult(duration_s=60.0, container="wav", codec="pcm_s16le", sample_rate=16000, channels=2,
-                        bitrate=512000, size=3_840_044, has_audio=True, channel_mode=tag)  # fmt: skip
+    probe = ProbeResult(
+        duration_s=60.0,
+        container="wav",
+        codec="pcm_s16le",
+        sample_rate=16000,
+        channels=2,
+        bitrate=512000,
+        size=3_840_044,
+        has_audio=True,
+        channel_mode=tag,
+    )
     source = UploadedObject(bucket="in", key=KEY, etag="abc", uri=f"s3://in/{KEY}")
     settings = Settings.from_env({**ENV, "CHANNEL_MODE": setting})
     return plan(PlanRequest(source=source, probe=probe), settings, load_wiring(ENV))

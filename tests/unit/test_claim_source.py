@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from claim_source.claim import claim
-from common.catalog import STATUS_CLAIMED, STATUS_FAILED
-from common.uploads import uploaded_object_from_event as source_from_event
-from contracts.errors import UnsupportedInput, ZeroByteObject
-from contracts.models import MISSING_ETAG, ClaimResult
+from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED
+from pipeline.uploads import uploaded_object_from_event as source_from_event
+from pipeline.outcomes import UnsupportedInput, ZeroByteObject
+from pipeline.contracts import MISSING_ETAG, ClaimResult
 from moto import mock_aws
 from test_common_support import (
     REGION,
@@ -41,8 +41,14 @@ def s3_event(
         "time": "2026-11-25T01:00:00Z",
         "region": "eu-west-1",
         "resources": ["arn:aws:s3:::input-bucket"],
-        "detail": {"version": "0", "bucket": {"name": "input-bucket"}, "object": obj,
-                   "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "reason": "PutObject"},
+        "detail": {
+            "version": "0",
+            "bucket": {"name": "input-bucket"},
+            "object": obj,
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
     }
 
 
@@ -159,14 +165,19 @@ def _outputs_owned_by(clients: AwsClients, key: str, etag: str | None) -> str:
     bucket = "output-bucket"
     clients.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     if etag is not None:
-        clients.s3.put_object(Bucket=bucket, Key=f"transcripts/{key}/transcript.json", Body=b"{}",
-                              Metadata={"source-etag": etag})
+        clients.s3.put_object(
+            Bucket=bucket,
+            Key=f"transcripts/{key}/transcript.json",
+            Body=b"{}",
+            Metadata={"source-etag": etag},
+        )
     return bucket
 
 
 @pytest.mark.parametrize(("owner", "claimed"), [("another-upload", True), ("abc123", False), (None, False)])
 def test_a_transcribed_object_is_claimed_again_only_when_another_upload_owns_the_outputs(
-        table: Any, clients: AwsClients, owner: str | None, claimed: bool) -> None:
+    table: Any, clients: AwsClients, owner: str | None, claimed: bool
+) -> None:
     # Given A transcribed, then (maybe) B's words in the key's outputs, then A's bytes uploaded again
     source = source_from_event(s3_event())
     table.put_item(Item={"source_uri": source.uri, "etag": source.etag, "status": "TRANSCRIBED"})
@@ -233,7 +244,7 @@ def test_the_handler_refuses_an_event_for_an_upload_the_key_no_longer_holds(
 ) -> None:
     # Given an upload whose event arrives after the key was overwritten (late or out of order)
     import claim_source.app
-    from contracts.errors import SourceSuperseded
+    from pipeline.outcomes import SourceSuperseded
 
     old = uploaded(clients, "talks/keynote(1) final.mp3", b"first")["ETag"]
     new = uploaded(clients, "talks/keynote(1) final.mp3", b"second")["ETag"]
@@ -248,8 +259,9 @@ def test_the_handler_refuses_an_event_for_an_upload_the_key_no_longer_holds(
 
 def uploaded(clients: AwsClients, key: str, body: bytes) -> dict[str, Any]:
     with contextlib.suppress(clients.s3.exceptions.BucketAlreadyOwnedByYou):
-        clients.s3.create_bucket(Bucket="input-bucket",
-                                 CreateBucketConfiguration={"LocationConstraint": REGION})
+        clients.s3.create_bucket(
+            Bucket="input-bucket", CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
     return clients.s3.put_object(Bucket="input-bucket", Key=key, Body=body)
 
 

@@ -55,8 +55,14 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeTime:
 
 
 def stack_with(sfn: Executions) -> Stack:
-    names = StackNames(stack_name="s", region="us-east-1", input_bucket="in", output_bucket="out",
-                       catalog_table="catalog", state_machine_arn="arn:aws:states:us-east-1:1:stateMachine:m")
+    names = StackNames(
+        stack_name="s",
+        region="us-east-1",
+        input_bucket="in",
+        output_bucket="out",
+        catalog_table="catalog",
+        state_machine_arn="arn:aws:states:us-east-1:1:stateMachine:m",
+    )
     return Stack(names=names, clients=lambda service: sfn)
 
 
@@ -78,7 +84,8 @@ def test_waiting_returns_as_soon_as_every_execution_ended(clock: FakeTime) -> No
 
 
 def test_waiting_for_catalog_rows_that_never_appear_gives_up_at_the_timeout(
-        clock: FakeTime, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     polls: list[tuple[str, str]] = []
 
     def no_row(stack: Stack, source_uri: str, etag: str) -> None:

@@ -71,9 +71,15 @@ def test_in_a_real_process_writes_to_file_descriptor_1_do_not_reach_stdout() -> 
         except typer.Exit as done:
             sys.exit(done.exit_code)
     """)
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True,
-                          env={"PYTHONPATH": f"{REPO}:{REPO / 'functions'}", "PATH": "/usr/bin:/bin"},
-                          check=False, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{REPO}:{REPO / 'functions'}", "PATH": "/usr/bin:/bin"},
+        check=False,
+        timeout=120,
+    )
     # Then stdout holds the document alone and the rest is on stderr
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"answer": 42}

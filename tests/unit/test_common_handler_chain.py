@@ -18,7 +18,7 @@ import plan_job.app
 import postprocess.app
 import pytest
 import record_failure.app
-from common.s3uri import parse_s3_uri
+from pipeline.s3uri import parse_s3_uri
 from moto import mock_aws
 from test_common_support import (
     OUT,
@@ -98,8 +98,16 @@ def test_an_upload_flows_from_claim_to_a_transcribed_catalog_item(aws: tuple[Any
     state["claim"] = claim_source.app.handler({"event": dict(state), "execution_arn": EXECUTION}, ctx)
     assert state["claim"]["claimed"] is True
     source = state["claim"]["source"]
-    state["probe"] = {"duration_s": 2.0, "container": "wav", "codec": "pcm_s16le", "sample_rate": 16000,
-                      "channels": 1, "bitrate": 256000, "size": 4096, "has_audio": True}  # fmt: skip
+    state["probe"] = {
+        "duration_s": 2.0,
+        "container": "wav",
+        "codec": "pcm_s16le",
+        "sample_rate": 16000,
+        "channels": 1,
+        "bitrate": 256000,
+        "size": 4096,
+        "has_audio": True,
+    }
     state["plan"] = plan_job.app.handler({"source": source, "probe": state["probe"]}, ctx)
     fake_gpu_job(s3, state["plan"], source)
     state["job"] = {"job_id": "job-1", "status": "SUCCEEDED"}
@@ -140,14 +148,27 @@ def test_a_gpu_job_rejecting_the_input_is_recorded_as_bad_input_and_can_be_retri
     state: dict[str, Any] = upload_event()
     state["claim"] = claim_source.app.handler({"event": dict(state), "execution_arn": EXECUTION}, ctx)
     source = state["claim"]["source"]
-    state["probe"] = {"duration_s": 2.0, "container": "wav", "codec": "pcm_s16le", "sample_rate": 16000,
-                      "channels": 1, "bitrate": 256000, "size": 4096, "has_audio": True}  # fmt: skip
+    state["probe"] = {
+        "duration_s": 2.0,
+        "container": "wav",
+        "codec": "pcm_s16le",
+        "sample_rate": 16000,
+        "channels": 1,
+        "bitrate": 256000,
+        "size": 4096,
+        "has_audio": True,
+    }
     state["plan"] = plan_job.app.handler({"source": source, "probe": state["probe"]}, ctx)
     error_json = {"error": "CorruptMedia", "message": "invalid frame at 1.2 s", "input": source["uri"]}
     location = parse_s3_uri(state["plan"]["request"]["output_prefix"] + "error.json")
     s3.put_object(Bucket=location.bucket, Key=location.key, Body=json.dumps(error_json))
-    job = {"JobId": "job-2", "Status": "FAILED", "StatusReason": "Essential container in task exited",
-           "Container": {"ExitCode": 65}, "Attempts": [{"Container": {"ExitCode": 65}}]}  # fmt: skip
+    job = {
+        "JobId": "job-2",
+        "Status": "FAILED",
+        "StatusReason": "Essential container in task exited",
+        "Container": {"ExitCode": 65},
+        "Attempts": [{"Container": {"ExitCode": 65}}],
+    }
     state["error"] = {"Error": "States.TaskFailed", "Cause": json.dumps(job)}
 
     failure = record_failure.app.handler({"state": state, "execution_arn": EXECUTION}, ctx)

@@ -7,12 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from common.catalog import from_dynamo, set_expression, to_dynamo, utc_now_iso
-from common.layout import output_file, output_prefix, segments_uri
-from common.s3uri import format_s3_uri, join_s3_uri, parse_s3_uri
-from common.transcript import TranscriptInvalid, validate_transcript
-from contracts.gpu_classes import GPU_CLASSES, SIZE_ORDER, price_per_hour
-from contracts.models import TranscriptDocument
+from pipeline.catalog import from_dynamo, set_expression, to_dynamo, utc_now_iso
+from pipeline.exact_upload import output_file, output_prefix, segments_uri
+from pipeline.s3uri import format_s3_uri, join_s3_uri, parse_s3_uri
+from pipeline.transcript_reader import TranscriptInvalid, validate_transcript
+from pipeline.gpu_classes import GPU_CLASSES, SIZE_ORDER, price_per_hour
+from pipeline.transcript import TranscriptDocument
 from jsonschema import Draft202012Validator
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "functions" / "common" / "transcript.schema.json"
@@ -49,7 +49,8 @@ def test_output_layout_mirrors_the_source_key() -> None:
     assert output_file(prefix, "transcript.json") == "s3://out/transcripts/a/b.mp3/transcript.json"
     # And the segments file sits in the date partition of its transcription time (UTC)
     assert segments_uri("out", "a/b.mp3", "2026-12-02T23:59:59.999Z") == (
-        "s3://out/segments/dt=2026-12-02/a/b.mp3.jsonl")
+        "s3://out/segments/dt=2026-12-02/a/b.mp3.jsonl"
+    )
 
 
 def test_floats_become_decimals_for_dynamodb_and_come_back_as_json_numbers() -> None:
@@ -158,10 +159,19 @@ def test_the_generated_json_schema_judges_words_like_the_model(mutation: str, wh
 
 def twenty_hour_transcript() -> bytes:
     """~200k words, each listed twice (per segment and flat), as gpu_job writes them: ~23 MB of JSON."""
-    words = [{"start": round(i * 0.36, 3), "end": round(i * 0.36 + 0.3, 3), "word": "word"}
-             for i in range(200_000)]  # fmt: skip
-    segments = [{"id": j, "start": words[j * 20]["start"], "end": words[j * 20 + 19]["end"], "text": "words",
-                 "words": words[j * 20 : j * 20 + 20]} for j in range(10_000)]  # fmt: skip
+    words = [
+        {"start": round(i * 0.36, 3), "end": round(i * 0.36 + 0.3, 3), "word": "word"} for i in range(200_000)
+    ]
+    segments = [
+        {
+            "id": j,
+            "start": words[j * 20]["start"],
+            "end": words[j * 20 + 19]["end"],
+            "text": "words",
+            "words": words[j * 20 : j * 20 + 20],
+        }
+        for j in range(10_000)
+    ]
     document = {**valid_transcript(), "segments": segments, "words": words}
     document["media"] = {**document["media"], "duration_s": 72000.0}
     return json.dumps(document).encode()

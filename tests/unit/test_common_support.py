@@ -14,8 +14,8 @@ from typing import Any
 
 import boto3
 import pytest
-from common.catalog import PARTITION_KEY, SORT_KEY
-from common.clients import reset_clients
+from pipeline.catalog import PARTITION_KEY, SORT_KEY
+from lambda_runtime.clients import reset_clients
 from moto import mock_aws
 
 REGION = "eu-west-1"
@@ -95,7 +95,7 @@ def test_moto_state_does_not_leak_between_mock_sessions_sharing_a_client() -> No
 
 
 def test_the_fake_context_satisfies_powertools_logger() -> None:
-    from common.observability import logger
+    from lambda_runtime.observability import logger
 
     @logger.inject_lambda_context
     def handler(event: dict, context: Any) -> str:

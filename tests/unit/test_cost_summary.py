@@ -1,4 +1,4 @@
-"""Specification of common.cost.summarise_costs: totals of catalog items per prefix, mode or language."""
+"""Specification of pipeline.cost.summarise_costs: totals of catalog items per prefix, mode or language."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 import pytest
-from common.cost import CostTotals, key_prefix, summarise_costs
-from contracts.models import CatalogItem
+from pipeline.cost import CostTotals, key_prefix, summarise_costs
+from pipeline.contracts import CatalogItem
 
 
 def row(key: str, duration_s: float, gpu_s: float, cost: float | None, **extra: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ S3 answers a missing key with 404 only to a caller allowed s3:ListBucket on the 
 answers 403 AccessDenied, the same as a real denial. Every role that reads input keys therefore holds
 ListBucket on the input bucket (tests/workflow/test_template_policies.py), so "deleted" is a 404, and
 the three readers of an input (ownership, the probe's reader, gpu_job's storage) share one code set,
-contracts.ownership.INPUT_GONE. A 403 stays an error: it may be a broken policy, not a deletion.
+pipeline.exact_upload.INPUT_GONE. A 403 stays an error: it may be a broken policy, not a deletion.
 """
 
 from __future__ import annotations
@@ -15,17 +15,19 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from contracts.errors import SourceSuperseded
-from contracts.models import UploadedObject
-from contracts.ownership import current_object
+from pipeline.outcomes import SourceSuperseded
+from pipeline.contracts import UploadedObject
+from pipeline.exact_upload import current_object
 from moto import mock_aws
 from probe_audio.s3_reader import S3RangeReader
 
 from gpu_job.storage import superseded_on_412
 
 BUCKET, KEY = "uploads", "gone.wav"
-DENIED = {"Error": {"Code": "AccessDenied", "Message": "Access Denied"},
-          "ResponseMetadata": {"HTTPStatusCode": 403}}
+DENIED = {
+    "Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+    "ResponseMetadata": {"HTTPStatusCode": 403},
+}
 
 
 @pytest.fixture
@@ -50,7 +52,8 @@ class DeniedS3:
 
 
 def test_ownership_sees_a_deleted_key_as_deleted_and_a_denied_one_as_an_error(
-        s3_with_a_deleted_key: tuple[Any, str]) -> None:
+    s3_with_a_deleted_key: tuple[Any, str],
+) -> None:
     s3, _ = s3_with_a_deleted_key
     assert current_object(s3, BUCKET, KEY) == {"etag": None, "version_id": None, "deleted": True}
     with pytest.raises(ClientError):
@@ -58,7 +61,8 @@ def test_ownership_sees_a_deleted_key_as_deleted_and_a_denied_one_as_an_error(
 
 
 def test_the_probe_reader_stops_superseded_on_a_deleted_key_and_fails_on_a_denied_one(
-        s3_with_a_deleted_key: tuple[Any, str]) -> None:
+    s3_with_a_deleted_key: tuple[Any, str],
+) -> None:
     s3, etag = s3_with_a_deleted_key
     with pytest.raises(SourceSuperseded, match="vanished"):
         S3RangeReader(s3, BUCKET, KEY, etag=etag).read(16)
@@ -67,7 +71,8 @@ def test_the_probe_reader_stops_superseded_on_a_deleted_key_and_fails_on_a_denie
 
 
 def test_gpu_job_storage_stops_superseded_on_a_deleted_key_and_fails_on_a_denied_one(
-        s3_with_a_deleted_key: tuple[Any, str]) -> None:
+    s3_with_a_deleted_key: tuple[Any, str],
+) -> None:
     s3, etag = s3_with_a_deleted_key
     source = UploadedObject(bucket=BUCKET, key=KEY, etag=etag, size=8, uri=f"s3://{BUCKET}/{KEY}")
     with pytest.raises(SourceSuperseded), superseded_on_412(source):

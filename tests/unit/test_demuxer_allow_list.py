@@ -14,21 +14,50 @@ from pathlib import Path
 
 import av
 import pytest
-from contracts import media
+from pipeline import media
 
 from tests.unit.hostile_inputs import CaseResult, loopback_listener, run_traced, write_inputs
 
 # slow: the harness runs every reference upload under strace (make unit leaves it to make test)
-pytestmark = [pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed"),
-              pytest.mark.slow]
+pytestmark = [
+    pytest.mark.skipif(shutil.which("strace") is None, reason="strace not installed"),
+    pytest.mark.slow,
+]
 
-CASES = ["concat_local.ffconcat", "concat_passwd.ffconcat", "concat_protocols.ffconcat", "hls_loopback.m3u8",
-         "hls_local.m3u8", "dash.mpd", "session.sdp", "chapters.ffmeta", "image2_pattern"]
+CASES = [
+    "concat_local.ffconcat",
+    "concat_passwd.ffconcat",
+    "concat_protocols.ffconcat",
+    "hls_loopback.m3u8",
+    "hls_local.m3u8",
+    "dash.mpd",
+    "session.sdp",
+    "chapters.ffmeta",
+    "image2_pattern",
+]
 # FFmpeg recognises these and we refuse them; this PyAV build has no DASH demuxer, so nothing
 # recognises an MPD at all (NotMedia).
 REFUSED = {case: "UnsupportedInput" for case in CASES} | {"dash.mpd": "NotMedia"}
-NEVER_ALLOWED = ("concat", "hls", "dash", "webm_dash_manifest", "sdp", "rtp", "rtsp", "image2", "image2pipe",
-                 "data", "lavfi", "ffmetadata", "tee", "subfile", "srt", "webvtt", "tty", "bin")
+NEVER_ALLOWED = (
+    "concat",
+    "hls",
+    "dash",
+    "webm_dash_manifest",
+    "sdp",
+    "rtp",
+    "rtsp",
+    "image2",
+    "image2pipe",
+    "data",
+    "lavfi",
+    "ffmetadata",
+    "tee",
+    "subfile",
+    "srt",
+    "webvtt",
+    "tty",
+    "bin",
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +84,8 @@ def test_the_allow_list_names_real_demuxers_and_no_reference_formats() -> None:
 @pytest.mark.parametrize("side", ["probe", "gpu_job"])
 @pytest.mark.parametrize("case", CASES)
 def test_a_reference_upload_is_bad_input_and_opens_nothing(
-        side: str, case: str, traced: dict[str, tuple[dict[str, CaseResult], int]]) -> None:
+    side: str, case: str, traced: dict[str, tuple[dict[str, CaseResult], int]]
+) -> None:
     # Given an upload that names other files, protocols or a loopback port
     # When decoded by this side under strace
     result = traced[side][0][case]
@@ -66,7 +96,8 @@ def test_a_reference_upload_is_bad_input_and_opens_nothing(
 
 @pytest.mark.parametrize("side", ["probe", "gpu_job"])
 def test_the_loopback_listener_gets_no_connection(
-        side: str, traced: dict[str, tuple[dict[str, CaseResult], int]]) -> None:
+    side: str, traced: dict[str, tuple[dict[str, CaseResult], int]]
+) -> None:
     # Given HLS, concat, DASH and SDP inputs pointing at a listening loopback port / Then no connection
     assert traced[side][1] == 0
 

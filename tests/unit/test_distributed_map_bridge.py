@@ -38,12 +38,18 @@ def test_an_inventory_manifest_yields_one_item_per_csv_row_keyed_by_its_schema()
     rows = b'"src","k%20one","5"\n"src","k2","6"\n'
     s3.put_object(Bucket="reports", Key="d/a.csv.gz", Body=gzip.compress(rows))
     s3.put_object(Bucket="reports", Key="d/b.csv", Body=b'"src","k3","7"\n')
-    manifest = {"destinationBucket": "arn:aws:s3:::reports", "fileFormat": "CSV",
-                "fileSchema": "Bucket, Key, Size",
-                "files": [{"key": "d/a.csv.gz"}, {"key": "d/b.csv"}]}
+    manifest = {
+        "destinationBucket": "arn:aws:s3:::reports",
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size",
+        "files": [{"key": "d/a.csv.gz"}, {"key": "d/b.csv"}],
+    }
     items = inventory_items(s3, json.dumps(manifest))
-    assert items == [{"Bucket": "src", "Key": "k%20one", "Size": "5"},
-                     {"Bucket": "src", "Key": "k2", "Size": "6"}, {"Bucket": "src", "Key": "k3", "Size": "7"}]
+    assert items == [
+        {"Bucket": "src", "Key": "k%20one", "Size": "5"},
+        {"Bucket": "src", "Key": "k2", "Size": "6"},
+        {"Bucket": "src", "Key": "k3", "Size": "7"},
+    ]
 
 
 def body(s3: Any, key: str) -> Any:
@@ -57,13 +63,18 @@ def test_the_local_result_writer_writes_the_files_aws_writes() -> None:
     s3.create_bucket(Bucket="out")
     run = "arn:aws:states:us-east-1:123456789012:mapRun:m-backfill/BackfillPrefix:0f1e"
     items = [{"Key": "a.wav"}, {"Key": "b.wav"}, {"Key": "c.wav"}]
-    outputs = [{"outcome": "transcribed", "reason": None}, None,
-               {"outcome": "skipped", "reason": "transcribed"}]
+    outputs = [
+        {"outcome": "transcribed", "reason": None},
+        None,
+        {"outcome": "skipped", "reason": "transcribed"},
+    ]
     # When the ResultWriter runs
     result = write_results(s3, "out", "backfill-results/run-1", run, items, outputs)
     # Then the state's result names the manifest, which lists one SUCCEEDED and one FAILED file
-    assert result == {"MapRunArn": run, "ResultWriterDetails": {
-        "Bucket": "out", "Key": "backfill-results/run-1/0f1e/manifest.json"}}
+    assert result == {
+        "MapRunArn": run,
+        "ResultWriterDetails": {"Bucket": "out", "Key": "backfill-results/run-1/0f1e/manifest.json"},
+    }
     manifest = body(s3, result["ResultWriterDetails"]["Key"])
     assert manifest["DestinationBucket"] == "out" and manifest["MapRunArn"] == run
     files = manifest["ResultFiles"]
@@ -71,8 +82,10 @@ def test_the_local_result_writer_writes_the_files_aws_writes() -> None:
     assert [f["Key"] for f in files["FAILED"]] == ["backfill-results/run-1/0f1e/FAILED_0.json"]
     assert files["PENDING"] == []
     succeeded = json.loads(s3.get_object(Bucket="out", Key=files["SUCCEEDED"][0]["Key"])["Body"].read())
-    assert files["SUCCEEDED"][0]["Size"] == s3.head_object(Bucket="out", Key=files["SUCCEEDED"][0]["Key"])[
-        "ContentLength"]
+    assert (
+        files["SUCCEEDED"][0]["Size"]
+        == s3.head_object(Bucket="out", Key=files["SUCCEEDED"][0]["Key"])["ContentLength"]
+    )
     # and each entry is a child execution's record, its Output a JSON string
     assert [json.loads(e["Output"]) for e in succeeded] == [outputs[0], outputs[2]]
     assert {"ExecutionArn", "Input", "Output", "Status"} <= set(succeeded[0])
@@ -92,7 +105,9 @@ def test_the_local_result_writer_splits_large_runs_into_numbered_files() -> None
     result = write_results(s3, "out", "p/", "arn:aws:states:r:1:mapRun:m/L:id", [{}] * len(outputs), outputs)
     manifest = body(s3, result["ResultWriterDetails"]["Key"])
     assert [f["Key"] for f in manifest["ResultFiles"]["SUCCEEDED"]] == [
-        "p/id/SUCCEEDED_0.json", "p/id/SUCCEEDED_1.json"]
+        "p/id/SUCCEEDED_0.json",
+        "p/id/SUCCEEDED_1.json",
+    ]
 
 
 @mock_aws
@@ -101,8 +116,15 @@ def test_the_local_result_writer_writes_json_lines_when_the_writer_config_asks()
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="out")
     outputs = [{"outcome": "transcribed", "reason": None}, None]
-    result = write_results(s3, "out", "backfill-results/", "arn:aws:states:r:1:mapRun:m/L:id", [{}, {}],
-                           outputs, {"OutputType": "JSONL", "Transformation": "NONE"})
+    result = write_results(
+        s3,
+        "out",
+        "backfill-results/",
+        "arn:aws:states:r:1:mapRun:m/L:id",
+        [{}, {}],
+        outputs,
+        {"OutputType": "JSONL", "Transformation": "NONE"},
+    )
     # Then each file holds one entry per line, the same entries the JSON array holds, the same manifest
     files = body(s3, result["ResultWriterDetails"]["Key"])["ResultFiles"]
     text = s3.get_object(Bucket="out", Key=files["SUCCEEDED"][0]["Key"])["Body"].read().decode()
@@ -119,16 +141,36 @@ def test_a_writer_config_the_emulator_does_not_write_is_refused_not_approximated
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="out")
     with pytest.raises(ValueError, match="not emulated"):
-        write_results(s3, "out", "p/", "arn:aws:states:r:1:mapRun:m/L:id", [{}], [{"a": 1}],
-                      {"OutputType": "JSONL", "Transformation": "COMPACT"})
+        write_results(
+            s3,
+            "out",
+            "p/",
+            "arn:aws:states:r:1:mapRun:m/L:id",
+            [{}],
+            [{"a": 1}],
+            {"OutputType": "JSONL", "Transformation": "COMPACT"},
+        )
 
 
 def test_the_writer_config_is_carried_where_moto_parses_it() -> None:
     from local_emulator.distributed_map import WRITER_CONFIG, carry_writer_config
 
     config = {"OutputType": "JSONL", "Transformation": "NONE"}
-    definition = json.dumps({"StartAt": "M", "States": {"M": {"Type": "Map", "ResultWriter": {
-        "Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b"}, WRITER_CONFIG: config}}}})
+    definition = json.dumps(
+        {
+            "StartAt": "M",
+            "States": {
+                "M": {
+                    "Type": "Map",
+                    "ResultWriter": {
+                        "Resource": "arn:aws:states:::s3:putObject",
+                        "Parameters": {"Bucket": "b"},
+                        WRITER_CONFIG: config,
+                    },
+                }
+            },
+        }
+    )
     writer = json.loads(carry_writer_config(definition))["States"]["M"]["ResultWriter"]
     assert WRITER_CONFIG not in writer and writer["Parameters"] == {"Bucket": "b", WRITER_CONFIG: config}
     plain = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})

@@ -5,16 +5,21 @@ from __future__ import annotations
 import re
 
 import pytest
-from contracts.models import UploadedObject
-from start_execution.naming import MAX_NAME_LENGTH, execution_name
+from pipeline.contracts import UploadedObject
+from pipeline.naming import MAX_NAME_LENGTH, execution_name
 
 VALID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
-def upload(key: str, etag: str = "9b2cf535f27731c974343645a3985328", version_id: str | None = None,
-           bucket: str = "in") -> UploadedObject:
-    return UploadedObject(bucket=bucket, key=key, etag=etag, version_id=version_id, size=10,
-                          uri=f"s3://{bucket}/{key}")
+def upload(
+    key: str,
+    etag: str = "9b2cf535f27731c974343645a3985328",
+    version_id: str | None = None,
+    bucket: str = "in",
+) -> UploadedObject:
+    return UploadedObject(
+        bucket=bucket, key=key, etag=etag, version_id=version_id, size=10, uri=f"s3://{bucket}/{key}"
+    )
 
 
 def test_the_name_says_which_file_and_which_upload() -> None:
@@ -35,10 +40,19 @@ def test_the_same_upload_always_gets_the_same_name_and_another_upload_another() 
     assert execution_name(upload("x/a.wav")) != execution_name(upload("y/a.wav"))
 
 
-@pytest.mark.parametrize("key", [
-    "é" * 300, "日本語の録音.wav", "a b/c<d>{e}[f]?*\"#%\\^|~`$&,;:.wav", "/" * 5 + "x", "..", "x" * 1024,
-    "folder/" + "ü" * 200 + ".flac", "\x01\x7f.wav",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "é" * 300,
+        "日本語の録音.wav",
+        'a b/c<d>{e}[f]?*"#%\\^|~`$&,;:.wav',
+        "/" * 5 + "x",
+        "..",
+        "x" * 1024,
+        "folder/" + "ü" * 200 + ".flac",
+        "\x01\x7f.wav",
+    ],
+)
 def test_any_key_gives_a_valid_name_within_80_characters(key: str) -> None:
     name = execution_name(upload(key))
     assert VALID.match(name), name

@@ -14,10 +14,10 @@ from typing import Any
 
 import boto3
 import pytest
-from common.catalog import STATUS_CLAIMED, STATUS_TRANSCRIBED
-from common.events import entry, put_completion_event
-from contracts.errors import SourceSuperseded, TransientError
-from contracts.models import CompletionEvent, IndexRequest, UploadedObject
+from pipeline.outcomes import STATUS_CLAIMED, STATUS_TRANSCRIBED
+from pipeline.events import entry, put_completion_event
+from pipeline.outcomes import SourceSuperseded, TransientError
+from pipeline.contracts import CompletionEvent, IndexRequest, UploadedObject
 from index_transcript.index import NotClaimedHere, estimate_cost_usd, index, ready_event
 from moto import mock_aws
 from test_common_support import REGION, AwsClients, FakeLambdaContext, create_catalog_table
@@ -38,8 +38,11 @@ def table(clients: AwsClients) -> Iterator[Any]:
     # Only DynamoDB is mocked with data: an S3 read would find no transcript anywhere
     with mock_aws():
         table = create_catalog_table(clients.dynamodb)
-        claimed = {"status": STATUS_CLAIMED, "execution_arn": "arn:exec:1",
-                   "claimed_at": "2026-11-25T01:00:00.000Z"}  # fmt: skip
+        claimed = {
+            "status": STATUS_CLAIMED,
+            "execution_arn": "arn:exec:1",
+            "claimed_at": "2026-11-25T01:00:00.000Z",
+        }
         table.put_item(Item={"source_uri": SOURCE.uri, "etag": SOURCE.etag, **claimed})
         yield table
 
@@ -125,8 +128,14 @@ def test_the_handler_parses_the_index_request_returns_plain_json_and_announces_i
     import index_transcript.app
 
     source = put_input(clients)
-    table.put_item(Item={"source_uri": source.uri, "etag": source.etag, "status": STATUS_CLAIMED,
-                         "execution_arn": "arn:exec:1"})  # fmt: skip
+    table.put_item(
+        Item={
+            "source_uri": source.uri,
+            "etag": source.etag,
+            "status": STATUS_CLAIMED,
+            "execution_arn": "arn:exec:1",
+        }
+    )
     queue = completion_queue(clients)
     event = index_request(source=source, execution_arn="arn:exec:1").model_dump(mode="json")
 
@@ -184,7 +193,10 @@ def test_the_event_entry_names_source_detail_type_and_bus() -> None:
     sent = entry(event, "my-bus")
 
     assert (sent["Source"], sent["DetailType"], sent["EventBusName"]) == (
-        "parakeet.transcription", "Transcript Superseded", "my-bus")
+        "parakeet.transcription",
+        "Transcript Superseded",
+        "my-bus",
+    )
     assert sent["Resources"] == ["arn:aws:s3:::media-in"]
     assert CompletionEvent.model_validate_json(sent["Detail"]) == event
 

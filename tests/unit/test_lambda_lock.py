@@ -27,7 +27,8 @@ def test_the_lock_is_the_requirements_closure_minus_what_the_runtime_provides() 
     computed = lambda_lock.closure(lambda_lock.read_requirements())
     expected = {canonicalize_name(name): version for name, version in computed.pins.items()}
     assert lambda_lock.read_lock() == expected, (
-        "functions/requirements.lock is stale: run .venv/bin/python scripts/lambda_lock.py --write")
+        "functions/requirements.lock is stale: run .venv/bin/python scripts/lambda_lock.py --write"
+    )
 
 
 def test_the_lock_ships_nothing_the_runtime_provides_and_says_what_it_left_out() -> None:
@@ -44,7 +45,7 @@ def test_boto3_is_bundled_at_a_version_that_knows_the_conditional_writes() -> No
     pins = lambda_lock.read_lock()
     assert {"boto3", "botocore", "s3transfer"} <= set(pins)
     assert pins["botocore"] == importlib.metadata.version("botocore")
-    # Then it knows PutObject's IfMatch / IfNoneMatch, which contracts.ownership.put_owned sends
+    # Then it knows PutObject's IfMatch / IfNoneMatch, which pipeline.exact_upload.put_owned sends
     put_object = botocore.session.get_session().get_service_model("s3").operation_model("PutObject")
     assert {"IfMatch", "IfNoneMatch"} <= set(put_object.input_shape.members)
 
@@ -58,13 +59,17 @@ def test_every_requirement_is_locked_at_the_version_the_tests_run() -> None:
 
 
 FAKE = {
-    "app": lambda_lock.Installed("App", "1.0", [
-        'lib>=2; extra == "tracing"',
-        'unused; extra == "other"',
-        'backport; python_version < "3.12"',
-        'only-on-312; python_version >= "3.12"',
-        "Boto3>=1.30",
-    ]),
+    "app": lambda_lock.Installed(
+        "App",
+        "1.0",
+        [
+            'lib>=2; extra == "tracing"',
+            'unused; extra == "other"',
+            'backport; python_version < "3.12"',
+            'only-on-312; python_version >= "3.12"',
+            "Boto3>=1.30",
+        ],
+    ),
     "lib": lambda_lock.Installed("lib", "2.5", ["botocore", "leaf"]),
     "only-on-312": lambda_lock.Installed("only_on_312", "0.3", ["leaf>=1"]),
     "leaf": lambda_lock.Installed("leaf", "1.1", []),
@@ -101,8 +106,10 @@ def test_a_requirement_the_venv_does_not_satisfy_is_an_error() -> None:
 
 
 SHARED_CODE_FUNCTIONS = [
-    lid for lid, r in load_template()["Resources"].items()
-    if r["Type"] == "AWS::Serverless::Function" and "CodeUri" not in r["Properties"]]
+    lid
+    for lid, r in load_template()["Resources"].items()
+    if r["Type"] == "AWS::Serverless::Function" and "CodeUri" not in r["Properties"]
+]
 
 
 @pytest.mark.parametrize("function", SHARED_CODE_FUNCTIONS)
@@ -113,8 +120,14 @@ def test_every_function_is_built_from_the_lock_by_the_shared_makefile(function: 
     dry_run = subprocess.run(make, cwd=ROOT / "functions", capture_output=True, text=True, check=True).stdout
     commands = [" ".join(line.split()) for line in dry_run.replace("\\\n", " ").splitlines()]
     [install] = [c for c in commands if " -m pip install " in c]
-    for flag in ("--no-deps", "--only-binary=:all:", "--python-version 3.12", "-r requirements.lock",
-                 "--platform manylinux2014_x86_64", f'--target "{tmp_path}"'):
+    for flag in (
+        "--no-deps",
+        "--only-binary=:all:",
+        "--python-version 3.12",
+        "-r requirements.lock",
+        "--platform manylinux2014_x86_64",
+        f'--target "{tmp_path}"',
+    ):
         assert flag in install
     [copy] = [c.split() for c in commands if c.startswith("cp -R ")]
     for package in ("common", "contracts", resource["Properties"]["Handler"].split(".")[0]):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit
-from common.observability import metrics
+from lambda_runtime.observability import metrics
 
 
 @metrics.log_metrics
@@ -17,7 +17,8 @@ def handler(event: dict[str, Any], context: object) -> None:
 
 
 def test_metrics_of_an_invocation_with_metrics_disabled_do_not_reach_a_later_published_one(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given invocations that ran while metrics were disabled (the local emulator, other tests)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ObservabilityTest")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")

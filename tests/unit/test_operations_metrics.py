@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from common.catalog import STATUS_CLAIMED
-from common.observability import NAMESPACE, SERVICE, add_dimensioned_metric
-from contracts.models import FailureRequest, FailureResult, JobResult, PoolScaling
+from pipeline.outcomes import STATUS_CLAIMED
+from lambda_runtime.observability import NAMESPACE, SERVICE, add_dimensioned_metric
+from pipeline.contracts import FailureRequest, FailureResult, JobResult, PoolScaling
 from moto import mock_aws
 from test_common_support import (
     AwsClients,
@@ -56,8 +56,11 @@ def blob_with(blobs: list[dict[str, Any]], metric: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- RecordFailure: FailuresRecorded
 def failure_request(error: dict[str, Any]) -> dict[str, Any]:
-    state = {**object_created_event(SOURCE.bucket, SOURCE.key, size=10, etag=f'"{SOURCE.etag}"'),
-             "claim": {"claimed": True, "source": SOURCE.model_dump(mode="json")}, "error": error}
+    state = {
+        **object_created_event(SOURCE.bucket, SOURCE.key, size=10, etag=f'"{SOURCE.etag}"'),
+        "claim": {"claimed": True, "source": SOURCE.model_dump(mode="json")},
+        "error": error,
+    }
     return FailureRequest(state=state, execution_arn="arn:exec:1").model_dump(mode="json")
 
 
@@ -66,11 +69,14 @@ def lambda_error(error_type: str) -> dict[str, str]:
     return {"Error": error_type, "Cause": json.dumps(cause)}
 
 
-@pytest.mark.parametrize(("error", "reason_class"), [
-    ({"Error": "States.Timeout"}, "internal"),
-    (lambda_error("NotMedia"), "bad_input"),
-    (lambda_error("SourceSuperseded"), "superseded"),  # a newer upload owns the key: no fault
-])
+@pytest.mark.parametrize(
+    ("error", "reason_class"),
+    [
+        ({"Error": "States.Timeout"}, "internal"),
+        (lambda_error("NotMedia"), "bad_input"),
+        (lambda_error("SourceSuperseded"), "superseded"),  # a newer upload owns the key: no fault
+    ],
+)
 def test_record_failure_counts_the_failure_under_its_reason_class(
     table: Any, capsys: pytest.CaptureFixture[str], error: dict[str, Any], reason_class: str
 ) -> None:
@@ -101,8 +107,14 @@ def test_a_superseded_status_is_the_superseded_class_whatever_its_reason() -> No
     # The SUPERSEDED outcome (catalog status) counts as superseded once RecordFailure reports it
     from record_failure.app import outcome_class
 
-    fields = {"reason": "Whatever", "reason_class": "bad_input", "message": "", "recorded": True,
-              "source_uri": SOURCE.uri, "etag": SOURCE.etag}
+    fields = {
+        "reason": "Whatever",
+        "reason_class": "bad_input",
+        "message": "",
+        "recorded": True,
+        "source_uri": SOURCE.uri,
+        "etag": SOURCE.etag,
+    }
     assert outcome_class(FailureResult.model_construct(status="SUPERSEDED", **fields)) == "superseded"
     assert outcome_class(FailureResult(**fields)) == "bad_input"
     assert outcome_class(FailureResult(**{**fields, "reason_class": "internal"})) == "internal"
@@ -134,16 +146,19 @@ def owned_source(clients: AwsClients, table: Any) -> Any:
 
 
 def index_event(job: JobResult, source: Any = SOURCE) -> dict[str, Any]:
-    from contracts.models import IndexRequest
+    from pipeline.contracts import IndexRequest
 
     request = IndexRequest(source=source, plan=PLAN, job=job, postprocess=postprocessed(PLAN))
     return request.model_dump(mode="json")
 
 
-@pytest.mark.parametrize(("job", "gpu_seconds"), [
-    (job_done(), TIMINGS["total"]),  # its own Batch job: the whole job held the GPU
-    (JobResult(job_id="pool-worker-1", status="SUCCEEDED", gpu_seconds=12.5, batch_files=4), 12.5),
-])
+@pytest.mark.parametrize(
+    ("job", "gpu_seconds"),
+    [
+        (job_done(), TIMINGS["total"]),  # its own Batch job: the whole job held the GPU
+        (JobResult(job_id="pool-worker-1", status="SUCCEEDED", gpu_seconds=12.5, batch_files=4), 12.5),
+    ],
+)
 def test_index_emits_the_gpu_seconds_the_cost_estimate_prices(
     owned_source: Any, capsys: pytest.CaptureFixture[str], job: JobResult, gpu_seconds: float
 ) -> None:
@@ -161,8 +176,9 @@ def test_index_emits_the_gpu_seconds_the_cost_estimate_prices(
 
 
 # ---------------------------------------------------------------- ScalePool: PoolActiveWorkers
-def scaled(result: PoolScaling, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-           ) -> dict[str, Any]:
+def scaled(
+    result: PoolScaling, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
     import scale_pool.app
 
     monkeypatch.setattr(scale_pool.app, "sqs_client", lambda: None)
@@ -177,8 +193,9 @@ def scaled(result: PoolScaling, monkeypatch: pytest.MonkeyPatch, capsys: pytest.
 def test_scale_pool_emits_the_workers_alive_after_the_call(
     clients: AwsClients, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = PoolScaling(waiting=30, in_flight=5, active_workers=2, wanted_workers=4,
-                         started=["job-a", "job-b"])
+    result = PoolScaling(
+        waiting=30, in_flight=5, active_workers=2, wanted_workers=4, started=["job-a", "job-b"]
+    )
     blob = scaled(result, monkeypatch, capsys)
     assert (blob["PoolActiveWorkers"], blob["PoolWorkersStarted"]) == ([4.0], [2.0])
     assert published(blob)[1] == [["service"]]
@@ -188,7 +205,8 @@ def test_scale_pool_emits_no_worker_count_when_it_could_not_look(
     clients: AwsClients, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # After an AWS error the counts are zeros by default, not an observation: no data point
-    result = PoolScaling(waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[],
-                         error="ClientError: throttled")
+    result = PoolScaling(
+        waiting=0, in_flight=0, active_workers=0, wanted_workers=0, started=[], error="ClientError: throttled"
+    )
     blob = scaled(result, monkeypatch, capsys)
     assert "PoolActiveWorkers" not in blob

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from common.catalog import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
-from contracts.errors import BAD_INPUT_ERROR_NAMES, SourceSuperseded
+from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
+from pipeline.outcomes import BAD_INPUT_ERROR_NAMES, SourceSuperseded
 
 from tests.corpus_cases import CASES, FAILED, IGNORED, SUPERSEDED, TRANSCRIBED
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from contracts.errors import DurationOutOfRange, NoAudioStream
-from contracts.gpu_classes import GPU_CLASSES
-from contracts.models import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
-from contracts.settings import Settings
+from pipeline.outcomes import DurationOutOfRange, NoAudioStream
+from pipeline.gpu_classes import GPU_CLASSES
+from pipeline.contracts import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
+from pipeline.settings import Settings
 from plan_job import memory_model
-from plan_job.naming import JOB_NAME_MAX, job_name
+from pipeline.naming import JOB_NAME_MAX, job_name
 from plan_job.planner import plan
 from plan_job.wiring import PlannerConfigError, load_wiring
 from pydantic import ValidationError
@@ -34,12 +34,22 @@ ENV = {
     "JOB_DEFINITION_LOCAL_ATTENTION": "arn:jobdef/local",
     "JOB_DEFINITION_STREAMING": "arn:jobdef/streaming",
 }
-SOURCE = UploadedObject(bucket="in", key="talks/2026/keynote.mp3", etag="abc", uri="s3://in/talks/2026/keynote.mp3")
+SOURCE = UploadedObject(
+    bucket="in", key="talks/2026/keynote.mp3", etag="abc", uri="s3://in/talks/2026/keynote.mp3"
+)
 
 
 def probed(duration_s: Any, has_audio: bool = True) -> ProbeResult:
-    return ProbeResult(duration_s=duration_s, container="mp3", codec="mp3", sample_rate=44100, channels=2,
-                       bitrate=128000, size=1000, has_audio=has_audio)  # fmt: skip
+    return ProbeResult(
+        duration_s=duration_s,
+        container="mp3",
+        codec="mp3",
+        sample_rate=44100,
+        channels=2,
+        bitrate=128000,
+        size=1000,
+        has_audio=has_audio,
+    )
 
 
 def plan_for(duration_s: float | None, **env: str) -> dict[str, Any]:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import pytest
-from contracts.models import TranscriptionRequest
-from contracts.settings import Settings
+from pipeline.contracts import TranscriptionRequest
+from pipeline.settings import Settings
 from plan_job.path import transcribe_path
 
 from tests.unit.test_plan_job import SOURCE, plan_for
 
 
-@pytest.mark.parametrize(("duration_s", "expected"), [
-    (5.0, "pool"), (180.0, "pool"), (600.0, "pool"),  # inclusive upper bound
-    (600.5, "job"), (3600.0, "job"),
-    (None, "job"),  # unknown length: planned as long
-])
+@pytest.mark.parametrize(
+    ("duration_s", "expected"),
+    [
+        (5.0, "pool"),
+        (180.0, "pool"),
+        (600.0, "pool"),  # inclusive upper bound
+        (600.5, "job"),
+        (3600.0, "job"),
+        (None, "job"),  # unknown length: planned as long
+    ],
+)
 def test_files_up_to_pool_max_go_to_the_pool(duration_s: float | None, expected: str) -> None:
     assert transcribe_path(duration_s, Settings(POOL_MAX_S=600)) == expected
 

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from contracts.models import PoolTask, UploadedObject
+from pipeline.contracts import PoolTask, UploadedObject
 from moto import mock_aws
 from scale_pool.dead_letters import POOL_WORKER_LOST, answer_dead_letters
 
@@ -25,8 +25,12 @@ UPLOAD = UploadedObject(bucket="in", key="poison.wav", etag="abc", size=10, uri=
 
 def pool_task(token: str) -> str:
     request = planned(UPLOAD, duration_s=3.0, output_bucket="out").request
-    return PoolTask(task_token=token, request=request, execution_arn=f"arn:exec:{token}",
-                    enqueued_at="2026-12-06T21:00:00Z").model_dump_json()
+    return PoolTask(
+        task_token=token,
+        request=request,
+        execution_arn=f"arn:exec:{token}",
+        enqueued_at="2026-12-06T21:00:00Z",
+    ).model_dump_json()
 
 
 class FakeStepFunctions:
@@ -49,7 +53,8 @@ def dead_letter_queue() -> Iterator[tuple[Any, str]]:
 
 
 def test_each_parked_task_is_failed_as_worker_lost_once_and_stays_parked(
-        dead_letter_queue: tuple[Any, str]) -> None:
+    dead_letter_queue: tuple[Any, str],
+) -> None:
     sqs, url = dead_letter_queue
     # Given two parked pool messages and a stray body that is no pool task
     for body in (pool_task("t1"), pool_task("t2"), "not json"):

@@ -9,14 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from common.catalog import utc_now_iso
-from common.transcript import TranscriptInvalid, validate_transcript
-from contracts.errors import SourceSuperseded
-from contracts.models import Outputs, PostprocessRequest, TranscriptDocument, UploadedObject
-from contracts.ownership import owner_metadata
+from pipeline.catalog import utc_now_iso
+from pipeline.transcript_reader import TranscriptInvalid, validate_transcript
+from pipeline.outcomes import SourceSuperseded
+from pipeline.contracts import Outputs, PostprocessRequest, UploadedObject
+from pipeline.transcript import TranscriptDocument
+from pipeline.exact_upload import owner_metadata
 from moto import mock_aws
 from postprocess.postprocess import postprocess, render, summarize
-from postprocess.segments import COLUMNS, segment_rows
+from pipeline.segments import COLUMNS, segment_rows
 from test_common_support import (
     OUT,
     AwsClients,
@@ -28,8 +29,13 @@ from tests.contract_examples import planned
 
 AUDIO = b"keynote audio"
 ETAG = hashlib.md5(AUDIO).hexdigest()  # what S3 (and moto) give a single-part upload
-SOURCE = UploadedObject(bucket="media-in", key="talks/keynote.mp3", etag=ETAG, size=len(AUDIO),
-                        uri="s3://media-in/talks/keynote.mp3")
+SOURCE = UploadedObject(
+    bucket="media-in",
+    key="talks/keynote.mp3",
+    etag=ETAG,
+    size=len(AUDIO),
+    uri="s3://media-in/talks/keynote.mp3",
+)
 PLAN = planned(SOURCE, duration_s=60.0, output_bucket=OUT)
 PREFIX = PLAN.request.output_prefix
 REQUEST = PostprocessRequest(source=SOURCE, plan=PLAN)
@@ -94,11 +100,12 @@ def s3(clients: AwsClients) -> Iterator[Any]:
 
 
 def put_transcript(s3: Any, document: Any, owner: UploadedObject | None = SOURCE) -> None:
-    """transcript.json as gpu_job writes it: with its owner's metadata (contracts.ownership)."""
+    """transcript.json as gpu_job writes it: with its owner's metadata (pipeline.exact_upload)."""
     body = document if isinstance(document, str) else json.dumps(document)
     metadata = owner_metadata(owner) if owner else {}
-    s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/transcript.json", Body=body.encode(),
-                  Metadata=metadata)
+    s3.put_object(
+        Bucket=OUT, Key="transcripts/talks/keynote.mp3/transcript.json", Body=body.encode(), Metadata=metadata
+    )
 
 
 def read(s3: Any, key: str) -> str:
@@ -140,8 +147,12 @@ def split_call() -> dict[str, Any]:
         for word in segment["words"]:
             word["channel"] = channel
     document["words"] = [w for s in document["segments"] for w in s["words"]]
-    document["channel_mode"] = {"requested": "auto", "used": "split", "reason": "two speakers",
-                                "channels": [0, 1]}
+    document["channel_mode"] = {
+        "requested": "auto",
+        "used": "split",
+        "reason": "two speakers",
+        "channels": [0, 1],
+    }
     return document
 
 
@@ -271,8 +282,11 @@ def test_outputs_name_their_upload_in_their_metadata(s3: Any) -> None:
 
 def test_an_earlier_bad_uploads_error_json_is_removed_once_this_upload_fills_the_prefix(s3: Any) -> None:
     # Given an earlier upload of the key was bad input and left its error.json in the prefix
-    s3.put_object(Bucket=OUT, Key="transcripts/talks/keynote.mp3/error.json",
-                  Body=b'{"error": "CorruptMedia", "etag": "earlier"}')
+    s3.put_object(
+        Bucket=OUT,
+        Key="transcripts/talks/keynote.mp3/error.json",
+        Body=b'{"error": "CorruptMedia", "etag": "earlier"}',
+    )
     put_transcript(s3, make_transcript("good words now."))
 
     # When this upload's transcript is postprocessed
@@ -281,7 +295,11 @@ def test_an_earlier_bad_uploads_error_json_is_removed_once_this_upload_fills_the
     # Then the prefix holds only this upload's outputs
     listed = s3.list_objects_v2(Bucket=OUT, Prefix="transcripts/talks/keynote.mp3/")["Contents"]
     assert sorted(o["Key"].rsplit("/", 1)[-1] for o in listed) == [
-        "transcript.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
+        "transcript.json",
+        "transcript.srt",
+        "transcript.txt",
+        "transcript.vtt",
+    ]
 
 
 def test_an_error_json_stays_when_the_key_moved_on_before_its_removal(s3: Any) -> None:
@@ -328,7 +346,7 @@ def test_a_foreign_transcript_while_the_key_still_holds_this_upload_is_internal(
 
 def test_a_newer_uploads_output_is_never_overwritten_even_when_it_lands_mid_write(s3: Any) -> None:
     # Given the check passes, and the newer upload lands and writes its output right after the check
-    from contracts.ownership import put_owned
+    from pipeline.exact_upload import put_owned
 
     class RacingS3:
         """Lets the real client answer, but makes the newer upload land between the check and the write."""
@@ -353,7 +371,7 @@ def test_a_newer_uploads_output_is_never_overwritten_even_when_it_lands_mid_writ
 
 
 def test_a_retried_write_of_the_same_upload_overwrites_its_own_output(s3: Any) -> None:
-    from contracts.ownership import put_owned
+    from pipeline.exact_upload import put_owned
 
     put_owned(s3, SOURCE, OUT, "x/out.txt", b"first try", "text/plain")
     put_owned(s3, SOURCE, OUT, "x/out.txt", b"second try", "text/plain")

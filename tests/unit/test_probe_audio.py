@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
-from contracts.errors import (
+from pipeline.outcomes import (
     BadInputError,
     CorruptMedia,
     DurationOutOfRange,
@@ -60,8 +60,10 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingS3]:
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_NAMESPACE": "ProbeTest",
     }.items():
         monkeypatch.setenv(name, value)
@@ -77,8 +79,14 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingS3]:
 def upload(s3: CountingS3, key: str, body: bytes) -> dict[str, Any]:
     """Put an object and return the Source the Claim step would pass to Probe."""
     response = s3.client.put_object(Bucket=BUCKET, Key=key, Body=body)
-    return {"bucket": BUCKET, "key": key, "etag": response["ETag"].strip('"'), "size": len(body),
-            "version_id": None, "uri": f"s3://{BUCKET}/{key}"}
+    return {
+        "bucket": BUCKET,
+        "key": key,
+        "etag": response["ETag"].strip('"'),
+        "size": len(body),
+        "version_id": None,
+        "uri": f"s3://{BUCKET}/{key}",
+    }
 
 
 def run_probe(source: dict[str, Any]) -> dict[str, Any]:
@@ -103,8 +111,18 @@ def test_probe_agrees_with_ffprobe_within_budget(recipe: Any, media: dict[str, P
     assert result["size"] == path.stat().st_size
     assert result["has_audio"] is True
     assert result["bitrate"] > 0
-    assert set(result) == {"duration_s", "container", "codec", "sample_rate", "channels", "bitrate",
-                           "size", "has_audio", "duration_is_estimate", "channel_mode"}
+    assert set(result) == {
+        "duration_s",
+        "container",
+        "codec",
+        "sample_rate",
+        "channels",
+        "bitrate",
+        "size",
+        "has_audio",
+        "duration_is_estimate",
+        "channel_mode",
+    }
     assert result["duration_is_estimate"] is False
     assert result["channel_mode"] is None  # untagged
     # And it read at most 64 KiB in at most 3 ranged GETs (counted by the S3 client, not the reader)
@@ -114,9 +132,19 @@ def test_probe_agrees_with_ffprobe_within_budget(recipe: Any, media: dict[str, P
 
 @pytest.mark.parametrize(
     ("name", "container"),
-    [("wav_pcm16", "wav"), ("wav_rf64", "wav"), ("flac", "flac"), ("mp3_cbr", "mp3"),
-     ("m4a_moov_end", "m4a"), ("mov_video", "mov"), ("mp4_video", "mp4"), ("ogg_opus", "ogg"),
-     ("webm_opus", "webm"), ("mkv_video", "matroska"), ("aiff", "aiff")],
+    [
+        ("wav_pcm16", "wav"),
+        ("wav_rf64", "wav"),
+        ("flac", "flac"),
+        ("mp3_cbr", "mp3"),
+        ("m4a_moov_end", "m4a"),
+        ("mov_video", "mov"),
+        ("mp4_video", "mp4"),
+        ("ogg_opus", "ogg"),
+        ("webm_opus", "webm"),
+        ("mkv_video", "matroska"),
+        ("aiff", "aiff"),
+    ],
 )
 def test_container_is_named(name: str, container: str, media: dict[str, Path], s3: CountingS3) -> None:
     # Given a file of a known container / When probed / Then the container is named as in the contract
@@ -138,7 +166,9 @@ def test_reader_accounting_matches_what_s3_served(media: dict[str, Path], s3: Co
 
 
 def test_cost_is_logged_and_emitted_as_metrics(
-    media: dict[str, Path], s3: CountingS3, capsys: pytest.CaptureFixture[str],
+    media: dict[str, Path],
+    s3: CountingS3,
+    capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Given an MP4 with its moov at the end
@@ -248,8 +278,14 @@ def test_version_id_pins_the_probed_version(media: dict[str, Path], s3: Counting
     path = media["ogg_vorbis"]
     first = s3.client.put_object(Bucket=BUCKET, Key="v.ogg", Body=path.read_bytes())
     s3.client.put_object(Bucket=BUCKET, Key="v.ogg", Body=b"not audio any more")
-    source = {"bucket": BUCKET, "key": "v.ogg", "etag": first["ETag"].strip('"'),
-              "version_id": first["VersionId"], "size": path.stat().st_size, "uri": f"s3://{BUCKET}/v.ogg"}
+    source = {
+        "bucket": BUCKET,
+        "key": "v.ogg",
+        "etag": first["ETag"].strip('"'),
+        "version_id": first["VersionId"],
+        "size": path.stat().st_size,
+        "uri": f"s3://{BUCKET}/v.ogg",
+    }
     # When probed / Then the version named in the event is the one measured
     assert run_probe(source)["duration_s"] == pytest.approx(ffprobe(path).duration_s, rel=TOLERANCE)
 
@@ -305,8 +341,11 @@ def test_bad_input_raises_typed_error(
 
 @pytest.mark.parametrize(
     "event",
-    [{"detail": {"bucket": {"name": BUCKET}}}, {"bucket": BUCKET, "key": "", "etag": "e", "uri": f"s3://{BUCKET}/"},
-     {"hello": "world"}],
+    [
+        {"detail": {"bucket": {"name": BUCKET}}},
+        {"bucket": BUCKET, "key": "", "etag": "e", "uri": f"s3://{BUCKET}/"},
+        {"hello": "world"},
+    ],
     ids=["raw event", "source with empty key", "unrelated payload"],
 )
 def test_a_payload_that_is_not_an_uploaded_object_breaks_the_contract(
@@ -329,8 +368,9 @@ def test_zero_byte_object_without_size_in_event(s3: CountingS3) -> None:
     assert s3.requests == 1
 
 
-def test_duration_over_the_configured_limit(media: dict[str, Path], s3: CountingS3,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_duration_over_the_configured_limit(
+    media: dict[str, Path], s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a limit of 5 seconds and a 10-second file
     monkeypatch.setenv("MAX_DURATION_S", "5")
     source = upload(s3, "long.flac", media["flac"].read_bytes())
@@ -342,8 +382,23 @@ def test_duration_over_the_configured_limit(media: dict[str, Path], s3: Counting
 def test_wav_without_samples_has_no_duration(tmp_path: Path, s3: CountingS3) -> None:
     # Given a well-formed WAV that holds no audio at all
     path = tmp_path / "silence.wav"
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "anullsrc=r=16000", "-t", "0", str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=16000",
+            "-t",
+            "0",
+            str(path),
+        ],
+        check=True,
+    )
     assert path.stat().st_size > 0
     source = upload(s3, "empty_data.wav", path.read_bytes())
     # When probed / Then a missing duration is a typed error, not a zero-length plan

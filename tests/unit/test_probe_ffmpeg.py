@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 
 import pytest
-from contracts.errors import CorruptMedia, NoAudioStream, NotMedia
+from pipeline.outcomes import CorruptMedia, NoAudioStream, NotMedia
 from probe_audio.parsers.ffmpeg import container_name, probe_with_ffmpeg
 from probe_audio.parsers.riff import parse_wav
 
@@ -18,15 +18,20 @@ TOLERANCE = 0.001
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_all(tmp_path_factory.mktemp("ffmpeg_media"), 10.0,
-                    ["webm_opus", "mkv_video", "mpegts_mp2", "wav_pcm16", "video_only_mkv"])
+    return make_all(
+        tmp_path_factory.mktemp("ffmpeg_media"),
+        10.0,
+        ["webm_opus", "mkv_video", "mpegts_mp2", "wav_pcm16", "video_only_mkv"],
+    )
 
 
-@pytest.mark.parametrize(("name", "container", "codec"),
-                         [("webm_opus", "webm", "opus"), ("mkv_video", "matroska", "flac"),
-                          ("mpegts_mp2", "mpegts", "mp2")])
+@pytest.mark.parametrize(
+    ("name", "container", "codec"),
+    [("webm_opus", "webm", "opus"), ("mkv_video", "matroska", "flac"), ("mpegts_mp2", "mpegts", "mp2")],
+)
 def test_containers_without_a_header_parser_are_timed_by_ffmpeg(
-        name: str, container: str, codec: str, media: dict[str, Path]) -> None:
+    name: str, container: str, codec: str, media: dict[str, Path]
+) -> None:
     # Given a container no header parser reads / When FFmpeg probes it over the file object
     path = media[name]
     f = RecordingFile.of(path)
@@ -49,16 +54,19 @@ def test_ffmpeg_and_the_header_parser_describe_a_file_alike(media: dict[str, Pat
 
 @pytest.mark.parametrize(
     ("ffmpeg_name", "kind", "head", "container"),
-    [("mov,mp4,m4a,3gp,3g2,mj2", "mp4", b"\x00\x00\x00\x14ftypqt  ", "mov"),
-     ("mov,mp4,m4a,3gp,3g2,mj2", "mp4", b"\x00\x00\x00\x14ftypM4A ", "mp4"),
-     ("wav", "rf64", b"RF64\xff\xff\xff\xffWAVE", "wav"),
-     ("matroska,webm", "matroska", b"\x1a\x45\xdf\xa3\x9f\x42\x82\x84webm", "webm"),
-     ("matroska,webm", "matroska", b"\x1a\x45\xdf\xa3\x9f\x42\x82\x88matroska", "matroska"),
-     ("mpegts", None, b"\x47\x40\x11\x10", "mpegts")],
+    [
+        ("mov,mp4,m4a,3gp,3g2,mj2", "mp4", b"\x00\x00\x00\x14ftypqt  ", "mov"),
+        ("mov,mp4,m4a,3gp,3g2,mj2", "mp4", b"\x00\x00\x00\x14ftypM4A ", "mp4"),
+        ("wav", "rf64", b"RF64\xff\xff\xff\xffWAVE", "wav"),
+        ("matroska,webm", "matroska", b"\x1a\x45\xdf\xa3\x9f\x42\x82\x84webm", "webm"),
+        ("matroska,webm", "matroska", b"\x1a\x45\xdf\xa3\x9f\x42\x82\x88matroska", "matroska"),
+        ("mpegts", None, b"\x47\x40\x11\x10", "mpegts"),
+    ],
     ids=["mov", "m4a-as-mp4", "rf64", "webm", "matroska", "first-name"],
 )
 def test_container_names_split_demuxers_that_serve_several(
-        ffmpeg_name: str, kind: str | None, head: bytes, container: str) -> None:
+    ffmpeg_name: str, kind: str | None, head: bytes, container: str
+) -> None:
     # Given what FFmpeg's demuxer is called and the file's first bytes / Then the contract's name
     assert container_name(ffmpeg_name, kind, RecordingFile(head)) == container
 

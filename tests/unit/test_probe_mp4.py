@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from contracts.errors import NoAudioStream
+from pipeline.outcomes import NoAudioStream
 from probe_audio.parsers.common import Unrecognised
 from probe_audio.parsers.mp4 import ftyp_brand, mp4_codec, parse_mp4
 
@@ -18,8 +18,11 @@ AAC_PRIMING_S = 1024 / 44100
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_all(tmp_path_factory.mktemp("mp4_media"), 10.0,
-                    ["m4a_moov_end", "m4a_moov_start", "mp4_video", "mov_video", "video_only_mp4"])
+    return make_all(
+        tmp_path_factory.mktemp("mp4_media"),
+        10.0,
+        ["m4a_moov_end", "m4a_moov_start", "mp4_video", "mov_video", "video_only_mp4"],
+    )
 
 
 def test_edit_list_trims_aac_priming_as_ffmpeg_does(media: dict[str, Path]) -> None:
@@ -44,11 +47,13 @@ def test_moov_is_found_wherever_it_lies(name: str, media: dict[str, Path]) -> No
     assert (found.container, found.codec, found.sample_rate, found.channels) == ("m4a", "aac", 44100, 2)
 
 
-@pytest.mark.parametrize(("name", "brand", "container"),
-                         [("m4a_moov_end", b"M4A ", "m4a"), ("mov_video", b"qt  ", "mov"),
-                          ("mp4_video", b"isom", "mp4")])
-def test_container_is_named_by_the_ftyp_brand(name: str, brand: bytes, container: str,
-                                              media: dict[str, Path]) -> None:
+@pytest.mark.parametrize(
+    ("name", "brand", "container"),
+    [("m4a_moov_end", b"M4A ", "m4a"), ("mov_video", b"qt  ", "mov"), ("mp4_video", b"isom", "mp4")],
+)
+def test_container_is_named_by_the_ftyp_brand(
+    name: str, brand: bytes, container: str, media: dict[str, Path]
+) -> None:
     # Given files of the three flavours ffmpeg writes / When parsed / Then the brand names the container
     f = RecordingFile.of(media[name])
     assert ftyp_brand(f) == brand
@@ -89,9 +94,19 @@ def test_file_cut_before_moov_is_left_to_ffmpeg(media: dict[str, Path]) -> None:
 
 @pytest.mark.parametrize(
     ("sample_entry", "codec"),
-    [("mp4a.40.2", "aac"), ("mp4a.40.5", "aac"), ("mp4a", "aac"), ("mp4a.6B", "mp3"), ("mp4a.69", "mp3"),
-     ("alac", "alac"), ("ac-3", "ac3"), ("ec-3", "eac3"), ("Opus", "opus"), ("fLaC", "flac"),
-     ("samr", "samr")],
+    [
+        ("mp4a.40.2", "aac"),
+        ("mp4a.40.5", "aac"),
+        ("mp4a", "aac"),
+        ("mp4a.6B", "mp3"),
+        ("mp4a.69", "mp3"),
+        ("alac", "alac"),
+        ("ac-3", "ac3"),
+        ("ec-3", "eac3"),
+        ("Opus", "opus"),
+        ("fLaC", "flac"),
+        ("samr", "samr"),
+    ],
 )
 def test_sample_entries_get_ffmpegs_codec_names(sample_entry: str, codec: str) -> None:
     # Given mutagen's name for a sample entry / When named / Then as FFmpeg names it (unknown: unchanged)

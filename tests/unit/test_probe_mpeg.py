@@ -15,8 +15,11 @@ TOLERANCE = 0.001
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_all(tmp_path_factory.mktemp("mpeg_media"), 10.0,
-                    ["mp3_cbr", "mp3_cbr_no_xing", "mp3_vbr_xing", "mp3_vbr_vbri", "aac_adts"])
+    return make_all(
+        tmp_path_factory.mktemp("mpeg_media"),
+        10.0,
+        ["mp3_cbr", "mp3_cbr_no_xing", "mp3_vbr_xing", "mp3_vbr_vbri", "aac_adts"],
+    )
 
 
 def test_xing_info_frame_count_gives_ffprobes_length(media: dict[str, Path]) -> None:
@@ -32,7 +35,8 @@ def test_vbri_frame_count_gives_the_same_length_as_xing(media: dict[str, Path]) 
     xing, vbri = RecordingFile.of(media["mp3_vbr_xing"]), RecordingFile.of(media["mp3_vbr_vbri"])
     # When both are parsed / Then the VBRI totals give the Xing length (not a first-frame extrapolation)
     assert parse_mp3(vbri, vbri.size).duration_s == pytest.approx(
-        parse_mp3(xing, xing.size).duration_s, rel=TOLERANCE)
+        parse_mp3(xing, xing.size).duration_s, rel=TOLERANCE
+    )
 
 
 def test_cbr_without_header_is_proved_cbr_by_one_middle_window(media: dict[str, Path]) -> None:

@@ -22,8 +22,9 @@ SECONDS = 10.0
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return make_all(tmp_path_factory.mktemp("riff_media"), SECONDS,
-                    ["wav_pcm16", "wav_extensible", "wav_rf64", "aiff"])
+    return make_all(
+        tmp_path_factory.mktemp("riff_media"), SECONDS, ["wav_pcm16", "wav_extensible", "wav_rf64", "aiff"]
+    )
 
 
 def test_pcm_wav_length_is_exact_from_the_data_chunk(media: dict[str, Path]) -> None:
@@ -33,7 +34,11 @@ def test_pcm_wav_length_is_exact_from_the_data_chunk(media: dict[str, Path]) -> 
     found = parse_wav(f, f.size)
     # Then the data chunk size over the byte rate is the exact length, named as FFmpeg names it
     assert (found.duration_s, found.codec, found.sample_rate, found.channels) == (
-        SECONDS, "pcm_s16le", SAMPLE_RATE, 2)
+        SECONDS,
+        "pcm_s16le",
+        SAMPLE_RATE,
+        2,
+    )
     assert found.bitrate == SAMPLE_RATE * 2 * 16
     assert (found.container, found.parser) == ("wav", "mutagen")
 
@@ -48,8 +53,15 @@ def test_extensible_wav_is_named_by_its_subformat(media: dict[str, Path]) -> Non
 
 @pytest.mark.parametrize(
     ("audio_format", "bits", "codec"),
-    [(1, 8, "pcm_u8"), (1, 16, "pcm_s16le"), (1, 32, "pcm_s32le"), (3, 32, "pcm_f32le"),
-     (3, 64, "pcm_f64le"), (6, 8, "pcm_alaw"), (7, 8, "pcm_mulaw")],
+    [
+        (1, 8, "pcm_u8"),
+        (1, 16, "pcm_s16le"),
+        (1, 32, "pcm_s32le"),
+        (3, 32, "pcm_f32le"),
+        (3, 64, "pcm_f64le"),
+        (6, 8, "pcm_alaw"),
+        (7, 8, "pcm_mulaw"),
+    ],
 )
 def test_wav_pcm_formats_get_ffmpegs_codec_names(audio_format: int, bits: int, codec: str) -> None:
     # Given a fmt chunk's format code and bit depth / When named / Then as FFmpeg (and gpu_job) name it
@@ -59,8 +71,23 @@ def test_wav_pcm_formats_get_ffmpegs_codec_names(audio_format: int, bits: int, c
 def test_8_bit_wav_is_named_as_ffprobe_names_it(tmp_path: Path) -> None:
     # Given an 8-bit (unsigned) WAV ffmpeg wrote
     path = tmp_path / "u8.wav"
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    "sine=d=1", "-c:a", "pcm_u8", str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=1",
+            "-c:a",
+            "pcm_u8",
+            str(path),
+        ],
+        check=True,
+    )
     f = RecordingFile.of(path)
     # When parsed / Then the codec is ffprobe's "pcm_u8": one byte has no byte order
     assert parse_wav(f, f.size).codec == ffprobe(path).codec == "pcm_u8"
@@ -105,7 +132,11 @@ def test_aiff_length_is_exact_and_big_endian_pcm(media: dict[str, Path]) -> None
     f = RecordingFile.of(media["aiff"])
     found = parse_aiff(f, f.size)
     assert (found.duration_s, found.container, found.codec, found.channels) == (
-        SECONDS, "aiff", "pcm_s16be", 2)
+        SECONDS,
+        "aiff",
+        "pcm_s16be",
+        2,
+    )
 
 
 def test_aiff_c_is_left_to_ffmpeg(media: dict[str, Path]) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contracts.errors import UnsupportedInput
-from contracts.models import ProbeResult
+from pipeline.outcomes import UnsupportedInput
+from pipeline.contracts import ProbeResult
 from probe_audio.parsers.matroska_tail import LAST_BLOCK_MARGIN_S
 from probe_audio.probe import probe
 from probe_audio.s3_reader import DEFAULT_MAX_BYTES, S3RangeReader
@@ -55,13 +55,17 @@ def test_content_decides_whatever_the_key_says(recipe: Any, media: dict[str, Pat
     assert result["duration_s"] == pytest.approx(truth, rel=TOLERANCE)
     assert result["duration_is_estimate"] is False
     assert (result["codec"], result["sample_rate"], result["channels"]) == (
-        reference.codec, reference.sample_rate, reference.channels)
+        reference.codec,
+        reference.sample_rate,
+        reference.channels,
+    )
     assert s3.bytes_served <= MAX_BYTES, s3.ranges
 
 
 @pytest.mark.parametrize("name", ["wav_streamed", "wav_streamed_zero"])
 def test_streamed_wav_is_bounded_by_its_size_not_its_header(
-        name: str, media: dict[str, Path], s3: CountingS3) -> None:
+    name: str, media: dict[str, Path], s3: CountingS3
+) -> None:
     # Given a 10 s WAV written to a pipe: data size 0xFFFFFFFF (ffmpeg -f wav -) or 0
     path = media[name]
     # When probed
@@ -75,7 +79,8 @@ def test_streamed_wav_is_bounded_by_its_size_not_its_header(
 
 
 def test_browser_recording_without_duration_gets_an_upper_bound_from_its_tail(
-        media: dict[str, Path], s3: CountingS3) -> None:
+    media: dict[str, Path], s3: CountingS3
+) -> None:
     # Given an Opus WebM as MediaRecorder writes it: no Duration element, so FFmpeg states no length
     path = media["webm_live"]
     # When probed
@@ -103,7 +108,8 @@ def test_long_live_recording_over_the_read_budget_is_bounded_within_budget(tmp_p
 
 
 def test_an_estimate_over_the_limit_is_capped_not_rejected(
-        media: dict[str, Path], s3: CountingS3, monkeypatch: pytest.MonkeyPatch) -> None:
+    media: dict[str, Path], s3: CountingS3, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Given a limit of 5 s and a live WebM whose upper bound is over it
     monkeypatch.setenv("MAX_DURATION_S", "5")
     # When probed / Then it is planned at the limit (the job measures, and enforces, the real length)
@@ -111,11 +117,17 @@ def test_an_estimate_over_the_limit_is_capped_not_rejected(
     assert (result["duration_s"], result["duration_is_estimate"]) == (5.0, True)
 
 
-@pytest.mark.parametrize(("name", "track", "rate", "channels"),
-                         [("mkv_default_second", 1, 22050, 2), ("mp4_default_second", 1, 22050, 2),
-                          ("mkv_no_default", 0, 16000, 1)])
+@pytest.mark.parametrize(
+    ("name", "track", "rate", "channels"),
+    [
+        ("mkv_default_second", 1, 22050, 2),
+        ("mp4_default_second", 1, 22050, 2),
+        ("mkv_no_default", 0, 16000, 1),
+    ],
+)
 def test_the_default_audio_track_is_described_else_the_first(
-        name: str, track: int, rate: int, channels: int, media: dict[str, Path]) -> None:
+    name: str, track: int, rate: int, channels: int, media: dict[str, Path]
+) -> None:
     # Given two audio tracks (track 0 mono 16 kHz, track 1 stereo 22.05 kHz), the second marked
     # default, or neither
     path = media[name]

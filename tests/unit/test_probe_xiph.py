@@ -28,7 +28,12 @@ def test_flac_length_is_exact_from_streaminfo(media: dict[str, Path]) -> None:
     f = RecordingFile.of(media["flac"])
     found = parse_flac(f, f.size)
     assert (found.duration_s, found.container, found.codec, found.sample_rate, found.channels) == (
-        SECONDS, "flac", "flac", 44100, 2)
+        SECONDS,
+        "flac",
+        "flac",
+        44100,
+        2,
+    )
     # And only the first block was read
     assert max(offset + n for offset, n in f.reads) <= 8 + 34
 
@@ -43,8 +48,9 @@ def test_flac_whose_first_block_is_not_streaminfo_is_left_to_ffmpeg(media: dict[
 
 
 @pytest.mark.parametrize(("name", "codec"), [("ogg_vorbis", "vorbis"), ("ogg_opus", "opus")])
-def test_ogg_length_comes_from_the_last_page_in_the_tail(name: str, codec: str,
-                                                         media: dict[str, Path]) -> None:
+def test_ogg_length_comes_from_the_last_page_in_the_tail(
+    name: str, codec: str, media: dict[str, Path]
+) -> None:
     # Given an Ogg file ffmpeg wrote
     path = media[name]
     f = RecordingFile.of(path)

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from common.catalog import STATUS_CLAIMED, STATUS_FAILED, STATUS_TRANSCRIBED
-from contracts.errors import BAD_INPUT_ERROR_NAMES, TransientError
-from contracts.models import FailureRequest, UploadedObject
+from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED, STATUS_TRANSCRIBED
+from pipeline.outcomes import BAD_INPUT_ERROR_NAMES, TransientError
+from pipeline.contracts import FailureRequest, UploadedObject
 from record_failure.classify import classify
 from record_failure.record import MAX_CAUSE_CHARS, record_failure, write_failure
 from test_common_support import (
@@ -109,8 +109,10 @@ def test_spot_reclaims_exhausting_the_retries_are_internal_with_the_host_reason(
 
 def test_a_job_its_queue_cancelled_in_runnable_is_capacity_unavailable_with_the_queues_reason() -> None:
     # Given a job that JobStateTimeLimitActions cancelled: no attempt, the action's reason (template.yaml)
-    reason = ("CapacityUnavailable: no g6.xlarge instance launched within 3600 s in eu-west-1 (class SMALL)."
-              " Check the EC2 vCPU quota of the instance family (Running On-Demand G and VT instances ...")
+    reason = (
+        "CapacityUnavailable: no g6.xlarge instance launched within 3600 s in eu-west-1 (class SMALL)."
+        " Check the EC2 vCPU quota of the instance family (Running On-Demand G and VT instances ..."
+    )
     result = classify(batch_error(None, reason, attempts=0))
     # Then it is neither bad input nor internal, and the message is the reason (what to check)
     assert (result.reason, result.reason_class, result.message) == ("CapacityUnavailable", "capacity", reason)
@@ -130,8 +132,11 @@ def test_a_pool_file_nobody_answered_in_time_is_capacity_unavailable() -> None:
     error = asl["States"]["PoolCapacityUnavailable"]["Parameters"]
     # Then it is recorded as capacity, with its cause as the message
     result = classify(error)
-    assert (result.reason, result.reason_class, result.message) == ("CapacityUnavailable", "capacity",
-                                                                     error["Cause"])
+    assert (result.reason, result.reason_class, result.message) == (
+        "CapacityUnavailable",
+        "capacity",
+        error["Cause"],
+    )
 
 
 def test_the_handler_records_a_capacity_failure_under_its_own_class(aws: tuple[Any, Any]) -> None:
@@ -139,10 +144,14 @@ def test_the_handler_records_a_capacity_failure_under_its_own_class(aws: tuple[A
 
     table, _ = aws
     reason = "CapacityUnavailable: no p5.4xlarge instance launched within 600 s in us-east-1 (class LARGE)."
-    result = record_failure.app.handler(failure(batch_error(None, reason, 0)).model_dump(mode="json"),
-                                        FakeLambdaContext())
+    result = record_failure.app.handler(
+        failure(batch_error(None, reason, 0)).model_dump(mode="json"), FakeLambdaContext()
+    )
     assert (result["status"], result["reason"], result["reason_class"]) == (
-        "FAILED", "CapacityUnavailable", "capacity")
+        "FAILED",
+        "CapacityUnavailable",
+        "capacity",
+    )
     assert stored(table)["reason_class"] == "capacity"
 
 

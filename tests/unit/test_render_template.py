@@ -20,7 +20,7 @@ def render_module() -> Any:
 
 
 def test_to_json_string_gives_a_plain_string_when_nothing_waits_for_the_deployment() -> None:
-    value = {"start": "-PT24H", "widgets": [{"x": 0, "title": "a \"quoted\" ${word}", "on": True}]}
+    value = {"start": "-PT24H", "widgets": [{"x": 0, "title": 'a "quoted" ${word}', "on": True}]}
     assert render_module().to_json_string(value) == json.dumps(value, separators=(",", ":"))
 
 

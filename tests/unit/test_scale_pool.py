@@ -19,14 +19,21 @@ from scale_pool.scaler import (
     workers_to_start,
 )
 
-CONFIG = PoolConfig(queue_url="https://sqs/q", job_queue="arn:pool-queue", job_definition="arn:pool-def",
-                    max_workers=4, files_per_worker=10)
+CONFIG = PoolConfig(
+    queue_url="https://sqs/q",
+    job_queue="arn:pool-queue",
+    job_definition="arn:pool-def",
+    max_workers=4,
+    files_per_worker=10,
+)
 
 
 class FakeSqs:
     def __init__(self, waiting: int, in_flight: int) -> None:
-        self.attributes = {"ApproximateNumberOfMessages": str(waiting),
-                           "ApproximateNumberOfMessagesNotVisible": str(in_flight)}
+        self.attributes = {
+            "ApproximateNumberOfMessages": str(waiting),
+            "ApproximateNumberOfMessagesNotVisible": str(in_flight),
+        }
 
     def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict[str, Any]:
         return {"Attributes": self.attributes}
@@ -47,16 +54,20 @@ class FakeBatch:
         return {"jobId": f"new-{len(self.submitted)}"}
 
 
-@pytest.mark.parametrize(("waiting", "in_flight", "incoming", "expected"), [
-    (0, 0, 0, 0),      # nothing to do: no worker
-    (0, 0, 1, 1),      # the file about to be enqueued needs one
-    (9, 0, 1, 1),      # ten files: one worker's worth
-    (10, 0, 1, 2),     # eleven: a second worker pays off
-    (25, 10, 0, 4),    # in-flight messages still need their workers
-    (1000, 0, 1, 4),   # never over MaxPoolWorkers
-])
+@pytest.mark.parametrize(
+    ("waiting", "in_flight", "incoming", "expected"),
+    [
+        (0, 0, 0, 0),  # nothing to do: no worker
+        (0, 0, 1, 1),  # the file about to be enqueued needs one
+        (9, 0, 1, 1),  # ten files: one worker's worth
+        (10, 0, 1, 2),  # eleven: a second worker pays off
+        (25, 10, 0, 4),  # in-flight messages still need their workers
+        (1000, 0, 1, 4),  # never over MaxPoolWorkers
+    ],
+)
 def test_wanted_workers_is_the_backlog_need_bounded_by_the_cap(
-        waiting: int, in_flight: int, incoming: int, expected: int) -> None:
+    waiting: int, in_flight: int, incoming: int, expected: int
+) -> None:
     assert wanted_workers(waiting, in_flight, incoming, max_workers=4, files_per_worker=10) == expected
 
 
@@ -100,9 +111,16 @@ def test_an_aws_error_is_reported_not_raised() -> None:
 
 
 def test_config_comes_from_the_template_environment() -> None:
-    config = PoolConfig.from_env({"POOL_QUEUE_URL": "u", "POOL_JOB_QUEUE": "q", "POOL_JOB_DEFINITION": "d",
-                                  "MAX_POOL_WORKERS": "7", "POOL_FILES_PER_WORKER": "20",
-                                  "POOL_TASK_HEARTBEAT_S": "300"})
+    config = PoolConfig.from_env(
+        {
+            "POOL_QUEUE_URL": "u",
+            "POOL_JOB_QUEUE": "q",
+            "POOL_JOB_DEFINITION": "d",
+            "MAX_POOL_WORKERS": "7",
+            "POOL_FILES_PER_WORKER": "20",
+            "POOL_TASK_HEARTBEAT_S": "300",
+        }
+    )
     assert config == PoolConfig("u", "q", "d", 7, 20, watched_queues=("q",))
 
 
@@ -115,10 +133,11 @@ def test_the_oldest_runnable_job_is_measured_across_queues_and_pages() -> None:
     # Given RUNNABLE jobs created 30 s and 600 s before now, on two queues, the older on a second page
     now_ms = 1_000_000_000
 
-    pages = {("a", None): {"jobSummaryList": [{"jobId": "1", "createdAt": now_ms - 30_000}],
-                           "nextToken": "t"},
-             ("a", "t"): {"jobSummaryList": [{"jobId": "2", "createdAt": now_ms - 600_000}]},
-             ("b", None): {"jobSummaryList": []}}
+    pages = {
+        ("a", None): {"jobSummaryList": [{"jobId": "1", "createdAt": now_ms - 30_000}], "nextToken": "t"},
+        ("a", "t"): {"jobSummaryList": [{"jobId": "2", "createdAt": now_ms - 600_000}]},
+        ("b", None): {"jobSummaryList": []},
+    }
 
     class RunnableBatch:
         def list_jobs(self, jobQueue: str, jobStatus: str, nextToken: str | None = None) -> dict[str, Any]:
@@ -136,9 +155,11 @@ def lease_table() -> Any:
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
         yield dynamodb.create_table(
-            TableName="lease", BillingMode="PAY_PER_REQUEST",
+            TableName="lease",
+            BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "lease", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "lease", "KeyType": "HASH"}])
+            KeySchema=[{"AttributeName": "lease", "KeyType": "HASH"}],
+        )
 
 
 def test_while_one_call_holds_the_lease_a_concurrent_call_skips_and_starts_nothing(lease_table: Any) -> None:
@@ -147,8 +168,9 @@ def test_while_one_call_holds_the_lease_a_concurrent_call_skips_and_starts_nothi
     batch = FakeBatch({})
 
     # When a second call arrives meanwhile, with a backlog that would want workers
-    result = scale_exclusively(FakeSqs(30, 0), batch, lease_table, CONFIG, 1, "call-2",
-                               now_s=101, until_s=161)
+    result = scale_exclusively(
+        FakeSqs(30, 0), batch, lease_table, CONFIG, 1, "call-2", now_s=101, until_s=161
+    )
 
     # Then it skips: nothing submitted, no error (the holder or the schedule scales)
     assert result.skipped and result.error is None and batch.submitted == []
@@ -157,13 +179,13 @@ def test_while_one_call_holds_the_lease_a_concurrent_call_skips_and_starts_nothi
 def test_a_call_releases_the_lease_so_the_next_one_counts_its_workers(lease_table: Any) -> None:
     # Given a first call that scales for 35 messages (4 wanted) with no worker yet
     batch = FakeBatch({})
-    first = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 0, "call-1",
-                              now_s=100, until_s=160)
+    first = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 0, "call-1", now_s=100, until_s=160)
     assert len(first.started) == 4 and not first.skipped
     # When the next call runs (the lease is free again) and sees the 4 workers it submitted
     batch.jobs["SUBMITTED"] = [s["jobName"] for s in batch.submitted]
-    second = scale_exclusively(FakeSqs(35, 0), batch, lease_table, CONFIG, 1, "call-2",
-                               now_s=101, until_s=161)
+    second = scale_exclusively(
+        FakeSqs(35, 0), batch, lease_table, CONFIG, 1, "call-2", now_s=101, until_s=161
+    )
     # Then it starts none: sequential calls never over-provision
     assert not second.skipped and second.started == [] and second.active_workers == 4
 

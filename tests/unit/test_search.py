@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from postprocess.segments import COLUMNS
+from pipeline.segments import COLUMNS
 
 from parakeet_cli import search
 from parakeet_cli.exits import AwsError, UsageError
@@ -26,14 +26,29 @@ from parakeet_cli.search import (
 IN = "media-in"
 
 
-def row(key: str, segment_id: int, start_s: float, text: str, transcribed_at: str,
-        language: str | None = "en", etag: str = "e1") -> dict[str, Any]:  # fmt: skip
-    """One segments-table row (every column of postprocess.segments.COLUMNS)."""
+def row(
+    key: str,
+    segment_id: int,
+    start_s: float,
+    text: str,
+    transcribed_at: str,
+    language: str | None = "en",
+    etag: str = "e1",
+) -> dict[str, Any]:
+    """One segments-table row (every column of pipeline.segments.COLUMNS)."""
     values = {
-        "source_uri": f"s3://{IN}/{key}", "etag": etag, "segment_id": segment_id, "start_s": start_s,
-        "end_s": start_s + 1.5, "text": text, "channel": None, "language": language, "mode": "batched",
-        "model": "nvidia/parakeet-tdt-0.6b-v3", "transcribed_at": transcribed_at,
-    }  # fmt: skip
+        "source_uri": f"s3://{IN}/{key}",
+        "etag": etag,
+        "segment_id": segment_id,
+        "start_s": start_s,
+        "end_s": start_s + 1.5,
+        "text": text,
+        "channel": None,
+        "language": language,
+        "mode": "batched",
+        "model": "nvidia/parakeet-tdt-0.6b-v3",
+        "transcribed_at": transcribed_at,
+    }
     assert list(values) == [name for name, _ in COLUMNS]
     return values
 
@@ -54,11 +69,20 @@ def find(root: Path, phrase: str, **options: Any) -> list[tuple[str, float, str]
 @pytest.fixture
 def archive(tmp_path: Path) -> Path:
     """Three files on two days, in two languages."""
-    write_upload(tmp_path, "calls/b.wav", ["Good morning.", "Your ORDER is late.", "Sorry about the order."],
-                 "2026-11-30T09:00:00.000Z")
+    write_upload(
+        tmp_path,
+        "calls/b.wav",
+        ["Good morning.", "Your ORDER is late.", "Sorry about the order."],
+        "2026-11-30T09:00:00.000Z",
+    )
     write_upload(tmp_path, "calls/a.wav", ["I want to cancel my order."], "2026-12-01T10:00:00.000Z")
-    write_upload(tmp_path, "interviews/c.wav", ["Die Bestellung ist spät.", "order nummer zwei"],
-                 "2026-12-02T11:00:00.000Z", language="de")
+    write_upload(
+        tmp_path,
+        "interviews/c.wav",
+        ["Die Bestellung ist spät.", "order nummer zwei"],
+        "2026-12-02T11:00:00.000Z",
+        language="de",
+    )
     return tmp_path
 
 
@@ -106,8 +130,14 @@ def test_a_phrase_nobody_said_finds_nothing(archive: Path, tmp_path_factory: pyt
 def test_only_the_newest_upload_of_a_key_answers(tmp_path: Path) -> None:
     # Given a key transcribed on one day, then overwritten and transcribed again two days later
     # (the old upload's file stays in its own day's folder)
-    write_upload(tmp_path, "calls/a.wav", ["the old words about a refund", "more old words"],
-                 "2026-11-28T08:00:00.000Z", etag="old", language="de")
+    write_upload(
+        tmp_path,
+        "calls/a.wav",
+        ["the old words about a refund", "more old words"],
+        "2026-11-28T08:00:00.000Z",
+        etag="old",
+        language="de",
+    )
     write_upload(tmp_path, "calls/a.wav", ["the new words"], "2026-11-30T08:00:00.000Z", etag="new")
 
     # Then the old upload's words are not found, the new upload's are
@@ -169,17 +199,23 @@ def test_the_local_backend_reads_the_day_folders_of_the_output_bucket(archive: P
         s3 = boto3.client("s3", region_name="us-east-1")
         s3.create_bucket(Bucket="out")
         for path in archive.rglob("*.jsonl"):
-            s3.put_object(Bucket="out", Key="segments/" + path.relative_to(archive).as_posix(),
-                          Body=path.read_bytes())  # fmt: skip
+            s3.put_object(
+                Bucket="out", Key="segments/" + path.relative_to(archive).as_posix(), Body=path.read_bytes()
+            )
         # (a file from before the date partitions is not part of the table)
-        s3.put_object(Bucket="out", Key="segments/calls/legacy.wav.jsonl",
-                      Body=json.dumps(row("calls/legacy.wav", 0, 0.0, "order", "2026-01-01T00:00:00.000Z")))
+        s3.put_object(
+            Bucket="out",
+            Key="segments/calls/legacy.wav.jsonl",
+            Body=json.dumps(row("calls/legacy.wav", 0, 0.0, "order", "2026-01-01T00:00:00.000Z")),
+        )
         backend = DuckDbBackend(s3=s3, bucket="out")
 
         hits = search_segments(backend, "order", since="2026-12-01")
 
-    assert [(h.key, h.start_s) for h in hits] == [("s3://media-in/calls/a.wav", 0.0),
-                                                  ("s3://media-in/interviews/c.wav", 2.0)]  # fmt: skip
+    assert [(h.key, h.start_s) for h in hits] == [
+        ("s3://media-in/calls/a.wav", 0.0),
+        ("s3://media-in/interviews/c.wav", 2.0),
+    ]
 
 
 # ---------------------------------------------------------------- Athena backend: the same SQL
@@ -187,14 +223,38 @@ SQL_PATH = Path(search.__file__).parent / "sql" / search.SQL_FILE
 
 
 def athena_result(rows: list[list[str | None]]) -> dict[str, Any]:
-    names = ["source_uri", "etag", "segment_id", "start_s", "end_s", "text", "channel", "language",
-             "transcribed_at"]  # fmt: skip
+    names = [
+        "source_uri",
+        "etag",
+        "segment_id",
+        "start_s",
+        "end_s",
+        "text",
+        "channel",
+        "language",
+        "transcribed_at",
+    ]
     types = ["varchar", "varchar", "integer", "double", "double", "varchar", "integer", "varchar", "varchar"]
     header = {"Data": [{"VarCharValue": n} for n in names]}
     data = [{"Data": [{} if v is None else {"VarCharValue": v} for v in r]} for r in rows]
-    return {"ResultSet": {"Rows": [header, *data], "ResultSetMetadata": {"ColumnInfo": [
-        {"Name": n, "Type": t, "CatalogName": "hive", "SchemaName": "", "TableName": "", "Label": n}
-        for n, t in zip(names, types, strict=True)]}}}  # fmt: skip
+    return {
+        "ResultSet": {
+            "Rows": [header, *data],
+            "ResultSetMetadata": {
+                "ColumnInfo": [
+                    {
+                        "Name": n,
+                        "Type": t,
+                        "CatalogName": "hive",
+                        "SchemaName": "",
+                        "TableName": "",
+                        "Label": n,
+                    }
+                    for n, t in zip(names, types, strict=True)
+                ]
+            },
+        }
+    }
 
 
 def athena_stubbed(responses: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> tuple[Any, Stubber]:
@@ -209,29 +269,72 @@ def test_athena_runs_the_same_sql_file_in_the_search_workgroup_with_execution_pa
     # Given the stack's segments table and search workgroup
     sql = SQL_PATH.read_text(encoding="utf-8")
     expected_query = sql.replace("{segments}", '"parakeet_prod_transcripts"."segments"')
-    client, stubber = athena_stubbed([
-        ("start_query_execution", {"QueryExecutionId": "q1"}, {
-            "QueryString": expected_query,
-            "QueryExecutionContext": {"Catalog": "AwsDataCatalog", "Database": "parakeet_prod_transcripts"},
-            "WorkGroup": "parakeet-prod-search",
-            # strings as SQL literals (quotes doubled), in the order the SQL file documents
-            "ExecutionParameters": ["'2026-12-01'", "'it''s late'", "'en'", "'en'", "5"],
-        }),
-        ("get_query_execution", {"QueryExecution": {"Status": {"State": "RUNNING"}}},
-         {"QueryExecutionId": "q1"}),
-        ("get_query_execution", {"QueryExecution": {"Status": {"State": "SUCCEEDED"}}},
-         {"QueryExecutionId": "q1"}),
-        ("get_query_results", athena_result([
-            ["s3://media-in/calls/a.wav", "e1", "3", "12.5", "14.0", "It's late again.", None, "en",
-             "2026-12-01T10:00:00.000Z"]]), {"QueryExecutionId": "q1"}),
-    ])  # fmt: skip
-    backend = AthenaBackend(athena=client, database="parakeet_prod_transcripts", table="segments",
-                            workgroup="parakeet-prod-search", poll_s=0)  # fmt: skip
+    client, stubber = athena_stubbed(
+        [
+            (
+                "start_query_execution",
+                {"QueryExecutionId": "q1"},
+                {
+                    "QueryString": expected_query,
+                    "QueryExecutionContext": {
+                        "Catalog": "AwsDataCatalog",
+                        "Database": "parakeet_prod_transcripts",
+                    },
+                    "WorkGroup": "parakeet-prod-search",
+                    # strings as SQL literals (quotes doubled), in the order the SQL file documents
+                    "ExecutionParameters": ["'2026-12-01'", "'it''s late'", "'en'", "'en'", "5"],
+                },
+            ),
+            (
+                "get_query_execution",
+                {"QueryExecution": {"Status": {"State": "RUNNING"}}},
+                {"QueryExecutionId": "q1"},
+            ),
+            (
+                "get_query_execution",
+                {"QueryExecution": {"Status": {"State": "SUCCEEDED"}}},
+                {"QueryExecutionId": "q1"},
+            ),
+            (
+                "get_query_results",
+                athena_result(
+                    [
+                        [
+                            "s3://media-in/calls/a.wav",
+                            "e1",
+                            "3",
+                            "12.5",
+                            "14.0",
+                            "It's late again.",
+                            None,
+                            "en",
+                            "2026-12-01T10:00:00.000Z",
+                        ]
+                    ]
+                ),
+                {"QueryExecutionId": "q1"},
+            ),
+        ]
+    )
+    backend = AthenaBackend(
+        athena=client,
+        database="parakeet_prod_transcripts",
+        table="segments",
+        workgroup="parakeet-prod-search",
+        poll_s=0,
+    )
 
     # When searching
     with stubber:
-        hits = search_segments(backend, "it's late", language="en", since="2026-12-01", limit=5,
-                               stack_args=["--stack", "parakeet-prod"], input_bucket="media-in")  # fmt: skip
+        hits = search_segments(
+            backend,
+            "it's late",
+            language="en",
+            since="2026-12-01",
+            limit=5,
+            stack_args=["--stack", "parakeet-prod"],
+            input_bucket="media-in",
+        )
         stubber.assert_no_pending_responses()
 
     # Then the hit is typed from the result metadata
@@ -249,8 +352,10 @@ def test_a_query_athena_cancels_is_an_aws_error_with_its_reason() -> None:
     reason = "Query exhausted resources: bytes scanned limit exceeded"
     client, stubber = athena_stubbed([])
     stubber.add_response("start_query_execution", {"QueryExecutionId": "q2"})
-    stubber.add_response("get_query_execution",
-                         {"QueryExecution": {"Status": {"State": "CANCELLED", "StateChangeReason": reason}}})
+    stubber.add_response(
+        "get_query_execution",
+        {"QueryExecution": {"Status": {"State": "CANCELLED", "StateChangeReason": reason}}},
+    )
     backend = AthenaBackend(athena=client, database="db", table="segments", workgroup="wg", poll_s=0)
 
     with stubber, pytest.raises(AwsError, match="CANCELLED: Query exhausted resources") as raised:

@@ -13,9 +13,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from common.uploads import uploaded_object_from_event
+from pipeline.uploads import uploaded_object_from_event
 from moto import mock_aws
-from start_execution.naming import execution_name
+from pipeline.naming import execution_name
 from start_execution.starter import (
     INVALID_PREFIX,
     SqsRecord,
@@ -33,8 +33,12 @@ ARN = f"arn:aws:states:{REGION}:123456789012:stateMachine:transcribe"
 BUCKET = "input-bucket"
 
 
-def body(key: str = "calls/agent call.wav", size: int = 1234, etag: str = "9b2cf535f27731c974343645a3985328",
-         version_id: str | None = None) -> str:
+def body(
+    key: str = "calls/agent call.wav",
+    size: int = 1234,
+    etag: str = "9b2cf535f27731c974343645a3985328",
+    version_id: str | None = None,
+) -> str:
     return json.dumps(object_created_event(BUCKET, key, size=size, etag=etag, version_id=version_id))
 
 
@@ -118,11 +122,17 @@ def test_execution_already_exists_is_a_refused_duplicate_not_a_failure() -> None
 
 
 # ---------------------------------------------------------------- retries
-@pytest.mark.parametrize("error", [client_error("ThrottlingException"), client_error("ServiceUnavailable"),
-                                   client_error("ExecutionLimitExceeded"),
-                                   client_error("AccessDeniedException"),
-                                   client_error("StateMachineDoesNotExist"),
-                                   EndpointConnectionError(endpoint_url="https://states")])
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_error("ThrottlingException"),
+        client_error("ServiceUnavailable"),
+        client_error("ExecutionLimitExceeded"),
+        client_error("AccessDeniedException"),
+        client_error("StateMachineDoesNotExist"),
+        EndpointConnectionError(endpoint_url="https://states"),
+    ],
+)
 def test_a_record_that_could_not_be_started_goes_back_to_the_queue(error: Exception) -> None:
     sfn = FakeStepFunctions([error])
     outcomes = start_executions(sfn, ARN, [record(body("a.wav"), "m1"), record(body("b.wav"), "m2")])
@@ -140,13 +150,17 @@ def test_a_retried_record_starts_under_the_same_name() -> None:
 
 
 # ---------------------------------------------------------------- ignored
-@pytest.mark.parametrize(("key", "suffixes", "reason"), [
-    ("folder/", (), "folder_marker"),
-    ("notes/readme.TXT", (".txt",), "ignored_suffix:.txt"),
-    ("meta.json", (".txt", ".json"), "ignored_suffix:.json"),
-])
-def test_folder_markers_and_ignored_suffixes_start_nothing(key: str, suffixes: tuple[str, ...],
-                                                           reason: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "suffixes", "reason"),
+    [
+        ("folder/", (), "folder_marker"),
+        ("notes/readme.TXT", (".txt",), "ignored_suffix:.txt"),
+        ("meta.json", (".txt", ".json"), "ignored_suffix:.json"),
+    ],
+)
+def test_folder_markers_and_ignored_suffixes_start_nothing(
+    key: str, suffixes: tuple[str, ...], reason: str
+) -> None:
     sfn = FakeStepFunctions()
     [outcome] = start_executions(sfn, ARN, [record(body(key, size=0))], suffixes)
     assert (outcome.outcome, outcome.reason) == ("ignored", reason)
@@ -161,9 +175,16 @@ def test_suffixes_match_whole_endings_only() -> None:
 
 
 # ---------------------------------------------------------------- bad records
-@pytest.mark.parametrize("text", ["not json", "[1, 2]", json.dumps({"hello": "world"}),
-                                  json.dumps({**json.loads(body()), "detail-type": "Object Deleted"}),
-                                  json.dumps({**json.loads(body()), "detail": {"bucket": {"name": BUCKET}}})])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "[1, 2]",
+        json.dumps({"hello": "world"}),
+        json.dumps({**json.loads(body()), "detail-type": "Object Deleted"}),
+        json.dumps({**json.loads(body()), "detail": {"bucket": {"name": BUCKET}}}),
+    ],
+)
 def test_a_record_that_is_no_upload_event_starts_an_execution_under_a_fallback_name(text: str) -> None:
     sfn = FakeStepFunctions()
     [outcome] = start_executions(sfn, ARN, [record(text)])
@@ -184,8 +205,11 @@ def machine() -> Iterator[str]:
         sfn = boto3.client("stepfunctions", region_name=REGION)
         iam = boto3.client("iam", region_name=REGION)
         role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        arn = sfn.create_state_machine(name="transcribe", roleArn=role, definition=json.dumps(
-            {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}))["stateMachineArn"]
+        arn = sfn.create_state_machine(
+            name="transcribe",
+            roleArn=role,
+            definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+        )["stateMachineArn"]
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("STATE_MACHINE_ARN", arn)
             yield arn

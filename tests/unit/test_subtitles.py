@@ -1,4 +1,4 @@
-"""Specification of subtitle cue building (postprocess.subtitles) and SRT/VTT/text rendering."""
+"""Specification of subtitle cue building (pipeline.subtitles) and SRT/VTT/text rendering."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ import random
 from itertools import pairwise
 
 import pytest
-from contracts.models import TranscriptDocument
-from postprocess import formats
-from postprocess.subtitles import (
-    MAX_CUE_MS,
-    MAX_LINE_CHARS,
-    MAX_LINES,
-    MIN_CUE_MS,
-    PAUSE_MS,
-    Cue,
-    build_cues,
-)
+from pipeline.transcript import TranscriptDocument
+from pipeline import formats
+from pipeline.subtitles import MAX_CUE_MS, MAX_LINE_CHARS, MAX_LINES, MIN_CUE_MS, PAUSE_MS, Cue, build_cues
 
 
 # ---------------------------------------------------------------- helpers
@@ -31,17 +23,26 @@ def words_at(
     return out
 
 
-def document(segments: list[dict], words: list[dict] | None = None, text: str = "",
-             duration_s: float = 10**6) -> TranscriptDocument:
+def document(
+    segments: list[dict], words: list[dict] | None = None, text: str = "", duration_s: float = 10**6
+) -> TranscriptDocument:
     """A TranscriptDocument with these segments; what the cue rules do not read is filled in."""
-    return TranscriptDocument.model_validate({
-        "schema_version": "1.0", "source": {"uri": "s3://b/k", "etag": "e", "size": 1},
-        "media": {"duration_s": duration_s, "codec": None, "sample_rate": None, "channels": None},
-        "model": {"name": "m", "revision": None}, "mode": "full", "chunking": None, "language": None,
-        "text": text, "segments": segments, "words": words or [],
-        "timings": {"download": 0, "decode": 0, "load": 0, "inference": 0, "total": 0},
-        "hardware": {"device": "cpu"},
-    })  # fmt: skip
+    return TranscriptDocument.model_validate(
+        {
+            "schema_version": "1.0",
+            "source": {"uri": "s3://b/k", "etag": "e", "size": 1},
+            "media": {"duration_s": duration_s, "codec": None, "sample_rate": None, "channels": None},
+            "model": {"name": "m", "revision": None},
+            "mode": "full",
+            "chunking": None,
+            "language": None,
+            "text": text,
+            "segments": segments,
+            "words": words or [],
+            "timings": {"download": 0, "decode": 0, "load": 0, "inference": 0, "total": 0},
+            "hardware": {"device": "cpu"},
+        }
+    )
 
 
 def transcript(*segments: list[dict], duration_s: float | None = None) -> TranscriptDocument:
@@ -290,8 +291,12 @@ def test_empty_cue_lists_render_as_valid_empty_files() -> None:
 
 def test_text_has_one_wrapped_paragraph_per_segment() -> None:
     long_text = " ".join(["word"] * 50)
-    doc = document([{"id": 0, "start": 0, "end": 1, "text": long_text, "words": []},
-                    {"id": 1, "start": 1, "end": 2, "text": " second  paragraph ", "words": []}])  # fmt: skip
+    doc = document(
+        [
+            {"id": 0, "start": 0, "end": 1, "text": long_text, "words": []},
+            {"id": 1, "start": 1, "end": 2, "text": " second  paragraph ", "words": []},
+        ]
+    )
 
     text = formats.to_text(doc)
 
@@ -310,18 +315,26 @@ def split_transcript(*turns: tuple[int, list[dict]]) -> TranscriptDocument:
     """Segments of (channel, timed words), merged by start time as gpu_job writes them."""
     ordered = sorted(turns, key=lambda turn: (turn[1][0]["start"], turn[0]))
     segs = [
-        {"id": i, "start": words[0]["start"], "end": words[-1]["end"], "channel": channel,
-         "text": " ".join(w["word"] for w in words), "words": [{**w, "channel": channel} for w in words]}
+        {
+            "id": i,
+            "start": words[0]["start"],
+            "end": words[-1]["end"],
+            "channel": channel,
+            "text": " ".join(w["word"] for w in words),
+            "words": [{**w, "channel": channel} for w in words],
+        }
         for i, (channel, words) in enumerate(ordered)
-    ]  # fmt: skip
+    ]
     return document(segs, [w for s in segs for w in s["words"]])
 
 
 def test_split_cues_open_with_the_speakers_label_and_merge_by_time() -> None:
     # Given an agent on channel 0 and a customer on channel 1, taking turns
-    doc = split_transcript((0, words_at("hello how can I help.", start=0.0)),
-                           (1, words_at("my order is late.", start=3.0)),
-                           (0, words_at("let me check.", start=6.0)))  # fmt: skip
+    doc = split_transcript(
+        (0, words_at("hello how can I help.", start=0.0)),
+        (1, words_at("my order is late.", start=3.0)),
+        (0, words_at("let me check.", start=6.0)),
+    )
 
     # When cues are built and written
     cues = build_cues(doc)
@@ -380,8 +393,11 @@ def test_every_generated_split_transcript_obeys_the_cue_rules_per_channel(seed: 
 
 def test_split_text_has_one_labelled_paragraph_per_turn() -> None:
     # Given two turns of channel 0 in a row, then channel 1
-    doc = split_transcript((0, words_at("hello.", start=0.0)), (0, words_at("anyone there?", start=2.0)),
-                           (1, words_at("yes.", start=4.0)))  # fmt: skip
+    doc = split_transcript(
+        (0, words_at("hello.", start=0.0)),
+        (0, words_at("anyone there?", start=2.0)),
+        (1, words_at("yes.", start=4.0)),
+    )
 
     # When the text is written
     text = formats.to_text(doc)

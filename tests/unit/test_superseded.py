@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 import pytest
-from common.catalog import STATUS_FAILED, STATUS_SUPERSEDED
-from contracts.models import CompletionEvent, FailureRequest, UploadedObject
+from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED
+from pipeline.contracts import CompletionEvent, FailureRequest, UploadedObject
 from moto import mock_aws
 from record_failure.record import record_failure
 from test_common_support import (
@@ -43,15 +43,26 @@ def aws(clients: AwsClients) -> Iterator[tuple[Any, Any]]:
 def upload(s3: Any, body: bytes, sequencer: str = "00A1") -> UploadedObject:
     put = s3.put_object(Bucket=BUCKET, Key=KEY, Body=body)
     version = put.get("VersionId")
-    return UploadedObject(bucket=BUCKET, key=KEY, etag=put["ETag"].strip('"'), size=len(body), uri=URI,
-                          version_id=None if version in (None, "null") else version, sequencer=sequencer)
+    return UploadedObject(
+        bucket=BUCKET,
+        key=KEY,
+        etag=put["ETag"].strip('"'),
+        size=len(body),
+        uri=URI,
+        version_id=None if version in (None, "null") else version,
+        sequencer=sequencer,
+    )
 
 
 def request(source: UploadedObject, error: dict[str, Any], plan: bool = False) -> FailureRequest:
-    event = object_created_event(BUCKET, KEY, size=source.size or 0, etag=source.etag,
-                                 version_id=source.version_id)
-    state: dict[str, Any] = {**event, "claim": {"claimed": True, "source": source.model_dump(mode="json")},
-                             "error": error}
+    event = object_created_event(
+        BUCKET, KEY, size=source.size or 0, etag=source.etag, version_id=source.version_id
+    )
+    state: dict[str, Any] = {
+        **event,
+        "claim": {"claimed": True, "source": source.model_dump(mode="json")},
+        "error": error,
+    }
     if plan:
         state["plan"] = planned(source, duration_s=60.0, output_bucket=OUT).model_dump(mode="json")
     return FailureRequest(state=state, execution_arn="arn:exec:old")
@@ -62,8 +73,13 @@ def lambda_error(error_type: str, message: str = "changed") -> dict[str, str]:
 
 
 def job_exited_65() -> dict[str, str]:
-    job = {"JobId": "job-1", "Status": "FAILED", "StatusReason": "Essential container in task exited",
-           "Container": {"ExitCode": 65}, "Attempts": [{"Container": {"ExitCode": 65}}]}
+    job = {
+        "JobId": "job-1",
+        "Status": "FAILED",
+        "StatusReason": "Essential container in task exited",
+        "Container": {"ExitCode": 65},
+        "Attempts": [{"Container": {"ExitCode": 65}}],
+    }
     return {"Error": "States.TaskFailed", "Cause": json.dumps(job)}
 
 
@@ -156,16 +172,25 @@ def completion_queue() -> str:
     sqs, events = boto3.client("sqs", region_name=REGION), boto3.client("events", region_name=REGION)
     url = sqs.create_queue(QueueName="completions")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="completions", EventPattern=json.dumps(
-        {"source": ["parakeet.transcription"],
-         "detail-type": ["Transcript Failed", "Transcript Superseded"]}))
+    events.put_rule(
+        Name="completions",
+        EventPattern=json.dumps(
+            {
+                "source": ["parakeet.transcription"],
+                "detail-type": ["Transcript Failed", "Transcript Superseded"],
+            }
+        ),
+    )
     events.put_targets(Rule="completions", Targets=[{"Id": "q", "Arn": arn}])
     return url
 
 
 def received(url: str) -> list[dict[str, Any]]:
-    messages = boto3.client("sqs", region_name=REGION).receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    messages = (
+        boto3.client("sqs", region_name=REGION)
+        .receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        .get("Messages", [])
+    )
     return [json.loads(m["Body"]) for m in messages]
 
 
@@ -177,10 +202,13 @@ def test_the_handler_announces_failed_and_superseded_uploads(aws: tuple[Any, Any
     old = upload(s3, b"first")
     new = upload(s3, b"second")
 
-    record_failure.app.handler(request(old, lambda_error("SourceSuperseded")).model_dump(mode="json"),
-                               FakeLambdaContext())
-    record_failure.app.handler(request(new, lambda_error("CorruptMedia", "bad frame"), plan=True)
-                               .model_dump(mode="json"), FakeLambdaContext())
+    record_failure.app.handler(
+        request(old, lambda_error("SourceSuperseded")).model_dump(mode="json"), FakeLambdaContext()
+    )
+    record_failure.app.handler(
+        request(new, lambda_error("CorruptMedia", "bad frame"), plan=True).model_dump(mode="json"),
+        FakeLambdaContext(),
+    )
 
     events = {e["detail-type"]: e for e in received(queue)}
     assert set(events) == {"Transcript Superseded", "Transcript Failed"}
@@ -202,7 +230,8 @@ def test_a_row_left_transcribed_announces_nothing(aws: tuple[Any, Any]) -> None:
     table.put_item(Item={"source_uri": URI, "etag": current.etag, "status": "TRANSCRIBED"})
 
     result = record_failure.app.handler(
-        request(current, lambda_error("TransientError")).model_dump(mode="json"), FakeLambdaContext())
+        request(current, lambda_error("TransientError")).model_dump(mode="json"), FakeLambdaContext()
+    )
 
     assert result["recorded"] is False
     assert received(queue) == []

@@ -18,39 +18,68 @@ def loop(identifier: str, collection: Any, body: dict[str, Any]) -> list[Any]:
 
 
 def test_a_loop_writes_one_entry_per_item_with_the_identifier_substituted() -> None:
-    template = {"Resources": {"Fn::ForEach::Queues": loop("Class", ["SMALL", "LARGE"], {
-        "JobQueue${Class}": {
-            "Type": "AWS::Batch::JobQueue",
-            "Properties": {"JobQueueName": {"Fn::Sub": "${AWS::StackName}-${Class}"},
-                           "Tags": {"Class": {"Ref": "Class"}}},
-        },
-    })}}
+    template = {
+        "Resources": {
+            "Fn::ForEach::Queues": loop(
+                "Class",
+                ["SMALL", "LARGE"],
+                {
+                    "JobQueue${Class}": {
+                        "Type": "AWS::Batch::JobQueue",
+                        "Properties": {
+                            "JobQueueName": {"Fn::Sub": "${AWS::StackName}-${Class}"},
+                            "Tags": {"Class": {"Ref": "Class"}},
+                        },
+                    },
+                },
+            )
+        }
+    }
 
     resources = expand_for_each(template, {})["Resources"]
 
     assert sorted(resources) == ["JobQueueLARGE", "JobQueueSMALL"]
     # ${Class} is replaced, ${AWS::StackName} is left for Fn::Sub; Ref to the identifier is its value
     assert resources["JobQueueSMALL"]["Properties"] == {
-        "JobQueueName": {"Fn::Sub": "${AWS::StackName}-SMALL"}, "Tags": {"Class": "SMALL"}}
+        "JobQueueName": {"Fn::Sub": "${AWS::StackName}-SMALL"},
+        "Tags": {"Class": "SMALL"},
+    }
 
 
 def test_a_sub_left_without_variables_is_its_string_so_ref_and_getatt_can_name_a_looped_id() -> None:
-    template = {"Resources": {"Fn::ForEach::Envs": loop("Class", ["SMALL"], {
-        "Queue${Class}": {"Properties": {
-            "Environment": {"Fn::GetAtt": [{"Fn::Sub": "Environment${Class}"}, "Arn"]},
-            "InstanceTypes": {"Ref": {"Fn::Sub": "InstanceTypes${Class}"}},
-        }},
-    })}}
+    template = {
+        "Resources": {
+            "Fn::ForEach::Envs": loop(
+                "Class",
+                ["SMALL"],
+                {
+                    "Queue${Class}": {
+                        "Properties": {
+                            "Environment": {"Fn::GetAtt": [{"Fn::Sub": "Environment${Class}"}, "Arn"]},
+                            "InstanceTypes": {"Ref": {"Fn::Sub": "InstanceTypes${Class}"}},
+                        }
+                    },
+                },
+            )
+        }
+    }
 
     props = expand_for_each(template, {})["Resources"]["QueueSMALL"]["Properties"]
 
-    assert props == {"Environment": {"Fn::GetAtt": ["EnvironmentSMALL", "Arn"]},
-                     "InstanceTypes": {"Ref": "InstanceTypesSMALL"}}
+    assert props == {
+        "Environment": {"Fn::GetAtt": ["EnvironmentSMALL", "Arn"]},
+        "InstanceTypes": {"Ref": "InstanceTypesSMALL"},
+    }
 
 
 def test_the_collection_may_be_a_comma_delimited_list_parameter() -> None:
-    template = {"Resources": {"Fn::ForEach::Queues": loop("Class", {"Ref": "Classes"}, {
-        "JobQueue${Class}": {"Type": "AWS::Batch::JobQueue"}})}}
+    template = {
+        "Resources": {
+            "Fn::ForEach::Queues": loop(
+                "Class", {"Ref": "Classes"}, {"JobQueue${Class}": {"Type": "AWS::Batch::JobQueue"}}
+            )
+        }
+    }
 
     resources = expand_for_each(template, {"Classes": ["SMALL", "MEDIUM", "XLARGE"]})["Resources"]
 
@@ -58,13 +87,26 @@ def test_the_collection_may_be_a_comma_delimited_list_parameter() -> None:
 
 
 def test_loops_inside_properties_and_nested_loops_expand_next_to_plain_keys() -> None:
-    template = {"Resources": {"Fn": {"Properties": {"Variables": {
-        "PLAIN": "kept",
-        "Fn::ForEach::Outer": loop("Class", ["A", "B"], {
-            "Fn::ForEach::Inner": loop("Kind", ["X", "Y"],
-                                       {"${Kind}_${Class}": {"Fn::Sub": "${Class}${Kind}"}}),
-        }),
-    }}}}}
+    template = {
+        "Resources": {
+            "Fn": {
+                "Properties": {
+                    "Variables": {
+                        "PLAIN": "kept",
+                        "Fn::ForEach::Outer": loop(
+                            "Class",
+                            ["A", "B"],
+                            {
+                                "Fn::ForEach::Inner": loop(
+                                    "Kind", ["X", "Y"], {"${Kind}_${Class}": {"Fn::Sub": "${Class}${Kind}"}}
+                                ),
+                            },
+                        ),
+                    }
+                }
+            }
+        }
+    }
 
     variables = expand_for_each(template, {})["Resources"]["Fn"]["Properties"]["Variables"]
 
@@ -72,10 +114,14 @@ def test_loops_inside_properties_and_nested_loops_expand_next_to_plain_keys() ->
 
 
 def test_two_loops_that_write_the_same_key_are_an_error() -> None:
-    template = {"Resources": {
-        "QueueSMALL": {"Type": "AWS::Batch::JobQueue"},
-        "Fn::ForEach::Queues": loop("Class", ["SMALL"], {"Queue${Class}": {"Type": "AWS::Batch::JobQueue"}}),
-    }}
+    template = {
+        "Resources": {
+            "QueueSMALL": {"Type": "AWS::Batch::JobQueue"},
+            "Fn::ForEach::Queues": loop(
+                "Class", ["SMALL"], {"Queue${Class}": {"Type": "AWS::Batch::JobQueue"}}
+            ),
+        }
+    }
 
     with pytest.raises(ValueError, match="QueueSMALL"):
         expand_for_each(template, {})

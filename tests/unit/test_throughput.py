@@ -1,4 +1,4 @@
-"""The planner's throughput model (contracts.throughput): which side bounds a GPU class, the instance
+"""The planner's throughput model (pipeline.throughput): which side bounds a GPU class, the instance
 that makes an audio hour cheapest, and the figures it reads (docs/CPU_STAGE.md)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contracts import throughput
-from contracts.gpu_classes import GPU_CLASSES
+from pipeline import throughput
+from pipeline.gpu_classes import GPU_CLASSES
 
 from tests.unit.test_plan_job import plan_for
 
@@ -31,8 +31,10 @@ def figures(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Replace the committed figures: `set(cpu_ms, gpu_rtfx)` for the L40S."""
 
     def set_figures(cpu_ms: float, gpu_rtfx: float) -> None:
-        doc = {"cpu": {"ms_per_audio_s": cpu_ms},
-               "gpu_rtfx": {"NVIDIA L40S": {"value": gpu_rtfx, "measured": False}}}
+        doc = {
+            "cpu": {"ms_per_audio_s": cpu_ms},
+            "gpu_rtfx": {"NVIDIA L40S": {"value": gpu_rtfx, "measured": False}},
+        }
         monkeypatch.setattr(throughput, "figures", lambda: doc)
 
     return set_figures
@@ -66,10 +68,15 @@ def test_workers_never_exceed_the_vcpus_left_after_the_reserve(figures) -> None:
     assert throughput.cpu_workers("NVIDIA L40S", 4) == 4 - throughput.RESERVED_VCPUS
 
 
-@pytest.mark.parametrize(("device", "gpu"), [
-    ("NVIDIA L4", "NVIDIA L4"), ("NVIDIA L40S", "NVIDIA L40S"),
-    ("NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB"), ("NVIDIA A100-SXM4-80GB", None),
-])
+@pytest.mark.parametrize(
+    ("device", "gpu"),
+    [
+        ("NVIDIA L4", "NVIDIA L4"),
+        ("NVIDIA L40S", "NVIDIA L40S"),
+        ("NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB"),
+        ("NVIDIA A100-SXM4-80GB", None),
+    ],
+)
 def test_a_cuda_device_name_maps_to_its_class_gpu(device, gpu) -> None:
     assert throughput.class_gpu(device) == gpu
 
@@ -81,8 +88,9 @@ def test_every_class_runs_on_the_cheapest_instance_per_audio_hour_of_its_gpu() -
 
 def test_the_plan_states_which_side_bounds_its_instance_and_how_many_cpu_workers_feed_it() -> None:
     result = plan_for(60)
-    expected = throughput.evaluate(GPU_CLASSES["small"].gpu, throughput.option(GPU_CLASSES["small"].gpu,
-                                                                                result["instance_types"][0]))
+    expected = throughput.evaluate(
+        GPU_CLASSES["small"].gpu, throughput.option(GPU_CLASSES["small"].gpu, result["instance_types"][0])
+    )
     assert (result["throughput_bound"], result["cpu_workers"]) == (expected.bound, expected.cpu_workers)
     # an instance type the model does not know gets no verdict
     other = plan_for(60, INSTANCE_TYPES_SMALL="g6.48xlarge")

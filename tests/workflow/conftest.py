@@ -52,8 +52,11 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         pytest.fail(f"{RANDOM_MODEL} is missing: run `make models`")
     root = tmp_path_factory.mktemp("clips")
     short = _speak("Hello there. This is a short clip.", root / "short.wav")
-    long = _speak("This clip is longer than the full attention threshold of this test stack. "
-                  "It is therefore transcribed in streaming mode, chunk after chunk.", root / "long.mp3")
+    long = _speak(
+        "This clip is longer than the full attention threshold of this test stack. "
+        "It is therefore transcribed in streaming mode, chunk after chunk.",
+        root / "long.mp3",
+    )
     corrupt = root / "corrupt.mp3"
     corrupt.write_bytes(b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(range(256)) * 40)
     return {"short": short, "long": long, "corrupt": corrupt}
@@ -70,7 +73,15 @@ def rendered_template(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
     """template.yaml as CloudFormation deploys it, definitions inlined (scripts/render_template.py; the
     SAM translator lives in .venv-sam, as in make lint and make security). Read-only: copy to mutate."""
     out = tmp_path_factory.mktemp("rendered") / "template.json"
-    subprocess.run([str(REPO_ROOT / ".venv-sam" / "bin" / "python"), "scripts/render_template.py",
-                    "--inline-definitions", str(out)], cwd=REPO_ROOT, check=True,
-                   env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [
+            str(REPO_ROOT / ".venv-sam" / "bin" / "python"),
+            "scripts/render_template.py",
+            "--inline-definitions",
+            str(out),
+        ],
+        cwd=REPO_ROOT,
+        check=True,
+        env={"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"},
+    )
     return dict(json.loads(out.read_text()))

@@ -21,12 +21,18 @@ COLD_PATH = ["Claim", "IsClaimed", "Probe", "RecordFailure", "IsSuperseded"]
 TRANSCRIBED_PATH = ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "Transcribe", "Postprocess", "Index"]
 
 
-@pytest.mark.parametrize(("storage_class", "archive_status"), [
-    ("GLACIER", None), ("DEEP_ARCHIVE", None), ("INTELLIGENT_TIERING", "ARCHIVE_ACCESS"),
-    ("INTELLIGENT_TIERING", "DEEP_ARCHIVE_ACCESS"),
-])
+@pytest.mark.parametrize(
+    ("storage_class", "archive_status"),
+    [
+        ("GLACIER", None),
+        ("DEEP_ARCHIVE", None),
+        ("INTELLIGENT_TIERING", "ARCHIVE_ACCESS"),
+        ("INTELLIGENT_TIERING", "DEEP_ARCHIVE_ACCESS"),
+    ],
+)
 def test_a_cold_upload_with_restore_off_ends_archived_without_a_job(
-        stack: LocalStack, clips: dict[str, Path], storage_class: str, archive_status: str | None) -> None:
+    stack: LocalStack, clips: dict[str, Path], storage_class: str, archive_status: str | None
+) -> None:
     # Given a valid clip stored cold (RestoreArchived is off by default)
     key = f"old/{storage_class}-{archive_status}.wav"
     assert stack.cold is not None
@@ -34,8 +40,9 @@ def test_a_cold_upload_with_restore_off_ends_archived_without_a_job(
         stack.cold.archive(stack.deployment.input_bucket, key, archive_status)
 
     # When it is uploaded
-    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), key,
-                                          StorageClass=storage_class)
+    event, report = runner.upload_and_run(
+        stack.deployment, str(clips["short"]), key, StorageClass=storage_class
+    )
 
     # Then the execution ends in its own Archived state: neither bad input nor internal, no GPU job
     assert report is not None
@@ -54,15 +61,21 @@ def test_a_cold_upload_with_restore_off_ends_archived_without_a_job(
 
 
 def test_restore_on_restores_once_then_the_restored_copy_is_transcribed_once(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given a Deep Archive upload tagged for a bulk restore
     key = "vault/call.wav"
     bucket = stack.deployment.input_bucket
     assert stack.cold is not None
 
     # When it is uploaded
-    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), key,
-                                          StorageClass="DEEP_ARCHIVE", Tagging="restore-archived=bulk")
+    event, report = runner.upload_and_run(
+        stack.deployment,
+        str(clips["short"]),
+        key,
+        StorageClass="DEEP_ARCHIVE",
+        Tagging="restore-archived=bulk",
+    )
 
     # Then one bulk restore is requested, the row says RESTORING with the tier and the expected time,
     # and the execution ends without waiting for it
@@ -104,13 +117,19 @@ def test_restore_on_restores_once_then_the_restored_copy_is_transcribed_once(
 
 
 def test_a_duplicate_restore_completed_event_under_another_name_stops_at_claim(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given a Glacier upload restored with the template's restore on (tag: standard) and transcribed
     key = "vault/twice.wav"
     bucket = stack.deployment.input_bucket
     assert stack.cold is not None
-    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), key,
-                                          StorageClass="GLACIER", Tagging="restore-archived=standard")
+    event, report = runner.upload_and_run(
+        stack.deployment,
+        str(clips["short"]),
+        key,
+        StorageClass="GLACIER",
+        Tagging="restore-archived=standard",
+    )
     assert report is not None and report.states[-1] == "Restoring"
     completed = stack.cold.complete_restore(bucket, key)
     stack.ingress.wait_idle(60)  # type: ignore[union-attr]
@@ -123,8 +142,11 @@ def test_a_duplicate_restore_completed_event_under_another_name_stops_at_claim(
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     import json
 
-    arn = sfn.start_execution(stateMachineArn=stack.deployment.state_machine_arn, name="restored-by-hand",
-                              input=json.dumps(completed))["executionArn"]
+    arn = sfn.start_execution(
+        stateMachineArn=stack.deployment.state_machine_arn,
+        name="restored-by-hand",
+        input=json.dumps(completed),
+    )["executionArn"]
     second = runner.wait_for(arn)
 
     # Then the catalog's claim stops it: one job in all
@@ -134,9 +156,15 @@ def test_a_duplicate_restore_completed_event_under_another_name_stops_at_claim(
 
 
 def test_expedited_on_deep_archive_falls_back_to_standard_and_says_so(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
-    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), "vault/fast.wav",
-                                          StorageClass="DEEP_ARCHIVE", Tagging="restore-archived=expedited")
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
+    event, report = runner.upload_and_run(
+        stack.deployment,
+        str(clips["short"]),
+        "vault/fast.wav",
+        StorageClass="DEEP_ARCHIVE",
+        Tagging="restore-archived=expedited",
+    )
     assert report is not None and report.states[-1] == "Restoring"
     archive = catalog_row(stack, event)["archive"]  # type: ignore[index]
     assert archive["tier"] == "Standard"
@@ -144,8 +172,13 @@ def test_expedited_on_deep_archive_falls_back_to_standard_and_says_so(
 
 
 def test_an_unknown_restore_tag_is_typed_bad_input(stack: LocalStack, clips: dict[str, Path]) -> None:
-    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), "vault/odd.wav",
-                                          StorageClass="GLACIER", Tagging="restore-archived=soon")
+    event, report = runner.upload_and_run(
+        stack.deployment,
+        str(clips["short"]),
+        "vault/odd.wav",
+        StorageClass="GLACIER",
+        Tagging="restore-archived=soon",
+    )
     assert report is not None and report.status == "FAILED"
     row = catalog_row(stack, event)
     assert row is not None
@@ -153,21 +186,30 @@ def test_an_unknown_restore_tag_is_typed_bad_input(stack: LocalStack, clips: dic
     assert "restore-archived" in row["message"]
 
 
-
 def _sweep_at(stack: LocalStack, when: datetime) -> dict[str, int]:
     """The hourly RestoreSweepFunction's work, run with a clock the test controls."""
     from record_failure.restores import sweep_restores
 
     table = boto3.resource("dynamodb", region_name="us-east-1").Table(stack.deployment.catalog_table)
-    return sweep_restores(table, boto3.client("s3", region_name="us-east-1"),
-                          boto3.client("events", region_name="us-east-1"), when)
+    return sweep_restores(
+        table,
+        boto3.client("s3", region_name="us-east-1"),
+        boto3.client("events", region_name="us-east-1"),
+        when,
+    )
 
 
 def test_a_restore_that_never_completes_ends_archived_restore_timed_out_after_its_deadline(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given a RESTORING Glacier upload whose restore S3 never completes
-    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), "vault/lost.wav",
-                                          StorageClass="GLACIER", Tagging="restore-archived=bulk")
+    event, report = runner.upload_and_run(
+        stack.deployment,
+        str(clips["short"]),
+        "vault/lost.wav",
+        StorageClass="GLACIER",
+        Tagging="restore-archived=bulk",
+    )
     assert report is not None and report.states[-1] == "Restoring"
     archive = catalog_row(stack, event)["archive"]  # type: ignore[index]
     deadline = datetime.fromisoformat(archive["deadline"].replace("Z", "+00:00"))
@@ -188,11 +230,17 @@ def test_a_restore_that_never_completes_ends_archived_restore_timed_out_after_it
 
 
 def test_an_object_deleted_while_restoring_ends_superseded_deleted(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given a RESTORING Deep Archive upload
     key = "vault/deleted.wav"
-    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), key,
-                                          StorageClass="DEEP_ARCHIVE", Tagging="restore-archived=standard")
+    event, report = runner.upload_and_run(
+        stack.deployment,
+        str(clips["short"]),
+        key,
+        StorageClass="DEEP_ARCHIVE",
+        Tagging="restore-archived=standard",
+    )
     assert report is not None and report.states[-1] == "Restoring"
     deadline = catalog_row(stack, event)["archive"]["deadline"]  # type: ignore[index]
 
@@ -209,13 +257,19 @@ def test_an_object_deleted_while_restoring_ends_superseded_deleted(
 
 
 def test_a_restore_completed_event_for_a_deleted_object_ends_superseded_at_claim(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given a RESTORING upload, restored, then deleted before its event is processed
     key = "vault/gone.wav"
     bucket = stack.deployment.input_bucket
     assert stack.cold is not None
-    event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), key,
-                                          StorageClass="GLACIER", Tagging="restore-archived=expedited")
+    event, report = runner.upload_and_run(
+        stack.deployment,
+        str(clips["short"]),
+        key,
+        StorageClass="GLACIER",
+        Tagging="restore-archived=expedited",
+    )
     assert report is not None and report.states[-1] == "Restoring"
     fake_event = restore_event_without_delivery(stack, bucket, key)
     boto3.client("s3", region_name="us-east-1").delete_object(Bucket=bucket, Key=key)

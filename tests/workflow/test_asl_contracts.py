@@ -1,7 +1,7 @@
 """The ASL's paths against the models: each state hands the next exactly what its model accepts.
 
 statemachine/transcribe.asl.json moves data with ``InputPath``, ``Parameters``, ``ResultSelector``
-and ``ResultPath``; contracts.models says what each state reads and returns (``STATE_CONTRACTS``).
+and ``ResultPath``; pipeline.contracts says what each state reads and returns (``STATE_CONTRACTS``).
 These specifications walk one upload through the real definition with model instances as the task
 results, apply every path the way Step Functions does (a small applier for the ``$.a.b`` and ``.$``
 forms the ASL uses), and validate each payload with its consumer's model and each selected result
@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from common.uploads import uploaded_object_from_event
-from contracts.models import (
+from pipeline.uploads import uploaded_object_from_event
+from pipeline.contracts import (
     STATE_CONTRACTS,
     CatalogItem,
     ClaimResult,
@@ -59,10 +59,11 @@ def resolve(template: Any, data: Any) -> Any:
     """Parameters / ResultSelector: ``"key.$": path`` takes the value at the path; the rest is literal."""
     if isinstance(template, dict):
         return {
-            (key[:-2] if key.endswith(".$") else key): read_path(data, value) if key.endswith(".$")
+            (key[:-2] if key.endswith(".$") else key): read_path(data, value)
+            if key.endswith(".$")
             else resolve(value, data)
             for key, value in template.items()
-        }  # fmt: skip
+        }
     if isinstance(template, list):
         return [resolve(item, data) for item in template]
     return template
@@ -94,11 +95,14 @@ def selected(state: dict[str, Any], raw_result: Any) -> Any:
 def batch_job_description(submitted: dict[str, Any]) -> dict[str, Any]:
     """A SUCCEEDED DescribeJobs entry as Step Functions hands it to ResultSelector (PascalCase)."""
     return {
-        "JobId": "5b0a1c4e-job", "JobName": submitted["JobName"], "JobQueue": submitted["JobQueue"],
-        "JobDefinition": submitted["JobDefinition"], "Status": "SUCCEEDED",
+        "JobId": "5b0a1c4e-job",
+        "JobName": submitted["JobName"],
+        "JobQueue": submitted["JobQueue"],
+        "JobDefinition": submitted["JobDefinition"],
+        "Status": "SUCCEEDED",
         "Container": {"Command": submitted["ContainerOverrides"]["Command"], "ExitCode": 0},
         "Attempts": [{"Container": {"ExitCode": 0}, "StatusReason": "Essential container in task exited"}],
-    }  # fmt: skip
+    }
 
 
 def catalog_item(payload: dict[str, Any]) -> dict[str, Any]:
@@ -116,10 +120,12 @@ def task_results(duration_s: float) -> dict[str, Callable[[Any], Any]]:
         "Probe": lambda p: probed(duration_s).model_dump(mode="json"),
         "Plan": lambda p: plan.model_dump(mode="json"),
         "Transcribe": batch_job_description,
-        "ScalePool": lambda p: PoolScaling(waiting=3, in_flight=1, active_workers=1, wanted_workers=1,
-                                           started=[]).model_dump(mode="json"),
-        "TranscribeInPool": lambda p: JobResult(job_id="pool-worker-7", status="SUCCEEDED", gpu_seconds=0.42,
-                                                batch_files=10).model_dump(mode="json"),
+        "ScalePool": lambda p: PoolScaling(
+            waiting=3, in_flight=1, active_workers=1, wanted_workers=1, started=[]
+        ).model_dump(mode="json"),
+        "TranscribeInPool": lambda p: JobResult(
+            job_id="pool-worker-7", status="SUCCEEDED", gpu_seconds=0.42, batch_files=10
+        ).model_dump(mode="json"),
         "Postprocess": lambda p: postprocessed(Plan.model_validate(p["plan"])).model_dump(mode="json"),
         "Index": catalog_item,
     }
@@ -162,9 +168,22 @@ TASKS = [name for name, s in ASL["States"].items() if s["Type"] == "Task"]
 def test_every_task_of_the_definition_has_its_models() -> None:
     assert set(TASKS) == set(STATE_CONTRACTS)
     assert [name for name, *_ in HAPPY_PATH] == [
-        "Claim", "Probe", "Plan", "Transcribe", "Postprocess", "Index"]  # fmt: skip
+        "Claim",
+        "Probe",
+        "Plan",
+        "Transcribe",
+        "Postprocess",
+        "Index",
+    ]
     assert [name for name, *_ in POOL_PATH] == [
-        "Claim", "Probe", "Plan", "ScalePool", "TranscribeInPool", "Postprocess", "Index"]  # fmt: skip
+        "Claim",
+        "Probe",
+        "Plan",
+        "ScalePool",
+        "TranscribeInPool",
+        "Postprocess",
+        "Index",
+    ]
 
 
 BOTH_PATHS = [("job", *step) for step in HAPPY_PATH] + [("pool", *step) for step in POOL_PATH]
@@ -185,7 +204,10 @@ def test_each_payload_is_what_its_state_accepts_and_each_result_what_it_returns(
         plan = state_input["plan"]
         assert request.model_dump(mode="json") == plan["request"]
         assert (payload["JobName"], payload["JobQueue"], payload["JobDefinition"]) == (
-            plan["job_name"], plan["job_queue"], plan["job_definition"])  # fmt: skip
+            plan["job_name"],
+            plan["job_queue"],
+            plan["job_definition"],
+        )
     elif name == "TranscribeInPool":  # the PoolTask travels as the message body, to the plan's queue
         task = request_model.model_validate(payload["MessageBody"])  # type: ignore[union-attr]
         assert task.model_dump(mode="json")["request"] == state_input["plan"]["request"]
@@ -200,10 +222,16 @@ def test_each_payload_is_what_its_state_accepts_and_each_result_what_it_returns(
 def test_the_results_land_where_the_contract_says() -> None:
     paths = {name: ASL["States"][name]["ResultPath"] for name in TASKS}
     assert paths == {
-        "Claim": "$.claim", "Probe": "$.probe", "Plan": "$.plan", "Transcribe": "$.job",
-        "ScalePool": "$.pool", "TranscribeInPool": "$.job",
-        "Postprocess": "$.postprocess", "Index": "$.catalog", "RecordFailure": "$.failure",
-    }  # fmt: skip
+        "Claim": "$.claim",
+        "Probe": "$.probe",
+        "Plan": "$.plan",
+        "Transcribe": "$.job",
+        "ScalePool": "$.pool",
+        "TranscribeInPool": "$.job",
+        "Postprocess": "$.postprocess",
+        "Index": "$.catalog",
+        "RecordFailure": "$.failure",
+    }
 
 
 def test_probe_reads_the_claimed_upload_with_its_key_decoded_once() -> None:
@@ -277,14 +305,16 @@ def test_record_failure_returns_a_failure_result_and_then_fails_the_execution() 
 def test_a_superseded_upload_ends_in_its_own_succeed_state_every_other_failure_in_failed() -> None:
     # FailureResult.status is what the Choice reads: SUPERSEDED -> Superseded, and a cold upload's
     # ARCHIVED -> Archived, RESTORING -> Restoring (docs/ARCHIVES.md); none is counted as failed
-    from contracts.models import FailureResult
+    from pipeline.contracts import FailureResult
 
     choice = ASL["States"]["IsSuperseded"]
     assert choice["Type"] == "Choice" and choice["Default"] == "Failed"
     routes = {(rule["Variable"], rule["StringEquals"]): rule["Next"] for rule in choice["Choices"]}
-    assert routes == {("$.failure.status", "SUPERSEDED"): "Superseded",
-                      ("$.failure.status", "ARCHIVED"): "Archived",
-                      ("$.failure.status", "RESTORING"): "Restoring"}
+    assert routes == {
+        ("$.failure.status", "SUPERSEDED"): "Superseded",
+        ("$.failure.status", "ARCHIVED"): "Archived",
+        ("$.failure.status", "RESTORING"): "Restoring",
+    }
     for status, state in routes.items():
         assert ASL["States"][state]["Type"] == "Succeed"
         assert status[1] in FailureResult.model_fields["status"].annotation.__args__  # type: ignore[union-attr]

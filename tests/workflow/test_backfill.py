@@ -52,8 +52,13 @@ def flaky() -> FlakyGpu:
 @pytest.fixture
 def archive(clips: dict[str, Path], flaky: FlakyGpu) -> Iterator[LocalStack]:
     parameters = {**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": ".txt,.json", "BackfillMaxConcurrency": "4"}
-    with local_stack(parameter_overrides=parameters, model=str(RANDOM_MODEL), ingress=False,
-                     pool_schedule_s=None, job_runner=flaky) as stack:
+    with local_stack(
+        parameter_overrides=parameters,
+        model=str(RANDOM_MODEL),
+        ingress=False,
+        pool_schedule_s=None,
+        job_runner=flaky,
+    ) as stack:
         s3 = boto3.client("s3", region_name=REGION)
         bucket = stack.deployment.input_bucket
         speech, corrupt = clips["short"].read_bytes(), clips["corrupt"].read_bytes()
@@ -69,8 +74,11 @@ def archive(clips: dict[str, Path], flaky: FlakyGpu) -> Iterator[LocalStack]:
 def backfill(stack: LocalStack, **options: Any) -> dict[str, Any]:
     sfn = boto3.client("stepfunctions", region_name=REGION)
     run = {"bucket": stack.deployment.input_bucket, "prefix": PREFIX, **options}
-    arn = sfn.start_execution(stateMachineArn=stack.deployment.backfill_state_machine_arn,
-                              name=f"backfill-{uuid.uuid4().hex[:12]}", input=json.dumps(run))["executionArn"]
+    arn = sfn.start_execution(
+        stateMachineArn=stack.deployment.backfill_state_machine_arn,
+        name=f"backfill-{uuid.uuid4().hex[:12]}",
+        input=json.dumps(run),
+    )["executionArn"]
     deadline = time.monotonic() + 300
     while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "backfill did not finish"
@@ -85,8 +93,11 @@ def backfill(stack: LocalStack, **options: Any) -> dict[str, Any]:
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"backfill-results/{run_id}/").get("Contents", [])
     [manifest_key] = [o["Key"] for o in listed if o["Key"].endswith("manifest.json")]
     files = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())["ResultFiles"]
-    entries = sum(len(s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read().splitlines())
-                  for of_status in files.values() for f in of_status)
+    entries = sum(
+        len(s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read().splitlines())
+        for of_status in files.values()
+        for f in of_status
+    )
     assert entries == summary["total"]
     return summary
 
@@ -102,16 +113,23 @@ def jobs_by_key(stack: LocalStack) -> Counter[str]:
 
 def executions_by_key(stack: LocalStack) -> Counter[str]:
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    names = [e["name"] for page in sfn.get_paginator("list_executions").paginate(
-        stateMachineArn=stack.deployment.state_machine_arn) for e in page["executions"]]
+    names = [
+        e["name"]
+        for page in sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=stack.deployment.state_machine_arn
+        )
+        for e in page["executions"]
+    ]
     keys = AUDIO + BAD + NOTES
-    # Names read <folders>_<file name>-<etag>-<hash>[-retryN] (start_execution.naming)
-    return Counter(key for name in names for key in keys
-                   if "_" + key.rsplit("/", 1)[-1].replace(".", "-") + "-" in name)
+    # Names read <folders>_<file name>-<etag>-<hash>[-retryN] (pipeline.naming)
+    return Counter(
+        key for name in names for key in keys if "_" + key.rsplit("/", 1)[-1].replace(".", "-") + "-" in name
+    )
 
 
 def test_a_backfill_transcribes_each_missing_file_once_and_a_rerun_redoes_only_what_failed(
-        archive: LocalStack, flaky: FlakyGpu) -> None:
+    archive: LocalStack, flaky: FlakyGpu
+) -> None:
     bucket = archive.deployment.input_bucket
     # Given a prior live run transcribed 4 of the 12 clips
     for key in PRIOR:
@@ -166,8 +184,9 @@ def test_the_cli_dry_runs_then_backfills_a_prefix_and_prints_the_summary(clips: 
         return result.exit_code, json.loads(result.stdout) if "--json" in args else result.stdout
 
     parameters = {**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": ".txt"}
-    with local_stack(parameter_overrides=parameters, model=str(RANDOM_MODEL), ingress=False,
-                     pool_schedule_s=None) as stack:
+    with local_stack(
+        parameter_overrides=parameters, model=str(RANDOM_MODEL), ingress=False, pool_schedule_s=None
+    ) as stack:
         publish_local_stack(stack.deployment)
         s3, bucket = boto3.client("s3", region_name=REGION), stack.deployment.input_bucket
         s3.put_object(Bucket=bucket, Key="old/broken.mp3", Body=clips["corrupt"].read_bytes())
@@ -196,28 +215,36 @@ def inventory(s3: Any, bucket: str, source_bucket: str, rows: list[list[str]]) -
     csv.writer(text).writerows(rows)
     data_key = f"inventory/{source_bucket}/daily/data/part-0.csv.gz"
     s3.put_object(Bucket=bucket, Key=data_key, Body=gzip.compress(text.getvalue().encode()))
-    manifest = {"sourceBucket": source_bucket, "destinationBucket": f"arn:aws:s3:::{bucket}",
-                "fileFormat": "CSV",
-                "fileSchema": "Bucket, Key, Size, ETag, VersionId, IsLatest, IsDeleteMarker",
-                "files": [{"key": data_key, "size": 1, "MD5checksum": "x"}]}
+    manifest = {
+        "sourceBucket": source_bucket,
+        "destinationBucket": f"arn:aws:s3:::{bucket}",
+        "fileFormat": "CSV",
+        "fileSchema": "Bucket, Key, Size, ETag, VersionId, IsLatest, IsDeleteMarker",
+        "files": [{"key": data_key, "size": 1, "MD5checksum": "x"}],
+    }
     key = f"inventory/{source_bucket}/daily/2026-12-01T01-00Z/manifest.json"
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(manifest).encode())
     return {"bucket": bucket, "key": key}
 
 
 def test_an_inventory_manifest_is_read_instead_of_a_listing_and_failed_items_are_tolerated_up_to_the_limit(
-        clips: dict[str, Path]) -> None:
-    with local_stack(parameter_overrides={**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": ".txt"},
-                     model=str(RANDOM_MODEL), ingress=False, pool_schedule_s=None) as stack:
+    clips: dict[str, Path],
+) -> None:
+    with local_stack(
+        parameter_overrides={**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": ".txt"},
+        model=str(RANDOM_MODEL),
+        ingress=False,
+        pool_schedule_s=None,
+    ) as stack:
         s3, bucket = boto3.client("s3", region_name=REGION), stack.deployment.input_bucket
         s3.put_object(Bucket=bucket, Key="old/broken file.mp3", Body=clips["corrupt"].read_bytes())
         head = s3.head_object(Bucket=bucket, Key="old/broken file.mp3")
         size, etag = str(head["ContentLength"]), head["ETag"].strip('"')
         rows = [
             [bucket, "old/broken+file.mp3", size, etag, "", "true", "false"],  # keys are URL-encoded
-            [bucket, "old/readme.txt", "9", "e1", "", "true", "false"],      # ignored suffix
-            [bucket, "old/gone.wav", "9", "e2", "v1", "false", "false"],     # an old version
-            [bucket, "new/other.wav", "9", "e3", "", "true", "false"],       # outside the prefix
+            [bucket, "old/readme.txt", "9", "e1", "", "true", "false"],  # ignored suffix
+            [bucket, "old/gone.wav", "9", "e2", "v1", "false", "false"],  # an old version
+            [bucket, "new/other.wav", "9", "e3", "", "true", "false"],  # outside the prefix
             [bucket, "old/odd.wav", "not-a-size", "e4", "", "true", "false"],  # Decide fails on it
         ]
         manifest = inventory(s3, stack.deployment.output_bucket, bucket, rows)
@@ -230,16 +257,17 @@ def test_an_inventory_manifest_is_read_instead_of_a_listing_and_failed_items_are
         # When none is tolerated, then the backfill fails as Step Functions fails a Distributed Map
         sfn = boto3.client("stepfunctions", region_name=REGION)
         run = {"bucket": bucket, "prefix": "old/", "manifest": manifest, "tolerated_failure_percentage": 0}
-        arn = sfn.start_execution(stateMachineArn=stack.deployment.backfill_state_machine_arn, name="strict",
-                                  input=json.dumps(run))["executionArn"]
+        arn = sfn.start_execution(
+            stateMachineArn=stack.deployment.backfill_state_machine_arn, name="strict", input=json.dumps(run)
+        )["executionArn"]
         report = wait_for(arn)
         assert report.status == "FAILED" and report.error == "States.ExceedToleratedFailureThreshold"
 
 
-def test_an_upload_whose_live_execution_exists_is_not_transcribed_twice(
-        clips: dict[str, Path]) -> None:
-    with local_stack(parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), ingress=False,
-                     pool_schedule_s=None) as stack:
+def test_an_upload_whose_live_execution_exists_is_not_transcribed_twice(clips: dict[str, Path]) -> None:
+    with local_stack(
+        parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), ingress=False, pool_schedule_s=None
+    ) as stack:
         s3, bucket = boto3.client("s3", region_name=REGION), stack.deployment.input_bucket
         s3.put_object(Bucket=bucket, Key="live/broken.mp3", Body=clips["corrupt"].read_bytes())
         # Given the live ingress started this upload's execution, and its row still says CLAIMED
@@ -247,9 +275,12 @@ def test_an_upload_whose_live_execution_exists_is_not_transcribed_twice(
         live = wait_for(start_execution(stack.deployment, event_for_object(bucket, "live/broken.mp3")))
         table = boto3.resource("dynamodb", region_name=REGION).Table(stack.deployment.catalog_table)
         [row] = table.scan()["Items"]
-        table.update_item(Key={"source_uri": row["source_uri"], "etag": row["etag"]},
-                          UpdateExpression="SET #s = :c", ExpressionAttributeNames={"#s": "status"},
-                          ExpressionAttributeValues={":c": "CLAIMED"})
+        table.update_item(
+            Key={"source_uri": row["source_uri"], "etag": row["etag"]},
+            UpdateExpression="SET #s = :c",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":c": "CLAIMED"},
+        )
         # When the prefix is backfilled
         summary = backfill(stack, prefix="live/")
         # Then the backfill's execution has another name (on an unversioned bucket the live name hashes
@@ -266,7 +297,8 @@ def test_an_upload_whose_live_execution_exists_is_not_transcribed_twice(
 
 
 def test_a_summary_that_cannot_be_made_fails_the_backfill_typed_after_every_object_was_handled(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Given a prefix of ignored files, and result files Summarise refuses (a malformed ResultWriter output)
     from backfill_item import app
     from backfill_item.summary import MalformedResultError
@@ -274,16 +306,21 @@ def test_a_summary_that_cannot_be_made_fails_the_backfill_typed_after_every_obje
     def refuse(s3: Any, details: Any) -> Any:
         raise MalformedResultError(f"s3://{details.Bucket}/{details.Key} line 1 is not a JSON entry")
 
-    with local_stack(parameter_overrides={"IgnoreKeySuffixes": ".txt"}, model=str(RANDOM_MODEL),
-                     ingress=False, pool_schedule_s=None) as stack:
+    with local_stack(
+        parameter_overrides={"IgnoreKeySuffixes": ".txt"},
+        model=str(RANDOM_MODEL),
+        ingress=False,
+        pool_schedule_s=None,
+    ) as stack:
         monkeypatch.setattr(app, "result_entries", refuse)
         s3 = boto3.client("s3", region_name=REGION)
         for key in ("old/a.txt", "old/b.txt"):
             s3.put_object(Bucket=stack.deployment.input_bucket, Key=key, Body=b"notes")
         sfn = boto3.client("stepfunctions", region_name=REGION)
-        arn = sfn.start_execution(stateMachineArn=stack.deployment.backfill_state_machine_arn,
-                                  input=json.dumps({"bucket": stack.deployment.input_bucket,
-                                                    "prefix": "old/"}))["executionArn"]
+        arn = sfn.start_execution(
+            stateMachineArn=stack.deployment.backfill_state_machine_arn,
+            input=json.dumps({"bucket": stack.deployment.input_bucket, "prefix": "old/"}),
+        )["executionArn"]
         deadline = time.monotonic() + 120
         while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
             assert time.monotonic() < deadline, "backfill did not finish"
@@ -295,6 +332,7 @@ def test_a_summary_that_cannot_be_made_fails_the_backfill_typed_after_every_obje
         # and the per-object results it could not count are still in S3
         [map_run] = sfn.list_map_runs(executionArn=arn)["mapRuns"]
         run_id = map_run["mapRunArn"].rsplit(":", 1)[-1]
-        listed = s3.list_objects_v2(Bucket=stack.deployment.output_bucket,
-                                    Prefix=f"backfill-results/{run_id}/")
+        listed = s3.list_objects_v2(
+            Bucket=stack.deployment.output_bucket, Prefix=f"backfill-results/{run_id}/"
+        )
         assert any(o["Key"].endswith("manifest.json") for o in listed.get("Contents", []))

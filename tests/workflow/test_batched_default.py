@@ -8,8 +8,17 @@ from local_emulator import runner
 from local_emulator.stack import RANDOM_MODEL, local_stack
 from tests.workflow.test_per_file_workflow import catalog_row
 
-POOL_PATH = ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "ScalePool", "TranscribeInPool",
-             "Postprocess", "Index"]
+POOL_PATH = [
+    "Claim",
+    "IsClaimed",
+    "Probe",
+    "Plan",
+    "ChoosePath",
+    "ScalePool",
+    "TranscribeInPool",
+    "Postprocess",
+    "Index",
+]
 
 
 def test_with_the_template_defaults_an_upload_is_batched_on_the_smallest_gpu(clips: dict[str, Path]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import boto3
-from contracts.errors import CapacityUnavailable
+from pipeline.outcomes import CapacityUnavailable
 
 from local_emulator import runner
 from local_emulator.stack import LocalStack
@@ -22,7 +22,8 @@ TEMPLATE = read_template()
 
 
 def test_a_job_no_instance_can_be_launched_for_fails_as_capacity_unavailable_within_the_bound(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given a small class whose instances cannot be launched (e.g. a G vCPU quota of 0)
     queue = stack.deployment.ref("JobQueueSMALL")
     stack.bridge.simulate_no_capacity(queue)
@@ -36,12 +37,15 @@ def test_a_job_no_instance_can_be_launched_for_fails_as_capacity_unavailable_wit
     bound = float(TEMPLATE["Parameters"]["RunnableTimeoutSeconds"]["Default"])
     assert (job.job_queue, job.runnable_s, job.attempts) == (queue, bound, [])
     # And the file failed typed: CapacityUnavailable, neither bad input nor internal
-    after_plan = report.states[report.states.index("Transcribe"):]
+    after_plan = report.states[report.states.index("Transcribe") :]
     assert after_plan == ["Transcribe", "RecordFailure", "IsSuperseded", "Failed"], report.states
     row = catalog_row(stack, event)
     assert row is not None
     assert (row["status"], row["reason"], row["reason_class"]) == (
-        "FAILED", CapacityUnavailable.__name__, "capacity")
+        "FAILED",
+        CapacityUnavailable.__name__,
+        "capacity",
+    )
     # And its message says what to check: the instance type, the region and the vCPU quota
     instance_type = TEMPLATE["Parameters"]["InstanceTypesSMALL"]["Default"]
     for words in (instance_type, REGION, "vCPU quota", "Running On-Demand G and VT instances"):

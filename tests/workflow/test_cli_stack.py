@@ -39,9 +39,12 @@ def moto_clients(service: str) -> Any:
 def cli_stack() -> Iterator[LocalStack]:
     # The in-process Batch job prints to stdout, which is the CLI's (captured) stdout while it waits:
     # send the job's console output to a log instead, as awslogs would.
-    with tempfile.TemporaryFile("w+") as job_log, local_stack(
-        parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), job_log=job_log
-    ) as local:
+    with (
+        tempfile.TemporaryFile("w+") as job_log,
+        local_stack(
+            parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), job_log=job_log
+        ) as local,
+    ):
         publish_local_stack(local.deployment)
         yield local
 
@@ -61,8 +64,12 @@ def deliver(stack: LocalStack, key: str) -> runner.ExecutionReport:
     if stack.ingress is not None:
         stack.ingress.wait_idle(300)
         etag = event["detail"]["object"]["etag"]
-        same = [e for e in stack.ingress.emitted if e["detail"]["object"]["etag"] == etag
-                and urllib.parse.unquote_plus(e["detail"]["object"]["key"]) == key]
+        same = [
+            e
+            for e in stack.ingress.emitted
+            if e["detail"]["object"]["etag"] == etag
+            and urllib.parse.unquote_plus(e["detail"]["object"]["key"]) == key
+        ]
         event = same[-1] if same else event
     report = runner.deliver(stack.deployment, event)
     assert report is not None
@@ -74,10 +81,15 @@ def test_the_local_stack_resolves_from_its_published_outputs(cli_stack: LocalSta
     assert code == exits.OK
     deployment = cli_stack.deployment
     assert names == {
-        "stack": "parakeet-local", "region": REGION, "local": True, "endpoint_url": "http://127.0.0.1:4566",
-        "input_bucket": deployment.input_bucket, "output_bucket": deployment.output_bucket,
-        "catalog_table": deployment.catalog_table, "state_machine_arn": deployment.state_machine_arn,
-    }  # fmt: skip
+        "stack": "parakeet-local",
+        "region": REGION,
+        "local": True,
+        "endpoint_url": "http://127.0.0.1:4566",
+        "input_bucket": deployment.input_bucket,
+        "output_bucket": deployment.output_bucket,
+        "catalog_table": deployment.catalog_table,
+        "state_machine_arn": deployment.state_machine_arn,
+    }
 
 
 def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Path], tmp_path: Path) -> None:
@@ -120,7 +132,8 @@ def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Pat
 
 
 def test_a_failed_upload_is_listed_and_retried_without_reuploading(
-        cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    cli_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given an upload whose Batch job lost every Spot instance (an internal failure) ...
     cli_stack.bridge.simulate_spot_reclaims(3)
     _, report = runner.upload_and_run(cli_stack.deployment, str(clips["short"]), "calls/unlucky.wav")
@@ -191,7 +204,9 @@ def test_cost_sums_the_transcribed_uploads(cli_stack: LocalStack, clips: dict[st
 def segment_rows_of(report: runner.ExecutionReport) -> list[dict[str, Any]]:
     """The segment lines a run wrote (its Postprocess output names the file)."""
     assert report.output is not None
-    bucket, _, key = report.output["postprocess"]["outputs"]["segments_jsonl"].removeprefix("s3://").partition("/")
+    bucket, _, key = (
+        report.output["postprocess"]["outputs"]["segments_jsonl"].removeprefix("s3://").partition("/")
+    )
     body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
     return [json.loads(line) for line in body.decode("utf-8").splitlines()]
 
@@ -232,7 +247,8 @@ def test_search_finds_the_words_a_workflow_run_wrote(cli_stack: LocalStack, clip
 
 
 def test_an_overwritten_key_answers_only_with_its_newest_uploads_words(
-        cli_stack: LocalStack, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    cli_stack: LocalStack, clips: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import postprocess.postprocess
 
     # Given a key transcribed yesterday (Postprocess's clock set a day back for this run) ...
@@ -267,10 +283,12 @@ def test_an_overwritten_key_answers_only_with_its_newest_uploads_words(
 
 
 def test_upload_wait_follows_each_uploads_own_execution_even_for_identical_bytes(
-        cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    cli_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # When a clip is uploaded and waited for
-    code, first = parakeet("upload", str(clips["short"]), "--prefix", "waited", "--wait", "--timeout", "300",
-                           "--json")
+    code, first = parakeet(
+        "upload", str(clips["short"]), "--prefix", "waited", "--wait", "--timeout", "300", "--json"
+    )
 
     # Then the command found the execution its event started and ended with the transcribed row
     [item] = first["uploads"]
@@ -279,8 +297,9 @@ def test_upload_wait_follows_each_uploads_own_execution_even_for_identical_bytes
     assert item["execution_arn"] == item["row"]["execution_arn"]
 
     # When the same bytes are uploaded to the same key again
-    code, again = parakeet("upload", str(clips["short"]), "--prefix", "waited", "--wait", "--timeout", "300",
-                           "--json")
+    code, again = parakeet(
+        "upload", str(clips["short"]), "--prefix", "waited", "--wait", "--timeout", "300", "--json"
+    )
 
     # Then it is its own execution (another PUT), which Claim ends at AlreadyClaimed, and --wait returns
     # on that execution's end with the row that already holds these bytes' transcript
@@ -292,11 +311,21 @@ def test_upload_wait_follows_each_uploads_own_execution_even_for_identical_bytes
 
 
 def test_upload_wait_attributes_identical_uploads_to_one_key_within_a_second_each_to_its_own_execution(
-        cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    cli_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # When the same file is uploaded to the same key twice in one command (two PUTs within a second,
     # identical bytes: the same key, the same ETag, names that differ only in the event's sequencer)
-    code, document = parakeet("upload", str(clips["short"]), str(clips["short"]), "--prefix", "twice",
-                              "--wait", "--timeout", "300", "--json")
+    code, document = parakeet(
+        "upload",
+        str(clips["short"]),
+        str(clips["short"]),
+        "--prefix",
+        "twice",
+        "--wait",
+        "--timeout",
+        "300",
+        "--json",
+    )
 
     # Then each upload reports an execution of its own, and it is the one its own PUT's event started
     first, second = document["uploads"]
@@ -314,15 +343,17 @@ def test_upload_wait_attributes_identical_uploads_to_one_key_within_a_second_eac
 
 
 def test_upload_wait_says_when_no_execution_can_be_attributed(
-        cli_stack: LocalStack, clips: dict[str, Path]) -> None:
+    cli_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given the upload rule is off (as when EventBridge is not enabled on the bucket)
     events = boto3.client("events", region_name=REGION)
     rule = cli_stack.deployment.upload_rule_name
     events.disable_rule(Name=rule)
     try:
         # When a clip is uploaded with --wait
-        code, document = parakeet("upload", str(clips["short"]), "--prefix", "unheard", "--wait",
-                                  "--timeout", "2", "--json")
+        code, document = parakeet(
+            "upload", str(clips["short"]), "--prefix", "unheard", "--wait", "--timeout", "2", "--json"
+        )
     finally:
         events.enable_rule(Name=rule)
 
@@ -357,8 +388,9 @@ def test_stack_resolution_errors(cli_stack: LocalStack) -> None:
     cli = CliRunner()
     result = cli.invoke(app, ["status", "--json"], obj=CliState(client_factory=moto_clients))
     assert result.exit_code == exits.USAGE and "--stack" in json.loads(result.stdout)["message"]
-    result = cli.invoke(app, ["--stack", "nope", "status", "--json"],
-                        obj=CliState(client_factory=moto_clients))
+    result = cli.invoke(
+        app, ["--stack", "nope", "status", "--json"], obj=CliState(client_factory=moto_clients)
+    )
     assert result.exit_code == exits.NOT_FOUND and "no stack named 'nope'" in result.stdout
     # A local endpoint without a published stack says how to start one
     boto3.client("cloudformation", region_name=REGION).delete_stack(StackName="parakeet-local")
@@ -371,15 +403,25 @@ def test_stack_resolution_errors(cli_stack: LocalStack) -> None:
 
 def test_an_aws_error_has_its_own_exit_code(cli_stack: LocalStack) -> None:
     # Given a stack whose catalog table is gone (published beside the module's stack, which stays whole)
-    outputs = {name: "no-such-table" if value == cli_stack.deployment.catalog_table else value
-               for name, value in local_outputs(cli_stack.deployment).items()}
+    outputs = {
+        name: "no-such-table" if value == cli_stack.deployment.catalog_table else value
+        for name, value in local_outputs(cli_stack.deployment).items()
+    }
     boto3.client("cloudformation", region_name=REGION).create_stack(
-        StackName="parakeet-without-catalog", TemplateBody=json.dumps({
-            "Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-            "Outputs": {name: {"Value": value} for name, value in outputs.items()}}))
+        StackName="parakeet-without-catalog",
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Marker": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+                "Outputs": {name: {"Value": value} for name, value in outputs.items()},
+            }
+        ),
+    )
     # When the CLI reads the catalog, then the AWS error has its own exit code and names its code
-    result = CliRunner().invoke(app, ["--stack", "parakeet-without-catalog", "status", "--failed", "--json"],
-                                obj=CliState(client_factory=moto_clients))
+    result = CliRunner().invoke(
+        app,
+        ["--stack", "parakeet-without-catalog", "status", "--failed", "--json"],
+        obj=CliState(client_factory=moto_clients),
+    )
     document = json.loads(result.stdout)
     assert result.exit_code == exits.AWS_ERROR
     assert document["aws_code"] == "ResourceNotFoundException"

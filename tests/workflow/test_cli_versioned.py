@@ -1,5 +1,5 @@
 """`parakeet upload --wait` on a versioned input bucket: each PUT is its own version, so the execution's
-name is known from the PUT's own response (start_execution.naming hashes the version), and identical
+name is known from the PUT's own response (pipeline.naming hashes the version), and identical
 bytes uploaded to one key within a second still get two executions, each reported by its own upload."""
 
 from __future__ import annotations
@@ -28,27 +28,46 @@ def moto_clients(service: str) -> Any:
 
 @pytest.fixture(scope="module")
 def versioned_stack() -> Iterator[LocalStack]:
-    with tempfile.TemporaryFile("w+") as job_log, local_stack(
-        parameter_overrides={**WORKFLOW_PARAMETERS, "EnableInputVersioning": "true"}, model=str(RANDOM_MODEL),
-        job_log=job_log,
-    ) as local:
+    with (
+        tempfile.TemporaryFile("w+") as job_log,
+        local_stack(
+            parameter_overrides={**WORKFLOW_PARAMETERS, "EnableInputVersioning": "true"},
+            model=str(RANDOM_MODEL),
+            job_log=job_log,
+        ) as local,
+    ):
         publish_local_stack(local.deployment)
         yield local
 
 
 def test_identical_uploads_to_one_key_are_each_followed_by_their_own_versions_execution(
-        versioned_stack: LocalStack, clips: dict[str, Path]) -> None:
+    versioned_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # When the same file is uploaded twice to one key of a versioned bucket in one command
-    result = CliRunner().invoke(app, ["--local", "upload", str(clips["short"]), str(clips["short"]),
-                                      "--prefix", "versioned", "--wait", "--timeout", "300", "--json"],
-                                obj=CliState(client_factory=moto_clients))
+    result = CliRunner().invoke(
+        app,
+        [
+            "--local",
+            "upload",
+            str(clips["short"]),
+            str(clips["short"]),
+            "--prefix",
+            "versioned",
+            "--wait",
+            "--timeout",
+            "300",
+            "--json",
+        ],
+        obj=CliState(client_factory=moto_clients),
+    )
     document = json.loads(result.stdout)
 
     # Then each upload names the version its PUT created and the execution named after that version
     first, second = document["uploads"]
     assert first["version_id"] and second["version_id"] and first["version_id"] != second["version_id"]
     versions = boto3.client("s3", region_name=REGION).list_object_versions(
-        Bucket=versioned_stack.deployment.input_bucket, Prefix="versioned/short.wav")["Versions"]
+        Bucket=versioned_stack.deployment.input_bucket, Prefix="versioned/short.wav"
+    )["Versions"]
     assert {v["VersionId"] for v in versions} == {first["version_id"], second["version_id"]}
     assert first["execution_arn"] != second["execution_arn"]
     sfn = boto3.client("stepfunctions", region_name=REGION)

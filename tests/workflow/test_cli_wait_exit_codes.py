@@ -50,9 +50,12 @@ def waited_stack() -> Iterator[LocalStack]:
     before the backfill's stack, without an ingress, is deployed into the same moto account)."""
     # The in-process Batch job prints to stdout, which is the CLI's (captured) stdout while it waits:
     # its console output goes to a log instead, as awslogs would take it (as in test_cli_stack.py).
-    with tempfile.TemporaryFile("w+") as job_log, local_stack(
-        parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), job_log=job_log
-    ) as local:
+    with (
+        tempfile.TemporaryFile("w+") as job_log,
+        local_stack(
+            parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), job_log=job_log
+        ) as local,
+    ):
         publish_local_stack(local.deployment)
         yield local
 
@@ -61,10 +64,12 @@ class TestUploadAndRetryWait:
     """`upload --wait` and `retry --wait` on one stack with an ingress."""
 
     def test_upload_wait_exits_with_failed_items_when_the_upload_ends_failed(
-            self, waited_stack: LocalStack, clips: dict[str, Path]) -> None:
+        self, waited_stack: LocalStack, clips: dict[str, Path]
+    ) -> None:
         # When a clip that is not media is uploaded and waited for
-        code, document = parakeet_json("upload", str(clips["corrupt"]), "--prefix", "waited-bad", "--wait",
-                                       "--timeout", "300")
+        code, document = parakeet_json(
+            "upload", str(clips["corrupt"]), "--prefix", "waited-bad", "--wait", "--timeout", "300"
+        )
 
         # Then the command says some items failed
         assert code == exits.FAILED_ITEMS
@@ -75,9 +80,9 @@ class TestUploadAndRetryWait:
         assert (item["row"]["status"], item["row"]["reason_class"]) == ("FAILED", "bad_input")
         assert item["row"]["etag"] == item["etag"]
 
-
     def test_upload_wait_of_a_good_and_a_bad_file_exits_with_failed_items_naming_the_bad_one(
-            self, waited_stack: LocalStack, clips: dict[str, Path], tmp_path: Path) -> None:
+        self, waited_stack: LocalStack, clips: dict[str, Path], tmp_path: Path
+    ) -> None:
         # Given a folder with a speech clip and a clip that is not media
         folder = tmp_path / "mixed"
         folder.mkdir()
@@ -85,17 +90,18 @@ class TestUploadAndRetryWait:
         (folder / "bad.mp3").write_bytes(clips["corrupt"].read_bytes())
 
         # When the folder is uploaded and waited for
-        code, document = parakeet_json("upload", str(folder), "--prefix", "waited-mixed", "--wait",
-                                       "--timeout", "300")
+        code, document = parakeet_json(
+            "upload", str(folder), "--prefix", "waited-mixed", "--wait", "--timeout", "300"
+        )
 
         # Then one failed item is enough for the failed-items code, and the document says which one
         assert code == exits.FAILED_ITEMS
         statuses = {item["key"]: item["status"] for item in document["uploads"]}
         assert statuses == {"waited-mixed/good.wav": "TRANSCRIBED", "waited-mixed/bad.mp3": "FAILED"}
 
-
     def test_retry_wait_exits_with_failed_items_when_the_retry_ends_failed(
-            self, waited_stack: LocalStack, clips: dict[str, Path]) -> None:
+        self, waited_stack: LocalStack, clips: dict[str, Path]
+    ) -> None:
         # Given an upload whose Batch job lost every Spot instance (an internal failure, so it is retried)
         waited_stack.bridge.simulate_spot_reclaims(3)
         _, report = runner.upload_and_run(waited_stack.deployment, str(clips["short"]), "retried/unlucky.wav")
@@ -112,17 +118,19 @@ class TestUploadAndRetryWait:
         assert (retry["execution_status"], retry["status"]) == ("FAILED", "FAILED")
         assert (document["started"], document["skipped"]) == (1, 0)
 
-
     def test_retry_wait_of_bad_input_on_purpose_exits_with_failed_items(
-            self, waited_stack: LocalStack, clips: dict[str, Path]) -> None:
+        self, waited_stack: LocalStack, clips: dict[str, Path]
+    ) -> None:
         # Given an upload that failed as bad input
-        _, report = runner.upload_and_run(waited_stack.deployment, str(clips["corrupt"]),
-                                          "retried/broken.mp3")
+        _, report = runner.upload_and_run(
+            waited_stack.deployment, str(clips["corrupt"]), "retried/broken.mp3"
+        )
         assert report is not None and report.status == "FAILED"
 
         # When it is retried on purpose and waited for
-        code, document = parakeet_json("retry", "retried/broken.mp3", "--include-bad-input", "--wait",
-                                       "--timeout", "300")
+        code, document = parakeet_json(
+            "retry", "retried/broken.mp3", "--include-bad-input", "--wait", "--timeout", "300"
+        )
 
         # Then the same bytes failed the same way, and the command says so
         assert code == exits.FAILED_ITEMS
@@ -133,9 +141,16 @@ class TestUploadAndRetryWait:
 def test_backfill_exits_with_failed_items_when_an_item_ends_failed(clips: dict[str, Path]) -> None:
     # Given a stack without its ingress (only the backfill starts executions) and a prefix holding a
     # speech clip and a clip that is not media
-    with tempfile.TemporaryFile("w+") as job_log, local_stack(
-            parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), job_log=job_log, ingress=False,
-            pool_schedule_s=None) as stack:
+    with (
+        tempfile.TemporaryFile("w+") as job_log,
+        local_stack(
+            parameter_overrides=WORKFLOW_PARAMETERS,
+            model=str(RANDOM_MODEL),
+            job_log=job_log,
+            ingress=False,
+            pool_schedule_s=None,
+        ) as stack,
+    ):
         publish_local_stack(stack.deployment)
         s3, bucket = boto3.client("s3", region_name=REGION), stack.deployment.input_bucket
         s3.put_object(Bucket=bucket, Key="old/good.wav", Body=clips["short"].read_bytes())

@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-from contracts.errors import BAD_INPUT_ERROR_NAMES
+from pipeline.outcomes import BAD_INPUT_ERROR_NAMES
 
 from local_emulator import runner
 from local_emulator.bridges import _COMPUTE_LOCK, ANTLR
@@ -69,7 +69,7 @@ def _states(sfn: Any, execution_arn: str | None) -> list[str]:
 def _outcome(table: Any, sfn: Any, report: UploadReport) -> Outcome:
     """The upload's own row (by its ETag), every row of its key, transcript.json and the states run."""
     from boto3.dynamodb.conditions import Key
-    from common.uploads import uploaded_object_from_event
+    from pipeline.uploads import uploaded_object_from_event
 
     row, rows = None, []
     if report.event is not None:
@@ -90,8 +90,9 @@ def corpus() -> Iterator[CorpusRun]:
 
     with _COMPUTE_LOCK, ANTLR.active("venv"):  # the model load is not what the corpus times
         api.load_model(str(SPEECH_MODEL), "cpu")
-    with local_stack(parameter_overrides=CORPUS_PARAMETERS, model=str(SPEECH_MODEL),
-                     pool_schedule_s=1.0) as stack:
+    with local_stack(
+        parameter_overrides=CORPUS_PARAMETERS, model=str(SPEECH_MODEL), pool_schedule_s=1.0
+    ) as stack:
         uploads = [Upload(c.key, paths[c.name], redeliveries=c.redeliveries) for c in CASES]
         load = runner.upload_many(stack.deployment, uploads, timeout_s=600, workers=8)
         print(f"\ncorpus: {len(CASES)} cases in {load.wall_s:.1f} s: {json.dumps(load.figures())}")
@@ -171,4 +172,3 @@ def test_the_overwritten_key_holds_only_the_newer_uploads_outputs(corpus: Corpus
         assert newer.row is not None and newer.row["status"] == "TRANSCRIBED"
         assert newer.document is not None and newer.document["source"]["etag"] == newer.upload.etag
         assert BY_NAME[str(case.overwritten_by)].key == case.key
-

@@ -127,9 +127,16 @@ class Deployed:
         blob = json.dumps(config).encode()
         digest = "sha256:" + hashlib.sha256(blob).hexdigest()
         self.blobs[digest] = blob
-        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                    "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                               "size": len(blob), "digest": digest}, "layers": []}  # fmt: skip
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": len(blob),
+                "digest": digest,
+            },
+            "layers": [],
+        }
         boto3.client("ecr", region_name=REGION).put_image(
             repositoryName=self.deployment.ref("GpuJobRepository"),
             imageManifest=json.dumps(manifest),
@@ -257,10 +264,20 @@ def managed_environment(
     profile = iam.create_instance_profile(InstanceProfileName=f"{name}-profile")["InstanceProfile"]["Arn"]
     batch = boto3.client("batch", region_name=REGION)
     batch.create_compute_environment(
-        computeEnvironmentName=name, type="MANAGED", state="ENABLED", serviceRole=role,
-        computeResources={"type": "SPOT" if spot else "EC2", "minvCpus": 0, "maxvCpus": max_vcpus,
-                          "instanceTypes": instance_types, "subnets": [subnet], "securityGroupIds": [group],
-                          "instanceRole": profile})  # fmt: skip
+        computeEnvironmentName=name,
+        type="MANAGED",
+        state="ENABLED",
+        serviceRole=role,
+        computeResources={
+            "type": "SPOT" if spot else "EC2",
+            "minvCpus": 0,
+            "maxvCpus": max_vcpus,
+            "instanceTypes": instance_types,
+            "subnets": [subnet],
+            "securityGroupIds": [group],
+            "instanceRole": profile,
+        },
+    )
     [env] = batch.describe_compute_environments(computeEnvironments=[name])["computeEnvironments"]
     return env  # type: ignore[no-any-return]
 
@@ -291,8 +308,10 @@ def test_a_zero_g_quota_fails_naming_the_quota_and_the_request(aws: None) -> Non
 
 
 def test_the_g_quota_is_judged_against_every_g_environment_together(aws: None) -> None:
-    environments = [managed_environment("small", ["g6.xlarge"], 16),
-                    managed_environment("medium", ["g6e.xlarge"], 16)]  # fmt: skip
+    environments = [
+        managed_environment("small", ["g6.xlarge"], 16),
+        managed_environment("medium", ["g6e.xlarge"], 16),
+    ]
     [enough_to_start] = quota_checks({"L-DB2E81BA": 8}, environments)
     assert enough_to_start.status == "warn" and "less than the 32" in enough_to_start.detail
     [ample] = quota_checks({"L-DB2E81BA": 32}, environments)
@@ -324,8 +343,9 @@ def test_the_larger_classes_are_told_apart_from_the_smallest_and_the_pool(deploy
     larger = doctor.larger_class_environments(parts, "parakeet-local")
     by_arn = {e["computeEnvironmentArn"]: e["computeEnvironmentName"] for e in parts.compute_environments}
     assert sorted(by_arn[arn] for arn in larger) == [
-        "parakeet-local-ondemandenvironmentlarge", "parakeet-local-ondemandenvironmentmedium"
-    ]  # fmt: skip
+        "parakeet-local-ondemandenvironmentlarge",
+        "parakeet-local-ondemandenvironmentmedium",
+    ]
 
 
 def test_spot_environments_draw_on_the_spot_quota(aws: None) -> None:
@@ -337,8 +357,10 @@ def test_spot_environments_draw_on_the_spot_quota(aws: None) -> None:
 def test_an_instance_type_the_region_does_not_offer_fails(aws: None) -> None:
     # moto's offerings (AWS's, as of moto 5.2.5): eu-west-1 has p4d.24xlarge but no p4de.24xlarge
     ec2 = boto3.client("ec2", region_name="eu-west-1")
-    offered = {o["InstanceType"] for o in ec2.describe_instance_type_offerings(LocationType="region")[
-        "InstanceTypeOfferings"]}  # fmt: skip
+    offered = {
+        o["InstanceType"]
+        for o in ec2.describe_instance_type_offerings(LocationType="region")["InstanceTypeOfferings"]
+    }
     assert "p4de.24xlarge" not in offered and "g6.xlarge" not in offered
     env = {"computeEnvironmentName": "large", "computeResources": {"instanceTypes": ["p4de.24xlarge"]}}
     [check] = doctor.check_instance_types(ec2, [env], "eu-west-1")
@@ -346,12 +368,31 @@ def test_an_instance_type_the_region_does_not_offer_fails(aws: None) -> None:
 
 
 def test_quota_families_follow_the_instance_type(aws: None) -> None:
-    families = {t: doctor.quota_family(t) for t in
-                ("g6.xlarge", "g6e.xlarge", "vt1.3xlarge", "p4de.24xlarge", "p5.48xlarge", "m5.large",
-                 "inf2.xlarge", "trn1.2xlarge", "dl1.24xlarge")}  # fmt: skip
-    assert families == {"g6.xlarge": "G", "g6e.xlarge": "G", "vt1.3xlarge": "G", "p4de.24xlarge": "P",
-                        "p5.48xlarge": "P", "m5.large": "standard", "inf2.xlarge": None, "trn1.2xlarge": None,
-                        "dl1.24xlarge": None}  # fmt: skip
+    families = {
+        t: doctor.quota_family(t)
+        for t in (
+            "g6.xlarge",
+            "g6e.xlarge",
+            "vt1.3xlarge",
+            "p4de.24xlarge",
+            "p5.48xlarge",
+            "m5.large",
+            "inf2.xlarge",
+            "trn1.2xlarge",
+            "dl1.24xlarge",
+        )
+    }
+    assert families == {
+        "g6.xlarge": "G",
+        "g6e.xlarge": "G",
+        "vt1.3xlarge": "G",
+        "p4de.24xlarge": "P",
+        "p5.48xlarge": "P",
+        "m5.large": "standard",
+        "inf2.xlarge": None,
+        "trn1.2xlarge": None,
+        "dl1.24xlarge": None,
+    }
 
 
 # ---------------------------------------------------------------- the command

@@ -12,7 +12,8 @@ from local_emulator.stack import MOTO_CONFIG, run_gpu_job_in_process
 
 
 def test_the_keys_an_invocation_left_behind_are_gone_when_the_bridges_are(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Given a variable the process already had, and an invocation whose environment adds and changes some
     monkeypatch.setenv("PARAKEET_TEST_KEPT", "before")
     monkeypatch.delenv("PARAKEET_TEST_ADDED", raising=False)

@@ -16,9 +16,9 @@ from urllib.parse import unquote_plus
 
 import boto3
 import pytest
-from common.uploads import uploaded_object_from_event
-from contracts.errors import SourceSuperseded
-from contracts.models import CompletionEvent
+from pipeline.uploads import uploaded_object_from_event
+from pipeline.outcomes import SourceSuperseded
+from pipeline.contracts import CompletionEvent
 
 from local_emulator import runner
 from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack, run_gpu_job_in_process
@@ -51,8 +51,9 @@ class JobHook:
 @pytest.fixture
 def hooked() -> Iterator[tuple[LocalStack, JobHook]]:
     hook = JobHook()
-    with local_stack(parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL),
-                     job_runner=hook) as local:
+    with local_stack(
+        parameter_overrides=WORKFLOW_PARAMETERS, model=str(RANDOM_MODEL), job_runner=hook
+    ) as local:
         yield local, hook
 
 
@@ -99,8 +100,10 @@ def assert_outputs_hold_only(stack: LocalStack, key: str, event: dict[str, Any])
 
 def overwrite_with(stack: LocalStack, clip: Path, key: str = KEY) -> Callable[[], None]:
     def overwrite() -> None:
-        boto3.client("s3", region_name=REGION).put_object(Bucket=stack.deployment.input_bucket, Key=key,
-                                                          Body=clip.read_bytes())
+        boto3.client("s3", region_name=REGION).put_object(
+            Bucket=stack.deployment.input_bucket, Key=key, Body=clip.read_bytes()
+        )
+
     return overwrite
 
 
@@ -108,10 +111,16 @@ def newest_event(stack: LocalStack, key: str = KEY) -> dict[str, Any]:
     """The S3 event the key's latest upload emitted (its sequencer is part of the execution's name)."""
     assert stack.ingress is not None
     stack.ingress.wait_idle(300)
-    etag = boto3.client("s3", region_name=REGION).head_object(Bucket=stack.deployment.input_bucket,
-                                                               Key=key)["ETag"].strip('"')
-    return [e for e in stack.ingress.emitted if unquote_plus(e["detail"]["object"]["key"]) == key
-            and e["detail"]["object"]["etag"] == etag][-1]
+    etag = (
+        boto3.client("s3", region_name=REGION)
+        .head_object(Bucket=stack.deployment.input_bucket, Key=key)["ETag"]
+        .strip('"')
+    )
+    return [
+        e
+        for e in stack.ingress.emitted
+        if unquote_plus(e["detail"]["object"]["key"]) == key and e["detail"]["object"]["etag"] == etag
+    ][-1]
 
 
 def execution_of(stack: LocalStack, event: dict[str, Any]) -> runner.ExecutionReport:
@@ -128,7 +137,8 @@ def output_versions(stack: LocalStack) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- overwritten mid-run
 def test_an_upload_overwritten_while_its_job_runs_ends_superseded_and_the_outputs_hold_the_newer_words(
-        hooked: tuple[LocalStack, JobHook], clips: dict[str, Path], newer_clip: Path) -> None:
+    hooked: tuple[LocalStack, JobHook], clips: dict[str, Path], newer_clip: Path
+) -> None:
     stack, hook = hooked
     # Given the key is overwritten with other bytes while the first upload's GPU job runs
     hook.key, hook.action = KEY, overwrite_with(stack, newer_clip)
@@ -151,8 +161,11 @@ def test_an_upload_overwritten_while_its_job_runs_ends_superseded_and_the_output
     # When EventBridge delivers the older upload's event late, then a duplicate of each
     rows_before = (row(stack, first_event), row(stack, newer))
     versions_before = output_versions(stack)
-    executions_before = len(boto3.client("stepfunctions", region_name=REGION).list_executions(
-        stateMachineArn=stack.deployment.state_machine_arn)["executions"])
+    executions_before = len(
+        boto3.client("stepfunctions", region_name=REGION).list_executions(
+            stateMachineArn=stack.deployment.state_machine_arn
+        )["executions"]
+    )
     late = runner.deliver(stack.deployment, first_event)
     again = runner.deliver(stack.deployment, {**newer, "id": "a-duplicate-delivery"})
     runner.deliver(stack.deployment, first_event)
@@ -160,15 +173,22 @@ def test_an_upload_overwritten_while_its_job_runs_ends_superseded_and_the_output
     # Then nothing changes: no new execution, the same rows, not one output written again
     assert late is not None and late.execution_arn == first.execution_arn
     assert again is not None and again.execution_arn == second.execution_arn
-    assert len(boto3.client("stepfunctions", region_name=REGION).list_executions(
-        stateMachineArn=stack.deployment.state_machine_arn)["executions"]) == executions_before
+    assert (
+        len(
+            boto3.client("stepfunctions", region_name=REGION).list_executions(
+                stateMachineArn=stack.deployment.state_machine_arn
+            )["executions"]
+        )
+        == executions_before
+    )
     assert (row(stack, first_event), row(stack, newer)) == rows_before
     assert output_versions(stack) == versions_before
     assert_outputs_hold_only(stack, KEY, newer)
 
 
 def test_an_upload_deleted_while_its_job_runs_ends_superseded_by_the_deletion(
-        hooked: tuple[LocalStack, JobHook], clips: dict[str, Path]) -> None:
+    hooked: tuple[LocalStack, JobHook], clips: dict[str, Path]
+) -> None:
     stack, hook = hooked
     key = "calls/deleted.wav"
 
@@ -189,7 +209,8 @@ def test_an_upload_deleted_while_its_job_runs_ends_superseded_by_the_deletion(
 
 
 def test_a_then_b_then_a_again_leaves_a_words_and_nothing_of_b(
-        hooked: tuple[LocalStack, JobHook], clips: dict[str, Path], newer_clip: Path) -> None:
+    hooked: tuple[LocalStack, JobHook], clips: dict[str, Path], newer_clip: Path
+) -> None:
     stack, _ = hooked
     key = "calls/aba.wav"
     a_event, a = runner.upload_and_run(stack.deployment, str(clips["short"]), key)
@@ -207,7 +228,8 @@ def test_a_then_b_then_a_again_leaves_a_words_and_nothing_of_b(
 
 
 def test_identical_bytes_uploaded_again_end_at_claim_without_a_second_gpu_job(
-        hooked: tuple[LocalStack, JobHook], clips: dict[str, Path]) -> None:
+    hooked: tuple[LocalStack, JobHook], clips: dict[str, Path]
+) -> None:
     stack, _ = hooked
     key = "calls/twice.wav"
     _, first = runner.upload_and_run(stack.deployment, str(clips["short"]), key)
@@ -223,7 +245,8 @@ def test_identical_bytes_uploaded_again_end_at_claim_without_a_second_gpu_job(
 
 # ---------------------------------------------------------------- completion events
 def test_real_executions_emit_ready_failed_and_superseded_events_that_match_the_contract(
-        hooked: tuple[LocalStack, JobHook], clips: dict[str, Path], newer_clip: Path) -> None:
+    hooked: tuple[LocalStack, JobHook], clips: dict[str, Path], newer_clip: Path
+) -> None:
     stack, hook = hooked
     sqs = boto3.client("sqs", region_name=REGION)
     events = boto3.client("events", region_name=REGION)
@@ -245,15 +268,23 @@ def test_real_executions_emit_ready_failed_and_superseded_events_that_match_the_
     received: list[dict[str, Any]] = []
     while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
         received += [json.loads(m["Body"]) for m in batch]
-        sqs.delete_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                         for i, m in enumerate(batch)])
-    by = {(e["detail-type"], e["detail"]["upload"]["key"]): CompletionEvent.model_validate(e["detail"])
-          for e in received}
+        sqs.delete_message_batch(
+            QueueUrl=queue,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+    by = {
+        (e["detail-type"], e["detail"]["upload"]["key"]): CompletionEvent.model_validate(e["detail"])
+        for e in received
+    }
 
     # Then each execution's event arrived, from the documented source, its detail valid per the contract
     assert all(e["source"] == "parakeet.transcription" for e in received)
-    assert set(by) == {("Transcript Ready", "events/good.wav"), ("Transcript Failed", "events/bad.mp3"),
-                       ("Transcript Superseded", "events/over.wav"), ("Transcript Ready", "events/over.wav")}
+    assert set(by) == {
+        ("Transcript Ready", "events/good.wav"),
+        ("Transcript Failed", "events/bad.mp3"),
+        ("Transcript Superseded", "events/over.wav"),
+        ("Transcript Ready", "events/over.wav"),
+    }
     ready = by[("Transcript Ready", "events/good.wav")]
     assert ready.status == "TRANSCRIBED" and good is not None and ready.execution_arn == good.execution_arn
     assert ready.outputs is not None and ready.outputs.srt.endswith(".srt")

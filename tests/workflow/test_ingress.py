@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from common.uploads import uploaded_object_from_event
-from start_execution.naming import execution_name
+from pipeline.uploads import uploaded_object_from_event
+from pipeline.naming import execution_name
 
 from local_emulator import runner
 from local_emulator.runner import TERMINAL, Upload
@@ -28,8 +28,9 @@ IGNORED = ".txt,.json"
 
 @pytest.fixture
 def ingress_stack() -> Iterator[LocalStack]:
-    with local_stack(parameter_overrides={**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": IGNORED},
-                     model=str(RANDOM_MODEL)) as local:
+    with local_stack(
+        parameter_overrides={**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": IGNORED}, model=str(RANDOM_MODEL)
+    ) as local:
         yield local
 
 
@@ -41,7 +42,8 @@ def catalog_row(stack: LocalStack, event: dict[str, Any]) -> dict[str, Any] | No
 
 def queue_depth(url: str) -> int:
     attributes = boto3.client("sqs", region_name=REGION).get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )
     return sum(int(v) for v in attributes["Attributes"].values())
 
 
@@ -59,8 +61,9 @@ class FlakyStepFunctions:
     def start_execution(self, **kwargs: Any) -> Any:
         self.calls += 1
         if self.calls <= self.failures:
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
-                              "StartExecution")
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "StartExecution"
+            )
         return self.real.start_execution(**kwargs)
 
 
@@ -74,7 +77,8 @@ def throttle_starter(monkeypatch: pytest.MonkeyPatch, failures: int) -> FlakySte
 
 # ---------------------------------------------------------------- one upload
 def test_an_upload_goes_through_the_queue_to_an_execution_named_after_the_file(
-        ingress_stack: LocalStack, clips: dict[str, Path]) -> None:
+    ingress_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     stack = ingress_stack
     # When a clip is uploaded with a plain S3 PutObject
     event, report = runner.upload_and_run(stack.deployment, str(clips["short"]), "calls/agent one.wav")
@@ -96,8 +100,9 @@ def test_an_upload_goes_through_the_queue_to_an_execution_named_after_the_file(
     assert row is not None and row["status"] == "TRANSCRIBED" and row["execution_arn"] == report.execution_arn
 
 
-def test_a_zero_byte_upload_ends_as_a_failed_zero_byte_object_row(ingress_stack: LocalStack,
-                                                                  tmp_path: Path) -> None:
+def test_a_zero_byte_upload_ends_as_a_failed_zero_byte_object_row(
+    ingress_stack: LocalStack, tmp_path: Path
+) -> None:
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
     event, report = runner.upload_and_run(ingress_stack.deployment, str(empty), "meetings/empty.wav")
@@ -137,7 +142,8 @@ def test_a_duplicate_delivery_is_refused_by_name(ingress_stack: LocalStack, tmp_
 
 
 def test_a_throttled_start_goes_back_to_the_queue_and_starts_on_redelivery(
-        ingress_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingress_stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack = ingress_stack
     flaky = throttle_starter(monkeypatch, failures=2)
     empty = tmp_path / "t.wav"
@@ -152,11 +158,13 @@ def test_a_throttled_start_goes_back_to_the_queue_and_starts_on_redelivery(
 
 
 def test_a_record_that_keeps_failing_is_parked_in_the_dead_letter_queue(
-        ingress_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingress_stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stack = ingress_stack
     throttle_starter(monkeypatch, failures=10**6)
-    boto3.client("s3", region_name=REGION).put_object(Bucket=stack.deployment.input_bucket, Key="lost.wav",
-                                                      Body=b"x")
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=stack.deployment.input_bucket, Key="lost.wav", Body=b"x"
+    )
     assert stack.ingress is not None
     stack.ingress.wait_idle(timeout_s=300)
     # maxReceiveCount deliveries to the starter, then the dead-letter queue keeps the event
@@ -186,16 +194,22 @@ def test_a_record_that_is_no_upload_event_is_recorded_as_a_typed_failure(ingress
 
 # ---------------------------------------------------------------- many at once
 def test_concurrent_uploads_with_duplicates_and_an_overwrite_lose_nothing_and_run_no_job_twice(
-        ingress_stack: LocalStack, clips: dict[str, Path]) -> None:
+    ingress_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     stack = ingress_stack
     short, long, corrupt = clips["short"], clips["long"], clips["corrupt"]
-    uploads = [Upload(f"load/call-{i:02d}.wav", short, redeliveries=1 if i % 4 == 0 else 0)
-               for i in range(12)]
+    uploads = [
+        Upload(f"load/call-{i:02d}.wav", short, redeliveries=1 if i % 4 == 0 else 0) for i in range(12)
+    ]
     uploads += [
-        Upload("load/overwritten.wav", short), Upload("load/overwritten.wav", long),  # an overwrite
-        Upload("load/same.wav", short), Upload("load/same.wav", short),  # identical bytes again: same upload
-        Upload("load/empty.wav", b""), Upload("load/broken.mp3", corrupt),
-        Upload("load/notes.txt", b"not audio"), Upload("load/", b""),
+        Upload("load/overwritten.wav", short),
+        Upload("load/overwritten.wav", long),  # an overwrite
+        Upload("load/same.wav", short),
+        Upload("load/same.wav", short),  # identical bytes again: same upload
+        Upload("load/empty.wav", b""),
+        Upload("load/broken.mp3", corrupt),
+        Upload("load/notes.txt", b"not audio"),
+        Upload("load/", b""),
     ]
     assert len(uploads) == 20
 
@@ -221,7 +235,9 @@ def test_concurrent_uploads_with_duplicates_and_an_overwrite_lose_nothing_and_ru
     # Every upload has its typed outcome in the catalog
     by_key = {r.key: r for r in load.uploads}
     assert (by_key["load/empty.wav"].catalog_status, by_key["load/empty.wav"].catalog_reason) == (
-        "FAILED", "ZeroByteObject")
+        "FAILED",
+        "ZeroByteObject",
+    )
     assert by_key["load/broken.mp3"].catalog_status == "FAILED"
     for report in load.uploads:
         if report.key.startswith("load/call-"):

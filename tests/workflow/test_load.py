@@ -49,8 +49,9 @@ def load_stack() -> Iterator[LocalStack]:
 
     with _COMPUTE_LOCK, ANTLR.active("venv"):
         api.load_model(str(RANDOM_MODEL), "cpu")  # NeMo's import is not what this load measures
-    with local_stack(parameter_overrides=LOAD_PARAMETERS, model=str(RANDOM_MODEL),
-                     pool_schedule_s=1.0) as local:
+    with local_stack(
+        parameter_overrides=LOAD_PARAMETERS, model=str(RANDOM_MODEL), pool_schedule_s=1.0
+    ) as local:
         yield local
 
 
@@ -65,18 +66,24 @@ def other_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def transcript_writes(stack: LocalStack, key: str) -> int:
     name = f"transcripts/{key}/transcript.json"
-    pages = boto3.client("s3", region_name=REGION).get_paginator("list_object_versions").paginate(
-        Bucket=stack.deployment.output_bucket, Prefix=name)
+    pages = (
+        boto3.client("s3", region_name=REGION)
+        .get_paginator("list_object_versions")
+        .paginate(Bucket=stack.deployment.output_bucket, Prefix=name)
+    )
     return sum(1 for page in pages for v in page.get("Versions", []) if v["Key"] == name)
 
 
 def test_200_concurrent_uploads_each_end_in_exactly_one_terminal_catalog_state(
-        load_stack: LocalStack, clips: dict[str, Path], other_clip: Path) -> None:
+    load_stack: LocalStack, clips: dict[str, Path], other_clip: Path
+) -> None:
     stack = load_stack
     # Given 200 uploads: good clips (one in five delivered twice), bad input, zero-byte objects, and keys
     # uploaded twice with different bytes (the second overwrites the first while it is in flight)
-    uploads = [Upload(f"load/good-{i:03d}.wav", clips["short"], redeliveries=1 if i % 5 == 0 else 0)
-               for i in range(GOOD)]
+    uploads = [
+        Upload(f"load/good-{i:03d}.wav", clips["short"], redeliveries=1 if i % 5 == 0 else 0)
+        for i in range(GOOD)
+    ]
     uploads += [Upload(f"load/bad-{i:02d}.mp3", clips["corrupt"], redeliveries=i % 2) for i in range(BAD)]
     uploads += [Upload(f"load/empty-{i:02d}.wav", b"") for i in range(EMPTY)]
     for i in range(OVERWRITTEN):
@@ -88,9 +95,13 @@ def test_200_concurrent_uploads_each_end_in_exactly_one_terminal_catalog_state(
     # When they are uploaded at once
     started = time.monotonic()
     load = runner.upload_many(stack.deployment, uploads, timeout_s=600, workers=16)
-    figures = {"uploads": len(uploads), "redeliveries": redelivered, **load.figures(),
-               "catalog": dict(Counter(str(r.catalog_status) for r in load.uploads)),
-               "test_wall_s": round(time.monotonic() - started, 1)}
+    figures = {
+        "uploads": len(uploads),
+        "redeliveries": redelivered,
+        **load.figures(),
+        "catalog": dict(Counter(str(r.catalog_status) for r in load.uploads)),
+        "test_wall_s": round(time.monotonic() - started, 1),
+    }
     print(json.dumps(figures, indent=1))
     if os.environ.get("WRITE_LOAD_RESULT") == "1":
         RESULT.write_text(json.dumps(figures, indent=1, sort_keys=True) + "\n")
@@ -129,7 +140,8 @@ BURST = 100
 
 
 def test_a_burst_with_every_scaling_call_of_the_workflow_throttled_transcribes_every_file(
-        load_stack: LocalStack, clips: dict[str, Path]) -> None:
+    load_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     stack = load_stack
     # Given a scaler whose every call from the workflow is throttled (429, as when its concurrency is used up:
     # reserved concurrency 1, or a new account's quota of 10), while its one-minute schedule gets through

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from contracts.errors import BAD_INPUT_ERROR_NAMES
-from contracts.models import TranscriptionRequest
+from pipeline.outcomes import BAD_INPUT_ERROR_NAMES
+from pipeline.contracts import TranscriptionRequest
 
 from local_emulator import runner
 from local_emulator.stack import LocalStack
@@ -122,7 +122,8 @@ def test_duplicate_event_runs_one_job(stack: LocalStack, clips: dict[str, Path])
 
 
 def test_corrupt_file_records_a_typed_failure_without_a_batch_job(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given bytes that are not decodable audio, named like an mp3
     # When they are uploaded
     event, report = runner.upload_and_run(stack.deployment, str(clips["corrupt"]), "broken.mp3")
@@ -158,8 +159,17 @@ def test_batch_failure_after_spot_retries_is_recorded(stack: LocalStack, clips: 
     # And the workflow recorded an internal failure and ended failed, without postprocessing
     assert report is not None
     assert report.status == "FAILED"
-    assert report.states == ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "Transcribe",
-                             "RecordFailure", "IsSuperseded", "Failed"]
+    assert report.states == [
+        "Claim",
+        "IsClaimed",
+        "Probe",
+        "Plan",
+        "ChoosePath",
+        "Transcribe",
+        "RecordFailure",
+        "IsSuperseded",
+        "Failed",
+    ]
     assert report.error == "TranscriptionFailed"
     assert [f["error"] for f in report.task_failures] == ["States.TaskFailed"]
     row = catalog_row(stack, event)
@@ -175,7 +185,8 @@ def test_batch_failure_after_spot_retries_is_recorded(stack: LocalStack, clips: 
 
 
 def test_one_spot_reclaim_is_retried_by_batch_not_by_the_workflow(
-        stack: LocalStack, clips: dict[str, Path]) -> None:
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given the first attempt's Spot instance is reclaimed
     stack.bridge.simulate_spot_reclaims(1)
 

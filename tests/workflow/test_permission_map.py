@@ -83,8 +83,10 @@ RESOURCES: dict[tuple[str, str], list[str]] = {
 }
 # The Batch jobs' entry points (the job definitions' command: `python -m gpu_job ...`); the per-file job
 # never takes the pool branch of main, which is the pool worker's.
-JOB_ENTRIES = {"GpuJobRole": (["gpu_job/cli.py:main"], ["gpu_job/pool_cli.py"]),
-               "PoolWorkerRole": (["gpu_job/pool_cli.py:main"], [])}
+JOB_ENTRIES = {
+    "GpuJobRole": (["gpu_job/cli.py:main"], ["gpu_job/pool/cli.py"]),
+    "PoolWorkerRole": (["gpu_job/pool/cli.py:main"], []),
+}
 # What the image ships beside gpu_job/ (gpu_job/Dockerfile: the shared core packages).
 IMAGE_SOURCES = ("gpu_job", "functions/common", "functions/contracts")
 # ASL parameters given at run time ("X.$"): what they may name.
@@ -115,7 +117,8 @@ def lambda_entries(rendered: dict[str, Any]) -> dict[str, list[str]]:
             props = resource["Properties"]
             module, function = props["Handler"].rsplit(".", 1)
             entries.setdefault(props["Role"]["Fn::GetAtt"][0], []).append(
-                f"functions/{module.replace('.', '/')}.py:{function}")
+                f"functions/{module.replace('.', '/')}.py:{function}"
+            )
     return entries
 
 
@@ -134,21 +137,25 @@ def code_needs(rendered: dict[str, Any], root: Path = REPO_ROOT) -> dict[str, se
 def granted(statements: Iterable[dict[str, Any]], action: str, resource: str) -> bool:
     """Whether an Allow statement covers (action, resource), IAM wildcards as IAM reads them, and no
     Deny statement of the role takes it back."""
+
     def covers(statement: dict[str, Any]) -> bool:
         actions = statement.get("Action", [])
         resources = statement.get("Resource", [])
         actions = actions if isinstance(actions, list) else [actions]
         resources = resources if isinstance(resources, list) else [resources]
-        return (any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions)
-                and any(fnmatch.fnmatchcase(resource, r) for r in resources))
+        return any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions) and any(
+            fnmatch.fnmatchcase(resource, r) for r in resources
+        )
 
     statements = list(statements)
-    return (any(s["Effect"] == "Allow" and covers(s) for s in statements)
-            and not any(s["Effect"] == "Deny" and covers(s) for s in statements))
+    return any(s["Effect"] == "Allow" and covers(s) for s in statements) and not any(
+        s["Effect"] == "Deny" and covers(s) for s in statements
+    )
 
 
-def problems(rendered: dict[str, Any], root: Path = REPO_ROOT,
-             resources: dict[tuple[str, str], list[str]] = RESOURCES) -> list[str]:
+def problems(
+    rendered: dict[str, Any], root: Path = REPO_ROOT, resources: dict[tuple[str, str], list[str]] = RESOURCES
+) -> list[str]:
     """Every need the template does not grant, and every need the map does not know (empty: all granted)."""
     resolve = resolver(rendered)
     statements = role_statements(rendered)
@@ -169,9 +176,14 @@ def problems(rendered: dict[str, Any], root: Path = REPO_ROOT,
     for machine, definition in machines.items():
         role = rendered["Resources"][machine]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
         arn = resolve.resolve({"Ref": machine})
-        dynamic = {k: (v if v is None else [resolve.resolve({"Fn::Sub": s}) for s in
-                                            (v if isinstance(v, list) else [v])])
-                   for k, v in DYNAMIC.get(machine, {}).items()}
+        dynamic = {
+            k: (
+                v
+                if v is None
+                else [resolve.resolve({"Fn::Sub": s}) for s in (v if isinstance(v, list) else [v])]
+            )
+            for k, v in DYNAMIC.get(machine, {}).items()
+        }
         for need in integration_needs(machine, definition, arn, {k: _names(v) for k, v in dynamic.items()}):
             if not granted(statements.get(role, []), need.action, str(need.resource)):
                 found.append(f"{role} is not granted {need.action} on {need.resource} ({need.where})")
@@ -224,22 +236,26 @@ def test_a_new_call_without_a_grant_fails(rendered: dict[str, Any], tmp_path: Pa
     # Then the map finds the call and asks where it acts, and once told, finds no grant for it
     [unknown] = problems(rendered, root=tmp_path)
     assert unknown.startswith(
-        "BackfillSummaryFunctionRole needs s3:DeleteObject (functions/backfill_item/summary.py:")
+        "BackfillSummaryFunctionRole needs s3:DeleteObject (functions/backfill_item/summary.py:"
+    )
     told = {**RESOURCES, ("BackfillSummaryFunctionRole", "s3:DeleteObject"): [RESULTS]}
     assert problems(rendered, root=tmp_path, resources=told) == [
         "BackfillSummaryFunctionRole is not granted s3:DeleteObject on "
-        "arn:aws:s3:::stack-OutputBucket/backfill-results/0f1e/manifest.json"]
+        "arn:aws:s3:::stack-OutputBucket/backfill-results/0f1e/manifest.json"
+    ]
 
 
 def test_removing_a_grant_the_code_needs_fails(rendered: dict[str, Any]) -> None:
     # Given the template without Decide's catalog read
     mutated = copy.deepcopy(rendered)
     [policy] = mutated["Resources"]["BackfillItemFunctionRole"]["Properties"]["Policies"]
-    policy["PolicyDocument"]["Statement"] = [s for s in policy["PolicyDocument"]["Statement"]
-                                             if s["Action"] != "dynamodb:GetItem"]
+    policy["PolicyDocument"]["Statement"] = [
+        s for s in policy["PolicyDocument"]["Statement"] if s["Action"] != "dynamodb:GetItem"
+    ]
     assert problems(mutated) == [
         "BackfillItemFunctionRole is not granted dynamodb:GetItem on "
-        "arn:aws:dynamodb:us-east-1:123456789012:table/stack-CatalogTable"]
+        "arn:aws:dynamodb:us-east-1:123456789012:table/stack-CatalogTable"
+    ]
 
 
 def test_removing_a_grant_an_integration_needs_fails(rendered: dict[str, Any]) -> None:
@@ -252,5 +268,7 @@ def test_removing_a_grant_an_integration_needs_fails(rendered: dict[str, Any]) -
     found = problems(mutated)
     assert found
     assert all("s3:AbortMultipartUpload" in line and "BackfillStateMachineRole" in line for line in found)
-    assert {line.rsplit("(", 1)[-1] for line in found} == {"BackfillStateMachine:BackfillPrefix)",
-                                                           "BackfillStateMachine:BackfillManifest)"}
+    assert {line.rsplit("(", 1)[-1] for line in found} == {
+        "BackfillStateMachine:BackfillPrefix)",
+        "BackfillStateMachine:BackfillManifest)",
+    }

@@ -2,7 +2,7 @@
 
 A short upload takes ChoosePath -> ScalePool -> TranscribeInPool: one PoolTask message on the pool
 queue, answered through its task token by a pool worker (a Batch job the scaler started, running
-here as a thread of the real gpu_job.pool_worker). The stack's timeouts are compressed (token checks
+here as a thread of the real gpu_job.pool.worker). The stack's timeouts are compressed (token checks
 every 1.5 s, visibility 2 s, idle exit 3 s, the scaler's one-minute schedule every second) so that
 dead workers and poison messages play out in seconds.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-from contracts.errors import BAD_INPUT_ERROR_NAMES
+from pipeline.outcomes import BAD_INPUT_ERROR_NAMES
 
 from local_emulator import runner
 from local_emulator.bridges import _COMPUTE_LOCK, ANTLR
@@ -37,8 +37,17 @@ POOL_PARAMETERS = {
     "PoolVisibilitySeconds": "2",
     "PoolIdleExitSeconds": "3",
 }
-POOL_PATH = ["Claim", "IsClaimed", "Probe", "Plan", "ChoosePath", "ScalePool", "TranscribeInPool",
-             "Postprocess", "Index"]
+POOL_PATH = [
+    "Claim",
+    "IsClaimed",
+    "Probe",
+    "Plan",
+    "ChoosePath",
+    "ScalePool",
+    "TranscribeInPool",
+    "Postprocess",
+    "Index",
+]
 
 
 def _pool_stack(**overrides: str) -> Iterator[LocalStack]:
@@ -48,8 +57,9 @@ def _pool_stack(**overrides: str) -> Iterator[LocalStack]:
 
     with _COMPUTE_LOCK, ANTLR.active("venv"):
         api.load_model(str(RANDOM_MODEL), "cpu")
-    with local_stack(parameter_overrides={**POOL_PARAMETERS, **overrides}, model=str(RANDOM_MODEL),
-                     pool_schedule_s=1.0) as local:
+    with local_stack(
+        parameter_overrides={**POOL_PARAMETERS, **overrides}, model=str(RANDOM_MODEL), pool_schedule_s=1.0
+    ) as local:
         yield local
 
 
@@ -92,8 +102,9 @@ def per_file_jobs(stack: LocalStack) -> list[Any]:
 
 def transcript_versions(stack: LocalStack, key: str) -> int:
     s3 = boto3.client("s3", region_name=REGION)
-    listed = s3.list_object_versions(Bucket=stack.deployment.output_bucket,
-                                     Prefix=f"transcripts/{key}/transcript.json")
+    listed = s3.list_object_versions(
+        Bucket=stack.deployment.output_bucket, Prefix=f"transcripts/{key}/transcript.json"
+    )
     return len(listed.get("Versions", []))
 
 
@@ -121,20 +132,25 @@ def test_a_short_file_is_transcribed_by_a_pool_worker(pool_stack: LocalStack, cl
     assert float(row["cost_estimate_usd"]) == pytest.approx(job["gpu_seconds"] * price / 3600, abs=1e-6)
     # And the outputs are those of a per-file job, written once
     assert {f"transcripts/calls/short.wav/{n}" for n in ("transcript.json", "transcript.srt")} <= output_keys(
-        pool_stack)
+        pool_stack
+    )
     assert transcript_versions(pool_stack, "calls/short.wav") == 1
 
 
-def test_a_burst_is_served_by_one_worker_with_one_model_load(pool_stack: LocalStack,
-                                                             clips: dict[str, Path]) -> None:
+def test_a_burst_is_served_by_one_worker_with_one_model_load(
+    pool_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given six short uploads arriving together (fewer than PoolFilesPerWorker=10)
     s3 = boto3.client("s3", region_name=REGION)
     keys = [f"burst/call-{i}.wav" for i in range(6)]
     for key in keys:
         s3.upload_file(str(clips["short"]), pool_stack.deployment.input_bucket, key)
-    arns = [runner.start_execution(pool_stack.deployment,
-                                   runner.event_for_object(pool_stack.deployment.input_bucket, key))
-            for key in keys]
+    arns = [
+        runner.start_execution(
+            pool_stack.deployment, runner.event_for_object(pool_stack.deployment.input_bucket, key)
+        )
+        for key in keys
+    ]
 
     # When their executions finish
     reports = [runner.wait_for(arn, timeout_s=300) for arn in arns]
@@ -148,7 +164,8 @@ def test_a_burst_is_served_by_one_worker_with_one_model_load(pool_stack: LocalSt
 
 
 def test_a_bad_file_in_the_pool_is_a_typed_bad_input_failure_never_retried(
-        pool_stack: LocalStack, body_corrupt_flac: Path) -> None:
+    pool_stack: LocalStack, body_corrupt_flac: Path
+) -> None:
     # Given a FLAC the probe accepts (intact header) but whose audio does not decode
     # When it is uploaded
     event, report = runner.upload_and_run(pool_stack.deployment, str(body_corrupt_flac), "calls/broken.flac")
@@ -172,8 +189,9 @@ def test_a_worker_killed_mid_batch_loses_no_file(pool_stack: LocalStack, clips: 
     pool_stack.pool.faults.kill_workers_on("killed.wav", times=1)
 
     # When the file is uploaded
-    event, report = runner.upload_and_run(pool_stack.deployment, str(clips["short"]), "calls/killed.wav",
-                                          timeout_s=300)
+    event, report = runner.upload_and_run(
+        pool_stack.deployment, str(clips["short"]), "calls/killed.wav", timeout_s=300
+    )
 
     # Then its message came back to the queue, the schedule started another worker, and that one did it
     assert report is not None and report.status == "SUCCEEDED", report.cause
@@ -187,14 +205,16 @@ def test_a_worker_killed_mid_batch_loses_no_file(pool_stack: LocalStack, clips: 
 
 
 def test_a_message_that_kills_every_worker_fails_typed_after_the_dead_letter_queue(
-        pool_stack: LocalStack, clips: dict[str, Path]) -> None:
+    pool_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     # Given a file that kills every worker that tries it
     pool_stack.pool.faults.kill_workers_on("poison.wav", times=1000)
 
     # When it is uploaded
     # (waited for up to 600 s: a hang would leave the execution RUNNING, which the status below rejects)
-    event, report = runner.upload_and_run(pool_stack.deployment, str(clips["short"]), "calls/poison.wav",
-                                          timeout_s=600)
+    event, report = runner.upload_and_run(
+        pool_stack.deployment, str(clips["short"]), "calls/poison.wav", timeout_s=600
+    )
 
     # Then after its message went to the dead-letter queue and the scaler's schedule failed its token,
     # the execution failed with a typed reason instead of hanging
@@ -205,8 +225,9 @@ def test_a_message_that_kills_every_worker_fails_typed_after_the_dead_letter_que
     assert row is not None
     assert (row["status"], row["reason"], row["reason_class"]) == ("FAILED", "pool.worker_lost", "internal")
     sqs = boto3.client("sqs", region_name=REGION)
-    parked = sqs.get_queue_attributes(QueueUrl=pool_stack.deployment.pool_dead_letter_queue_url,
-                                      AttributeNames=["All"])["Attributes"]
+    parked = sqs.get_queue_attributes(
+        QueueUrl=pool_stack.deployment.pool_dead_letter_queue_url, AttributeNames=["All"]
+    )["Attributes"]
     # (still parked, for the alarm and for diagnosis: hidden once the scaler answered its token)
     held = int(parked["ApproximateNumberOfMessages"]) + int(parked["ApproximateNumberOfMessagesNotVisible"])
     assert held == 1
@@ -215,36 +236,44 @@ def test_a_message_that_kills_every_worker_fails_typed_after_the_dead_letter_que
 
 
 def test_a_file_that_waits_in_the_queue_longer_than_any_heartbeat_is_still_transcribed(
-        unscaled_pool_stack: LocalStack, clips: dict[str, Path]) -> None:
+    unscaled_pool_stack: LocalStack, clips: dict[str, Path]
+) -> None:
     stack = unscaled_pool_stack
     sqs = boto3.client("sqs", region_name=REGION)
     # Given an upload queued while no worker runs (a backlog, or workers still starting), for longer than
     # three of the old task heartbeats (PoolTaskHeartbeatSeconds here: 6 s; with a heartbeat clock from
     # enqueue time it would have been retried twice and failed as pool.worker_lost, issue 22)
     waited_s = 3 * int(POOL_PARAMETERS["PoolTaskHeartbeatSeconds"]) + 1
-    boto3.client("s3", region_name=REGION).upload_file(str(clips["short"]), stack.deployment.input_bucket,
-                                                       "calls/late.wav")
-    arn = runner.start_execution(stack.deployment,
-                                 runner.event_for_object(stack.deployment.input_bucket, "calls/late.wav"))
+    boto3.client("s3", region_name=REGION).upload_file(
+        str(clips["short"]), stack.deployment.input_bucket, "calls/late.wav"
+    )
+    arn = runner.start_execution(
+        stack.deployment, runner.event_for_object(stack.deployment.input_bucket, "calls/late.wav")
+    )
     sfn = boto3.client("stepfunctions", region_name=REGION)
     queued_at, deadline = None, time.monotonic() + 60
     while queued_at is None or time.monotonic() - queued_at < waited_s:  # the wait under test, not a sync
-        depth = sqs.get_queue_attributes(QueueUrl=stack.deployment.pool_queue_url,
-                                         AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        depth = sqs.get_queue_attributes(
+            QueueUrl=stack.deployment.pool_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
         if queued_at is None and int(depth["ApproximateNumberOfMessages"]) >= 1:
             queued_at = time.monotonic()
         assert queued_at is not None or time.monotonic() < deadline, "the file was never queued"
         assert sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
         time.sleep(0.2)
     # (still one message: nothing was retried meanwhile)
-    depth = sqs.get_queue_attributes(QueueUrl=stack.deployment.pool_queue_url,
-                                     AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    depth = sqs.get_queue_attributes(
+        QueueUrl=stack.deployment.pool_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
     assert int(depth["ApproximateNumberOfMessages"]) == 1
 
     # When a worker finally starts and takes it
     batch = boto3.client("batch", region_name=REGION)
-    worker_id = batch.submit_job(jobName="pool-worker-manual", jobQueue=stack.deployment.pool_job_queue,
-                                 jobDefinition=stack.deployment.ref("PoolWorkerJobDefinition"))["jobId"]
+    worker_id = batch.submit_job(
+        jobName="pool-worker-manual",
+        jobQueue=stack.deployment.pool_job_queue,
+        jobDefinition=stack.deployment.ref("PoolWorkerJobDefinition"),
+    )["jobId"]
     report = runner.wait_for(arn, timeout_s=300)
 
     # Then the file is transcribed, from its one message: no retry, no second message, no stale copy

@@ -43,9 +43,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "local_emulator.serve", "--port", str(port),
-                                 "--model", str(RANDOM_MODEL)], cwd=REPO_ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "local_emulator.serve", "--port", str(port), "--model", str(RANDOM_MODEL)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -63,11 +67,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 
 def aws(served: dict[str, Any], *args: str) -> Any:
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     env.pop("AWS_PROFILE", None)
-    done = subprocess.run([str(AWS), "--endpoint-url", served["endpoint"], "--output", "json", *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(AWS), "--endpoint-url", served["endpoint"], "--output", "json", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout) if done.stdout.lstrip().startswith(("{", "[")) else done.stdout
 
@@ -100,7 +113,19 @@ def test_the_aws_cli_uploads_and_follows_an_execution_over_http(
     assert entered[:3] == ["Claim", "IsClaimed", "Probe"] and "Index" in entered
 
     # And the parakeet CLI reads the same stack
-    status = subprocess.run([str(PARAKEET), "--local", "--endpoint-url", served["endpoint"], "status",
-                             "served/talk one.wav", "--json"], capture_output=True, text=True, timeout=120)
+    status = subprocess.run(
+        [
+            str(PARAKEET),
+            "--local",
+            "--endpoint-url",
+            served["endpoint"],
+            "status",
+            "served/talk one.wav",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert status.returncode == 0, status.stderr
     assert "TRANSCRIBED" in status.stdout

@@ -35,7 +35,8 @@ def test_asl_validator_accepts_the_backfill_as_deployed(backfill: dict[str, Any]
 
 
 def test_asl_validator_refuses_a_state_name_repeated_across_map_processors(
-        backfill: dict[str, Any], tmp_path: Path) -> None:
+    backfill: dict[str, Any], tmp_path: Path
+) -> None:
     # Given the listing processor with the manifest processor's state names (as before issue 22)
     states = backfill["States"]
     states["BackfillPrefix"]["ItemProcessor"] = states["BackfillManifest"]["ItemProcessor"]
@@ -47,8 +48,20 @@ def test_asl_validator_refuses_a_state_name_repeated_across_map_processors(
 
 
 def test_parliament_refuses_an_action_iam_does_not_have(tmp_path: Path) -> None:
-    (tmp_path / "Role.Policy.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObjects", "Resource": "arn:aws:s3:::bucket/*"}]}))
-    result = subprocess.run([str(LINT_PYTHON), "scripts/iam_lint.py", str(tmp_path)], cwd=REPO_ROOT,
-                            capture_output=True, text=True)
+    (tmp_path / "Role.Policy.json").write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObjects", "Resource": "arn:aws:s3:::bucket/*"}
+                ],
+            }
+        )
+    )
+    result = subprocess.run(
+        [str(LINT_PYTHON), "scripts/iam_lint.py", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "UNKNOWN_ACTION" in result.stdout, result.stdout + result.stderr

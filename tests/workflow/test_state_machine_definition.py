@@ -17,10 +17,15 @@ from local_emulator.template import REPO_ROOT, load_template
 
 ASL_PATH = REPO_ROOT / "statemachine" / "transcribe.asl.json"
 TRANSIENT_ERRORS = {
-    "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException", "TransientError",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "TransientError",
     # Batch.ServerException: SubmitJob's HTTP 500 (issue 22), a service fault worth another try
-    "Batch.AWSBatchException", "Batch.ServerException", "Batch.TooManyRequestsException",
+    "Batch.AWSBatchException",
+    "Batch.ServerException",
+    "Batch.TooManyRequestsException",
 }
 # A pool task unanswered within its TimeoutSeconds (moto names a heartbeat timeout States.Timeout too).
 POOL_TIMEOUTS = {"States.HeartbeatTimeout", "States.Timeout"}
@@ -78,7 +83,8 @@ def test_every_task_records_its_failure(asl: dict[str, Any]) -> None:
 
 
 def test_scaling_is_best_effort_its_failure_goes_on_to_the_pool_never_to_record_failure(
-        asl: dict[str, Any]) -> None:
+    asl: dict[str, Any],
+) -> None:
     # A throttled or failed scaler (issue 22) must not fail the file: the schedule scales for it
     state = asl["States"]["ScalePool"]
     assert "Retry" not in state  # a retry would only delay the file
@@ -126,11 +132,22 @@ def test_definition_passes_cfn_lint_state_machine_rules(asl: dict[str, Any]) -> 
     """The same ASL schema checks (E3601) that cfn-lint applies to inline definitions on AWS templates."""
     import cfnlint.api
 
-    substitutions = {name: "arn:aws:lambda:us-east-1:123456789012:function:f"
-                     for name in re.findall(r"\$\{(\w+)\}", ASL_PATH.read_text())}
-    template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Machine": {
-        "Type": "AWS::StepFunctions::StateMachine",
-        "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/sfn", "Definition": asl,
-                       "DefinitionSubstitutions": substitutions}}}}
+    substitutions = {
+        name: "arn:aws:lambda:us-east-1:123456789012:function:f"
+        for name in re.findall(r"\$\{(\w+)\}", ASL_PATH.read_text())
+    }
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "RoleArn": "arn:aws:iam::123456789012:role/sfn",
+                    "Definition": asl,
+                    "DefinitionSubstitutions": substitutions,
+                },
+            }
+        },
+    }
     problems = [str(m) for m in cfnlint.api.lint_all(json.dumps(template)) if m.rule.id[0] in "EW"]
     assert problems == []

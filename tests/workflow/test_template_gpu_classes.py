@@ -11,8 +11,8 @@ import copy
 from typing import Any
 
 import boto3
-from contracts.gpu_classes import GPU_CLASSES, SIZE_ORDER
-from contracts.modes import MODES
+from pipeline.gpu_classes import GPU_CLASSES, SIZE_ORDER
+from pipeline.modes import MODES
 from moto import mock_aws
 from plan_job.wiring import load_wiring
 
@@ -42,7 +42,8 @@ def test_each_queue_tries_spot_first_when_asked_and_always_has_on_demand() -> No
         resources = resolver.resources()
         for size in classes_of(WRITTEN):
             condition, with_spot, without_spot = resources[f"JobQueue{size}"]["Properties"][
-                "ComputeEnvironmentOrder"]["Fn::If"]
+                "ComputeEnvironmentOrder"
+            ]["Fn::If"]
             order = with_spot if resolver.conditions[condition] else without_spot
             assert [o["Order"] for o in order] == list(range(1, len(expected) + 1))
             environments = [o["ComputeEnvironment"]["Fn::GetAtt"][0] for o in order]
@@ -60,17 +61,19 @@ def _with_xlarge(template: dict[str, Any]) -> dict[str, Any]:
 
 def test_a_fourth_class_is_one_entry_and_gets_queue_environments_and_planner_variables() -> None:
     with mock_aws(config=MOTO_CONFIG), bridged(job_runner=run_gpu_job_in_process):
-        deployment = deploy(stack_name="xl", parameter_overrides={"UseSpotInstances": "true"},
-                            template=_with_xlarge(WRITTEN))
+        deployment = deploy(
+            stack_name="xl", parameter_overrides={"UseSpotInstances": "true"}, template=_with_xlarge(WRITTEN)
+        )
         batch = boto3.client("batch", region_name=REGION)
         awslambda = boto3.client("lambda", region_name=REGION)
 
         # Then the class has its queue, backed by its Spot then on-demand compute environment
         [queue] = batch.describe_job_queues(jobQueues=[deployment.ref("JobQueueXLARGE")])["jobQueues"]
         assert queue["jobQueueName"] == "xl-XLARGE"
-        assert [o["computeEnvironment"] for o in sorted(queue["computeEnvironmentOrder"],
-                                                        key=lambda o: o["order"])] == [
-            deployment.ref("SpotEnvironmentXLARGE"), deployment.ref("OnDemandEnvironmentXLARGE")]
+        assert [
+            o["computeEnvironment"]
+            for o in sorted(queue["computeEnvironmentOrder"], key=lambda o: o["order"])
+        ] == [deployment.ref("SpotEnvironmentXLARGE"), deployment.ref("OnDemandEnvironmentXLARGE")]
         # And the deployed planner function names that queue and the class's instance types
         plan_fn = awslambda.get_function_configuration(FunctionName=deployment.ref("PlanJobFunction"))
         variables = plan_fn["Environment"]["Variables"]
@@ -85,7 +88,8 @@ def test_the_planner_finds_a_queue_per_class_and_a_job_definition_per_mode_in_it
     with mock_aws(config=MOTO_CONFIG), bridged(job_runner=run_gpu_job_in_process):
         deployment = deploy(stack_name="env")
         plan_fn = boto3.client("lambda", region_name=REGION).get_function_configuration(
-            FunctionName=deployment.ref("PlanJobFunction"))
+            FunctionName=deployment.ref("PlanJobFunction")
+        )
         wiring = load_wiring(plan_fn["Environment"]["Variables"])
 
     assert wiring.job_queues == {size: deployment.ref(f"JobQueue{size.upper()}") for size in SIZE_ORDER}

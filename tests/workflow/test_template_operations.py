@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
-from contracts.models import ReasonClass
+from pipeline.outcomes import ReasonClass
 
 from local_emulator.template import ACCOUNT_ID, REGION, REPO_ROOT, Resolver, load_template, read_template
 
@@ -39,10 +39,12 @@ def physical_names() -> dict[str, dict[str, str]]:
         name = f"{STACK}-{lid}"
         service = resource["Type"].split("::")[1].lower()
         arn = f"arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{name}"
-        ref = {"AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}",
-               "AWS::SQS::Queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}",
-               "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}",
-               "AWS::CloudWatch::Dashboard": f"{STACK}-operations"}.get(resource["Type"], name)
+        ref = {
+            "AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{name}",
+            "AWS::SQS::Queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}",
+            "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}",
+            "AWS::CloudWatch::Dashboard": f"{STACK}-operations",
+        }.get(resource["Type"], name)
         physical[lid] = {"Ref": ref, "Arn": ref if ref.startswith("arn:") else arn, "QueueName": name}
     return physical
 
@@ -90,12 +92,19 @@ def alarm_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     """(namespace, metric, dimensions) of everything an alarm reads, dimension values as written."""
     props = alarm["Properties"]
     if "MetricName" in props:
-        stats = [{"Namespace": props["Namespace"], "MetricName": props["MetricName"],
-                  "Dimensions": props.get("Dimensions", [])}]
+        stats = [
+            {
+                "Namespace": props["Namespace"],
+                "MetricName": props["MetricName"],
+                "Dimensions": props.get("Dimensions", []),
+            }
+        ]
     else:
         stats = [q["MetricStat"]["Metric"] for q in props["Metrics"] if "MetricStat" in q]
-    return [(m["Namespace"], m["MetricName"], {d["Name"]: d["Value"] for d in m.get("Dimensions", [])})
-            for m in stats]
+    return [
+        (m["Namespace"], m["MetricName"], {d["Name"]: d["Value"] for d in m.get("Dimensions", [])})
+        for m in stats
+    ]
 
 
 def emitted_metrics() -> dict[str, set[frozenset[str]]]:
@@ -126,10 +135,18 @@ def emitted_metrics() -> dict[str, set[frozenset[str]]]:
 
 def custom_metrics_read() -> list[tuple[str, str, dict[str, Any]]]:
     """Every (where, metric, dimensions) of the custom namespace the dashboard and the alarms read."""
-    read = [(f"dashboard: {w['properties']['title']}", metric, dims) for w in metric_widgets(dashboard_body())
-            for ns, metric, dims, _ in metric_rows(w) if ns == NAMESPACE]
-    read += [(lid, metric, dims) for lid in ALARMS
-             for ns, metric, dims in alarm_metrics(RESOURCES[lid]) if ns == NAMESPACE]
+    read = [
+        (f"dashboard: {w['properties']['title']}", metric, dims)
+        for w in metric_widgets(dashboard_body())
+        for ns, metric, dims, _ in metric_rows(w)
+        if ns == NAMESPACE
+    ]
+    read += [
+        (lid, metric, dims)
+        for lid in ALARMS
+        for ns, metric, dims in alarm_metrics(RESOURCES[lid])
+        if ns == NAMESPACE
+    ]
     return read
 
 
@@ -182,8 +199,11 @@ def test_the_dashboard_body_is_json_once_rendered_and_every_metric_row_is_well_f
 
 def test_the_dashboard_shows_what_operators_need() -> None:
     body = dashboard_body()
-    read = {(ns, metric, tuple(sorted(dims.items()))) for w in metric_widgets(body)
-            for ns, metric, dims, _ in metric_rows(w)}
+    read = {
+        (ns, metric, tuple(sorted(dims.items())))
+        for w in metric_widgets(body)
+        for ns, metric, dims, _ in metric_rows(w)
+    }
     names = {(ns, metric) for ns, metric, _ in read}
     # Executions started / succeeded / failed
     executions = ("ExecutionsStarted", "ExecutionsSucceeded", "ExecutionsFailed")
@@ -199,8 +219,10 @@ def test_the_dashboard_shows_what_operators_need() -> None:
     # Pool queue depth: waiting and in flight
     pool_queue = f"{STACK}-PoolQueue"
     depth = {(m, d["QueueName"]) for _, m, d, _ in metric_rows(widget(body, "Pool queue depth"))}
-    assert depth == {("ApproximateNumberOfMessagesVisible", pool_queue),
-                     ("ApproximateNumberOfMessagesNotVisible", pool_queue)}
+    assert depth == {
+        ("ApproximateNumberOfMessagesVisible", pool_queue),
+        ("ApproximateNumberOfMessagesNotVisible", pool_queue),
+    }
     # DLQ depth: every dead-letter queue of the template
     dlq_rows = metric_rows(widget(body, "Dead-letter queue depth"))
     assert {d["QueueName"] for _, _, d, _ in dlq_rows} == {f"{STACK}-{lid}" for lid in dead_letter_queues()}
@@ -260,8 +282,11 @@ def test_the_failure_rate_alarm_divides_failed_by_started_executions_of_the_stat
     props = RESOURCES["FailureRateAlarm"]["Properties"]
     queries = {q["Id"]: q for q in props["Metrics"]}
     machine = [{"Name": "StateMachineArn", "Value": {"Ref": "TranscribeStateMachine"}}]
-    for query_id, metric in [("failed", "ExecutionsFailed"), ("started", "ExecutionsStarted"),
-                             ("timedout", "ExecutionsTimedOut")]:
+    for query_id, metric in [
+        ("failed", "ExecutionsFailed"),
+        ("started", "ExecutionsStarted"),
+        ("timedout", "ExecutionsTimedOut"),
+    ]:
         stat = queries[query_id]["MetricStat"]
         assert stat["Metric"] == {"Namespace": "AWS/States", "MetricName": metric, "Dimensions": machine}
         assert (stat["Stat"], queries[query_id]["ReturnData"]) == ("Sum", False)
@@ -319,8 +344,9 @@ def test_the_topic_is_encrypted_with_a_key_cloudwatch_may_use() -> None:
     assert topic["KmsMasterKeyId"] == {"Ref": "AlarmTopicKey"}
     key = RESOURCES["AlarmTopicKey"]["Properties"]
     assert key["EnableKeyRotation"] is True
-    [statement] = [s for s in key["KeyPolicy"]["Statement"]
-                   if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    [statement] = [
+        s for s in key["KeyPolicy"]["Statement"] if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    ]
     assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
 
 
@@ -350,7 +376,8 @@ def test_the_outputs_name_the_dashboard_url_and_the_topic() -> None:
     outputs = {name: stack.resolve(TEMPLATE["Outputs"][name]) for name in ("DashboardUrl", "AlarmTopicArn")}
     assert outputs["DashboardUrl"]["Value"] == (
         f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}"
-        f"#dashboards/dashboard/{STACK}-operations")
+        f"#dashboards/dashboard/{STACK}-operations"
+    )
     assert outputs["AlarmTopicArn"]["Value"] == physical_names()["AlarmTopic"]["Ref"]
 
 
@@ -358,7 +385,14 @@ def test_the_operations_section_sits_before_the_outputs() -> None:
     text = Path(REPO_ROOT / "template.yaml").read_text()
     header = text.index("# ---------------------------------------------------------------- operations")
     assert header < text.index("\nOutputs:\n")
-    section = ["AlarmTopicKey", "AlarmTopic", "AlarmEmailSubscription", "FailureRateAlarm",
-               "InternalFailuresAlarm", "UploadDeadLettersAlarm", "PoolDeadLettersAlarm",
-               "OperationsDashboard"]
+    section = [
+        "AlarmTopicKey",
+        "AlarmTopic",
+        "AlarmEmailSubscription",
+        "FailureRateAlarm",
+        "InternalFailuresAlarm",
+        "UploadDeadLettersAlarm",
+        "PoolDeadLettersAlarm",
+        "OperationsDashboard",
+    ]
     assert all(header < text.index(f"\n  {lid}:\n") < text.index("\nOutputs:\n") for lid in section)

@@ -17,8 +17,11 @@ from local_emulator.template import load_template
 TEMPLATE = load_template()
 RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
 # Per-file job definitions; the pool worker's is specified on its own below.
-JOB_DEFINITIONS = [lid for lid, r in RESOURCES.items()
-                   if r["Type"] == "AWS::Batch::JobDefinition" and lid != "PoolWorkerJobDefinition"]
+JOB_DEFINITIONS = [
+    lid
+    for lid, r in RESOURCES.items()
+    if r["Type"] == "AWS::Batch::JobDefinition" and lid != "PoolWorkerJobDefinition"
+]
 
 
 def allow_statements() -> list[tuple[str, dict[str, Any]]]:
@@ -72,21 +75,26 @@ def test_only_the_workflow_sends_pool_tasks_and_only_workers_consume_them() -> N
 
 
 def test_pool_settings_defaults_are_the_template_defaults() -> None:
-    from contracts.settings import Settings
+    from pipeline.settings import Settings
 
     defaults = Settings()
     parameters = TEMPLATE["Parameters"]
-    for parameter, field in [("PoolMaxSeconds", "pool_max_s"), ("MaxPoolWorkers", "max_pool_workers"),
-                             ("PoolFilesPerWorker", "pool_files_per_worker"),
-                             ("PoolTaskHeartbeatSeconds", "pool_task_heartbeat_s"),
-                             ("PoolVisibilitySeconds", "pool_visibility_s"),
-                             ("PoolIdleExitSeconds", "pool_idle_exit_s"),
-                             ("PoolBatchSize", "pool_batch_size")]:
+    for parameter, field in [
+        ("PoolMaxSeconds", "pool_max_s"),
+        ("MaxPoolWorkers", "max_pool_workers"),
+        ("PoolFilesPerWorker", "pool_files_per_worker"),
+        ("PoolTaskHeartbeatSeconds", "pool_task_heartbeat_s"),
+        ("PoolVisibilitySeconds", "pool_visibility_s"),
+        ("PoolIdleExitSeconds", "pool_idle_exit_s"),
+        ("PoolBatchSize", "pool_batch_size"),
+    ]:
         assert float(parameters[parameter]["Default"]) == float(getattr(defaults, field)), parameter
     # The Lambdas (the scaler, the planner) and the worker read them from the same parameters
     variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
-    worker_env = {item["Name"]: item["Value"] for item in
-                  RESOURCES["PoolWorkerJobDefinition"]["Properties"]["ContainerProperties"]["Environment"]}
+    worker_env = {
+        item["Name"]: item["Value"]
+        for item in RESOURCES["PoolWorkerJobDefinition"]["Properties"]["ContainerProperties"]["Environment"]
+    }
     for env_name in Settings.environment_names().values():
         assert worker_env[env_name] == variables[env_name], env_name
     # The queue hides a received message for as long as the worker holds it
@@ -110,9 +118,17 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
         readers.append(lid)
     # Claim, Postprocess, Index, RecordFailure and the restore sweep HeadObject the key: does it still
     # hold this upload?
-    assert sorted(set(readers)) == ["BackfillStateMachine", "ClaimSourceFunction", "GpuJobRole",
-                               "IndexTranscriptFunction", "PoolWorkerRole", "PostprocessFunction",
-                               "ProbeAudioFunction", "RecordFailureFunction", "RestoreSweepFunction"]
+    assert sorted(set(readers)) == [
+        "BackfillStateMachine",
+        "ClaimSourceFunction",
+        "GpuJobRole",
+        "IndexTranscriptFunction",
+        "PoolWorkerRole",
+        "PostprocessFunction",
+        "ProbeAudioFunction",
+        "RecordFailureFunction",
+        "RestoreSweepFunction",
+    ]
 
 
 def test_every_role_that_reads_an_input_key_may_list_the_input_bucket() -> None:
@@ -126,7 +142,7 @@ def test_every_role_that_reads_an_input_key_may_list_the_input_bucket() -> None:
         if "s3:ListBucket" in actions and {"Fn::GetAtt": ["InputBucket", "Arn"]} in resources:
             listers.add(lid)
     # Then each of them holds s3:ListBucket on the bucket itself: without it S3 answers a deleted key
-    # with 403 AccessDenied, not 404 NoSuchKey, and the "deleted" outcome (contracts.ownership.NOT_FOUND,
+    # with 403 AccessDenied, not 404 NoSuchKey, and the "deleted" outcome (pipeline.exact_upload.NOT_FOUND,
     # probe_audio.s3_reader, gpu_job.storage) would be recorded as an internal failure (issue 22)
     assert key_readers and key_readers <= listers, key_readers - listers
 
@@ -136,8 +152,11 @@ LOG_BUCKET = "AccessLogsBucket"
 
 
 def bucket_policy(bucket: str) -> list[dict[str, Any]]:
-    [policy] = [r for r in RESOURCES.values() if r["Type"] == "AWS::S3::BucketPolicy"
-                and r["Properties"]["Bucket"] == {"Ref": bucket}]
+    [policy] = [
+        r
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": bucket}
+    ]
     statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
 
@@ -180,11 +199,19 @@ def test_the_log_bucket_admits_only_s3_log_delivery_and_expires_what_it_holds() 
 
 # Actions that have no resource-level permissions: the only ones allowed on Resource "*".
 NO_RESOURCE_LEVEL = {
-    "batch:DescribeJobs", "batch:ListJobs",
+    "batch:DescribeJobs",
+    "batch:ListJobs",
     # a task token is no resource: the pool worker answers the tokens of any execution's pool task
-    "states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat",
-    "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies",
+    "states:SendTaskSuccess",
+    "states:SendTaskFailure",
+    "states:SendTaskHeartbeat",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
 }
 
@@ -201,7 +228,8 @@ def test_terminate_job_is_scoped_to_this_accounts_batch_jobs() -> None:
     assert [lid for lid, _ in granted] == ["TranscribeStateMachine"]
     [(_, statement)] = granted
     assert statement["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job/*"}
+        "Fn::Sub": "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job/*"
+    }
 
 
 def dead_letter_queues(node: Any = RESOURCES) -> set[str]:
@@ -212,9 +240,13 @@ def dead_letter_queues(node: Any = RESOURCES) -> set[str]:
             found |= dead_letter_queues(item)
     elif isinstance(node, dict):
         for key, value in node.items():
-            target = (value.get("Arn") if key == "DeadLetterConfig" and isinstance(value, dict) else
-                      value.get("deadLetterTargetArn") if key == "RedrivePolicy" and isinstance(value, dict)
-                      else None)
+            target = (
+                value.get("Arn")
+                if key == "DeadLetterConfig" and isinstance(value, dict)
+                else value.get("deadLetterTargetArn")
+                if key == "RedrivePolicy" and isinstance(value, dict)
+                else None
+            )
             if isinstance(target, dict) and "Fn::GetAtt" in target:
                 found.add(target["Fn::GetAtt"][0])
             found |= dead_letter_queues(value)
@@ -229,10 +261,15 @@ def test_dead_letter_queues_are_found() -> None:
 NO_DATA = {"PoolScalerLeaseTable"}
 
 
-@pytest.mark.parametrize("resource", sorted(
-    {lid for lid, r in RESOURCES.items()
-     if r["Type"] in {"AWS::Logs::LogGroup", "AWS::DynamoDB::Table"}} - NO_DATA
-    | dead_letter_queues() | {LOG_BUCKET}))
+@pytest.mark.parametrize(
+    "resource",
+    sorted(
+        {lid for lid, r in RESOURCES.items() if r["Type"] in {"AWS::Logs::LogGroup", "AWS::DynamoDB::Table"}}
+        - NO_DATA
+        | dead_letter_queues()
+        | {LOG_BUCKET}
+    ),
+)
 def test_what_holds_the_only_copy_of_its_data_survives_stack_deletion_and_replacement(resource: str) -> None:
     # The catalog, undelivered upload events, the logs and the access logs exist nowhere else.
     assert RESOURCES[resource].get("DeletionPolicy") == "Retain"
@@ -243,13 +280,18 @@ def test_what_holds_the_only_copy_of_its_data_survives_stack_deletion_and_replac
 def test_queues_and_the_alarm_key_say_what_happens_to_them_with_the_stack(resource: str) -> None:
     # Their messages (and the key's notifications) are worth nothing without the stack: deleted, on purpose
     assert (RESOURCES[resource].get("DeletionPolicy"), RESOURCES[resource].get("UpdateReplacePolicy")) == (
-        "Delete", "Delete")
+        "Delete",
+        "Delete",
+    )
 
 
 def test_a_stack_can_be_deleted_and_created_again_under_the_same_name() -> None:
     # Given the resources that outlive a deleted stack (Retain) or that CloudFormation must empty first
-    retained_names = {lid: r["Properties"].get("LogGroupName") for lid, r in RESOURCES.items()
-                      if r["Type"] == "AWS::Logs::LogGroup"}
+    retained_names = {
+        lid: r["Properties"].get("LogGroupName")
+        for lid, r in RESOURCES.items()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    }
     # Then no retained log group has a fixed name: each is CloudFormation's or ends with the stack id's first
     # part, so the new stack's groups never collide with the old one's (AlreadyExists)
     for lid, name in retained_names.items():
@@ -259,8 +301,11 @@ def test_a_stack_can_be_deleted_and_created_again_under_the_same_name() -> None:
 
 
 def test_every_checkov_skip_names_a_check_and_says_why() -> None:
-    skips = [(lid, skip) for lid, r in RESOURCES.items()
-             for skip in r.get("Metadata", {}).get("checkov", {}).get("skip", [])]
+    skips = [
+        (lid, skip)
+        for lid, r in RESOURCES.items()
+        for skip in r.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
     assert skips
     for lid, skip in skips:
         assert set(skip) == {"id", "comment"}, (lid, skip)
@@ -273,15 +318,19 @@ def test_the_rule_target_has_a_dead_letter_queue() -> None:
 
 
 @pytest.mark.parametrize("job_definition", JOB_DEFINITIONS)
-@pytest.mark.parametrize(("attempt", "action"), [
-    (BatchAttempt(exit_code=None, status_reason="Host EC2 (instance i-0abc) terminated."), "retry"),
-    (BatchAttempt(exit_code=65, status_reason="Essential container in task exited"), "exit"),
-    (BatchAttempt(exit_code=70, status_reason="Essential container in task exited"), "exit"),
-    (BatchAttempt(exit_code=137, status_reason="OutOfMemoryError: Container killed"), "exit"),
-    (BatchAttempt(exit_code=None, status_reason="CannotPullContainerError: pull image manifest"), "exit"),
-])
-def test_jobs_retry_only_when_the_host_went_away(job_definition: str, attempt: BatchAttempt,
-                                                action: str) -> None:
+@pytest.mark.parametrize(
+    ("attempt", "action"),
+    [
+        (BatchAttempt(exit_code=None, status_reason="Host EC2 (instance i-0abc) terminated."), "retry"),
+        (BatchAttempt(exit_code=65, status_reason="Essential container in task exited"), "exit"),
+        (BatchAttempt(exit_code=70, status_reason="Essential container in task exited"), "exit"),
+        (BatchAttempt(exit_code=137, status_reason="OutOfMemoryError: Container killed"), "exit"),
+        (BatchAttempt(exit_code=None, status_reason="CannotPullContainerError: pull image manifest"), "exit"),
+    ],
+)
+def test_jobs_retry_only_when_the_host_went_away(
+    job_definition: str, attempt: BatchAttempt, action: str
+) -> None:
     strategy = _lower_keys(RESOURCES[job_definition]["Properties"]["RetryStrategy"])
     assert int(strategy["attempts"]) > 1
     assert evaluate_on_exit(strategy["evaluateOnExit"], attempt) == action
@@ -304,14 +353,29 @@ def test_a_lost_pool_worker_is_not_retried_by_batch() -> None:
 
 
 def test_the_backfill_reads_the_catalog_only_and_starts_only_the_per_file_workflow() -> None:
-    catalog = {(lid, a) for lid, s in allow_statements()
-               if "CatalogTable" in json.dumps(s.get("Resource", "")) for a in as_list(s["Action"])}
+    catalog = {
+        (lid, a)
+        for lid, s in allow_statements()
+        if "CatalogTable" in json.dumps(s.get("Resource", ""))
+        for a in as_list(s["Action"])
+    }
     assert {a for lid, a in catalog if lid == "BackfillItemFunction"} == {"dynamodb:GetItem"}
-    starts = {json.dumps(s["Resource"]) for lid, s in allow_statements()
-              if lid == "BackfillStateMachine" and "states:StartExecution" in as_list(s["Action"])}
+    starts = {
+        json.dumps(s["Resource"])
+        for lid, s in allow_statements()
+        if lid == "BackfillStateMachine" and "states:StartExecution" in as_list(s["Action"])
+    }
     # the per-file workflow, and itself (the Distributed Map's child executions)
-    assert starts == {json.dumps({"Ref": "TranscribeStateMachine"}), json.dumps({"Fn::Sub": (
-        "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-backfill")})}
+    assert starts == {
+        json.dumps({"Ref": "TranscribeStateMachine"}),
+        json.dumps(
+            {
+                "Fn::Sub": (
+                    "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-backfill"
+                )
+            }
+        ),
+    }
     machine = RESOURCES["BackfillStateMachine"]["Properties"]
     assert machine["Name"] == {"Fn::Sub": "${AWS::StackName}-backfill"}
     # The inventory bucket is readable only when one is given
@@ -319,19 +383,26 @@ def test_the_backfill_reads_the_catalog_only_and_starts_only_the_per_file_workfl
     assert conditional["Fn::If"][0] == "HasBackfillInventoryBucket"
 
 
-
 def test_the_backfill_results_are_written_and_read_only_under_their_prefix() -> None:
     # Given the Distributed Map's ResultWriter (state machine) and the Summarise step (function)
     results = {"Fn::Sub": "${OutputBucket.Arn}/backfill-results/*"}
-    s3 = {(lid, a): json.dumps(s["Resource"]) for lid, s in allow_statements()
-          if lid in ("BackfillStateMachine", "BackfillItemFunction", "BackfillSummaryFunction")
-          for a in as_list(s["Action"]) if a.startswith("s3:") and a != "s3:ListBucket"}
+    s3 = {
+        (lid, a): json.dumps(s["Resource"])
+        for lid, s in allow_statements()
+        if lid in ("BackfillStateMachine", "BackfillItemFunction", "BackfillSummaryFunction")
+        for a in as_list(s["Action"])
+        if a.startswith("s3:") and a != "s3:ListBucket"
+    }
     # Then the machine writes (with multipart) and Summarise only reads, both only the results prefix;
     # Decide reads no S3 at all
     assert {a for lid, a in s3 if lid == "BackfillSummaryFunction"} == {"s3:GetObject"}
     assert not {a for lid, a in s3 if lid == "BackfillItemFunction"}
     assert {a for lid, a in s3 if lid == "BackfillStateMachine"} >= {
-        "s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"}
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:ListMultipartUploadParts",
+        "s3:AbortMultipartUpload",
+    }
     inventory = "${BackfillInventoryBucket}"
     assert {r for (lid, a), r in s3.items() if inventory not in r} == {json.dumps(results)}
     machine = RESOURCES["BackfillStateMachine"]["Properties"]["DefinitionSubstitutions"]
@@ -362,8 +433,10 @@ def test_the_backfill_asl_uses_exactly_the_templates_substitutions() -> None:
     for name in ("BackfillPrefix", "BackfillManifest"):
         writer = asl["States"][name]["ResultWriter"]
         assert writer["Resource"] == "arn:aws:states:::s3:putObject"
-        assert writer["Parameters"] == {"Bucket": "${BackfillResultsBucket}",
-                                        "Prefix": "${BackfillResultsPrefix}"}
+        assert writer["Parameters"] == {
+            "Bucket": "${BackfillResultsBucket}",
+            "Prefix": "${BackfillResultsPrefix}",
+        }
     start = asl["States"]["BackfillPrefix"]["ItemProcessor"]["States"]["ListingStartTranscription"]
     assert start["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
     assert start["Catch"][0]["ErrorEquals"] == ["StepFunctions.ExecutionAlreadyExistsException"]

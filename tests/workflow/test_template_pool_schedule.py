@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from contracts.models import PoolScaleRequest
+from pipeline.contracts import PoolScaleRequest
 
 from local_emulator.template import REPO_ROOT, load_template
 

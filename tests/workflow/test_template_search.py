@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 import boto3
-from common.layout import segments_uri
+from pipeline.exact_upload import segments_uri
 from moto import mock_aws
-from postprocess.segments import COLUMNS
+from pipeline.segments import COLUMNS
 
 from local_emulator.aws import deploy
 from local_emulator.template import REGION, load_template
@@ -97,8 +97,10 @@ def test_the_outputs_name_what_parakeet_search_reads() -> None:
 def test_postprocess_may_write_the_day_folders_and_nothing_else_of_the_bucket() -> None:
     [policy] = RESOURCES["PostprocessFunction"]["Properties"]["Policies"]
     [put] = [s for s in policy["Statement"] if s["Action"] == "s3:PutObject"]
-    assert put["Resource"] == [{"Fn::Sub": "${OutputBucket.Arn}/transcripts/*"},
-                               {"Fn::Sub": "${OutputBucket.Arn}/segments/*"}]  # fmt: skip
+    assert put["Resource"] == [
+        {"Fn::Sub": "${OutputBucket.Arn}/transcripts/*"},
+        {"Fn::Sub": "${OutputBucket.Arn}/segments/*"},
+    ]
 
 
 def as_list(value: Any) -> list[Any]:

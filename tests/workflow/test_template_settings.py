@@ -1,4 +1,4 @@
-"""template.yaml hands every setting of contracts.settings.Settings to the code that reads it.
+"""template.yaml hands every setting of pipeline.settings.Settings to the code that reads it.
 
 The Lambdas and the Batch job read the same environment names; the template's parameters set them.
 A parameter default that differs from the code's default, or a setting that reaches the planner but
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 import pytest
-from contracts.settings import Settings
+from pipeline.settings import Settings
 
 from local_emulator.template import load_template
 

@@ -34,14 +34,39 @@ def upload_rule() -> EventPattern:
     return rule_pattern()
 
 
-@pytest.mark.parametrize("key", [
-    "a.wav", "talks/2024/keynote.MP3", "x y.m4a", "clip.mp4", "voice.ogg", "podcast.flac", "call.opus",
-    "meeting.webm", "movie.mov", "show.mkv",
-    # formats the old suffix list silently ignored (issue 10): content decides now
-    "take.aiff", "voicemail.wma", "film.ac3", "old.avi", "phone.amr", "phone.3gp", "memo.caf",
-    "export.dat", "no-extension", "calls/2026-12-02/agent", "録音/会議の記録.m4a", "é" * 100 + ".wav",
-    "x" * 1024, "notes.txt", "transcript.json", "archive.wav.zip", ".hidden",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a.wav",
+        "talks/2024/keynote.MP3",
+        "x y.m4a",
+        "clip.mp4",
+        "voice.ogg",
+        "podcast.flac",
+        "call.opus",
+        "meeting.webm",
+        "movie.mov",
+        "show.mkv",
+        # formats the old suffix list silently ignored (issue 10): content decides now
+        "take.aiff",
+        "voicemail.wma",
+        "film.ac3",
+        "old.avi",
+        "phone.amr",
+        "phone.3gp",
+        "memo.caf",
+        "export.dat",
+        "no-extension",
+        "calls/2026-12-02/agent",
+        "録音/会議の記録.m4a",
+        "é" * 100 + ".wav",
+        "x" * 1024,
+        "notes.txt",
+        "transcript.json",
+        "archive.wav.zip",
+        ".hidden",
+    ],
+)
 def test_every_object_starts_the_workflow(upload_rule: EventPattern, key: str) -> None:
     assert upload_rule.matches_event(object_created_event(BUCKET, key, size=1024, etag="e"))
 
@@ -90,7 +115,8 @@ def test_ignored_suffixes_are_not_in_the_pattern_but_given_to_the_starter() -> N
     resolver = Resolver(TEMPLATE, "spec", {"IgnoreKeySuffixes": ".txt,.json"})
     assert resolver.resolve(variables["IGNORE_KEY_SUFFIXES"]) == ".txt,.json"
     assert rule_pattern({"IgnoreKeySuffixes": ".txt"}).matches_event(
-        object_created_event(BUCKET, "notes.txt", size=10, etag="e"))
+        object_created_event(BUCKET, "notes.txt", size=10, etag="e")
+    )
 
 
 # ---------------------------------------------------------------- rule -> queue -> starter
@@ -103,8 +129,9 @@ def test_the_rule_queues_every_upload_with_its_retries_and_dead_letter_queue() -
     [allow] = [s for s in policy if s["Effect"] == "Allow"]
     assert allow["Principal"] == {"Service": "events.amazonaws.com"} and allow["Action"] == "sqs:SendMessage"
     assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["UploadEventRule", "Arn"]}}}
-    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-               for s in policy)
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in policy
+    )
 
 
 def test_the_upload_queue_is_encrypted_and_parks_what_the_starter_cannot_start() -> None:

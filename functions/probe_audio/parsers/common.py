@@ -15,7 +15,12 @@ class Unrecognised(Exception):
 # What a parser raises on bytes that are not what it expects (besides mutagen's own errors).
 # SourceSuperseded (ObjectChanged), ReadBudgetExceeded and botocore errors are deliberately not among them.
 PARSE_ERRORS: tuple[type[Exception], ...] = (
-    struct.error, ValueError, EOFError, OSError, LookupError, ArithmeticError,
+    struct.error,
+    ValueError,
+    EOFError,
+    OSError,
+    LookupError,
+    ArithmeticError,
 )
 
 
@@ -25,8 +30,9 @@ def read_at(reader: Any, offset: int, size: int) -> bytes:
     return bytes(reader.read(size))
 
 
-def header_result(duration: float, container: str, codec: str, info: Any, size: int,
-                  bitrate: int | None = None) -> ProbeFinding:
+def header_result(
+    duration: float, container: str, codec: str, info: Any, size: int, bitrate: int | None = None
+) -> ProbeFinding:
     """A ProbeFinding from a mutagen-style stream info (``sample_rate``, ``channels``, ``bitrate``)."""
     length = float(duration)
     rate = int(bitrate if bitrate is not None else getattr(info, "bitrate", 0) or 0)

@@ -5,7 +5,7 @@ does not know, odd files) and whenever a header parser could not decide. FFmpeg 
 read almost no packets: the container header usually says all we need. The result uses FFmpeg's
 codec names, which is what gpu_job will decode with, and describes the same audio track gpu_job
 will decode (marked default, else the first). Only allowed demuxers run, and FFmpeg may open
-nothing but this reader (``contracts.media``). A missing length, or one the object cannot
+nothing but this reader (``pipeline.media``). A missing length, or one the object cannot
 hold, becomes a flagged upper bound (``probe_audio.length``).
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from contracts.errors import CorruptMedia, NoAudioStream, NotMedia
-from contracts.media import open_guarded, transcribed_audio_stream
+from pipeline.outcomes import CorruptMedia, NoAudioStream, NotMedia
+from pipeline.media import open_guarded, transcribed_audio_stream
 
 from probe_audio.finding import ProbeFinding, average_bitrate
 from probe_audio.length import BOUND_SLACK, constant_bitrate, size_bound_s
@@ -65,12 +65,17 @@ def _bounded(result: ProbeFinding, hints: _Hints, reader: Any) -> ProbeFinding:
     if hints.tick_s is not None and constant_bitrate(result.codec, hints.codec_bit_rate) is None:
         # The size bound is the loose one (unknown bitrate): the last cluster says far better.
         bound = min(bound, tail_duration_s(reader, result.size, hints.tick_s) or bound)
-    return replace(result, duration_s=round(bound, 6), duration_is_estimate=True,
-                   bitrate=result.bitrate or average_bitrate(result.size, bound))
+    return replace(
+        result,
+        duration_s=round(bound, 6),
+        duration_is_estimate=True,
+        bitrate=result.bitrate or average_bitrate(result.size, bound),
+    )
 
 
-def _probe_once(reader: Any, size: int, kind: str | None,
-                options: dict[str, str]) -> tuple[ProbeFinding, _Hints]:
+def _probe_once(
+    reader: Any, size: int, kind: str | None, options: dict[str, str]
+) -> tuple[ProbeFinding, _Hints]:
     import av
 
     reader.seek(0)
@@ -90,8 +95,9 @@ def _probe_once(reader: Any, size: int, kind: str | None,
             if not container.streams:
                 # A recognised container with no stream of any kind is cut off, not a silent video
                 # (e.g. an MP4 truncated inside its moov): telling the user "no audio" would mislead.
-                raise CorruptMedia(f"{container.format.name} file holds no stream at all"
-                                   " (truncated or corrupt)")
+                raise CorruptMedia(
+                    f"{container.format.name} file holds no stream at all (truncated or corrupt)"
+                )
             raise NoAudioStream(f"{container.format.name} file has no audio stream")
         ctx = stream.codec_context
         duration = None
@@ -101,8 +107,9 @@ def _probe_once(reader: Any, size: int, kind: str | None,
             duration = float(stream.duration * stream.time_base)
         bitrate = int(container.bit_rate or ctx.bit_rate or 0)
         matroska = container.format.name.startswith("matroska") and stream.time_base is not None
-        hints = _Hints(codec_bit_rate=int(ctx.bit_rate or 0),
-                       tick_s=float(stream.time_base) if matroska else None)
+        hints = _Hints(
+            codec_bit_rate=int(ctx.bit_rate or 0), tick_s=float(stream.time_base) if matroska else None
+        )
         return ProbeFinding(
             duration_s=round(duration, 6) if duration else 0.0,
             container=container_name(container.format.name, kind, reader),

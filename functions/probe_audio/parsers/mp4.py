@@ -4,7 +4,7 @@ Atoms are walked by header, so a large ``moov`` (sample tables grow with length)
 blocks wherever it lies. mutagen ignores edit lists; FFmpeg honours them and so does this probe,
 otherwise AAC priming (1024 samples) would count as audio. The track described is the first audio
 track when it is marked enabled (FFmpeg's default disposition); otherwise FFmpeg chooses, by the
-same rule as gpu_job (``contracts.media``).
+same rule as gpu_job (``pipeline.media``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from contracts.errors import NoAudioStream
+from pipeline.outcomes import NoAudioStream
 
 from probe_audio.finding import ProbeFinding
 from probe_audio.parsers.common import Unrecognised, header_result, read_at
@@ -119,8 +119,14 @@ def _audio_moov(reader: Any, size: int) -> tuple[bytes, bool]:
     ``mvhd`` and, per track, ``edts``, ``mdia/mdhd``, ``mdia/hdlr`` and ``stbl/stsd``, and stop at the
     first audio track: usually one block for ``moov`` plus one per video track in front of the audio.
     """
-    moov = next(((pos, header, atom_size) for name, pos, header, atom_size in _atoms(reader, 0, size)
-                 if name == b"moov"), None)
+    moov = next(
+        (
+            (pos, header, atom_size)
+            for name, pos, header, atom_size in _atoms(reader, 0, size)
+            if name == b"moov"
+        ),
+        None,
+    )
     if moov is None:
         raise Unrecognised("no moov atom (truncated file?)")
     moov_pos, moov_header, moov_size = moov
@@ -171,8 +177,11 @@ def _pruned_trak(reader: Any, pos: int, atom_size: int) -> tuple[bytes, bytes, b
                         if iname == b"stbl":
                             # stsd is stbl's first child; the sample tables behind it are not needed.
                             stsd = next(
-                                (read_at(reader, spos, ssize)
-                                 for sname, spos, _sh, ssize in children(ipos, isize) if sname == b"stsd"),
+                                (
+                                    read_at(reader, spos, ssize)
+                                    for sname, spos, _sh, ssize in children(ipos, isize)
+                                    if sname == b"stsd"
+                                ),
                                 b"",
                             )
                             kept[b"minf"] = _atom(b"minf", _atom(b"stbl", stsd))

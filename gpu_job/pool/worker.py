@@ -24,14 +24,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from contracts.errors import BadInputError, SourceSuperseded
-from contracts.models import JobResult, PoolTask
-from contracts.settings import Settings
+from pipeline.outcomes import BadInputError, SourceSuperseded
+from pipeline.contracts import JobResult, PoolTask
+from pipeline.settings import Settings
 from pydantic import ValidationError
 
-from gpu_job.pool_answers import TaskAnswers
-from gpu_job.pool_batch import BatchTranscriber, Outcome, transcribe_batch
-from gpu_job.pool_heartbeat import Heartbeat
+from gpu_job.pool.answers import TaskAnswers
+from gpu_job.pool.batch import BatchTranscriber, Outcome, transcribe_batch
+from gpu_job.pool.heartbeat import Heartbeat
 from gpu_job.storage import join_prefix, write_json
 
 log = logging.getLogger("gpu_job.pool")
@@ -59,9 +59,14 @@ class WorkerConfig:
         if not url:
             raise ValueError("POOL_QUEUE_URL is not set (the pool queue's URL, not its ARN)")
         interval = max(0.5, min(settings.pool_visibility_s / 3, settings.pool_task_heartbeat_s / 4))
-        return cls(queue_url=url, job_id=env.get("AWS_BATCH_JOB_ID") or LOCAL_JOB_ID,
-                   batch_size=settings.pool_batch_size, idle_exit_s=settings.pool_idle_exit_s,
-                   visibility_s=settings.pool_visibility_s, heartbeat_interval_s=interval)
+        return cls(
+            queue_url=url,
+            job_id=env.get("AWS_BATCH_JOB_ID") or LOCAL_JOB_ID,
+            batch_size=settings.pool_batch_size,
+            idle_exit_s=settings.pool_idle_exit_s,
+            visibility_s=settings.pool_visibility_s,
+            heartbeat_interval_s=interval,
+        )
 
 
 @dataclass
@@ -98,8 +103,9 @@ def split_gpu_seconds(wall_s: float, durations: Sequence[float | None]) -> list[
     total = sum(known)
     if not known:
         return [None for _ in durations]
-    return [None if d is None else (wall_s * d / total if total > 0 else wall_s / len(known))
-            for d in durations]
+    return [
+        None if d is None else (wall_s * d / total if total > 0 else wall_s / len(known)) for d in durations
+    ]
 
 
 def error_document(exc: BaseException, source_uri: str) -> dict[str, Any]:
@@ -108,18 +114,27 @@ def error_document(exc: BaseException, source_uri: str) -> dict[str, Any]:
 
 
 class PoolWorker:
-    def __init__(self, config: WorkerConfig, model: Any, sqs: Any, sfn: Any,
-                 transcribe: BatchTranscriber = transcribe_batch, limits: Settings | None = None,
-                 clock: Callable[[], float] = time.monotonic, model_load_s: float = 0.0,
-                 stop: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        model: Any,
+        sqs: Any,
+        sfn: Any,
+        transcribe: BatchTranscriber = transcribe_batch,
+        limits: Settings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        model_load_s: float = 0.0,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.config, self.model, self.sqs = config, model, sqs
         self.answers = TaskAnswers(sfn)
         self.transcribe, self.limits, self.clock = transcribe, limits, clock
         # Set on SIGTERM (Batch terminate, Spot interruption notice): finish the batch in hand, take no more.
         self.stop = stop or threading.Event()
         self.report = WorkerReport(job_id=config.job_id, model_load_s=round(model_load_s, 3))
-        self.heartbeat = Heartbeat(self.answers, sqs, config.queue_url, config.heartbeat_interval_s,
-                                   config.visibility_s)
+        self.heartbeat = Heartbeat(
+            self.answers, sqs, config.queue_url, config.heartbeat_interval_s, config.visibility_s
+        )
 
     # -- the loop ------------------------------------------------------------------------------
     def run(self) -> WorkerReport:
@@ -139,9 +154,12 @@ class PoolWorker:
 
     def _receive(self, wait_s: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
-            QueueUrl=self.config.queue_url, MaxNumberOfMessages=self.config.batch_size,
-            WaitTimeSeconds=wait_s, VisibilityTimeout=self.config.visibility_s,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"])
+            QueueUrl=self.config.queue_url,
+            MaxNumberOfMessages=self.config.batch_size,
+            WaitTimeSeconds=wait_s,
+            VisibilityTimeout=self.config.visibility_s,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
+        )
         return list(response.get("Messages", []))
 
     def handle(self, messages: Sequence[dict[str, Any]]) -> None:
@@ -198,16 +216,20 @@ class PoolWorker:
                 # (Not for a superseded file: the prefix is the newer upload's now; the name says it all.)
                 if isinstance(outcome, BadInputError) and not isinstance(outcome, SourceSuperseded):
                     with contextlib.suppress(SourceSuperseded):  # replaced meanwhile: nothing to write
-                        write_json(join_prefix(request.output_prefix, "error.json"), document,
-                                   owner=request.source)
+                        write_json(
+                            join_prefix(request.output_prefix, "error.json"), document, owner=request.source
+                        )
                 self.answers.fail(token, document["error"], document)
                 self.report.failed += 1
                 return
             # Only while the key still holds this upload: else SourceSuperseded, answered below by name.
             write_json(join_prefix(request.output_prefix, "transcript.json"), outcome, owner=request.source)
-            result = JobResult(job_id=self.config.job_id, status="SUCCEEDED",
-                               gpu_seconds=None if share_s is None else round(share_s, 3),
-                               batch_files=batch_files)
+            result = JobResult(
+                job_id=self.config.job_id,
+                status="SUCCEEDED",
+                gpu_seconds=None if share_s is None else round(share_s, 3),
+                batch_files=batch_files,
+            )
             self.answers.succeed(token, result)
             self.report.succeeded += 1
         except Exception as exc:  # e.g. the output write failed: an internal failure of this file

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gpu_job.tokens import Tokens
+from gpu_job.engine.tokens import Tokens
 
 
 def _decoding_computer(model: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The uploaded object an S3 "Object Created" EventBridge event names, as a contracts.UploadedObject.
+"""The uploaded object an S3 "Object Created" EventBridge event names, as a pipeline.UploadedObject.
 
 Shared by claim_source, which creates the workflow's ``source``, and record_failure, which must name
 the file even when Claim itself failed and no ``source`` exists yet: one reading of the event, so
@@ -17,10 +17,10 @@ from urllib.parse import quote_plus, unquote_plus
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
-from contracts.errors import UnsupportedInput
-from contracts.models import MISSING_ETAG, UploadedObject
+from pipeline.outcomes import UnsupportedInput
+from pipeline.contracts import MISSING_ETAG, UploadedObject
 
-from common.s3uri import format_s3_uri
+from pipeline.s3uri import format_s3_uri
 
 # S3's EventBridge event once a cold upload's restored copy is readable (docs/ARCHIVES.md): the same
 # detail shape as Object Created (bucket, key, etag, version-id) plus restore-expiry-time and
@@ -57,8 +57,17 @@ def uploaded_object(event: S3EventNotificationEventBridgeModel) -> UploadedObjec
     )
 
 
-def object_created_event(source: UploadedObject, *, account: str, region: str, time: str, event_id: str,
-                         request_id: str, reason: str, source_ip: str | None = None) -> dict[str, Any]:
+def object_created_event(
+    source: UploadedObject,
+    *,
+    account: str,
+    region: str,
+    time: str,
+    event_id: str,
+    request_id: str,
+    reason: str,
+    source_ip: str | None = None,
+) -> dict[str, Any]:
     """The EventBridge event S3 sends for ``source`` (what ``uploaded_object`` reads back): the key
     URL-encoded as S3 sends it; size, version and sequencer only when the source has them."""
     obj: dict[str, Any] = {"key": quote_plus(source.key, safe="/"), "etag": source.etag}
@@ -68,14 +77,25 @@ def object_created_event(source: UploadedObject, *, account: str, region: str, t
         obj["version-id"] = source.version_id
     if source.sequencer:
         obj["sequencer"] = source.sequencer
-    detail: dict[str, Any] = {"version": "0", "bucket": {"name": source.bucket}, "object": obj,
-                              "request-id": request_id, "requester": account}
+    detail: dict[str, Any] = {
+        "version": "0",
+        "bucket": {"name": source.bucket},
+        "object": obj,
+        "request-id": request_id,
+        "requester": account,
+    }
     if source_ip:
         detail["source-ip-address"] = source_ip
     detail["reason"] = reason
     return {
-        "version": "0", "id": event_id, "detail-type": "Object Created", "source": "aws.s3",
-        "account": account, "time": time, "region": region, "resources": [f"arn:aws:s3:::{source.bucket}"],
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": account,
+        "time": time,
+        "region": region,
+        "resources": [f"arn:aws:s3:::{source.bucket}"],
         "detail": detail,
     }
 

@@ -1,6 +1,6 @@
 """`python -m gpu_job pool`: run one pool worker (the pool job definition's command).
 
-Reads POOL_QUEUE_URL, AWS_BATCH_JOB_ID and the pool settings (contracts.settings) from the
+Reads POOL_QUEUE_URL, AWS_BATCH_JOB_ID and the pool settings (pipeline.settings) from the
 environment, loads the model once, serves the queue until idle, prints its report as one JSON line.
 Exit 0 when it stopped (idle, or SIGTERM after the batch in hand); 70 when the model could not be loaded.
 """
@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Mapping
 
-from contracts.errors import GPU_JOB_EXIT_INTERNAL, GPU_JOB_EXIT_OK
+from pipeline.outcomes import GPU_JOB_EXIT_INTERNAL, GPU_JOB_EXIT_OK
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,10 +35,10 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     env = os.environ if env is None else env
     logging.getLogger("nemo_logger").setLevel(logging.WARNING)
     import boto3
-    from contracts.settings import Settings
+    from pipeline.settings import Settings
 
     from gpu_job import api
-    from gpu_job.pool_worker import PoolWorker, WorkerConfig
+    from gpu_job.pool.worker import PoolWorker, WorkerConfig
 
     config = WorkerConfig.from_env(env, queue_url=args.queue_url)
     try:
@@ -51,8 +51,15 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
         signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the batch in hand, then exit
-    worker = PoolWorker(config, model, boto3.client("sqs"), boto3.client("stepfunctions"),
-                        limits=Settings.from_env(env), model_load_s=load_s, stop=stop)
+    worker = PoolWorker(
+        config,
+        model,
+        boto3.client("sqs"),
+        boto3.client("stepfunctions"),
+        limits=Settings.from_env(env),
+        model_load_s=load_s,
+        stop=stop,
+    )
     report = worker.run()
     print(report.as_json(), flush=True)
     return GPU_JOB_EXIT_OK

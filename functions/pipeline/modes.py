@@ -1,6 +1,6 @@
 """The one rule that picks an inference mode from a duration: the planner and gpu_job's `auto` call it.
 
-`batched` (gpu_job.engine: VAD windows of at most 20 s cut at pauses, batched across files, silence
+`batched` (gpu_job.engine.engine: VAD windows of at most 20 s cut at pauses, batched across files, silence
 never reaching the model) is as accurate as full attention on the accuracy suite and its memory
 does not grow with the file, so by default it serves every accepted length. Lowering BATCHED_MAX_S
 brings back the older rule above it: full attention (most accurate on one window, memory quadratic
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import get_args
 
-from contracts.models import Mode
-from contracts.settings import Settings
+from pipeline.types import Mode
+from pipeline.settings import Settings
 
 # Most accurate first: the planner walks down this list when a mode fits no GPU class.
 MODES: tuple[str, ...] = get_args(Mode)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from contracts.models import TranscriptionRequest
-from contracts.settings import Settings
+from pipeline.contracts import TranscriptionRequest
+from pipeline.settings import Settings
 
 from gpu_job import api
-from gpu_job.engine import ItemError
+from gpu_job.engine.engine import ItemError
 
 Outcome = dict[str, Any] | Exception
 BatchTranscriber = Callable[[Sequence[TranscriptionRequest], Any, Settings | None], list[Outcome]]
@@ -30,7 +30,9 @@ def transcribe_batch(
     batched = [i for i, request in enumerate(requests) if request.mode == "batched"]
     if batched:
         results = api.transcribe_many(
-            [requests[i].source for i in batched], model, limits=limits,
+            [requests[i].source for i in batched],
+            model,
+            limits=limits,
             channel_modes=[requests[i].channel_mode for i in batched],
         )
         for i, result in zip(batched, results, strict=True):

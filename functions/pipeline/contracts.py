@@ -19,7 +19,7 @@ S3 "Object Created" (EventBridge)
 
 Exact bytes: every read of the upload is pinned (VersionId, else If-Match on its ETag), and every
 write of the key's outputs (transcript.json by gpu_job, the derived files by Postprocess, the
-TRANSCRIBED row by Index) is made only while the key still holds this upload (``contracts.ownership``:
+TRANSCRIBED row by Index) is made only while the key still holds this upload (``pipeline.exact_upload``:
 a HEAD of the input key, then a conditional PutObject with If-Match / If-None-Match), so the newest
 upload of a key owns its outputs whichever job finishes first.
 
@@ -41,7 +41,7 @@ SCHEMA_VERSION = "1.0"
 MISSING_ETAG = "no-etag"
 
 Mode = Literal["batched", "full", "local_attention", "streaming"]
-SizeClass = str  # a key of contracts.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
+SizeClass = str  # a key of pipeline.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
 TranscribePath = Literal["pool", "job"]
 # ARCHIVED: a cold object (Glacier, Deep Archive, an Intelligent-Tiering archive tier) not restored
 # and RestoreArchived off (or its restore never completed); RESTORING: a restore was requested and its
@@ -62,6 +62,7 @@ RESTORE_ARCHIVED_TAG = "restore-archived"
 def channel_label(channel: int) -> str:
     """How text and subtitles name a 0-based channel: "Channel 1" is channel 0 (the left one)."""
     return f"Channel {channel + 1}"
+
 
 Seconds = Annotated[float, Field(ge=0)]
 
@@ -85,8 +86,10 @@ class UploadedObject(Contract):
     size: NonNegativeInt | None = None
     uri: str = Field(description="s3://bucket/key")
     sequencer: str | None = Field(
-        None, description="The S3 event's sequencer (orders events of one key; None when the execution "
-        "was not started by an S3 event).")
+        None,
+        description="The S3 event's sequencer (orders events of one key; None when the execution "
+        "was not started by an S3 event).",
+    )
 
     @model_validator(mode="after")
     def _uri_names_the_object(self) -> UploadedObject:
@@ -191,10 +194,13 @@ class Plan(Contract):
     instance_types: list[str]
     price_per_hour_usd: NonNegativeFloat
     throughput_bound: Literal["cpu", "gpu"] | None = Field(
-        None, description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
-        "(contracts.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.")
+        None,
+        description="Which side limits this class's instance: the CPU stage (decode) or the GPU "
+        "(pipeline.throughput, docs/CPU_STAGE.md); None for an instance type the model does not know.",
+    )
     cpu_workers: int | None = Field(
-        None, ge=1, description="CPU workers that keep the GPU fed on that instance (contracts.throughput).")
+        None, ge=1, description="CPU workers that keep the GPU fed on that instance (pipeline.throughput)."
+    )
 
     @model_validator(mode="after")
     def _request_follows_plan(self) -> Plan:
@@ -325,12 +331,14 @@ class ChannelDecision(Contract):
     requested: ChannelMode
     used: Literal["mix", "split", "channel"] = Field(
         description="mix: the down-mix; split: each channel on its own (segments carry `channel`); "
-        "channel: one channel alone (``channel``), because the mix would cancel speech.")
+        "channel: one channel alone (``channel``), because the mix would cancel speech."
+    )
     reason: str
     channel: NonNegativeInt | None = Field(None, description="used 'channel': the channel transcribed.")
     channels: list[NonNegativeInt] | None = Field(None, description="used 'split': the channels transcribed.")
     measurements: dict[str, Any] | None = Field(
-        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md).")
+        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md)."
+    )
 
 
 class TranscriptDocument(Contract):
@@ -360,14 +368,17 @@ class TranscriptDocument(Contract):
     )
     windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
     track: TrackInfo | None = Field(
-        None, description="The audio track transcribed: the one marked default, else the first.")
+        None, description="The audio track transcribed: the one marked default, else the first."
+    )
     other_tracks: list[TrackInfo] = Field(
-        default_factory=list, description="The upload's other audio tracks (not transcribed).")
+        default_factory=list, description="The upload's other audio tracks (not transcribed)."
+    )
     channel_mode: ChannelDecision | None = None
     warnings: list[str] = Field(
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "
-        "(e.g. channels that cancel when mixed).")
+        "(e.g. channels that cancel when mixed).",
+    )
 
 
 # -- Postprocess ------------------------------------------------------------------------------------
@@ -397,7 +408,8 @@ class TranscriptSummary(Contract):
     timings: Timings
     word_count: NonNegativeInt
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
-        None, description="transcript.json's channel_mode.used (None: one-channel audio).")
+        None, description="transcript.json's channel_mode.used (None: one-channel audio)."
+    )
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
 
 
@@ -421,7 +433,8 @@ class SupersededBy(Contract):
     etag: str | None = Field(None, description="ETag (unquoted) of the key's current object.")
     version_id: str | None = Field(None, description="Its VersionId (versioned buckets).")
     sequencer: str | None = Field(
-        None, description="The newer upload's event sequencer, when its catalog row already exists.")
+        None, description="The newer upload's event sequencer, when its catalog row already exists."
+    )
     deleted: bool = Field(False, description="True when the key holds no object any more.")
 
 
@@ -431,20 +444,26 @@ class ArchiveInfo(Contract):
     storage_class: str = Field(description="GLACIER | DEEP_ARCHIVE | INTELLIGENT_TIERING.")
     archive_status: str | None = Field(
         None,
-        description="Intelligent-Tiering only: ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS (x-amz-archive-status).")
+        description="Intelligent-Tiering only: ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS (x-amz-archive-status).",
+    )
     restore: Literal["none", "in_progress"] = Field(
-        description="What HeadObject's Restore header said: no restore, or one in progress.")
+        description="What HeadObject's Restore header said: no restore, or one in progress."
+    )
     requested: RestoreArchived | None = Field(
-        None, description="The resolved RestoreArchived setting (None: found cold after the probe).")
+        None, description="The resolved RestoreArchived setting (None: found cold after the probe)."
+    )
     tier: Literal["Expedited", "Standard", "Bulk"] | None = Field(
-        None, description="The retrieval tier restoring it; None when restore is off.")
+        None, description="The retrieval tier restoring it; None when restore is off."
+    )
     days: NonNegativeInt | None = Field(
         None,
-        description="RestoreDays the restored copy is kept (None: Intelligent-Tiering, which takes none).")
+        description="RestoreDays the restored copy is kept (None: Intelligent-Tiering, which takes none).",
+    )
     requested_at: str | None = Field(None, description="When this execution asked (ISO-8601 UTC).")
     expected_by: str | None = Field(None, description="requested_at + the tier's documented upper bound.")
     deadline: str | None = Field(
-        None, description="Past this, a restore that has not completed ends ARCHIVED (restore_timed_out).")
+        None, description="Past this, a restore that has not completed ends ARCHIVED (restore_timed_out)."
+    )
     note: str | None = Field(None, description="E.g. why another tier than the one asked for was used.")
 
 
@@ -476,13 +495,16 @@ class CatalogItem(Contract):
     outputs: Outputs | None = None
     batch_job_id: str | None = None
     gpu_seconds: NonNegativeFloat | None = Field(
-        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices.")
+        None, description="Pool files: the share of the worker's GPU time that cost_estimate_usd prices."
+    )
     job_name: str | None = None
     word_count: NonNegativeInt | None = None
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
-        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel.")
+        None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel."
+    )
     warnings: list[str] | None = Field(
-        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none.")
+        None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none."
+    )
     # FAILED
     reason: str | None = None
     reason_class: ReasonClass | None = None
@@ -521,8 +543,13 @@ class FailureResult(Contract):
 
 
 # -- completion events (EventBridge) ---------------------------------------------------------------
-CompletionDetailType = Literal["Transcript Ready", "Transcript Failed", "Transcript Superseded",
-                               "Transcript Archived", "Transcript Restoring"]
+CompletionDetailType = Literal[
+    "Transcript Ready",
+    "Transcript Failed",
+    "Transcript Superseded",
+    "Transcript Archived",
+    "Transcript Restoring",
+]
 COMPLETION_EVENT_SOURCE = "parakeet.transcription"
 
 
@@ -543,7 +570,8 @@ class CompletionEvent(Contract):
     warnings: list[str] | None = Field(None, description="Ready only: the transcript's warnings, if any.")
     reason: str | None = Field(None, description="Failed/Superseded: the typed reason (e.g. CorruptMedia).")
     reason_class: ReasonClass | None = Field(
-        None, description="Failed only: bad_input | internal | capacity.")
+        None, description="Failed only: bad_input | internal | capacity."
+    )
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
     archive: ArchiveInfo | None = Field(None, description="Archived/Restoring only: the cold object's state.")
@@ -563,13 +591,18 @@ class PoolScaling(Contract):
 
     waiting: NonNegativeInt = Field(description="Visible messages (ApproximateNumberOfMessages).")
     in_flight: NonNegativeInt = Field(
-        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible).")
+        description="Messages held by workers (ApproximateNumberOfMessagesNotVisible)."
+    )
     active_workers: NonNegativeInt = Field(description="Pool jobs SUBMITTED..RUNNING on the pool job queue.")
     wanted_workers: NonNegativeInt
     started: list[str] = Field(description="Batch job ids of the workers this call submitted.")
-    skipped: bool = Field(False, description=(
-        "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
-        " schedule, scales for the backlog)."))
+    skipped: bool = Field(
+        False,
+        description=(
+            "Another call held the scaler lease: this one changed nothing (the holder, or the one-minute"
+            " schedule, scales for the backlog)."
+        ),
+    )
     error: str | None = None
 
 
@@ -587,9 +620,11 @@ class PoolTask(Contract):
     request: TranscriptionRequest
     execution_arn: str = Field(description="The execution that waits for this file ($$.Execution.Id).")
     enqueued_at: str = Field(
-        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt).")
+        description="When the execution entered TranscribeInPool ($$.State.EnteredTime, the first attempt)."
+    )
     attempt: NonNegativeInt = Field(
-        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried).")
+        0, description="$$.State.RetryCount (0: TranscribeInPool is not retried)."
+    )
 
 
 # Every model a state consumes or produces, by the state's name: docs/CONTRACTS.md is generated from

@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 
-from contracts.models import MISSING_ETAG, UploadedObject
+from pipeline.contracts import MISSING_ETAG, UploadedObject
 
 MAX_NAME_LENGTH = 80
 HASH_LENGTH = 10

@@ -2,7 +2,7 @@
 
 Shared by plan_job (to pick a class) and index_transcript (to estimate cost), so the price used
 for the estimate is the one the planner assumed. Each class's instance type is the one of its GPU
-that makes an audio hour cheapest (contracts.throughput). Prices are us-east-1 on-demand list prices per
+that makes an audio hour cheapest (pipeline.throughput). Prices are us-east-1 on-demand list prices per
 GPU (for multi-GPU instances, the instance price divided by its GPU count, since Batch places one
 job per GPU); Spot is usually cheaper, so the estimate is an upper bound.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts.throughput import best, option
+from pipeline.throughput import best, option
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class GpuClass:
 
 def _gpu_class(name: str, gpu: str, memory_gb: float) -> GpuClass:
     """A class on the instance of its GPU with the lowest price per audio hour, where the CPU stage
-    or the GPU bounds throughput (contracts.throughput, docs/CPU_STAGE.md). The template's
+    or the GPU bounds throughput (pipeline.throughput, docs/CPU_STAGE.md). The template's
     InstanceTypes<CLASS> defaults follow it (tests/workflow/test_template_gpu_classes.py)."""
     chosen = best(gpu)
     return GpuClass(name, gpu, memory_gb, (chosen.instance,), option(gpu, chosen.instance).price_per_hour_usd)

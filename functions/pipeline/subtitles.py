@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.models import Segment, TranscriptDocument, Word, channel_label
+from pipeline.transcript import Segment, TranscriptDocument, Word
+from pipeline.types import channel_label
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2

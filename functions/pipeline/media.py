@@ -27,22 +27,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.errors import UnsupportedInput
+from pipeline.outcomes import UnsupportedInput
 
 # FFmpeg demuxer names. A demuxer with a combined name ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm")
 # is allowed when one of its names is listed (FFmpeg's av_match_list). Each one reads a single byte
 # stream; none of them is a playlist, a list of files, a protocol, a device or an image sequence.
 ALLOWED_DEMUXERS: tuple[str, ...] = (
     # PCM containers: WAV also serves RF64/BW64 and WAV-wrapped G.711, GSM and ADPCM
-    "wav", "w64", "aiff", "caf", "au",
+    "wav",
+    "w64",
+    "aiff",
+    "caf",
+    "au",
     # lossless
-    "flac", "wv", "tta", "ape",
+    "flac",
+    "wv",
+    "tta",
+    "ape",
     # compressed audio elementary streams
-    "mp3", "aac", "loas", "ac3", "eac3", "dts", "truehd", "mlp", "amr", "amrnb", "amrwb", "gsm",
-    "mpc", "mpc8",
+    "mp3",
+    "aac",
+    "loas",
+    "ac3",
+    "eac3",
+    "dts",
+    "truehd",
+    "mlp",
+    "amr",
+    "amrnb",
+    "amrwb",
+    "gsm",
+    "mpc",
+    "mpc8",
     # audio/video containers
-    "ogg", "matroska", "mov", "asf", "avi", "mpegts", "mpeg", "flv",
-)  # fmt: skip
+    "ogg",
+    "matroska",
+    "mov",
+    "asf",
+    "avi",
+    "mpegts",
+    "mpeg",
+    "flv",
+)
 GUARD_OPTIONS = {"format_whitelist": ",".join(ALLOWED_DEMUXERS), "protocol_whitelist": ""}
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from contracts.errors import TransientError
-from contracts.models import COMPLETION_EVENT_SOURCE, CompletionDetailType, CompletionEvent
+from pipeline.outcomes import TransientError
+from pipeline.contracts import COMPLETION_EVENT_SOURCE, CompletionDetailType, CompletionEvent
 
 EVENT_BUS_ENV = "EVENT_BUS_NAME"
 DEFAULT_EVENT_BUS = "default"
@@ -51,5 +51,6 @@ def put_completion_event(events: Any, event: CompletionEvent, bus: str | None = 
     if response.get("FailedEntryCount"):
         failed = (response.get("Entries") or [{}])[0]
         raise TransientError(
-            f"PutEvents refused the event: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}")
+            f"PutEvents refused the event: {failed.get('ErrorCode')}: {failed.get('ErrorMessage')}"
+        )
     return sent

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from gpu_job.pool_answers import TaskAnswers
+from gpu_job.pool.answers import TaskAnswers
 
 log = logging.getLogger("gpu_job.pool")
 
@@ -30,8 +30,9 @@ class _Held:
 
 
 class Heartbeat:
-    def __init__(self, answers: TaskAnswers, sqs: Any, queue_url: str, interval_s: float,
-                 visibility_s: int) -> None:
+    def __init__(
+        self, answers: TaskAnswers, sqs: Any, queue_url: str, interval_s: float, visibility_s: int
+    ) -> None:
         self._answers, self._sqs, self._queue_url = answers, sqs, queue_url
         self._interval_s, self._visibility_s = interval_s, visibility_s
         self._held: dict[str, _Held] = {}
@@ -62,8 +63,10 @@ class Heartbeat:
                     item.stale = True
                     continue
                 self._sqs.change_message_visibility(
-                    QueueUrl=self._queue_url, ReceiptHandle=item.receipt_handle,
-                    VisibilityTimeout=self._visibility_s)
+                    QueueUrl=self._queue_url,
+                    ReceiptHandle=item.receipt_handle,
+                    VisibilityTimeout=self._visibility_s,
+                )
                 self.beats += 1
             except Exception:  # a missed beat is retried next interval; the timeouts leave slack for it
                 log.exception("heartbeat failed")
@@ -76,7 +79,8 @@ class Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self._stop.set()
         self._thread.join(timeout=self._interval_s + 5)

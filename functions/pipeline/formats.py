@@ -3,7 +3,7 @@
 SRT: numbered blocks, ``HH:MM:SS,mmm``. WebVTT: ``WEBVTT`` header, ``HH:MM:SS.mmm``, and cue
 text escaped because ``<`` and ``&`` start markup there. An empty transcript yields an empty
 SRT and a header-only VTT, both valid files. Channels transcribed apart: the cues carry their
-speaker's label (``postprocess.subtitles``) and the text has one paragraph per turn, "[Channel 1] ...".
+speaker's label (``pipeline.subtitles``) and the text has one paragraph per turn, "[Channel 1] ...".
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from contracts.models import TranscriptDocument, channel_label
+from pipeline.transcript import TranscriptDocument
+from pipeline.types import channel_label
 
-from postprocess.subtitles import Cue
+from pipeline.subtitles import Cue
 
 TEXT_WIDTH = 80
 

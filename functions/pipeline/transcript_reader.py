@@ -1,7 +1,7 @@
-"""Read and validate the transcript document that gpu_job writes (contracts.models.TranscriptDocument).
+"""Read and validate the transcript document that gpu_job writes (pipeline.transcript.TranscriptDocument).
 
 Validation is the pydantic model itself, the one definition that gpu_job is tested against and
-that ``functions/common/transcript.schema.json`` is generated from, so a drift between producer
+that ``functions/pipeline/transcript.schema.json`` is generated from, so a drift between producer
 and consumers fails loudly at the first consumer instead of producing wrong subtitles. A missing
 or invalid transcript is an internal error (gpu_job exited 0 but broke the contract), never bad
 input. pydantic validates the JSON bytes directly in Rust: a 20 h transcript (~200k words,
@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
-from contracts.models import TranscriptDocument
+from pipeline.transcript import TranscriptDocument
 from pydantic import ValidationError
 
-from common.s3uri import parse_s3_uri
+from pipeline.s3uri import parse_s3_uri
 
 MAX_REPORTED_ERRORS = 5
 
@@ -49,7 +49,7 @@ def load_transcript(s3: Any, uri: str) -> TranscriptDocument:
 
 
 def read_transcript(s3: Any, uri: str) -> tuple[TranscriptDocument, dict[str, str]]:
-    """The document and the object's user metadata (which upload wrote it: contracts.ownership)."""
+    """The document and the object's user metadata (which upload wrote it: pipeline.exact_upload)."""
     location = parse_s3_uri(uri)
     try:
         response = s3.get_object(Bucket=location.bucket, Key=location.key)

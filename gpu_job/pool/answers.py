@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 from botocore.exceptions import ClientError
-from contracts.models import JobResult
+from pipeline.contracts import JobResult
 
 log = logging.getLogger("gpu_job.pool")
 
@@ -43,13 +43,17 @@ class TaskAnswers:
 
     def succeed(self, token: str, result: JobResult) -> bool:
         """False when the token went stale after the last check (the answer is dropped by Step Functions)."""
-        return self._answer(self._sfn.send_task_success, taskToken=token,
-                            output=json.dumps(result.model_dump(mode="json", exclude_none=True)))
+        return self._answer(
+            self._sfn.send_task_success,
+            taskToken=token,
+            output=json.dumps(result.model_dump(mode="json", exclude_none=True)),
+        )
 
     def fail(self, token: str, error: str, document: dict[str, Any]) -> bool:
         cause = json.dumps(document, ensure_ascii=False)[:MAX_CAUSE_CHARS]
-        return self._answer(self._sfn.send_task_failure, taskToken=token, error=error[:MAX_ERROR_CHARS],
-                            cause=cause)
+        return self._answer(
+            self._sfn.send_task_failure, taskToken=token, error=error[:MAX_ERROR_CHARS], cause=cause
+        )
 
     @staticmethod
     def _answer(call: Any, **kwargs: Any) -> bool:

@@ -10,7 +10,7 @@ nothing for a GPU. So on a GPU host a CPU worker only decodes at the track's own
   streamed block by block: each block is filtered with the `width` samples of context before it and
   the output is exactly what filtering the whole signal at once gives (tests check this), so block
   edges leave no clicks. Channels are resampled apart (the channel router mixes after).
-- `BatchedDetector`: the sectioned Silero model (gpu_job.vad `Sections`/`score_sections`, the
+- `BatchedDetector`: the sectioned Silero model (gpu_job.engine.vad `Sections`/`score_sections`, the
   `torch` backend's numerics); the sections of every stream with a block in flight are scored as
   one batch on the device.
 
@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gpu_job.vad import SAMPLE_RATE, Sections, _Framed, load_torch_model, score_sections
+from gpu_job.engine.vad import SAMPLE_RATE, Sections, _Framed, load_torch_model, score_sections
 
 
 class StreamResampler:
@@ -197,7 +197,7 @@ class _Proxy:
 
 
 class BatchedDetector(_Framed):
-    """A stream's VAD (gpu_job.vad's detector interface) whose sections are scored by the front end,
+    """A stream's VAD (gpu_job.engine.vad's detector interface) whose sections are scored by the front end,
     batched with the other streams' sections."""
 
     def __init__(self, front: DeviceFrontEnd):

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.models import ChannelMode, RestoreArchived
+from pipeline.types import ChannelMode
+from pipeline.contracts import RestoreArchived
 
 
 class Settings(BaseModel):
@@ -22,29 +23,39 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     batched_max_s: float = Field(
-        86400.0, ge=0, alias="BATCHED_MAX_S",
+        86400.0,
+        ge=0,
+        alias="BATCHED_MAX_S",
         description="Longest audio (s) planned in batched mode (VAD windows, batched encoder; memory does "
         "not grow with length). At or above MAX_DURATION_S: every accepted length. Longer: the rule below.",
     )
     full_max_s: float = Field(
-        600.0, gt=0, alias="FULL_MAX_S",
+        600.0,
+        gt=0,
+        alias="FULL_MAX_S",
         description="Longest audio (s) planned in full-attention mode (~10 min fits a 24 GB L4).",
     )
     local_attention_max_s: float = Field(
-        9000.0, gt=0, alias="LOCAL_ATTENTION_MAX_S",
+        9000.0,
+        gt=0,
+        alias="LOCAL_ATTENTION_MAX_S",
         description="Longest audio (s) planned in local-attention mode; longer is streamed.",
     )
     max_duration_s: float = Field(
-        86400.0, gt=0, alias="MAX_DURATION_S",
+        86400.0,
+        gt=0,
+        alias="MAX_DURATION_S",
         description="Uploads longer than this (s) are rejected as bad input (DurationOutOfRange).",
     )
     chunk_s: float = Field(20.0, gt=0, alias="CHUNK_S", description="Streaming chunk length (s).")
     left_s: float = Field(5.0, ge=0, alias="LEFT_S", description="Streaming left context (s).")
     right_s: float = Field(3.0, ge=0, alias="RIGHT_S", description="Streaming right context (s).")
 
-    # -- the worker pool for short files (gpu_job/pool_worker.py, functions/scale_pool, docs/POOL.md)
+    # -- the worker pool for short files (gpu_job/pool/worker.py, functions/scale_pool, docs/POOL.md)
     pool_max_s: float = Field(
-        600.0, ge=0, alias="POOL_MAX_S",
+        600.0,
+        ge=0,
+        alias="POOL_MAX_S",
         description="Longest audio (s) sent to the warm worker pool instead of its own Batch job; 0 turns "
         "the pool off. Measured (benchmarks/pool_burst.py): a per-file job's start-up outweighs its GPU work "
         "at every length the pool's GPU class can hold in full attention, so the bound is FULL_MAX_S.",
@@ -53,33 +64,46 @@ class Settings(BaseModel):
         4, ge=0, alias="MAX_POOL_WORKERS", description="Most pool workers (Batch jobs) running at once."
     )
     pool_files_per_worker: int = Field(
-        50, ge=1, alias="POOL_FILES_PER_WORKER",
+        50,
+        ge=1,
+        alias="POOL_FILES_PER_WORKER",
         description="Queued files that justify one more worker: below this backlog per worker, a new "
         "worker's start-up (~50 s on AWS) costs more than it saves.",
     )
     pool_task_heartbeat_s: int = Field(
-        900, ge=1, alias="POOL_TASK_HEARTBEAT_S",
+        900,
+        ge=1,
+        alias="POOL_TASK_HEARTBEAT_S",
         description="Longest a pool worker keeps working on a file whose execution has ended before it "
         "notices: it confirms each held token (SendTaskHeartbeat) four times per period. Not the task's "
         "HeartbeatSeconds (TranscribeInPool has none: that clock would include the queue wait).",
     )
     pool_visibility_s: int = Field(
-        120, ge=1, le=43200, alias="POOL_VISIBILITY_S",
+        120,
+        ge=1,
+        le=43200,
+        alias="POOL_VISIBILITY_S",
         description="SQS visibility a worker holds (and extends) per message: a dead worker's messages are "
         "visible again after at most this, while their tokens are still valid.",
     )
     pool_idle_exit_s: float = Field(
-        120.0, ge=0, alias="POOL_IDLE_EXIT_S",
+        120.0,
+        ge=0,
+        alias="POOL_IDLE_EXIT_S",
         description="A worker that receives nothing for this long exits, so the pool scales to zero.",
     )
     pool_batch_size: int = Field(
-        10, ge=1, le=10, alias="POOL_BATCH_SIZE",
+        10,
+        ge=1,
+        le=10,
+        alias="POOL_BATCH_SIZE",
         description="Messages a worker receives and transcribes together (SQS allows at most 10).",
     )
 
     # -- ingress (functions/start_execution, docs/INGRESS.md)
     ignore_key_suffixes: str = Field(
-        "", alias="IGNORE_KEY_SUFFIXES",
+        "",
+        alias="IGNORE_KEY_SUFFIXES",
         description="Comma-separated key endings (case-insensitive, e.g. '.txt,.json') the starter skips "
         "without starting an execution, for buckets that also hold non-media. Empty: every object is "
         "transcribed or ends as a typed failure (content decides, not the name).",
@@ -91,7 +115,8 @@ class Settings(BaseModel):
 
     # -- channels (docs/CHANNELS.md; overridable per upload by the S3 object tag `channel-mode`)
     channel_mode: ChannelMode = Field(
-        "auto", alias="CHANNEL_MODE",
+        "auto",
+        alias="CHANNEL_MODE",
         description="mix: one transcript of the down-mix; split: each channel transcribed on its own, "
         "segments labelled by channel; auto: split two-channel audio whose channels carry different "
         "speech, mix otherwise. A mix that would cancel speech (phase-inverted channels) uses the louder "
@@ -100,13 +125,17 @@ class Settings(BaseModel):
 
     # -- cold uploads (docs/ARCHIVES.md; overridable per upload by the S3 object tag `restore-archived`)
     restore_archived: RestoreArchived = Field(
-        "off", alias="RESTORE_ARCHIVED",
+        "off",
+        alias="RESTORE_ARCHIVED",
         description="A cold upload (Glacier, Deep Archive, an Intelligent-Tiering archive tier): off ends it "
         "ARCHIVED; bulk | standard | expedited restores it with that retrieval tier (Deep Archive has no "
         "expedited: standard) and S3's restore-completed event transcribes the restored copy.",
     )
     restore_days: int = Field(
-        1, ge=1, le=30, alias="RESTORE_DAYS",
+        1,
+        ge=1,
+        le=30,
+        alias="RESTORE_DAYS",
         description="Days S3 keeps a restored copy readable (Intelligent-Tiering takes none); each day is "
         "billed as storage of the copy, so the default is the least that leaves time to transcribe it.",
     )

@@ -13,7 +13,6 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "transcribe-pipeline")
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ParakeetTranscribe")
 
 
-
 class _EmfProvider(AmazonCloudWatchEMFProvider):
     """Powertools' provider, except that an invocation's metrics end with the invocation even while
     metrics are disabled. Powertools clears them only when it publishes them, so with metrics off (the
@@ -30,9 +29,16 @@ class _EmfProvider(AmazonCloudWatchEMFProvider):
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 # The provider shares Metrics' class-level sets, as the one Metrics builds by default does.
-metrics = Metrics(provider=_EmfProvider(
-    namespace=NAMESPACE, service=SERVICE, metric_set=Metrics._metrics, dimension_set=Metrics._dimensions,
-    metadata_set=Metrics._metadata, default_dimensions=Metrics._default_dimensions))
+metrics = Metrics(
+    provider=_EmfProvider(
+        namespace=NAMESPACE,
+        service=SERVICE,
+        metric_set=Metrics._metrics,
+        dimension_set=Metrics._dimensions,
+        metadata_set=Metrics._metadata,
+        default_dimensions=Metrics._default_dimensions,
+    )
+)
 
 
 def add_dimensioned_metric(name: str, unit: MetricUnit, value: float, **dimensions: str) -> None:
@@ -43,6 +49,11 @@ def add_dimensioned_metric(name: str, unit: MetricUnit, value: float, **dimensio
     """
     if is_metrics_disabled():
         return
-    with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE,
-                       default_dimensions={"service": SERVICE, **dimensions}):
+    with single_metric(
+        name=name,
+        unit=unit,
+        value=value,
+        namespace=NAMESPACE,
+        default_dimensions={"service": SERVICE, **dimensions},
+    ):
         pass

@@ -10,7 +10,7 @@ Backfill input   BackfillInput {bucket, prefix, manifest?, dry_run, max_concurre
                  -> BackfillSummary (the execution's output)
 ```
 
-Kept apart from ``contracts.models`` (the per-file workflow's contracts, from which
+Kept apart from ``pipeline.contracts`` (the per-file workflow's contracts, from which
 docs/CONTRACTS.md is generated) because none of these crosses into the per-file workflow: what
 the backfill gives the per-file workflow is the very input the live starter gives it, the S3
 "Object Created" event.
@@ -29,16 +29,28 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 # ``restoring``: a restore of the cold bytes runs; S3's restore-completed event transcribes them
 # (docs/ARCHIVES.md). An ARCHIVED row is started again (``retry``): with RestoreArchived on, it is restored.
 SkipReason = Literal[
-    "folder_marker", "ignored_suffix", "transcribed", "bad_input", "superseded", "not_current",
-    "outside_prefix", "restoring",
+    "folder_marker",
+    "ignored_suffix",
+    "transcribed",
+    "bad_input",
+    "superseded",
+    "not_current",
+    "outside_prefix",
+    "restoring",
 ]
 # What the decision leads to: ``start``/``retry`` start the per-file workflow (``retry`` under a
 # ``retryN`` name, after an internal failure); a dry run answers ``would_start``/``would_retry``.
 DecisionOutcome = Literal["start", "retry", "skipped", "would_start", "would_retry"]
 # One object's end in the backfill (the Map's per-item result).
 ItemOutcome = Literal[
-    "transcribed", "failed", "already_started", "already_claimed", "superseded", "skipped",
-    "would_start", "would_retry",
+    "transcribed",
+    "failed",
+    "already_started",
+    "already_claimed",
+    "superseded",
+    "skipped",
+    "would_start",
+    "would_retry",
 ]
 ItemSource = Literal["listing", "manifest"]
 
@@ -78,13 +90,15 @@ class BackfillItemRequest(BackfillContract):
 
 class BackfillDecision(BackfillContract):
     action: Literal["start", "done"] = Field(
-        description="start: run the per-file workflow; done: nothing to run.")
+        description="start: run the per-file workflow; done: nothing to run."
+    )
     outcome: DecisionOutcome
     reason: SkipReason | None = None
     source_uri: str | None = None
-    name: str | None = Field(None, description="The per-file execution's name (start_execution.naming).")
+    name: str | None = Field(None, description="The per-file execution's name (pipeline.naming).")
     input: dict[str, Any] | None = Field(
-        None, description="The per-file execution's input: the S3 Object Created event, as from the starter.")
+        None, description="The per-file execution's input: the S3 Object Created event, as from the starter."
+    )
 
 
 class BackfillItemResult(BackfillContract):
@@ -117,12 +131,15 @@ class BackfillSummaryRequest(BaseModel):
 class BackfillSummary(BackfillContract):
     dry_run: bool
     total: NonNegativeInt = Field(description="Objects the listing or the manifest held.")
-    started: NonNegativeInt = Field(description="Per-file executions this run started (transcribed + "
-                                    "failed + already_claimed + superseded).")
+    started: NonNegativeInt = Field(
+        description="Per-file executions this run started (transcribed + "
+        "failed + already_claimed + superseded)."
+    )
     transcribed: NonNegativeInt
     failed: NonNegativeInt = Field(description="Per-file executions that ended FAILED (see the catalog).")
-    already_started: NonNegativeInt = Field(description="Refused by name: the live ingress or an earlier run "
-                                            "already has this upload's execution.")
+    already_started: NonNegativeInt = Field(
+        description="Refused by name: the live ingress or an earlier run already has this upload's execution."
+    )
     already_claimed: NonNegativeInt = Field(description="Started, but Claim found the upload claimed.")
     superseded: NonNegativeInt = Field(description="Started, but the key was overwritten meanwhile.")
     skipped: dict[str, NonNegativeInt] = Field(description="Objects not started, by SkipReason.")

@@ -6,7 +6,7 @@ channel that spoke (null unless the channels were transcribed apart), so a query
 
 ``transcribed_at`` (ISO-8601 UTC, milliseconds, ``Z``: it sorts as text) says which upload of a key
 the rows belong to: a key overwritten on a later day leaves the older upload's file in an older
-``dt=`` folder (common.layout.segments_uri), so a reader keeps, per ``source_uri``, only the rows of
+``dt=`` folder (pipeline.exact_upload.segments_uri), so a reader keeps, per ``source_uri``, only the rows of
 the newest ``transcribed_at`` (parakeet_cli/sql/search_segments.sql). ``dt``, the partition, is the
 file's folder, not a column of the file.
 """
@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contracts.models import TranscriptDocument, UploadedObject
+from pipeline.transcript import TranscriptDocument
+from pipeline.contracts import UploadedObject
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_uri", "string"),
@@ -33,8 +34,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def segment_rows(source: UploadedObject, transcript: TranscriptDocument,
-                 transcribed_at: str) -> list[dict[str, Any]]:  # fmt: skip
+def segment_rows(
+    source: UploadedObject, transcript: TranscriptDocument, transcribed_at: str
+) -> list[dict[str, Any]]:
     """Identity comes from the workflow's source (authoritative), content from the transcript."""
     return [
         {

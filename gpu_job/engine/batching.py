@@ -3,7 +3,7 @@
 Why sorted: a batch costs its longest member times its size (padding is computed like audio), so
 windows of similar length go together. Why a budget of padded samples: encoder activation memory
 grows with batch x length (attention adds batch x length^2, bounded here because windows are at most
-`max_window_s`), so one number, derived from GPU memory (gpu_job.engine) or configured on CPU, bounds
+`max_window_s`), so one number, derived from GPU memory (gpu_job.engine.engine) or configured on CPU, bounds
 every batch.
 """
 

@@ -1,18 +1,18 @@
 """The batched inference engine: many audio items in, per-item words with global timestamps out.
 
 Why: per-file, batch-1 inference leaves the GPU waiting on the CPU (download, decode, one window at
-a time). Here CPU worker threads open, decode (gpu_job.audio) and VAD-cut (gpu_job.vad,
-gpu_job.windows) items while the calling thread runs the GPU; between them a bounded queue of
+a time). Here CPU worker threads open, decode (gpu_job.audio) and VAD-cut (gpu_job.engine.vad,
+gpu_job.engine.windows) items while the calling thread runs the GPU; between them a bounded queue of
 windows, so memory stays bounded however many items are waiting and however long one is (a long file
 is streamed in blocks: only the open window's audio is held). The GPU side gathers a few batches'
 worth of windows from any items, sorts them by length and packs them under a padded-audio budget
-(gpu_job.batching), runs the encoder (bf16 on GPU, see gpu_job.model) and NeMo's batched
-label-looping TDT decoder on each batch (gpu_job.inference.transcribe_batch), and yields an item as
+(gpu_job.engine.batching), runs the encoder (bf16 on GPU, see gpu_job.model) and NeMo's batched
+label-looping TDT decoder on each batch (gpu_job.engine.inference.transcribe_batch), and yields an item as
 soon as its last window is decoded. Silence and noise never reach the model: the VAD drops them.
 
 Where the CPU and the GPU meet (docs/CPU_STAGE.md): on a CUDA model the workers only decode, at the
 track's own rate; resampling to 16 kHz and the VAD run on the device, batched across items
-(gpu_job.device_front, `front_end`/`vad_backend` "auto"). On a CPU-only host they stay in the
+(gpu_job.engine.device_front, `front_end`/`vad_backend` "auto"). On a CPU-only host they stay in the
 workers (FFmpeg's resampler, the exact onnx VAD), as cheaper there. Turning tokens into words and
 assembling items happen on a post-processing thread, so the GPU thread only packs batches and
 launches the encoder and decoder.
@@ -35,19 +35,19 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
-from contracts import throughput
-from contracts.errors import BadInputError
-from contracts.settings import Settings
+from pipeline import throughput
+from pipeline.outcomes import BadInputError
+from pipeline.settings import Settings
 
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder, MediaInfo
-from gpu_job.batching import pack
+from gpu_job.engine.batching import pack
 from gpu_job.channels import ChannelRouter, Decision
-from gpu_job.device_front import DeviceFrontEnd
-from gpu_job.inference import transcribe_batch
+from gpu_job.engine.device_front import DeviceFrontEnd
+from gpu_job.engine.inference import transcribe_batch
 from gpu_job.storage import open_source
-from gpu_job.tokens import Word, to_words
-from gpu_job.vad import make_detector
-from gpu_job.windows import CutSettings, Window, WindowCutter
+from gpu_job.engine.tokens import Word, to_words
+from gpu_job.engine.vad import make_detector
+from gpu_job.engine.windows import CutSettings, Window, WindowCutter
 
 CPU_BATCH_AUDIO_S = 240.0
 CPU_WORKERS = 2
@@ -68,18 +68,18 @@ class EngineSettings:
     cut: CutSettings = field(default_factory=CutSettings)
     batch_audio_s: float | None = None  # padded audio seconds per batch; None: from GPU memory or CPU default
     max_batch_windows: int = 256
-    # CPU threads that open, decode and cut items; None: sized by contracts.throughput on CUDA (enough to
+    # CPU threads that open, decode and cut items; None: sized by pipeline.throughput on CUDA (enough to
     # outrun this GPU, within the vCPUs this process may use), CPU_WORKERS on a CPU-only host
     workers: int | None = None
     queue_windows: int = 64  # prepared windows waiting for the GPU, at most
     gather_batches: int = 4  # batches' worth of windows sorted together
     linger_s: float = 0.05  # how long windows in hand wait for more before a batch runs
     block_s: float = 60.0  # decode/VAD block
-    # gpu_job.vad: "onnx" (exact, CPU threads), "torch" (sections, any device, per worker), "batched"
+    # gpu_job.engine.vad: "onnx" (exact, CPU threads), "torch" (sections, any device, per worker), "batched"
     # (sections of all items in one batch on the front end's device); "auto": batched on CUDA, else onnx
     vad_backend: str = "auto"
     vad_device: str = "cpu"  # the "torch" backend's device
-    # where resampling to 16 kHz runs: "cpu" (FFmpeg, in the workers), "device" (gpu_job.device_front);
+    # where resampling to 16 kHz runs: "cpu" (FFmpeg, in the workers), "device" (gpu_job.engine.device_front);
     # "auto": device on CUDA, else cpu
     front_end: str = "auto"
     front_device: str | None = None  # the front end's device; None: the model's
@@ -110,8 +110,13 @@ class EngineSettings:
         workers = self.workers
         if workers is None:
             workers = cuda_workers(device) if on_gpu else CPU_WORKERS
-        return replace(self, front_end=front, vad_backend=vad, front_device=self.front_device or str(device),
-                       workers=workers)
+        return replace(
+            self,
+            front_end=front,
+            vad_backend=vad,
+            front_device=self.front_device or str(device),
+            workers=workers,
+        )
 
 
 def cuda_workers(device: torch.device) -> int:
@@ -140,7 +145,7 @@ def batch_budget_samples(settings: EngineSettings, device: torch.device) -> int:
 @dataclass
 class ItemError:
     """A typed per-item failure. `error` is the exception's class name (`CorruptMedia`, `NotMedia`, ... the
-    names of contracts.errors, or e.g. `NoSuchKey` for a download error); `bad_input` says whether
+    names of pipeline.outcomes, or e.g. `NoSuchKey` for a download error); `bad_input` says whether
     retrying can help (never for bad input)."""
 
     index: int
@@ -429,8 +434,9 @@ class Engine:
         for batch in pack(lengths, self.budget, self.settings.max_batch_windows):
             t0 = time.perf_counter()
             tokens = transcribe_batch(self.model, [pending[i].window.samples for i in batch])
-            futures.append(post.submit(self._words, [(pending[i], toks) for i, toks in zip(batch, tokens,
-                                                                                             strict=True)]))
+            futures.append(
+                post.submit(self._words, [(pending[i], toks) for i, toks in zip(batch, tokens, strict=True)])
+            )
             elapsed = time.perf_counter() - t0
             total = sum(lengths[i] for i in batch)
             for i in batch:  # each item is charged its share of the batch's time
@@ -470,7 +476,8 @@ class Engine:
             if result.error is None:  # a route's windows never overlap: their order is its words' order
                 for route, _start, words in sorted(result.parts, key=lambda part: (part[1], part[0] or 0)):
                     result.channel_words.setdefault(route, []).extend(words)
-                result.words = sorted((w for ws in result.channel_words.values() for w in ws),
-                                      key=lambda w: w.start)
+                result.words = sorted(
+                    (w for ws in result.channel_words.values() for w in ws), key=lambda w: w.start
+                )
             result.parts = []
             yield result

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gpu_job.vad import FRAME_SAMPLES, SAMPLE_RATE
+from gpu_job.engine.vad import FRAME_SAMPLES, SAMPLE_RATE
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Window:
 
 class WindowCutter:
     """Feed `push(samples, probs)` in stream order (one probability per 512-sample frame, as
-    gpu_job.vad gives them), then `finish()`. Each returns the windows closed so far."""
+    gpu_job.engine.vad gives them), then `finish()`. Each returns the windows closed so far."""
 
     def __init__(self, settings: CutSettings | None = None):
         self.s = settings or CutSettings()

@@ -2,7 +2,7 @@
 
 The newest upload of a key owns the key's outputs, whichever job finishes first. "Newest" is what
 S3 itself says: the object the input key holds *now* (one unpinned HeadObject). An execution whose
-upload is no longer that object is superseded (``contracts.errors.SourceSuperseded``); the newer
+upload is no longer that object is superseded (``pipeline.outcomes.SourceSuperseded``); the newer
 upload has its own event and execution. Two uploads with the same ETag are the same bytes, so an
 identical re-upload does not supersede the execution already transcribing them.
 
@@ -28,8 +28,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.errors import SourceSuperseded, TransientError
-from contracts.models import MISSING_ETAG, UploadedObject
+from pipeline.outcomes import SourceSuperseded, TransientError
+from pipeline.contracts import MISSING_ETAG, UploadedObject
 
 META_ETAG = "source-etag"
 META_VERSION = "source-version-id"
@@ -48,7 +48,7 @@ INPUT_GONE = PRECONDITION_FAILED | NOT_FOUND
 # (a wrong guess costs one 412 and a retry), never for the input.
 OUTPUT_ABSENT = NOT_FOUND | {"403", "AccessDenied", "Forbidden"}
 # A GET of a cold object (Glacier, Deep Archive, an Intelligent-Tiering archive tier) not restored,
-# or still restoring: 403 InvalidObjectState. Never bad input, never internal (contracts.archive).
+# or still restoring: 403 InvalidObjectState. Never bad input, never internal (pipeline.archive).
 OBJECT_ARCHIVED = frozenset({"InvalidObjectState"})
 # RestoreObject while a restore of the object is already running (409): the restore we want exists.
 RESTORE_IN_PROGRESS = frozenset({"RestoreAlreadyInProgress"})
@@ -79,8 +79,11 @@ def current_object(s3: Any, bucket: str, key: str) -> dict[str, Any]:
             return {"etag": None, "version_id": None, "deleted": True}
         raise
     version = head.get("VersionId")
-    return {"etag": _unquote(head.get("ETag")), "version_id": None if version in (None, "null") else version,
-            "deleted": False}
+    return {
+        "etag": _unquote(head.get("ETag")),
+        "version_id": None if version in (None, "null") else version,
+        "deleted": False,
+    }
 
 
 def holds(source: UploadedObject, current: dict[str, Any]) -> bool:
@@ -143,8 +146,15 @@ def _output_etag(s3: Any, bucket: str, key: str) -> str | None:
         raise
 
 
-def put_owned(s3: Any, source: UploadedObject, bucket: str, key: str, body: bytes, content_type: str,
-              attempts: int = MAX_WRITE_ATTEMPTS) -> None:
+def put_owned(
+    s3: Any,
+    source: UploadedObject,
+    bucket: str,
+    key: str,
+    body: bytes,
+    content_type: str,
+    attempts: int = MAX_WRITE_ATTEMPTS,
+) -> None:
     """Write ``s3://bucket/key`` only while the input key still holds ``source`` (module doc).
 
     Raises SourceSuperseded when it does not, TransientError when the output kept changing under
@@ -155,8 +165,14 @@ def put_owned(s3: Any, source: UploadedObject, bucket: str, key: str, body: byte
         ensure_current(s3, source)
         condition = {"IfMatch": existing} if existing else {"IfNoneMatch": "*"}
         try:
-            s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type,
-                          Metadata=owner_metadata(source), **condition)
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                Metadata=owner_metadata(source),
+                **condition,
+            )
             return
         except Exception as exc:
             if error_code(exc) not in WRITE_RACES:

@@ -18,7 +18,7 @@ thousands of audio seconds per second. Two faster ways to run the same network, 
   `warmup_frames` of the audio before it, whose outputs are discarded). Not exact (~1% of frames
   fall on the other side of 0.5, borderline frames), but it runs on any torch device, e.g. the GPU.
 - `batched`: the same sections, but the sections of every stream the engine's workers have in
-  flight go to the device as one batch (gpu_job.device_front): what a GPU host runs, so no VAD is
+  flight go to the device as one batch (gpu_job.engine.device_front): what a GPU host runs, so no VAD is
   left on its CPU (docs/CPU_STAGE.md).
 
 Detectors are stateful per stream and not thread-safe: each CPU worker makes its own per item.
@@ -138,7 +138,7 @@ class Sections:
 def score_sections(model: Any, rows: torch.Tensor) -> torch.Tensor:
     """Silero run in lock step over a batch of sections ((rows, frames x 512) on the model's device):
     one LSTM step per frame for all rows at once. Rows are independent, so sections of many streams
-    (gpu_job.device_front) share one batch. Returns (rows, frames) probabilities on that device."""
+    (gpu_job.engine.device_front) share one batch. Returns (rows, frames) probabilities on that device."""
     frames = rows.shape[1] // FRAME_SAMPLES
     out = torch.empty(rows.shape[0], frames, device=rows.device)
     model.reset_states()

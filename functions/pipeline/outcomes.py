@@ -75,9 +75,9 @@ class ObjectArchived(Exception):
     """The upload is in a cold storage class (Glacier Flexible Retrieval, Deep Archive, an
     Intelligent-Tiering archive tier) and not restored: S3 answers InvalidObjectState to a GET.
     Neither bad input nor internal: RecordFailure writes status ARCHIVED (needs restore) and the
-    execution ends in its own ``Archived`` state. ``archive`` is the contracts.models.ArchiveInfo
+    execution ends in its own ``Archived`` state. ``archive`` is the pipeline.contracts.ArchiveInfo
     (as JSON) when the raiser looked; the message is JSON so that it reaches RecordFailure through a
-    Lambda error's ``errorMessage`` (contracts.archive.archive_error_payload)."""
+    Lambda error's ``errorMessage`` (pipeline.archive.archive_error_payload)."""
 
     reason = "archived"
 
