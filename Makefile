@@ -14,12 +14,15 @@ setup:
 models: setup
 	$(PY) scripts/build_tiny_random_model.py --if-missing
 
-# ruff + generated contract docs up to date + `sam validate --lint` (cfn-lint rules; offline). SAM needs python3.12.
+# ruff (rules and format) + mypy (pyproject.toml [tool.mypy]: strict on the core) + generated contract docs up to
+# date + `sam validate --lint` (cfn-lint rules; offline). SAM needs python3.12.
 # Then the services' own rules, offline (scripts/service_lint.sh, docs/LINT.md): asl-validator on every
 # definition, cfn-lint on the rendered template (definitions inlined, informational rules), parliament on
 # every IAM policy, and the permission map (every boto3 call and ASL integration granted).
 lint: setup
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy functions/*/ gpu_job parakeet_cli
 	$(PY) scripts/generate_contracts_doc.py --check
 	PATH="$(PY312):$$PATH" AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template template.yaml
 	./scripts/service_lint.sh

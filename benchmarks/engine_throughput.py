@@ -72,8 +72,8 @@ def run_engine(
 ) -> dict[str, Any]:
     from gpu_job import api
     from gpu_job.engine.engine import Engine, EngineSettings
-    from gpu_job.modes import configure_attention
     from gpu_job.engine.windows import CutSettings
+    from gpu_job.modes import configure_attention
 
     configure_attention(model, "batched")
     settings = EngineSettings(

@@ -20,17 +20,18 @@ from typing import Any
 import numpy as np
 from pipeline.contracts import TranscriptionRequest, UploadedObject
 from pipeline.settings import Settings
+from pipeline.transcript import TranscriptDocument
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
 from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
 from gpu_job.engine.engine import Engine, EngineSettings, ItemError, ItemResult
 from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
+from gpu_job.engine.tokens import Word, to_words
+from gpu_job.engine.vad import make_detector
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.storage import open_source
-from gpu_job.engine.tokens import Word, to_words
 from gpu_job.transcript import Timings, build_document, merge_channels, normalise_words
-from gpu_job.engine.vad import make_detector
 
 STREAM_BLOCK_S = 5.0
 
@@ -96,6 +97,9 @@ def _document(
     if decision is not None:
         document["channel_mode"] = decision.as_dict()
     document["warnings"] = list(decision.warnings) if decision is not None else []
+    # The contract itself, not a copy of it: a document gpu_job cannot validate is its own bug (exit 70),
+    # found here rather than by the first consumer.
+    TranscriptDocument.model_validate(document)
     return document
 
 

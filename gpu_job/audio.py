@@ -17,12 +17,12 @@ import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import av
 import numpy as np
-from pipeline.outcomes import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 from pipeline.media import transcribed_audio_stream
+from pipeline.outcomes import CorruptMedia, DurationOutOfRange, NoAudioStream, NotMedia, ZeroByteObject
 
 from gpu_job.demuxers import AudioTrack, audio_tracks, open_input
 
@@ -99,7 +99,7 @@ class _Resampler:
                 out = self._sink.pull()
             except (av.error.BlockingIOError, av.error.EOFError):
                 return
-            array = out.to_ndarray()
+            array = cast(av.AudioFrame, out).to_ndarray()
             yield array.reshape(-1) if self._channels == 1 else array.reshape(-1, self._channels)
 
     def flush(self) -> Iterator[np.ndarray]:

@@ -87,7 +87,7 @@ def mix_down(block: np.ndarray) -> np.ndarray:
 
 
 def channel_name(channel: int, channels: int) -> str:
-    """For people: "channel 1 (left)" is channel 0 of a stereo track (pipeline.types.channel_label)."""
+    """For people: "channel 1 (left)" is channel 0 of a stereo track (pipeline.contracts.channel_label)."""
     side = {0: " (left)", 1: " (right)"}.get(channel, "") if channels == 2 else ""
     return f"{channel_label(channel).lower()}{side}"
 
@@ -361,9 +361,12 @@ class ChannelRouter:
         self._detectors = {r: d for r, d in self._detectors.items() if r in routes and self.need_probs}
         self._start_gate()
         out = []
-        for block, mix, probs in held:
-            self._gated(block, probs if self.need_probs else None)
-            out += [(r, self._signal(block, mix, r), probs[r] if self.need_probs else None) for r in routes]
+        for block, block_mix, block_probs in held:
+            self._gated(block, block_probs if self.need_probs else None)
+            out += [
+                (r, self._signal(block, block_mix, r), block_probs[r] if self.need_probs else None)
+                for r in routes
+            ]
         return out
 
     def _start_gate(self) -> None:
@@ -379,6 +382,7 @@ class ChannelRouter:
             self.decision = decide(self.requested, 1, None)
             return []
         out = self._decide() if self.decision is None else []
+        assert self.decision is not None
         if not self.need_probs:
             self._gated(np.zeros((0, self._channels), np.float32), None, final=True)
         else:

@@ -9,15 +9,15 @@ VersionId or ETag), runs ``request.mode`` and writes under ``request.output_pref
 for people may name local files and ask for ``auto`` (the mode rule applied to the decoded duration),
 which a TranscriptionRequest cannot express, so all three build the same `Job` instead.
 
-Exit codes (docs/CONTRACTS.md): 0 transcript written; 65 bad input (one JSON line on stderr and the same
-document at `<output_prefix>error.json`); 70 internal error (one JSON line on stderr). `main` returns the
+Exit codes (docs/CONTRACTS.md, gpu_job/outcome.py): 0 transcript written; 65 bad input (one JSON line on
+stderr and the same document at `<output_prefix>error.json`); 66 superseded (the key no longer holds the
+upload: nothing written); 70 internal error (one JSON line on stderr). `main` returns the
 code rather than exiting, so the local emulator can run a job in-process.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -25,15 +25,18 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.contracts import TranscriptionRequest, UploadedObject
+from pipeline.modes import MODES
 from pipeline.outcomes import (
     GPU_JOB_EXIT_BAD_INPUT,
     GPU_JOB_EXIT_INTERNAL,
     GPU_JOB_EXIT_OK,
+    GPU_JOB_EXIT_SUPERSEDED,
     BadInputError,
     SourceSuperseded,
 )
-from pipeline.contracts import TranscriptionRequest, UploadedObject
-from pipeline.modes import MODES
+
+from gpu_job.outcome import report, write_outcome
 
 log = logging.getLogger("gpu_job")
 
@@ -118,18 +121,14 @@ def _person_parser() -> argparse.ArgumentParser:
 
 
 def _report(error: str, message: str, source: str) -> dict[str, Any]:
-    document = {"error": error, "message": message, "input": source}
-    print(json.dumps(document, ensure_ascii=False), file=sys.stderr, flush=True)
-    return document
+    return report({"error": error, "message": message, "input": source})
 
 
 def _run_one(job: Job, model: Any) -> int:
     from gpu_job import api
-    from gpu_job.storage import join_prefix, write_json
 
-    source = job.input_name
     try:
-        document = api.transcribe(
+        outcome: dict[str, Any] | BaseException = api.transcribe(
             job.source,
             model,
             mode=job.mode,
@@ -138,33 +137,14 @@ def _run_one(job: Job, model: Any) -> int:
             right_s=job.right_s,
             channel_mode=job.channel_mode,
         )
-        target = join_prefix(job.output_prefix, "transcript.json")
-        write_json(target, document, owner=job.source)  # only while the key still holds this upload
-        print(target, flush=True)
-        return GPU_JOB_EXIT_OK
-    except BadInputError as exc:
-        error = _report(type(exc).__name__, str(exc), source)
-        owner = job.source if isinstance(job.source, UploadedObject) else None
-        if owner is not None:
-            # Which upload this is about: the prefix is shared by every upload of the key, and
-            # RecordFailure ignores an error.json that names another one.
-            error.update(etag=owner.etag, version_id=owner.version_id)
-        if isinstance(exc, SourceSuperseded):  # the prefix is the newer upload's now: write nothing there
-            return GPU_JOB_EXIT_BAD_INPUT
-        try:
-            # Owned, like transcript.json: never beside a newer upload's outputs.
-            write_json(join_prefix(job.output_prefix, "error.json"), error, owner=owner)
-        except SourceSuperseded:
-            return GPU_JOB_EXIT_BAD_INPUT  # RecordFailure finds the newer upload and records SUPERSEDED
-        except Exception:
-            traceback.print_exc()
-            _report("InternalError", "could not write error.json", source)
-            return GPU_JOB_EXIT_INTERNAL
-        return GPU_JOB_EXIT_BAD_INPUT
     except Exception as exc:
-        traceback.print_exc()
-        _report(type(exc).__name__, str(exc), source)
-        return GPU_JOB_EXIT_INTERNAL
+        if not isinstance(exc, BadInputError | SourceSuperseded):
+            traceback.print_exc()
+        outcome = exc
+    written = write_outcome(job.output_prefix, job.source, outcome)
+    if written.exit_code == GPU_JOB_EXIT_OK:
+        print(written.location, flush=True)
+    return written.exit_code
 
 
 def _quiet_nemo() -> None:
@@ -215,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         return GPU_JOB_EXIT_INTERNAL
 
     codes = [_run_one(job, model) for job in jobs]
-    # Worst outcome wins: any internal error -> 70, else any bad input -> 65.
-    if GPU_JOB_EXIT_INTERNAL in codes:
-        return GPU_JOB_EXIT_INTERNAL
-    return GPU_JOB_EXIT_BAD_INPUT if GPU_JOB_EXIT_BAD_INPUT in codes else GPU_JOB_EXIT_OK
+    # Worst outcome wins: any internal error -> 70, else any bad input -> 65, else any superseded -> 66.
+    for code in (GPU_JOB_EXIT_INTERNAL, GPU_JOB_EXIT_BAD_INPUT, GPU_JOB_EXIT_SUPERSEDED):
+        if code in codes:
+            return code
+    return GPU_JOB_EXIT_OK

@@ -123,7 +123,7 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
         dtype="bfloat16" if use_bf16 else "float32",
         gpu=torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
         attention_model=str(enc_cfg.get("self_attention_model", "rel_pos")),
-        att_context_size=tuple(enc_cfg.get("att_context_size", [-1, -1]))[:2],  # type: ignore[arg-type]
+        att_context_size=tuple(enc_cfg.get("att_context_size", [-1, -1]))[:2],
         conv_chunking_factor=int(enc_cfg.get("subsampling_conv_chunking_factor", 1)),
     )
     model.gpu_job_load_seconds = time.perf_counter() - started

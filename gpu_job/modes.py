@@ -43,6 +43,7 @@ def configure_attention(model: Any, mode: str) -> None:
     attention actually has to change.
     """
     info = model_info(model)
+    wanted: tuple[str, tuple[int, ...], int]
     if mode == "local_attention":
         wanted = ("rel_pos_local_attn", LOCAL_ATTENTION_CONTEXT, 1)
     else:

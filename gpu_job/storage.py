@@ -25,15 +25,12 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from botocore.exceptions import ClientError
-from pipeline.outcomes import SourceSuperseded
 from pipeline.contracts import MISSING_ETAG, UploadedObject
-from pipeline.exact_upload import INPUT_GONE, error_code, put_owned
+from pipeline.exact_upload import pin, put_owned, superseded_when_gone
 
 READ_BLOCK_BYTES = 4 << 20
 
@@ -146,7 +143,7 @@ class OpenedSource:
     def __init__(self, raw: _S3RangeReader | _TimedFile, info: SourceInfo):
         self.raw = raw
         self.info = info
-        self.stream: BinaryIO = io.BufferedReader(raw, buffer_size=READ_BLOCK_BYTES)  # type: ignore[arg-type]
+        self.stream: BinaryIO = io.BufferedReader(raw, buffer_size=READ_BLOCK_BYTES)
 
     @property
     def read_seconds(self) -> float:
@@ -162,24 +159,9 @@ class OpenedSource:
         self.close()
 
 
-def pin(source: UploadedObject) -> dict[str, str]:
-    """S3 request arguments that select exactly this upload (none when the event named neither)."""
-    if source.version_id:
-        return {"VersionId": source.version_id}
-    etag = source.if_match_etag
-    return {"IfMatch": f'"{etag}"'} if etag else {}
-
-
-@contextlib.contextmanager
-def superseded_on_412(source: UploadedObject) -> Iterator[None]:
+def superseded_on_412(source: UploadedObject) -> contextlib.AbstractContextManager[None]:
     """A failed precondition means the key now holds another upload: a typed failure, not a crash."""
-    try:
-        yield
-    except ClientError as exc:
-        code = error_code(exc)
-        if code in INPUT_GONE:  # a failed If-Match, or the pinned version (or key) is gone
-            raise SourceSuperseded(f"{source.uri} no longer holds the upload {pin(source)} ({code})") from exc
-        raise
+    return superseded_when_gone(source.uri, f"no longer holds the upload {pin(source)}")
 
 
 def describe_s3_object(uri: str) -> UploadedObject:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.transcript import SCHEMA_VERSION
 from pipeline.types import channel_label
 
-from gpu_job.language import detect_document
 from gpu_job.engine.tokens import Word
+from gpu_job.language import detect_document
 
-SCHEMA_VERSION = "1.0"
 PAUSE_S = 0.8
 MAX_SEGMENT_S = 15.0
 SENTENCE_END = (".", "?", "!", "…", "。", "？", "！", ";")

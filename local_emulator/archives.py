@@ -205,8 +205,8 @@ def restore_completed_event(
 ) -> dict[str, Any]:
     """AWS's Object Restore Completed event for a moto key: Object Created's shape (one writer,
     functions/pipeline/uploads.py) without ``reason``, with the restore's two fields."""
-    from pipeline.uploads import OBJECT_RESTORE_COMPLETED, object_created_event
     from pipeline.contracts import UploadedObject
+    from pipeline.uploads import OBJECT_RESTORE_COMPLETED, object_created_event
 
     version = str(fake.version_id) if fake.version_id and str(fake.version_id) != "null" else None
     source = UploadedObject(

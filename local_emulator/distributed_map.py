@@ -166,7 +166,7 @@ def write_results(
 
 def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]]:
     """(owner, attribute, replacement) for each bridge above; ``bridged`` installs and restores them."""
-    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+    from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails, ResourceNotFound
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -198,7 +198,7 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    from local_emulator.bridges import botocore_normalisers
+    from local_emulator.normalisers import botocore_normalisers
 
     original_transformer_for = item_reader_decl.resource_output_transformer_for
     original_map_run = DistributedIterationComponent._map_run
@@ -279,11 +279,22 @@ def distributed_map_patches() -> list[tuple[type | Any, str, Callable[..., Any]]
             return {"mapRuns": []}
         return dict(original_list_map_runs(self, execution_arn))
 
+    def describe_map_run(self: Any, map_run_arn: str) -> dict[str, Any]:
+        """Gap 32: moto reads every execution's worker, and one that another thread is starting has
+        none yet (AttributeError on ``None.env``); AWS answers from the map run alone."""
+        for execution in self._get_executions():
+            env = getattr(getattr(execution, "exec_worker", None), "env", None)
+            record = env.map_run_record_pool_manager.get(map_run_arn) if env is not None else None
+            if record is not None:
+                return dict(record.describe())
+        raise ResourceNotFound()
+
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     return [
         (boto_client, "boto3", _SerialBoto3()),
         (StepFunctionsParserBackend, "list_map_runs", list_map_runs),
+        (StepFunctionsParserBackend, "describe_map_run", describe_map_run),
         (ResourceEvalS3, "_handle_list_objects_v2", staticmethod(handle_list_objects_v2)),
         (result_writer_s3.ResourceEvalS3, "_handle_put_object", staticmethod(handle_put_object)),
         (InputType, "__init__", input_type_init),

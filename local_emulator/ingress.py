@@ -104,8 +104,8 @@ def s3_object_created_event(
 ) -> dict[str, Any]:
     """What AWS S3 puts on EventBridge for a new object (gap 10): the workflow's own event writer
     (functions/pipeline/uploads.py) with a fresh id and a growing sequencer, as S3 gives them."""
-    from pipeline.uploads import object_created_event  # functions/ is on sys.path in a local stack
     from pipeline.contracts import UploadedObject
+    from pipeline.uploads import object_created_event  # functions/ is on sys.path in a local stack
 
     version = version_id if version_id and version_id != "null" else None
     source = UploadedObject(

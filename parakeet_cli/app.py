@@ -637,9 +637,12 @@ def stack_info(ctx: typer.Context, json_out: JsonOption = False) -> None:
 
     def body(out: Output) -> int:
         names = state(ctx).stack().names
-        out.emit(
-            names.as_dict(), lambda console: [console.print(f"{k}: {v}") for k, v in names.as_dict().items()]
-        )
+
+        def human(console: Console) -> None:
+            for k, v in names.as_dict().items():
+                console.print(f"{k}: {v}")
+
+        out.emit(names.as_dict(), human)
         return exits.OK
 
     run(json_out, body)

@@ -14,21 +14,14 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pipeline.catalog import PARTITION_KEY, SORT_KEY, from_dynamo
+from pipeline.exact_upload import error_code
+from pipeline.outcomes import SETTLED_STATUSES, STATUSES
 from pipeline.s3uri import format_s3_uri
 
-from parakeet_cli.connect import CATALOG_STATUS_INDEX, Stack, error_code
+from parakeet_cli.connect import CATALOG_STATUS_INDEX, Stack
 
-CLAIMED = "CLAIMED"
-TRANSCRIBED = "TRANSCRIBED"
-FAILED = "FAILED"
-SUPERSEDED = "SUPERSEDED"
-# A cold upload (docs/ARCHIVES.md): ARCHIVED needs a restore; RESTORING waits (up to 48 h) for S3's
-# restore-completed event, whose execution claims the row again.
-ARCHIVED = "ARCHIVED"
-RESTORING = "RESTORING"
-STATUSES = (CLAIMED, TRANSCRIBED, FAILED, SUPERSEDED, ARCHIVED, RESTORING)
-# A row in one of these is final for its execution (RESTORING: the next one starts on S3's event).
-DONE = frozenset({TRANSCRIBED, FAILED, SUPERSEDED, ARCHIVED, RESTORING})
+# The row says the execution that wrote it ended (RESTORING: the next one starts on S3's event).
+DONE = SETTLED_STATUSES
 EXECUTION_DONE = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 _deserializer = TypeDeserializer()

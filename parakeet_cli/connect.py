@@ -22,6 +22,7 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from pipeline.exact_upload import error_code
 
 from parakeet_cli.exits import AwsError, NotFound
 
@@ -69,9 +70,9 @@ def boto3_clients(
 
     @cache
     def client(service: str) -> Any:
-        return session.client(
-            service, region_name=region_name, endpoint_url=endpoint_url, config=config, **extra
-        )
+        # Any: the service is named at run time, which boto3-stubs' per-service overloads cannot type.
+        factory: Any = session.client
+        return factory(service, region_name=region_name, endpoint_url=endpoint_url, config=config, **extra)
 
     return client
 
@@ -89,10 +90,6 @@ def aws_errors(what: str) -> Iterator[None]:
         ) from exc
     except BotoCoreError as exc:
         raise AwsError(f"{what}: {exc}", aws_code=type(exc).__name__) from exc
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 @dataclass(frozen=True)

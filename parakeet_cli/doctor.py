@@ -30,13 +30,19 @@ import re
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pipeline.exact_upload import error_code
 from pipeline.gpu_classes import SIZE_ORDER
 
 from parakeet_cli import exits
-from parakeet_cli.connect import Stack, error_code
+from parakeet_cli.connect import Stack
+
+if TYPE_CHECKING:
+    from mypy_boto3_batch.client import BatchClient
+    from mypy_boto3_s3.client import S3Client
+
 
 Status = Literal["pass", "warn", "fail"]
 Download = Callable[[str], bytes]
@@ -156,7 +162,7 @@ def _stack_resources(cloudformation: Any, stack_name: str) -> dict[str, list[str
     return by_type
 
 
-def stack_parts(cloudformation: Any, batch: Any, stack_name: str) -> StackParts:
+def stack_parts(cloudformation: Any, batch: BatchClient, stack_name: str) -> StackParts:
     resources = _stack_resources(cloudformation, stack_name)
     queue_ids = resources.get("AWS::Batch::JobQueue", [])
     if queue_ids:
@@ -182,7 +188,8 @@ def stack_parts(cloudformation: Any, batch: Any, stack_name: str) -> StackParts:
         ]
         if found:
             definitions.append(max(found, key=lambda d: d["revision"]))
-    return StackParts(environments, queues, definitions)
+    # Batch's TypedDicts read as the plain dicts the checks take.
+    return StackParts(*(cast(list[dict[str, Any]], found) for found in (environments, queues, definitions)))
 
 
 # ---------------------------------------------------------------- Batch
@@ -543,7 +550,7 @@ def check_images(
         image_check = _check_pushed(ecr, ref, name)
         checks.append(image_check)
         if image_check.status == "pass":
-            wanted = {_environment(d).get(MODEL_ENV) for d in users} - {None}
+            wanted = {m for m in (_environment(d).get(MODEL_ENV) for d in users) if m is not None}
             checks.append(_check_model(ecr, ref, wanted, download))
     return checks
 
@@ -657,7 +664,7 @@ def _check_model(ecr: Any, ref: ImageRef, wanted: set[str], download: Download) 
 
 
 # ---------------------------------------------------------------- ingress
-def check_eventbridge(s3: Any, bucket: str) -> list[Check]:
+def check_eventbridge(s3: S3Client, bucket: str) -> list[Check]:
     """The input bucket sends its events to EventBridge: without it no upload starts an execution."""
     name = f"EventBridge notifications on {bucket}"
     try:

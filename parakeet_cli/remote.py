@@ -21,18 +21,24 @@ import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from pipeline.contracts import MISSING_ETAG, UploadedObject
 from pipeline.cost import CostTotals, GroupBy, summarise_costs
+from pipeline.exact_upload import NOT_FOUND, PRECONDITION_FAILED, error_code, pin_arguments
+from pipeline.naming import HASH_LENGTH, execution_name, execution_name_prefix
+from pipeline.outcomes import STATUS_FAILED, STATUS_TRANSCRIBED, STATUSES
 from pipeline.s3uri import parse_s3_uri
 from pipeline.uploads import object_created_event as upload_event
-from pipeline.contracts import MISSING_ETAG, UploadedObject
-from pipeline.naming import HASH_LENGTH, execution_name, execution_name_prefix
 
 from parakeet_cli import catalog
-from parakeet_cli.connect import Stack, error_code
+from parakeet_cli.connect import Stack
 from parakeet_cli.exits import NotFound, UsageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 MAX_RETRY_ATTEMPTS = 99  # retry1 .. retry99: names already used are skipped
 CHANNEL_MODES = ("mix", "split", "auto")
@@ -77,7 +83,7 @@ _PUT_OPERATIONS = ("PutObject", "CompleteMultipartUpload")  # the request whose 
 
 
 @contextlib.contextmanager
-def _put_responses(s3: Any) -> Iterator[list[dict[str, Any]]]:
+def _put_responses(s3: S3Client) -> Iterator[list[dict[str, Any]]]:
     """The parsed responses of the PutObject / CompleteMultipartUpload calls made on ``s3`` inside the
     block. ``upload_file`` (multipart above its threshold, in its own threads) returns nothing, yet the
     request id, ETag and version of the write are what identify *this* upload's S3 event."""
@@ -307,7 +313,7 @@ def status_list(stack: Stack, status: str, limit: int = 50, since: str | None = 
 def status_overview(stack: Stack, limit: int = 10) -> dict[str, Any]:
     counts = catalog.count_by_status(stack)
     recent: list[dict[str, Any]] = []
-    for status in catalog.STATUSES:
+    for status in STATUSES:
         recent.extend(catalog.rows_by_status(stack, status, limit=limit))
     recent = catalog.newest_first(recent)[:limit]
     return {
@@ -328,7 +334,7 @@ def transcript_file(stack: Stack, key: str, fmt: str) -> tuple[dict[str, Any], s
     rows = catalog.rows_for(stack, uri)
     if not rows:
         raise NotFound(f"no catalog row for {uri}", source_uri=uri)
-    done = [r for r in rows if r.get("status") == catalog.TRANSCRIBED]
+    done = [r for r in rows if r.get("status") == STATUS_TRANSCRIBED]
     if not done:
         latest = rows[0]
         why = f": {latest.get('reason') or latest.get('error')}" if latest.get("status") == "FAILED" else ""
@@ -345,7 +351,7 @@ def transcript_file(stack: Stack, key: str, fmt: str) -> tuple[dict[str, Any], s
     try:
         body = stack.client("s3").get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
     except ClientError as exc:
-        if error_code(exc) in ("NoSuchKey", "404"):
+        if error_code(exc) in NOT_FOUND:
             raise NotFound(f"{output} is gone (deleted from the output bucket?)", uri=output) from exc
         raise
     return row, output, body
@@ -369,18 +375,14 @@ def object_created_event(stack: Stack, row: dict[str, Any]) -> dict[str, Any]:
 
 def _still_there(stack: Stack, row: dict[str, Any]) -> str | None:
     """Why the row's exact upload can no longer be read (None: it can)."""
-    pin: dict[str, str] = {}
-    if row.get("version_id"):
-        pin["VersionId"] = row["version_id"]
-    elif row.get("etag") and row["etag"] != MISSING_ETAG:
-        pin["IfMatch"] = f'"{row["etag"]}"'
+    pin = pin_arguments(row.get("version_id"), row.get("etag"))
     try:
         stack.client("s3").head_object(Bucket=row["bucket"], Key=row["key"], **pin)
     except ClientError as exc:
         code = error_code(exc)
-        if code in ("404", "NoSuchKey", "NoSuchVersion"):
+        if code in NOT_FOUND:
             return "the object (this version) is gone"
-        if code in ("412", "PreconditionFailed"):
+        if code in PRECONDITION_FAILED:
             return "the key now holds another upload (it has its own execution)"
         raise
     return None
@@ -390,7 +392,7 @@ def retry_row(stack: Stack, row: dict[str, Any], include_bad_input: bool = False
     """Start one retry execution for a FAILED row; the result says what was done or why not."""
     entry: dict[str, Any] = {name: row.get(name) for name in ("source_uri", "key", "etag", "version_id")}
     entry["previous_reason"] = row.get("reason")
-    if row.get("status") != catalog.FAILED:
+    if row.get("status") != STATUS_FAILED:
         return {**entry, "retried": False, "skipped": f"status is {row.get('status')}, not FAILED"}
     if row.get("reason_class") == "bad_input" and not include_bad_input:
         return {
@@ -436,7 +438,7 @@ def retry_targets(stack: Stack, key: str | None, failed: bool, limit: int) -> li
         if not rows:
             raise NotFound(f"no catalog row for {catalog.source_uri(stack, key)}")
         return rows[:1]  # the newest upload of the key: an older one has been replaced
-    return catalog.rows_by_status(stack, catalog.FAILED, limit=limit)
+    return catalog.rows_by_status(stack, STATUS_FAILED, limit=limit)
 
 
 # ---------------------------------------------------------------- cost
@@ -481,7 +483,7 @@ def cost_report(
     if by not in ("prefix", "mode", "language"):
         raise UsageError("--by must be prefix, mode or language")
     since_iso = parse_since(since)
-    rows = catalog.rows_by_status(stack, catalog.TRANSCRIBED, since=since_iso)
+    rows = catalog.rows_by_status(stack, STATUS_TRANSCRIBED, since=since_iso)
     groups = summarise_costs(rows, by=by, prefix_depth=prefix_depth)
     total = CostTotals()
     for group in groups.values():

@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from pipeline.transcript import TranscriptDocument
 from pipeline.formats import to_srt, to_text, to_vtt
 from pipeline.subtitles import build_cues
+from pipeline.transcript import TranscriptDocument
 
 FORMATS = ("json", "srt", "vtt", "txt")
 

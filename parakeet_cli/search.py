@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipeline.exact_upload import PARTITION_COLUMN, SEGMENTS_PREFIX
 from pipeline.s3uri import parse_s3_uri
@@ -30,6 +30,11 @@ from pipeline.segments import COLUMNS
 
 from parakeet_cli.connect import DEFAULT_LOCAL_ENDPOINT, Stack
 from parakeet_cli.exits import AwsError, NotFound, UsageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_athena.client import AthenaClient
+    from mypy_boto3_s3.client import S3Client
+
 
 SQL_FILE = "search_segments.sql"
 TABLE_PLACEHOLDER = "{segments}"
@@ -148,7 +153,7 @@ _ATHENA_CONVERT: dict[str, Any] = {
 class AthenaBackend:
     """StartQueryExecution in the search workgroup, poll, GetQueryResults (values come back as text)."""
 
-    athena: Any
+    athena: AthenaClient
     database: str
     table: str
     workgroup: str
@@ -173,7 +178,8 @@ class AthenaBackend:
         deadline = time.monotonic() + self.timeout_s
         while True:
             execution = self.athena.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
-            state, reason = execution["Status"]["State"], execution["Status"].get("StateChangeReason", "?")
+            state: str = execution["Status"]["State"]
+            reason = execution["Status"].get("StateChangeReason", "?")
             if state == "SUCCEEDED":
                 return
             if state not in ATHENA_DONE and time.monotonic() >= deadline:
@@ -251,7 +257,7 @@ class DuckDbBackend:
     Only the ``dt=`` folders on or after ``since`` are copied: the same days Athena's projection reads.
     Files are renamed by number inside their day (a row names its source; keys may hold any character)."""
 
-    s3: Any
+    s3: S3Client
     bucket: str
 
     def rows(self, query: SearchQuery) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """Generate the contract tables of docs/CONTRACTS.md and functions/pipeline/transcript.schema.json.
 
-Why: the pydantic models in functions/contracts are the contract; a hand-written table next to
+Why: the pydantic models in functions/pipeline are the contract; a hand-written table next to
 them drifts. This script renders, from the models' JSON Schema, one table per model a state reads
 or writes (field, type, required, description) and the settings table (environment name,
 default, description), between ``<!-- BEGIN GENERATED: name -->`` / ``<!-- END GENERATED: name -->``
@@ -23,13 +23,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "functions"))
 
-from pipeline import contracts as models  # noqa: E402
+from pipeline import contracts  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
+from pipeline.transcript import SCHEMA_VERSION, TranscriptDocument  # noqa: E402
 from pydantic import BaseModel  # noqa: E402
 
 DOC = REPO / "docs" / "CONTRACTS.md"
-TRANSCRIPT_SCHEMA = REPO / "functions" / "common" / "transcript.schema.json"
-SCHEMA_ID = "https://parakeet-pipeline.local/transcript/1.0"
+TRANSCRIPT_SCHEMA = REPO / "functions" / "pipeline" / "transcript.schema.json"
+SCHEMA_ID = f"https://parakeet-pipeline.local/transcript/{SCHEMA_VERSION}"
 
 
 def type_of(schema: dict[str, Any]) -> str:
@@ -81,12 +82,12 @@ def model_table(name: str, schema: dict[str, Any]) -> str:
 def contract_models() -> list[type[BaseModel]]:
     """Every model a state reads or writes, in workflow order, then the transcript document."""
     ordered: list[type[BaseModel]] = []
-    for request, result in models.STATE_CONTRACTS.values():
+    for request, result in contracts.STATE_CONTRACTS.values():
         for model in (request, result):
             if model is not None and model not in ordered:
                 ordered.append(model)
-    ordered.append(models.TranscriptDocument)
-    ordered.extend(m for m in models.PUBLISHED_CONTRACTS if m not in ordered)  # CompletionEvent
+    ordered.append(TranscriptDocument)
+    ordered.extend(m for m in contracts.PUBLISHED_CONTRACTS if m not in ordered)  # CompletionEvent
     return ordered
 
 
@@ -110,7 +111,7 @@ def settings_section() -> str:
 
 
 def transcript_schema() -> str:
-    schema = models.TranscriptDocument.model_json_schema()
+    schema = TranscriptDocument.model_json_schema()
     document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

@@ -15,8 +15,8 @@ from pipeline.contracts import (
     ProbeResult,
     UploadedObject,
 )
-from pipeline.transcript import TranscriptDocument
 from pipeline.settings import Settings
+from pipeline.transcript import TranscriptDocument
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
 

@@ -31,19 +31,29 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from pipeline.catalog import STATUS_ARCHIVED, STATUS_RESTORING, catalog_key
-from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
-from pipeline.s3uri import format_s3_uri
-from pipeline.uploads import object_created_event as upload_event
 from pipeline.backfill import BackfillDecision, BackfillItemRequest, SkipReason
+from pipeline.catalog import catalog_key
 from pipeline.contracts import MISSING_ETAG, UploadedObject
 from pipeline.naming import execution_name, upload_identity
-from start_execution.starter import ignore_reason
+from pipeline.outcomes import (
+    BAD_INPUT,
+    STATUS_ARCHIVED,
+    STATUS_FAILED,
+    STATUS_RESTORING,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+)
+from pipeline.s3uri import format_s3_uri
+from pipeline.uploads import FOLDER_MARKER, ignore_reason
+from pipeline.uploads import object_created_event as upload_event
 
-BAD_INPUT = "bad_input"
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
 RETRY_SUFFIX = re.compile(r"-retry(\d+)$")
 EVENT_NAMESPACE = uuid.UUID("5d1c2a8e-51f3-4c1e-9f4b-6a0e4b2f7a10")
 BACKFILL_REASON = "Backfill"
@@ -140,7 +150,7 @@ def next_retry(row: Mapping[str, Any]) -> int:
 
 
 def _done(outcome: str, reason: SkipReason | None = None, uri: str | None = None) -> BackfillDecision:
-    return BackfillDecision(action="done", outcome=outcome, reason=reason, source_uri=uri)  # type: ignore[arg-type]
+    return BackfillDecision(action="done", outcome=outcome, reason=reason, source_uri=uri)
 
 
 def row_skip_reason(row: Mapping[str, Any] | None) -> SkipReason | None:
@@ -153,14 +163,14 @@ def row_skip_reason(row: Mapping[str, Any] | None) -> SkipReason | None:
     if status == STATUS_SUPERSEDED:
         return "superseded"
     if status == STATUS_FAILED and row.get("reason_class") == BAD_INPUT:
-        return "bad_input"
+        return BAD_INPUT
     if status == STATUS_RESTORING:
         return "restoring"
     return None
 
 
 def decide(
-    request: BackfillItemRequest, table: Any, ignored_suffixes: Sequence[str], account: str, region: str
+    request: BackfillItemRequest, table: Table, ignored_suffixes: Sequence[str], account: str, region: str
 ) -> BackfillDecision:
     """One object's decision (reads one catalog item, consistently; writes nothing)."""
     obj = listed_object(request)
@@ -171,13 +181,14 @@ def decide(
         return _done("skipped", "outside_prefix", uri)
     ignored = ignore_reason(obj.key, ignored_suffixes)
     if ignored:
-        reason = "folder_marker" if ignored == "folder_marker" else "ignored_suffix"
-        return _done("skipped", reason, uri)  # type: ignore[arg-type]
-    row = table.get_item(Key=catalog_key(uri, obj.etag), ConsistentRead=True).get("Item")
+        reason: SkipReason = "folder_marker" if ignored == FOLDER_MARKER else "ignored_suffix"
+        return _done("skipped", reason, uri)
+    found = table.get_item(Key=catalog_key(uri, obj.etag), ConsistentRead=True).get("Item")
+    row: dict[str, Any] | None = dict(found) if found else None
     skip = row_skip_reason(row)
     if skip:
         return _done("skipped", skip, uri)
-    retry = bool(row) and row.get("status") in (STATUS_FAILED, STATUS_ARCHIVED)
+    retry = row is not None and row.get("status") in (STATUS_FAILED, STATUS_ARCHIVED)
     if request.dry_run:
         return _done("would_retry" if retry else "would_start", uri=uri)
     suffix = f"retry{next_retry(row)}" if retry and row else ""

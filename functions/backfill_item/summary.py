@@ -14,10 +14,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.backfill import BackfillItemResult, BackfillSummary, ResultWriterDetails
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 STARTED = ("transcribed", "failed", "already_claimed", "superseded")
 RESULT_STATUSES = ("SUCCEEDED", "FAILED", "PENDING")
@@ -29,7 +33,7 @@ class MalformedResultError(ValueError):
     """A ResultWriter file or entry that is not what Step Functions writes: the summary would be wrong."""
 
 
-def _read_json(s3: Any, bucket: str, key: str) -> Any:
+def _read_json(s3: S3Client, bucket: str, key: str) -> Any:
     try:
         return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except json.JSONDecodeError as error:
@@ -50,7 +54,7 @@ def entry_result(entry: Any, where: str) -> Any:
         raise MalformedResultError(f"{where}: Output is not JSON: {error}") from error
 
 
-def file_entries(s3: Any, bucket: str, key: str) -> Iterator[Any]:
+def file_entries(s3: S3Client, bucket: str, key: str) -> Iterator[Any]:
     """The entries of one JSON Lines result file, parsed as its body streams in."""
     body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     for number, line in enumerate(body.iter_lines(chunk_size=READ_CHUNK_BYTES), start=1):
@@ -64,7 +68,7 @@ def file_entries(s3: Any, bucket: str, key: str) -> Iterator[Any]:
         yield entry_result(entry, where)
 
 
-def result_entries(s3: Any, details: ResultWriterDetails) -> Iterator[Any]:
+def result_entries(s3: S3Client, details: ResultWriterDetails) -> Iterator[Any]:
     """Every item's result, file by file, from the manifest ResultWriter wrote."""
     manifest = _read_json(s3, details.Bucket, details.Key)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("ResultFiles"), dict):

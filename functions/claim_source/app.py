@@ -10,8 +10,8 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import catalog_table, s3_client
 from lambda_runtime.observability import logger, metrics, tracer
-from pipeline.uploads import parse_upload_event, uploaded_object
 from pipeline.contracts import ClaimRequest
+from pipeline.uploads import parse_upload_event, uploaded_object
 
 from claim_source.claim import claim
 

@@ -21,17 +21,36 @@ transcribes (docs/EXACT_BYTES.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pipeline.catalog import STATUS_ARCHIVED, STATUS_RESTORING, utc_now_iso
-from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
-from pipeline.exact_upload import TRANSCRIPT_JSON, output_file, output_prefix
-from pipeline.s3uri import parse_s3_uri
-from pipeline.uploads import OBJECT_RESTORE_COMPLETED
-from pipeline.outcomes import ZeroByteObject
+from pipeline import uploads
+from pipeline.catalog import utc_now_iso
 from pipeline.contracts import ClaimResult, ClaimSkipReason, UploadedObject
-from pipeline.exact_upload import META_ETAG, OUTPUT_ABSENT, ensure_current, error_code
+from pipeline.exact_upload import (
+    META_ETAG,
+    OUTPUT_ABSENT,
+    TRANSCRIPT_JSON,
+    ensure_current,
+    error_code,
+    output_file,
+    output_prefix,
+)
+from pipeline.outcomes import (
+    STATUS_ARCHIVED,
+    STATUS_CLAIMED,
+    STATUS_FAILED,
+    STATUS_RESTORING,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+    ZeroByteObject,
+)
+from pipeline.s3uri import parse_s3_uri
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
+
 
 # ARCHIVED and RESTORING rows are claimable (docs/ARCHIVES.md): the restore-completed event's execution
 # claims the RESTORING row (once: a duplicate event then finds it CLAIMED), and a re-run (a backfill with
@@ -50,14 +69,14 @@ def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> Cla
     zero-byte check would turn them into recorded failures. ``detail_type`` None (a caller with no
     event, e.g. a backfill) is taken as Object Created.
     """
-    if detail_type is not None and detail_type not in (OBJECT_CREATED, OBJECT_RESTORE_COMPLETED):
+    if detail_type is not None and detail_type not in (OBJECT_CREATED, uploads.OBJECT_RESTORE_COMPLETED):
         return "not_object_created"
-    if source.key.endswith("/"):
-        return "directory_marker"
+    if uploads.ignore_reason(source.key) == uploads.FOLDER_MARKER:
+        return "folder_marker"
     return None
 
 
-def outputs_owner_etag(s3: Any, output_bucket: str, key: str) -> str | None:
+def outputs_owner_etag(s3: S3Client, output_bucket: str, key: str) -> str | None:
     """The ETag of the upload whose words the key's transcript.json holds (None: no transcript)."""
     try:
         location = parse_s3_uri(output_file(output_prefix(output_bucket, key), TRANSCRIPT_JSON))
@@ -75,7 +94,7 @@ def _held_status(held: Any) -> str | None:
     return status.get("S") if isinstance(status, dict) else None
 
 
-def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[str, str]) -> None:
+def _put_claim(table: Table, item: dict[str, Any], condition: str, values: dict[str, str]) -> None:
     table.put_item(
         Item=item,
         ConditionExpression=condition,
@@ -86,11 +105,11 @@ def _put_claim(table: Any, item: dict[str, Any], condition: str, values: dict[st
 
 
 def claim(
-    table: Any,
+    table: Table,
     source: UploadedObject,
     execution_arn: str | None,
     detail_type: str | None = None,
-    s3: Any = None,
+    s3: S3Client | None = None,
     output_bucket: str | None = None,
 ) -> ClaimResult:
     """Conditionally write the CLAIMED item; a lost race is a normal outcome, not an error.
@@ -134,7 +153,7 @@ def claim(
         }
         _put_claim(table, item, CLAIM_CONDITION, claimable)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if error_code(exc) != "ConditionalCheckFailedException":
             raise
         held = exc.response.get("Item") or {}
         held_by = (held.get("execution_arn") or {}).get("S") if isinstance(held, dict) else None
@@ -148,12 +167,12 @@ def claim(
     return ClaimResult(claimed=True, source=source)
 
 
-def _reclaim(table: Any, source: UploadedObject, item: dict[str, Any]) -> ClaimResult:
+def _reclaim(table: Table, source: UploadedObject, item: dict[str, Any]) -> ClaimResult:
     """Claim a TRANSCRIBED row again: another upload's words hold the key's outputs (A, B, A)."""
     try:
         _put_claim(table, item, RECLAIM_CONDITION, {":transcribed": STATUS_TRANSCRIBED})
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return ClaimResult(claimed=False, source=source, reason="already_claimed")
         raise
     return ClaimResult(claimed=True, source=source)

@@ -8,9 +8,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import catalog_table, events_client, s3_client
-from pipeline.events import put_completion_event
 from lambda_runtime.observability import logger, metrics, tracer
 from pipeline.contracts import IndexRequest
+from pipeline.events import put_completion_event
 
 from index_transcript.index import index, ready_event
 

@@ -18,12 +18,16 @@ claimed (condition on its ``execution_arn``). Then the ``Transcript Ready`` comp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipeline.outcomes import STATUS_TRANSCRIBED
 from pipeline.catalog import catalog_key, from_dynamo, set_expression, utc_now_iso
 from pipeline.contracts import CatalogItem, CompletionEvent, IndexRequest
-from pipeline.exact_upload import ensure_current
+from pipeline.exact_upload import ensure_current, error_code
+from pipeline.outcomes import STATUS_TRANSCRIBED
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
 
 
 class NotClaimedHere(Exception):
@@ -61,7 +65,7 @@ def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
     }
 
 
-def index(table: Any, request: IndexRequest, s3: Any = None) -> CatalogItem:
+def index(table: Table, request: IndexRequest, s3: S3Client | None = None) -> CatalogItem:
     """Write the TRANSCRIBED attributes and return the whole item.
 
     ``s3`` (the input bucket's client) checks first that the key still holds the upload; None skips it.
@@ -85,8 +89,7 @@ def index(table: Any, request: IndexRequest, s3: Any = None) -> CatalogItem:
             **condition,
         )
     except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             source = request.source
             raise NotClaimedHere(f"{source.uri} ({source.etag}) is claimed by another execution") from exc
         raise

@@ -12,17 +12,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-STATUS_CLAIMED = "CLAIMED"
-STATUS_TRANSCRIBED = "TRANSCRIBED"
-STATUS_FAILED = "FAILED"
-# The key was overwritten while this upload was being processed: the newer upload owns the key's
-# outputs; the row names it (``superseded_by``). Neither bad input nor internal.
-STATUS_SUPERSEDED = "SUPERSEDED"
-# A cold upload (docs/ARCHIVES.md): not restored and RestoreArchived off, or a restore that never
-# completed (ARCHIVED); a restore requested, waiting for S3's Object Restore Completed event (RESTORING).
-STATUS_ARCHIVED = "ARCHIVED"
-STATUS_RESTORING = "RESTORING"
-
 # Partition + sort key of the catalog table (docs/CONTRACTS.md).
 PARTITION_KEY = "source_uri"
 SORT_KEY = "etag"

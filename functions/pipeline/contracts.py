@@ -31,46 +31,26 @@ gpu_job both import this module: it depends on pydantic alone.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
-SCHEMA_VERSION = "1.0"
+from pipeline.outcomes import CatalogStatus, ReasonClass
+from pipeline.transcript import Hardware, ModelInfo, Timings
+from pipeline.types import (
+    ChannelMode,
+    Chunking,
+    Contract,
+    Mode,
+    RestoreArchived,
+    Seconds,
+    SizeClass,
+    TranscribePath,
+)
+
 # UploadedObject.etag when the event carried none: DynamoDB key attributes cannot be empty, and it
 # is not a value S3 can match (If-Match is then not sent).
 MISSING_ETAG = "no-etag"
-
-Mode = Literal["batched", "full", "local_attention", "streaming"]
-SizeClass = str  # a key of pipeline.gpu_classes.GPU_CLASSES ("small", "medium", "large", ...)
-TranscribePath = Literal["pool", "job"]
-# ARCHIVED: a cold object (Glacier, Deep Archive, an Intelligent-Tiering archive tier) not restored
-# and RestoreArchived off (or its restore never completed); RESTORING: a restore was requested and its
-# S3 "Object Restore Completed" event starts a fresh execution (docs/ARCHIVES.md). Neither is a failure.
-CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
-# capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
-ReasonClass = Literal["bad_input", "internal", "capacity"]
-# How a multi-channel upload is transcribed (docs/CHANNELS.md): the CHANNEL_MODE setting, or the
-# upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
-ChannelMode = Literal["mix", "split", "auto"]
-CHANNEL_MODE_TAG = "channel-mode"
-# Whether (and how fast) a cold upload is restored before it is transcribed (docs/ARCHIVES.md): the
-# RESTORE_ARCHIVED setting, or the upload's S3 object tag `restore-archived` (RESTORE_ARCHIVED_TAG).
-RestoreArchived = Literal["off", "bulk", "standard", "expedited"]
-RESTORE_ARCHIVED_TAG = "restore-archived"
-
-
-def channel_label(channel: int) -> str:
-    """How text and subtitles name a 0-based channel: "Channel 1" is channel 0 (the left one)."""
-    return f"Channel {channel + 1}"
-
-
-Seconds = Annotated[float, Field(ge=0)]
-
-
-class Contract(BaseModel):
-    """Strict by default: a field the producer adds and no consumer declares is a contract change."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # -- the uploaded object ----------------------------------------------------------------------------
@@ -113,7 +93,7 @@ class ClaimRequest(Contract):
     execution_arn: str | None = None
 
 
-ClaimSkipReason = Literal["already_claimed", "directory_marker", "not_object_created"]
+ClaimSkipReason = Literal["already_claimed", "folder_marker", "not_object_created"]
 
 
 class ClaimResult(Contract):
@@ -154,14 +134,6 @@ class ProbeResult(Contract):
 class PlanRequest(Contract):
     source: UploadedObject
     probe: ProbeResult
-
-
-class Chunking(Contract):
-    """Streaming mode's window: each chunk is decoded with left/right context around it."""
-
-    chunk_s: float = Field(gt=0)
-    left_s: Seconds
-    right_s: Seconds
 
 
 class TranscriptionRequest(Contract):
@@ -225,159 +197,6 @@ class JobResult(Contract):
     )
     batch_files: int | None = Field(
         None, ge=1, description="Pool only: files transcribed together with this one in the worker's batch."
-    )
-
-
-# -- The transcript document (transcript.json) ------------------------------------------------------
-class Word(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)  # producers may add e.g. a confidence
-    start: Seconds
-    end: Seconds
-    word: str
-    channel: NonNegativeInt | None = Field(
-        None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
-    )
-
-
-class Segment(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    id: NonNegativeInt
-    start: Seconds
-    end: Seconds
-    text: str
-    words: list[Word]
-    language: str | None = Field(None, description="This segment's language; None when undetermined.")
-    language_confidence: float | None = Field(None, ge=0, le=1)
-    channel: NonNegativeInt | None = Field(
-        None,
-        description="0-based channel (0 = left) that spoke this segment when the channels were transcribed "
-        "separately (channel_mode.used 'split'); None when one signal was transcribed.",
-    )
-
-
-class TranscriptSourceInfo(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    uri: str
-    etag: str | None
-    size: NonNegativeInt | None
-
-
-class TranscriptChunking(Chunking):
-    """The streaming window a transcript was made with; the job may add how many chunks it ran."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    chunks: NonNegativeInt | None = None
-
-
-class MediaInfo(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    duration_s: Seconds
-    codec: str | None
-    sample_rate: int | None
-    channels: int | None
-
-
-class ModelInfo(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    name: str
-    revision: str | None
-
-
-class Hardware(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    device: str
-    gpu: str | None = None
-    dtype: str | None = None
-
-
-class Timings(Contract):
-    """Seconds spent per phase of the job; ``total`` is what the job held the GPU for."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    download: Seconds
-    decode: Seconds
-    load: Seconds
-    inference: Seconds
-    total: Seconds
-
-
-class LanguageShare(Contract):
-    language: str
-    share: float = Field(ge=0, le=1)
-
-
-class WindowsInfo(Contract):
-    model_config = ConfigDict(extra="allow", frozen=True)
-    max_window_s: float = Field(gt=0)
-    count: NonNegativeInt
-
-
-class TrackInfo(Contract):
-    """One audio track (stream) of the upload; ``index`` is the container stream index (ffprobe's)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    index: NonNegativeInt
-    codec: str | None
-    channels: int | None
-    sample_rate: int | None = None
-    language: str | None = Field(None, description="The track's language tag, when the container has one.")
-    default: bool = Field(description="Marked default in the container (the track that is transcribed).")
-
-
-class ChannelDecision(Contract):
-    """How the channels were transcribed (docs/CHANNELS.md), and the measurements behind ``auto``."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    requested: ChannelMode
-    used: Literal["mix", "split", "channel"] = Field(
-        description="mix: the down-mix; split: each channel on its own (segments carry `channel`); "
-        "channel: one channel alone (``channel``), because the mix would cancel speech."
-    )
-    reason: str
-    channel: NonNegativeInt | None = Field(None, description="used 'channel': the channel transcribed.")
-    channels: list[NonNegativeInt] | None = Field(None, description="used 'split': the channels transcribed.")
-    measurements: dict[str, Any] | None = Field(
-        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md)."
-    )
-
-
-class TranscriptDocument(Contract):
-    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
-    Times are seconds, monotonic, within [0, media.duration_s]."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    schema_version: Literal["1.0"]
-    source: TranscriptSourceInfo
-    media: MediaInfo
-    model: ModelInfo
-    mode: Mode
-    chunking: TranscriptChunking | None
-    language: str | None
-    text: str
-    segments: list[Segment]
-    words: list[Word]
-    timings: Timings
-    hardware: Hardware
-    language_confidence: float | None = Field(None, ge=0, le=1)
-    languages: list[LanguageShare] | None = Field(
-        None, description="Languages of the segments, by share of their letters, largest first."
-    )
-    mixed_language: bool | None = Field(None, description="True when a second language holds a real share.")
-    speech_seconds: Seconds | None = Field(
-        None, description="Audio the VAD kept (batched mode); 0 for a silence- or noise-only file."
-    )
-    windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
-    track: TrackInfo | None = Field(
-        None, description="The audio track transcribed: the one marked default, else the first."
-    )
-    other_tracks: list[TrackInfo] = Field(
-        default_factory=list, description="The upload's other audio tracks (not transcribed)."
-    )
-    channel_mode: ChannelDecision | None = None
-    warnings: list[str] = Field(
-        default_factory=list,
-        description="Human-readable notes on anything that changed what was transcribed "
-        "(e.g. channels that cancel when mixed).",
     )
 
 
@@ -525,6 +344,11 @@ class FailureRequest(Contract):
 
     state: dict[str, Any]
     execution_arn: str | None = None
+    outcome: Literal["SUPERSEDED"] | None = Field(
+        None,
+        description="What the ASL already knows from the error's name: RecordSuperseded catches "
+        "SourceSuperseded by name and says so here; RecordFailure classifies every other error.",
+    )
 
 
 class FailureResult(Contract):
@@ -639,6 +463,7 @@ STATE_CONTRACTS: dict[str, tuple[type[BaseModel] | None, type[BaseModel] | None]
     "Postprocess": (PostprocessRequest, PostprocessResult),
     "Index": (IndexRequest, CatalogItem),
     "RecordFailure": (FailureRequest, FailureResult),
+    "RecordSuperseded": (FailureRequest, FailureResult),
 }
 # Shapes the pipeline publishes outside the state machine (documented with the state contracts).
 PUBLISHED_CONTRACTS: tuple[type[BaseModel], ...] = (CompletionEvent,)

@@ -9,10 +9,15 @@ idempotent, so an event is delivered at least once (consumers deduplicate on the
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from pipeline.outcomes import TransientError
 from pipeline.contracts import COMPLETION_EVENT_SOURCE, CompletionDetailType, CompletionEvent
+from pipeline.outcomes import TransientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_events.client import EventBridgeClient
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
+
 
 EVENT_BUS_ENV = "EVENT_BUS_NAME"
 DEFAULT_EVENT_BUS = "default"
@@ -41,11 +46,13 @@ def entry(event: CompletionEvent, bus: str) -> dict[str, Any]:
     }
 
 
-def put_completion_event(events: Any, event: CompletionEvent, bus: str | None = None) -> dict[str, Any]:
+def put_completion_event(
+    events: EventBridgeClient, event: CompletionEvent, bus: str | None = None
+) -> dict[str, Any]:
     """Put one event; TransientError when EventBridge refused it (the ASL retries the state)."""
     sent = entry(event, bus or event_bus_name())
     try:
-        response = events.put_events(Entries=[sent])
+        response = events.put_events(Entries=[cast("PutEventsRequestEntryTypeDef", sent)])
     except Exception as exc:  # throttling, endpoint trouble: all worth a retry of the idempotent state
         raise TransientError(f"PutEvents failed: {type(exc).__name__}: {exc}") from exc
     if response.get("FailedEntryCount"):

@@ -26,10 +26,17 @@ its errors are recognised by their ``response`` like botocore's ``ClientError``)
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from pipeline.outcomes import SourceSuperseded, TransientError
 from pipeline.contracts import MISSING_ETAG, UploadedObject
+from pipeline.outcomes import SourceSuperseded, TransientError
+from pipeline.s3uri import format_s3_uri, join_s3_uri
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 META_ETAG = "source-etag"
 META_VERSION = "source-version-id"
@@ -66,11 +73,37 @@ def error_code(exc: BaseException) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
+def pin_arguments(version_id: str | None, etag: str | None) -> dict[str, str]:
+    """S3 request arguments that select exactly one upload: its version when the bucket is versioned,
+    else ``If-Match`` its ETag; none when the event named neither (nothing tells uploads apart then)."""
+    if version_id:
+        return {"VersionId": version_id}
+    return {"IfMatch": f'"{etag}"'} if etag and etag != MISSING_ETAG else {}
+
+
+def pin(source: UploadedObject) -> dict[str, str]:
+    """The pinning arguments of ``source`` (every read of an upload's bytes passes them)."""
+    return pin_arguments(source.version_id, source.if_match_etag)
+
+
+@contextlib.contextmanager
+def superseded_when_gone(uri: str, what: str) -> Iterator[None]:
+    """A pinned read that answers INPUT_GONE means the key no longer holds the upload: SourceSuperseded
+    (a typed outcome, never a crash or a retry); every other error passes through."""
+    try:
+        yield
+    except Exception as exc:
+        code = error_code(exc)
+        if code in INPUT_GONE:
+            raise SourceSuperseded(f"{uri} {what} ({code})") from exc
+        raise
+
+
 def _unquote(etag: Any) -> str | None:
     return str(etag).strip('"') or None if etag else None
 
 
-def current_object(s3: Any, bucket: str, key: str) -> dict[str, Any]:
+def current_object(s3: S3Client, bucket: str, key: str) -> dict[str, Any]:
     """What the key holds now: ``{etag, version_id, deleted}`` (one unpinned HeadObject)."""
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
@@ -107,7 +140,7 @@ def describe(current: dict[str, Any]) -> str:
     return f"ETag {current.get('etag')}{version}"
 
 
-def ensure_current(s3: Any, source: UploadedObject) -> None:
+def ensure_current(s3: S3Client, source: UploadedObject) -> None:
     """Raise SourceSuperseded (naming what the key holds now) unless the key still holds ``source``."""
     current = current_object(s3, source.bucket, source.key)
     if not holds(source, current):
@@ -137,7 +170,7 @@ def owned_by(metadata: dict[str, str] | None, source: UploadedObject) -> bool | 
     return metadata[META_ETAG] == source.etag and source.etag != MISSING_ETAG
 
 
-def _output_etag(s3: Any, bucket: str, key: str) -> str | None:
+def _output_etag(s3: S3Client, bucket: str, key: str) -> str | None:
     try:
         return str(s3.head_object(Bucket=bucket, Key=key)["ETag"])
     except Exception as exc:
@@ -147,7 +180,7 @@ def _output_etag(s3: Any, bucket: str, key: str) -> str | None:
 
 
 def put_owned(
-    s3: Any,
+    s3: S3Client,
     source: UploadedObject,
     bucket: str,
     key: str,
@@ -163,18 +196,50 @@ def put_owned(
     for _ in range(attempts):
         existing = _output_etag(s3, bucket, key)
         ensure_current(s3, source)
-        condition = {"IfMatch": existing} if existing else {"IfNoneMatch": "*"}
+        # One request whatever the condition (dict[str, Any]: boto3-stubs types each condition apart).
+        request: dict[str, Any] = {
+            "Bucket": bucket,
+            "Key": key,
+            "Body": body,
+            "ContentType": content_type,
+            "Metadata": owner_metadata(source),
+        }
+        request.update({"IfMatch": existing} if existing else {"IfNoneMatch": "*"})
         try:
-            s3.put_object(
-                Bucket=bucket,
-                Key=key,
-                Body=body,
-                ContentType=content_type,
-                Metadata=owner_metadata(source),
-                **condition,
-            )
+            s3.put_object(**request)
             return
         except Exception as exc:
             if error_code(exc) not in WRITE_RACES:
                 raise
     raise TransientError(f"s3://{bucket}/{key} kept changing during {attempts} conditional writes")
+
+
+# -- Where outputs live in the output bucket (docs/CONTRACTS.md) -----------------------------------
+TRANSCRIPT_JSON = "transcript.json"
+TRANSCRIPT_SRT = "transcript.srt"
+TRANSCRIPT_VTT = "transcript.vtt"
+TRANSCRIPT_TXT = "transcript.txt"
+ERROR_JSON = "error.json"
+
+
+def output_prefix(output_bucket: str, key: str) -> str:
+    """``s3://<bucket>/transcripts/<source key>/``: the key keeps its folders, so outputs mirror inputs."""
+    return format_s3_uri(output_bucket, f"transcripts/{key}/")
+
+
+SEGMENTS_PREFIX = "segments/"
+PARTITION_COLUMN = "dt"  # the segments table's partition (template.yaml SegmentsTable projection)
+
+
+def segments_uri(output_bucket: str, key: str, transcribed_at: str) -> str:
+    """Rows of the Athena/Glue segments table for one source file:
+    ``segments/dt=<UTC date of transcribed_at>/<source key>.jsonl``.
+
+    The date folder is the table's partition (Athena partition projection), so a search ``--since`` a
+    date reads only the files of the days after it (docs/SEARCH.md)."""
+    partition = f"{PARTITION_COLUMN}={transcribed_at[:10]}"
+    return format_s3_uri(output_bucket, f"{SEGMENTS_PREFIX}{partition}/{key}.jsonl")
+
+
+def output_file(prefix: str, name: str) -> str:
+    return join_s3_uri(prefix, name)

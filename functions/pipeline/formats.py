@@ -11,10 +11,9 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from pipeline.subtitles import Cue
 from pipeline.transcript import TranscriptDocument
 from pipeline.types import channel_label
-
-from pipeline.subtitles import Cue
 
 TEXT_WIDTH = 80
 

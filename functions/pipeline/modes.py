@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import get_args
 
-from pipeline.types import Mode
 from pipeline.settings import Settings
+from pipeline.types import Mode
 
 # Most accurate first: the planner walks down this list when a mode fits no GPU class.
 MODES: tuple[str, ...] = get_args(Mode)

@@ -1,20 +1,50 @@
-"""Typed errors and exit codes shared by every function and the Batch container.
+"""The outcome vocabulary: how an upload's processing can end, in one place for every state and tool.
 
-The class name is what Lambda reports as ``errorType``, what a pool worker sends as the task
-failure's ``error`` and what Step Functions matches in ``ErrorEquals``: names are part of the
-contract and must not change. ``BadInputError`` subclasses are deterministic: the workflow records
-them and never retries.
+* ``CatalogStatus``: the catalog row's ``status`` (and the completion event's, and ``parakeet status``);
+* ``ReasonClass``: why a FAILED row failed, in three classes (docs/OUTCOMES.md);
+* the typed errors: the class name is what Lambda reports as ``errorType``, what a pool worker sends as
+  the task failure's ``error`` and what Step Functions matches in ``ErrorEquals``: names are part of the
+  contract and must not change. ``BadInputError`` subclasses are deterministic: the workflow records
+  them and never retries. ``SourceSuperseded`` is an outcome of its own (status SUPERSEDED);
+* the exit codes of the gpu_job container, which carry the same classes out of a Batch job.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Final, Literal, get_args
+
+CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
+STATUSES: Final[tuple[str, ...]] = get_args(CatalogStatus)
+STATUS_CLAIMED: Final = "CLAIMED"
+STATUS_TRANSCRIBED: Final = "TRANSCRIBED"
+STATUS_FAILED: Final = "FAILED"
+# The key was overwritten while this upload was being processed: the newer upload owns the key's
+# outputs; the row names it (``superseded_by``). Neither bad input nor internal.
+STATUS_SUPERSEDED: Final = "SUPERSEDED"
+# A cold upload (docs/ARCHIVES.md). ARCHIVED: not restored and RestoreArchived off, or a restore that
+# never completed: it needs a restore, which a re-run with RestoreArchived on asks for. RESTORING: a
+# restore was requested; S3's Object Restore Completed event starts the execution that claims it again.
+STATUS_ARCHIVED: Final = "ARCHIVED"
+STATUS_RESTORING: Final = "RESTORING"
+# A row in one of these is final for its upload (ARCHIVED until someone asks for a restore).
+FINAL_STATUSES: Final = frozenset({STATUS_TRANSCRIBED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_ARCHIVED})
+# The execution that wrote a row in one of these has ended: what a caller waiting for an answer waits
+# for. RESTORING is not final for the upload but no execution runs (or pays) while S3 restores it.
+SETTLED_STATUSES: Final = FINAL_STATUSES | {STATUS_RESTORING}
+
+# capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
+ReasonClass = Literal["bad_input", "internal", "capacity"]
+REASON_CLASSES: Final[tuple[str, ...]] = get_args(ReasonClass)
+BAD_INPUT: Final = "bad_input"
+INTERNAL: Final = "internal"
+CAPACITY: Final = "capacity"
 
 
 class BadInputError(Exception):
     """The uploaded object itself is unusable; retrying cannot help."""
 
-    reason: str = "bad_input"
+    reason: str = BAD_INPUT
 
 
 class ZeroByteObject(BadInputError):
@@ -41,15 +71,15 @@ class UnsupportedInput(BadInputError):
     reason = "unsupported_input"
 
 
-class SourceSuperseded(BadInputError):
+class SourceSuperseded(Exception):
     """The key no longer holds the upload this execution claimed (a pinned read answered 412, or
     the key's current object has another ETag/VersionId): the newer upload has its own event and
     execution, so this one stops, and retrying cannot help.
 
-    A subclass of BadInputError only for the mechanics (never retried, gpu_job exit 65); it is
-    neither bad input nor internal: RecordFailure writes status SUPERSEDED naming the newer upload
-    and the execution ends in its own ``Superseded`` state. ``superseded_by`` is what the raiser saw
-    of the key's current object (``{etag, version_id, deleted}``), when it looked.
+    Neither bad input nor internal: every task state catches it by name and records status SUPERSEDED
+    naming the newer upload (gpu_job exits ``GPU_JOB_EXIT_SUPERSEDED``); the execution ends in its own
+    ``Superseded`` state. ``superseded_by`` is what the raiser saw of the key's current object
+    (``{etag, version_id, deleted}``), when it looked.
     """
 
     reason = "superseded"
@@ -102,11 +132,12 @@ BAD_INPUT_ERRORS: tuple[type[BadInputError], ...] = (
     CorruptMedia,
     DurationOutOfRange,
     UnsupportedInput,
-    SourceSuperseded,
 )
 BAD_INPUT_ERROR_NAMES: frozenset[str] = frozenset(e.__name__ for e in BAD_INPUT_ERRORS)
 
-# Exit codes of the gpu_job container (sysexits.h): EX_DATAERR and EX_SOFTWARE.
+# Exit codes of the gpu_job container (sysexits.h): EX_DATAERR (bad input), EX_NOINPUT (the key no
+# longer holds the upload: superseded) and EX_SOFTWARE (internal).
 GPU_JOB_EXIT_OK = 0
 GPU_JOB_EXIT_BAD_INPUT = 65
+GPU_JOB_EXIT_SUPERSEDED = 66
 GPU_JOB_EXIT_INTERNAL = 70

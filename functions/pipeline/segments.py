@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipeline.transcript import TranscriptDocument
 from pipeline.contracts import UploadedObject
+from pipeline.transcript import TranscriptDocument
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_uri", "string"),

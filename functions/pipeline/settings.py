@@ -13,8 +13,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.types import ChannelMode
-from pipeline.contracts import RestoreArchived
+from pipeline.types import ChannelMode, RestoreArchived
 
 
 class Settings(BaseModel):

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 FIGURES_PATH = Path(__file__).with_name("throughput.json")
 # vCPUs not given to CPU workers: the GPU thread, the post-processing thread, downloads, the OS (assumed).
@@ -69,7 +69,7 @@ class Throughput:
     cpu_rtfx: float
     gpu_rtfx: float
     gpu_rtfx_measured: bool
-    bound: str  # "cpu" or "gpu": the side that limits throughput
+    bound: Literal["cpu", "gpu"]  # the side that limits throughput
     usd_per_audio_hour: float
 
     @property
@@ -79,7 +79,8 @@ class Throughput:
 
 @cache
 def figures() -> dict[str, Any]:
-    return json.loads(FIGURES_PATH.read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads(FIGURES_PATH.read_text(encoding="utf-8"))
+    return document
 
 
 def cpu_rtfx_per_vcpu() -> float:

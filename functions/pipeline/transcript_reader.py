@@ -10,13 +10,18 @@ listed twice: per segment and flat) validates in about a second (tests/unit/test
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pipeline.transcript import TranscriptDocument
 from pydantic import ValidationError
 
+from pipeline.exact_upload import OUTPUT_ABSENT, error_code
 from pipeline.s3uri import parse_s3_uri
+from pipeline.transcript import TranscriptDocument
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 MAX_REPORTED_ERRORS = 5
 
@@ -44,20 +49,20 @@ def validate_transcript(document: Any) -> TranscriptDocument:
         raise TranscriptInvalid(f"transcript does not match schema 1.0: {_problems(exc)}") from exc
 
 
-def load_transcript(s3: Any, uri: str) -> TranscriptDocument:
+def load_transcript(s3: S3Client, uri: str) -> TranscriptDocument:
     return read_transcript(s3, uri)[0]
 
 
-def read_transcript(s3: Any, uri: str) -> tuple[TranscriptDocument, dict[str, str]]:
+def read_transcript(s3: S3Client, uri: str) -> tuple[TranscriptDocument, dict[str, str]]:
     """The document and the object's user metadata (which upload wrote it: pipeline.exact_upload)."""
     location = parse_s3_uri(uri)
     try:
         response = s3.get_object(Bucket=location.bucket, Key=location.key)
         body = response["Body"].read()
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = error_code(exc)
         # Without s3:ListBucket (least privilege), S3 answers a missing key with AccessDenied, not NoSuchKey.
-        if code in {"NoSuchKey", "404", "AccessDenied", "403"}:
+        if code in OUTPUT_ABSENT:
             raise TranscriptInvalid(f"{uri} does not exist or is not readable ({code})") from exc
         raise
     try:

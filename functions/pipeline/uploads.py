@@ -11,21 +11,35 @@ model keeps the key as S3 sent it (URL-encoded, a space as ``+``), so it is deco
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
-from pipeline.outcomes import UnsupportedInput
-from pipeline.contracts import MISSING_ETAG, UploadedObject
 
+from pipeline.contracts import MISSING_ETAG, UploadedObject
+from pipeline.outcomes import UnsupportedInput
 from pipeline.s3uri import format_s3_uri
 
+FOLDER_MARKER = "folder_marker"
 # S3's EventBridge event once a cold upload's restored copy is readable (docs/ARCHIVES.md): the same
 # detail shape as Object Created (bucket, key, etag, version-id) plus restore-expiry-time and
 # source-storage-class; it starts the same workflow on the restored copy.
 OBJECT_RESTORE_COMPLETED = "Object Restore Completed"
+
+
+def ignore_reason(key: str, ignored_suffixes: Sequence[str] = ()) -> str | None:
+    """Why a key is not a file to transcribe: ``folder_marker`` for keys ending in '/' (console
+    "folders"), ``ignored_suffix:<s>`` for a configured ending, else None. The starter, Claim and the
+    backfill all ask here."""
+    if key.endswith("/"):
+        return FOLDER_MARKER
+    lowered = key.lower()
+    for suffix in ignored_suffixes:
+        if suffix and lowered.endswith(suffix.lower()):
+            return f"ignored_suffix:{suffix}"
+    return None
 
 
 def parse_upload_event(raw_event: Mapping[str, Any]) -> S3EventNotificationEventBridgeModel:

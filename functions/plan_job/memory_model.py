@@ -36,7 +36,7 @@ def streaming_gb(chunk_s: float, left_s: float, right_s: float) -> float:
 
 
 # batched: the engine packs windows of at most 20 s into a batch budget it derives from the free memory
-# (gpu_job.engine.engine), so its peak is the weights plus that budget whatever the file's length. This floor is
+# (gpu_job.engine), so its peak is the weights plus that budget whatever the file's length. This floor is
 # what one full batch of 20 s windows needs at the engine's (unmeasured on a GPU yet) 4 MB per audio second
 # with room for the decoder; benchmarks/gpu/run.sh measures the real figure.
 BATCHED_WORKSPACE_GB = 2.0

@@ -9,8 +9,8 @@ class only, so a file that needs a bigger one takes its own job whatever its len
 
 from __future__ import annotations
 
-from pipeline.types import TranscribePath
 from pipeline.settings import Settings
+from pipeline.types import TranscribePath
 
 # The pool's workers run on this class's job queue (template.yaml PoolJobQueue).
 POOL_SIZE_CLASS = "small"

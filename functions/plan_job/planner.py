@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import math
 
-from pipeline.exact_upload import output_prefix
-from pipeline.outcomes import DurationOutOfRange, NoAudioStream
-from pipeline.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass
-from pipeline.types import Chunking, Mode
 from pipeline.contracts import Plan, PlanRequest, TranscriptionRequest
+from pipeline.exact_upload import output_prefix
+from pipeline.gpu_classes import GPU_CLASSES, SIZE_ORDER, GpuClass
 from pipeline.modes import MODES, preferred_mode
+from pipeline.naming import job_name
+from pipeline.outcomes import DurationOutOfRange, NoAudioStream
 from pipeline.settings import Settings
 from pipeline.throughput import INSTANCE_OPTIONS, Throughput, evaluate
+from pipeline.types import Chunking, Mode
 
 from plan_job.memory_model import estimate_gb, fits
-from pipeline.naming import job_name
 from plan_job.path import transcribe_path
 from plan_job.wiring import Wiring, require
 

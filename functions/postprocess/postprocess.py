@@ -11,20 +11,9 @@ finishes last cannot overwrite the newer upload's files: it ends SUPERSEDED inst
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipeline.catalog import utc_now_iso
-from pipeline.exact_upload import (
-    ERROR_JSON,
-    TRANSCRIPT_JSON,
-    TRANSCRIPT_SRT,
-    TRANSCRIPT_TXT,
-    TRANSCRIPT_VTT,
-    output_file,
-    segments_uri,
-)
-from pipeline.s3uri import parse_s3_uri
-from pipeline.transcript_reader import TranscriptInvalid, read_transcript
 from pipeline.contracts import (
     Outputs,
     PostprocessRequest,
@@ -32,12 +21,30 @@ from pipeline.contracts import (
     TranscriptSummary,
     UploadedObject,
 )
-from pipeline.transcript import TranscriptDocument
-from pipeline.exact_upload import OUTPUT_ABSENT, ensure_current, error_code, owned_by, put_owned
-
+from pipeline.exact_upload import (
+    ERROR_JSON,
+    OUTPUT_ABSENT,
+    TRANSCRIPT_JSON,
+    TRANSCRIPT_SRT,
+    TRANSCRIPT_TXT,
+    TRANSCRIPT_VTT,
+    ensure_current,
+    error_code,
+    output_file,
+    owned_by,
+    put_owned,
+    segments_uri,
+)
 from pipeline.formats import to_srt, to_text, to_vtt
+from pipeline.s3uri import parse_s3_uri
 from pipeline.segments import segment_rows, to_jsonl
 from pipeline.subtitles import build_cues
+from pipeline.transcript import TranscriptDocument
+from pipeline.transcript_reader import TranscriptInvalid, read_transcript
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
+
 
 CONTENT_TYPES = {
     TRANSCRIPT_SRT: "application/x-subrip; charset=utf-8",
@@ -47,13 +54,13 @@ CONTENT_TYPES = {
 }
 
 
-def _put(s3: Any, source: UploadedObject, uri: str, text: str, content_type: str) -> str:
+def _put(s3: S3Client, source: UploadedObject, uri: str, text: str, content_type: str) -> str:
     location = parse_s3_uri(uri)
     put_owned(s3, source, location.bucket, location.key, text.encode("utf-8"), content_type)
     return uri
 
 
-def own_transcript(s3: Any, source: UploadedObject, uri: str) -> TranscriptDocument:
+def own_transcript(s3: S3Client, source: UploadedObject, uri: str) -> TranscriptDocument:
     """transcript.json, checked to be this upload's words.
 
     Another upload's transcript there means this one was superseded (SourceSuperseded) when the key
@@ -95,7 +102,7 @@ def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
     )
 
 
-def postprocess(s3: Any, request: PostprocessRequest, output_bucket: str | None) -> PostprocessResult:
+def postprocess(s3: S3Client, request: PostprocessRequest, output_bucket: str | None) -> PostprocessResult:
     """Read, validate, render, write; the segments file goes to OUTPUT_BUCKET (else the prefix's bucket).
 
     ``transcribed_at`` is taken before any write: a newer upload of the key can only be written after
@@ -121,7 +128,7 @@ def postprocess(s3: Any, request: PostprocessRequest, output_bucket: str | None)
     return PostprocessResult(outputs=outputs, summary=summarize(transcript))
 
 
-def remove_stale_error(s3: Any, source: UploadedObject, uri: str) -> None:
+def remove_stale_error(s3: S3Client, source: UploadedObject, uri: str) -> None:
     """An earlier upload of the key that was bad input left ``error.json`` in the prefix this upload now
     fills: remove it, so the prefix holds only this upload's outputs. Only after checking that the key
     still holds this upload (a newer one may be writing its own error.json there)."""

@@ -4,7 +4,8 @@ Bad inputs raise the typed ``pipeline.outcomes`` classes, which the workflow rec
 retrying. What the probe cost (bytes and GET requests) is logged and emitted as metrics on every
 outcome, because that cost is the point of this function. Reads are pinned to the upload the
 claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any,
-travels on in the ProbeResult (``probe_audio.tags``).
+travels on in the ProbeResult (``probe_audio.tags``). A cold upload (Glacier, Deep Archive, an
+Intelligent-Tiering archive tier) ends typed, ARCHIVED or RESTORING (``probe_audio.cold``).
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import s3_client
 from lambda_runtime.observability import logger, metrics, tracer
-from pipeline.outcomes import ObjectArchived, ZeroByteObject
 from pipeline.contracts import ProbeResult, UploadedObject
+from pipeline.outcomes import ObjectArchived, ZeroByteObject
 from pipeline.settings import Settings
+from pipeline.types import ChannelMode
 
 from probe_audio.cold import handle_cold
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
-from probe_audio.tags import channel_mode_from_tags, object_tags, restore_archived_from_tags
+from probe_audio.tags import channel_mode_from_tags, object_tags, restore_archived_for
 
 
-def to_contract(result: Any, channel_mode: str | None = None) -> ProbeResult:
+def to_contract(result: Any, channel_mode: ChannelMode | None = None) -> ProbeResult:
     """The probe's own result (it also says which parser answered) and the upload's tagged channel
     mode as the state's ProbeResult."""
     fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name != "channel_mode"}
@@ -52,9 +54,11 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         try:
             result = probe(reader, settings.max_duration_s)
         except ObjectArchived:
+            # Cold (docs/ARCHIVES.md): ends ARCHIVED, or RESTORING after one RestoreObject.
             outcome = "archived"
-            tagged = restore_archived_from_tags(object_tags(s3_client(), source))
-            requested = tagged or settings.restore_archived
+            requested = restore_archived_for(
+                object_tags(s3_client(), source), source.key, settings.restore_archived
+            )
             handle_cold(s3_client(), source, requested, settings.restore_days, datetime.now(UTC))
             raise
         # After the media checks, so that a file that is not media reports that whatever its tags say.

@@ -12,23 +12,25 @@ a restore makes a temporary readable copy (Intelligent-Tiering: moves it to its 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.archive import archive_info, cold_state, restore_request, restore_tier
-from pipeline.outcomes import ArchiveRestoring, ObjectArchived, TransientError
 from pipeline.contracts import UploadedObject
-from pipeline.exact_upload import RESTORE_IN_PROGRESS, error_code
+from pipeline.exact_upload import RESTORE_IN_PROGRESS, error_code, pin, superseded_when_gone
+from pipeline.outcomes import ArchiveRestoring, ObjectArchived, TransientError
+from pipeline.types import RestoreArchived
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
 
 
-def _pin(source: UploadedObject) -> dict[str, Any]:
-    if source.version_id:
-        return {"VersionId": source.version_id}
-    return {"IfMatch": f'"{source.if_match_etag}"'} if source.if_match_etag else {}
-
-
-def handle_cold(s3: Any, source: UploadedObject, requested: str, days: int, now: datetime) -> None:
+def handle_cold(
+    s3: S3Client, source: UploadedObject, requested: RestoreArchived, days: int, now: datetime
+) -> None:
     """Raise the cold upload's typed outcome (always raises)."""
-    head = s3.head_object(Bucket=source.bucket, Key=source.key, **_pin(source))
+    with superseded_when_gone(source.uri, "changed or vanished while asking why it is archived"):
+        pinned: dict[str, Any] = {"Bucket": source.bucket, "Key": source.key, **pin(source)}
+        head: dict[str, Any] = dict(s3.head_object(**pinned))
     state = cold_state(head)
     if not state.cold:
         # Restored (or moved out of the archive tier) between the GET and this HEAD: read it again.
@@ -44,14 +46,17 @@ def handle_cold(s3: Any, source: UploadedObject, requested: str, days: int, now:
     if state.restore != "in_progress":
         tier, _ = restore_tier(requested, state)
         assert tier is not None
-        version = {"VersionId": source.version_id} if source.version_id else {}
+        # The restored copy is of the claimed version; RestoreObject takes no If-Match (an unversioned
+        # key overwritten meanwhile is caught when the restore-completed execution reads it, pinned).
+        restore: dict[str, Any] = {
+            "Bucket": source.bucket,
+            "Key": source.key,
+            "RestoreRequest": restore_request(state, tier, days),
+        }
+        if source.version_id:
+            restore["VersionId"] = source.version_id
         try:
-            s3.restore_object(
-                Bucket=source.bucket,
-                Key=source.key,
-                RestoreRequest=restore_request(state, tier, days),
-                **version,
-            )
+            s3.restore_object(**restore)
         except Exception as exc:
             if error_code(exc) not in RESTORE_IN_PROGRESS:
                 raise

@@ -80,7 +80,7 @@ def _parse_header(kind: str | None, reader: Any, size: int) -> ProbeFinding:
         result = parser(reader, size)
     except NoAudioStream:
         raise
-    except (mutagen.MutagenError, *PARSE_ERRORS) as exc:
+    except (mutagen.MutagenError, *PARSE_ERRORS) as exc:  # type: ignore[misc]  # mypy: a starred tuple
         raise Unrecognised(f"{type(exc).__name__}: {exc}") from exc
     if not result.duration_s > 0 and not result.duration_is_estimate:
         # e.g. a fragmented MP4: FFmpeg knows these cases. (An estimate of 0 is final: no audio.)

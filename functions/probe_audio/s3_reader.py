@@ -19,8 +19,14 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pipeline.exact_upload import (
+    OBJECT_ARCHIVED,
+    SSE_C_REQUIRED,
+    error_code,
+    pin_arguments,
+    superseded_when_gone,
+)
 from pipeline.outcomes import ObjectArchived, SourceSuperseded, UnsupportedInput
-from pipeline.exact_upload import INPUT_GONE, OBJECT_ARCHIVED, SSE_C_REQUIRED
 
 DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge
@@ -194,23 +200,21 @@ class S3RangeReader(io.RawIOBase):
             self._blocks.setdefault(index, b"")
 
     def _get_range(self, start: int, end: int) -> tuple[bytes, int]:
-        params: dict[str, Any] = {"Bucket": self.bucket, "Key": self.key, "Range": f"bytes={start}-{end}"}
-        if self.version_id:
-            params["VersionId"] = self.version_id
-        elif self.etag:
-            params["IfMatch"] = f'"{self.etag}"'
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self.key,
+            "Range": f"bytes={start}-{end}",
+            **pin_arguments(self.version_id, self.etag),
+        }
         self.requests += 1
         try:
-            response = self._client.get_object(**params)
+            with superseded_when_gone(f"s3://{self.bucket}/{self.key}", "changed or vanished while probing"):
+                response = self._client.get_object(**params)
         except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code == "InvalidRange" and self._size is None:
+            if error_code(exc) == "InvalidRange" and self._size is None:
                 # S3 rejects any range on a zero-byte object; that is how an empty object looks here.
                 return b"", 0
-            if code in INPUT_GONE:
-                raise SourceSuperseded(
-                    f"s3://{self.bucket}/{self.key} changed or vanished while probing: {code}"
-                ) from exc
+            code = error_code(exc)
             if code in OBJECT_ARCHIVED:
                 # Cold: the probe's handler asks HeadObject why and what to do (probe_audio.cold).
                 raise ObjectArchived(f"s3://{self.bucket}/{self.key} is archived: {code}") from exc
@@ -226,6 +230,7 @@ class S3RangeReader(io.RawIOBase):
 
 
 def sse_c_message(bucket: str, key: str) -> str:
+    """Why an SSE-C upload cannot be read: S3 needs the uploader's key on every GET, and it is never ours."""
     return (
         f"s3://{bucket}/{key} is encrypted with a customer-provided key (SSE-C), which this pipeline "
         "cannot know: re-upload it with SSE-S3 or SSE-KMS (InputKmsKeyArns) encryption"

@@ -4,8 +4,9 @@ Three shapes of Cause reach the Catch:
 * a Lambda error: Cause is a JSON string ``{"errorMessage", "errorType", "stackTrace"}``;
 * a ``batch:submitJob.sync`` failure: Error ``States.TaskFailed``, Cause the JSON job description
   as Step Functions hands it over (PascalCase: ``JobId``, ``Container.ExitCode``, ``Attempts``...),
-  whose container exit code tells bad input (65) from everything else, and whose ``StatusReason``
-  tells a job its queue cancelled in RUNNABLE (``CapacityUnavailable: ...``, no instance launched);
+  whose container exit code tells bad input (65) and a superseded upload (66) from everything
+  else, and whose ``StatusReason`` tells a job its queue cancelled in RUNNABLE
+  (``CapacityUnavailable: ...``, no instance launched);
 * anything else (``States.Timeout``, ``States.Runtime``...): Cause is free text or absent.
 Nothing here raises: a failure recorder that fails would lose the very record it exists for.
 """
@@ -17,22 +18,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.archive import archive_error_payload
+from pipeline.exact_upload import OBJECT_ARCHIVED
 from pipeline.outcomes import (
+    BAD_INPUT,
     BAD_INPUT_ERROR_NAMES,
+    CAPACITY,
     GPU_JOB_EXIT_BAD_INPUT,
+    GPU_JOB_EXIT_SUPERSEDED,
+    INTERNAL,
     ArchiveRestoring,
     CapacityUnavailable,
     ObjectArchived,
+    SourceSuperseded,
 )
-from pipeline.exact_upload import OBJECT_ARCHIVED
 
-BAD_INPUT = "bad_input"
-INTERNAL = "internal"
-CAPACITY = "capacity"
 CAPACITY_UNAVAILABLE = CapacityUnavailable.__name__
 REASON_GPU_BAD_INPUT = "gpu_job.bad_input"
 REASON_BATCH_FAILED = "batch.job_failed"
 REASON_UNKNOWN = "unknown"
+SUPERSEDED_ERROR = SourceSuperseded.__name__
+# Not a reason class of a FAILED row: the outcome SUPERSEDED (docs/OUTCOMES.md), by name or exit code.
+SUPERSEDED = SourceSuperseded.reason
 # A cold upload (docs/ARCHIVES.md): its own outcome, no reason class (neither bad input nor internal).
 ARCHIVED = "archived"
 ARCHIVED_ERROR = ObjectArchived.__name__
@@ -106,6 +112,15 @@ def _is_batch_job(cause: Any) -> bool:
     return isinstance(cause, dict) and any(k in cause for k in ("JobId", "Container", "JobQueue"))
 
 
+def _typed(name: str, message: Any, error: str) -> Classification | None:
+    """A typed error of the contract, by its name: bad input or the SUPERSEDED outcome (None: neither)."""
+    if name == SUPERSEDED_ERROR:
+        return Classification(name, SUPERSEDED, str(message or name), error)
+    if name in BAD_INPUT_ERROR_NAMES:
+        return Classification(name, BAD_INPUT, str(message or name), error)
+    return None
+
+
 def says_object_archived(text: Any) -> bool:
     """An S3 error text naming InvalidObjectState (a cold object read anywhere: a Lambda's botocore
     ClientError message, a job's error): the same outcome as the probe's ObjectArchived."""
@@ -113,6 +128,8 @@ def says_object_archived(text: Any) -> bool:
 
 
 def _archived(name: str, cause: Any) -> Classification | None:
+    """ObjectArchived / ArchiveRestoring by name (their message carries the ArchiveInfo), or any S3 error
+    text naming InvalidObjectState: a cold object is never internal (None: not cold)."""
     error_type = str(_get(cause, "errorType") or name)
     message = _get(cause, "errorMessage") if isinstance(cause, dict) else cause
     if error_type in ARCHIVE_ERRORS:
@@ -128,9 +145,9 @@ def classify(error: Any) -> Classification:
     name = str(error.get("Error") or REASON_UNKNOWN)
     cause = parse_cause(error.get("Cause"))
 
-    if name in BAD_INPUT_ERROR_NAMES:
-        message = _get(cause, "errorMessage") if isinstance(cause, dict) else cause
-        return Classification(name, BAD_INPUT, str(message or name), name)
+    typed = _typed(name, _get(cause, "errorMessage") if isinstance(cause, dict) else cause, name)
+    if typed is not None:
+        return typed
 
     archived = _archived(name, cause)
     if archived is not None:
@@ -150,7 +167,10 @@ def classify(error: Any) -> Classification:
                 job_id,
                 attempts,
             )
-        if exit_code == GPU_JOB_EXIT_BAD_INPUT:
+        if exit_code == GPU_JOB_EXIT_SUPERSEDED:
+            message = f"gpu_job found that the key no longer holds the upload (exit {exit_code})"
+            reason, reason_class = SUPERSEDED_ERROR, SUPERSEDED
+        elif exit_code == GPU_JOB_EXIT_BAD_INPUT:
             message = f"gpu_job rejected the input (exit {exit_code})"
             reason, reason_class = REASON_GPU_BAD_INPUT, BAD_INPUT
         else:
@@ -162,8 +182,10 @@ def classify(error: Any) -> Classification:
 
     if isinstance(cause, dict) and ("errorType" in cause or "errorMessage" in cause):
         error_type = str(cause.get("errorType") or name)
-        if error_type in BAD_INPUT_ERROR_NAMES:  # a bad-input error wrapped under a generic Error name
-            return Classification(error_type, BAD_INPUT, str(cause.get("errorMessage") or error_type), name)
+        # a typed error wrapped under a generic Error name is still typed
+        typed = _typed(error_type, cause.get("errorMessage"), name)
+        if typed is not None:
+            return typed
         return Classification(error_type, INTERNAL, str(cause.get("errorMessage") or error_type), name)
 
     message = cause if isinstance(cause, str) and cause else name

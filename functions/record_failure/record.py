@@ -6,26 +6,24 @@ from the raw S3 event at the state's root (Claim itself failed, e.g. ZeroByteObj
 from placeholders: a record under an odd key beats no record. Nothing here raises on odd input
 (only a throttled catalog write does, as TransientError, for the ASL to retry).
 
-A superseded upload (``SourceSuperseded`` from any state: Claim, Probe, the job by exit 65 and its
-error.json, a pool worker by name, Postprocess, Index) is not a failure: the row gets status
-SUPERSEDED and ``superseded_by``, what the key holds now (one HeadObject of the input key, and the
-newer upload's sequencer from its own catalog row when that exists).
+A superseded upload is not a failure, and nothing here works out that it is: the ASL's
+RecordSuperseded catches ``SourceSuperseded`` by name (``request.outcome``), and a Batch job says it
+by its exit code 66 (classify). The row gets status SUPERSEDED and ``superseded_by``, what the key
+holds now (one HeadObject of the input key, and the newer upload's sequencer from its own catalog row
+when that exists). One case is left to look up: a job that rejected its input while its error.json
+names another upload of the key was overtaken by that upload.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
-from pipeline.catalog import STATUS_ARCHIVED, STATUS_RESTORING, catalog_key, set_expression, utc_now_iso
-from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
-from pipeline.exact_upload import ERROR_JSON, output_file
 from lambda_runtime.observability import logger
-from pipeline.s3uri import format_s3_uri, parse_s3_uri
-from pipeline.uploads import uploaded_object_from_event
 from pipeline.archive import cold_state
-from pipeline.outcomes import SourceSuperseded, TransientError
+from pipeline.catalog import catalog_key, set_expression, utc_now_iso
 from pipeline.contracts import (
     ArchiveInfo,
     CompletionEvent,
@@ -35,18 +33,35 @@ from pipeline.contracts import (
     SupersededBy,
     UploadedObject,
 )
-from pipeline.exact_upload import current_object, holds
+from pipeline.exact_upload import ERROR_JSON, current_object, error_code, holds, output_file
+from pipeline.outcomes import (
+    INTERNAL,
+    STATUS_ARCHIVED,
+    STATUS_FAILED,
+    STATUS_RESTORING,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+    SourceSuperseded,
+    TransientError,
+)
+from pipeline.s3uri import format_s3_uri, parse_s3_uri
+from pipeline.uploads import uploaded_object_from_event
 from pydantic import ValidationError
 
 from record_failure.classify import (
     ARCHIVED,
-    INTERNAL,
     REASON_GPU_BAD_INPUT,
     RESTORING_ERROR,
+    SUPERSEDED_ERROR,
     Classification,
     classify,
     parse_cause,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
+
 
 MAX_CAUSE_CHARS = 4000
 MAX_GPU_ERROR_BYTES = 64 * 1024
@@ -59,7 +74,6 @@ _THROTTLING = {
 }
 
 
-SUPERSEDED_ERROR = SourceSuperseded.__name__
 SUPERSEDED_REASON = SourceSuperseded.reason
 
 PLACEHOLDER = UploadedObject(bucket=UNKNOWN, key=UNKNOWN, etag=UNKNOWN, uri=format_s3_uri(UNKNOWN, UNKNOWN))
@@ -96,17 +110,7 @@ def gpu_error_of(document: dict[str, Any] | None, identity: UploadedObject) -> d
     return document
 
 
-def says_superseded(classification: Classification, gpu_error: dict[str, Any] | None) -> bool:
-    if classification.reason == SUPERSEDED_ERROR:
-        return True
-    return (
-        classification.reason == REASON_GPU_BAD_INPUT
-        and bool(gpu_error)
-        and (gpu_error.get("error") == SUPERSEDED_ERROR)
-    )
-
-
-def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) -> SupersededBy | None:
+def newer_upload(table: Table, s3: S3Client, identity: UploadedObject, reported: bool) -> SupersededBy | None:
     """What the key holds now, when that is another upload; None when it still holds this one.
 
     Never raises: when S3 cannot tell, a ``reported`` supersession (the error said so) stands with
@@ -122,7 +126,7 @@ def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) 
     if current.get("etag"):
         try:
             row = table.get_item(Key=catalog_key(identity.uri, current["etag"])).get("Item") or {}
-            sequencer = row.get("sequencer")
+            sequencer = str(row["sequencer"]) if row.get("sequencer") else None
         except Exception as exc:  # the sequencer is a nicety; the row is still recorded without it
             logger.info("no catalog row for the newer upload", extra={"detail": repr(exc)})
     return SupersededBy(
@@ -133,7 +137,7 @@ def newer_upload(table: Any, s3: Any, identity: UploadedObject, reported: bool) 
     )
 
 
-def read_gpu_error(s3: Any, prefix: str | None) -> dict[str, Any] | None:
+def read_gpu_error(s3: S3Client, prefix: str | None) -> dict[str, Any] | None:
     """gpu_job's ``<output_prefix>error.json`` ({error, message, input}) if plan known and file exists."""
     if not prefix or s3 is None:
         return None
@@ -205,7 +209,7 @@ def superseded_attributes(
     return {k: v for k, v in attributes.items() if v is not None}
 
 
-def archive_of(s3: Any, identity: UploadedObject, reported: dict[str, Any] | None) -> ArchiveInfo | None:
+def archive_of(s3: S3Client, identity: UploadedObject, reported: dict[str, Any] | None) -> ArchiveInfo | None:
     """The ArchiveInfo the error carried (the probe's), else what one HeadObject says; never raises."""
     if reported:
         try:
@@ -215,7 +219,7 @@ def archive_of(s3: Any, identity: UploadedObject, reported: dict[str, Any] | Non
     if identity is PLACEHOLDER:
         return None
     try:
-        state = cold_state(s3.head_object(Bucket=identity.bucket, Key=identity.key))
+        state = cold_state(dict(s3.head_object(Bucket=identity.bucket, Key=identity.key)))
     except Exception as exc:
         logger.info("could not look up the cold object", extra={"detail": repr(exc)})
         return None
@@ -251,8 +255,8 @@ def archived_attributes(
 
 
 def record_archived(
-    table: Any,
-    s3: Any,
+    table: Table,
+    s3: S3Client,
     request: FailureRequest,
     identity: UploadedObject,
     classification: Classification,
@@ -263,9 +267,9 @@ def record_archived(
     archive = archive_of(s3, identity, classification.archive)
     attributes = archived_attributes(identity, status, classification, archive, cause, request.execution_arn)
     return FailureResult(
-        status=status,
+        status=status,  # type: ignore[arg-type]  # ARCHIVED | RESTORING
         reason=classification.reason,
-        reason_class=None,  # type: ignore[arg-type]
+        reason_class=None,
         message=attributes.get("message", ""),
         recorded=write_failure(table, identity, attributes),
         source_uri=identity.uri,
@@ -274,7 +278,7 @@ def record_archived(
     )
 
 
-def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
+def write_failure(table: Table, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
     """Upsert the FAILED (or SUPERSEDED) attributes unless the item already says TRANSCRIBED.
 
     The guard matters for a duplicate execution that fails (e.g. Claim throttled) while another
@@ -293,7 +297,7 @@ def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, An
             ExpressionAttributeValues=values,
         )
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code")
+        code = error_code(exc)
         if code == "ConditionalCheckFailedException":
             return False
         if code in _THROTTLING:
@@ -302,10 +306,11 @@ def write_failure(table: Any, identity: UploadedObject, attributes: dict[str, An
     return True
 
 
-def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResult:
+def record_failure(table: Table, s3: S3Client, request: FailureRequest) -> FailureResult:
     """Classify the state's ``error``, record it on the failed upload's catalog item, say what was done."""
     state = request.state
-    error = state.get("error") if isinstance(state.get("error"), dict) else {}
+    raw_error = state.get("error")
+    error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     classification = classify(error)
     identity = identify(state)
     if classification.reason_class == ARCHIVED:
@@ -313,7 +318,7 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
     prefix = planned_prefix(state) if classification.reason == REASON_GPU_BAD_INPUT else None
     gpu_error = gpu_error_of(read_gpu_error(s3, prefix), identity)
     cause = parse_cause(error.get("Cause"))
-    reported = says_superseded(classification, gpu_error)
+    reported = request.outcome == STATUS_SUPERSEDED or classification.reason == SUPERSEDED_ERROR
     # The job rejected the input with no error.json of this upload: the key's other upload wrote there.
     unexplained = classification.reason == REASON_GPU_BAD_INPUT and gpu_error is None
     superseded_by: SupersededBy | None = None
@@ -323,7 +328,7 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
             message = (gpu_error or {}).get("message") or classification.message
             attributes = superseded_attributes(identity, superseded_by, message, cause, request.execution_arn)
             return FailureResult(
-                status="SUPERSEDED",
+                status=STATUS_SUPERSEDED,
                 reason=SUPERSEDED_REASON,
                 reason_class=None,
                 message=attributes.get("message", ""),
@@ -334,15 +339,10 @@ def record_failure(table: Any, s3: Any, request: FailureRequest) -> FailureResul
             )
     if reported:
         # Reported superseded, yet the key holds this very upload: not a supersession; say so.
-        classification = Classification(
-            SUPERSEDED_ERROR,
-            INTERNAL,
-            f"{classification.message} (but the key still holds this upload)",
-            classification.error,
-            classification.exit_code,
-            classification.status_reason,
-            classification.batch_job_id,
-            classification.attempts,
+        classification = replace(
+            classification,
+            reason_class=INTERNAL,
+            message=f"{classification.message} (but the key still holds this upload)",
         )
     attributes = failure_attributes(identity, classification, cause, gpu_error, request.execution_arn)
     recorded = write_failure(table, identity, attributes)

@@ -19,24 +19,22 @@ execution (which claims the row) changes nothing. Nothing here raises for one od
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
+from lambda_runtime.observability import logger
 from pipeline.catalog import (
-    STATUS_ARCHIVED,
-    STATUS_RESTORING,
     catalog_key,
     from_dynamo,
     set_expression,
     utc_now_iso,
 )
-from pipeline.outcomes import STATUS_SUPERSEDED
-from pipeline.events import put_completion_event
-from lambda_runtime.observability import logger
-from pipeline.s3uri import format_s3_uri
 from pipeline.contracts import ArchiveInfo, CompletionEvent, SupersededBy, UploadedObject
+from pipeline.events import put_completion_event
 from pipeline.exact_upload import current_object, describe, holds
+from pipeline.outcomes import STATUS_ARCHIVED, STATUS_RESTORING, STATUS_SUPERSEDED
+from pipeline.s3uri import format_s3_uri
 
 STATUS_INDEX = "by-status"
 RESTORE_TIMED_OUT = "restore_timed_out"
@@ -91,7 +89,8 @@ def end_overdue_restore(table: Any, s3: Any, events: Any, row: dict[str, Any]) -
             version_id=current.get("version_id"),
             deleted=bool(current.get("deleted")),
         )
-        status, reason = STATUS_SUPERSEDED, "superseded"
+        status: Literal["SUPERSEDED", "ARCHIVED"] = STATUS_SUPERSEDED
+        reason = "superseded"
         message = (
             f"restore of {upload.uri} did not complete by {archive.deadline}: "
             f"the key holds {describe(current)}"
@@ -118,7 +117,7 @@ def end_overdue_restore(table: Any, s3: Any, events: Any, row: dict[str, Any]) -
             status=status,
             upload=upload,
             reason=reason,
-            message=message,  # type: ignore[arg-type]
+            message=message,
             superseded_by=superseded_by,
             archive=archive,
             execution_arn=row.get("failed_execution_arn"),

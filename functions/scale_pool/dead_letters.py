@@ -12,11 +12,17 @@ visibility SQS allows; a token answered before (or whose execution ended) is ``T
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 from pipeline.contracts import PoolTask
+from pipeline.exact_upload import error_code
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_stepfunctions.client import SFNClient
+
 
 POOL_WORKER_LOST = "pool.worker_lost"  # the Error TranscribeInPool catches (statemachine/transcribe.asl.json)
 ANSWERED = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
@@ -24,7 +30,7 @@ PARKED_VISIBILITY_S = 43200  # SQS's maximum: a parked message is looked at twic
 MAX_BATCHES = 10  # 100 messages per call; the next minute's call takes the rest
 
 
-def answer_dead_letters(sqs: Any, sfn: Any, queue_url: str) -> int:
+def answer_dead_letters(sqs: SQSClient, sfn: SFNClient, queue_url: str) -> int:
     """Answer every parked task's token with pool.worker_lost; how many executions that failed."""
     failed = 0
     for _ in range(MAX_BATCHES):
@@ -54,6 +60,6 @@ def answer_dead_letters(sqs: Any, sfn: Any, queue_url: str) -> int:
                 )
                 failed += 1
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in ANSWERED:
+                if error_code(exc) not in ANSWERED:
                     raise
     return failed

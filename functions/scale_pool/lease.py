@@ -10,14 +10,19 @@ schedule scales for the rest. A holder that died lets its lease lapse at its fun
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
+from pipeline.exact_upload import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
 
 LEASE_KEY = "pool-scaler"
 
 
-def acquire(table: Any, holder: str, now_s: float, until_s: float) -> bool:
+def acquire(table: Table, holder: str, now_s: float, until_s: float) -> bool:
     """Take the lease until ``until_s`` (epoch seconds) unless another holder's has not lapsed."""
     try:
         table.put_item(
@@ -27,13 +32,13 @@ def acquire(table: Any, holder: str, now_s: float, until_s: float) -> bool:
             ExpressionAttributeValues={":now": int(now_s)},
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
 
 
-def release(table: Any, holder: str) -> None:
+def release(table: Table, holder: str) -> None:
     """Give the lease back, only if it is still ours (a lapsed one may have been taken meanwhile)."""
     try:
         table.delete_item(
@@ -42,5 +47,5 @@ def release(table: Any, holder: str) -> None:
             ExpressionAttributeValues={":holder": holder},
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if error_code(exc) != "ConditionalCheckFailedException":
             raise

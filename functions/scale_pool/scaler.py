@@ -18,12 +18,18 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.contracts import PoolScaling
 from pipeline.settings import Settings
 
 from scale_pool import lease
+
+if TYPE_CHECKING:
+    from mypy_boto3_batch.client import BatchClient
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_sqs.client import SQSClient
+
 
 ACTIVE_STATUSES = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
 
@@ -65,7 +71,7 @@ def workers_to_start(wanted: int, active: int) -> int:
     return max(0, wanted - active)
 
 
-def queue_depth(sqs: Any, queue_url: str) -> tuple[int, int]:
+def queue_depth(sqs: SQSClient, queue_url: str) -> tuple[int, int]:
     attributes = sqs.get_queue_attributes(
         QueueUrl=queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -74,7 +80,7 @@ def queue_depth(sqs: Any, queue_url: str) -> tuple[int, int]:
     return waiting, int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
-def active_workers(batch: Any, job_queue: str) -> int:
+def active_workers(batch: BatchClient, job_queue: str) -> int:
     job_ids: set[str] = set()
     for status in ACTIVE_STATUSES:
         kwargs: dict[str, Any] = {"jobQueue": job_queue, "jobStatus": status}
@@ -87,7 +93,7 @@ def active_workers(batch: Any, job_queue: str) -> int:
     return len(job_ids)
 
 
-def oldest_runnable_s(batch: Any, job_queues: tuple[str, ...], now_ms: int) -> float:
+def oldest_runnable_s(batch: BatchClient, job_queues: tuple[str, ...], now_ms: int) -> float:
     """Seconds the oldest RUNNABLE job of these queues has waited (0 when none waits)."""
     oldest = now_ms
     for job_queue in job_queues:
@@ -102,7 +108,7 @@ def oldest_runnable_s(batch: Any, job_queues: tuple[str, ...], now_ms: int) -> f
     return max(0.0, (now_ms - oldest) / 1000)
 
 
-def scale(sqs: Any, batch: Any, config: PoolConfig, incoming: int) -> PoolScaling:
+def scale(sqs: SQSClient, batch: BatchClient, config: PoolConfig, incoming: int) -> PoolScaling:
     """Best effort: an AWS error is reported in ``error``, never raised (the schedule retries)."""
     waiting = in_flight = active = wanted = 0
     started: list[str] = []
@@ -132,9 +138,9 @@ def scale(sqs: Any, batch: Any, config: PoolConfig, incoming: int) -> PoolScalin
 
 
 def scale_exclusively(
-    sqs: Any,
-    batch: Any,
-    table: Any,
+    sqs: SQSClient,
+    batch: BatchClient,
+    table: Table,
     config: PoolConfig,
     incoming: int,
     holder: str,

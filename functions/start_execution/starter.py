@@ -22,15 +22,19 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote_plus
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pipeline.uploads import OBJECT_RESTORE_COMPLETED, uploaded_object_from_event
-from pipeline.outcomes import UnsupportedInput
 from pipeline.contracts import UploadedObject
-
+from pipeline.exact_upload import error_code
 from pipeline.naming import execution_name
+from pipeline.outcomes import UnsupportedInput
+from pipeline.uploads import OBJECT_RESTORE_COMPLETED, ignore_reason, uploaded_object_from_event
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.client import SFNClient
+
 
 Outcome = Literal["started", "duplicate", "ignored", "invalid", "retry"]
 OBJECT_CREATED = "Object Created"
@@ -82,17 +86,6 @@ class StartPlan:
     reason: str | None = None
 
 
-def ignore_reason(key: str, ignored_suffixes: Sequence[str]) -> str | None:
-    """``folder_marker`` for keys ending in '/', ``ignored_suffix:<s>`` for a configured ending, else None."""
-    if key.endswith("/"):
-        return "folder_marker"
-    lowered = key.lower()
-    for suffix in ignored_suffixes:
-        if suffix and lowered.endswith(suffix.lower()):
-            return f"ignored_suffix:{suffix}"
-    return None
-
-
 def invalid_name(body: str) -> str:
     """Deterministic per body: a redelivered bad record is refused by name like any duplicate."""
     return INVALID_PREFIX + hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()[:24]
@@ -114,13 +107,13 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
         source = uploaded_object_from_event(event)
     except UnsupportedInput as exc:
         raw_key = ((event.get("detail") or {}).get("object") or {}).get("key")
-        if isinstance(raw_key, str) and ignore_reason(unquote_plus(raw_key), ignored_suffixes):
-            reason = ignore_reason(unquote_plus(raw_key), ignored_suffixes)
-            return StartPlan("ignored", None, None, reason=reason)
+        ignored = ignore_reason(unquote_plus(raw_key), ignored_suffixes) if isinstance(raw_key, str) else None
+        if ignored:
+            return StartPlan("ignored", None, None, reason=ignored)
         return StartPlan("invalid", invalid_name(body), body, reason=str(exc))
-    reason = ignore_reason(source.key, ignored_suffixes)
-    if reason:
-        return StartPlan("ignored", None, None, source=source, reason=reason)
+    ignored = ignore_reason(source.key, ignored_suffixes)
+    if ignored:
+        return StartPlan("ignored", None, None, source=source, reason=ignored)
     # The upload's first execution has its plain name; the one on its restored copy is distinct from it,
     # and every delivery of that restore's event gets the same name (refused as a duplicate).
     suffix = RESTORED_SUFFIX if event.get("detail-type") == OBJECT_RESTORE_COMPLETED else ""
@@ -129,12 +122,12 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
 
 def _error_code(exc: Exception) -> str:
     if isinstance(exc, ClientError):
-        return str(exc.response.get("Error", {}).get("Code") or "ClientError")
+        return error_code(exc) or "ClientError"
     return type(exc).__name__
 
 
 def start_one(
-    sfn: Any, state_machine_arn: str, record: SqsRecord, ignored_suffixes: Sequence[str]
+    sfn: SFNClient, state_machine_arn: str, record: SqsRecord, ignored_suffixes: Sequence[str]
 ) -> RecordOutcome:
     plan = plan_record(record.body, ignored_suffixes)
     uri = plan.source.uri if plan.source else None
@@ -157,7 +150,7 @@ def start_one(
 
 
 def start_executions(
-    sfn: Any, state_machine_arn: str, records: Iterable[SqsRecord], ignored_suffixes: Sequence[str] = ()
+    sfn: SFNClient, state_machine_arn: str, records: Iterable[SqsRecord], ignored_suffixes: Sequence[str] = ()
 ) -> list[RecordOutcome]:
     """One outcome per record, in order; no record raises."""
     return [start_one(sfn, state_machine_arn, record, ignored_suffixes) for record in records]

@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -58,7 +58,8 @@ class StreamResampler:
         self._channels = 1
 
     def _conv(self, x: torch.Tensor) -> torch.Tensor:
-        groups = torch.nn.functional.conv1d(x[:, None], self._filter.kernel, stride=self._old)
+        kernel = cast(torch.Tensor, self._filter.kernel)
+        groups = torch.nn.functional.conv1d(x[:, None], kernel, stride=self._old)
         return groups.transpose(1, 2).reshape(x.shape[0], -1)
 
     def _out(self, y: torch.Tensor) -> np.ndarray:

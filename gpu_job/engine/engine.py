@@ -36,18 +36,19 @@ from typing import Any
 
 import torch
 from pipeline import throughput
+from pipeline.contracts import UploadedObject
 from pipeline.outcomes import BadInputError
 from pipeline.settings import Settings
 
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder, MediaInfo
-from gpu_job.engine.batching import pack
 from gpu_job.channels import ChannelRouter, Decision
+from gpu_job.engine.batching import pack
 from gpu_job.engine.device_front import DeviceFrontEnd
 from gpu_job.engine.inference import transcribe_batch
-from gpu_job.storage import open_source
 from gpu_job.engine.tokens import Word, to_words
 from gpu_job.engine.vad import make_detector
 from gpu_job.engine.windows import CutSettings, Window, WindowCutter
+from gpu_job.storage import open_source
 
 CPU_BATCH_AUDIO_S = 240.0
 CPU_WORKERS = 2
@@ -352,7 +353,7 @@ class Engine:
 
     # ---------------------------------------------------------------- GPU side
     def transcribe(
-        self, sources: Iterable[str], channel_modes: Iterable[str] | None = None
+        self, sources: Iterable[UploadedObject | str], channel_modes: Iterable[str] | None = None
     ) -> Iterator[ItemResult]:
         """`channel_modes` (mix, split, auto; docs/CHANNELS.md) per source; default CHANNEL_MODE."""
         settings = self.settings

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pipeline.contracts import JobResult
+from pipeline.exact_upload import error_code
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.client import SFNClient
+
 
 log = logging.getLogger("gpu_job.pool")
 
@@ -23,12 +28,8 @@ MAX_ERROR_CHARS = 256  # SendTaskFailure limits
 MAX_CAUSE_CHARS = 32768
 
 
-def _code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
 class TaskAnswers:
-    def __init__(self, sfn: Any) -> None:
+    def __init__(self, sfn: SFNClient) -> None:
         self._sfn = sfn
 
     def is_current(self, token: str) -> bool:
@@ -37,7 +38,7 @@ class TaskAnswers:
             self._sfn.send_task_heartbeat(taskToken=token)
             return True
         except ClientError as exc:
-            if _code(exc) in STALE_TOKEN_ERRORS:
+            if error_code(exc) in STALE_TOKEN_ERRORS:
                 return False
             raise
 
@@ -61,7 +62,7 @@ class TaskAnswers:
             call(**kwargs)
             return True
         except ClientError as exc:
-            if _code(exc) in STALE_TOKEN_ERRORS:
-                log.warning("answer dropped: the token is no longer current (%s)", _code(exc))
+            if error_code(exc) in STALE_TOKEN_ERRORS:
+                log.warning("answer dropped: the token is no longer current (%s)", error_code(exc))
                 return False
             raise

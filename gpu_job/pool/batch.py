@@ -19,7 +19,7 @@ from pipeline.settings import Settings
 from gpu_job import api
 from gpu_job.engine.engine import ItemError
 
-Outcome = dict[str, Any] | Exception
+Outcome = dict[str, Any] | BaseException
 BatchTranscriber = Callable[[Sequence[TranscriptionRequest], Any, Settings | None], list[Outcome]]
 
 

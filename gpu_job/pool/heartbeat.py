@@ -16,9 +16,13 @@ import logging
 import threading
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gpu_job.pool.answers import TaskAnswers
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+
 
 log = logging.getLogger("gpu_job.pool")
 
@@ -31,7 +35,7 @@ class _Held:
 
 class Heartbeat:
     def __init__(
-        self, answers: TaskAnswers, sqs: Any, queue_url: str, interval_s: float, visibility_s: int
+        self, answers: TaskAnswers, sqs: SQSClient, queue_url: str, interval_s: float, visibility_s: int
     ) -> None:
         self._answers, self._sqs, self._queue_url = answers, sqs, queue_url
         self._interval_s, self._visibility_s = interval_s, visibility_s

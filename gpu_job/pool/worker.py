@@ -14,7 +14,6 @@ The worker exits after ``idle_exit_s`` without a message, which scales the pool 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
@@ -22,17 +21,21 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from pipeline.outcomes import BadInputError, SourceSuperseded
 from pipeline.contracts import JobResult, PoolTask
 from pipeline.settings import Settings
 from pydantic import ValidationError
 
+from gpu_job.outcome import error_document, write_outcome
 from gpu_job.pool.answers import TaskAnswers
 from gpu_job.pool.batch import BatchTranscriber, Outcome, transcribe_batch
 from gpu_job.pool.heartbeat import Heartbeat
-from gpu_job.storage import join_prefix, write_json
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_stepfunctions.client import SFNClient
+
 
 log = logging.getLogger("gpu_job.pool")
 
@@ -108,18 +111,13 @@ def split_gpu_seconds(wall_s: float, durations: Sequence[float | None]) -> list[
     ]
 
 
-def error_document(exc: BaseException, source_uri: str) -> dict[str, Any]:
-    """The per-file job's error document (stderr line and error.json): {error, message, input}."""
-    return {"error": type(exc).__name__, "message": str(exc), "input": source_uri}
-
-
 class PoolWorker:
     def __init__(
         self,
         config: WorkerConfig,
         model: Any,
-        sqs: Any,
-        sfn: Any,
+        sqs: SQSClient,
+        sfn: SFNClient,
         transcribe: BatchTranscriber = transcribe_batch,
         limits: Settings | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -160,7 +158,7 @@ class PoolWorker:
             VisibilityTimeout=self.config.visibility_s,
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
-        return list(response.get("Messages", []))
+        return cast(list[dict[str, Any]], response.get("Messages", []))
 
     def handle(self, messages: Sequence[dict[str, Any]]) -> None:
         items = [item for item in (self._admit(m) for m in messages) if item is not None]
@@ -211,19 +209,12 @@ class PoolWorker:
                 self.report.stale_skipped += 1
                 return
             self.report.files += 1
-            if isinstance(outcome, Exception):
-                document = error_document(outcome, request.source.uri)
-                # (Not for a superseded file: the prefix is the newer upload's now; the name says it all.)
-                if isinstance(outcome, BadInputError) and not isinstance(outcome, SourceSuperseded):
-                    with contextlib.suppress(SourceSuperseded):  # replaced meanwhile: nothing to write
-                        write_json(
-                            join_prefix(request.output_prefix, "error.json"), document, owner=request.source
-                        )
-                self.answers.fail(token, document["error"], document)
+            # The per-file job's rule (gpu_job/outcome.py); a failure is answered by its error's name.
+            written = write_outcome(request.output_prefix, request.source, outcome)
+            if written.error is not None:
+                self.answers.fail(token, written.error["error"], written.error)
                 self.report.failed += 1
                 return
-            # Only while the key still holds this upload: else SourceSuperseded, answered below by name.
-            write_json(join_prefix(request.output_prefix, "transcript.json"), outcome, owner=request.source)
             result = JobResult(
                 job_id=self.config.job_id,
                 status="SUCCEEDED",
@@ -234,7 +225,7 @@ class PoolWorker:
             self.report.succeeded += 1
         except Exception as exc:  # e.g. the output write failed: an internal failure of this file
             log.exception("could not finish %s", request.source.uri)
-            self.answers.fail(token, type(exc).__name__, error_document(exc, request.source.uri))
+            self.answers.fail(token, type(exc).__name__, error_document(exc, request.source))
             self.report.failed += 1
         finally:
             self.heartbeat.release(token)
@@ -245,6 +236,6 @@ class PoolWorker:
 
 
 def _duration(outcome: Outcome) -> float | None:
-    if isinstance(outcome, Exception):
+    if isinstance(outcome, BaseException):
         return None
     return float((outcome.get("media") or {}).get("duration_s") or 0.0)

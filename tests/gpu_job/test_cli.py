@@ -6,8 +6,8 @@ import json
 import shutil
 
 import pytest
-from pipeline.types import Chunking
 from pipeline.contracts import TranscriptionRequest, UploadedObject
+from pipeline.types import Chunking
 
 from gpu_job.cli import main
 from tests.gpu_job.media_support import ffmpeg

@@ -1,4 +1,4 @@
-"""The device front end (gpu_job.engine.device_front): what a GPU host's CPU no longer does, run here on torch's CPU.
+"""The device front end (engine.device_front): what a GPU host's CPU no longer does, run here on torch's CPU.
 
 The same torch code runs on CUDA (`DeviceFrontEnd("cuda")`); the engine picks it by the model's device.
 """
@@ -18,8 +18,8 @@ import torch
 from pipeline import throughput
 
 from gpu_job import api
-from gpu_job.engine import engine
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
+from gpu_job.engine import engine
 from gpu_job.engine.device_front import DeviceFrontEnd, StreamResampler
 from gpu_job.engine.engine import EngineSettings
 from gpu_job.engine.vad import FRAME_SAMPLES, Sections, load_torch_model, make_detector, score_sections

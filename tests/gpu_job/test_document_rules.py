@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pipeline.settings import Settings
 
-from gpu_job.modes import choose_mode
 from gpu_job.engine.tokens import Word
+from gpu_job.modes import choose_mode
 from gpu_job.transcript import MAX_SEGMENT_S, PAUSE_S, normalise_words, split_segments
 
 LIMITS = Settings(full_max_s=600, local_attention_max_s=9000, max_duration_s=43200)

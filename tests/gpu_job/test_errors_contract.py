@@ -1,6 +1,6 @@
 """gpu_job's failures are the shared contract's (pipeline.outcomes): names, reasons and exit codes.
 
-The container imports ``contracts`` itself (the image ships it next to ``gpu_job``), so there is no
+The container imports ``pipeline`` itself (the image ships it next to ``gpu_job``), so there is no
 copy to keep equal; what must hold is that the codes it exits with are the ones the job
 definitions' RetryStrategy and record_failure read.
 """
@@ -35,7 +35,7 @@ def test_record_failure_reads_65_as_bad_input_and_70_as_internal() -> None:
     assert classify(failed_job(contract.GPU_JOB_EXIT_INTERNAL)).reason_class == "internal"
 
 
-def test_every_job_definition_stops_retrying_on_the_bad_input_exit_code() -> None:
+def test_every_job_definition_stops_retrying_on_the_bad_input_and_superseded_exit_codes() -> None:
     resources = load_template()["Resources"]
     definitions = {lid: r for lid, r in resources.items() if r["Type"] == "AWS::Batch::JobDefinition"}
     assert "GpuJobDefinition" in definitions
@@ -44,8 +44,8 @@ def test_every_job_definition_stops_retrying_on_the_bad_input_exit_code() -> Non
         if strategy["Attempts"] == 1:  # the pool worker: never retried by Batch (its messages go back to SQS)
             assert lid == "PoolWorkerJobDefinition" and "EvaluateOnExit" not in strategy
             continue
-        stop = {"OnExitCode": str(contract.GPU_JOB_EXIT_BAD_INPUT), "Action": "EXIT"}
-        assert stop in strategy["EvaluateOnExit"]
+        for code in (contract.GPU_JOB_EXIT_BAD_INPUT, contract.GPU_JOB_EXIT_SUPERSEDED):
+            assert {"OnExitCode": str(code), "Action": "EXIT"} in strategy["EvaluateOnExit"]
 
 
 def test_every_bad_input_error_keeps_its_name_and_reason() -> None:
@@ -57,15 +57,21 @@ def test_every_bad_input_error_keeps_its_name_and_reason() -> None:
         "CorruptMedia": "corrupt_media",
         "DurationOutOfRange": "duration_out_of_range",
         "UnsupportedInput": "unsupported_input",
-        "SourceSuperseded": "superseded",
     }
 
 
-def test_gpu_job_imports_only_the_contracts_from_functions() -> None:
-    # The image ships functions/contracts and nothing else of functions/.
-    offenders = [
-        p.name
-        for p in PACKAGE.glob("*.py")
-        if "from common" in p.read_text() or "import common" in p.read_text()
-    ]
-    assert offenders == []
+def test_a_superseded_upload_is_its_own_outcome_not_bad_input() -> None:
+    # Caught by name in the ASL (RecordSuperseded) and carried out of a Batch job by its own exit code.
+    assert contract.SourceSuperseded.reason == "superseded"
+    assert not issubclass(contract.SourceSuperseded, contract.BadInputError)
+    assert (
+        len(
+            {
+                contract.GPU_JOB_EXIT_BAD_INPUT,
+                contract.GPU_JOB_EXIT_SUPERSEDED,
+                contract.GPU_JOB_EXIT_INTERNAL,
+                contract.GPU_JOB_EXIT_OK,
+            }
+        )
+        == 4
+    )

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from pipeline.outcomes import CorruptMedia
 from pipeline.contracts import PoolTask, TranscriptionRequest
+from pipeline.outcomes import CorruptMedia
 
 from gpu_job.pool.worker import PoolWorker, WorkerConfig, split_gpu_seconds
 
@@ -236,7 +236,14 @@ def test_bad_input_is_answered_with_its_typed_name_and_error_json(
     # The bad file fails alone, with the name the ASL's Catch and record_failure classify as bad input
     error, cause = world["sfn"].answers["t-bad"]
     assert error == "CorruptMedia"
-    assert cause == {"error": "CorruptMedia", "message": "undecodable", "input": "s3://in/bad"}
+    # the per-file job's error document (gpu_job.outcome), naming the upload it is about
+    assert cause == {
+        "error": "CorruptMedia",
+        "message": "undecodable",
+        "input": "s3://in/bad",
+        "etag": "e",
+        "version_id": None,
+    }
     assert json.loads((tmp_path / "transcripts" / "bad" / "error.json").read_text()) == cause
     # And its batch-mate succeeded, carrying the whole batch's time (the failed file gets no share)
     assert world["sfn"].answers["t-good"][0] == "success"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from pipeline.outcomes import SourceSuperseded
 from pipeline.contracts import UploadedObject
+from pipeline.outcomes import SourceSuperseded
 
 from gpu_job import storage
 

@@ -1,4 +1,4 @@
-"""Silero VAD run block by block (gpu_job.engine.vad): offline, streaming, and in agreement with Silero's own way."""
+"""Silero VAD block by block: offline, streaming, and in agreement with Silero's own way."""
 
 from __future__ import annotations
 

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from backfill_item.decide import decide, next_retry
 from backfill_item.summary import MalformedResultError, result_entries, summarise
-from pipeline.uploads import uploaded_object_from_event
-from pipeline.backfill import BackfillItemRequest, BackfillSummaryRequest, ResultWriterDetails
 from moto import mock_aws
+from pipeline.backfill import BackfillItemRequest, BackfillSummaryRequest, ResultWriterDetails
 from pipeline.naming import execution_name
+from pipeline.uploads import uploaded_object_from_event
 from start_execution.starter import plan_record
 
 from local_emulator.distributed_map import encode_entries

@@ -14,10 +14,10 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
-from pipeline.outcomes import UnsupportedInput
-from pipeline.contracts import PlanRequest, ProbeResult, UploadedObject
-from pipeline.settings import Settings
 from moto import mock_aws
+from pipeline.contracts import PlanRequest, ProbeResult, UploadedObject
+from pipeline.outcomes import UnsupportedInput
+from pipeline.settings import Settings
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
 from probe_audio import app

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 from claim_source.claim import claim
-from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED
-from pipeline.uploads import uploaded_object_from_event as source_from_event
-from pipeline.outcomes import UnsupportedInput, ZeroByteObject
-from pipeline.contracts import MISSING_ETAG, ClaimResult
 from moto import mock_aws
+from pipeline.contracts import MISSING_ETAG, ClaimResult
+from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED, UnsupportedInput, ZeroByteObject
+from pipeline.uploads import uploaded_object_from_event as source_from_event
 from test_common_support import (
     REGION,
     AwsClients,
@@ -215,7 +214,7 @@ def test_a_folder_marker_is_ignored_with_a_reason(table: Any) -> None:
     result = claim(table, source, "arn:exec:1")
 
     assert result.claimed is False
-    assert result.reason == "directory_marker"
+    assert result.reason == "folder_marker"
     assert table.scan()["Count"] == 0
 
 

@@ -18,8 +18,8 @@ import plan_job.app
 import postprocess.app
 import pytest
 import record_failure.app
-from pipeline.s3uri import parse_s3_uri
 from moto import mock_aws
+from pipeline.s3uri import parse_s3_uri
 from test_common_support import (
     OUT,
     AwsClients,

@@ -1,4 +1,4 @@
-"""Specification of the shared helpers in functions/common: S3 URIs, catalog values, layout, GPU classes."""
+"""Specification of the shared helpers in functions/pipeline: S3 URIs, catalog values, layout, GPU classes."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from pipeline.catalog import from_dynamo, set_expression, to_dynamo, utc_now_iso
 from pipeline.exact_upload import output_file, output_prefix, segments_uri
-from pipeline.s3uri import format_s3_uri, join_s3_uri, parse_s3_uri
-from pipeline.transcript_reader import TranscriptInvalid, validate_transcript
 from pipeline.gpu_classes import GPU_CLASSES, SIZE_ORDER, price_per_hour
+from pipeline.s3uri import format_s3_uri, join_s3_uri, parse_s3_uri
 from pipeline.transcript import TranscriptDocument
-from jsonschema import Draft202012Validator
+from pipeline.transcript_reader import TranscriptInvalid, validate_transcript
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "functions" / "common" / "transcript.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "functions" / "pipeline" / "transcript.schema.json"
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,9 @@ from typing import Any
 
 import boto3
 import pytest
-from pipeline.catalog import PARTITION_KEY, SORT_KEY
 from lambda_runtime.clients import reset_clients
 from moto import mock_aws
+from pipeline.catalog import PARTITION_KEY, SORT_KEY
 
 REGION = "eu-west-1"
 TABLE = "catalog-test"

@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 import pytest
-from pipeline.cost import CostTotals, key_prefix, summarise_costs
 from pipeline.contracts import CatalogItem
+from pipeline.cost import CostTotals, key_prefix, summarise_costs
 
 
 def row(key: str, duration_s: float, gpu_s: float, cost: float | None, **extra: Any) -> dict[str, Any]:

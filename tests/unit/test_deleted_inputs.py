@@ -15,10 +15,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from pipeline.outcomes import SourceSuperseded
+from moto import mock_aws
 from pipeline.contracts import UploadedObject
 from pipeline.exact_upload import current_object
-from moto import mock_aws
+from pipeline.outcomes import SourceSuperseded
 from probe_audio.s3_reader import S3RangeReader
 
 from gpu_job.storage import superseded_on_412

@@ -14,12 +14,11 @@ from typing import Any
 
 import boto3
 import pytest
-from pipeline.outcomes import STATUS_CLAIMED, STATUS_TRANSCRIBED
-from pipeline.events import entry, put_completion_event
-from pipeline.outcomes import SourceSuperseded, TransientError
-from pipeline.contracts import CompletionEvent, IndexRequest, UploadedObject
 from index_transcript.index import NotClaimedHere, estimate_cost_usd, index, ready_event
 from moto import mock_aws
+from pipeline.contracts import CompletionEvent, IndexRequest, UploadedObject
+from pipeline.events import entry, put_completion_event
+from pipeline.outcomes import STATUS_CLAIMED, STATUS_TRANSCRIBED, SourceSuperseded, TransientError
 from test_common_support import REGION, AwsClients, FakeLambdaContext, create_catalog_table
 
 from tests.contract_examples import TIMINGS, job_done, planned, postprocessed, uploaded

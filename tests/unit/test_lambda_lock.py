@@ -130,7 +130,7 @@ def test_every_function_is_built_from_the_lock_by_the_shared_makefile(function: 
     ):
         assert flag in install
     [copy] = [c.split() for c in commands if c.startswith("cp -R ")]
-    for package in ("common", "contracts", resource["Properties"]["Handler"].split(".")[0]):
+    for package in ("pipeline", "lambda_runtime", resource["Properties"]["Handler"].split(".")[0]):
         assert package in copy
 
 

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pipeline.outcomes import STATUS_CLAIMED
 from lambda_runtime.observability import NAMESPACE, SERVICE, add_dimensioned_metric
-from pipeline.contracts import FailureRequest, FailureResult, JobResult, PoolScaling
 from moto import mock_aws
+from pipeline.contracts import FailureRequest, FailureResult, JobResult, PoolScaling
+from pipeline.outcomes import STATUS_CLAIMED
 from test_common_support import (
     AwsClients,
     FakeLambdaContext,

@@ -6,8 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED, STATUS_TRANSCRIBED
-from pipeline.outcomes import BAD_INPUT_ERROR_NAMES, SourceSuperseded
+from pipeline.outcomes import (
+    BAD_INPUT_ERROR_NAMES,
+    STATUS_FAILED,
+    STATUS_SUPERSEDED,
+    STATUS_TRANSCRIBED,
+    SourceSuperseded,
+)
 
 from tests.corpus_cases import CASES, FAILED, IGNORED, SUPERSEDED, TRANSCRIBED
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pipeline.outcomes import DurationOutOfRange, NoAudioStream
-from pipeline.gpu_classes import GPU_CLASSES
 from pipeline.contracts import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
+from pipeline.gpu_classes import GPU_CLASSES
+from pipeline.naming import JOB_NAME_MAX, job_name
+from pipeline.outcomes import DurationOutOfRange, NoAudioStream
 from pipeline.settings import Settings
 from plan_job import memory_model
-from pipeline.naming import JOB_NAME_MAX, job_name
 from plan_job.planner import plan
 from plan_job.wiring import PlannerConfigError, load_wiring
 from pydantic import ValidationError

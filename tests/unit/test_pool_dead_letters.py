@@ -14,8 +14,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from pipeline.contracts import PoolTask, UploadedObject
 from moto import mock_aws
+from pipeline.contracts import PoolTask, UploadedObject
 from scale_pool.dead_letters import POOL_WORKER_LOST, answer_dead_letters
 
 from tests.contract_examples import planned

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pipeline.catalog import utc_now_iso
-from pipeline.transcript_reader import TranscriptInvalid, validate_transcript
-from pipeline.outcomes import SourceSuperseded
-from pipeline.contracts import Outputs, PostprocessRequest, UploadedObject
-from pipeline.transcript import TranscriptDocument
-from pipeline.exact_upload import owner_metadata
 from moto import mock_aws
-from postprocess.postprocess import postprocess, render, summarize
+from pipeline.catalog import utc_now_iso
+from pipeline.contracts import Outputs, PostprocessRequest, UploadedObject
+from pipeline.exact_upload import owner_metadata
+from pipeline.outcomes import SourceSuperseded
 from pipeline.segments import COLUMNS, segment_rows
+from pipeline.transcript import TranscriptDocument
+from pipeline.transcript_reader import TranscriptInvalid, validate_transcript
+from postprocess.postprocess import postprocess, render, summarize
 from test_common_support import (
     OUT,
     AwsClients,

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
+from moto import mock_aws
 from pipeline.outcomes import (
     BadInputError,
     CorruptMedia,
@@ -25,7 +26,6 @@ from pipeline.outcomes import (
     NotMedia,
     ZeroByteObject,
 )
-from moto import mock_aws
 from probe_audio import app
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader

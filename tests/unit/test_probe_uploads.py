@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pipeline.outcomes import UnsupportedInput
 from pipeline.contracts import ProbeResult
+from pipeline.outcomes import UnsupportedInput
 from probe_audio.parsers.matroska_tail import LAST_BLOCK_MARGIN_S
 from probe_audio.probe import probe
 from probe_audio.s3_reader import DEFAULT_MAX_BYTES, S3RangeReader

@@ -7,9 +7,14 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from pipeline.outcomes import STATUS_CLAIMED, STATUS_FAILED, STATUS_TRANSCRIBED
-from pipeline.outcomes import BAD_INPUT_ERROR_NAMES, TransientError
 from pipeline.contracts import FailureRequest, UploadedObject
+from pipeline.outcomes import (
+    BAD_INPUT_ERROR_NAMES,
+    STATUS_CLAIMED,
+    STATUS_FAILED,
+    STATUS_TRANSCRIBED,
+    TransientError,
+)
 from record_failure.classify import classify
 from record_failure.record import MAX_CAUSE_CHARS, record_failure, write_failure
 from test_common_support import (

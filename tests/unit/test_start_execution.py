@@ -13,14 +13,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from pipeline.uploads import uploaded_object_from_event
 from moto import mock_aws
 from pipeline.naming import execution_name
+from pipeline.uploads import ignore_reason, uploaded_object_from_event
 from start_execution.starter import (
     INVALID_PREFIX,
     SqsRecord,
     batch_response,
-    ignore_reason,
     plan_record,
     start_executions,
 )

@@ -6,9 +6,9 @@ import random
 from itertools import pairwise
 
 import pytest
-from pipeline.transcript import TranscriptDocument
 from pipeline import formats
 from pipeline.subtitles import MAX_CUE_MS, MAX_LINE_CHARS, MAX_LINES, MIN_CUE_MS, PAUSE_MS, Cue, build_cues
+from pipeline.transcript import TranscriptDocument
 
 
 # ---------------------------------------------------------------- helpers

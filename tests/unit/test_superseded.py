@@ -12,9 +12,9 @@ from typing import Any
 
 import boto3
 import pytest
-from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED
-from pipeline.contracts import CompletionEvent, FailureRequest, UploadedObject
 from moto import mock_aws
+from pipeline.contracts import CompletionEvent, FailureRequest, UploadedObject
+from pipeline.outcomes import STATUS_FAILED, STATUS_SUPERSEDED
 from record_failure.record import record_failure
 from test_common_support import (
     OUT,
@@ -72,13 +72,13 @@ def lambda_error(error_type: str, message: str = "changed") -> dict[str, str]:
     return {"Error": error_type, "Cause": json.dumps({"errorMessage": message, "errorType": error_type})}
 
 
-def job_exited_65() -> dict[str, str]:
+def job_exited(code: int = 65) -> dict[str, str]:
     job = {
         "JobId": "job-1",
         "Status": "FAILED",
         "StatusReason": "Essential container in task exited",
-        "Container": {"ExitCode": 65},
-        "Attempts": [{"Container": {"ExitCode": 65}}],
+        "Container": {"ExitCode": code},
+        "Attempts": [{"Container": {"ExitCode": code}}],
     }
     return {"Error": "States.TaskFailed", "Cause": json.dumps(job)}
 
@@ -121,16 +121,31 @@ def test_in_a_versioned_bucket_the_row_names_the_newer_version(aws: tuple[Any, A
     assert row(table, old)["superseded_by"]["version_id"] == new.version_id
 
 
-def test_a_job_that_found_its_upload_gone_is_superseded_by_its_error_json(aws: tuple[Any, Any]) -> None:
+def test_a_job_that_found_its_upload_gone_is_superseded_by_its_exit_code(aws: tuple[Any, Any]) -> None:
+    table, s3 = aws
+    old = upload(s3, b"first")
+    new = upload(s3, b"second")
+    # Given a Batch job that exited 66 (gpu_job.outcome: the key no longer holds the upload; nothing written)
+    state = request(old, job_exited(66), plan=True)
+
+    result = record_failure(table, s3, state)
+
+    assert (result.status, result.reason) == ("SUPERSEDED", "superseded")
+    assert result.superseded_by is not None and result.superseded_by.etag == new.etag
+
+
+def test_the_asl_caught_supersession_by_name_is_recorded_without_classifying(aws: tuple[Any, Any]) -> None:
     table, s3 = aws
     old = upload(s3, b"first")
     upload(s3, b"second")
-    state = request(old, job_exited_65(), plan=True)
-    prefix = state.state["plan"]["request"]["output_prefix"].removeprefix(f"s3://{OUT}/")
-    error = {"error": "SourceSuperseded", "message": "412", "input": URI, "etag": old.etag}
-    s3.put_object(Bucket=OUT, Key=prefix + "error.json", Body=json.dumps(error))
+    # Given RecordSuperseded's request: the ASL caught SourceSuperseded by name and says so
+    state = request(old, lambda_error("SourceSuperseded", "412 on the pinned read"))
+    state = state.model_copy(update={"outcome": "SUPERSEDED"})
 
-    assert record_failure(table, s3, state).status == "SUPERSEDED"
+    result = record_failure(table, s3, state)
+
+    assert (result.status, result.reason_class) == ("SUPERSEDED", None)
+    assert row(table, old)["status"] == STATUS_SUPERSEDED
 
 
 def test_an_error_json_of_another_upload_is_not_taken_for_this_ones(aws: tuple[Any, Any]) -> None:
@@ -138,7 +153,7 @@ def test_an_error_json_of_another_upload_is_not_taken_for_this_ones(aws: tuple[A
     # Given the job rejected this upload, and the shared prefix holds the newer upload's error.json
     old = upload(s3, b"first")
     upload(s3, b"second")
-    state = request(old, job_exited_65(), plan=True)
+    state = request(old, job_exited(65), plan=True)
     prefix = state.state["plan"]["request"]["output_prefix"].removeprefix(f"s3://{OUT}/")
     error = {"error": "CorruptMedia", "message": "newer is corrupt", "input": URI, "etag": "f" * 32}
     s3.put_object(Bucket=OUT, Key=prefix + "error.json", Body=json.dumps(error))

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pipeline.uploads import uploaded_object_from_event
 from pipeline.contracts import (
     STATE_CONTRACTS,
     CatalogItem,
@@ -27,6 +26,7 @@ from pipeline.contracts import (
     PoolScaling,
     TranscriptionRequest,
 )
+from pipeline.uploads import uploaded_object_from_event
 from record_failure.record import identify, planned_prefix
 
 from local_emulator.runner import object_created_event
@@ -231,6 +231,7 @@ def test_the_results_land_where_the_contract_says() -> None:
         "Postprocess": "$.postprocess",
         "Index": "$.catalog",
         "RecordFailure": "$.failure",
+        "RecordSuperseded": "$.failure",
     }
 
 
@@ -295,6 +296,31 @@ def test_every_catch_hands_record_failure_a_failure_request_naming_the_upload(
     assert planned_prefix(request.state) == expected_prefix
 
 
+@pytest.mark.parametrize(("name", "state_input"), RECORDED.items(), ids=list(RECORDED))
+def test_a_superseded_upload_is_caught_by_name_and_recorded_as_such(
+    name: str,
+    state_input: dict[str, Any],
+) -> None:
+    # Given the task raised SourceSuperseded (a Lambda's errorType, a pool worker's answer); a Batch job
+    # cannot be caught by name: it exits 66, which RecordFailure reads from the job description
+    catches = ASL["States"][name]["Catch"]
+    by_name = [c for c in catches if c["ErrorEquals"] == ["SourceSuperseded"]]
+    if name == "Transcribe":
+        assert by_name == []
+        return
+    [catch] = by_name
+    assert catches.index(catch) < len(catches) - 1  # before States.ALL
+    # When its Catch and RecordSuperseded's Parameters are applied
+    record = ASL["States"][catch["Next"]]
+    assert record["Resource"] == ASL["States"]["RecordFailure"]["Resource"]
+    state = write_path(state_input, catch["ResultPath"], {"Error": "SourceSuperseded", "Cause": "{}"})
+    request = STATE_CONTRACTS["RecordSuperseded"][0].model_validate(payload_of(record, state))  # type: ignore[union-attr]
+    # Then RecordFailure is told the outcome and gets the upload, and the execution ends as RecordFailure's do
+    assert request.outcome == "SUPERSEDED"
+    assert identify(request.state) == uploaded_object_from_event(EVENT)
+    assert (record["ResultPath"], record["Next"]) == ("$.failure", "IsSuperseded")
+
+
 def test_record_failure_returns_a_failure_result_and_then_fails_the_execution() -> None:
     record = ASL["States"]["RecordFailure"]
     assert record["Next"] == "IsSuperseded" and ASL["States"]["Failed"]["Type"] == "Fail"
@@ -327,7 +353,7 @@ def test_index_gets_the_execution_arn_for_its_completion_event() -> None:
 
 def test_a_pool_task_whose_workers_all_died_is_recorded_as_a_lost_worker() -> None:
     # Given TranscribeInPool's token answered pool.worker_lost (its message was dead-lettered)
-    [dead_lettered, _, _] = ASL["States"]["TranscribeInPool"]["Catch"]
+    [dead_lettered, *_] = ASL["States"]["TranscribeInPool"]["Catch"]
     assert dead_lettered["ErrorEquals"] == ["pool.worker_lost"]
     lost = ASL["States"][dead_lettered["Next"]]
     # When the Pass state names the reason

@@ -16,9 +16,9 @@ from urllib.parse import unquote_plus
 
 import boto3
 import pytest
-from pipeline.uploads import uploaded_object_from_event
-from pipeline.outcomes import SourceSuperseded
 from pipeline.contracts import CompletionEvent
+from pipeline.outcomes import SourceSuperseded
+from pipeline.uploads import uploaded_object_from_event
 
 from local_emulator import runner
 from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack, run_gpu_job_in_process

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from pipeline.outcomes import BAD_INPUT_ERROR_NAMES
 from pipeline.contracts import TranscriptionRequest
+from pipeline.outcomes import BAD_INPUT_ERROR_NAMES
 
 from local_emulator import runner
 from local_emulator.stack import LocalStack

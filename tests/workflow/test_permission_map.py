@@ -88,7 +88,7 @@ JOB_ENTRIES = {
     "PoolWorkerRole": (["gpu_job/pool/cli.py:main"], []),
 }
 # What the image ships beside gpu_job/ (gpu_job/Dockerfile: the shared core packages).
-IMAGE_SOURCES = ("gpu_job", "functions/common", "functions/contracts")
+IMAGE_SOURCES = ("gpu_job", "functions/pipeline")
 # ASL parameters given at run time ("X.$"): what they may name.
 DYNAMIC = {
     "TranscribeStateMachine": {

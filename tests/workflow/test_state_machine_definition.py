@@ -75,10 +75,14 @@ def test_every_task_records_its_failure(asl: dict[str, Any]) -> None:
         assert catch_all["ErrorEquals"] == ["States.ALL"], name
         if name == "ScalePool":
             continue  # best effort: the one task whose failure fails no file (next test)
-        expected = "Failed" if name == "RecordFailure" else "RecordFailure"
+        expected = "Failed" if name in ("RecordFailure", "RecordSuperseded") else "RecordFailure"
         assert catch_all["Next"] == expected, name
-        # A specific catch only names the reason, then records it like every other failure
+        # A specific catch only names the reason, then records it like every other failure; a superseded
+        # upload is recorded by RecordSuperseded (RecordFailure's function, told the outcome)
         for catch in specific:
+            if catch["ErrorEquals"] == ["SourceSuperseded"]:
+                assert catch["Next"] == "RecordSuperseded", name
+                continue
             assert asl["States"][catch["Next"]]["Next"] == "RecordFailure", name
 
 
@@ -101,7 +105,8 @@ def test_the_pool_task_has_no_heartbeat_clock_and_ends_typed_when_nobody_answers
     # Liveness is the message's SQS visibility, which starts when a worker takes it; nothing is retried
     assert "HeartbeatSeconds" not in state and "HeartbeatSecondsPath" not in state and "Retry" not in state
     assert state["TimeoutSeconds"] > 0  # the bound on queue wait and work together
-    lost, timed_out, _ = state["Catch"]
+    lost, timed_out, superseded, _ = state["Catch"]
+    assert superseded["ErrorEquals"] == ["SourceSuperseded"]  # a worker answers a replaced upload by name
     # The scaler answers a dead-lettered message's token with pool.worker_lost (scale_pool.dead_letters)
     assert lost["ErrorEquals"] == ["pool.worker_lost"]
     assert asl["States"][lost["Next"]]["Parameters"]["Error"] == "pool.worker_lost"

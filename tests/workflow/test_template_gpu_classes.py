@@ -11,9 +11,9 @@ import copy
 from typing import Any
 
 import boto3
+from moto import mock_aws
 from pipeline.gpu_classes import GPU_CLASSES, SIZE_ORDER
 from pipeline.modes import MODES
-from moto import mock_aws
 from plan_job.wiring import load_wiring
 
 from local_emulator.aws import deploy

@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 import boto3
-from pipeline.exact_upload import segments_uri
 from moto import mock_aws
+from pipeline.exact_upload import segments_uri
 from pipeline.segments import COLUMNS
 
 from local_emulator.aws import deploy

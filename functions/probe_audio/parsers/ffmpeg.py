@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipeline.outcomes import CorruptMedia, NoAudioStream, NotMedia
 from pipeline.media import open_guarded, transcribed_audio_stream
+from pipeline.outcomes import CorruptMedia, NoAudioStream, NotMedia
 
 from probe_audio.finding import ProbeFinding, average_bitrate
 from probe_audio.length import BOUND_SLACK, constant_bitrate, size_bound_s

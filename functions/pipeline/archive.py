@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
-from pipeline.contracts import ArchiveInfo, RestoreArchived
+from pipeline.contracts import ArchiveInfo
+from pipeline.types import RestoreArchived
 
 RESTORE_SETTINGS: tuple[str, ...] = get_args(RestoreArchived)
 COLD_STORAGE_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
@@ -96,7 +97,7 @@ def cold_state(head: dict[str, Any]) -> ColdState:
     )
 
 
-def restore_tier(requested: str, state: ColdState) -> tuple[Tier | None, str | None]:
+def restore_tier(requested: RestoreArchived, state: ColdState) -> tuple[Tier | None, str | None]:
     """The tier a ``requested`` RestoreArchived value restores ``state`` with (None: off), and a note
     when the class does not offer it (Expedited on Deep Archive: Standard instead)."""
     if requested == "off":
@@ -119,7 +120,7 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def archive_info(state: ColdState, requested: str, days: int, now: datetime) -> ArchiveInfo:
+def archive_info(state: ColdState, requested: RestoreArchived, days: int, now: datetime) -> ArchiveInfo:
     """What the catalog records of a cold upload: off -> no tier; on -> the tier, its expected time
     (the tier's upper bound after ``now``) and the deadline past which the sweep gives up."""
     tier, note = restore_tier(requested, state)
@@ -129,14 +130,14 @@ def archive_info(state: ColdState, requested: str, days: int, now: datetime) -> 
             archive_status=state.archive_status,
             restore="in_progress" if state.restore == "in_progress" else "none",
             requested=requested,
-        )  # type: ignore[arg-type]  # one of RESTORE_SETTINGS
+        )
     expected = now + timedelta(hours=RESTORE_HOURS[(state.deep, tier)])
     return ArchiveInfo(
         storage_class=state.storage_class,
         archive_status=state.archive_status,
         restore="in_progress" if state.restore == "in_progress" else "none",
         requested=requested,
-        tier=tier,  # type: ignore[arg-type]  # one of RESTORE_SETTINGS
+        tier=tier,
         days=None if state.intelligent_tiering else days,
         requested_at=_iso(now),
         expected_by=_iso(expected),

@@ -1,0 +1,167 @@
+"""transcript.json: the document gpu_job writes and every later state reads (docs/CONTRACTS.md).
+
+The one definition of the document: gpu_job builds and validates it, Postprocess and Index read it
+(pipeline.transcript_reader), and ``transcript.schema.json`` beside this file is generated from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, NonNegativeInt
+
+from pipeline.types import ChannelMode, Chunking, Contract, Mode, Seconds
+
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
+
+
+class Word(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)  # producers may add e.g. a confidence
+    start: Seconds
+    end: Seconds
+    word: str
+    channel: NonNegativeInt | None = Field(
+        None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
+    )
+
+
+class Segment(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    id: NonNegativeInt
+    start: Seconds
+    end: Seconds
+    text: str
+    words: list[Word]
+    language: str | None = Field(None, description="This segment's language; None when undetermined.")
+    language_confidence: float | None = Field(None, ge=0, le=1)
+    channel: NonNegativeInt | None = Field(
+        None,
+        description="0-based channel (0 = left) that spoke this segment when the channels were transcribed "
+        "separately (channel_mode.used 'split'); None when one signal was transcribed.",
+    )
+
+
+class TranscriptSourceInfo(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    uri: str
+    etag: str | None
+    size: NonNegativeInt | None
+
+
+class TranscriptChunking(Chunking):
+    """The streaming window a transcript was made with; the job may add how many chunks it ran."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    chunks: NonNegativeInt | None = None
+
+
+class MediaInfo(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    duration_s: Seconds
+    codec: str | None
+    sample_rate: int | None
+    channels: int | None
+
+
+class ModelInfo(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    revision: str | None
+
+
+class Hardware(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    device: str
+    gpu: str | None = None
+    dtype: str | None = None
+
+
+class Timings(Contract):
+    """Seconds spent per phase of the job; ``total`` is what the job held the GPU for."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    download: Seconds
+    decode: Seconds
+    load: Seconds
+    inference: Seconds
+    total: Seconds
+
+
+class LanguageShare(Contract):
+    language: str
+    share: float = Field(ge=0, le=1)
+
+
+class WindowsInfo(Contract):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    max_window_s: float = Field(gt=0)
+    count: NonNegativeInt
+
+
+class TrackInfo(Contract):
+    """One audio track (stream) of the upload; ``index`` is the container stream index (ffprobe's)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    index: NonNegativeInt
+    codec: str | None
+    channels: int | None
+    sample_rate: int | None = None
+    language: str | None = Field(None, description="The track's language tag, when the container has one.")
+    default: bool = Field(description="Marked default in the container (the track that is transcribed).")
+
+
+class ChannelDecision(Contract):
+    """How the channels were transcribed (docs/CHANNELS.md), and the measurements behind ``auto``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    requested: ChannelMode
+    used: Literal["mix", "split", "channel"] = Field(
+        description="mix: the down-mix; split: each channel on its own (segments carry `channel`); "
+        "channel: one channel alone (``channel``), because the mix would cancel speech."
+    )
+    reason: str
+    channel: NonNegativeInt | None = Field(None, description="used 'channel': the channel transcribed.")
+    channels: list[NonNegativeInt] | None = Field(None, description="used 'split': the channels transcribed.")
+    measurements: dict[str, Any] | None = Field(
+        None, description="What the channel analysis measured on the first minutes (docs/CHANNELS.md)."
+    )
+
+
+class TranscriptDocument(Contract):
+    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
+    Times are seconds, monotonic, within [0, media.duration_s]."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    schema_version: Literal["1.0"]
+    source: TranscriptSourceInfo
+    media: MediaInfo
+    model: ModelInfo
+    mode: Mode
+    chunking: TranscriptChunking | None
+    language: str | None
+    text: str
+    segments: list[Segment]
+    words: list[Word]
+    timings: Timings
+    hardware: Hardware
+    language_confidence: float | None = Field(None, ge=0, le=1)
+    languages: list[LanguageShare] | None = Field(
+        None, description="Languages of the segments, by share of their letters, largest first."
+    )
+    mixed_language: bool | None = Field(None, description="True when a second language holds a real share.")
+    speech_seconds: Seconds | None = Field(
+        None, description="Audio the VAD kept (batched mode); 0 for a silence- or noise-only file."
+    )
+    windows: WindowsInfo | None = Field(None, description="How batched mode cut the audio.")
+    track: TrackInfo | None = Field(
+        None, description="The audio track transcribed: the one marked default, else the first."
+    )
+    other_tracks: list[TrackInfo] = Field(
+        default_factory=list, description="The upload's other audio tracks (not transcribed)."
+    )
+    channel_mode: ChannelDecision | None = None
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Human-readable notes on anything that changed what was transcribed "
+        "(e.g. channels that cancel when mixed).",
+    )
