@@ -279,7 +279,7 @@ def test_a_restore_completed_event_for_a_deleted_object_ends_superseded_at_claim
 
     # Then Claim finds the key empty: SUPERSEDED (deleted), no job
     assert restored is not None
-    assert restored.states[:2] == ["Claim", "RecordFailure"]
+    assert restored.states[:2] == ["Claim", "RecordSuperseded"]
     assert catalog_row(stack, event)["status"] == "SUPERSEDED"  # type: ignore[index]
     assert stack.bridge.batch_jobs == []
 
