@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 from pipeline.contracts import ArchiveInfo
+from pipeline.exact_upload import RESTORE_IN_PROGRESS
+from pipeline.exact_upload import error_code as _error_code
 from pipeline.types import RestoreArchived
 
 RESTORE_SETTINGS: tuple[str, ...] = get_args(RestoreArchived)
@@ -144,6 +146,40 @@ def archive_info(state: ColdState, requested: RestoreArchived, days: int, now: d
         deadline=_iso(expected + RESTORE_GRACE),
         note=note,
     )
+
+
+def restore_elsewhere(state: ColdState, days: int, now: datetime) -> ArchiveInfo:
+    """A restore this execution did not ask for already runs (a backfill's, a person's): RESTORING all
+    the same, its tier unknown to HeadObject, so the expected time and deadline are the Bulk tier's."""
+    info = archive_info(state, "bulk", days, now)
+    return info.model_copy(
+        update={
+            "requested": None,
+            "tier": None,
+            "note": "a restore requested outside this execution runs; timed as the Bulk tier",
+        }
+    )
+
+
+def request_restore(
+    s3: Any, bucket: str, key: str, version_id: str | None, state: ColdState, tier: Tier, days: int
+) -> bool:
+    """Issue RestoreObject once; S3's "already in progress" (409) is the same outcome. True when this
+    call started it. Shared by the Probe and the backfill's Decide (one way to ask)."""
+    restore: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "RestoreRequest": restore_request(state, tier, days),
+    }
+    if version_id:
+        restore["VersionId"] = version_id
+    try:
+        s3.restore_object(**restore)
+    except Exception as exc:
+        if _error_code(exc) not in RESTORE_IN_PROGRESS:
+            raise
+        return False
+    return True
 
 
 def archive_error_payload(message: Any) -> tuple[str, dict[str, Any] | None]:

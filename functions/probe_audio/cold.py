@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pipeline.archive import archive_info, cold_state, restore_request, restore_tier
+from pipeline.archive import archive_info, cold_state, request_restore, restore_elsewhere, restore_tier
 from pipeline.contracts import UploadedObject
-from pipeline.exact_upload import RESTORE_IN_PROGRESS, error_code, pin, superseded_when_gone
+from pipeline.exact_upload import pin, superseded_when_gone
 from pipeline.outcomes import ArchiveRestoring, ObjectArchived, TransientError
 from pipeline.types import RestoreArchived
 
@@ -37,7 +37,9 @@ def handle_cold(
         raise TransientError(f"{source.uri} became readable while probing ({state.storage_class})")
     info = archive_info(state, requested, days, now)
     where = state.storage_class + (f" ({state.archive_status})" if state.archive_status else "")
-    if info.tier is None:
+    if info.tier is None and state.restore == "in_progress":
+        info = restore_elsewhere(state, days, now)
+    elif info.tier is None:
         raise ObjectArchived(
             f"{source.uri} is archived in {where} and RestoreArchived is off: restore it (or set "
             "RestoreArchived / tag restore-archived) and it is transcribed on S3's restore-completed event",
@@ -48,19 +50,9 @@ def handle_cold(
         assert tier is not None
         # The restored copy is of the claimed version; RestoreObject takes no If-Match (an unversioned
         # key overwritten meanwhile is caught when the restore-completed execution reads it, pinned).
-        restore: dict[str, Any] = {
-            "Bucket": source.bucket,
-            "Key": source.key,
-            "RestoreRequest": restore_request(state, tier, days),
-        }
-        if source.version_id:
-            restore["VersionId"] = source.version_id
-        try:
-            s3.restore_object(**restore)
-        except Exception as exc:
-            if error_code(exc) not in RESTORE_IN_PROGRESS:
-                raise
+        request_restore(s3, source.bucket, source.key, source.version_id, state, tier, days)
     raise ArchiveRestoring(
-        f"{source.uri} is archived in {where}: {info.tier} restore requested, expected by {info.expected_by}",
+        f"{source.uri} is archived in {where}: {info.tier or 'a'} restore requested, "
+        f"expected by {info.expected_by}",
         info.model_dump(mode="json", exclude_none=True),
     )

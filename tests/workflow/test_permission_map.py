@@ -60,6 +60,10 @@ RESOURCES: dict[tuple[str, str], list[str]] = {
     ("RecordFailureFunctionRole", "events:PutEvents"): [BUS],
     ("RecordFailureFunctionRole", "s3:GetObject"): [ERROR, UPLOAD],
     ("BackfillItemFunctionRole", "dynamodb:GetItem"): [TABLE],
+    ("BackfillItemFunctionRole", "dynamodb:UpdateItem"): [TABLE],  # a restoring run's caps
+    ("BackfillItemFunctionRole", "s3:GetObject"): [UPLOAD],  # HeadObject: an Intelligent-Tiering tier
+    ("BackfillItemFunctionRole", "s3:GetObjectVersion"): [UPLOAD],
+    ("BackfillItemFunctionRole", "s3:RestoreObject"): [UPLOAD],  # a run with `restore`
     ("BackfillSummaryFunctionRole", "s3:GetObject"): [RESULTS],
     ("ScalePoolFunctionRole", "sqs:GetQueueAttributes"): ["${PoolQueue.Arn}"],
     ("ScalePoolFunctionRole", "batch:ListJobs"): [ANY],
@@ -216,7 +220,13 @@ def test_the_map_knows_each_roles_calls_by_their_iam_names(rendered: dict[str, A
     # needs GetObjectVersion, a callable passed on (pool_answers' send_task_*) counts as a call
     needs = code_needs(rendered)
     actions = {role: {n.action for n in of_role} for role, of_role in needs.items()}
-    assert actions["BackfillItemFunctionRole"] == {"dynamodb:GetItem"}
+    assert actions["BackfillItemFunctionRole"] == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:RestoreObject",
+    }
     assert actions["BackfillSummaryFunctionRole"] == {"s3:GetObject"}
     assert actions["PlanJobFunctionRole"] == set()
     pool = actions["PoolWorkerRole"]
@@ -248,7 +258,7 @@ def test_a_new_call_without_a_grant_fails(rendered: dict[str, Any], tmp_path: Pa
 def test_removing_a_grant_the_code_needs_fails(rendered: dict[str, Any]) -> None:
     # Given the template without Decide's catalog read
     mutated = copy.deepcopy(rendered)
-    [policy] = mutated["Resources"]["BackfillItemFunctionRole"]["Properties"]["Policies"]
+    [policy, *_] = mutated["Resources"]["BackfillItemFunctionRole"]["Properties"]["Policies"]
     policy["PolicyDocument"]["Statement"] = [
         s for s in policy["PolicyDocument"]["Statement"] if s["Action"] != "dynamodb:GetItem"
     ]
