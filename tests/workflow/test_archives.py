@@ -6,6 +6,7 @@ local_emulator.archives).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -295,3 +296,93 @@ def restore_event_without_delivery(stack: LocalStack, bucket: str, key: str) -> 
         return stack.cold.complete_restore(bucket, key)
     finally:
         local_ingress._ACTIVE = saved
+
+
+LIBRARY = "library/"
+# 30 objects of one prefix: 12 STANDARD, 6 GLACIER, 6 DEEP_ARCHIVE, 6 INTELLIGENT_TIERING of which 3 sit
+# in its Archive Access tier (cold) and 3 in its automatic tiers (readable at once).
+MIXED: list[tuple[str, str, str | None]] = (
+    [(f"{LIBRARY}standard-{i:02d}.wav", "STANDARD", None) for i in range(12)]
+    + [(f"{LIBRARY}glacier-{i:02d}.wav", "GLACIER", None) for i in range(6)]
+    + [(f"{LIBRARY}deep-{i:02d}.wav", "DEEP_ARCHIVE", None) for i in range(6)]
+    + [(f"{LIBRARY}it-cold-{i:02d}.wav", "INTELLIGENT_TIERING", "ARCHIVE_ACCESS") for i in range(3)]
+    + [(f"{LIBRARY}it-warm-{i:02d}.wav", "INTELLIGENT_TIERING", None) for i in range(3)]
+)
+COLD_KEYS = [
+    key
+    for key, storage_class, status in MIXED
+    if storage_class != "STANDARD" and (storage_class != "INTELLIGENT_TIERING" or status)
+]
+
+
+def _rows_of(stack: LocalStack, key: str) -> list[dict[str, Any]]:
+    from boto3.dynamodb.conditions import Key
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(stack.deployment.catalog_table)
+    uri = f"s3://{stack.deployment.input_bucket}/{key}"
+    return list(table.query(KeyConditionExpression=Key("source_uri").eq(uri))["Items"])
+
+
+def test_a_mixed_class_backfill_restores_only_the_cold_objects_and_transcribes_every_one_once(
+    stack: LocalStack, clips: dict[str, Path]
+) -> None:
+    from collections import Counter
+
+    from parakeet_cli.backfill import restore_estimate
+    from tests.workflow.test_backfill import backfill
+
+    bucket = stack.deployment.input_bucket
+    s3 = boto3.client("s3", region_name="us-east-1")
+    assert stack.cold is not None and stack.ingress is not None
+    # Given a library that was there before the stack (its uploads sent no event here)
+    speech = clips["short"].read_bytes()
+    with stack.ingress.silenced():
+        for i, (key, storage_class, status) in enumerate(MIXED):
+            if status:
+                stack.cold.archive(bucket, key, status)
+            s3.put_object(Bucket=bucket, Key=key, Body=speech + b"\0\0" * i, StorageClass=storage_class)
+
+    # When it is dry-run: every object would start, counted per storage class, the cold ones priced
+    dry = backfill(stack, prefix=LIBRARY, dry_run=True)
+    assert (dry["total"], dry["would_start"], dry["started"]) == (30, 30, 0)
+    assert {label: count["objects"] for label, count in dry["storage_classes"].items()} == {
+        "STANDARD": 12,
+        "GLACIER": 6,
+        "DEEP_ARCHIVE": 6,
+        "INTELLIGENT_TIERING": 3,
+        "INTELLIGENT_TIERING/ARCHIVE_ACCESS": 3,
+    }
+    priced = restore_estimate(dry, "bulk")
+    assert priced is not None and priced["objects"] == 15
+    assert priced["hours_at_most"] == 48.0  # Deep Archive bulk
+    assert stack.cold.restore_requests == [] and stack.bridge.batch_jobs == []
+
+    # When it runs restoring in bulk, at most 10 restores
+    first = backfill(stack, prefix=LIBRARY, restore={"tier": "bulk", "max_restores": 10})
+    # Then the 15 warm objects are transcribed, 10 cold ones restoring, 5 skipped by the cap
+    assert (first["transcribed"], first["restoring"], first["restores_requested"]) == (15, 10, 10), first
+    assert first["skipped"] == {"restore_cap": 5}
+    # When it runs again without a cap
+    second = backfill(stack, prefix=LIBRARY, restore={"tier": "bulk"})
+    # Then only the 5 cold ones left are restored; nothing else is started again
+    assert (second["restoring"], second["restores_requested"], second["started"]) == (5, 5, 5), second
+    assert second["skipped"] == {"restoring": 10, "transcribed": 15}
+
+    # When S3 completes every restore (each sends Object Restore Completed to the ingress)
+    for key in COLD_KEYS:
+        stack.cold.complete_restore(bucket, key)
+    deadline = time.monotonic() + 600
+    while not all(r["status"] == "TRANSCRIBED" for key, _, _ in MIXED for r in _rows_of(stack, key)):
+        assert time.monotonic() < deadline, "the restored objects were not transcribed"
+        time.sleep(0.5)
+
+    # Then every object is transcribed exactly once, and only the cold ones were ever restored, once each
+    assert all(len(_rows_of(stack, key)) == 1 for key, _, _ in MIXED)
+    jobs: Counter[str] = Counter(
+        key for job in stack.bridge.batch_jobs for key, _, _ in MIXED if key in " ".join(job.command)
+    )
+    assert jobs == Counter({key: 1 for key, _, _ in MIXED})
+    assert sorted(key for _, key, _ in stack.cold.restore_requests) == sorted(COLD_KEYS)
+    # And the originals keep their storage class
+    for key, storage_class, _ in MIXED:
+        assert s3.head_object(Bucket=bucket, Key=key).get("StorageClass", "STANDARD") == storage_class

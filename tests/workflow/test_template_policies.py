@@ -355,7 +355,7 @@ def test_a_lost_pool_worker_is_not_retried_by_batch() -> None:
     assert worker["ContainerProperties"]["JobRoleArn"] == {"Fn::GetAtt": ["PoolWorkerRole", "Arn"]}
 
 
-def test_the_backfill_reads_the_catalog_writes_only_its_restore_caps_and_starts_only_the_per_file_workflow() -> (
+def test_the_backfill_reads_the_catalog_writes_only_restore_caps_and_starts_only_the_per_file_workflow() -> (
     None
 ):
     catalog = {
