@@ -386,3 +386,47 @@ def test_a_mixed_class_backfill_restores_only_the_cold_objects_and_transcribes_e
     # And the originals keep their storage class
     for key, storage_class, _ in MIXED:
         assert s3.head_object(Bucket=bucket, Key=key).get("StorageClass", "STANDARD") == storage_class
+
+
+@pytest.mark.parametrize(
+    ("storage_class", "archive_status", "tag"),
+    [("GLACIER", None, "standard"), ("INTELLIGENT_TIERING", "ARCHIVE_ACCESS", "bulk")],
+)
+def test_each_archive_with_restore_on_ends_transcribed_from_the_same_version_after_the_restore(
+    stack: LocalStack, clips: dict[str, Path], storage_class: str, archive_status: str | None, tag: str
+) -> None:
+    # Given a cold upload tagged for a restore (Deep Archive: the test above)
+    key = f"vault/{storage_class.lower()}-restored.wav"
+    bucket = stack.deployment.input_bucket
+    assert stack.cold is not None
+    if archive_status:
+        stack.cold.archive(bucket, key, archive_status)
+    event, report = runner.upload_and_run(
+        stack.deployment,
+        str(clips["short"]),
+        key,
+        StorageClass=storage_class,
+        Tagging=f"restore-archived={tag}",
+    )
+    assert report is not None and report.states == [*COLD_PATH, "Restoring"], report and report.cause
+    row = catalog_row(stack, event)
+    assert row is not None and row["archive"]["tier"] == tag.capitalize()
+    # An Intelligent-Tiering restore takes no Days (the object itself moves back to Frequent Access)
+    assert ("days" in row["archive"]) is (archive_status is None)
+
+    # When S3 completes it
+    completed = stack.cold.complete_restore(bucket, key)
+    stack.ingress.wait_idle(60)  # type: ignore[union-attr]
+    name = runner.planned_name(stack.deployment, completed)
+    assert name is not None
+    restored = runner.wait_for(runner.execution_arn(stack.deployment, name))
+
+    # Then the execution on the restored copy transcribes the very upload the first event named
+    assert restored.status == "SUCCEEDED" and restored.states == TRANSCRIBED_PATH, restored.cause
+    row = catalog_row(stack, event)
+    assert row is not None and row["status"] == "TRANSCRIBED"
+    assert completed["detail"]["object"]["etag"] == event["detail"]["object"]["etag"]
+    [job] = stack.bridge.batch_jobs
+    assert event["detail"]["object"]["etag"] in " ".join(job.command)
+    head = boto3.client("s3", region_name="us-east-1").head_object(Bucket=bucket, Key=key)
+    assert head["StorageClass"] == storage_class
