@@ -21,9 +21,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pipeline.exact_upload import (
     OBJECT_ARCHIVED,
-    SSE_C_REQUIRED,
     error_code,
     pin_arguments,
+    sse_c_message,
+    sse_c_refused,
     superseded_when_gone,
 )
 from pipeline.outcomes import ObjectArchived, SourceSuperseded, UnsupportedInput
@@ -218,8 +219,8 @@ class S3RangeReader(io.RawIOBase):
             if code in OBJECT_ARCHIVED:
                 # Cold: the probe's handler asks HeadObject why and what to do (probe_audio.cold).
                 raise ObjectArchived(f"s3://{self.bucket}/{self.key} is archived: {code}") from exc
-            if code in SSE_C_REQUIRED and "Server Side Encryption" in str(exc):
-                raise UnsupportedInput(sse_c_message(self.bucket, self.key)) from exc
+            if sse_c_refused(exc):
+                raise UnsupportedInput(sse_c_message(f"s3://{self.bucket}/{self.key}")) from exc
             raise
         body = response["Body"].read()
         self.bytes_read += len(body)
@@ -227,14 +228,6 @@ class S3RangeReader(io.RawIOBase):
         if self.etag is None and response.get("ETag"):
             self.etag = str(response["ETag"]).strip('"')
         return body, _total_size(response, start, len(body))
-
-
-def sse_c_message(bucket: str, key: str) -> str:
-    """Why an SSE-C upload cannot be read: S3 needs the uploader's key on every GET, and it is never ours."""
-    return (
-        f"s3://{bucket}/{key} is encrypted with a customer-provided key (SSE-C), which this pipeline "
-        "cannot know: re-upload it with SSE-S3 or SSE-KMS (InputKmsKeyArns) encryption"
-    )
 
 
 def _total_size(response: dict[str, Any], start: int, length: int) -> int:
