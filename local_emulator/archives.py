@@ -1,7 +1,7 @@
 """Cold storage for the local stack: restores that take time, Intelligent-Tiering archive tiers, and
 S3's "Object Restore Completed" EventBridge event (docs/ARCHIVES.md). Test support only.
 
-moto 5.2.5 gaps bridged here (local_emulator/README.md lists them):
+moto 5.2.5 gaps bridged here (local_emulator/README.md, gaps 33 to 37):
 
 * **RestoreObject completes at once.** moto's restore sets the copy's expiry and the next read of
   the key's state moves it to RESTORED (its ``s3::keyrestore`` state model, "immediate"): there is
