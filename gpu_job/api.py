@@ -24,6 +24,7 @@ from pipeline.transcript import TranscriptDocument
 
 from gpu_job import model as model_mod
 from gpu_job.audio import SAMPLE_RATE, AudioDecoder
+from gpu_job.boosting import Vocabulary, trees
 from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
 from gpu_job.engine.engine import Engine, EngineSettings, ItemError, ItemResult
 from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
@@ -116,7 +117,11 @@ def _channel_words(
 
 
 def batched_document(
-    model: Any, result: ItemResult, settings: EngineSettings, load_s: float = 0.0
+    model: Any,
+    result: ItemResult,
+    settings: EngineSettings,
+    load_s: float = 0.0,
+    vocabulary: Vocabulary | None = None,
 ) -> dict[str, Any]:
     """The transcript document of one engine result (mode `batched`)."""
     prepared = result.prepared
@@ -140,7 +145,11 @@ def batched_document(
         None,
         timings,
         prepared.channels,
-        extra={"speech_seconds": round(prepared.speech_s, 3), "windows": windows},
+        extra={
+            "speech_seconds": round(prepared.speech_s, 3),
+            "windows": windows,
+            "vocabulary": vocabulary.used if vocabulary else None,
+        },
     )
 
 
@@ -151,22 +160,26 @@ def transcribe_many(
     limits: Settings | None = None,
     channel_modes: list[str] | None = None,
     on_item: Callable[[int, dict[str, Any] | ItemError], None] | None = None,
+    vocabularies: list[Vocabulary | None] | None = None,
 ) -> list[dict[str, Any] | ItemError]:
     """Each source's transcript document (mode `batched`), or its `ItemError`, in input order.
 
     A per-item failure (bad input, a missing object) is returned in that item's place; an error of the
     model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env();
-    `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting.
+    `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting. `vocabularies`
+    (one per source, None: none) are boosted per stream in shared batches (gpu_job.boosting).
     `on_item(index, document or ItemError)` is called as each item completes (a progress bar)."""
     configure_attention(model, "batched")
     engine = Engine(model, settings, limits)
+    vocabs = vocabularies or [None] * len(sources)
+    biasing_ids = trees(model).ids(vocabs, engine.limits.vocabulary_boost)
     load_s = _take_load_seconds(model)
     out: list[dict[str, Any] | ItemError | None] = [None] * len(sources)
-    for result in engine.transcribe(sources, channel_modes):
+    for result in engine.transcribe(sources, channel_modes, biasing_ids):
         if result.error is not None:
             out[result.index] = result.error
         else:
-            out[result.index] = batched_document(model, result, engine.settings, load_s)
+            out[result.index] = batched_document(model, result, engine.settings, load_s, vocabs[result.index])
             load_s = 0.0
         if on_item is not None:
             on_item(result.index, out[result.index])  # type: ignore[arg-type]
@@ -180,9 +193,10 @@ def _transcribe_one_batched(
     settings: EngineSettings | None,
     limits: Settings,
     channel_mode: str,
+    vocabulary: Vocabulary | None,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
-    (only,) = transcribe_many([source], model, settings, limits, [channel_mode])
+    (only,) = transcribe_many([source], model, settings, limits, [channel_mode], vocabularies=[vocabulary])
     if isinstance(only, ItemError):
         raise only.exception
     return only
@@ -191,17 +205,21 @@ def _transcribe_one_batched(
 def transcribe_request(
     request: TranscriptionRequest, model: Any, settings: Settings | None = None
 ) -> dict[str, Any]:
-    """Exactly what the request says: its upload, its mode, its streaming window."""
+    """Exactly what the request says: its upload, its mode, its streaming window, its vocabulary (read
+    at the version the Probe pinned)."""
     chunking = request.chunking
+    limits = settings or Settings.from_env()
+    vocabulary = Vocabulary.from_ref(request.vocabulary, limits) if request.vocabulary else None
     return transcribe(
         request.source,
         model,
         mode=request.mode,
-        limits=settings,
+        limits=limits,
         chunk_s=chunking.chunk_s if chunking else None,
         left_s=chunking.left_s if chunking else None,
         right_s=chunking.right_s if chunking else None,
         channel_mode=request.channel_mode,
+        vocabulary=vocabulary,
     )
 
 
@@ -215,8 +233,10 @@ def transcribe(
     limits: Settings | None = None,
     settings: EngineSettings | None = None,
     channel_mode: str | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> dict[str, Any]:
-    """`limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
+    """`vocabulary`: phrases to boost (gpu_job.boosting), in every mode. `limits` are the pipeline's
+    Settings (streaming window values left as None take its CHUNK_S,
     LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
     (gpu_job.engine.engine.EngineSettings)."""
     limits = limits or Settings.from_env()
@@ -225,7 +245,7 @@ def transcribe(
     left_s = limits.left_s if left_s is None else left_s
     right_s = limits.right_s if right_s is None else right_s
     if mode == "batched" or (mode == "auto" and limits.batched_max_s >= limits.max_duration_s):
-        return _transcribe_one_batched(source, model, settings, limits, channel_mode)
+        return _transcribe_one_batched(source, model, settings, limits, channel_mode, vocabulary)
     started = time.perf_counter()
     with (
         open_source(source) as opened,
@@ -242,9 +262,11 @@ def transcribe(
                 started,
                 channel_mode,
                 (settings or EngineSettings.from_env()).vad_backend,
+                vocabulary,
+                trees(model).ids([vocabulary], limits.vocabulary_boost)[0],
             )
     # auto with BATCHED_MAX_S below the hard limit, and this file short enough: the engine opens it itself
-    return _transcribe_one_batched(source, model, settings, limits, channel_mode)
+    return _transcribe_one_batched(source, model, settings, limits, channel_mode, vocabulary)
 
 
 def _transcribe_opened(
@@ -256,6 +278,8 @@ def _transcribe_opened(
     started: float,
     channel_mode: str,
     vad_backend: str,
+    vocabulary: Vocabulary | None,
+    biasing_id: int,
 ) -> dict[str, Any]:
     """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
 
@@ -285,7 +309,7 @@ def _transcribe_opened(
                     yield samples
 
         t0 = time.perf_counter()
-        result = transcribe_stream(model, one_stream(), chunking)
+        result = transcribe_stream(model, one_stream(), chunking, biasing_id)
         timings.inference = time.perf_counter() - t0 - dec.seconds
         assert router.decision is not None
         tokens_by_route[router.decision.routes[0]] = result.tokens
@@ -299,7 +323,7 @@ def _transcribe_opened(
             parts.setdefault(route, []).append(samples)
         t0 = time.perf_counter()
         for route, pieces in parts.items():
-            tokens_by_route[route] = transcribe_signal(model, np.concatenate(pieces))
+            tokens_by_route[route] = transcribe_signal(model, np.concatenate(pieces), biasing_id)
         timings.inference = time.perf_counter() - t0
         del parts
     timings.download = opened.read_seconds
@@ -312,5 +336,14 @@ def _transcribe_opened(
     decision = router.decision
     channel_words = _channel_words(decision, words, router.frame_power())
     return _document(
-        model, channel_words, dec.duration_s, dec.info, source_doc, chosen, chunking_doc, timings, decision
+        model,
+        channel_words,
+        dec.duration_s,
+        dec.info,
+        source_doc,
+        chosen,
+        chunking_doc,
+        timings,
+        decision,
+        extra={"vocabulary": vocabulary.used if vocabulary else None},
     )

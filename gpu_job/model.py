@@ -55,11 +55,14 @@ def _file_revision(path: Path) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
-def _set_decoding(model: Any) -> None:
+def set_decoding(model: Any, per_stream_biasing: bool = False) -> None:
+    """`per_stream_biasing`: give the decoding computer NeMo's multi-model of phrase-boosting trees
+    (gpu_job.boosting switches it on when a process first meets a vocabulary)."""
     from omegaconf import open_dict
 
     cfg = model.cfg.decoding
     with open_dict(cfg):
+        cfg.greedy.enable_per_stream_biasing = per_stream_biasing
         cfg.strategy = "greedy_batch"
         cfg.greedy.loop_labels = True
         cfg.greedy.preserve_alignments = False
@@ -107,7 +110,7 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     model.freeze()
     model.preprocessor.featurizer.dither = 0.0
     model.preprocessor.featurizer.pad_to = 0
-    _set_decoding(model)
+    set_decoding(model)
 
     # bf16 on GPU the way NeMo's own streaming example does it: cast the whole model (the preprocessor
     # still computes features in float32 internally) rather than autocast, which the CUDA-graph decoding

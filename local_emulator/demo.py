@@ -5,7 +5,9 @@ template's resources locally, uploads the clips (plus objects that are not audio
 ingress (S3 event -> rule -> UploadQueue -> starter -> named execution) and the real ASL run each
 upload and prints, per file: the states visited, the chosen plan, the Batch
 job's attempts, where the outputs are, the catalog row and the first subtitle cues. The output
-bucket is copied to ``out/demo/`` so the files can be opened afterwards. Then a burst of short
+bucket is copied to ``out/demo/`` so the files can be opened afterwards. Then a custom vocabulary
+(docs/VOCABULARY.md) turns a rare word the model mishears into the right one: the same clip uploaded
+under a key prefix without a vocabulary and under one with (VocabularyByPrefix). Then a burst of short
 calls goes through the worker pool: one worker, one model load, every file its own execution.
 """
 
@@ -54,7 +56,11 @@ DEMO_PARAMETERS = {
     "RightContextSeconds": "2",
     # A mixed bucket: notes next to the recordings are skipped by the starter (docs/INGRESS.md).
     "IgnoreKeySuffixes": ".txt",
+    # Uploads under vocabulary-demo/boosted/ are decoded with the demo's vocabulary (docs/VOCABULARY.md).
+    "VocabularyByPrefix": "vocabulary-demo/boosted/=demo-rare-words",
 }
+VOCABULARY_NAME = "demo-rare-words"
+VOCABULARY_WEIGHT = 10  # the tiny speech model is far more confident than a real one (docs/VOCABULARY.md)
 
 # Built only from the English words the tiny speech model was trained on
 # (scripts/make_speech_corpus.py), so its transcripts are readable when it is the model in use.
@@ -201,6 +207,45 @@ def report_upload(stack: LocalStack, clip: Clip) -> dict[str, Any]:
         "catalog": (row or {}).get("status"),
         "seconds": report.seconds,
     }
+
+
+def report_vocabulary(stack: LocalStack, tiny_speech_model: bool) -> dict[str, Any]:
+    """One clip with a rare word (scripts/rare_words.py), uploaded without and with the vocabulary."""
+    from pipeline.vocabulary import vocabulary_key
+
+    from scripts import rare_words
+
+    word = rare_words.rare_candidates()[0]
+    sentence = ("the", "red", word, "stop")
+    print(f"\n=== custom vocabulary: {' '.join(sentence)!r} spoken by an English voice; {word!r} is rare")
+    CLIP_DIR.mkdir(parents=True, exist_ok=True)
+    audio = rare_words.speak(sentence, rare_words.english_speakers()[0]).audio
+    clip = rare_words.write_wav(CLIP_DIR / "vocabulary-demo.wav", audio)
+    s3 = boto3.client("s3", region_name=REGION)
+    body = f"# the demo's custom vocabulary\n{word} | {VOCABULARY_WEIGHT}\n"
+    s3.put_object(
+        Bucket=stack.deployment.output_bucket, Key=vocabulary_key(VOCABULARY_NAME), Body=body.encode()
+    )
+    print(
+        f"    vocabulary s3://{stack.deployment.output_bucket}/{vocabulary_key(VOCABULARY_NAME)}: {word} | "
+        f"{VOCABULARY_WEIGHT}  (VocabularyByPrefix {DEMO_PARAMETERS['VocabularyByPrefix']})"
+    )
+    heard: dict[str, list[str]] = {}
+    for case in ("plain", "boosted"):
+        key = f"vocabulary-demo/{case}/call.wav"
+        _, report = runner.upload_and_run(stack.deployment, str(clip), key, timeout_s=300)
+        outputs = (((report.output if report else None) or {}).get("postprocess") or {}).get("outputs") or {}
+        document = json.loads(_read_s3(outputs["transcript_json"])) if outputs else {}
+        heard[case] = [str(w["word"]).lower().strip(".,") for w in document.get("words", [])]
+        used = document.get("vocabulary")
+        print(
+            f"    {key:<34} {report.status if report else 'IGNORED':<10} {' '.join(heard[case])!r}"
+            f"  vocabulary={used['name'] + '@' + (used['version_id'] or used['etag']) if used else '-'}"
+        )
+    fixed = word not in heard.get("plain", []) and word in heard.get("boosted", [])
+    if tiny_speech_model:
+        print(f"    {'the vocabulary turned the rare word from wrong to right' if fixed else 'NOT FIXED'}")
+    return {"word": word, "fixed": fixed, "checked": tiny_speech_model}
 
 
 BURST_FORMATS = ("wav", "mp3", "ogg", "flac")
@@ -351,6 +396,8 @@ def main() -> int:
 
         results += report_not_audio(stack)
 
+        vocabulary = report_vocabulary(stack, Path(model).name == "tiny_tdt_speech.nemo")
+
         burst = run_burst(stack)
         copied = copy_outputs(stack)
 
@@ -375,7 +422,9 @@ def main() -> int:
         and burst["lost"] == burst["hangs"] == 0
     )
     print(f"burst: {burst['files']} files, {burst['workers']} worker, {burst['model_loads']} model load")
-    return 0 if audio_ok and not_audio_ok and burst_ok else 1
+    vocabulary_ok = vocabulary["fixed"] or not vocabulary["checked"]
+    print(f"vocabulary: {vocabulary['word']!r} {'fixed' if vocabulary['fixed'] else 'not fixed'} by boosting")
+    return 0 if audio_ok and not_audio_ok and burst_ok and vocabulary_ok else 1
 
 
 if __name__ == "__main__":

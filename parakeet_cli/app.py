@@ -262,6 +262,13 @@ def transcribe(
         str | None, typer.Option("--device", help="cpu or cuda (default: cuda if available).")
     ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    vocabulary: Annotated[
+        Path | None,
+        typer.Option(
+            "--vocabulary",
+            help="Phrase file to boost (one phrase per line, optional `| weight`; docs/VOCABULARY.md).",
+        ),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Transcribe local files with gpu_job (no AWS): writes <out>/<name>.<format> and prints RTFx."""
@@ -281,7 +288,7 @@ def transcribe(
         show = not (json_out or no_progress)
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for the summary (or the --json document)
             summary = _transcribe_with_progress(
-                local, inputs, out, chosen, mode, model, device, show, output.err
+                local, inputs, out, chosen, mode, model, device, show, output.err, vocabulary
             )
         output.emit(summary, lambda console: _print_transcribe_summary(summary, console))
         return exits.FAILED_ITEMS if summary["total"]["failed"] else exits.OK
@@ -299,6 +306,7 @@ def _transcribe_with_progress(
     device: str | None,
     show: bool,
     console: Console,
+    vocabulary: Path | None = None,
 ) -> dict[str, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -328,7 +336,15 @@ def _transcribe_with_progress(
             progress.update(task, advance=seconds, files=f"{done['files']}/{len(inputs)} files")
 
         summary: dict[str, Any] = local.transcribe_files(
-            inputs, out, formats, mode, model, device, on_start=on_start, on_progress=on_progress
+            inputs,
+            out,
+            formats,
+            mode,
+            model,
+            device,
+            on_start=on_start,
+            on_progress=on_progress,
+            vocabulary=vocabulary,
         )
         progress.update(task, description="done", completed=progress.tasks[0].total or 0)
     return summary
@@ -886,3 +902,91 @@ def main() -> None:
     except Exception:
         traceback.print_exc()
         sys.exit(exits.INTERNAL)
+
+
+# ---------------------------------------------------------------- custom vocabularies (docs/VOCABULARY.md)
+vocab_app = typer.Typer(
+    help="The stack's custom vocabularies (phrase boosting): put, list, show.", no_args_is_help=True
+)
+app.add_typer(vocab_app, name="vocab")
+
+
+def _print_phrases(result: dict[str, Any], console: Console) -> None:
+    table = Table(
+        title=f"vocabulary {result['name']} ({result['uri']}, version "
+        f"{result.get('version_id') or result['etag']})"
+    )
+    table.add_column("phrase", overflow="fold")
+    table.add_column("weight", justify="right")
+    for phrase in result["phrases"]:
+        table.add_row(phrase["text"], f"{phrase['weight']:g}")
+    console.print(table)
+
+
+@vocab_app.command("put")
+def vocab_put(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Vocabulary name (letters, digits, . _ -).")],
+    path: Annotated[Path, typer.Argument(help="Phrase file: one phrase per line, optional `| weight`.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Check a phrase file and store it as the named vocabulary (uploads probed after this use it)."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import vocab as vocab_lib
+
+        result = vocab_lib.put(state(ctx).stack(), name, path)
+        out.emit(
+            result,
+            lambda console: console.print(
+                f"{result['name']}: {result['phrases']} phrase(s) -> {result['uri']} "
+                f"(version {result['version_id'] or result['etag']})"
+            ),
+        )
+        return exits.OK
+
+    run(json_out, body)
+
+
+@vocab_app.command("list")
+def vocab_list(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Every vocabulary of the stack."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import vocab as vocab_lib
+
+        result = vocab_lib.list_all(state(ctx).stack())
+
+        def human(console: Console) -> None:
+            table = Table(title=f"{len(result['vocabularies'])} vocabularie(s) in s3://{result['bucket']}")
+            for column in ("name", "bytes", "last modified"):
+                table.add_column(column)
+            for item in result["vocabularies"]:
+                table.add_row(item["name"], str(item["size"]), item["last_modified"])
+            console.print(table)
+
+        out.emit(result, human)
+        return exits.OK
+
+    run(json_out, body)
+
+
+@vocab_app.command("show")
+def vocab_show(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Vocabulary name.")],
+    version_id: Annotated[
+        str | None, typer.Option("--version-id", help="An older version (versioned output bucket).")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """A vocabulary's phrases and weights, as the Probe reads them."""
+
+    def body(out: Output) -> int:
+        from parakeet_cli import vocab as vocab_lib
+
+        result = vocab_lib.show(state(ctx).stack(), name, version_id)
+        out.emit(result, lambda console: _print_phrases(result, console))
+        return exits.OK
+
+    run(json_out, body)

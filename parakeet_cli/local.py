@@ -188,8 +188,10 @@ def transcribe_files(
     device: str | None = None,
     on_start: Callable[[float | None], None] | None = None,
     on_progress: Progress | None = None,
+    vocabulary: Path | None = None,
 ) -> dict[str, Any]:
     """Transcribe, write the outputs, and return the summary (`parakeet transcribe --json` prints it).
+    ``vocabulary``: a phrase file (docs/VOCABULARY.md) boosted for every file.
 
     ``on_start(total audio seconds or None)`` is called once the model is loaded and the files are
     probed; ``on_progress(audio seconds, file)`` as each file completes."""
@@ -197,12 +199,19 @@ def transcribe_files(
     from pipeline.settings import Settings
 
     from gpu_job import api
+    from gpu_job.boosting import Vocabulary
     from gpu_job.config import default_device, default_model
     from gpu_job.engine.engine import ItemError
 
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
     limits = Settings.from_env()
+    phrases = None
+    if vocabulary is not None:
+        try:
+            phrases = Vocabulary.from_file(vocabulary, limits)
+        except (OSError, BadInputError) as exc:
+            raise UsageError(f"--vocabulary {vocabulary}: {type(exc).__name__}: {exc}") from None
     model_name = model_name or default_model()
     _quiet_nemo()
     t0 = time.perf_counter()
@@ -230,11 +239,17 @@ def transcribe_files(
             else:
                 finished(index, _ok_result(item, outcome, out, formats))
 
-        api.transcribe_many([str(i.path) for i in inputs], model, limits=limits, on_item=on_item)
+        api.transcribe_many(
+            [str(i.path) for i in inputs],
+            model,
+            limits=limits,
+            on_item=on_item,
+            vocabularies=[phrases] * len(inputs),
+        )
     else:
         for index, item in enumerate(inputs):
             try:
-                document = api.transcribe(str(item.path), model, mode=mode, limits=limits)
+                document = api.transcribe(str(item.path), model, mode=mode, limits=limits, vocabulary=phrases)
             except BadInputError as exc:
                 finished(index, _failed_result(item, type(exc).__name__, str(exc), True))
                 continue

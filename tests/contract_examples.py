@@ -70,7 +70,7 @@ def transcript_document(source: UploadedObject | None = None, mode: str = "local
     source = source or uploaded()
     words = [{"start": 0.0, "end": 0.4, "word": "hallo"}, {"start": 0.5, "end": 1.0, "word": "welt"}]
     return {
-        "schema_version": "1.0",
+        "schema_version": "1.1",
         "source": {"uri": source.uri, "etag": source.etag, "size": source.size},
         "media": {"duration_s": 3599.5, "codec": "mp3", "sample_rate": 44100, "channels": 2},
         "model": {"name": "nvidia/parakeet-tdt-0.6b-v3", "revision": None},

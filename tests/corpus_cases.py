@@ -22,6 +22,19 @@ from tests.unit.test_demuxer_allow_list import REFUSED
 TRANSCRIBED, FAILED, SUPERSEDED, IGNORED = "TRANSCRIBED", "FAILED", "SUPERSEDED", "IGNORED"
 CAP_S = 20  # MaxDurationSeconds of the corpus stack (the production default is 86400)
 IGNORE_KEY_SUFFIXES = ".md5,.sha256"  # the corpus stack's IgnoreKeySuffixes
+# The corpus stack's vocabularies (s3://<OutputBucket>/vocabularies/<name>.txt, docs/VOCABULARY.md) and
+# its VocabularyByPrefix rules: one good vocabulary, one per way a vocabulary is bad input ("absent"
+# has no object at all).
+VOCABULARIES = {
+    "corpus-words": b"# a good one\ncasa | 10\nseven\n",
+    "empty-list": b"# only comments\n\n",
+    "huge-list": b"".join(b"phrase %d\n" % i for i in range(1001)),  # VocabularyMaxPhrases is 1000
+    "bad-weight": b"casa | heavy\n",
+}
+VOCABULARY_BY_PREFIX = (
+    "vocab/good/=corpus-words,vocab/missing/=absent,vocab/empty/=empty-list,"
+    "vocab/huge/=huge-list,vocab/invalid/=bad-weight"
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class Case:
     other_tracks: int | None = None
     redeliveries: int = 0  # exact duplicate deliveries of the upload's event
     overwritten_by: str | None = None  # SUPERSEDED: the case whose upload replaced this one's key
+    vocabulary: str | None = None  # TRANSCRIBED: the vocabulary transcript.json records (VOCABULARIES)
     notes: str = ""
 
 
@@ -432,6 +446,14 @@ BAD_INPUT: list[Case] = [
     ),
 ]
 
+VOCABULARY_CASES: list[Case] = [
+    speech("vocabulary_by_prefix", WAV, "vocab/good/call.wav", vocabulary="corpus-words"),
+    bad("vocabulary_missing", WAV, "vocab/missing/call.wav", "VocabularyNotFound"),
+    bad("vocabulary_empty", WAV, "vocab/empty/call.wav", "VocabularyEmpty"),
+    bad("vocabulary_too_large", WAV, "vocab/huge/call.wav", "VocabularyTooLarge"),
+    bad("vocabulary_bad_weight", WAV, "vocab/invalid/call.wav", "VocabularyInvalid"),
+]
+
 KEYS: list[Case] = [
     speech("unicode_key", WAV, "réunions/2026 — équipe ü/会议 记录.wav"),
     speech("key_with_spaces_and_plus", MP3, "calls/agent one + two (final) #3.mp3"),
@@ -483,6 +505,7 @@ CASES: list[Case] = [
     *CHANNELS_AND_TRACKS,
     *SILENCE,
     *BAD_INPUT,
+    *VOCABULARY_CASES,
     *KEYS,
     *IGNORED_CASES,
     *LAST,

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Every GPU measurement of the batched engine, in one prepared run (< 8 min on one H200).
+# Every GPU measurement of the batched engine, in one prepared run (< 10 min on one H200).
 #
 # Prepare here (pip reaches PyPI, espeak-ng and ffmpeg exist):
 #   bash benchmarks/gpu/fetch_wheels.sh            # .whl/ (git-ignored), prints the total size
 #   .venv/bin/python benchmarks/engine_media.py    # build/engine_media: held-out speech, Opus + truth
-# Run on the GPU machine (carry .whl and build/engine_media):
+#   .venv/bin/python benchmarks/boosting.py --media build/boosting_media --out /tmp/boosting_cpu.json
+#                                                  # build/boosting_media: rare-word utterances (~15 MB)
+# Run on the GPU machine (carry .whl, build/engine_media and build/boosting_media):
 #   bash benchmarks/gpu/run.sh
 # Check the script on CPU with the tiny random model (same code, small sizes, nothing installed):
 #   BENCH_DEVICE=cpu PYTHON=.venv/bin/python bash benchmarks/gpu/run.sh
@@ -20,9 +22,12 @@
 #  5. the engine with the whole process on 4 vCPUs (taskset -c 0-3: a g6.xlarge / g6e.xlarge stand-in),
 #     GPU utilisation sampled by nvidia-smi, as a fraction of encoder+decoder alone
 #     (benchmarks/gpu/cpu_capped.py -> cpu_capped.json; goal >= 0.8, docs/CPU_STAGE.md)
+#  6. benchmarks/boosting.py: phrase boosting on the tiny speech model (keyword F, control WER) and the
+#     decoder's speed with and without per-stream trees (Triton kernel where installed), from the
+#     utterances in build/boosting_media (no espeak-ng on the GPU machine); skipped without them
 # Anything step 5 needs that is missing (taskset, nvidia-smi, the media, the CPUs) fails the script
 # (exit 1) after the other steps ran: a lent GPU is rare, a silent skip wastes it.
-# Time budget (the timeouts): 120 + 170 + 100 + 60 s = 7.5 min at most, under 8 with the wheels.
+# Time budget (the timeouts): 120 + 170 + 100 + 60 + 90 s = 9 min at most.
 # JSON goes to benchmarks/results/gpu/ (CPU check: build/gpu_check/) and, when set, to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -107,6 +112,16 @@ if [ -z "$failed" ]; then
   require=(); [ "$device" = cuda ] && require=(--require-utilisation)
   "$py" benchmarks/gpu/cpu_capped.py "$results" "${require[@]}" || failed="$failed cpu_capped"
 fi
+log "6. phrase boosting"
+if [ -f build/boosting_media/manifest.json ]; then
+  boost_args=(--weights 7 --speed-rounds 5)
+  [ "$device" = cuda ] || boost_args=(--rare 8 --control 8 --weights 7 --speed-rounds 1)
+  timeout 90 "$py" benchmarks/boosting.py --device "$device" --media build/boosting_media "${boost_args[@]}" \
+    --out "$results/boosting.json" || log "boosting failed (rc $?)"
+else
+  log "no build/boosting_media (make it with benchmarks/boosting.py --media build/boosting_media): skipped"
+fi
+
 if [ -n "${OUT:-}" ]; then cp "$results"/*.json "$results"/*.csv "$OUT"/ 2>/dev/null || true; fi
 if [ -n "$failed" ]; then log "FAILED step 5: missing or failed:$failed"; exit 1; fi
 log "done"

@@ -104,6 +104,17 @@ class ClaimResult(Contract):
     )
 
 
+# -- Vocabulary -------------------------------------------------------------------------------------
+class VocabularyRef(Contract):
+    """One exact version of a named phrase list (docs/VOCABULARY.md): ``object`` pins it the way an
+    upload is pinned (VersionId, else If-Match on its ETag), so gpu_job boosts exactly the phrases the
+    Probe validated, and transcript.json can say which version that was."""
+
+    name: str = Field(min_length=1, max_length=64)
+    object: UploadedObject = Field(description="s3://<bucket>/vocabularies/<name>.txt, pinned.")
+    phrases: NonNegativeInt = Field(description="Phrases the Probe counted (after blanks and comments).")
+
+
 # -- Probe ------------------------------------------------------------------------------------------
 class ProbeResult(Contract):
     """What the ranged reads of the object found; content decides, not the file name."""
@@ -128,6 +139,11 @@ class ProbeResult(Contract):
         description="The upload's S3 object tag `channel-mode` (read on the exact version); None when "
         "the object has no such tag (the CHANNEL_MODE setting then decides).",
     )
+    vocabulary: VocabularyRef | None = Field(
+        None,
+        description="The custom vocabulary this upload is transcribed with, validated and pinned to the "
+        "version read (docs/VOCABULARY.md); None: no vocabulary.",
+    )
 
 
 # -- Plan -------------------------------------------------------------------------------------------
@@ -147,6 +163,9 @@ class TranscriptionRequest(Contract):
     channel_mode: ChannelMode = Field(
         "auto",
         description="The upload's tag `channel-mode`, else the CHANNEL_MODE setting (docs/CHANNELS.md).",
+    )
+    vocabulary: VocabularyRef | None = Field(
+        None, description="The pinned custom vocabulary to boost (docs/VOCABULARY.md); None: none."
     )
 
 

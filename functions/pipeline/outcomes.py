@@ -89,6 +89,31 @@ class SourceSuperseded(Exception):
         self.superseded_by = superseded_by
 
 
+class VocabularyNotFound(BadInputError):
+    """The upload asks (by tag, key prefix or the stack default) for a vocabulary that does not exist,
+    or the pinned version the Probe validated is gone by the time the job reads it."""
+
+    reason = "vocabulary_not_found"
+
+
+class VocabularyEmpty(BadInputError):
+    """The vocabulary holds no phrase (only blank lines and comments)."""
+
+    reason = "vocabulary_empty"
+
+
+class VocabularyTooLarge(BadInputError):
+    """More phrases than VOCABULARY_MAX_PHRASES, or a phrase longer than VOCABULARY_MAX_PHRASE_CHARS."""
+
+    reason = "vocabulary_too_large"
+
+
+class VocabularyInvalid(BadInputError):
+    """A vocabulary name or line that breaks the syntax (docs/VOCABULARY.md): not UTF-8, a bad weight."""
+
+    reason = "vocabulary_invalid"
+
+
 class TransientError(Exception):
     """A failure worth retrying (throttling, a dependency briefly unavailable)."""
 
@@ -132,6 +157,10 @@ BAD_INPUT_ERRORS: tuple[type[BadInputError], ...] = (
     CorruptMedia,
     DurationOutOfRange,
     UnsupportedInput,
+    VocabularyNotFound,
+    VocabularyEmpty,
+    VocabularyTooLarge,
+    VocabularyInvalid,
 )
 BAD_INPUT_ERROR_NAMES: frozenset[str] = frozenset(e.__name__ for e in BAD_INPUT_ERRORS)
 

@@ -139,6 +139,40 @@ class Settings(BaseModel):
         "billed as storage of the copy, so the default is the least that leaves time to transcribe it.",
     )
 
+    # -- custom vocabularies (docs/VOCABULARY.md; overridable per upload by the S3 object tag `vocabulary`)
+    vocabulary: str = Field(
+        "",
+        alias="VOCABULARY",
+        description="The stack's default vocabulary name (s3://<OutputBucket>/vocabularies/<name>.txt); "
+        "empty: none. An upload's tag `vocabulary` (or `none`) and VOCABULARY_BY_PREFIX win over it.",
+    )
+    vocabulary_by_prefix: str = Field(
+        "",
+        alias="VOCABULARY_BY_PREFIX",
+        description="Comma-separated `key-prefix=name` pairs (e.g. 'calls/=support,clinic/=drugs'): an "
+        "upload whose key starts with a prefix gets that vocabulary (the longest prefix wins; name `none` "
+        "opts a prefix out). Its tag `vocabulary` still wins.",
+    )
+    vocabulary_max_phrases: int = Field(
+        1000,
+        ge=1,
+        alias="VOCABULARY_MAX_PHRASES",
+        description="Most phrases in one vocabulary; more is bad input (VocabularyTooLarge).",
+    )
+    vocabulary_max_phrase_chars: int = Field(
+        100,
+        ge=1,
+        alias="VOCABULARY_MAX_PHRASE_CHARS",
+        description="Longest phrase (characters); longer is bad input (VocabularyTooLarge).",
+    )
+    vocabulary_boost: float = Field(
+        1.0,
+        gt=0,
+        alias="VOCABULARY_BOOST",
+        description="Boost per phrase token (NeMo's boosting-tree context_score, its default 1.0), "
+        "multiplied by each phrase's own weight.",
+    )
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Unset or blank variables take the default; a malformed one fails loudly, by name."""

@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field, NonNegativeInt
 
 from pipeline.types import ChannelMode, Chunking, Contract, Mode, Seconds
 
-SCHEMA_VERSION: Literal["1.0"] = "1.0"
+SCHEMA_VERSION: Literal["1.1"] = "1.1"
 
 
 class Word(Contract):
@@ -127,12 +127,23 @@ class ChannelDecision(Contract):
     )
 
 
+class VocabularyUsed(Contract):
+    """Which vocabulary, at which exact version, boosted this transcript's decoding."""
+
+    name: str
+    uri: str
+    version_id: str | None = Field(None, description="The S3 VersionId read (versioned buckets).")
+    etag: str = Field(description="The ETag of the bytes read (unquoted).")
+    phrases: NonNegativeInt
+
+
 class TranscriptDocument(Contract):
-    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.0).
-    Times are seconds, monotonic, within [0, media.duration_s]."""
+    """transcript.json: the contract between gpu_job and everything after it (schema_version 1.1;
+    1.0 documents, written before, still read). Times are seconds, monotonic, within
+    [0, media.duration_s]."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    schema_version: Literal["1.0"]
+    schema_version: Literal["1.0", "1.1"]
     source: TranscriptSourceInfo
     media: MediaInfo
     model: ModelInfo
@@ -160,6 +171,11 @@ class TranscriptDocument(Contract):
         default_factory=list, description="The upload's other audio tracks (not transcribed)."
     )
     channel_mode: ChannelDecision | None = None
+    vocabulary: VocabularyUsed | None = Field(
+        None,
+        description="The custom vocabulary the words were decoded with (docs/VOCABULARY.md); "
+        "None: no vocabulary.",
+    )
     warnings: list[str] = Field(
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "

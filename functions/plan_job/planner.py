@@ -84,6 +84,7 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         chunking=chunking,
         # the upload's own tag wins over the stack's setting (docs/CHANNELS.md)
         channel_mode=probe.channel_mode or settings.channel_mode,
+        vocabulary=probe.vocabulary,  # resolved and pinned by the Probe (docs/VOCABULARY.md)
     )
     return Plan(
         mode=mode,

@@ -6,34 +6,56 @@ outcome, because that cost is the point of this function. Reads are pinned to th
 claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any,
 travels on in the ProbeResult (``probe_audio.tags``). A cold upload (Glacier, Deep Archive, an
 Intelligent-Tiering archive tier) ends typed, ARCHIVED or RESTORING (``probe_audio.cold``).
+travels on in the ProbeResult (``probe_audio.tags``), and so does its custom vocabulary (tag
+``vocabulary``, else VOCABULARY_BY_PREFIX, else VOCABULARY; docs/VOCABULARY.md): read here, checked
+(a missing, empty or oversized one is bad input) and pinned to the version read, in VOCABULARY_BUCKET.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import s3_client
 from lambda_runtime.observability import logger, metrics, tracer
-from pipeline.contracts import ProbeResult, UploadedObject
+from pipeline.contracts import ProbeResult, UploadedObject, VocabularyRef
 from pipeline.outcomes import ObjectArchived, ZeroByteObject
 from pipeline.settings import Settings
 from pipeline.types import ChannelMode
+from pipeline.vocabulary import read_current, resolve_name
 
 from probe_audio.cold import handle_cold
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
 from probe_audio.tags import channel_mode_from_tags, object_tags, restore_archived_for
 
+if TYPE_CHECKING:
+    from mypy_boto3_s3.client import S3Client
 
-def to_contract(result: Any, channel_mode: ChannelMode | None = None) -> ProbeResult:
-    """The probe's own result (it also says which parser answered) and the upload's tagged channel
-    mode as the state's ProbeResult."""
-    fields = {name: getattr(result, name) for name in ProbeResult.model_fields if name != "channel_mode"}
-    return ProbeResult(**fields, channel_mode=channel_mode)
+
+def to_contract(
+    result: Any, channel_mode: ChannelMode | None = None, vocabulary: VocabularyRef | None = None
+) -> ProbeResult:
+    """The probe's own result (it also says which parser answered), the upload's tagged channel
+    mode and its pinned vocabulary as the state's ProbeResult."""
+    own = set(ProbeResult.model_fields) - {"channel_mode", "vocabulary"}
+    fields = {name: getattr(result, name) for name in own}
+    return ProbeResult(**fields, channel_mode=channel_mode, vocabulary=vocabulary)
+
+
+def upload_vocabulary(
+    s3: S3Client, tags: dict[str, str], source: UploadedObject, settings: Settings
+) -> VocabularyRef | None:
+    """The vocabulary this upload gets, checked and pinned; None when it gets none."""
+    name = resolve_name(tags, source.key, settings)
+    if name is None:
+        return None
+    ref, _phrases = read_current(s3, os.environ["VOCABULARY_BUCKET"], name, settings)
+    return ref
 
 
 @logger.inject_lambda_context
@@ -62,7 +84,9 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
             handle_cold(s3_client(), source, requested, settings.restore_days, datetime.now(UTC))
             raise
         # After the media checks, so that a file that is not media reports that whatever its tags say.
-        channel_mode = channel_mode_from_tags(object_tags(s3_client(), source))
+        tags = object_tags(s3_client(), source)
+        channel_mode = channel_mode_from_tags(tags)
+        vocabulary = upload_vocabulary(s3_client(), tags, source, settings)
         outcome = "ok"
     finally:
         bytes_read = reader.bytes_read if reader else 0
@@ -72,6 +96,6 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    contract = to_contract(result, channel_mode)
+    contract = to_contract(result, channel_mode, vocabulary)
     logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
     return contract.model_dump(mode="json")

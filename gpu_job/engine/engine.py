@@ -353,14 +353,22 @@ class Engine:
 
     # ---------------------------------------------------------------- GPU side
     def transcribe(
-        self, sources: Iterable[UploadedObject | str], channel_modes: Iterable[str] | None = None
+        self,
+        sources: Iterable[UploadedObject | str],
+        channel_modes: Iterable[str] | None = None,
+        biasing_ids: Iterable[int] | None = None,
     ) -> Iterator[ItemResult]:
-        """`channel_modes` (mix, split, auto; docs/CHANNELS.md) per source; default CHANNEL_MODE."""
+        """`channel_modes` (mix, split, auto; docs/CHANNELS.md) per source; default CHANNEL_MODE.
+        `biasing_ids` per source: its vocabulary's phrase-boosting tree (gpu_job.boosting), -1 for none;
+        windows of items with different vocabularies still share batches (per-stream biasing)."""
         settings = self.settings
         sources = list(sources)
         modes = [self.limits.channel_mode] * len(sources) if channel_modes is None else list(channel_modes)
         if len(modes) != len(sources):
             raise ValueError(f"{len(modes)} channel modes for {len(sources)} sources")
+        biasing = [-1] * len(sources) if biasing_ids is None else list(biasing_ids)
+        if len(biasing) != len(sources):
+            raise ValueError(f"{len(biasing)} biasing ids for {len(sources)} sources")
         q: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_windows)
         stop = threading.Event()
         lock = threading.Lock()
@@ -408,7 +416,7 @@ class Engine:
                     self._collect(inflight, items, wait=False)
                     yield from self._finished(items, ended)
                 if pending:
-                    inflight += self._run(pending, items, post)
+                    inflight += self._run(pending, items, post, biasing)
                     pending = []
                 self._collect(inflight, items, wait=not alive and not pending)
                 yield from self._finished(items, ended)
@@ -423,7 +431,11 @@ class Engine:
             self.close()
 
     def _run(
-        self, pending: list[_WindowMsg], items: dict[int, ItemResult], post: ThreadPoolExecutor
+        self,
+        pending: list[_WindowMsg],
+        items: dict[int, ItemResult],
+        post: ThreadPoolExecutor,
+        biasing: list[int],
     ) -> list[Future[list[_Words]]]:
         """Run the batches; their tokens become words on the `post` thread (one future per batch)."""
         # An item that failed after some of its windows were queued has already been reported: drop those.
@@ -434,7 +446,11 @@ class Engine:
         futures = []
         for batch in pack(lengths, self.budget, self.settings.max_batch_windows):
             t0 = time.perf_counter()
-            tokens = transcribe_batch(self.model, [pending[i].window.samples for i in batch])
+            tokens = transcribe_batch(
+                self.model,
+                [pending[i].window.samples for i in batch],
+                [biasing[pending[i].item] for i in batch],
+            )
             futures.append(
                 post.submit(self._words, [(pending[i], toks) for i, toks in zip(batch, tokens, strict=True)])
             )

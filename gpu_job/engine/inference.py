@@ -25,6 +25,13 @@ def _decoding_computer(model: Any) -> Any:
     return model.decoding.decoding.decoding_computer
 
 
+def _biasing_ids(ids: list[int] | None, device: torch.device) -> torch.Tensor | None:
+    """Per-row ids of phrase-boosting trees (gpu_job.boosting; -1: none), or None when no row boosts."""
+    if ids is None or all(i < 0 for i in ids):
+        return None
+    return torch.tensor(ids, dtype=torch.long, device=device)
+
+
 def _hypothesis_tokens(batched_hyps: Any) -> Tokens:
     from nemo.collections.asr.parts.utils.rnnt_utils import batched_hyps_to_hypotheses
 
@@ -42,13 +49,18 @@ def _concat(parts: list[Tokens]) -> Tokens:
     )
 
 
-def transcribe_signal(model: Any, samples: np.ndarray) -> Tokens:
-    """Full-context pass (full or local-attention mode, depending on the encoder's configuration)."""
+def transcribe_signal(model: Any, samples: np.ndarray, biasing_id: int = -1) -> Tokens:
+    """Full-context pass (full or local-attention mode, depending on the encoder's configuration);
+    `biasing_id`: the vocabulary's tree (gpu_job.boosting), -1 for none."""
     signal = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None].to(model.device)
     length = torch.tensor([signal.shape[1]], device=model.device)
     with torch.inference_mode():
         encoded, encoded_len = model(input_signal=signal, input_signal_length=length)
-        hyps, _state = _decoding_computer(model)(x=encoded.transpose(1, 2), out_len=encoded_len)
+        hyps, _state = _decoding_computer(model)(
+            x=encoded.transpose(1, 2),
+            out_len=encoded_len,
+            multi_biasing_ids=_biasing_ids([biasing_id], model.device),
+        )
     return _hypothesis_tokens(hyps)
 
 
@@ -127,7 +139,9 @@ class StreamResult:
     samples: int
 
 
-def transcribe_stream(model: Any, blocks: Iterator[np.ndarray], chunking: Chunking) -> StreamResult:
+def transcribe_stream(
+    model: Any, blocks: Iterator[np.ndarray], chunking: Chunking, biasing_id: int = -1
+) -> StreamResult:
     """Buffered streaming: [left | chunk | right] windows; only chunk frames are decoded, except in the
     last window, which decodes everything after its left context (its true remaining length)."""
     from nemo.collections.asr.parts.utils.streaming_utils import ContextSize, StreamingBatchedAudioBuffer
@@ -139,6 +153,7 @@ def transcribe_stream(model: Any, blocks: Iterator[np.ndarray], chunking: Chunki
         batch_size=1, context_samples=context, dtype=torch.float32, device=device
     )
     computer = _decoding_computer(model)
+    biasing = _biasing_ids([biasing_id], device)
     reader = _SampleReader(blocks)
     parts: list[Tokens] = []
     state = None
@@ -167,7 +182,9 @@ def transcribe_stream(model: Any, blocks: Iterator[np.ndarray], chunking: Chunki
             frames_batch = buffer.context_size_batch.subsample(factor=frame_samples)
             encoded = encoded[:, frames.left :]
             out_len = torch.where(is_last_batch, encoded_len - frames_batch.left, frames_batch.chunk)
-            hyps, state = computer(x=encoded, out_len=out_len, prev_batched_state=state)
+            hyps, state = computer(
+                x=encoded, out_len=out_len, prev_batched_state=state, multi_biasing_ids=biasing
+            )
             parts.append(_hypothesis_tokens(hyps))
             chunks += 1
             if is_last:
@@ -176,13 +193,17 @@ def transcribe_stream(model: Any, blocks: Iterator[np.ndarray], chunking: Chunki
     return StreamResult(tokens=_concat(parts), chunks=chunks, samples=samples)
 
 
-def transcribe_batch(model: Any, signals: list[np.ndarray]) -> list[Tokens]:
+def transcribe_batch(
+    model: Any, signals: list[np.ndarray], biasing_ids: list[int] | None = None
+) -> list[Tokens]:
     """One padded batch through the encoder and the batched label-looping TDT decoder.
 
     The encoder masks padding (the preprocessor normalises each signal over its own length; attention
     and convolutions see a pad mask), and the decoding computer stops each row at its own `out_len`,
     so a window's tokens do not depend on what it was batched with (tests check this against batch 1).
-    On CUDA the batch is copied from pinned memory without blocking the CPU thread."""
+    `biasing_ids` (one per signal, -1: none) select each row's phrase-boosting tree (gpu_job.boosting):
+    rows with different vocabularies share the batch. On CUDA the batch is copied from pinned memory
+    without blocking the CPU thread."""
     from nemo.collections.asr.parts.utils.rnnt_utils import batched_hyps_to_hypotheses
 
     device = model.device
@@ -197,6 +218,10 @@ def transcribe_batch(model: Any, signals: list[np.ndarray]) -> list[Tokens]:
     length = torch.tensor(lengths, device=device)
     with torch.inference_mode():
         encoded, encoded_len = model(input_signal=signal, input_signal_length=length)
-        hyps, _state = _decoding_computer(model)(x=encoded.transpose(1, 2), out_len=encoded_len)
+        hyps, _state = _decoding_computer(model)(
+            x=encoded.transpose(1, 2),
+            out_len=encoded_len,
+            multi_biasing_ids=_biasing_ids(biasing_ids, device),
+        )
         hypotheses = batched_hyps_to_hypotheses(hyps, batch_size=len(signals))
     return [Tokens.from_hypothesis(h) for h in hypotheses]

@@ -86,7 +86,7 @@ def test_a_clip_is_transcribed_to_the_pipeline_formats(media: Path, tmp_path: Pa
     names = {Path(p).name for p in item["outputs"].values()}
     assert names == {"talk.json", "talk.srt", "talk.vtt", "talk.txt"}
     document = json.loads((tmp_path / "talk.json").read_text())
-    assert document["schema_version"] == "1.0" and len(document["words"]) == item["words"]
+    assert document["schema_version"] == "1.1" and len(document["words"]) == item["words"]
     srt = (tmp_path / "talk.srt").read_text()
     assert srt.startswith("1\n00:00:0") and " --> " in srt
     assert (tmp_path / "talk.vtt").read_text().startswith("WEBVTT\n\n00:00:0")

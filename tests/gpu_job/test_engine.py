@@ -83,9 +83,9 @@ def test_batching_packs_several_windows_per_encoder_call(speech_model, utterance
     sizes: list[int] = []
     real = engine.transcribe_batch
 
-    def spy(model: Any, signals: list[np.ndarray]) -> Any:
+    def spy(model: Any, signals: list[np.ndarray], biasing_ids: Any = None) -> Any:
         sizes.append(len(signals))
-        return real(model, signals)
+        return real(model, signals, biasing_ids)
 
     monkeypatch.setattr(engine, "transcribe_batch", spy)
     api.transcribe_many([str(r.path) for r in utterances], speech_model, EngineSettings(batch_audio_s=60.0))
@@ -174,12 +174,12 @@ def test_the_window_queue_stays_bounded_however_long_the_backlog(
             emitted += len(out)
             return out
 
-    def slow_batch(model: Any, signals: list[np.ndarray]) -> Any:
+    def slow_batch(model: Any, signals: list[np.ndarray], biasing_ids: Any = None) -> Any:
         nonlocal consumed
         time.sleep(0.3)
         ahead.append(emitted - consumed)
         consumed += len(signals)
-        return real_batch(model, signals)
+        return real_batch(model, signals, biasing_ids)
 
     monkeypatch.setattr(engine, "WindowCutter", CountingCutter)
     monkeypatch.setattr(engine, "transcribe_batch", slow_batch)

@@ -57,6 +57,10 @@ def test_every_bad_input_error_keeps_its_name_and_reason() -> None:
         "CorruptMedia": "corrupt_media",
         "DurationOutOfRange": "duration_out_of_range",
         "UnsupportedInput": "unsupported_input",
+        "VocabularyNotFound": "vocabulary_not_found",
+        "VocabularyEmpty": "vocabulary_empty",
+        "VocabularyTooLarge": "vocabulary_too_large",
+        "VocabularyInvalid": "vocabulary_invalid",
     }
 
 

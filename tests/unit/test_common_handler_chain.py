@@ -58,7 +58,7 @@ def fake_gpu_job(s3: Any, plan: dict[str, Any], source: dict[str, Any]) -> None:
         for i, w in enumerate(["Good", "morning,", "everyone."])
     ]
     document = {
-        "schema_version": "1.0",
+        "schema_version": "1.1",
         "source": {"uri": source["uri"], "etag": source["etag"], "size": source["size"]},
         "media": {"duration_s": 2.0, "codec": "pcm_s16le", "sample_rate": 16000, "channels": 1},
         "model": {"name": "nvidia/parakeet-tdt-0.6b-v3", "revision": None},

@@ -97,7 +97,7 @@ def test_gpu_classes_grow_in_memory_and_price_in_size_order() -> None:
 def valid_transcript() -> dict:
     word = {"start": 0.0, "end": 0.5, "word": "hello"}
     return {
-        "schema_version": "1.0",
+        "schema_version": "1.1",
         "source": {"uri": "s3://b/k", "etag": "e", "size": 1},
         "media": {"duration_s": 1.0, "codec": "mp3", "sample_rate": 16000, "channels": 1},
         "model": {"name": "m", "revision": None},

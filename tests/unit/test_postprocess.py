@@ -75,7 +75,7 @@ def make_transcript(*segment_texts: str, language: str | None = "en") -> dict[st
         all_words += words
         t += 1.0
     return {
-        "schema_version": "1.0",
+        "schema_version": "1.1",
         "source": {"uri": SOURCE.uri, "etag": ETAG, "size": len(AUDIO)},
         "media": {"duration_s": round(t, 3), "codec": "mp3", "sample_rate": 44100, "channels": 2},
         "model": {"name": "nvidia/parakeet-tdt-0.6b-v3", "revision": None},

@@ -122,9 +122,11 @@ def test_probe_agrees_with_ffprobe_within_budget(recipe: Any, media: dict[str, P
         "has_audio",
         "duration_is_estimate",
         "channel_mode",
+        "vocabulary",
     }
     assert result["duration_is_estimate"] is False
     assert result["channel_mode"] is None  # untagged
+    assert result["vocabulary"] is None  # no tag, no prefix rule, no stack default
     # And it read at most 64 KiB in at most 3 ranged GETs (counted by the S3 client, not the reader)
     assert s3.requests <= MAX_REQUESTS, s3.ranges
     assert s3.bytes_served <= MAX_BYTES, s3.ranges

@@ -29,7 +29,7 @@ def document(
     """A TranscriptDocument with these segments; what the cue rules do not read is filled in."""
     return TranscriptDocument.model_validate(
         {
-            "schema_version": "1.0",
+            "schema_version": "1.1",
             "source": {"uri": "s3://b/k", "etag": "e", "size": 1},
             "media": {"duration_s": duration_s, "codec": None, "sample_rate": None, "channels": None},
             "model": {"name": "m", "revision": None},

@@ -121,7 +121,7 @@ def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Pat
     assert code == exits.OK and srt.startswith("1\n00:00:0")
     code, got = parakeet("get", "meetings/short.wav", "--format", "json", "--out", str(tmp_path), "--json")
     assert code == exits.OK and got["path"] == str(tmp_path / "short.json") and got["content"] is None
-    assert json.loads((tmp_path / "short.json").read_text())["schema_version"] == "1.0"
+    assert json.loads((tmp_path / "short.json").read_text())["schema_version"] == "1.1"
     code, vtt = parakeet("get", "meetings/short.wav", "--format", "vtt", "--json")
     assert code == exits.OK and vtt["content"].startswith("WEBVTT")
 

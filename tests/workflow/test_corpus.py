@@ -26,7 +26,18 @@ from local_emulator.bridges import _COMPUTE_LOCK, ANTLR
 from local_emulator.runner import LoadReport, Upload, UploadReport
 from local_emulator.stack import SPEECH_MODEL, local_stack
 from scripts.make_corpus import build_all
-from tests.corpus_cases import BY_NAME, CAP_S, CASES, FAILED, IGNORE_KEY_SUFFIXES, IGNORED, SUPERSEDED, Case
+from tests.corpus_cases import (
+    BY_NAME,
+    CAP_S,
+    CASES,
+    FAILED,
+    IGNORE_KEY_SUFFIXES,
+    IGNORED,
+    SUPERSEDED,
+    VOCABULARIES,
+    VOCABULARY_BY_PREFIX,
+    Case,
+)
 
 REGION = "us-east-1"
 # The template's production defaults (batched engine, short files in the warm pool) but for the cap
@@ -35,6 +46,7 @@ CORPUS_PARAMETERS = {
     "MaxDurationSeconds": str(CAP_S),
     "IgnoreKeySuffixes": IGNORE_KEY_SUFFIXES,
     "PoolIdleExitSeconds": "3",
+    "VocabularyByPrefix": VOCABULARY_BY_PREFIX,
 }
 
 
@@ -93,6 +105,9 @@ def corpus() -> Iterator[CorpusRun]:
     with local_stack(
         parameter_overrides=CORPUS_PARAMETERS, model=str(SPEECH_MODEL), pool_schedule_s=1.0
     ) as stack:
+        s3 = boto3.client("s3", region_name=REGION)
+        for name, body in VOCABULARIES.items():
+            s3.put_object(Bucket=stack.deployment.output_bucket, Key=f"vocabularies/{name}.txt", Body=body)
         uploads = [Upload(c.key, paths[c.name], redeliveries=c.redeliveries) for c in CASES]
         load = runner.upload_many(stack.deployment, uploads, timeout_s=600, workers=8)
         print(f"\ncorpus: {len(CASES)} cases in {load.wall_s:.1f} s: {json.dumps(load.figures())}")
@@ -152,6 +167,10 @@ def test_the_case_ends_as_documented(case: Case, corpus: CorpusRun) -> None:
     assert len(row.get("warnings") or []) == case.warnings, row.get("warnings")
     if case.channel_mode_used == "split":
         assert {w.get("channel") for w in doc["words"]} == {0, 1}, doc["text"]
+    if case.vocabulary is not None:
+        assert doc["vocabulary"]["name"] == case.vocabulary, doc.get("vocabulary")
+    else:
+        assert doc.get("vocabulary") is None, doc["vocabulary"]
     if case.track_index is not None:
         assert doc["track"]["index"] == case.track_index, doc["track"]
         assert len(doc["other_tracks"]) == case.other_tracks

@@ -30,6 +30,7 @@ TRANSCRIPT = "${OutputBucket.Arn}/transcripts/calls/2026/a.wav/transcript.json"
 ERROR = "${OutputBucket.Arn}/transcripts/calls/2026/a.wav/error.json"
 SEGMENTS = "${OutputBucket.Arn}/segments/calls/2026/a.wav.jsonl"
 RESULTS = "${OutputBucket.Arn}/backfill-results/0f1e/manifest.json"
+VOCABULARY = "${OutputBucket.Arn}/vocabularies/support.txt"  # docs/VOCABULARY.md
 TABLE = "${CatalogTable.Arn}"
 BUS = "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${EventBusName}"
 ANY = "*"  # actions IAM authorises on no resource (ListJobs, task tokens)
@@ -40,7 +41,7 @@ RESOURCES: dict[tuple[str, str], list[str]] = {
     ("ClaimSourceFunctionRole", "dynamodb:PutItem"): [TABLE],
     # HeadObject: the upload, and who owns its outputs
     ("ClaimSourceFunctionRole", "s3:GetObject"): [UPLOAD, TRANSCRIPT],
-    ("ProbeAudioFunctionRole", "s3:GetObject"): [UPLOAD],  # ranged reads
+    ("ProbeAudioFunctionRole", "s3:GetObject"): [UPLOAD, VOCABULARY],  # ranged reads; the vocabulary
     ("ProbeAudioFunctionRole", "s3:GetObjectVersion"): [UPLOAD],
     ("ProbeAudioFunctionRole", "s3:GetObjectTagging"): [UPLOAD],  # per-upload settings
     ("ProbeAudioFunctionRole", "s3:GetObjectVersionTagging"): [UPLOAD],
@@ -72,11 +73,11 @@ RESOURCES: dict[tuple[str, str], list[str]] = {
     ("ScalePoolFunctionRole", "dynamodb:DeleteItem"): ["${PoolScalerLeaseTable.Arn}"],
     ("ScalePoolFunctionRole", "sqs:ReceiveMessage"): ["${PoolDeadLetterQueue.Arn}"],
     ("ScalePoolFunctionRole", "states:SendTaskFailure"): [ANY],
-    ("GpuJobRole", "s3:GetObject"): [UPLOAD, TRANSCRIPT],
-    ("GpuJobRole", "s3:GetObjectVersion"): [UPLOAD],
+    ("GpuJobRole", "s3:GetObject"): [UPLOAD, TRANSCRIPT, VOCABULARY],
+    ("GpuJobRole", "s3:GetObjectVersion"): [UPLOAD, VOCABULARY],
     ("GpuJobRole", "s3:PutObject"): [TRANSCRIPT],
-    ("PoolWorkerRole", "s3:GetObject"): [UPLOAD, TRANSCRIPT],
-    ("PoolWorkerRole", "s3:GetObjectVersion"): [UPLOAD],
+    ("PoolWorkerRole", "s3:GetObject"): [UPLOAD, TRANSCRIPT, VOCABULARY],
+    ("PoolWorkerRole", "s3:GetObjectVersion"): [UPLOAD, VOCABULARY],
     ("PoolWorkerRole", "s3:PutObject"): [TRANSCRIPT],
     ("PoolWorkerRole", "sqs:ReceiveMessage"): ["${PoolQueue.Arn}"],
     ("PoolWorkerRole", "sqs:DeleteMessage"): ["${PoolQueue.Arn}"],
