@@ -43,6 +43,7 @@ from pipeline.types import (
     Chunking,
     Contract,
     Mode,
+    RestoreArchived,
     Seconds,
     SizeClass,
     TranscribePath,
@@ -292,6 +293,35 @@ class SupersededBy(Contract):
     deleted: bool = Field(False, description="True when the key holds no object any more.")
 
 
+class ArchiveInfo(Contract):
+    """What S3 said of a cold upload and what the workflow did about it (docs/ARCHIVES.md)."""
+
+    storage_class: str = Field(description="GLACIER | DEEP_ARCHIVE | INTELLIGENT_TIERING.")
+    archive_status: str | None = Field(
+        None,
+        description="Intelligent-Tiering only: ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS (x-amz-archive-status).",
+    )
+    restore: Literal["none", "in_progress"] = Field(
+        description="What HeadObject's Restore header said: no restore, or one in progress."
+    )
+    requested: RestoreArchived | None = Field(
+        None, description="The resolved RestoreArchived setting (None: found cold after the probe)."
+    )
+    tier: Literal["Expedited", "Standard", "Bulk"] | None = Field(
+        None, description="The retrieval tier restoring it; None when restore is off."
+    )
+    days: NonNegativeInt | None = Field(
+        None,
+        description="RestoreDays the restored copy is kept (None: Intelligent-Tiering, which takes none).",
+    )
+    requested_at: str | None = Field(None, description="When this execution asked (ISO-8601 UTC).")
+    expected_by: str | None = Field(None, description="requested_at + the tier's documented upper bound.")
+    deadline: str | None = Field(
+        None, description="Past this, a restore that has not completed ends ARCHIVED (restore_timed_out)."
+    )
+    note: str | None = Field(None, description="E.g. why another tier than the one asked for was used.")
+
+
 class CatalogItem(Contract):
     """One catalog row per (source_uri, etag), as the functions write it (DynamoDB numbers as floats)."""
 
@@ -344,6 +374,8 @@ class CatalogItem(Contract):
     # SUPERSEDED
     superseded_by: SupersededBy | None = None
     sequencer: str | None = None
+    # ARCHIVED | RESTORING
+    archive: ArchiveInfo | None = None
 
 
 # -- RecordFailure ----------------------------------------------------------------------------------
@@ -364,7 +396,7 @@ class FailureResult(Contract):
     """``status`` SUPERSEDED: the key holds a newer upload (``superseded_by``); neither bad input nor
     internal, so ``reason_class`` is None. The state machine ends in ``Superseded`` then, else ``Failed``."""
 
-    status: Literal["FAILED", "SUPERSEDED"] = "FAILED"
+    status: Literal["FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"] = "FAILED"
     reason: str
     reason_class: ReasonClass | None
     message: str
@@ -372,10 +404,17 @@ class FailureResult(Contract):
     source_uri: str
     etag: str
     superseded_by: SupersededBy | None = None
+    archive: ArchiveInfo | None = Field(None, description="ARCHIVED | RESTORING: the cold object's state.")
 
 
 # -- completion events (EventBridge) ---------------------------------------------------------------
-CompletionDetailType = Literal["Transcript Ready", "Transcript Failed", "Transcript Superseded"]
+CompletionDetailType = Literal[
+    "Transcript Ready",
+    "Transcript Failed",
+    "Transcript Superseded",
+    "Transcript Archived",
+    "Transcript Restoring",
+]
 COMPLETION_EVENT_SOURCE = "parakeet.transcription"
 
 
@@ -384,7 +423,7 @@ class CompletionEvent(Contract):
     ``Transcript Superseded``) put on the EVENT_BUS_NAME bus, source ``parakeet.transcription``, after
     the catalog write (docs/EVENTS.md). Delivery is at least once: a retried state may repeat it."""
 
-    status: Literal["TRANSCRIBED", "FAILED", "SUPERSEDED"]
+    status: Literal["TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
     upload: UploadedObject
     execution_arn: str | None = None
     outputs: Outputs | None = None
@@ -400,6 +439,7 @@ class CompletionEvent(Contract):
     )
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
+    archive: ArchiveInfo | None = Field(None, description="Archived/Restoring only: the cold object's state.")
 
 
 # -- the worker pool (short files) -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.languages import parse_expected_languages
-from pipeline.types import ChannelMode
+from pipeline.types import ChannelMode, RestoreArchived
 from pipeline.upload_settings import prefix_rules
 
 
@@ -155,6 +155,23 @@ class Settings(BaseModel):
     def expected_language_list(self) -> list[str] | None:
         """EXPECTED_LANGUAGES as a list; None when empty (any language)."""
         return list(parse_expected_languages(self.expected_languages)) or None
+
+    # -- cold uploads (docs/ARCHIVES.md; overridable per upload by the S3 object tag `restore-archived`)
+    restore_archived: RestoreArchived = Field(
+        "off",
+        alias="RESTORE_ARCHIVED",
+        description="A cold upload (Glacier, Deep Archive, an Intelligent-Tiering archive tier): off ends it "
+        "ARCHIVED; bulk | standard | expedited restores it with that retrieval tier (Deep Archive has no "
+        "expedited: standard) and S3's restore-completed event transcribes the restored copy.",
+    )
+    restore_days: int = Field(
+        1,
+        ge=1,
+        le=30,
+        alias="RESTORE_DAYS",
+        description="Days S3 keeps a restored copy readable (Intelligent-Tiering takes none); each day is "
+        "billed as storage of the copy, so the default is the least that leaves time to transcribe it.",
+    )
 
     # -- custom vocabularies (docs/VOCABULARY.md; overridable per upload by the S3 object tag `vocabulary`)
     vocabulary: str = Field(

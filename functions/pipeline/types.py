@@ -13,6 +13,10 @@ TranscribePath = Literal["pool", "job"]
 # upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
 ChannelMode = Literal["mix", "split", "auto"]
 CHANNEL_MODE_TAG = "channel-mode"
+# Whether (and how fast) a cold upload is restored before it is transcribed (docs/ARCHIVES.md): the
+# RESTORE_ARCHIVED setting, or the upload's S3 object tag `restore-archived` (RESTORE_ARCHIVED_TAG).
+RestoreArchived = Literal["off", "bulk", "standard", "expedited"]
+RESTORE_ARCHIVED_TAG = "restore-archived"
 
 
 def channel_label(channel: int) -> str:

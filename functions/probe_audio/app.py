@@ -4,6 +4,8 @@ Bad inputs raise the typed ``pipeline.outcomes`` classes, which the workflow rec
 retrying. What the probe cost (bytes and GET requests) is logged and emitted as metrics on every
 outcome, because that cost is the point of this function. Reads are pinned to the upload the
 claim names (VersionId, else If-Match on its ETag). The upload's ``channel-mode`` tag, if any,
+travels on in the ProbeResult (``probe_audio.tags``). A cold upload (Glacier, Deep Archive, an
+Intelligent-Tiering archive tier) ends typed, ARCHIVED or RESTORING (``probe_audio.cold``).
 travels on in the ProbeResult (``probe_audio.tags``), and so does its custom vocabulary (tag
 ``vocabulary``, else VOCABULARY_BY_PREFIX, else VOCABULARY; docs/VOCABULARY.md): read here, checked
 (a missing, empty or oversized one is bad input) and pinned to the version read, in VOCABULARY_BUCKET.
@@ -12,6 +14,7 @@ travels on in the ProbeResult (``probe_audio.tags``), and so does its custom voc
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,14 +23,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from lambda_runtime.clients import s3_client
 from lambda_runtime.observability import logger, metrics, tracer
 from pipeline.contracts import ProbeResult, UploadedObject, VocabularyRef
-from pipeline.outcomes import ZeroByteObject
+from pipeline.outcomes import ObjectArchived, ZeroByteObject
 from pipeline.settings import Settings
 from pipeline.types import ChannelMode
 from pipeline.vocabulary import read_current, resolve_name
 
+from probe_audio.cold import handle_cold
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
-from probe_audio.tags import channel_mode_from_tags, expected_languages_for, object_tags
+from probe_audio.tags import channel_mode_from_tags, expected_languages_for, object_tags, restore_archived_for
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -74,7 +78,16 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         if source.size == 0:
             raise ZeroByteObject(f"{source.uri} is empty")  # the event says so: no GET needed
         settings = Settings.from_env()
-        result = probe(reader, settings.max_duration_s)
+        try:
+            result = probe(reader, settings.max_duration_s)
+        except ObjectArchived:
+            # Cold (docs/ARCHIVES.md): ends ARCHIVED, or RESTORING after one RestoreObject.
+            outcome = "archived"
+            requested = restore_archived_for(
+                object_tags(s3_client(), source), source.key, settings.restore_archived
+            )
+            handle_cold(s3_client(), source, requested, settings.restore_days, datetime.now(UTC))
+            raise
         # After the media checks, so that a file that is not media reports that whatever its tags say.
         tags = object_tags(s3_client(), source)
         channel_mode = channel_mode_from_tags(tags)

@@ -6,19 +6,20 @@ Tags are read with GetObjectTagging on the exact version the workflow claimed (`
 the bucket is versioned). An unversioned bucket has no way to pin a tag read to an ETag
 (GetObjectTagging takes no If-Match): the tags read are the key's current ones, and the probe's
 own reads (pinned by If-Match) fail if the object was replaced meanwhile. A tag value that is not
-a channel mode, or a language the model does not transcribe, is bad input (``UnsupportedInput``,
-the message names the tag and the values allowed): retrying cannot help, and silently ignoring it
-would transcribe the file other than its uploader asked.
+a channel mode, a RestoreArchived value or a language the model does not transcribe, is bad input
+(``UnsupportedInput``, the message names the tag and the values allowed): retrying cannot help, and
+silently ignoring it would transcribe the file other than its uploader asked.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast, get_args
 
+from pipeline.archive import RESTORE_SETTINGS
 from pipeline.contracts import UploadedObject
 from pipeline.languages import EXPECTED_LANGUAGES_TAG, parse_expected_languages
 from pipeline.settings import Settings
-from pipeline.types import CHANNEL_MODE_TAG, ChannelMode
+from pipeline.types import CHANNEL_MODE_TAG, RESTORE_ARCHIVED_TAG, ChannelMode, RestoreArchived
 from pipeline.upload_settings import UploadSetting, choice, resolve
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
 CHANNEL_MODE = UploadSetting(CHANNEL_MODE_TAG, choice(CHANNEL_MODES, "a channel mode"))
 EXPECTED_LANGUAGES = UploadSetting(EXPECTED_LANGUAGES_TAG, parse_expected_languages)
+RESTORE_ARCHIVED = UploadSetting(RESTORE_ARCHIVED_TAG, choice(RESTORE_SETTINGS, "a RestoreArchived value"))
 
 
 def object_tags(s3: S3Client, source: UploadedObject) -> dict[str, str]:
@@ -63,3 +65,10 @@ def expected_languages_for(tags: dict[str, str], key: str, settings: Settings) -
         default=settings.expected_languages,
     )
     return list(codes) if codes else None
+
+
+def restore_archived_for(tags: dict[str, str], key: str, default: RestoreArchived) -> RestoreArchived:
+    """A cold upload's RestoreArchived (docs/ARCHIVES.md): its ``restore-archived`` tag, else the
+    stack's RESTORE_ARCHIVED (pipeline.upload_settings' rule)."""
+    value = resolve(RESTORE_ARCHIVED, tags, key=key, default=default)
+    return cast(RestoreArchived, value or default)  # one of RESTORE_SETTINGS, checked by its parser
