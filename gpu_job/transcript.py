@@ -1,9 +1,10 @@
-"""Build the versioned transcript document (functions/pipeline/transcript.schema.json, v1.0).
+"""Build the versioned transcript document (functions/pipeline/transcript.schema.json, v1.1).
 
 Segments are derived from the words, never decoded separately, so they always agree: a segment ends
 after sentence punctuation, before a pause longer than `PAUSE_S`, or when it would exceed
 `MAX_SEGMENT_S`. Times are seconds with millisecond precision, relative to the start of the file,
-clamped so that they are monotonic and within [0, duration].
+clamped so that they are monotonic and within [0, duration]. Words carry the decoder's confidence
+(gpu_job.confidence) and segments their words' mean.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 from pipeline.transcript import SCHEMA_VERSION
 from pipeline.types import channel_label
 
+from gpu_job import confidence
 from gpu_job.engine.tokens import Word
-from gpu_job.language import detect_document
+from gpu_job.language import detect_document, outside_warnings
 
 PAUSE_S = 0.8
 MAX_SEGMENT_S = 15.0
@@ -47,7 +49,10 @@ def normalise_words(words: list[Word], duration_s: float) -> list[dict[str, Any]
     for w in words:
         start = max(round(w.start, 3), previous_start)
         end = max(min(round(w.end, 3), round(duration_s, 3)), start)
-        out.append({"start": start, "end": end, "word": w.word})
+        word: dict[str, Any] = {"start": start, "end": end, "word": w.word}
+        if w.confidence is not None:
+            word["confidence"] = round(w.confidence, 4)
+        out.append(word)
         previous_start = start
     return out
 
@@ -68,15 +73,17 @@ def split_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def close() -> None:
         if current:
-            segments.append(
-                {
-                    "id": len(segments),
-                    "start": current[0]["start"],
-                    "end": max(w["end"] for w in current),
-                    "text": " ".join(w["word"] for w in current),
-                    "words": list(current),
-                }
-            )
+            segment = {
+                "id": len(segments),
+                "start": current[0]["start"],
+                "end": max(w["end"] for w in current),
+                "text": " ".join(w["word"] for w in current),
+                "words": list(current),
+            }
+            mean = confidence.mean([w.get("confidence") for w in current])
+            if mean is not None:
+                segment["confidence"] = mean
+            segments.append(segment)
             current.clear()
 
     for word in words:
@@ -130,10 +137,13 @@ def build_document(
     words: list[dict[str, Any]],
     timings: Timings,
     hardware: dict[str, Any],
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`expected_languages`: language ID chooses among these only; text that reads as another language
+    keeps it and is named in `warnings` (gpu_job.language.detect_expected)."""
     segments = channel_segments(words)
     # Per segment and per document, from the text (the model reports no language): gpu_job.language.
-    languages = detect_document([s["text"] for s in segments])
+    languages = detect_document([s["text"] for s in segments], expected=tuple(expected_languages or ()))
     for segment, guess in zip(segments, languages.segments, strict=True):
         segment.update(guess.segment_fields())
     return {
@@ -149,4 +159,5 @@ def build_document(
         "words": words,
         "timings": timings.as_dict(),
         "hardware": hardware,
+        "warnings": outside_warnings(languages, segments),
     }

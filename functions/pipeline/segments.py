@@ -3,6 +3,8 @@
 Times are ``start_s``/``end_s`` (not ``start``/``end``: END is a reserved word in Athena SQL and
 DDL, and the suffix states the unit like ``duration_s`` elsewhere). ``channel`` is the 0-based
 channel that spoke (null unless the channels were transcribed apart), so a query can ask who said it.
+``confidence`` is the segment's mean word confidence (null when the job ran without confidence), so
+a query can keep only what the model was sure of.
 
 ``transcribed_at`` (ISO-8601 UTC, milliseconds, ``Z``: it sorts as text) says which upload of a key
 the rows belong to: a key overwritten on a later day leaves the older upload's file in an older
@@ -28,6 +30,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("text", "string"),
     ("channel", "int"),
     ("language", "string"),
+    ("confidence", "double"),
     ("mode", "string"),
     ("model", "string"),
     ("transcribed_at", "string"),
@@ -48,6 +51,7 @@ def segment_rows(
             "text": segment.text,
             "channel": segment.channel,
             "language": transcript.language,
+            "confidence": segment.confidence,
             "mode": transcript.mode,
             "model": transcript.model.name,
             "transcribed_at": transcribed_at,

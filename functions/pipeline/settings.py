@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pipeline.types import ChannelMode, Redaction
+from pipeline.languages import parse_expected_languages
+from pipeline.types import ChannelMode, Redaction, RestoreArchived
+from pipeline.upload_settings import prefix_rules
 
 
 class Settings(BaseModel):
@@ -146,6 +148,55 @@ class Settings(BaseModel):
         "",
         alias="REDACT_AUDIO_BY_PREFIX",
         description="RedactAudio per key prefix: comma-separated key-prefix=true|false pairs.",
+    )
+
+    # -- languages (docs/LANGUAGES.md; per upload: tag `expected-languages` > ..._BY_PREFIX > this)
+    expected_languages: str = Field(
+        "",
+        alias="EXPECTED_LANGUAGES",
+        description="ISO 639-1 codes (separated by spaces, commas or '+') that language ID is restricted to; "
+        "a segment that reads as another language is named in the transcript's warnings. Empty: any of the "
+        "model's 25 languages.",
+    )
+    expected_languages_by_prefix: str = Field(
+        "",
+        alias="EXPECTED_LANGUAGES_BY_PREFIX",
+        description="Comma-separated key-prefix=languages rules (e.g. 'de/=de,calls/eu/=en+fr'); the longest "
+        "matching prefix of an upload's key wins over EXPECTED_LANGUAGES ('any' lifts it).",
+    )
+
+    @field_validator("expected_languages")
+    @classmethod
+    def _known_languages(cls, value: str) -> str:
+        return " ".join(parse_expected_languages(value))
+
+    @field_validator("expected_languages_by_prefix")
+    @classmethod
+    def _known_prefix_languages(cls, value: str) -> str:
+        """Every rule's languages checked at start-up, not on the first upload that matches it."""
+        for _prefix, codes in prefix_rules(value, "EXPECTED_LANGUAGES_BY_PREFIX"):
+            parse_expected_languages(codes)
+        return value
+
+    def expected_language_list(self) -> list[str] | None:
+        """EXPECTED_LANGUAGES as a list; None when empty (any language)."""
+        return list(parse_expected_languages(self.expected_languages)) or None
+
+    # -- cold uploads (docs/ARCHIVES.md; overridable per upload by the S3 object tag `restore-archived`)
+    restore_archived: RestoreArchived = Field(
+        "off",
+        alias="RESTORE_ARCHIVED",
+        description="A cold upload (Glacier, Deep Archive, an Intelligent-Tiering archive tier): off ends it "
+        "ARCHIVED; bulk | standard | expedited restores it with that retrieval tier (Deep Archive has no "
+        "expedited: standard) and S3's restore-completed event transcribes the restored copy.",
+    )
+    restore_days: int = Field(
+        1,
+        ge=1,
+        le=30,
+        alias="RESTORE_DAYS",
+        description="Days S3 keeps a restored copy readable (Intelligent-Tiering takes none); each day is "
+        "billed as storage of the copy, so the default is the least that leaves time to transcribe it.",
     )
 
     # -- custom vocabularies (docs/VOCABULARY.md; overridable per upload by the S3 object tag `vocabulary`)

@@ -18,6 +18,10 @@ CHANNEL_MODE_TAG = "channel-mode"
 Redaction = Literal["off", "tag", "redact"]
 REDACTION_TAG = "redaction"
 REDACT_AUDIO_TAG = "redact-audio"
+# Whether (and how fast) a cold upload is restored before it is transcribed (docs/ARCHIVES.md): the
+# RESTORE_ARCHIVED setting, or the upload's S3 object tag `restore-archived` (RESTORE_ARCHIVED_TAG).
+RestoreArchived = Literal["off", "bulk", "standard", "expedited"]
+RESTORE_ARCHIVED_TAG = "restore-archived"
 
 
 def channel_label(channel: int) -> str:

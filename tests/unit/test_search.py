@@ -45,6 +45,7 @@ def row(
         "text": text,
         "channel": None,
         "language": language,
+        "confidence": 0.9,
         "mode": "batched",
         "model": "nvidia/parakeet-tdt-0.6b-v3",
         "transcribed_at": transcribed_at,
