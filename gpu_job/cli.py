@@ -35,6 +35,7 @@ from pipeline.outcomes import (
     BadInputError,
     SourceSuperseded,
 )
+from pipeline.settings import Settings
 
 from gpu_job.outcome import report, write_outcome
 
@@ -53,6 +54,8 @@ class Job:
     right_s: float | None = None
     channel_mode: str | None = None  # mix | split | auto; None: the CHANNEL_MODE setting
     expected_languages: list[str] | None = None  # language ID restricted to these; None: any
+    redaction: str | None = None  # off | tag | redact; None: the REDACTION setting (docs/REDACTION.md)
+    redact_audio: bool | None = None  # None: the REDACT_AUDIO setting
 
     @classmethod
     def from_request(cls, request: TranscriptionRequest) -> Job:
@@ -66,6 +69,8 @@ class Job:
             window.right_s if window else None,
             request.channel_mode,
             request.expected_languages,
+            request.redaction,
+            request.redact_audio,
         )
 
     @property
@@ -169,7 +174,10 @@ def _run_one(job: Job, model: Any) -> int:
         if not isinstance(exc, BadInputError | SourceSuperseded):
             traceback.print_exc()
         outcome = exc
-    written = write_outcome(job.output_prefix, job.source, outcome)
+    settings = Settings.from_env()
+    redaction = job.redaction or settings.redaction
+    redact_audio = settings.redact_audio if job.redact_audio is None else job.redact_audio
+    written = write_outcome(job.output_prefix, job.source, outcome, redaction, redact_audio)
     if written.exit_code == GPU_JOB_EXIT_OK:
         print(written.location, flush=True)
     return written.exit_code

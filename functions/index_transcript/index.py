@@ -62,6 +62,7 @@ def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
         "low_confidence_share": summary.low_confidence_share,
         "channel_mode_used": summary.channel_mode_used,
         "warnings": list(summary.warnings) or None,
+        "redacted_entities": summary.redacted_entities,
         "updated_at": utc_now_iso(),
     }
 

@@ -43,6 +43,7 @@ from pipeline.types import (
     Chunking,
     Contract,
     Mode,
+    Redaction,
     RestoreArchived,
     Seconds,
     SizeClass,
@@ -146,6 +147,16 @@ class ProbeResult(Contract):
         "tag `expected-languages`, else the longest matching EXPECTED_LANGUAGES_BY_PREFIX rule, else "
         "EXPECTED_LANGUAGES (docs/SETTINGS.md); None: any of the model's languages.",
     )
+    redaction: Redaction | None = Field(
+        None,
+        description="The upload's Redaction by pipeline.upload_settings (tag `redaction`, else "
+        "REDACTION_BY_PREFIX, else REDACTION); None: the REDACTION setting decides.",
+    )
+    redact_audio: bool | None = Field(
+        None,
+        description="The upload's RedactAudio by the same rule (tag `redact-audio`); None: REDACT_AUDIO "
+        "decides.",
+    )
     vocabulary: VocabularyRef | None = Field(
         None,
         description="The custom vocabulary this upload is transcribed with, validated and pinned to the "
@@ -175,6 +186,12 @@ class TranscriptionRequest(Contract):
         None,
         description="Language ID is restricted to these (ProbeResult.expected_languages; docs/LANGUAGES.md); "
         "None: any of the model's languages.",
+    )
+    redaction: Redaction = Field(
+        "off", description="The upload's Redaction (docs/REDACTION.md, docs/SETTINGS.md)."
+    )
+    redact_audio: bool = Field(
+        False, description="With redaction 'redact': also write redacted_audio.flac (docs/REDACTION.md)."
     )
     vocabulary: VocabularyRef | None = Field(
         None, description="The pinned custom vocabulary to boost (docs/VOCABULARY.md); None: none."
@@ -266,6 +283,9 @@ class TranscriptSummary(Contract):
         "word carries a confidence).",
     )
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
+    redacted_entities: dict[str, NonNegativeInt] | None = Field(
+        None, description="transcript.json's redaction.entities (None: Redaction off)."
+    )
 
 
 class PostprocessResult(Contract):
@@ -364,6 +384,9 @@ class CatalogItem(Contract):
     )
     warnings: list[str] | None = Field(
         None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none."
+    )
+    redacted_entities: dict[str, NonNegativeInt] | None = Field(
+        None, description="Entities the Redaction setting found, counted by type (never their text)."
     )
     # FAILED
     reason: str | None = None

@@ -203,8 +203,10 @@ def put_owned(
     body: bytes,
     content_type: str,
     attempts: int = MAX_WRITE_ATTEMPTS,
+    encryption: dict[str, str] | None = None,
 ) -> None:
     """Write ``s3://bucket/key`` only while the input key still holds ``source`` (module doc).
+    ``encryption``: extra PutObject arguments (SSE-KMS with its own key for the unredacted copy).
 
     Raises SourceSuperseded when it does not, TransientError when the output kept changing under
     us for ``attempts`` rounds (the state's Retry repeats it).
@@ -221,6 +223,7 @@ def put_owned(
             "Metadata": owner_metadata(source),
         }
         request.update({"IfMatch": existing} if existing else {"IfNoneMatch": "*"})
+        request.update(encryption or {})
         try:
             s3.put_object(**request)
             return

@@ -37,6 +37,11 @@ class Word(Contract):
     start: Seconds
     end: Seconds
     word: str
+    pii: str | None = Field(
+        None,
+        description="Redaction tag/redact: the entity type this word belongs to (with redact the word "
+        "is the placeholder `[TYPE]` spanning the entity's words).",
+    )
     channel: NonNegativeInt | None = Field(
         None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
     )
@@ -153,6 +158,26 @@ class ChannelDecision(Contract):
     )
 
 
+class RedactedSpan(Contract):
+    """One entity found (Redaction tag) or removed (redact): its audio span."""
+
+    type: str = Field(
+        description="CREDIT_CARD, PHONE_NUMBER, EMAIL_ADDRESS, IBAN_CODE, NATIONAL_ID, "
+        "DIGIT_SEQUENCE or PERSON (docs/REDACTION.md)."
+    )
+    start: Seconds
+    end: Seconds
+    score: float = Field(ge=0, le=1)
+    channel: NonNegativeInt | None = None
+
+
+class RedactionInfo(Contract):
+    mode: Literal["tag", "redact"]
+    entities: dict[str, NonNegativeInt] = Field(description="Entities found, by type.")
+    names_detected: bool = Field(description="False: no name model was installed (PERSON not looked for).")
+    audio: str | None = Field(None, description="URI of the silenced audio copy (redact + RedactAudio).")
+
+
 class VocabularyUsed(Contract):
     """Which vocabulary, at which exact version, boosted this transcript's decoding."""
 
@@ -215,4 +240,8 @@ class TranscriptDocument(Contract):
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "
         "(e.g. channels that cancel when mixed).",
+    )
+    redaction: RedactionInfo | None = Field(None, description="Absent when Redaction was off.")
+    redactions: list[RedactedSpan] = Field(
+        default_factory=list, description="Entities found or removed (docs/REDACTION.md), by start time."
     )

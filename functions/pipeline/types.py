@@ -17,6 +17,11 @@ CHANNEL_MODE_TAG = "channel-mode"
 # RESTORE_ARCHIVED setting, or the upload's S3 object tag `restore-archived` (RESTORE_ARCHIVED_TAG).
 RestoreArchived = Literal["off", "bulk", "standard", "expedited"]
 RESTORE_ARCHIVED_TAG = "restore-archived"
+# Personal data in the transcript (docs/REDACTION.md): the REDACTION setting or the tag `redaction`;
+# with redact, REDACT_AUDIO (or the tag `redact-audio`: true/false) also writes a silenced audio copy.
+Redaction = Literal["off", "tag", "redact"]
+REDACTION_TAG = "redaction"
+REDACT_AUDIO_TAG = "redact-audio"
 
 
 def channel_label(channel: int) -> str:

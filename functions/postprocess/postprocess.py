@@ -100,6 +100,7 @@ def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
         low_confidence_share=low_confidence_share([w.confidence for w in transcript.words]),
         channel_mode_used=transcript.channel_mode.used if transcript.channel_mode else None,
         warnings=list(transcript.warnings),
+        redacted_entities=dict(transcript.redaction.entities) if transcript.redaction else None,
     )
 
 

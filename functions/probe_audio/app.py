@@ -9,6 +9,8 @@ Intelligent-Tiering archive tier) ends typed, ARCHIVED or RESTORING (``probe_aud
 travels on in the ProbeResult (``probe_audio.tags``), and so does its custom vocabulary (tag
 ``vocabulary``, else VOCABULARY_BY_PREFIX, else VOCABULARY; docs/VOCABULARY.md): read here, checked
 (a missing, empty or oversized one is bad input) and pinned to the version read, in VOCABULARY_BUCKET.
+So do its Redaction and RedactAudio (tags ``redaction``, ``redact-audio``, else *_BY_PREFIX, else the
+stack's; docs/REDACTION.md), by the same rule (pipeline.upload_settings).
 """
 
 from __future__ import annotations
@@ -31,7 +33,14 @@ from pipeline.vocabulary import read_current, resolve_name
 from probe_audio.cold import handle_cold
 from probe_audio.probe import probe
 from probe_audio.s3_reader import S3RangeReader
-from probe_audio.tags import channel_mode_from_tags, expected_languages_for, object_tags, restore_archived_for
+from probe_audio.tags import (
+    channel_mode_from_tags,
+    expected_languages_for,
+    object_tags,
+    redact_audio_from_tags,
+    redaction_from_tags,
+    restore_archived_for,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -41,15 +50,14 @@ def to_contract(
     result: Any,
     channel_mode: ChannelMode | None = None,
     vocabulary: VocabularyRef | None = None,
-    expected_languages: list[str] | None = None,
+    **upload_settings: Any,
 ) -> ProbeResult:
     """The probe's own result (it also says which parser answered), the upload's tagged channel
-    mode, its pinned vocabulary and its resolved expected languages as the state's ProbeResult."""
-    own = set(ProbeResult.model_fields) - {"channel_mode", "vocabulary", "expected_languages"}
+    mode, its pinned vocabulary and its other settings (expected languages, Redaction,
+    RedactAudio) as the state's ProbeResult."""
+    own = set(ProbeResult.model_fields) - {"channel_mode", "vocabulary", *upload_settings}
     fields = {name: getattr(result, name) for name in own}
-    return ProbeResult(
-        **fields, channel_mode=channel_mode, vocabulary=vocabulary, expected_languages=expected_languages
-    )
+    return ProbeResult(**fields, channel_mode=channel_mode, vocabulary=vocabulary, **upload_settings)
 
 
 def upload_vocabulary(
@@ -91,7 +99,11 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         # After the media checks, so that a file that is not media reports that whatever its tags say.
         tags = object_tags(s3_client(), source)
         channel_mode = channel_mode_from_tags(tags)
-        expected_languages = expected_languages_for(tags, source.key, settings)
+        upload_settings = {
+            "expected_languages": expected_languages_for(tags, source.key, settings),
+            "redaction": redaction_from_tags(tags, source.key, settings),
+            "redact_audio": redact_audio_from_tags(tags, source.key, settings),
+        }
         vocabulary = upload_vocabulary(s3_client(), tags, source, settings)
         outcome = "ok"
     finally:
@@ -102,6 +114,6 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    contract = to_contract(result, channel_mode, vocabulary, expected_languages)
+    contract = to_contract(result, channel_mode, vocabulary, **upload_settings)
     logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
     return contract.model_dump(mode="json")

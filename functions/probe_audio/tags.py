@@ -19,8 +19,16 @@ from pipeline.archive import RESTORE_SETTINGS
 from pipeline.contracts import UploadedObject
 from pipeline.languages import EXPECTED_LANGUAGES_TAG, parse_expected_languages
 from pipeline.settings import Settings
-from pipeline.types import CHANNEL_MODE_TAG, RESTORE_ARCHIVED_TAG, ChannelMode, RestoreArchived
-from pipeline.upload_settings import UploadSetting, choice, resolve
+from pipeline.types import (
+    CHANNEL_MODE_TAG,
+    REDACT_AUDIO_TAG,
+    REDACTION_TAG,
+    RESTORE_ARCHIVED_TAG,
+    ChannelMode,
+    Redaction,
+    RestoreArchived,
+)
+from pipeline.upload_settings import UploadSetting, choice, flag, resolve
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -30,6 +38,9 @@ CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
 CHANNEL_MODE = UploadSetting(CHANNEL_MODE_TAG, choice(CHANNEL_MODES, "a channel mode"))
 EXPECTED_LANGUAGES = UploadSetting(EXPECTED_LANGUAGES_TAG, parse_expected_languages)
 RESTORE_ARCHIVED = UploadSetting(RESTORE_ARCHIVED_TAG, choice(RESTORE_SETTINGS, "a RestoreArchived value"))
+REDACTIONS: tuple[str, ...] = get_args(Redaction)
+REDACTION = UploadSetting(REDACTION_TAG, choice(REDACTIONS, "a redaction setting"))
+REDACT_AUDIO = UploadSetting(REDACT_AUDIO_TAG, flag())
 
 
 def object_tags(s3: S3Client, source: UploadedObject) -> dict[str, str]:
@@ -72,3 +83,17 @@ def restore_archived_for(tags: dict[str, str], key: str, default: RestoreArchive
     stack's RESTORE_ARCHIVED (pipeline.upload_settings' rule)."""
     value = resolve(RESTORE_ARCHIVED, tags, key=key, default=default)
     return cast(RestoreArchived, value or default)  # one of RESTORE_SETTINGS, checked by its parser
+
+
+def redaction_from_tags(tags: dict[str, str], key: str, settings: Settings) -> Redaction:
+    """The upload's Redaction: tag ``redaction``, else REDACTION_BY_PREFIX, else REDACTION."""
+    value = resolve(REDACTION, tags, key, settings.redaction_by_prefix, settings.redaction)
+    return cast(Redaction, value or settings.redaction)  # one of REDACTIONS, checked by its parser
+
+
+def redact_audio_from_tags(tags: dict[str, str], key: str, settings: Settings) -> bool:
+    """The upload's RedactAudio: tag ``redact-audio``, else REDACT_AUDIO_BY_PREFIX, else REDACT_AUDIO."""
+    value = resolve(
+        REDACT_AUDIO, tags, key, settings.redact_audio_by_prefix, str(settings.redact_audio).lower()
+    )
+    return settings.redact_audio if value is None else value

@@ -122,9 +122,12 @@ def test_probe_agrees_with_ffprobe_within_budget(recipe: Any, media: dict[str, P
         "has_audio",
         "duration_is_estimate",
         "channel_mode",
+        "redaction",
+        "redact_audio",
         "vocabulary",
         "expected_languages",
     }
+    assert result["redaction"] == "off" and result["redact_audio"] is False  # untagged: the defaults
     assert result["duration_is_estimate"] is False
     assert result["channel_mode"] is None  # untagged
     assert result["expected_languages"] is None  # no tag, no prefix rule, no stack default: any
