@@ -3,8 +3,10 @@
 The copy is FLAC in a .flac file, whatever the upload's container: lossless (silence is exact, the
 rest of the audio is the upload's samples, bit for bit after decoding), one codec every player and
 browser reads, and no lossy re-encode smearing a span's edges into the neighbouring speech. It
-keeps the track's sample rate and channels. Each span is widened by ``PAD_S`` on both sides because
-word times are the model's estimates (±1 encoder frame and the TDT duration head). The upload itself
+keeps the track's sample rate and channels. Each span is widened, ``PAD_S`` before and ``END_PAD_S`` after,
+because word times are the model's estimates (±1 encoder frame and the TDT duration head), and a word's end
+comes early: benchmarks/pii.py measured the span's end 0.08-0.37 s before the spoken entity's (its start
+within 0.11 s), so a symmetric 0.15 s left the last digit's tail audible in most calls. The upload itself
 is only read, through the same guarded demuxer as transcription.
 """
 
@@ -21,14 +23,18 @@ from pipeline.media import transcribed_audio_stream
 from gpu_job.demuxers import open_input
 
 PAD_S = 0.15
+END_PAD_S = 0.4
 AUDIO_NAME = "redacted_audio.flac"
 CONTENT_TYPE = "audio/flac"
 
 
-def silence_windows(spans: Sequence[dict[str, Any]], pad_s: float = PAD_S) -> list[tuple[float, float]]:
-    """The spans (``start``, ``end`` in seconds) widened by ``pad_s`` and merged where they touch."""
+def silence_windows(
+    spans: Sequence[dict[str, Any]], pad_s: float = PAD_S, end_pad_s: float = END_PAD_S
+) -> list[tuple[float, float]]:
+    """The spans (``start``, ``end`` in seconds) widened by ``pad_s`` before and ``end_pad_s`` after,
+    merged where they touch."""
     windows: list[tuple[float, float]] = []
-    for start, end in sorted((max(0.0, s["start"] - pad_s), s["end"] + pad_s) for s in spans):
+    for start, end in sorted((max(0.0, s["start"] - pad_s), s["end"] + end_pad_s) for s in spans):
         if windows and start <= windows[-1][1]:
             windows[-1] = (windows[-1][0], max(windows[-1][1], end))
         else:

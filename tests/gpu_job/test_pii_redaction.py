@@ -20,7 +20,7 @@ from pipeline.settings import Settings
 from pipeline.transcript import TranscriptDocument
 
 from gpu_job import pii, redaction
-from gpu_job.audio_redaction import PAD_S, redacted_flac, silence_windows
+from gpu_job.audio_redaction import END_PAD_S, PAD_S, redacted_flac, silence_windows
 from gpu_job.transcript import Timings, build_document
 
 CARD = "four one one one one one one one one one one one one one one one"
@@ -108,6 +108,18 @@ def test_each_entity_is_found_on_exactly_its_words(
 def test_numbers_that_are_not_personal_data_are_left_alone() -> None:
     # Years, counts and prices, and "at ... dot com" that is not an address
     assert spans_of("look at that dot com bubble in 1999 we had 25 people and paid 120 each") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the house cost 450 000 dollars", "i was born on 12 05 1980", "das haus kostete 1.250.000 euro"],
+)
+def test_written_amounts_and_dates_are_not_digit_sequences(text: str) -> None:
+    assert spans_of(text, ("en", "de")) == []
+
+
+def test_an_account_number_written_in_groups_is_still_a_digit_sequence() -> None:
+    assert spans_of("account 9912 4456 98 please") == [("DIGIT_SEQUENCE", "9912 4456 98")]
 
 
 def test_a_span_has_the_audio_times_of_its_first_and_last_word() -> None:
@@ -272,12 +284,13 @@ def test_the_audio_copy_is_silent_over_each_padded_span_and_untouched_elsewhere(
         assert (stream.codec_context.name, stream.sample_rate, stream.channels) == ("flac", rate, 2)
         samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)])[::2]
     assert len(samples) == 3 * rate
-    assert np.abs(samples[int((1.0 - PAD_S) * rate) : int((1.5 + PAD_S) * rate)]).max() == 0
+    assert np.abs(samples[int((1.0 - PAD_S) * rate) : int((1.5 + END_PAD_S) * rate)]).max() == 0
     assert np.abs(samples[: int((1.0 - PAD_S) * rate) - 1]).max() > 5000
-    assert np.abs(samples[int((1.5 + PAD_S) * rate) + 1 :]).max() > 5000
+    assert np.abs(samples[int((1.5 + END_PAD_S) * rate) + 1 :]).max() > 5000
     assert source.getvalue() == original  # the upload is only read
 
 
 def test_touching_spans_are_silenced_as_one_window() -> None:
     spans = [{"start": 1.0, "end": 1.2}, {"start": 1.4, "end": 2.0}, {"start": 5.0, "end": 5.5}]
-    assert silence_windows(spans, pad_s=0.15) == [(0.85, 2.15), (4.85, 5.65)]
+    assert silence_windows(spans, pad_s=0.15, end_pad_s=0.15) == [(0.85, 2.15), (4.85, 5.65)]
+    assert silence_windows(spans, pad_s=0.1, end_pad_s=0.5) == [(0.9, 2.5), (4.9, 6.0)]
