@@ -141,6 +141,12 @@ class ProbeResult(Contract):
         description="The upload's S3 object tag `channel-mode` (read on the exact version); None when "
         "the object has no such tag (the CHANNEL_MODE setting then decides).",
     )
+    expected_languages: ExpectedLanguages = Field(
+        None,
+        description="The upload's expected languages (ISO 639-1 codes), resolved by the Probe: its S3 object "
+        "tag `expected-languages`, else the longest matching EXPECTED_LANGUAGES_BY_PREFIX rule, else "
+        "EXPECTED_LANGUAGES (docs/SETTINGS.md); None: any of the model's languages.",
+    )
     redaction: Redaction | None = Field(
         None,
         description="The upload's Redaction by pipeline.upload_settings (tag `redaction`, else "
@@ -150,12 +156,6 @@ class ProbeResult(Contract):
         None,
         description="The upload's RedactAudio by the same rule (tag `redact-audio`); None: REDACT_AUDIO "
         "decides.",
-    )
-    expected_languages: ExpectedLanguages = Field(
-        None,
-        description="The upload's expected languages (ISO 639-1 codes), resolved by the Probe: its S3 object "
-        "tag `expected-languages`, else the longest matching EXPECTED_LANGUAGES_BY_PREFIX rule, else "
-        "EXPECTED_LANGUAGES (docs/SETTINGS.md); None: any of the model's languages.",
     )
     vocabulary: VocabularyRef | None = Field(
         None,
@@ -182,16 +182,16 @@ class TranscriptionRequest(Contract):
         "auto",
         description="The upload's tag `channel-mode`, else the CHANNEL_MODE setting (docs/CHANNELS.md).",
     )
+    expected_languages: ExpectedLanguages = Field(
+        None,
+        description="Language ID is restricted to these (ProbeResult.expected_languages; docs/LANGUAGES.md); "
+        "None: any of the model's languages.",
+    )
     redaction: Redaction = Field(
         "off", description="The upload's Redaction (docs/REDACTION.md, docs/SETTINGS.md)."
     )
     redact_audio: bool = Field(
         False, description="With redaction 'redact': also write redacted_audio.flac (docs/REDACTION.md)."
-    )
-    expected_languages: ExpectedLanguages = Field(
-        None,
-        description="Language ID is restricted to these (ProbeResult.expected_languages; docs/LANGUAGES.md); "
-        "None: any of the model's languages.",
     )
     vocabulary: VocabularyRef | None = Field(
         None, description="The pinned custom vocabulary to boost (docs/VOCABULARY.md); None: none."

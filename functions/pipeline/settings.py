@@ -124,32 +124,6 @@ class Settings(BaseModel):
         "channel instead, with a warning in the transcript.",
     )
 
-    # -- personal data (docs/REDACTION.md; per upload by pipeline.upload_settings: the S3 object tags
-    # `redaction`, `redact-audio`, else the longest key prefix of the *_BY_PREFIX settings)
-    redaction: Redaction = Field(
-        "off",
-        alias="REDACTION",
-        description="off: transcripts as spoken; tag: card numbers, phone numbers, e-mails, IBANs, national "
-        "IDs, long digit runs (and names where a name model is installed) are listed in transcript.json and "
-        "marked on their words; redact: also replaced by [TYPE] in every text output.",
-    )
-    redaction_by_prefix: str = Field(
-        "",
-        alias="REDACTION_BY_PREFIX",
-        description="Redaction per key prefix: comma-separated key-prefix=value pairs (docs/SETTINGS.md).",
-    )
-    redact_audio: bool = Field(
-        False,
-        alias="REDACT_AUDIO",
-        description="With redaction redact: also write redacted_audio.flac beside the outputs, the spans "
-        "silenced. The upload is never modified.",
-    )
-    redact_audio_by_prefix: str = Field(
-        "",
-        alias="REDACT_AUDIO_BY_PREFIX",
-        description="RedactAudio per key prefix: comma-separated key-prefix=true|false pairs.",
-    )
-
     # -- languages (docs/LANGUAGES.md; per upload: tag `expected-languages` > ..._BY_PREFIX > this)
     expected_languages: str = Field(
         "",
@@ -197,6 +171,32 @@ class Settings(BaseModel):
         alias="RESTORE_DAYS",
         description="Days S3 keeps a restored copy readable (Intelligent-Tiering takes none); each day is "
         "billed as storage of the copy, so the default is the least that leaves time to transcribe it.",
+    )
+
+    # -- personal data (docs/REDACTION.md; per upload by pipeline.upload_settings: the S3 object tags
+    # `redaction`, `redact-audio`, else the longest key prefix of the *_BY_PREFIX settings)
+    redaction: Redaction = Field(
+        "off",
+        alias="REDACTION",
+        description="off: transcripts as spoken; tag: card numbers, phone numbers, e-mails, IBANs, national "
+        "IDs, long digit runs (and names where a name model is installed) are listed in transcript.json and "
+        "marked on their words; redact: also replaced by [TYPE] in every text output.",
+    )
+    redaction_by_prefix: str = Field(
+        "",
+        alias="REDACTION_BY_PREFIX",
+        description="Redaction per key prefix: comma-separated key-prefix=value pairs (docs/SETTINGS.md).",
+    )
+    redact_audio: bool = Field(
+        False,
+        alias="REDACT_AUDIO",
+        description="With redaction redact: also write redacted_audio.flac beside the outputs, the spans "
+        "silenced. The upload is never modified.",
+    )
+    redact_audio_by_prefix: str = Field(
+        "",
+        alias="REDACT_AUDIO_BY_PREFIX",
+        description="RedactAudio per key prefix: comma-separated key-prefix=true|false pairs.",
     )
 
     # -- custom vocabularies (docs/VOCABULARY.md; overridable per upload by the S3 object tag `vocabulary`)

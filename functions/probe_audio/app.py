@@ -50,26 +50,14 @@ def to_contract(
     result: Any,
     channel_mode: ChannelMode | None = None,
     vocabulary: VocabularyRef | None = None,
-    expected_languages: list[str] | None = None,
     **upload_settings: Any,
 ) -> ProbeResult:
     """The probe's own result (it also says which parser answered), the upload's tagged channel
-    mode, its pinned vocabulary, its resolved expected languages and its other settings (Redaction,
+    mode, its pinned vocabulary and its other settings (expected languages, Redaction,
     RedactAudio) as the state's ProbeResult."""
-    own = set(ProbeResult.model_fields) - {
-        "channel_mode",
-        "vocabulary",
-        "expected_languages",
-        *upload_settings,
-    }
+    own = set(ProbeResult.model_fields) - {"channel_mode", "vocabulary", *upload_settings}
     fields = {name: getattr(result, name) for name in own}
-    return ProbeResult(
-        **fields,
-        channel_mode=channel_mode,
-        vocabulary=vocabulary,
-        expected_languages=expected_languages,
-        **upload_settings,
-    )
+    return ProbeResult(**fields, channel_mode=channel_mode, vocabulary=vocabulary, **upload_settings)
 
 
 def upload_vocabulary(
@@ -112,10 +100,10 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         tags = object_tags(s3_client(), source)
         channel_mode = channel_mode_from_tags(tags)
         upload_settings = {
+            "expected_languages": expected_languages_for(tags, source.key, settings),
             "redaction": redaction_from_tags(tags, source.key, settings),
             "redact_audio": redact_audio_from_tags(tags, source.key, settings),
         }
-        expected_languages = expected_languages_for(tags, source.key, settings)
         vocabulary = upload_vocabulary(s3_client(), tags, source, settings)
         outcome = "ok"
     finally:
@@ -126,6 +114,6 @@ def handler(source: UploadedObject, context: LambdaContext) -> dict[str, Any]:
         logger.info(
             "probe finished", extra={"outcome": outcome, "bytes_read": bytes_read, "requests": requests}
         )
-    contract = to_contract(result, channel_mode, vocabulary, expected_languages, **upload_settings)
+    contract = to_contract(result, channel_mode, vocabulary, **upload_settings)
     logger.info("probe result", extra={"parser": result.parser, **contract.model_dump(mode="json")})
     return contract.model_dump(mode="json")

@@ -6,8 +6,7 @@ Tags are read with GetObjectTagging on the exact version the workflow claimed (`
 the bucket is versioned). An unversioned bucket has no way to pin a tag read to an ETag
 (GetObjectTagging takes no If-Match): the tags read are the key's current ones, and the probe's
 own reads (pinned by If-Match) fail if the object was replaced meanwhile. A tag value that is not
-a channel mode, a RestoreArchived value, a Redaction or RedactAudio value or a language the model does
-not transcribe, is bad input
+a channel mode, a RestoreArchived value or a language the model does not transcribe, is bad input
 (``UnsupportedInput``, the message names the tag and the values allowed): retrying cannot help, and
 silently ignoring it would transcribe the file other than its uploader asked.
 """
@@ -37,11 +36,11 @@ if TYPE_CHECKING:
 
 CHANNEL_MODES: tuple[str, ...] = get_args(ChannelMode)
 CHANNEL_MODE = UploadSetting(CHANNEL_MODE_TAG, choice(CHANNEL_MODES, "a channel mode"))
+EXPECTED_LANGUAGES = UploadSetting(EXPECTED_LANGUAGES_TAG, parse_expected_languages)
+RESTORE_ARCHIVED = UploadSetting(RESTORE_ARCHIVED_TAG, choice(RESTORE_SETTINGS, "a RestoreArchived value"))
 REDACTIONS: tuple[str, ...] = get_args(Redaction)
 REDACTION = UploadSetting(REDACTION_TAG, choice(REDACTIONS, "a redaction setting"))
 REDACT_AUDIO = UploadSetting(REDACT_AUDIO_TAG, flag())
-EXPECTED_LANGUAGES = UploadSetting(EXPECTED_LANGUAGES_TAG, parse_expected_languages)
-RESTORE_ARCHIVED = UploadSetting(RESTORE_ARCHIVED_TAG, choice(RESTORE_SETTINGS, "a RestoreArchived value"))
 
 
 def object_tags(s3: S3Client, source: UploadedObject) -> dict[str, str]:
@@ -65,20 +64,6 @@ def channel_mode_from_tags(tags: dict[str, str]) -> ChannelMode | None:
     return cast(ChannelMode | None, mode)  # one of CHANNEL_MODES, checked by its parser
 
 
-def redaction_from_tags(tags: dict[str, str], key: str, settings: Settings) -> Redaction:
-    """The upload's Redaction: tag ``redaction``, else REDACTION_BY_PREFIX, else REDACTION."""
-    value = resolve(REDACTION, tags, key, settings.redaction_by_prefix, settings.redaction)
-    return cast(Redaction, value or settings.redaction)  # one of REDACTIONS, checked by its parser
-
-
-def redact_audio_from_tags(tags: dict[str, str], key: str, settings: Settings) -> bool:
-    """The upload's RedactAudio: tag ``redact-audio``, else REDACT_AUDIO_BY_PREFIX, else REDACT_AUDIO."""
-    value = resolve(
-        REDACT_AUDIO, tags, key, settings.redact_audio_by_prefix, str(settings.redact_audio).lower()
-    )
-    return settings.redact_audio if value is None else value
-
-
 def expected_languages_for(tags: dict[str, str], key: str, settings: Settings) -> list[str] | None:
     """The upload's expected languages by pipeline.upload_settings' rule: its ``expected-languages``
     tag, else the longest matching EXPECTED_LANGUAGES_BY_PREFIX prefix, else EXPECTED_LANGUAGES.
@@ -98,3 +83,17 @@ def restore_archived_for(tags: dict[str, str], key: str, default: RestoreArchive
     stack's RESTORE_ARCHIVED (pipeline.upload_settings' rule)."""
     value = resolve(RESTORE_ARCHIVED, tags, key=key, default=default)
     return cast(RestoreArchived, value or default)  # one of RESTORE_SETTINGS, checked by its parser
+
+
+def redaction_from_tags(tags: dict[str, str], key: str, settings: Settings) -> Redaction:
+    """The upload's Redaction: tag ``redaction``, else REDACTION_BY_PREFIX, else REDACTION."""
+    value = resolve(REDACTION, tags, key, settings.redaction_by_prefix, settings.redaction)
+    return cast(Redaction, value or settings.redaction)  # one of REDACTIONS, checked by its parser
+
+
+def redact_audio_from_tags(tags: dict[str, str], key: str, settings: Settings) -> bool:
+    """The upload's RedactAudio: tag ``redact-audio``, else REDACT_AUDIO_BY_PREFIX, else REDACT_AUDIO."""
+    value = resolve(
+        REDACT_AUDIO, tags, key, settings.redact_audio_by_prefix, str(settings.redact_audio).lower()
+    )
+    return settings.redact_audio if value is None else value
