@@ -32,7 +32,7 @@ from pipeline.catalog import (
 )
 from pipeline.contracts import ArchiveInfo, CompletionEvent, SupersededBy, UploadedObject
 from pipeline.events import put_completion_event
-from pipeline.exact_upload import current_object, describe, holds
+from pipeline.exact_upload import current_object, describe, error_code, holds
 from pipeline.outcomes import STATUS_ARCHIVED, STATUS_RESTORING, STATUS_SUPERSEDED
 from pipeline.s3uri import format_s3_uri
 
@@ -72,7 +72,7 @@ def _end(table: Any, upload: UploadedObject, attributes: dict[str, Any]) -> bool
             ExpressionAttributeValues=values,
         )
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if error_code(exc) == "ConditionalCheckFailedException":
             return False
         raise
     return True
