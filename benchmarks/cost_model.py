@@ -10,7 +10,10 @@ What one file costs is the sum of
   branch changes the count by itself;
 - Lambda: one request per Lambda task on that path, GB-seconds from each function's MemorySize in
   template.yaml (Globals otherwise) times an assumed duration;
-- S3 requests, DynamoDB writes, EventBridge events, SQS messages, CloudWatch Logs ingestion.
+- S3 requests, DynamoDB writes, EventBridge events, SQS messages, CloudWatch Logs ingestion;
+- for a cold upload (docs/ARCHIVES.md), its restore: retrieval per GB, the request, and the restored
+  copy's storage for RestoreDays (pipeline.restore_prices, the table `parakeet backfill --dry-run` uses),
+  per audio hour of a one-hour recording at two common bitrates (table "restore").
 Figures come from benchmarks/results/*.json where a benchmark measured them; everything else is a
 stated assumption, and the output lists which is which. Prices are parameters (`Prices`).
 """
@@ -25,7 +28,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -35,6 +38,8 @@ sys.path[:0] = [str(ROOT / "functions"), str(ROOT / "benchmarks"), str(ROOT)]
 from asl_walk import Step, walk  # noqa: E402
 from pipeline import throughput  # noqa: E402
 from pipeline.gpu_classes import GPU_CLASSES  # noqa: E402
+from pipeline.restore_prices import RESTORE_PRICES, estimate_class  # noqa: E402
+from pipeline.types import RestoreArchived  # noqa: E402
 
 from gpu_job.storage import READ_BLOCK_BYTES  # noqa: E402
 
@@ -392,6 +397,30 @@ PUBLISHED = {
 }
 
 
+# Bytes of one audio hour as commonly archived: MP3 at 128 kbit/s, and 16 kHz 16-bit mono WAV.
+ARCHIVE_BYTES_PER_AUDIO_HOUR = {"mp3_128k": 128_000 // 8 * 3600, "wav_16k_mono": 16_000 * 2 * 3600}
+RESTORE_DAYS = 1  # the RestoreDays default
+
+
+def restore_rows() -> list[dict[str, Any]]:
+    """USD per audio hour to restore a one-hour cold recording, per class, retrieval tier and format."""
+    rows = []
+    for storage_class, status, tier in RESTORE_PRICES:
+        for fmt, size in ARCHIVE_BYTES_PER_AUDIO_HOUR.items():
+            setting = cast(RestoreArchived, tier.lower())  # the table's tiers are RestoreArchived values
+            est = estimate_class(storage_class, status, 1, size, setting, RESTORE_DAYS)
+            rows.append(
+                {
+                    "storage_class": storage_class if status is None else f"{storage_class}/{status}",
+                    "tier": est.tier,
+                    "format": fmt,
+                    "per_audio_hour_usd": round(est.usd, 6),
+                    "hours_at_most": est.hours,
+                }
+            )
+    return rows
+
+
 def run(prices: Prices, out: Path) -> dict[str, Any]:
     definition = json.loads(ASL.read_text(encoding="utf-8"))
     functions = lambda_functions(load_template())
@@ -406,6 +435,7 @@ def run(prices: Prices, out: Path) -> dict[str, Any]:
         "assumed_log_bytes": LOG_BYTES,
         "lambda_memory_mb": {f.handler_module: f.memory_mb for f in functions.values()},
         "rows": rows,
+        "restore": restore_rows(),
         "published": PUBLISHED,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -435,6 +465,12 @@ def print_table(result: dict[str, Any]) -> None:
         print(
             f"{row['scenario']:22} {row['pricing']:9} {cells} {row['total_per_audio_hour_usd']:>9.4f} "
             f"{flag:>8} {row['usage']['transitions']:>11}"
+        )
+    print("\nrestore of a cold one-hour recording, USD per audio hour (list prices, restore_prices):")
+    for r in result["restore"]:
+        print(
+            f"  {r['storage_class']:38} {r['tier']:10} {r['format']:13} {r['per_audio_hour_usd']:>10.6f}"
+            f"  <= {r['hours_at_most']:g} h"
         )
     print("\nfigures (measured = from benchmarks/results):")
     for name, fig in result["figures"].items():

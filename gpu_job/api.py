@@ -71,8 +71,10 @@ def _document(
     timings: Timings,
     decision: Decision | None,
     extra: dict[str, Any] | None = None,
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
-    """`channel_words`: the words of each transcribed channel of a split file, else {None: words}."""
+    """`channel_words`: the words of each transcribed channel of a split file, else {None: words};
+    `expected_languages`: what language ID is restricted to (None: any; docs/LANGUAGES.md)."""
     info = model_mod.model_info(model)
     normalised = merge_channels({c: normalise_words(w, duration_s) for c, w in channel_words.items()})
     media = {
@@ -90,14 +92,16 @@ def _document(
         words=normalised,
         timings=timings,
         hardware={"device": info.device, "gpu": info.gpu, "dtype": info.dtype},
+        expected_languages=expected_languages,
     )
+    language_warnings = document.pop("warnings")
     document.update(extra or {})
     if media_info.track is not None:
         document["track"] = _track(media_info.track)
     document["other_tracks"] = [_track(t) for t in media_info.other_tracks]
     if decision is not None:
         document["channel_mode"] = decision.as_dict()
-    document["warnings"] = list(decision.warnings) if decision is not None else []
+    document["warnings"] = [*(decision.warnings if decision is not None else []), *language_warnings]
     # The contract itself, not a copy of it: a document gpu_job cannot validate is its own bug (exit 70),
     # found here rather than by the first consumer.
     TranscriptDocument.model_validate(document)
@@ -122,6 +126,7 @@ def batched_document(
     settings: EngineSettings,
     load_s: float = 0.0,
     vocabulary: Vocabulary | None = None,
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """The transcript document of one engine result (mode `batched`)."""
     prepared = result.prepared
@@ -150,6 +155,7 @@ def batched_document(
             "windows": windows,
             "vocabulary": vocabulary.used if vocabulary else None,
         },
+        expected_languages=expected_languages,
     )
 
 
@@ -161,6 +167,7 @@ def transcribe_many(
     channel_modes: list[str] | None = None,
     on_item: Callable[[int, dict[str, Any] | ItemError], None] | None = None,
     vocabularies: list[Vocabulary | None] | None = None,
+    expected_languages: list[list[str] | None] | None = None,
 ) -> list[dict[str, Any] | ItemError]:
     """Each source's transcript document (mode `batched`), or its `ItemError`, in input order.
 
@@ -168,7 +175,9 @@ def transcribe_many(
     model or the GPU is raised (it would fail every item). `settings` default to EngineSettings.from_env();
     `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting. `vocabularies`
     (one per source, None: none) are boosted per stream in shared batches (gpu_job.boosting).
-    `on_item(index, document or ItemError)` is called as each item completes (a progress bar)."""
+    `on_item(index, document or ItemError)` is called as each item completes (a progress bar).
+    `expected_languages`: one list per source (the request's, docs/LANGUAGES.md); None: any language."""
+    languages = expected_languages or [None] * len(sources)
     configure_attention(model, "batched")
     engine = Engine(model, settings, limits)
     vocabs = vocabularies or [None] * len(sources)
@@ -179,7 +188,9 @@ def transcribe_many(
         if result.error is not None:
             out[result.index] = result.error
         else:
-            out[result.index] = batched_document(model, result, engine.settings, load_s, vocabs[result.index])
+            out[result.index] = batched_document(
+                model, result, engine.settings, load_s, vocabs[result.index], languages[result.index]
+            )
             load_s = 0.0
         if on_item is not None:
             on_item(result.index, out[result.index])  # type: ignore[arg-type]
@@ -194,9 +205,18 @@ def _transcribe_one_batched(
     limits: Settings,
     channel_mode: str,
     vocabulary: Vocabulary | None,
+    expected_languages: list[str] | None,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
-    (only,) = transcribe_many([source], model, settings, limits, [channel_mode], vocabularies=[vocabulary])
+    (only,) = transcribe_many(
+        [source],
+        model,
+        settings,
+        limits,
+        [channel_mode],
+        vocabularies=[vocabulary],
+        expected_languages=[expected_languages],
+    )
     if isinstance(only, ItemError):
         raise only.exception
     return only
@@ -220,6 +240,7 @@ def transcribe_request(
         right_s=chunking.right_s if chunking else None,
         channel_mode=request.channel_mode,
         vocabulary=vocabulary,
+        expected_languages=request.expected_languages,
     )
 
 
@@ -234,18 +255,23 @@ def transcribe(
     settings: EngineSettings | None = None,
     channel_mode: str | None = None,
     vocabulary: Vocabulary | None = None,
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """`vocabulary`: phrases to boost (gpu_job.boosting), in every mode. `limits` are the pipeline's
     Settings (streaming window values left as None take its CHUNK_S,
     LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
-    (gpu_job.engine.engine.EngineSettings)."""
+    (gpu_job.engine.engine.EngineSettings). `expected_languages` is what the request says, resolved
+    already (the Probe's rule, or the command line's --languages): None is any language, never a
+    fallback to EXPECTED_LANGUAGES, so that an upload's `expected-languages=any` stays any."""
     limits = limits or Settings.from_env()
     channel_mode = channel_mode or limits.channel_mode
     chunk_s = limits.chunk_s if chunk_s is None else chunk_s
     left_s = limits.left_s if left_s is None else left_s
     right_s = limits.right_s if right_s is None else right_s
     if mode == "batched" or (mode == "auto" and limits.batched_max_s >= limits.max_duration_s):
-        return _transcribe_one_batched(source, model, settings, limits, channel_mode, vocabulary)
+        return _transcribe_one_batched(
+            source, model, settings, limits, channel_mode, vocabulary, expected_languages
+        )
     started = time.perf_counter()
     with (
         open_source(source) as opened,
@@ -264,9 +290,12 @@ def transcribe(
                 (settings or EngineSettings.from_env()).vad_backend,
                 vocabulary,
                 trees(model).ids([vocabulary], limits.vocabulary_boost)[0],
+                expected_languages,
             )
     # auto with BATCHED_MAX_S below the hard limit, and this file short enough: the engine opens it itself
-    return _transcribe_one_batched(source, model, settings, limits, channel_mode, vocabulary)
+    return _transcribe_one_batched(
+        source, model, settings, limits, channel_mode, vocabulary, expected_languages
+    )
 
 
 def _transcribe_opened(
@@ -280,6 +309,7 @@ def _transcribe_opened(
     vad_backend: str,
     vocabulary: Vocabulary | None,
     biasing_id: int,
+    expected_languages: list[str] | None = None,
 ) -> dict[str, Any]:
     """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
 
@@ -346,4 +376,5 @@ def _transcribe_opened(
         timings,
         decision,
         extra={"vocabulary": vocabulary.used if vocabulary else None},
+        expected_languages=expected_languages,
     )

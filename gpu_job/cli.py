@@ -35,6 +35,7 @@ from pipeline.outcomes import (
     BadInputError,
     SourceSuperseded,
 )
+from pipeline.settings import Settings
 
 from gpu_job.outcome import report, write_outcome
 
@@ -52,6 +53,9 @@ class Job:
     left_s: float | None = None
     right_s: float | None = None
     channel_mode: str | None = None  # mix | split | auto; None: the CHANNEL_MODE setting
+    expected_languages: list[str] | None = None  # language ID restricted to these; None: any
+    redaction: str | None = None  # off | tag | redact; None: the REDACTION setting (docs/REDACTION.md)
+    redact_audio: bool | None = None  # None: the REDACT_AUDIO setting
 
     @classmethod
     def from_request(cls, request: TranscriptionRequest) -> Job:
@@ -64,6 +68,9 @@ class Job:
             window.left_s if window else None,
             window.right_s if window else None,
             request.channel_mode,
+            request.expected_languages,
+            request.redaction,
+            request.redact_audio,
         )
 
     @property
@@ -90,7 +97,32 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--channel-mode", choices=["mix", "split", "auto"], help="default: CHANNEL_MODE (docs/CHANNELS.md)"
     )
+    parser.add_argument(
+        "--languages",
+        type=_languages,
+        help="expected languages, e.g. 'en de' or 'en+de' (or 'any'): language ID chooses among these only "
+        "(docs/LANGUAGES.md); default: EXPECTED_LANGUAGES",
+    )
     _add_model(parser)
+
+
+def _languages(text: str) -> list[str]:
+    """--languages: the one parser (pipeline.languages); an unknown code is a usage error naming it."""
+    from pipeline.languages import parse_expected_languages
+
+    try:
+        return list(parse_expected_languages(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _expected(args: argparse.Namespace) -> list[str] | None:
+    """The flag, else EXPECTED_LANGUAGES (the forms for people have no Probe to resolve it); None: any."""
+    if args.languages is not None:
+        return args.languages or None
+    from pipeline.settings import Settings
+
+    return Settings.from_env().expected_language_list()
 
 
 def _request_parser() -> argparse.ArgumentParser:
@@ -136,12 +168,16 @@ def _run_one(job: Job, model: Any) -> int:
             left_s=job.left_s,
             right_s=job.right_s,
             channel_mode=job.channel_mode,
+            expected_languages=job.expected_languages,
         )
     except Exception as exc:
         if not isinstance(exc, BadInputError | SourceSuperseded):
             traceback.print_exc()
         outcome = exc
-    written = write_outcome(job.output_prefix, job.source, outcome)
+    settings = Settings.from_env()
+    redaction = job.redaction or settings.redaction
+    redact_audio = settings.redact_audio if job.redact_audio is None else job.redact_audio
+    written = write_outcome(job.output_prefix, job.source, outcome, redaction, redact_audio)
     if written.exit_code == GPU_JOB_EXIT_OK:
         print(written.location, flush=True)
     return written.exit_code
@@ -162,13 +198,13 @@ def _jobs(argv: list[str]) -> tuple[list[Job], argparse.Namespace]:
 
     if argv and argv[0] == "transcribe":
         args = _person_parser().parse_args(argv[1:])
-        window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode)
+        window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode, _expected(args))
         return [Job(s, derived_prefix(args.out, s), args.mode, *window) for s in args.inputs], args
     if "--request" in argv or any(a.startswith("--request=") for a in argv):
         args = _request_parser().parse_args(argv)
         return [Job.from_request(TranscriptionRequest.model_validate_json(args.request))], args
     args = _flags_parser().parse_args(argv)
-    window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode)
+    window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode, _expected(args))
     return [Job(args.input, args.output, args.mode, *window)], args
 
 

@@ -3,7 +3,9 @@
 The local emulator runs several jobs in one process, so models are memoised by (name, device).
 Decoding is switched to NeMo's batched label-looping greedy TDT decoder (`greedy_batch`,
 `loop_labels=True`): its decoding computer carries decoder state across streaming chunks, and with
-`tdt_include_token_duration` it reports each token's duration, which gives word end times.
+`tdt_include_token_duration` it reports each token's duration, which gives word end times. With
+word confidence on (the default; `GPU_JOB_WORD_CONFIDENCE=0` turns it off) the same computer also
+reports each token's confidence (gpu_job.confidence), CUDA graphs still on.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import torch
 
+from gpu_job import confidence
 from gpu_job.engine.memory import pin_mmap_threshold
 
 log = logging.getLogger(__name__)
@@ -55,9 +58,22 @@ def _file_revision(path: Path) -> str:
     return "sha256:" + digest.hexdigest()[:16]
 
 
-def set_decoding(model: Any, per_stream_biasing: bool = False) -> None:
+def word_confidence_enabled() -> bool:
+    return os.environ.get("GPU_JOB_WORD_CONFIDENCE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def set_word_confidence(model: Any, enabled: bool) -> None:
+    """Rebuild the decoding with token confidence on or off (benchmarks compare the two on one model),
+    keeping per-stream biasing as it is."""
+    set_decoding(model, bool(model.cfg.decoding.greedy.get("enable_per_stream_biasing", False)), enabled)
+
+
+def set_decoding(model: Any, per_stream_biasing: bool = False, word_confidence: bool | None = None) -> None:
     """`per_stream_biasing`: give the decoding computer NeMo's multi-model of phrase-boosting trees
-    (gpu_job.boosting switches it on when a process first meets a vocabulary)."""
+    (gpu_job.boosting switches it on when a process first meets a vocabulary). `word_confidence`: token
+    confidence from the same computer (gpu_job.confidence); None: GPU_JOB_WORD_CONFIDENCE (default on)."""
+    if word_confidence is None:
+        word_confidence = word_confidence_enabled()
     from omegaconf import open_dict
 
     cfg = model.cfg.decoding
@@ -69,6 +85,7 @@ def set_decoding(model: Any, per_stream_biasing: bool = False) -> None:
         cfg.tdt_include_token_duration = True
         cfg.compute_timestamps = False  # we ask for timestamps explicitly, per slice of tokens
         cfg.fused_batch_size = -1
+        cfg.confidence_cfg = confidence.decoding_config(word_confidence)
     if hasattr(model, "cur_decoder"):  # hybrid TDT-CTC: use the transducer head
         model.change_decoding_strategy(cfg, decoder_type="rnnt", verbose=False)
     else:

@@ -3,7 +3,8 @@
 The per-file job (gpu_job/cli.py) and the pool worker (gpu_job/pool/worker.py) end every file here, so
 they write the same documents under the same rule:
 
-* a transcript: ``transcript.json``, owned (pipeline.exact_upload.put_owned) -> exit 0;
+* a transcript: ``transcript.json``, owned (pipeline.exact_upload.put_owned), after the upload's Redaction
+  (gpu_job.redaction: the document as written, the silenced audio, the unredacted copy) -> exit 0;
 * bad input: the error document ``{error, message, input, etag, version_id}`` on stderr and, owned, at
   ``error.json`` -> exit 65 (RecordFailure reads it);
 * the key no longer holds the upload (``SourceSuperseded``, raised by the transcription or by an owned
@@ -30,6 +31,7 @@ from pipeline.outcomes import (
     SourceSuperseded,
 )
 
+from gpu_job import redaction
 from gpu_job.storage import join_prefix, write_json
 
 
@@ -65,13 +67,17 @@ def write_outcome(
     output_prefix: str,
     source: UploadedObject | str,
     outcome: dict[str, Any] | BaseException,
+    redaction_mode: str = "off",
+    redact_audio: bool = False,
 ) -> Written:
-    """Write ``outcome`` (a transcript, or the exception that ended the file) by the module's rule."""
+    """Write ``outcome`` (a transcript, or the exception that ended the file) by the module's rule;
+    a transcript as the upload's Redaction (off, tag, redact) and RedactAudio want it."""
     owner = source if isinstance(source, UploadedObject) else None
     try:
         if not isinstance(outcome, BaseException):
+            document = redaction.finish(outcome, source, output_prefix, redaction_mode, redact_audio)
             location = join_prefix(output_prefix, TRANSCRIPT_JSON)
-            write_json(location, outcome, owner=owner)  # only while the key still holds this upload
+            write_json(location, document, owner=owner)  # only while the key still holds this upload
             return Written(GPU_JOB_EXIT_OK, location)
         document = report(error_document(outcome, source))
         if isinstance(outcome, SourceSuperseded):

@@ -1,10 +1,11 @@
-"""Build the versioned transcript document (functions/pipeline/transcript.schema.json).
+"""Build the versioned transcript document (functions/pipeline/transcript.schema.json, v1.1).
 
 Segments are derived from the words, never decoded separately, so they always agree: a segment ends
 after sentence punctuation, before a pause longer than `PAUSE_S`, when it would exceed
 `MAX_SEGMENT_S`, or at a speaker turn (the next word has another `speaker`, gpu_job.speakers).
-Times are seconds with millisecond precision, relative to the start of the file,
-clamped so that they are monotonic and within [0, duration].
+Times are seconds with millisecond precision, relative to the start of the file, clamped so that
+they are monotonic and within [0, duration]. Words carry the decoder's confidence
+(gpu_job.confidence) and segments their words' mean.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pipeline.speakers import speaker_label
 from pipeline.transcript import SCHEMA_VERSION
 from pipeline.types import channel_label
 
+from gpu_job import confidence
 from gpu_job.engine.tokens import Word
-from gpu_job.language import detect_document
+from gpu_job.language import detect_document, outside_warnings
 
 PAUSE_S = 0.8
 MAX_SEGMENT_S = 15.0
@@ -49,7 +51,10 @@ def normalise_words(words: list[Word], duration_s: float) -> list[dict[str, Any]
     for w in words:
         start = max(round(w.start, 3), previous_start)
         end = max(min(round(w.end, 3), round(duration_s, 3)), start)
-        out.append({"start": start, "end": end, "word": w.word})
+        word: dict[str, Any] = {"start": start, "end": end, "word": w.word}
+        if w.confidence is not None:
+            word["confidence"] = round(w.confidence, 4)
+        out.append(word)
         previous_start = start
     return out
 
@@ -70,16 +75,19 @@ def split_segments(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def close() -> None:
         if current:
-            segments.append(
-                {
-                    "id": len(segments),
-                    "start": current[0]["start"],
-                    "end": max(w["end"] for w in current),
-                    "text": " ".join(w["word"] for w in current),
-                    "words": list(current),
-                    **({"speaker": current[0]["speaker"]} if current[0].get("speaker") is not None else {}),
-                }
-            )
+            segment = {
+                "id": len(segments),
+                "start": current[0]["start"],
+                "end": max(w["end"] for w in current),
+                "text": " ".join(w["word"] for w in current),
+                "words": list(current),
+            }
+            if current[0].get("speaker") is not None:
+                segment["speaker"] = current[0]["speaker"]
+            mean = confidence.mean([w.get("confidence") for w in current])
+            if mean is not None:
+                segment["confidence"] = mean
+            segments.append(segment)
             current.clear()
 
     for word in words:
@@ -140,13 +148,16 @@ def build_document(
     words: list[dict[str, Any]],
     timings: Timings,
     hardware: dict[str, Any],
+    expected_languages: list[str] | None = None,
     speakers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """`words` carry `speaker` already when speakers were determined (gpu_job.speakers.assign_speakers);
-    `speakers` is the document's account of how (pipeline.contracts.SpeakersInfo)."""
+    """`expected_languages`: language ID chooses among these only; text that reads as another language
+    keeps it and is named in `warnings` (gpu_job.language.detect_expected). `words` carry `speaker`
+    already when speakers were determined (gpu_job.speakers.assign_speakers); `speakers` is the
+    document's account of how (pipeline.transcript.SpeakersInfo)."""
     segments = channel_segments(words)
     # Per segment and per document, from the text (the model reports no language): gpu_job.language.
-    languages = detect_document([s["text"] for s in segments])
+    languages = detect_document([s["text"] for s in segments], expected=tuple(expected_languages or ()))
     for segment, guess in zip(segments, languages.segments, strict=True):
         segment.update(guess.segment_fields())
     return {
@@ -163,4 +174,5 @@ def build_document(
         "timings": timings.as_dict(),
         "hardware": hardware,
         **({"speakers": speakers} if speakers is not None else {}),
+        "warnings": outside_warnings(languages, segments),
     }

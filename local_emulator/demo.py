@@ -7,7 +7,9 @@ upload and prints, per file: the states visited, the chosen plan, the Batch
 job's attempts, where the outputs are, the catalog row and the first subtitle cues. The output
 bucket is copied to ``out/demo/`` so the files can be opened afterwards. Then a custom vocabulary
 (docs/VOCABULARY.md) turns a rare word the model mishears into the right one: the same clip uploaded
-under a key prefix without a vocabulary and under one with (VocabularyByPrefix). Then a burst of short
+under a key prefix without a vocabulary and under one with (VocabularyByPrefix). Then a support call that
+reads out a card number is uploaded where Redaction is redact (RedactionByPrefix, docs/REDACTION.md): its
+outputs and its silenced audio copy hide the number. Then a burst of short
 calls goes through the worker pool: one worker, one model load, every file its own execution.
 """
 
@@ -31,10 +33,11 @@ from typing import Any
 import boto3
 
 from local_emulator import runner
-from local_emulator.stack import LocalStack, choose_model, local_stack
+from local_emulator.stack import RANDOM_MODEL, LocalStack, choose_model, local_stack
 from local_emulator.template import REGION, REPO_ROOT
 
 OUT_DIR = REPO_ROOT / "out" / "demo"
+RANDOM_MODEL_NAME = RANDOM_MODEL.name
 CLIP_DIR = REPO_ROOT / "build" / "demo_clips"
 
 # Lowered thresholds so that three short clips show three modes: batched up to 10 s (the production
@@ -58,6 +61,9 @@ DEMO_PARAMETERS = {
     "IgnoreKeySuffixes": ".txt",
     # Uploads under vocabulary-demo/boosted/ are decoded with the demo's vocabulary (docs/VOCABULARY.md).
     "VocabularyByPrefix": "vocabulary-demo/boosted/=demo-rare-words",
+    # Uploads under redaction-demo/ have personal data redacted, in text and audio (docs/REDACTION.md).
+    "RedactionByPrefix": "redaction-demo/=redact",
+    "RedactAudioByPrefix": "redaction-demo/=true",
 }
 VOCABULARY_NAME = "demo-rare-words"
 VOCABULARY_WEIGHT = 10  # the tiny speech model is far more confident than a real one (docs/VOCABULARY.md)
@@ -248,6 +254,30 @@ def report_vocabulary(stack: LocalStack, tiny_speech_model: bool) -> dict[str, A
     return {"word": word, "fixed": fixed, "checked": tiny_speech_model}
 
 
+def report_redaction(stack: LocalStack, tiny_speech_model: bool) -> dict[str, Any]:
+    """A call that reads out a card number, uploaded where Redaction is redact: what its outputs say."""
+    from local_emulator.card_call import card_call_text, card_leaks, make_card_call
+
+    key = "redaction-demo/support-call.wav"
+    print(f"\n=== redaction: {card_call_text()!r} uploaded as {key} (Redaction redact, RedactAudio true)")
+    clip = make_card_call(CLIP_DIR / "redaction-demo.wav")
+    _, report = runner.upload_and_run(stack.deployment, str(clip), key, timeout_s=300)
+    outputs = (((report.output if report else None) or {}).get("postprocess") or {}).get("outputs") or {}
+    document = json.loads(_read_s3(outputs["transcript_json"])) if outputs else {}
+    texts = {name: _read_s3(uri) for name, uri in outputs.items()}
+    leaked = sorted(name for name, text in texts.items() if card_leaks(text))
+    print(f"    {key:<34} {report.status if report else 'IGNORED':<10} {document.get('text', '')!r}")
+    for span in document.get("redactions", []):
+        print(
+            f"    redacted   {span['type']} {span['start']:.2f}-{span['end']:.2f} s (score {span['score']})"
+        )
+    print(f"    audio copy {(document.get('redaction') or {}).get('audio') or '-'}")
+    hidden = bool(outputs) and not leaked and bool(document.get("redactions"))
+    verdict = f"the card number is in none of {', '.join(sorted(texts))}" if hidden else f"LEAKED in {leaked}"
+    print(f"    {verdict}")
+    return {"key": key, "hidden": hidden, "checked": tiny_speech_model}
+
+
 BURST_FORMATS = ("wav", "mp3", "ogg", "flac")
 BURST_SIZE = 24
 
@@ -397,6 +427,7 @@ def main() -> int:
         results += report_not_audio(stack)
 
         vocabulary = report_vocabulary(stack, Path(model).name == "tiny_tdt_speech.nemo")
+        redaction = report_redaction(stack, Path(model).name != RANDOM_MODEL_NAME)
 
         burst = run_burst(stack)
         copied = copy_outputs(stack)
@@ -424,7 +455,11 @@ def main() -> int:
     print(f"burst: {burst['files']} files, {burst['workers']} worker, {burst['model_loads']} model load")
     vocabulary_ok = vocabulary["fixed"] or not vocabulary["checked"]
     print(f"vocabulary: {vocabulary['word']!r} {'fixed' if vocabulary['fixed'] else 'not fixed'} by boosting")
-    return 0 if audio_ok and not_audio_ok and burst_ok and vocabulary_ok else 1
+    # The random-weight model says no digits: nothing to find, so only a speaking model is held to it.
+    redaction_ok = redaction["hidden"] or not redaction["checked"]
+    hidden = "hidden" if redaction["hidden"] else "NOT hidden"
+    print(f"redaction: the spoken card number {hidden} in every text output")
+    return 0 if audio_ok and not_audio_ok and burst_ok and vocabulary_ok and redaction_ok else 1
 
 
 if __name__ == "__main__":

@@ -317,6 +317,7 @@ class LocalIngress:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.silent = threading.Event()  # set: S3 writes send no event (silenced)
         self._undo: list[tuple[Any, str, Any]] = []
         self._thread_events = threading.local()
 
@@ -351,6 +352,8 @@ class LocalIngress:
 
         def send(account_id: str, bucket: Any, event_name: str, key: Any, _original: Any = None) -> None:
             reason = OBJECT_CREATED_REASONS.get(str(getattr(event_name, "value", event_name)))
+            if ingress.silent.is_set():
+                return
             if reason is None:
                 if _original is not None:
                     _original(account_id, bucket, event_name, key)
@@ -393,6 +396,16 @@ class LocalIngress:
     def _patch(self, owner: Any, name: str, new: Any) -> None:
         self._undo.append((owner, name, owner.__dict__.get(name)))
         setattr(owner, name, new)
+
+    @contextlib.contextmanager
+    def silenced(self) -> Iterator[None]:
+        """S3 sends no event for what is written inside: objects that predate the stack (what a backfill
+        is for), written through the same API."""
+        self.silent.set()
+        try:
+            yield
+        finally:
+            self.silent.clear()
 
     def start(self) -> LocalIngress:
         global _ACTIVE

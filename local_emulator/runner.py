@@ -230,14 +230,15 @@ def _event_key(event: dict[str, Any]) -> str:
 
 
 def upload_and_run(
-    deployment: LocalDeployment, local_path: str, key: str, timeout_s: float = 900.0
+    deployment: LocalDeployment, local_path: str, key: str, timeout_s: float = 900.0, **put_options: Any
 ) -> tuple[dict[str, Any], ExecutionReport | None]:
-    """Upload a file to the input bucket; its Object Created event and its execution's report."""
+    """Upload a file to the input bucket; its Object Created event and its execution's report.
+    ``put_options``: more PutObject parameters (``StorageClass``, ``Tagging``...)."""
     s3 = boto3.client("s3", region_name=REGION)
     ingress = local_ingress.active()
     # put_object, not upload_file: s3transfer would PUT from a worker thread, and the event this upload
     # made is found as the last one emitted in this thread.
-    s3.put_object(Bucket=deployment.input_bucket, Key=key, Body=Path(local_path).read_bytes())
+    s3.put_object(Bucket=deployment.input_bucket, Key=key, Body=Path(local_path).read_bytes(), **put_options)
     if ingress is None:
         event = event_for_object(deployment.input_bucket, key)
         return event, deliver(deployment, event, timeout_s=timeout_s)

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from moto import mock_aws
 
+from local_emulator.archives import ColdStorage
 from local_emulator.aws import LocalDeployment, deploy
 from local_emulator.bridges import Bridge, bridged
 from local_emulator.ingress import LocalIngress
@@ -47,6 +48,7 @@ class LocalStack:
     model: str
     pool: LocalPool
     ingress: LocalIngress | None = None
+    cold: ColdStorage | None = None
 
 
 def run_gpu_job_in_process(command: list[str], env: dict[str, str]) -> int:
@@ -137,11 +139,13 @@ def local_stack(
                 if ingress
                 else None
             )
+            cold = ColdStorage().start()
             try:
                 yield LocalStack(
-                    deployment=deployment, bridge=bridge, model=model, pool=pool, ingress=uploads
+                    deployment=deployment, bridge=bridge, model=model, pool=pool, ingress=uploads, cold=cold
                 )
             finally:
+                cold.stop()
                 if uploads is not None:
                     uploads.stop()
                 if ticker is not None:

@@ -262,6 +262,14 @@ def transcribe(
         str | None, typer.Option("--device", help="cpu or cuda (default: cuda if available).")
     ] = None,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            "--languages",
+            help="Expected languages, e.g. 'en de' (or 'any'): language ID chooses among them only and names "
+            "other-language segments in warnings (default $EXPECTED_LANGUAGES; docs/LANGUAGES.md).",
+        ),
+    ] = None,
     vocabulary: Annotated[
         Path | None,
         typer.Option(
@@ -288,7 +296,7 @@ def transcribe(
         show = not (json_out or no_progress)
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for the summary (or the --json document)
             summary = _transcribe_with_progress(
-                local, inputs, out, chosen, mode, model, device, show, output.err, vocabulary
+                local, inputs, out, chosen, mode, model, device, show, output.err, vocabulary, languages
             )
         output.emit(summary, lambda console: _print_transcribe_summary(summary, console))
         return exits.FAILED_ITEMS if summary["total"]["failed"] else exits.OK
@@ -307,6 +315,7 @@ def _transcribe_with_progress(
     show: bool,
     console: Console,
     vocabulary: Path | None = None,
+    languages: str | None = None,
 ) -> dict[str, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -345,6 +354,7 @@ def _transcribe_with_progress(
             on_start=on_start,
             on_progress=on_progress,
             vocabulary=vocabulary,
+            languages=languages,
         )
         progress.update(task, description="done", completed=progress.tasks[0].total or 0)
     return summary
@@ -367,6 +377,12 @@ def _detail(row: dict[str, Any]) -> str:
         )
     if status == "SUPERSEDED":
         return f"by {row.get('superseded_by')}"
+    if status in ("ARCHIVED", "RESTORING"):
+        archive = row.get("archive") or {}
+        where = " ".join(str(v) for v in (archive.get("storage_class"), archive.get("archive_status")) if v)
+        if status == "RESTORING":
+            return f"{where}: {archive.get('tier')} restore, expected by {_when(archive.get('expected_by'))}"
+        return f"{where or '?'}: {row.get('reason')}, needs a restore (docs/ARCHIVES.md)"
     return ""
 
 
@@ -405,6 +421,14 @@ def upload(
             "--channel-mode", help="mix, split or auto: the channel-mode object tag the Probe reads."
         ),
     ] = None,
+    languages: Annotated[
+        str | None,
+        typer.Option(
+            "--languages",
+            help="Expected languages, e.g. 'en de' (or 'any'): the expected-languages object tag "
+            "(docs/LANGUAGES.md).",
+        ),
+    ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until each upload is transcribed or failed.")
     ] = False,
@@ -418,7 +442,7 @@ def upload(
 
         stack = state(ctx).stack()
         started_at = datetime.datetime.now(datetime.UTC)
-        results = remote.upload(stack, paths, prefix, channel_mode)
+        results = remote.upload(stack, paths, prefix, channel_mode, languages)
         if wait:
             remote.wait_for_uploads(stack, results, started_at, timeout)
         failed = any("error" in r or (wait and r.get("status") != "TRANSCRIBED") for r in results)
@@ -753,6 +777,9 @@ def _print_backfill(result: dict[str, Any], console: Console) -> None:
                     "already_started",
                     "already_claimed",
                     "superseded",
+                    "archived",
+                    "restoring",
+                    "restores_requested",
                 )
             ]
         rows += [(f"skipped: {reason.replace('_', ' ')}", n) for reason, n in summary["skipped"].items()]
@@ -761,8 +788,47 @@ def _print_backfill(result: dict[str, Any], console: Console) -> None:
         for name, count in rows:
             table.add_row(name, str(count))
         console.print(table)
+        _print_storage_classes(summary, result.get("restore_estimate"), console)
     elif result.get("error"):
         console.print(f"  {result['error']}: {result.get('cause') or ''}")
+
+
+def _print_storage_classes(summary: dict[str, Any], priced: dict[str, Any] | None, console: Console) -> None:
+    """Objects per storage class, then the restore estimate of the cold ones (docs/ARCHIVES.md)."""
+    classes = summary.get("storage_classes") or {}
+    if not classes:
+        return
+    table = Table(
+        title="would start, by storage class" if summary["dry_run"] else "started, by storage class"
+    )
+    for column in ("storage class", "objects", "GB"):
+        table.add_column(column, justify="left" if column == "storage class" else "right")
+    for label, count in classes.items():
+        table.add_row(label, str(count["objects"]), f"{count['bytes'] / 1024**3:.3f}")
+    console.print(table)
+    if priced is None:
+        return
+    table = Table(title=f"restore estimate ({priced['tier']}, copies kept {priced['days']} day(s))")
+    for column in ("archive", "objects", "GB", "tier", "USD", "hours at most"):
+        table.add_column(column, justify="left" if column in ("archive", "tier") else "right")
+    for c in priced["classes"]:
+        where = c["storage_class"] + (f"/{c['archive_status']}" if c["archive_status"] else "")
+        table.add_row(
+            where,
+            str(c["objects"]),
+            f"{c['gb']:.3f}",
+            c["tier"],
+            f"{c['usd']:.4f}",
+            f"{c['hours_at_most']:g}",
+        )
+    table.add_row(
+        "total", str(priced["objects"]), "", "", f"{priced['usd']:.4f}", f"{priced['hours_at_most']:g}"
+    )
+    console.print(table)
+    for c in priced["classes"]:
+        if c["note"]:
+            console.print(f"{c['storage_class']}: {c['note']}")
+    console.print(priced["note"])
 
 
 @app.command()
@@ -779,9 +845,26 @@ def backfill(
         typer.Option("--manifest", help="s3://bucket/key of an S3 Inventory manifest.json to read instead."),
     ] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow it to its end (default).")] = True,
+    restore: Annotated[
+        str | None,
+        typer.Option(
+            "--restore",
+            help="bulk, standard or expedited: restore the cold objects (Glacier, Deep Archive, Intelligent-"
+            "Tiering archive tiers) before transcribing them (default: each upload's RestoreArchived).",
+        ),
+    ] = None,
+    restore_days: Annotated[int, typer.Option("--restore-days", help="Days a restored copy is kept.")] = 1,
+    max_restores: Annotated[
+        int | None, typer.Option("--max-restores", help="Restores this run asks for, at most.")
+    ] = None,
+    max_restores_per_hour: Annotated[
+        int | None,
+        typer.Option("--max-restores-per-hour", help="Restores per clock hour, at most; the rest wait."),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Transcribe what a prefix already holds: every object without an answer for its exact bytes, once."""
+    """Transcribe what a prefix already holds: every object without an answer for its exact bytes, once.
+    A dry run also counts the objects per storage class and prices restoring the cold ones."""
 
     def body(out: Output) -> int:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -790,7 +873,15 @@ def backfill(
 
         stack = state(ctx).stack()
         result = backfill_lib.start(
-            stack, target, dry_run=dry_run, max_concurrency=max_concurrency, manifest=manifest
+            stack,
+            target,
+            dry_run=dry_run,
+            max_concurrency=max_concurrency,
+            manifest=manifest,
+            restore=restore,
+            restore_days=restore_days,
+            max_restores=max_restores,
+            max_restores_per_hour=max_restores_per_hour,
         )
         if wait:
             columns = (
@@ -814,6 +905,10 @@ def backfill(
                     )
 
                 result.update(backfill_lib.wait(stack, result["execution_arn"], on_progress))
+            if result.get("summary"):
+                result["restore_estimate"] = backfill_lib.restore_estimate(
+                    result["summary"], restore, restore_days
+                )
         out.emit(result, lambda console: _print_backfill(result, console))
         if not wait:
             return exits.OK

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.restore_prices import GB, estimate
 from pipeline.s3uri import parse_s3_uri
 
 from parakeet_cli.catalog import EXECUTION_DONE
@@ -23,6 +24,7 @@ from parakeet_cli.connect import Stack
 from parakeet_cli.exits import NotFound, UsageError
 
 OUTPUT = "BackfillStateMachineArn"
+RUN_TIERS = ("bulk", "standard", "expedited")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -72,8 +74,13 @@ def start(
     dry_run: bool = False,
     max_concurrency: int | None = None,
     manifest: str | None = None,
+    restore: str | None = None,
+    restore_days: int = 1,
+    max_restores: int | None = None,
+    max_restores_per_hour: int | None = None,
 ) -> dict[str, Any]:
-    """Start one backfill; the execution's ARN and the input it was given."""
+    """Start one backfill; the execution's ARN and the input it was given. ``restore`` (a tier): the run
+    restores its cold objects itself, at most ``max_restores`` in all and ``max_restores_per_hour``."""
     bucket, prefix = parse_target(target)
     if bucket != stack.names.input_bucket:
         raise UsageError(f"the stack transcribes s3://{stack.names.input_bucket}/, not s3://{bucket}/")
@@ -82,6 +89,27 @@ def start(
     run: dict[str, Any] = {"bucket": bucket, "prefix": prefix, "dry_run": dry_run}
     if max_concurrency is not None:
         run["max_concurrency"] = max_concurrency
+    if restore is not None:
+        if restore not in RUN_TIERS:
+            raise UsageError(f"--restore must be one of {', '.join(RUN_TIERS)}, not {restore!r}")
+        if not 1 <= restore_days <= 30:
+            raise UsageError("--restore-days must be 1 to 30")
+        for flag, cap in (
+            ("--max-restores", max_restores),
+            ("--max-restores-per-hour", max_restores_per_hour),
+        ):
+            if cap is not None and cap < 0:
+                raise UsageError(f"{flag} must be 0 or more")
+        caps = {"max_restores": max_restores, "max_restores_per_hour": max_restores_per_hour}
+        run["restore"] = {
+            "tier": restore,
+            "days": restore_days,
+            **{name: cap for name, cap in caps.items() if cap is not None},
+        }
+    elif max_restores is not None or max_restores_per_hour is not None:
+        raise UsageError(
+            "--max-restores and --max-restores-per-hour cap a run's restores: give --restore too"
+        )
     if manifest:
         manifest_bucket, manifest_key = parse_target(manifest)
         run["manifest"] = {"bucket": manifest_bucket, "key": manifest_key}
@@ -132,3 +160,40 @@ def wait(
         result["error"] = described.get("error")
         result["cause"] = described.get("cause")
     return result
+
+
+def restore_estimate(summary: dict[str, Any], tier: str | None, days: int = 1) -> dict[str, Any] | None:
+    """What restoring the cold objects a run started (a dry run: would start) costs and takes, by class,
+    from the summary's ``storage_classes`` and pipeline.restore_prices (list prices, one table). ``tier``
+    None (the run does not restore): priced as Bulk, the cheapest. None when nothing is cold."""
+    counts = []
+    for label, count in (summary.get("storage_classes") or {}).items():
+        storage_class, _, archive_status = str(label).partition("/")
+        counts.append((storage_class, archive_status or None, int(count["objects"]), int(count["bytes"])))
+    priced = estimate(counts, tier or "bulk", days)  # type: ignore[arg-type]  # one of RUN_TIERS
+    if not priced.classes:
+        return None
+    return {
+        "tier": tier or "bulk",
+        "days": days,
+        "objects": priced.objects,
+        "usd": round(priced.usd, 6),
+        "hours_at_most": priced.hours,
+        "classes": [
+            {
+                "storage_class": c.storage_class,
+                "archive_status": c.archive_status,
+                "objects": c.objects,
+                "gb": round(c.size_bytes / GB, 6),
+                "tier": c.tier,
+                "usd": round(c.usd, 6),
+                "retrieval_usd": round(c.retrieval_usd, 6),
+                "requests_usd": round(c.requests_usd, 6),
+                "copy_storage_usd": round(c.copy_storage_usd, 6),
+                "hours_at_most": c.hours,
+                "note": c.note,
+            }
+            for c in priced.classes
+        ],
+        "note": "list prices (pipeline/restore_prices.py), not fetched; hours are the tiers' upper bounds",
+    }

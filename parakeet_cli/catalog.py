@@ -15,12 +15,13 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pipeline.catalog import PARTITION_KEY, SORT_KEY, from_dynamo
 from pipeline.exact_upload import error_code
-from pipeline.outcomes import FINAL_STATUSES, STATUSES
+from pipeline.outcomes import SETTLED_STATUSES, STATUSES
 from pipeline.s3uri import format_s3_uri
 
 from parakeet_cli.connect import CATALOG_STATUS_INDEX, Stack
 
-DONE = FINAL_STATUSES
+# The row says the execution that wrote it ended (RESTORING: the next one starts on S3's event).
+DONE = SETTLED_STATUSES
 EXECUTION_DONE = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 _deserializer = TypeDeserializer()

@@ -189,12 +189,17 @@ def transcribe_files(
     on_start: Callable[[float | None], None] | None = None,
     on_progress: Progress | None = None,
     vocabulary: Path | None = None,
+    languages: str | None = None,
 ) -> dict[str, Any]:
     """Transcribe, write the outputs, and return the summary (`parakeet transcribe --json` prints it).
     ``vocabulary``: a phrase file (docs/VOCABULARY.md) boosted for every file.
 
+    ``languages`` ('en de', 'any'; None: the EXPECTED_LANGUAGES setting) restricts language ID
+    (docs/LANGUAGES.md); an unknown code is a UsageError naming it.
+
     ``on_start(total audio seconds or None)`` is called once the model is loaded and the files are
     probed; ``on_progress(audio seconds, file)`` as each file completes."""
+    from pipeline.languages import parse_expected_languages
     from pipeline.outcomes import BadInputError
     from pipeline.settings import Settings
 
@@ -206,6 +211,11 @@ def transcribe_files(
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}: choose from {', '.join(MODES)}")
     limits = Settings.from_env()
+    try:
+        listed = parse_expected_languages(languages) if languages is not None else None
+    except ValueError as exc:
+        raise UsageError(f"--languages: {exc}") from None
+    expected = (list(listed) or None) if listed is not None else limits.expected_language_list()
     phrases = None
     if vocabulary is not None:
         try:
@@ -245,11 +255,19 @@ def transcribe_files(
             limits=limits,
             on_item=on_item,
             vocabularies=[phrases] * len(inputs),
+            expected_languages=[expected] * len(inputs),
         )
     else:
         for index, item in enumerate(inputs):
             try:
-                document = api.transcribe(str(item.path), model, mode=mode, limits=limits, vocabulary=phrases)
+                document = api.transcribe(
+                    str(item.path),
+                    model,
+                    mode=mode,
+                    limits=limits,
+                    vocabulary=phrases,
+                    expected_languages=expected,
+                )
             except BadInputError as exc:
                 finished(index, _failed_result(item, type(exc).__name__, str(exc), True))
                 continue

@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 from pipeline.contracts import MISSING_ETAG, UploadedObject
 from pipeline.cost import CostTotals, GroupBy, summarise_costs
 from pipeline.exact_upload import NOT_FOUND, PRECONDITION_FAILED, error_code, pin_arguments
+from pipeline.languages import EXPECTED_LANGUAGES_TAG, parse_expected_languages
 from pipeline.naming import HASH_LENGTH, execution_name, execution_name_prefix
 from pipeline.outcomes import STATUS_FAILED, STATUS_TRANSCRIBED, STATUSES
 from pipeline.s3uri import parse_s3_uri
@@ -103,19 +104,31 @@ def _put_responses(s3: S3Client) -> Iterator[list[dict[str, Any]]]:
 
 
 def upload(
-    stack: Stack, paths: Sequence[str | Path], prefix: str = "", channel_mode: str | None = None
+    stack: Stack,
+    paths: Sequence[str | Path],
+    prefix: str = "",
+    channel_mode: str | None = None,
+    languages: str | None = None,
 ) -> list[dict[str, Any]]:
     """Upload each file to the input bucket; the bucket's event starts its execution (named after it).
 
     Each entry names its own write: the ETag, version and request id S3 answered *that* PUT with
     (not a later HEAD, which could already see someone else's overwrite). S3's Object Created event
     carries the same request id, which is how `find_executions` tells this upload's execution from an
-    identical upload's."""
+    identical upload's. `languages` ('en de', 'any') becomes the `expected-languages` tag (codes joined
+    by '+': a tag value allows no comma), checked by the Probe's own parser first."""
     if channel_mode is not None and channel_mode not in CHANNEL_MODES:
         raise UsageError(f"--channel-mode must be one of {', '.join(CHANNEL_MODES)}")
+    tags: dict[str, str] = {CHANNEL_MODE_TAG: channel_mode} if channel_mode else {}
+    if languages is not None:
+        try:
+            codes = parse_expected_languages(languages)
+        except ValueError as exc:
+            raise UsageError(f"--languages: {exc}") from None
+        tags[EXPECTED_LANGUAGES_TAG] = "+".join(codes) or "any"
     s3 = stack.client("s3")
     bucket = stack.names.input_bucket
-    extra = {"Tagging": urllib.parse.urlencode({CHANNEL_MODE_TAG: channel_mode})} if channel_mode else None
+    extra = {"Tagging": urllib.parse.urlencode(tags)} if tags else None
     results = []
     for path, key in upload_plan(paths, prefix):
         entry: dict[str, Any] = {"path": str(path), "key": key, "uri": f"s3://{bucket}/{key}"}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every GPU measurement of the batched engine, in one prepared run (< 10 min on one H200).
+# Every GPU measurement of the batched engine, in one prepared run (< 8 min on one H100/H200).
 #
 # Prepare here (pip reaches PyPI, espeak-ng and ffmpeg exist):
 #   bash benchmarks/gpu/fetch_wheels.sh            # .whl/ (git-ignored), prints the total size
@@ -19,6 +19,9 @@
 #  3. benchmarks/engine_throughput.py: the engine end to end (decode, VAD, inference overlapped) at
 #     several batch sizes against the per-file modes on the same audio
 #  4. benchmarks/gpu/summarise.py: end-to-end RTFx as a fraction of encoder-only
+#  4b. benchmarks/confidence.py --speed-only: the batched label-looping TDT decoder with word confidence
+#     off vs on, same encoder outputs, alternating -> confidence_cost.json; exits 1 (logged) when
+#     confidence changes the tokens, lacks a value per token or knocks the CUDA graphs off
 #  5. the engine with the whole process on 4 vCPUs (taskset -c 0-3: a g6.xlarge / g6e.xlarge stand-in),
 #     GPU utilisation sampled by nvidia-smi, as a fraction of encoder+decoder alone
 #     (benchmarks/gpu/cpu_capped.py -> cpu_capped.json; goal >= 0.8, docs/CPU_STAGE.md)
@@ -27,7 +30,8 @@
 #     utterances in build/boosting_media (no espeak-ng on the GPU machine); skipped without them
 # Anything step 5 needs that is missing (taskset, nvidia-smi, the media, the CPUs) fails the script
 # (exit 1) after the other steps ran: a lent GPU is rare, a silent skip wastes it.
-# Time budget (the timeouts): 120 + 170 + 100 + 60 + 90 s = 9 min at most.
+# Time budget (the timeouts): 90 + 130 + 80 + 40 + 60 + 50 s = 7.5 min at most, inside the 8-min goal
+# with the wheel install (the steps usually end well before their timeouts; none has run on a GPU yet).
 # JSON goes to benchmarks/results/gpu/ (CPU check: build/gpu_check/) and, when set, to $OUT.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,8 +56,9 @@ if [ "$device" = cuda ]; then
             --full-s 60 600 1440 --local-s 600 3600 --streaming-s 600)
   tp_args=(--repeat 6 --rounds 1 --batch-sizes 1 16 64 256 --workers "${GPU_JOB_WORKERS:-12}")
   cap_args=(--workloads long --repeat 4 --rounds 1 --batch-sizes 256 --skip-per-file --workers 3)
+  conf_args=(--utterances 64 --batch 32 --rounds 3)
   log "1. full-size random model"
-  timeout 120 "$py" scripts/build_tiny_random_model.py --full-size --if-missing --out "$model" || log "model build failed"
+  timeout 90 "$py" scripts/build_tiny_random_model.py --full-size --if-missing --out "$model" || log "model build failed"
 else
   results=build/gpu_check
   model=build/models/tiny_random_tdt.nemo
@@ -61,17 +66,18 @@ else
             --full-s 30 --local-s 60 --streaming-s 60)
   tp_args=(--workloads pool --rounds 1 --batch-sizes 1 8 --skip-per-file --workers 2)
   cap_args=(--workloads pool --rounds 1 --batch-sizes 8 --skip-per-file --workers 3)
+  conf_args=(--utterances 4 --batch 2 --rounds 1)
   [ -f "$model" ] || "$py" scripts/build_tiny_random_model.py --if-missing --out "$model"
 fi
 mkdir -p "$results"
 
 log "2. encoder / decoder / windows / modes"
-timeout 170 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
+timeout 130 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
   --out "$results/encoder_decoder.json" || log "encoder_decoder failed (rc $?)"
 
 log "3. engine end to end"
 if [ -f build/engine_media/manifest.json ]; then
-  timeout 100 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
+  timeout 80 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
     --media build/engine_media "${tp_args[@]}" --out "$results/engine_throughput.json" \
     || log "engine_throughput failed (rc $?)"
 else
@@ -80,6 +86,10 @@ fi
 
 log "4. summary"
 "$py" benchmarks/gpu/summarise.py "$results" || true
+
+log "4b. word confidence: decoder cost off vs on"
+timeout 40 "$py" benchmarks/confidence.py --speed-only --device "$device" --model "$model" "${conf_args[@]}" \
+  --out "$results/confidence_cost.json" || log "confidence cost failed (rc $?)"
 
 log "5. engine on 4 vCPUs (taskset -c 0-3), GPU utilisation"
 failed=""
@@ -116,7 +126,7 @@ log "6. phrase boosting"
 if [ -f build/boosting_media/manifest.json ]; then
   boost_args=(--weights 7 --speed-rounds 5)
   [ "$device" = cuda ] || boost_args=(--rare 8 --control 8 --weights 7 --speed-rounds 1)
-  timeout 90 "$py" benchmarks/boosting.py --device "$device" --media build/boosting_media "${boost_args[@]}" \
+  timeout 50 "$py" benchmarks/boosting.py --device "$device" --media build/boosting_media "${boost_args[@]}" \
     --out "$results/boosting.json" || log "boosting failed (rc $?)"
 else
   log "no build/boosting_media (make it with benchmarks/boosting.py --media build/boosting_media): skipped"

@@ -39,6 +39,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         Settings.from_env().ignored_suffixes(),
         _account(context),
         os.environ.get("AWS_REGION", "us-east-1"),
+        s3_client(),
     )
     logger.info(
         "backfill decision",

@@ -16,14 +16,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pipeline.backfill import BackfillItemResult, BackfillSummary, ResultWriterDetails
+from pipeline.backfill import BackfillItemResult, BackfillSummary, ResultWriterDetails, StorageClassCount
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 
-STARTED = ("transcribed", "failed", "already_claimed", "superseded")
+STARTED = ("transcribed", "failed", "already_claimed", "superseded", "archived", "restoring")
 RESULT_STATUSES = ("SUCCEEDED", "FAILED", "PENDING")
 READ_CHUNK_BYTES = 1 << 20  # one S3 read; a line (an entry, ~1 KB) never spans more than a few
 NOT_AN_OUTCOME = None  # an item whose backfill step failed (FAILED/PENDING entry): no outcome of ours
@@ -79,10 +79,18 @@ def result_entries(s3: S3Client, details: ResultWriterDetails) -> Iterator[Any]:
             yield from file_entries(s3, bucket, result_file["Key"])
 
 
+def class_label(result: BackfillItemResult) -> str:
+    """``GLACIER``, ``STANDARD``...; ``INTELLIGENT_TIERING/DEEP_ARCHIVE_ACCESS`` for an archived one."""
+    label = result.storage_class or "STANDARD"
+    return f"{label}/{result.archive_status}" if result.archive_status else label
+
+
 def summarise(results: Iterable[Any], dry_run: bool = False) -> BackfillSummary:
     outcomes: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
-    errors = total = 0
+    objects: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
+    errors = total = restores = 0
     for raw in results:
         total += 1
         try:
@@ -91,11 +99,23 @@ def summarise(results: Iterable[Any], dry_run: bool = False) -> BackfillSummary:
             errors += 1  # a failed item (within ToleratedFailurePercentage): no outcome of ours
             continue
         outcomes[result.outcome] += 1
+        restores += bool(result.restore_requested)
         if result.outcome == "skipped":
             skipped[result.reason or "unknown"] += 1
+        elif result.outcome != "already_started":
+            objects[class_label(result)] += 1
+            sizes[class_label(result)] += result.size or 0
     counts: dict[str, Any] = {
         name: outcomes[name]
-        for name in ("transcribed", "failed", "already_started", "already_claimed", "superseded")
+        for name in (
+            "transcribed",
+            "failed",
+            "already_started",
+            "already_claimed",
+            "superseded",
+            "archived",
+            "restoring",
+        )
     }
     return BackfillSummary(
         dry_run=dry_run,
@@ -105,5 +125,9 @@ def summarise(results: Iterable[Any], dry_run: bool = False) -> BackfillSummary:
         would_start=outcomes["would_start"] + outcomes["would_retry"],
         would_retry=outcomes["would_retry"],
         item_errors=errors,
+        restores_requested=restores,
+        storage_classes={
+            label: StorageClassCount(objects=objects[label], bytes=sizes[label]) for label in sorted(objects)
+        },
         **counts,
     )

@@ -37,8 +37,10 @@ from pipeline.exact_upload import (
     output_prefix,
 )
 from pipeline.outcomes import (
+    STATUS_ARCHIVED,
     STATUS_CLAIMED,
     STATUS_FAILED,
+    STATUS_RESTORING,
     STATUS_SUPERSEDED,
     STATUS_TRANSCRIBED,
     ZeroByteObject,
@@ -50,7 +52,12 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 
-CLAIM_CONDITION = "attribute_not_exists(source_uri) OR #status = :failed OR #status = :superseded"
+# ARCHIVED and RESTORING rows are claimable (docs/ARCHIVES.md): the restore-completed event's execution
+# claims the RESTORING row (once: a duplicate event then finds it CLAIMED), and a re-run (a backfill with
+# RestoreArchived on, `parakeet retry`) may restore an ARCHIVED one.
+CLAIM_CONDITION = (
+    "attribute_not_exists(source_uri) OR #status IN (:failed, :superseded, :archived, :restoring)"
+)
 RECLAIM_CONDITION = "#status = :transcribed"
 OBJECT_CREATED = "Object Created"
 
@@ -62,7 +69,7 @@ def ignore_reason(source: UploadedObject, detail_type: str | None = None) -> Cla
     zero-byte check would turn them into recorded failures. ``detail_type`` None (a caller with no
     event, e.g. a backfill) is taken as Object Created.
     """
-    if detail_type is not None and detail_type != OBJECT_CREATED:
+    if detail_type is not None and detail_type not in (OBJECT_CREATED, uploads.OBJECT_RESTORE_COMPLETED):
         return "not_object_created"
     if uploads.ignore_reason(source.key) == uploads.FOLDER_MARKER:
         return "folder_marker"
@@ -138,7 +145,13 @@ def claim(
     if source.sequencer:
         item["sequencer"] = source.sequencer
     try:
-        _put_claim(table, item, CLAIM_CONDITION, {":failed": STATUS_FAILED, ":superseded": STATUS_SUPERSEDED})
+        claimable = {
+            ":failed": STATUS_FAILED,
+            ":superseded": STATUS_SUPERSEDED,
+            ":archived": STATUS_ARCHIVED,
+            ":restoring": STATUS_RESTORING,
+        }
+        _put_claim(table, item, CLAIM_CONDITION, claimable)
     except ClientError as exc:
         if error_code(exc) != "ConditionalCheckFailedException":
             raise

@@ -59,9 +59,11 @@ def catalog_attributes(request: IndexRequest) -> dict[str, Any]:
         "batch_job_id": job.job_id,
         "job_name": plan.job_name,
         "word_count": summary.word_count,
+        "low_confidence_share": summary.low_confidence_share,
         "channel_mode_used": summary.channel_mode_used,
         "speaker_count": summary.speaker_count,
         "warnings": list(summary.warnings) or None,
+        "redacted_entities": summary.redacted_entities,
         "updated_at": utc_now_iso(),
     }
 

@@ -26,6 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 # rule (start_execution.starter.ignore_reason); the catalog ones say the same bytes already have
 # their answer; ``not_current`` is an inventory row for an old version or a delete marker;
 # ``outside_prefix`` an inventory row for a key outside the requested prefix.
+# ``restoring``: a restore of the cold bytes runs; S3's restore-completed event transcribes them
+# (docs/ARCHIVES.md). An ARCHIVED row is started again (``retry``): with RestoreArchived on, it is restored.
 SkipReason = Literal[
     "folder_marker",
     "ignored_suffix",
@@ -34,10 +36,15 @@ SkipReason = Literal[
     "superseded",
     "not_current",
     "outside_prefix",
+    "restoring",
+    "restore_cap",
 ]
+# ``restore_cap``: a cold object the run would restore, past the run's ``max_restores`` (docs/ARCHIVES.md).
 # What the decision leads to: ``start``/``retry`` start the per-file workflow (``retry`` under a
 # ``retryN`` name, after an internal failure); a dry run answers ``would_start``/``would_retry``.
-DecisionOutcome = Literal["start", "retry", "skipped", "would_start", "would_retry"]
+# ``wait``: a cold object to restore while this hour's ``max_restores_per_hour`` are taken: Decide again
+# after ``wait_s`` (a Wait state: a Standard child execution pays per transition, not per second).
+DecisionOutcome = Literal["start", "retry", "skipped", "would_start", "would_retry", "wait"]
 # One object's end in the backfill (the Map's per-item result).
 ItemOutcome = Literal[
     "transcribed",
@@ -48,6 +55,8 @@ ItemOutcome = Literal[
     "skipped",
     "would_start",
     "would_retry",
+    "archived",
+    "restoring",
 ]
 ItemSource = Literal["listing", "manifest"]
 
@@ -61,6 +70,18 @@ class ManifestLocation(BackfillContract):
     key: str = Field(min_length=1, description="The S3 Inventory manifest.json.")
 
 
+class RunRestore(BackfillContract):
+    """A run that restores its cold objects itself (Decide issues RestoreObject, within the caps), whatever
+    the stack's RestoreArchived; None (the default): each upload's own RestoreArchived rule applies."""
+
+    tier: Literal["bulk", "standard", "expedited"]
+    days: int = Field(1, ge=1, le=30, description="RestoreDays of the restored copies.")
+    max_restores: NonNegativeInt | None = Field(None, description="Restores this run asks for, at most.")
+    max_restores_per_hour: NonNegativeInt | None = Field(
+        None, description="Restores asked for in one clock hour (UTC), at most; the rest wait for the next."
+    )
+
+
 class BackfillInput(BackfillContract):
     """The backfill execution's input after the template's defaults are merged in (Defaults state)."""
 
@@ -70,6 +91,8 @@ class BackfillInput(BackfillContract):
     dry_run: bool = False
     max_concurrency: int = Field(ge=1)
     tolerated_failure_percentage: float = Field(ge=0, le=100)
+    restore: RunRestore | None = None
+    run_name: str | None = Field(None, description="The backfill execution's name (Defaults state).")
 
 
 class BackfillItemRequest(BackfillContract):
@@ -83,11 +106,13 @@ class BackfillItemRequest(BackfillContract):
     dry_run: bool = False
     source: ItemSource
     item: dict[str, Any]
+    run: str | None = Field(None, description="The backfill execution's name: the restore caps' scope.")
+    restore: RunRestore | None = None
 
 
 class BackfillDecision(BackfillContract):
-    action: Literal["start", "done"] = Field(
-        description="start: run the per-file workflow; done: nothing to run."
+    action: Literal["start", "done", "wait"] = Field(
+        description="start: run the per-file workflow; done: nothing to run; wait: Decide again after wait_s."
     )
     outcome: DecisionOutcome
     reason: SkipReason | None = None
@@ -96,11 +121,27 @@ class BackfillDecision(BackfillContract):
     input: dict[str, Any] | None = Field(
         None, description="The per-file execution's input: the S3 Object Created event, as from the starter."
     )
+    storage_class: str | None = Field(None, description="As listed (STANDARD when the listing says none).")
+    archive_status: str | None = Field(None, description="Intelligent-Tiering: its archive tier, if any.")
+    size: NonNegativeInt | None = None
+    restore_requested: bool = Field(False, description="Decide issued RestoreObject for this object.")
+    wait_s: NonNegativeInt | None = Field(None, description="wait: seconds until a restore slot frees up.")
 
 
 class BackfillItemResult(BackfillContract):
     outcome: ItemOutcome
     reason: SkipReason | None = None
+    storage_class: str | None = None
+    archive_status: str | None = None
+    size: NonNegativeInt | None = None
+    restore_requested: bool | None = None
+
+
+class StorageClassCount(BackfillContract):
+    """Objects of one storage class (and Intelligent-Tiering archive tier) a run started or would start."""
+
+    objects: NonNegativeInt = 0
+    bytes: NonNegativeInt = 0
 
 
 class ResultWriterDetails(BaseModel):
@@ -143,3 +184,13 @@ class BackfillSummary(BackfillContract):
     would_start: NonNegativeInt = Field(0, description="Dry run: objects a real run would start.")
     would_retry: NonNegativeInt = Field(0, description="Dry run: of those, internal failures retried.")
     item_errors: NonNegativeInt = Field(0, description="Objects whose backfill step failed (tolerated).")
+    archived: NonNegativeInt = Field(0, description="Started, and ended ARCHIVED (cold, not restored).")
+    restoring: NonNegativeInt = Field(
+        0, description="Started, and ended RESTORING: S3's restore-completed event transcribes them."
+    )
+    restores_requested: NonNegativeInt = Field(0, description="RestoreObject calls this run's Decide made.")
+    storage_classes: dict[str, StorageClassCount] = Field(
+        default_factory=dict,
+        description="Objects started (a dry run: that would start) by storage class, "
+        "'INTELLIGENT_TIERING/<archive tier>' for an archived Intelligent-Tiering one.",
+    )

@@ -35,14 +35,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
+from pipeline.languages import ExpectedLanguages
 from pipeline.outcomes import CatalogStatus, ReasonClass
 from pipeline.speakers import SpeakersSetting
-from pipeline.transcript import Hardware, ModelInfo, Timings
+from pipeline.transcript import LOW_CONFIDENCE_THRESHOLD, Confidence, Hardware, ModelInfo, Timings
 from pipeline.types import (
     ChannelMode,
     Chunking,
     Contract,
     Mode,
+    Redaction,
+    RestoreArchived,
     Seconds,
     SizeClass,
     TranscribePath,
@@ -139,6 +142,22 @@ class ProbeResult(Contract):
         description="The upload's S3 object tag `channel-mode` (read on the exact version); None when "
         "the object has no such tag (the CHANNEL_MODE setting then decides).",
     )
+    expected_languages: ExpectedLanguages = Field(
+        None,
+        description="The upload's expected languages (ISO 639-1 codes), resolved by the Probe: its S3 object "
+        "tag `expected-languages`, else the longest matching EXPECTED_LANGUAGES_BY_PREFIX rule, else "
+        "EXPECTED_LANGUAGES (docs/SETTINGS.md); None: any of the model's languages.",
+    )
+    redaction: Redaction | None = Field(
+        None,
+        description="The upload's Redaction by pipeline.upload_settings (tag `redaction`, else "
+        "REDACTION_BY_PREFIX, else REDACTION); None: the REDACTION setting decides.",
+    )
+    redact_audio: bool | None = Field(
+        None,
+        description="The upload's RedactAudio by the same rule (tag `redact-audio`); None: REDACT_AUDIO "
+        "decides.",
+    )
     vocabulary: VocabularyRef | None = Field(
         None,
         description="The custom vocabulary this upload is transcribed with, validated and pinned to the "
@@ -168,6 +187,17 @@ class TranscriptionRequest(Contract):
     channel_mode: ChannelMode = Field(
         "auto",
         description="The upload's tag `channel-mode`, else the CHANNEL_MODE setting (docs/CHANNELS.md).",
+    )
+    expected_languages: ExpectedLanguages = Field(
+        None,
+        description="Language ID is restricted to these (ProbeResult.expected_languages; docs/LANGUAGES.md); "
+        "None: any of the model's languages.",
+    )
+    redaction: Redaction = Field(
+        "off", description="The upload's Redaction (docs/REDACTION.md, docs/SETTINGS.md)."
+    )
+    redact_audio: bool = Field(
+        False, description="With redaction 'redact': also write redacted_audio.flac (docs/REDACTION.md)."
     )
     vocabulary: VocabularyRef | None = Field(
         None, description="The pinned custom vocabulary to boost (docs/VOCABULARY.md); None: none."
@@ -260,7 +290,15 @@ class TranscriptSummary(Contract):
     speaker_count: NonNegativeInt | None = Field(
         None, description="transcript.json's speakers.count (None: speakers were not determined)."
     )
+    low_confidence_share: Confidence | None = Field(
+        None,
+        description="Share of the words with confidence below LOW_CONFIDENCE_THRESHOLD (None: no "
+        "word carries a confidence).",
+    )
     warnings: list[str] = Field(default_factory=list, description="transcript.json's warnings.")
+    redacted_entities: dict[str, NonNegativeInt] | None = Field(
+        None, description="transcript.json's redaction.entities (None: Redaction off)."
+    )
 
 
 class PostprocessResult(Contract):
@@ -286,6 +324,35 @@ class SupersededBy(Contract):
         None, description="The newer upload's event sequencer, when its catalog row already exists."
     )
     deleted: bool = Field(False, description="True when the key holds no object any more.")
+
+
+class ArchiveInfo(Contract):
+    """What S3 said of a cold upload and what the workflow did about it (docs/ARCHIVES.md)."""
+
+    storage_class: str = Field(description="GLACIER | DEEP_ARCHIVE | INTELLIGENT_TIERING.")
+    archive_status: str | None = Field(
+        None,
+        description="Intelligent-Tiering only: ARCHIVE_ACCESS | DEEP_ARCHIVE_ACCESS (x-amz-archive-status).",
+    )
+    restore: Literal["none", "in_progress"] = Field(
+        description="What HeadObject's Restore header said: no restore, or one in progress."
+    )
+    requested: RestoreArchived | None = Field(
+        None, description="The resolved RestoreArchived setting (None: found cold after the probe)."
+    )
+    tier: Literal["Expedited", "Standard", "Bulk"] | None = Field(
+        None, description="The retrieval tier restoring it; None when restore is off."
+    )
+    days: NonNegativeInt | None = Field(
+        None,
+        description="RestoreDays the restored copy is kept (None: Intelligent-Tiering, which takes none).",
+    )
+    requested_at: str | None = Field(None, description="When this execution asked (ISO-8601 UTC).")
+    expected_by: str | None = Field(None, description="requested_at + the tier's documented upper bound.")
+    deadline: str | None = Field(
+        None, description="Past this, a restore that has not completed ends ARCHIVED (restore_timed_out)."
+    )
+    note: str | None = Field(None, description="E.g. why another tier than the one asked for was used.")
 
 
 class CatalogItem(Contract):
@@ -320,6 +387,11 @@ class CatalogItem(Contract):
     )
     job_name: str | None = None
     word_count: NonNegativeInt | None = None
+    low_confidence_share: Confidence | None = Field(
+        None,
+        description=f"Share of the words with confidence below {LOW_CONFIDENCE_THRESHOLD} "
+        "(LOW_CONFIDENCE_THRESHOLD, docs/CONFIDENCE.md); absent when the words carry no confidence.",
+    )
     channel_mode_used: Literal["mix", "split", "channel"] | None = Field(
         None, description="How the channels were transcribed (docs/CHANNELS.md); absent for one channel."
     )
@@ -328,6 +400,9 @@ class CatalogItem(Contract):
     )
     warnings: list[str] | None = Field(
         None, description="The transcript's warnings (e.g. a mix that would cancel speech); absent if none."
+    )
+    redacted_entities: dict[str, NonNegativeInt] | None = Field(
+        None, description="Entities the Redaction setting found, counted by type (never their text)."
     )
     # FAILED
     reason: str | None = None
@@ -338,6 +413,8 @@ class CatalogItem(Contract):
     # SUPERSEDED
     superseded_by: SupersededBy | None = None
     sequencer: str | None = None
+    # ARCHIVED | RESTORING
+    archive: ArchiveInfo | None = None
 
 
 # -- RecordFailure ----------------------------------------------------------------------------------
@@ -358,7 +435,7 @@ class FailureResult(Contract):
     """``status`` SUPERSEDED: the key holds a newer upload (``superseded_by``); neither bad input nor
     internal, so ``reason_class`` is None. The state machine ends in ``Superseded`` then, else ``Failed``."""
 
-    status: Literal["FAILED", "SUPERSEDED"] = "FAILED"
+    status: Literal["FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"] = "FAILED"
     reason: str
     reason_class: ReasonClass | None
     message: str
@@ -366,10 +443,17 @@ class FailureResult(Contract):
     source_uri: str
     etag: str
     superseded_by: SupersededBy | None = None
+    archive: ArchiveInfo | None = Field(None, description="ARCHIVED | RESTORING: the cold object's state.")
 
 
 # -- completion events (EventBridge) ---------------------------------------------------------------
-CompletionDetailType = Literal["Transcript Ready", "Transcript Failed", "Transcript Superseded"]
+CompletionDetailType = Literal[
+    "Transcript Ready",
+    "Transcript Failed",
+    "Transcript Superseded",
+    "Transcript Archived",
+    "Transcript Restoring",
+]
 COMPLETION_EVENT_SOURCE = "parakeet.transcription"
 
 
@@ -378,7 +462,7 @@ class CompletionEvent(Contract):
     ``Transcript Superseded``) put on the EVENT_BUS_NAME bus, source ``parakeet.transcription``, after
     the catalog write (docs/EVENTS.md). Delivery is at least once: a retried state may repeat it."""
 
-    status: Literal["TRANSCRIBED", "FAILED", "SUPERSEDED"]
+    status: Literal["TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
     upload: UploadedObject
     execution_arn: str | None = None
     outputs: Outputs | None = None
@@ -397,6 +481,7 @@ class CompletionEvent(Contract):
     )
     message: str | None = None
     superseded_by: SupersededBy | None = Field(None, description="Superseded only: the newer upload.")
+    archive: ArchiveInfo | None = Field(None, description="Archived/Restoring only: the cold object's state.")
 
 
 # -- the worker pool (short files) -------------------------------------------------------------------

@@ -25,6 +25,8 @@ DETAIL_TYPES: dict[str, CompletionDetailType] = {
     "TRANSCRIBED": "Transcript Ready",
     "FAILED": "Transcript Failed",
     "SUPERSEDED": "Transcript Superseded",
+    "ARCHIVED": "Transcript Archived",
+    "RESTORING": "Transcript Restoring",
 }
 
 

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pipeline.contracts import MISSING_ETAG, UploadedObject
-from pipeline.outcomes import SourceSuperseded, TransientError
+from pipeline.outcomes import SourceSuperseded, TransientError, UnsupportedInput
 from pipeline.s3uri import format_s3_uri, join_s3_uri
 
 if TYPE_CHECKING:
@@ -54,6 +54,14 @@ INPUT_GONE = PRECONDITION_FAILED | NOT_FOUND
 # HEAD of a missing key without s3:ListBucket answers 403: for an *output* that means "absent"
 # (a wrong guess costs one 412 and a retry), never for the input.
 OUTPUT_ABSENT = NOT_FOUND | {"403", "AccessDenied", "Forbidden"}
+# A GET of a cold object (Glacier, Deep Archive, an Intelligent-Tiering archive tier) not restored,
+# or still restoring: 403 InvalidObjectState. Never bad input, never internal (pipeline.archive).
+OBJECT_ARCHIVED = frozenset({"InvalidObjectState"})
+# RestoreObject while a restore of the object is already running (409): the restore we want exists.
+RESTORE_IN_PROGRESS = frozenset({"RestoreAlreadyInProgress"})
+# A GET without the customer key of an SSE-C object: 400 InvalidRequest ("The object was stored using a
+# form of Server Side Encryption..."); a HEAD: a bare 400. We can never know the key: typed bad input.
+SSE_C_REQUIRED = frozenset({"InvalidRequest"})
 MAX_WRITE_ATTEMPTS = 6
 
 
@@ -91,6 +99,20 @@ def superseded_when_gone(uri: str, what: str) -> Iterator[None]:
         raise
 
 
+def sse_c_refused(exc: BaseException) -> bool:
+    """A read of the input refused because it is encrypted with a customer-provided key (SSE-C)."""
+    code = error_code(exc)
+    return code == "400" or (code in SSE_C_REQUIRED and "Server Side Encryption" in str(exc))
+
+
+def sse_c_message(uri: str) -> str:
+    """Why an SSE-C upload cannot be read: S3 needs the uploader's key on every read, never ours."""
+    return (
+        f"{uri} is encrypted with a customer-provided key (SSE-C), which this pipeline cannot know: "
+        "re-upload it with SSE-S3 or SSE-KMS (InputKmsKeyArns) encryption"
+    )
+
+
 def _unquote(etag: Any) -> str | None:
     return str(etag).strip('"') or None if etag else None
 
@@ -102,6 +124,8 @@ def current_object(s3: S3Client, bucket: str, key: str) -> dict[str, Any]:
     except Exception as exc:
         if error_code(exc) in NOT_FOUND:
             return {"etag": None, "version_id": None, "deleted": True}
+        if sse_c_refused(exc):
+            raise UnsupportedInput(sse_c_message(format_s3_uri(bucket, key))) from exc
         raise
     version = head.get("VersionId")
     return {
@@ -179,8 +203,10 @@ def put_owned(
     body: bytes,
     content_type: str,
     attempts: int = MAX_WRITE_ATTEMPTS,
+    encryption: dict[str, str] | None = None,
 ) -> None:
     """Write ``s3://bucket/key`` only while the input key still holds ``source`` (module doc).
+    ``encryption``: extra PutObject arguments (SSE-KMS with its own key for the unredacted copy).
 
     Raises SourceSuperseded when it does not, TransientError when the output kept changing under
     us for ``attempts`` rounds (the state's Retry repeats it).
@@ -197,6 +223,7 @@ def put_owned(
             "Metadata": owner_metadata(source),
         }
         request.update({"IfMatch": existing} if existing else {"IfNoneMatch": "*"})
+        request.update(encryption or {})
         try:
             s3.put_object(**request)
             return

@@ -11,9 +11,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Final, Literal, get_args
 
-CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED"]
+CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
 STATUSES: Final[tuple[str, ...]] = get_args(CatalogStatus)
 STATUS_CLAIMED: Final = "CLAIMED"
 STATUS_TRANSCRIBED: Final = "TRANSCRIBED"
@@ -21,8 +22,16 @@ STATUS_FAILED: Final = "FAILED"
 # The key was overwritten while this upload was being processed: the newer upload owns the key's
 # outputs; the row names it (``superseded_by``). Neither bad input nor internal.
 STATUS_SUPERSEDED: Final = "SUPERSEDED"
-# A row in one of these is final for its upload.
-FINAL_STATUSES: Final = frozenset({STATUS_TRANSCRIBED, STATUS_FAILED, STATUS_SUPERSEDED})
+# A cold upload (docs/ARCHIVES.md). ARCHIVED: not restored and RestoreArchived off, or a restore that
+# never completed: it needs a restore, which a re-run with RestoreArchived on asks for. RESTORING: a
+# restore was requested; S3's Object Restore Completed event starts the execution that claims it again.
+STATUS_ARCHIVED: Final = "ARCHIVED"
+STATUS_RESTORING: Final = "RESTORING"
+# A row in one of these is final for its upload (ARCHIVED until someone asks for a restore).
+FINAL_STATUSES: Final = frozenset({STATUS_TRANSCRIBED, STATUS_FAILED, STATUS_SUPERSEDED, STATUS_ARCHIVED})
+# The execution that wrote a row in one of these has ended: what a caller waiting for an answer waits
+# for. RESTORING is not final for the upload but no execution runs (or pays) while S3 restores it.
+SETTLED_STATUSES: Final = FINAL_STATUSES | {STATUS_RESTORING}
 
 # capacity: no GPU instance could be launched in time (CapacityUnavailable, docs/OUTCOMES.md).
 ReasonClass = Literal["bad_input", "internal", "capacity"]
@@ -115,6 +124,30 @@ class CapacityUnavailable(Exception):
     which quota, instance type and region to check). Neither bad input nor a bug: reason class capacity."""
 
     reason = "capacity_unavailable"
+
+
+class ObjectArchived(Exception):
+    """The upload is in a cold storage class (Glacier Flexible Retrieval, Deep Archive, an
+    Intelligent-Tiering archive tier) and not restored: S3 answers InvalidObjectState to a GET.
+    Neither bad input nor internal: RecordFailure writes status ARCHIVED (needs restore) and the
+    execution ends in its own ``Archived`` state. ``archive`` is the pipeline.contracts.ArchiveInfo
+    (as JSON) when the raiser looked; the message is JSON so that it reaches RecordFailure through a
+    Lambda error's ``errorMessage`` (pipeline.archive.archive_error_payload)."""
+
+    reason = "archived"
+
+    def __init__(self, message: str = "", archive: dict[str, object] | None = None) -> None:
+        self.text = message
+        self.archive = archive
+        super().__init__(json.dumps({"message": message, "archive": archive}, sort_keys=True))
+
+
+class ArchiveRestoring(ObjectArchived):
+    """A restore of the cold upload was requested (or already runs): RecordFailure writes status
+    RESTORING with the tier and the expected time; S3's Object Restore Completed event starts a
+    fresh execution on the restored copy (docs/ARCHIVES.md)."""
+
+    reason = "restoring"
 
 
 BAD_INPUT_ERRORS: tuple[type[BadInputError], ...] = (

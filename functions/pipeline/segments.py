@@ -5,6 +5,8 @@ DDL, and the suffix states the unit like ``duration_s`` elsewhere). ``channel`` 
 channel that spoke (null unless the channels were transcribed apart) and ``speaker`` the 0-based
 speaker (the diarizer's, or the channel of a split transcript; null when not determined), so a query
 can ask who said it.
+``confidence`` is the segment's mean word confidence (null when the job ran without confidence), so
+a query can keep only what the model was sure of.
 
 ``transcribed_at`` (ISO-8601 UTC, milliseconds, ``Z``: it sorts as text) says which upload of a key
 the rows belong to: a key overwritten on a later day leaves the older upload's file in an older
@@ -31,6 +33,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("channel", "int"),
     ("speaker", "int"),
     ("language", "string"),
+    ("confidence", "double"),
     ("mode", "string"),
     ("model", "string"),
     ("transcribed_at", "string"),
@@ -52,6 +55,7 @@ def segment_rows(
             "channel": segment.channel,
             "speaker": segment.speaker,
             "language": transcript.language,
+            "confidence": segment.confidence,
             "mode": transcript.mode,
             "model": transcript.model.name,
             "transcribed_at": transcribed_at,

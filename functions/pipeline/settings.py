@@ -13,8 +13,10 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pipeline.languages import parse_expected_languages
 from pipeline.speakers import SpeakersSetting, parse_speakers
-from pipeline.types import ChannelMode
+from pipeline.types import ChannelMode, Redaction, RestoreArchived
+from pipeline.upload_settings import prefix_rules
 
 
 class Settings(BaseModel):
@@ -121,6 +123,81 @@ class Settings(BaseModel):
         "segments labelled by channel; auto: split two-channel audio whose channels carry different "
         "speech, mix otherwise. A mix that would cancel speech (phase-inverted channels) uses the louder "
         "channel instead, with a warning in the transcript.",
+    )
+
+    # -- languages (docs/LANGUAGES.md; per upload: tag `expected-languages` > ..._BY_PREFIX > this)
+    expected_languages: str = Field(
+        "",
+        alias="EXPECTED_LANGUAGES",
+        description="ISO 639-1 codes (separated by spaces, commas or '+') that language ID is restricted to; "
+        "a segment that reads as another language is named in the transcript's warnings. Empty: any of the "
+        "model's 25 languages.",
+    )
+    expected_languages_by_prefix: str = Field(
+        "",
+        alias="EXPECTED_LANGUAGES_BY_PREFIX",
+        description="Comma-separated key-prefix=languages rules (e.g. 'de/=de,calls/eu/=en+fr'); the longest "
+        "matching prefix of an upload's key wins over EXPECTED_LANGUAGES ('any' lifts it).",
+    )
+
+    @field_validator("expected_languages")
+    @classmethod
+    def _known_languages(cls, value: str) -> str:
+        return " ".join(parse_expected_languages(value))
+
+    @field_validator("expected_languages_by_prefix")
+    @classmethod
+    def _known_prefix_languages(cls, value: str) -> str:
+        """Every rule's languages checked at start-up, not on the first upload that matches it."""
+        for _prefix, codes in prefix_rules(value, "EXPECTED_LANGUAGES_BY_PREFIX"):
+            parse_expected_languages(codes)
+        return value
+
+    def expected_language_list(self) -> list[str] | None:
+        """EXPECTED_LANGUAGES as a list; None when empty (any language)."""
+        return list(parse_expected_languages(self.expected_languages)) or None
+
+    # -- cold uploads (docs/ARCHIVES.md; overridable per upload by the S3 object tag `restore-archived`)
+    restore_archived: RestoreArchived = Field(
+        "off",
+        alias="RESTORE_ARCHIVED",
+        description="A cold upload (Glacier, Deep Archive, an Intelligent-Tiering archive tier): off ends it "
+        "ARCHIVED; bulk | standard | expedited restores it with that retrieval tier (Deep Archive has no "
+        "expedited: standard) and S3's restore-completed event transcribes the restored copy.",
+    )
+    restore_days: int = Field(
+        1,
+        ge=1,
+        le=30,
+        alias="RESTORE_DAYS",
+        description="Days S3 keeps a restored copy readable (Intelligent-Tiering takes none); each day is "
+        "billed as storage of the copy, so the default is the least that leaves time to transcribe it.",
+    )
+
+    # -- personal data (docs/REDACTION.md; per upload by pipeline.upload_settings: the S3 object tags
+    # `redaction`, `redact-audio`, else the longest key prefix of the *_BY_PREFIX settings)
+    redaction: Redaction = Field(
+        "off",
+        alias="REDACTION",
+        description="off: transcripts as spoken; tag: card numbers, phone numbers, e-mails, IBANs, national "
+        "IDs, long digit runs (and names where a name model is installed) are listed in transcript.json and "
+        "marked on their words; redact: also replaced by [TYPE] in every text output.",
+    )
+    redaction_by_prefix: str = Field(
+        "",
+        alias="REDACTION_BY_PREFIX",
+        description="Redaction per key prefix: comma-separated key-prefix=value pairs (docs/SETTINGS.md).",
+    )
+    redact_audio: bool = Field(
+        False,
+        alias="REDACT_AUDIO",
+        description="With redaction redact: also write redacted_audio.flac beside the outputs, the spans "
+        "silenced. The upload is never modified.",
+    )
+    redact_audio_by_prefix: str = Field(
+        "",
+        alias="REDACT_AUDIO_BY_PREFIX",
+        description="RedactAudio per key prefix: comma-separated key-prefix=true|false pairs.",
     )
 
     # -- custom vocabularies (docs/VOCABULARY.md; overridable per upload by the S3 object tag `vocabulary`)

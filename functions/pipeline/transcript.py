@@ -6,7 +6,7 @@ The one definition of the document: gpu_job builds and validates it, Postprocess
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, NonNegativeInt
 
@@ -15,12 +15,34 @@ from pipeline.types import ChannelMode, Chunking, Contract, Mode, Seconds
 
 SCHEMA_VERSION: Literal["1.1"] = "1.1"
 
+# A word whose confidence is below this is "low confidence" in the catalog row's low_confidence_share
+# (docs/CONFIDENCE.md): on the held-out noisy set of benchmarks/confidence.py the words at or above it
+# were 95 % right and those below it 55 % (a word below is about 9 times as likely to be wrong): the
+# words worth a second look, not a verdict that they are wrong.
+LOW_CONFIDENCE_THRESHOLD = 0.5
+
+Confidence = Annotated[float, Field(ge=0, le=1)]
+
+
+def low_confidence_share(confidences: list[float | None]) -> float | None:
+    """The share of words below LOW_CONFIDENCE_THRESHOLD, over the words that carry a confidence
+    (None when none does: a transcript made with confidence off, or without words)."""
+    known = [c for c in confidences if c is not None]
+    if not known:
+        return None
+    return round(sum(c < LOW_CONFIDENCE_THRESHOLD for c in known) / len(known), 4)
+
 
 class Word(Contract):
     model_config = ConfigDict(extra="allow", frozen=True)  # producers may add e.g. a confidence
     start: Seconds
     end: Seconds
     word: str
+    pii: str | None = Field(
+        None,
+        description="Redaction tag/redact: the entity type this word belongs to (with redact the word "
+        "is the placeholder `[TYPE]` spanning the entity's words).",
+    )
     channel: NonNegativeInt | None = Field(
         None, description="Split transcripts: the 0-based channel that spoke the word (absent when mixed)."
     )
@@ -33,6 +55,12 @@ class Word(Contract):
         None,
         description="True when another speaker talks over this word (it keeps the speaker that "
         "covers it longest); absent otherwise.",
+    )
+    confidence: Confidence | None = Field(
+        None,
+        description="How sure the decoder was of this word, in [0, 1]: NeMo's entropy-based token confidence "
+        "(Tsallis, alpha 1/3, exp-normalised), the minimum over the word's tokens (docs/CONFIDENCE.md). "
+        "Absent when the job ran with word confidence off.",
     )
 
 
@@ -52,6 +80,9 @@ class Segment(Contract):
     )
     speaker: NonNegativeInt | None = Field(
         None, description="The speaker of every word of this segment (segments break at speaker turns)."
+    )
+    confidence: Confidence | None = Field(
+        None, description="The mean of its words' confidence; absent when the words carry none."
     )
 
 
@@ -141,6 +172,26 @@ class ChannelDecision(Contract):
     )
 
 
+class RedactedSpan(Contract):
+    """One entity found (Redaction tag) or removed (redact): its audio span."""
+
+    type: str = Field(
+        description="CREDIT_CARD, PHONE_NUMBER, EMAIL_ADDRESS, IBAN_CODE, NATIONAL_ID, "
+        "DIGIT_SEQUENCE or PERSON (docs/REDACTION.md)."
+    )
+    start: Seconds
+    end: Seconds
+    score: float = Field(ge=0, le=1)
+    channel: NonNegativeInt | None = None
+
+
+class RedactionInfo(Contract):
+    mode: Literal["tag", "redact"]
+    entities: dict[str, NonNegativeInt] = Field(description="Entities found, by type.")
+    names_detected: bool = Field(description="False: no name model was installed (PERSON not looked for).")
+    audio: str | None = Field(None, description="URI of the silenced audio copy (redact + RedactAudio).")
+
+
 class VocabularyUsed(Contract):
     """Which vocabulary, at which exact version, boosted this transcript's decoding."""
 
@@ -171,7 +222,11 @@ class TranscriptDocument(Contract):
     [0, media.duration_s]."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    schema_version: Literal["1.0", "1.1"]
+    schema_version: Literal["1.0", "1.1"] = Field(
+        description="1.1 (SCHEMA_VERSION) added optional fields (word and segment `confidence` and "
+        "`speaker`, `expected_languages`, `vocabulary`, `redaction`, `speakers`); a 1.0 document is a "
+        "valid 1.1 document without them, so readers accept both."
+    )
     source: TranscriptSourceInfo
     media: MediaInfo
     model: ModelInfo
@@ -188,6 +243,11 @@ class TranscriptDocument(Contract):
         None, description="Languages of the segments, by share of their letters, largest first."
     )
     mixed_language: bool | None = Field(None, description="True when a second language holds a real share.")
+    expected_languages: list[str] | None = Field(
+        None,
+        description="The languages language ID was restricted to (docs/LANGUAGES.md); absent: any. A "
+        "segment that reads as another language keeps that language and is named in `warnings`.",
+    )
     speech_seconds: Seconds | None = Field(
         None, description="Audio the VAD kept (batched mode); 0 for a silence- or noise-only file."
     )
@@ -211,4 +271,8 @@ class TranscriptDocument(Contract):
         default_factory=list,
         description="Human-readable notes on anything that changed what was transcribed "
         "(e.g. channels that cancel when mixed).",
+    )
+    redaction: RedactionInfo | None = Field(None, description="Absent when Redaction was off.")
+    redactions: list[RedactedSpan] = Field(
+        default_factory=list, description="Entities found or removed (docs/REDACTION.md), by start time."
     )

@@ -13,6 +13,15 @@ TranscribePath = Literal["pool", "job"]
 # upload's S3 object tag `channel-mode` (CHANNEL_MODE_TAG).
 ChannelMode = Literal["mix", "split", "auto"]
 CHANNEL_MODE_TAG = "channel-mode"
+# Whether (and how fast) a cold upload is restored before it is transcribed (docs/ARCHIVES.md): the
+# RESTORE_ARCHIVED setting, or the upload's S3 object tag `restore-archived` (RESTORE_ARCHIVED_TAG).
+RestoreArchived = Literal["off", "bulk", "standard", "expedited"]
+RESTORE_ARCHIVED_TAG = "restore-archived"
+# Personal data in the transcript (docs/REDACTION.md): the REDACTION setting or the tag `redaction`;
+# with redact, REDACT_AUDIO (or the tag `redact-audio`: true/false) also writes a silenced audio copy.
+Redaction = Literal["off", "tag", "redact"]
+REDACTION_TAG = "redaction"
+REDACT_AUDIO_TAG = "redact-audio"
 
 
 def channel_label(channel: int) -> str:

@@ -107,3 +107,13 @@ def choice(allowed: tuple[str, ...], what: str) -> Callable[[str], str]:
         return lowered
 
     return parse
+
+
+def flag() -> Callable[[str], bool]:
+    """A parser for a true/false setting (case-insensitive)."""
+    words = choice(("true", "false"), "true or false")
+
+    def parse(value: str) -> bool:
+        return words(value) == "true"
+
+    return parse

@@ -23,6 +23,10 @@ from pipeline.outcomes import UnsupportedInput
 from pipeline.s3uri import format_s3_uri
 
 FOLDER_MARKER = "folder_marker"
+# S3's EventBridge event once a cold upload's restored copy is readable (docs/ARCHIVES.md): the same
+# detail shape as Object Created (bucket, key, etag, version-id) plus restore-expiry-time and
+# source-storage-class; it starts the same workflow on the restored copy.
+OBJECT_RESTORE_COMPLETED = "Object Restore Completed"
 
 
 def ignore_reason(key: str, ignored_suffixes: Sequence[str] = ()) -> str | None:

@@ -84,6 +84,11 @@ def plan(request: PlanRequest, settings: Settings, wiring: Wiring) -> Plan:
         chunking=chunking,
         # the upload's own tag wins over the stack's setting (docs/CHANNELS.md)
         channel_mode=probe.channel_mode or settings.channel_mode,
+        # resolved by the Probe (tag > prefix rule > EXPECTED_LANGUAGES, docs/SETTINGS.md); None: any
+        expected_languages=probe.expected_languages,
+        # the Probe resolved these by pipeline.upload_settings; None only from a ProbeResult made before
+        redaction=probe.redaction or settings.redaction,
+        redact_audio=settings.redact_audio if probe.redact_audio is None else probe.redact_audio,
         vocabulary=probe.vocabulary,  # resolved and pinned by the Probe (docs/VOCABULARY.md)
         speakers=probe.speakers or settings.speakers,
     )

@@ -39,7 +39,7 @@ from pipeline.formats import to_srt, to_text, to_vtt
 from pipeline.s3uri import parse_s3_uri
 from pipeline.segments import segment_rows, to_jsonl
 from pipeline.subtitles import build_cues
-from pipeline.transcript import TranscriptDocument
+from pipeline.transcript import TranscriptDocument, low_confidence_share
 from pipeline.transcript_reader import TranscriptInvalid, read_transcript
 
 if TYPE_CHECKING:
@@ -97,11 +97,13 @@ def summarize(transcript: TranscriptDocument) -> TranscriptSummary:
         hardware=transcript.hardware,
         timings=transcript.timings,
         word_count=len(transcript.words),
+        low_confidence_share=low_confidence_share([w.confidence for w in transcript.words]),
         channel_mode_used=transcript.channel_mode.used if transcript.channel_mode else None,
         speaker_count=transcript.speakers.count
         if transcript.speakers and transcript.speakers.used != "off"
         else None,
         warnings=list(transcript.warnings),
+        redacted_entities=dict(transcript.redaction.entities) if transcript.redaction else None,
     )
 
 

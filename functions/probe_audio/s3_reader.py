@@ -19,8 +19,15 @@ import re
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pipeline.exact_upload import error_code, pin_arguments, superseded_when_gone
-from pipeline.outcomes import SourceSuperseded
+from pipeline.exact_upload import (
+    OBJECT_ARCHIVED,
+    error_code,
+    pin_arguments,
+    sse_c_message,
+    sse_c_refused,
+    superseded_when_gone,
+)
+from pipeline.outcomes import ObjectArchived, SourceSuperseded, UnsupportedInput
 
 DEFAULT_BLOCK_SIZE = 16 * 1024
 # A parser that wants more than this from one file is not probing any more (e.g. a tag with a huge
@@ -208,6 +215,12 @@ class S3RangeReader(io.RawIOBase):
             if error_code(exc) == "InvalidRange" and self._size is None:
                 # S3 rejects any range on a zero-byte object; that is how an empty object looks here.
                 return b"", 0
+            code = error_code(exc)
+            if code in OBJECT_ARCHIVED:
+                # Cold: the probe's handler asks HeadObject why and what to do (probe_audio.cold).
+                raise ObjectArchived(f"s3://{self.bucket}/{self.key} is archived: {code}") from exc
+            if sse_c_refused(exc):
+                raise UnsupportedInput(sse_c_message(f"s3://{self.bucket}/{self.key}")) from exc
             raise
         body = response["Body"].read()
         self.bytes_read += len(body)

@@ -11,9 +11,11 @@ from lambda_runtime.clients import catalog_table, events_client, s3_client
 from lambda_runtime.observability import add_dimensioned_metric, logger, metrics, tracer
 from pipeline.contracts import FailureRequest, FailureResult
 from pipeline.events import put_completion_event
-from pipeline.outcomes import SourceSuperseded
+from pipeline.outcomes import STATUS_ARCHIVED, STATUS_RESTORING, SourceSuperseded
 
 from record_failure.record import failure_event, record_failure
+
+COLD = (STATUS_ARCHIVED, STATUS_RESTORING)  # docs/ARCHIVES.md: recorded here, yet not failures
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -26,8 +28,9 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
         put_completion_event(events_client(), failure_event(request, result))  # TransientError retries
     logger.append_keys(source_uri=result.source_uri, etag=result.etag)
     # "message" is a reserved LogRecord attribute: log it under another name.
-    logger.warning(
-        "execution failed",
+    cold = result.status in COLD
+    (logger.info if cold else logger.warning)(
+        "upload archived" if cold else "execution failed",
         extra={
             "reason": result.reason,
             "reason_class": result.reason_class,
@@ -41,6 +44,8 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
         "capacity": "ExecutionsFailedCapacity",
         None: "ExecutionsSuperseded",
     }.get(result.reason_class, "ExecutionsFailedInternal")
+    if result.status in COLD:
+        name = "ExecutionsArchived" if result.status == STATUS_ARCHIVED else "ExecutionsRestoring"
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     # The dashboard's "failed by reason class" (docs/OPERATIONS.md): one metric, ReasonClass dimension.
     add_dimensioned_metric("FailuresRecorded", MetricUnit.Count, 1, ReasonClass=outcome_class(result))
@@ -48,8 +53,10 @@ def handler(request: FailureRequest, context: LambdaContext) -> dict[str, Any]:
 
 
 def outcome_class(result: FailureResult) -> str:
-    """bad_input | internal | capacity | superseded: a superseded upload (a newer one owns the key)
-    is no fault."""
+    """bad_input | internal | capacity | superseded | archived: a superseded upload (a newer one owns
+    the key) is no fault, nor is a cold one (ARCHIVED or RESTORING, docs/ARCHIVES.md)."""
     status = getattr(result, "status", "FAILED")
+    if status in COLD:
+        return "archived"
     superseded = status == "SUPERSEDED" or result.reason == SourceSuperseded.__name__
     return "superseded" if superseded else str(result.reason_class)

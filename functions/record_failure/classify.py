@@ -17,6 +17,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.archive import archive_error_payload
+from pipeline.exact_upload import OBJECT_ARCHIVED
 from pipeline.outcomes import (
     BAD_INPUT,
     BAD_INPUT_ERROR_NAMES,
@@ -24,7 +26,9 @@ from pipeline.outcomes import (
     GPU_JOB_EXIT_BAD_INPUT,
     GPU_JOB_EXIT_SUPERSEDED,
     INTERNAL,
+    ArchiveRestoring,
     CapacityUnavailable,
+    ObjectArchived,
     SourceSuperseded,
 )
 
@@ -35,6 +39,11 @@ REASON_UNKNOWN = "unknown"
 SUPERSEDED_ERROR = SourceSuperseded.__name__
 # Not a reason class of a FAILED row: the outcome SUPERSEDED (docs/OUTCOMES.md), by name or exit code.
 SUPERSEDED = SourceSuperseded.reason
+# A cold upload (docs/ARCHIVES.md): its own outcome, no reason class (neither bad input nor internal).
+ARCHIVED = "archived"
+ARCHIVED_ERROR = ObjectArchived.__name__
+RESTORING_ERROR = ArchiveRestoring.__name__
+ARCHIVE_ERRORS = frozenset({ARCHIVED_ERROR, RESTORING_ERROR})
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,7 @@ class Classification:
     status_reason: str | None = None
     batch_job_id: str | None = None
     attempts: int | None = None
+    archive: dict[str, Any] | None = None
 
 
 def parse_cause(cause: Any) -> Any:
@@ -111,6 +121,25 @@ def _typed(name: str, message: Any, error: str) -> Classification | None:
     return None
 
 
+def says_object_archived(text: Any) -> bool:
+    """An S3 error text naming InvalidObjectState (a cold object read anywhere: a Lambda's botocore
+    ClientError message, a job's error): the same outcome as the probe's ObjectArchived."""
+    return isinstance(text, str) and any(f"({code})" in text for code in OBJECT_ARCHIVED)
+
+
+def _archived(name: str, cause: Any) -> Classification | None:
+    """ObjectArchived / ArchiveRestoring by name (their message carries the ArchiveInfo), or any S3 error
+    text naming InvalidObjectState: a cold object is never internal (None: not cold)."""
+    error_type = str(_get(cause, "errorType") or name)
+    message = _get(cause, "errorMessage") if isinstance(cause, dict) else cause
+    if error_type in ARCHIVE_ERRORS:
+        text, archive = archive_error_payload(message)
+        return Classification(error_type, ARCHIVED, text or error_type, name, archive=archive)
+    if says_object_archived(message) or says_object_archived(cause):
+        return Classification(ARCHIVED_ERROR, ARCHIVED, str(message or cause), name)
+    return None
+
+
 def classify(error: Any) -> Classification:
     error = error if isinstance(error, dict) else {}
     name = str(error.get("Error") or REASON_UNKNOWN)
@@ -119,6 +148,10 @@ def classify(error: Any) -> Classification:
     typed = _typed(name, _get(cause, "errorMessage") if isinstance(cause, dict) else cause, name)
     if typed is not None:
         return typed
+
+    archived = _archived(name, cause)
+    if archived is not None:
+        return archived
 
     if _is_batch_job(cause):
         exit_code, status_reason, job_id, attempts = batch_details(cause)

@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from lambda_runtime.observability import logger
+from pipeline.archive import cold_state
 from pipeline.catalog import catalog_key, set_expression, utc_now_iso
 from pipeline.contracts import (
+    ArchiveInfo,
     CompletionEvent,
     FailureRequest,
     FailureResult,
@@ -34,7 +36,9 @@ from pipeline.contracts import (
 from pipeline.exact_upload import ERROR_JSON, current_object, error_code, holds, output_file
 from pipeline.outcomes import (
     INTERNAL,
+    STATUS_ARCHIVED,
     STATUS_FAILED,
+    STATUS_RESTORING,
     STATUS_SUPERSEDED,
     STATUS_TRANSCRIBED,
     SourceSuperseded,
@@ -45,7 +49,9 @@ from pipeline.uploads import uploaded_object_from_event
 from pydantic import ValidationError
 
 from record_failure.classify import (
+    ARCHIVED,
     REASON_GPU_BAD_INPUT,
+    RESTORING_ERROR,
     SUPERSEDED_ERROR,
     Classification,
     classify,
@@ -203,6 +209,75 @@ def superseded_attributes(
     return {k: v for k, v in attributes.items() if v is not None}
 
 
+def archive_of(s3: S3Client, identity: UploadedObject, reported: dict[str, Any] | None) -> ArchiveInfo | None:
+    """The ArchiveInfo the error carried (the probe's), else what one HeadObject says; never raises."""
+    if reported:
+        try:
+            return ArchiveInfo.model_validate(reported)
+        except ValidationError:
+            logger.warning("the error's archive info is not an ArchiveInfo", extra={"archive": reported})
+    if identity is PLACEHOLDER:
+        return None
+    try:
+        state = cold_state(dict(s3.head_object(Bucket=identity.bucket, Key=identity.key)))
+    except Exception as exc:
+        logger.info("could not look up the cold object", extra={"detail": repr(exc)})
+        return None
+    return ArchiveInfo(
+        storage_class=state.storage_class,
+        archive_status=state.archive_status,
+        restore="in_progress" if state.restore == "in_progress" else "none",
+    )
+
+
+def archived_attributes(
+    identity: UploadedObject,
+    status: str,
+    classification: Classification,
+    archive: ArchiveInfo | None,
+    cause: Any,
+    execution_arn: str | None,
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "status": status,
+        "reason": classification.reason,
+        "error": classification.error,
+        "message": truncate(classification.message, 1000),
+        "cause": truncate(cause),
+        "archive": archive.model_dump(mode="json", exclude_none=True) if archive else None,
+        "updated_at": utc_now_iso(),
+        "bucket": None if identity is PLACEHOLDER else identity.bucket,
+        "key": None if identity is PLACEHOLDER else identity.key,
+        "version_id": identity.version_id,
+        "failed_execution_arn": execution_arn,
+    }
+    return {k: v for k, v in attributes.items() if v is not None}
+
+
+def record_archived(
+    table: Table,
+    s3: S3Client,
+    request: FailureRequest,
+    identity: UploadedObject,
+    classification: Classification,
+    cause: Any,
+) -> FailureResult:
+    """ARCHIVED (cold, not restored) or RESTORING (a restore requested): docs/ARCHIVES.md."""
+    status = STATUS_RESTORING if classification.reason == RESTORING_ERROR else STATUS_ARCHIVED
+    archive = archive_of(s3, identity, classification.archive)
+    attributes = archived_attributes(identity, status, classification, archive, cause, request.execution_arn)
+    return FailureResult(
+        status=status,  # type: ignore[arg-type]  # ARCHIVED | RESTORING
+        reason=classification.reason,
+        reason_class=None,
+        message=attributes.get("message", ""),
+        recorded=write_failure(table, identity, attributes),
+        source_uri=identity.uri,
+        etag=identity.etag,
+        archive=archive,
+    )
+
+
 def write_failure(table: Table, identity: UploadedObject, attributes: dict[str, Any]) -> bool:
     """Upsert the FAILED (or SUPERSEDED) attributes unless the item already says TRANSCRIBED.
 
@@ -238,6 +313,8 @@ def record_failure(table: Table, s3: S3Client, request: FailureRequest) -> Failu
     error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
     classification = classify(error)
     identity = identify(state)
+    if classification.reason_class == ARCHIVED:
+        return record_archived(table, s3, request, identity, classification, parse_cause(error.get("Cause")))
     prefix = planned_prefix(state) if classification.reason == REASON_GPU_BAD_INPUT else None
     gpu_error = gpu_error_of(read_gpu_error(s3, prefix), identity)
     cause = parse_cause(error.get("Cause"))
@@ -296,4 +373,5 @@ def failure_event(request: FailureRequest, result: FailureResult) -> CompletionE
         reason_class=result.reason_class,
         message=result.message,
         superseded_by=result.superseded_by,
+        archive=result.archive,
     )

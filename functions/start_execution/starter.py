@@ -30,7 +30,7 @@ from pipeline.contracts import UploadedObject
 from pipeline.exact_upload import error_code
 from pipeline.naming import execution_name
 from pipeline.outcomes import UnsupportedInput
-from pipeline.uploads import ignore_reason, uploaded_object_from_event
+from pipeline.uploads import OBJECT_RESTORE_COMPLETED, ignore_reason, uploaded_object_from_event
 
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions.client import SFNClient
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 Outcome = Literal["started", "duplicate", "ignored", "invalid", "retry"]
 OBJECT_CREATED = "Object Created"
+RESTORED_SUFFIX = "restored"
+STARTING_EVENTS = frozenset({OBJECT_CREATED, OBJECT_RESTORE_COMPLETED})
 # Step Functions accepts at most 256 KiB of execution input; an unreadable body is cut well below it.
 MAX_UNREADABLE_CHARS = 200_000
 INVALID_PREFIX = "invalid-event-"
@@ -98,7 +100,7 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
     if not isinstance(event, dict):
         wrapped = json.dumps({"unreadable_message": body[:MAX_UNREADABLE_CHARS]})
         return StartPlan("invalid", invalid_name(body), wrapped, reason="body is not a JSON object")
-    if event.get("source") != "aws.s3" or event.get("detail-type") != OBJECT_CREATED:
+    if event.get("source") != "aws.s3" or event.get("detail-type") not in STARTING_EVENTS:
         reason = f"not an S3 Object Created event: {event.get('source')!r} {event.get('detail-type')!r}"
         return StartPlan("invalid", invalid_name(body), body, reason=reason)
     try:
@@ -112,7 +114,10 @@ def plan_record(body: str, ignored_suffixes: Sequence[str]) -> StartPlan:
     ignored = ignore_reason(source.key, ignored_suffixes)
     if ignored:
         return StartPlan("ignored", None, None, source=source, reason=ignored)
-    return StartPlan("start", execution_name(source), body, source=source)
+    # The upload's first execution has its plain name; the one on its restored copy is distinct from it,
+    # and every delivery of that restore's event gets the same name (refused as a duplicate).
+    suffix = RESTORED_SUFFIX if event.get("detail-type") == OBJECT_RESTORE_COMPLETED else ""
+    return StartPlan("start", execution_name(source, suffix), body, source=source)
 
 
 def _error_code(exc: Exception) -> str:

@@ -466,7 +466,9 @@ class Engine:
         out = []
         for msg, toks in decoded:
             offset = msg.window.start_s
-            words = [Word(w.word, w.start + offset, w.end + offset) for w in to_words(self.model, toks)]
+            words = [
+                replace(w, start=w.start + offset, end=w.end + offset) for w in to_words(self.model, toks)
+            ]
             out.append(_Words(msg.item, msg.route, msg.window.start, words))
         return out
 

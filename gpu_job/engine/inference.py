@@ -38,17 +38,6 @@ def _hypothesis_tokens(batched_hyps: Any) -> Tokens:
     return Tokens.from_hypothesis(batched_hyps_to_hypotheses(batched_hyps, batch_size=1)[0])
 
 
-def _concat(parts: list[Tokens]) -> Tokens:
-    if not parts:
-        empty = torch.zeros(0, dtype=torch.long)
-        return Tokens(empty, empty.clone(), empty.clone())
-    return Tokens(
-        torch.cat([p.ids for p in parts]),
-        torch.cat([p.frames for p in parts]),
-        torch.cat([p.durations for p in parts]),
-    )
-
-
 def transcribe_signal(model: Any, samples: np.ndarray, biasing_id: int = -1) -> Tokens:
     """Full-context pass (full or local-attention mode, depending on the encoder's configuration);
     `biasing_id`: the vocabulary's tree (gpu_job.boosting), -1 for none."""
@@ -190,7 +179,7 @@ def transcribe_stream(
             if is_last:
                 break
             want = chunking.chunk
-    return StreamResult(tokens=_concat(parts), chunks=chunks, samples=samples)
+    return StreamResult(tokens=Tokens.concat(parts), chunks=chunks, samples=samples)
 
 
 def transcribe_batch(

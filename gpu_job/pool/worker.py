@@ -210,7 +210,9 @@ class PoolWorker:
                 return
             self.report.files += 1
             # The per-file job's rule (gpu_job/outcome.py); a failure is answered by its error's name.
-            written = write_outcome(request.output_prefix, request.source, outcome)
+            written = write_outcome(
+                request.output_prefix, request.source, outcome, request.redaction, request.redact_audio
+            )
             if written.error is not None:
                 self.answers.fail(token, written.error["error"], written.error)
                 self.report.failed += 1

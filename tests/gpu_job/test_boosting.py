@@ -74,6 +74,8 @@ def test_a_vocabulary_turns_a_rare_word_from_wrong_to_right_in_a_shared_batch(
         assert without["vocabulary"] is None
         assert with_vocabulary["vocabulary"]["name"] == "spanish-words"
         assert with_vocabulary["vocabulary"]["phrases"] == 1
+        # and boosting keeps word confidence on (gpu_job.model.set_decoding rebuilds the decoding)
+        assert all(0.0 <= w["confidence"] <= 1.0 for w in with_vocabulary["words"] + without["words"])
 
 
 def test_a_vocabulary_version_is_compiled_once_and_boosts_the_other_modes_too(

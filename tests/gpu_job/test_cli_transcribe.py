@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pipeline.transcript import SCHEMA_VERSION
 from typer.testing import CliRunner
 
 from parakeet_cli import exits
@@ -71,6 +72,8 @@ def test_a_clip_is_transcribed_to_the_pipeline_formats(media: Path, tmp_path: Pa
         str(tmp_path),
         "--format",
         "json,srt,vtt,txt",
+        "--languages",
+        "EN",
         "--json",
     )
 
@@ -86,7 +89,9 @@ def test_a_clip_is_transcribed_to_the_pipeline_formats(media: Path, tmp_path: Pa
     names = {Path(p).name for p in item["outputs"].values()}
     assert names == {"talk.json", "talk.srt", "talk.vtt", "talk.txt"}
     document = json.loads((tmp_path / "talk.json").read_text())
-    assert document["schema_version"] == "1.1" and len(document["words"]) == item["words"]
+    assert document["schema_version"] == SCHEMA_VERSION and len(document["words"]) == item["words"]
+    assert all(0.0 <= w["confidence"] <= 1.0 for w in document["words"])
+    assert document["expected_languages"] == ["en"] and document["warnings"] == []
     srt = (tmp_path / "talk.srt").read_text()
     assert srt.startswith("1\n00:00:0") and " --> " in srt
     assert (tmp_path / "talk.vtt").read_text().startswith("WEBVTT\n\n00:00:0")
@@ -149,6 +154,7 @@ def test_a_per_file_mode_runs_through_the_same_outputs(media: Path, tmp_path: Pa
         (["--format", "srt,docx"], exits.USAGE, "usage"),
         (["--mode", "fastest"], exits.USAGE, "usage"),
         (["--device", "tpu"], exits.USAGE, "usage"),
+        (["--languages", "en+xx"], exits.USAGE, "usage"),
     ],
 )
 def test_bad_options_are_usage_errors(media: Path, args: list[str], code: int, error: str) -> None:

@@ -84,10 +84,20 @@ def test_the_transcripts_channel_use_and_warnings_reach_the_row_and_the_event(ta
     assert ready_event(request, item).warnings == [warning]
 
 
+def test_the_share_of_low_confidence_words_reaches_the_row(table: Any) -> None:
+    done = postprocessed(PLAN)
+    summary = done.summary.model_copy(update={"low_confidence_share": 0.125})
+
+    item = index(table, index_request(postprocess=done.model_copy(update={"summary": summary})))
+
+    assert item.low_confidence_share == 0.125
+
+
 def test_a_row_without_warnings_stores_none(table: Any) -> None:
     item = index(table, index_request())
 
     assert item.warnings is None and item.channel_mode_used is None
+    assert item.low_confidence_share is None  # the example summary's words carry no confidence
 
 
 def test_the_stored_item_uses_decimals(table: Any) -> None:

@@ -15,7 +15,7 @@ from pipeline.contracts import Outputs, PostprocessRequest, UploadedObject
 from pipeline.exact_upload import owner_metadata
 from pipeline.outcomes import SourceSuperseded
 from pipeline.segments import COLUMNS, segment_rows
-from pipeline.transcript import TranscriptDocument
+from pipeline.transcript import LOW_CONFIDENCE_THRESHOLD, SCHEMA_VERSION, TranscriptDocument
 from pipeline.transcript_reader import TranscriptInvalid, validate_transcript
 from postprocess.postprocess import postprocess, render, summarize
 from test_common_support import (
@@ -388,3 +388,40 @@ def test_an_unreadable_transcript_is_reported_as_such_not_as_a_bare_access_error
 
     with pytest.raises(TranscriptInvalid, match="AccessDenied"):
         postprocess(DeniedS3(), REQUEST, OUT)
+
+
+# ---------------------------------------------------------------- word confidence
+def scored(confidences: list[float]) -> dict[str, Any]:
+    """One segment of len(confidences) words, each with its confidence; the segment with their mean."""
+    document = make_transcript(" ".join(f"w{i}" for i in range(len(confidences))) + ".")
+    for word, value in zip(document["segments"][0]["words"], confidences, strict=True):
+        word["confidence"] = value
+    document["segments"][0]["confidence"] = sum(confidences) / len(confidences)
+    document["words"] = list(document["segments"][0]["words"])
+    document["schema_version"] = SCHEMA_VERSION
+    return document
+
+
+def test_the_summary_carries_the_share_of_low_confidence_words() -> None:
+    # Given four words, one of them below the documented threshold
+    low = LOW_CONFIDENCE_THRESHOLD - 0.01
+    transcript = model(scored([0.99, low, LOW_CONFIDENCE_THRESHOLD, 0.8]))
+
+    # Then a quarter of the words is low-confidence (the threshold itself is not "low")
+    assert summarize(transcript).low_confidence_share == 0.25
+
+
+def test_a_transcript_without_confidence_has_no_share_rather_than_zero() -> None:
+    assert summarize(model(make_transcript("hello world."))).low_confidence_share is None
+
+
+def test_the_segment_rows_carry_the_segments_confidence() -> None:
+    rows = segment_rows(SOURCE, model(scored([0.9, 0.5])), TRANSCRIBED_AT)
+
+    assert [r["confidence"] for r in rows] == [pytest.approx(0.7)]
+    assert segment_rows(SOURCE, model(make_transcript("a.")), TRANSCRIBED_AT)[0]["confidence"] is None
+
+
+def test_a_confidence_outside_zero_to_one_is_rejected() -> None:
+    with pytest.raises(TranscriptInvalid, match="confidence"):
+        validate_transcript(scored([1.5]))

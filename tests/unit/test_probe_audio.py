@@ -122,11 +122,16 @@ def test_probe_agrees_with_ffprobe_within_budget(recipe: Any, media: dict[str, P
         "has_audio",
         "duration_is_estimate",
         "channel_mode",
+        "redaction",
+        "redact_audio",
         "vocabulary",
         "speakers",
+        "expected_languages",
     }
+    assert result["redaction"] == "off" and result["redact_audio"] is False  # untagged: the defaults
     assert result["duration_is_estimate"] is False
     assert result["channel_mode"] is None  # untagged
+    assert result["expected_languages"] is None  # no tag, no prefix rule, no stack default: any
     assert result["vocabulary"] is None  # no tag, no prefix rule, no stack default
     assert result["speakers"] is None  # no tag, no prefix rule: the SPEAKERS setting decides
     # And it read at most 64 KiB in at most 3 ranged GETs (counted by the S3 client, not the reader)

@@ -190,6 +190,7 @@ def test_a_failed_claim_is_recorded_under_the_key_from_the_raw_event(aws: tuple[
         "source_uri": "s3://in/a b.mp3",
         "etag": "abc",
         "superseded_by": None,
+        "archive": None,
     }
     item = stored(table)
     assert (item["status"], item["reason"], item["reason_class"], item["error"]) == (

@@ -47,6 +47,7 @@ def row(
         "channel": None,
         "speaker": speaker,
         "language": language,
+        "confidence": 0.9,
         "mode": "batched",
         "model": "nvidia/parakeet-tdt-0.6b-v3",
         "transcribed_at": transcribed_at,

@@ -15,11 +15,15 @@ from pipeline.speakers import MAX_SPEAKERS, parse_speakers, speakers_limit
 from plan_job.planner import plan
 from plan_job.wiring import load_wiring
 from probe_audio import app
-from probe_audio.tags import speakers_from_tags
+from probe_audio.tags import speakers_for
 
 from tests.unit.test_channel_mode_tag import KEY, s3, source_of, stereo_wav  # noqa: F401  (s3 is a fixture)
 from tests.unit.test_plan_job import ENV
 from tests.unit.test_probe_audio import BUCKET, LambdaContext
+
+
+def speakers_from_tags(tags: dict[str, str], key: str = "", rules: str = "") -> str | None:
+    return speakers_for(tags, key, Settings(speakers_by_prefix=rules))
 
 
 @pytest.mark.parametrize(("value", "spelled"), [("off", "off"), (" AUTO ", "auto"), ("3", "3"), ("04", "4")])

@@ -329,16 +329,21 @@ def test_record_failure_returns_a_failure_result_and_then_fails_the_execution() 
 
 
 def test_a_superseded_upload_ends_in_its_own_succeed_state_every_other_failure_in_failed() -> None:
-    # FailureResult.status is what the Choice reads: SUPERSEDED -> Superseded (not counted as failed)
+    # FailureResult.status is what the Choice reads: SUPERSEDED -> Superseded, and a cold upload's
+    # ARCHIVED -> Archived, RESTORING -> Restoring (docs/ARCHIVES.md); none is counted as failed
     from pipeline.contracts import FailureResult
 
     choice = ASL["States"]["IsSuperseded"]
     assert choice["Type"] == "Choice" and choice["Default"] == "Failed"
-    [rule] = choice["Choices"]
-    assert (rule["Variable"], rule["StringEquals"]) == ("$.failure.status", "SUPERSEDED")
-    assert rule["Next"] == "Superseded"
-    assert ASL["States"]["Superseded"]["Type"] == "Succeed"
-    assert "SUPERSEDED" in FailureResult.model_fields["status"].annotation.__args__  # type: ignore[union-attr]
+    routes = {(rule["Variable"], rule["StringEquals"]): rule["Next"] for rule in choice["Choices"]}
+    assert routes == {
+        ("$.failure.status", "SUPERSEDED"): "Superseded",
+        ("$.failure.status", "ARCHIVED"): "Archived",
+        ("$.failure.status", "RESTORING"): "Restoring",
+    }
+    for status, state in routes.items():
+        assert ASL["States"][state]["Type"] == "Succeed"
+        assert status[1] in FailureResult.model_fields["status"].annotation.__args__  # type: ignore[union-attr]
     assert ASL["States"]["RecordFailure"]["ResultPath"] == "$.failure"
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import boto3
 import pytest
+from pipeline.transcript import SCHEMA_VERSION, low_confidence_share
 from typer.testing import CliRunner
 
 from local_emulator import runner
@@ -121,7 +122,11 @@ def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Pat
     assert code == exits.OK and srt.startswith("1\n00:00:0")
     code, got = parakeet("get", "meetings/short.wav", "--format", "json", "--out", str(tmp_path), "--json")
     assert code == exits.OK and got["path"] == str(tmp_path / "short.json") and got["content"] is None
-    assert json.loads((tmp_path / "short.json").read_text())["schema_version"] == "1.1"
+    document = json.loads((tmp_path / "short.json").read_text())
+    assert document["schema_version"] == SCHEMA_VERSION
+    # (every word carries a confidence, and the catalog row the share of them under the threshold)
+    confidences = [w["confidence"] for w in document["words"]]
+    assert confidences and latest["low_confidence_share"] == low_confidence_share(confidences)
     code, vtt = parakeet("get", "meetings/short.wav", "--format", "vtt", "--json")
     assert code == exits.OK and vtt["content"].startswith("WEBVTT")
 
@@ -129,6 +134,23 @@ def test_upload_then_status_then_get(cli_stack: LocalStack, clips: dict[str, Pat
     code, overview = parakeet("status", "--json")
     assert code == exits.OK and overview["counts"]["TRANSCRIBED"] >= 1
     assert "meetings/short.wav" in [r["key"] for r in overview["recent"]]
+
+
+def test_upload_languages_tags_the_upload_and_the_transcript_flags_what_reads_otherwise(
+    cli_stack: LocalStack, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    # When English speech is uploaded expecting German only
+    code, uploaded = parakeet(
+        "upload", str(clips["short"]), "--prefix", "de-only", "--languages", "DE", "--json"
+    )
+    assert code == exits.OK and uploaded["uploads"][0]["key"] == "de-only/short.wav"
+    assert deliver(cli_stack, "de-only/short.wav").status == "SUCCEEDED"
+    # Then the Probe read the tag, and the transcript keeps English and says so in its warnings
+    code, got = parakeet("get", "de-only/short.wav", "--format", "json", "--out", str(tmp_path), "--json")
+    assert code == exits.OK and got["path"] == str(tmp_path / "short.json")
+    document = json.loads((tmp_path / "short.json").read_text())
+    assert document["expected_languages"] == ["de"] and document["language"] != "de"
+    assert any("not as one of the expected languages (de)" in w for w in document["warnings"])
 
 
 def test_a_failed_upload_is_listed_and_retried_without_reuploading(
@@ -374,6 +396,7 @@ def test_upload_wait_says_when_no_execution_can_be_attributed(
         (["retry", "--json"], exits.USAGE),
         (["cost", "--since", "last tuesday", "--json"], exits.USAGE),
         (["upload", "/no/such/file.wav", "--json"], exits.NOT_FOUND),
+        (["upload", "/no/such/file.wav", "--languages", "en+xx", "--json"], exits.USAGE),
         (["search", "hello", "--limit", "0", "--json"], exits.USAGE),
         (["search", "hello", "--since", "someday", "--json"], exits.USAGE),
     ],

@@ -45,17 +45,26 @@ RESOURCES: dict[tuple[str, str], list[str]] = {
     ("ProbeAudioFunctionRole", "s3:GetObjectVersion"): [UPLOAD],
     ("ProbeAudioFunctionRole", "s3:GetObjectTagging"): [UPLOAD],  # per-upload settings
     ("ProbeAudioFunctionRole", "s3:GetObjectVersionTagging"): [UPLOAD],
+    ("ProbeAudioFunctionRole", "s3:RestoreObject"): [UPLOAD],  # a cold upload, RestoreArchived on
     ("PostprocessFunctionRole", "s3:GetObject"): [TRANSCRIPT, UPLOAD],
     ("PostprocessFunctionRole", "s3:PutObject"): [TRANSCRIPT.replace("transcript.json", "a.srt"), SEGMENTS],
     ("PostprocessFunctionRole", "s3:DeleteObject"): [ERROR],  # a stale error.json of an earlier attempt
     ("IndexTranscriptFunctionRole", "dynamodb:UpdateItem"): [TABLE],
     ("IndexTranscriptFunctionRole", "events:PutEvents"): [BUS],
     ("IndexTranscriptFunctionRole", "s3:GetObject"): [UPLOAD],  # still the current upload?
+    ("RestoreSweepFunctionRole", "dynamodb:Query"): ["${CatalogTable.Arn}/index/by-status"],  # RESTORING rows
+    ("RestoreSweepFunctionRole", "dynamodb:UpdateItem"): [TABLE],
+    ("RestoreSweepFunctionRole", "events:PutEvents"): [BUS],
+    ("RestoreSweepFunctionRole", "s3:GetObject"): [UPLOAD],  # HeadObject: does the key still hold it?
     ("RecordFailureFunctionRole", "dynamodb:GetItem"): [TABLE],
     ("RecordFailureFunctionRole", "dynamodb:UpdateItem"): [TABLE],
     ("RecordFailureFunctionRole", "events:PutEvents"): [BUS],
     ("RecordFailureFunctionRole", "s3:GetObject"): [ERROR, UPLOAD],
     ("BackfillItemFunctionRole", "dynamodb:GetItem"): [TABLE],
+    ("BackfillItemFunctionRole", "dynamodb:UpdateItem"): [TABLE],  # a restoring run's caps
+    ("BackfillItemFunctionRole", "s3:GetObject"): [UPLOAD],  # HeadObject: an Intelligent-Tiering tier
+    ("BackfillItemFunctionRole", "s3:GetObjectVersion"): [UPLOAD],
+    ("BackfillItemFunctionRole", "s3:RestoreObject"): [UPLOAD],  # a run with `restore`
     ("BackfillSummaryFunctionRole", "s3:GetObject"): [RESULTS],
     ("ScalePoolFunctionRole", "sqs:GetQueueAttributes"): ["${PoolQueue.Arn}"],
     ("ScalePoolFunctionRole", "batch:ListJobs"): [ANY],
@@ -212,7 +221,13 @@ def test_the_map_knows_each_roles_calls_by_their_iam_names(rendered: dict[str, A
     # needs GetObjectVersion, a callable passed on (pool_answers' send_task_*) counts as a call
     needs = code_needs(rendered)
     actions = {role: {n.action for n in of_role} for role, of_role in needs.items()}
-    assert actions["BackfillItemFunctionRole"] == {"dynamodb:GetItem"}
+    assert actions["BackfillItemFunctionRole"] == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:RestoreObject",
+    }
     assert actions["BackfillSummaryFunctionRole"] == {"s3:GetObject"}
     assert actions["PlanJobFunctionRole"] == set()
     pool = actions["PoolWorkerRole"]
@@ -244,7 +259,7 @@ def test_a_new_call_without_a_grant_fails(rendered: dict[str, Any], tmp_path: Pa
 def test_removing_a_grant_the_code_needs_fails(rendered: dict[str, Any]) -> None:
     # Given the template without Decide's catalog read
     mutated = copy.deepcopy(rendered)
-    [policy] = mutated["Resources"]["BackfillItemFunctionRole"]["Properties"]["Policies"]
+    [policy, *_] = mutated["Resources"]["BackfillItemFunctionRole"]["Properties"]["Policies"]
     policy["PolicyDocument"]["Statement"] = [
         s for s in policy["PolicyDocument"]["Statement"] if s["Action"] != "dynamodb:GetItem"
     ]

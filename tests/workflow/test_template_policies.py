@@ -110,12 +110,18 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
         reads = {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket"}
         if lid == "ProbeAudioFunction":  # the upload's channel-mode tag (probe_audio.tags)
             reads |= {"s3:GetObjectTagging", "s3:GetObjectVersionTagging"}
+            # a cold upload's restore (probe_audio.cold): a temporary readable copy, the object unchanged
+            reads |= {"s3:RestoreObject"}
+        if lid == "BackfillItemFunction":  # HeadObject (an Intelligent-Tiering tier); a run's restores
+            reads |= {"s3:RestoreObject"}
         if lid == "BackfillStateMachine":  # its Distributed Map lists the prefix (ItemReader listObjectsV2)
             reads = {"s3:ListBucket"}
         assert all(a in reads for a in actions), (lid, actions)
         readers.append(lid)
-    # Claim, Postprocess, Index and RecordFailure HeadObject the key: does it still hold this upload?
+    # Claim, Postprocess, Index, RecordFailure and the restore sweep HeadObject the key: does it still
+    # hold this upload? Decide: its storage tier, and a restoring run's RestoreObject
     assert sorted(set(readers)) == [
+        "BackfillItemFunction",
         "BackfillStateMachine",
         "ClaimSourceFunction",
         "GpuJobRole",
@@ -124,6 +130,7 @@ def test_nothing_may_write_to_the_input_bucket() -> None:
         "PostprocessFunction",
         "ProbeAudioFunction",
         "RecordFailureFunction",
+        "RestoreSweepFunction",
     ]
 
 
@@ -348,14 +355,24 @@ def test_a_lost_pool_worker_is_not_retried_by_batch() -> None:
     assert worker["ContainerProperties"]["JobRoleArn"] == {"Fn::GetAtt": ["PoolWorkerRole", "Arn"]}
 
 
-def test_the_backfill_reads_the_catalog_only_and_starts_only_the_per_file_workflow() -> None:
+def test_the_backfill_reads_the_catalog_writes_only_restore_caps_and_starts_only_the_per_file_workflow() -> (
+    None
+):
     catalog = {
-        (lid, a)
+        (lid, a, json.dumps(s.get("Condition")))
         for lid, s in allow_statements()
         if "CatalogTable" in json.dumps(s.get("Resource", ""))
         for a in as_list(s["Action"])
     }
-    assert {a for lid, a in catalog if lid == "BackfillItemFunction"} == {"dynamodb:GetItem"}
+    decide = {(a, condition) for lid, a, condition in catalog if lid == "BackfillItemFunction"}
+    # an upload's row is read, never written: the one write is limited to the run's restore counters
+    assert decide == {
+        ("dynamodb:GetItem", "null"),
+        (
+            "dynamodb:UpdateItem",
+            json.dumps({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["restore-budget://*"]}}),
+        ),
+    }
     starts = {
         json.dumps(s["Resource"])
         for lid, s in allow_statements()
@@ -390,9 +407,9 @@ def test_the_backfill_results_are_written_and_read_only_under_their_prefix() -> 
         if a.startswith("s3:") and a != "s3:ListBucket"
     }
     # Then the machine writes (with multipart) and Summarise only reads, both only the results prefix;
-    # Decide reads no S3 at all
+    # Decide touches no result at all (only input keys: HeadObject, RestoreObject)
     assert {a for lid, a in s3 if lid == "BackfillSummaryFunction"} == {"s3:GetObject"}
-    assert not {a for lid, a in s3 if lid == "BackfillItemFunction"}
+    assert all("InputBucket" in s3[(lid, a)] for lid, a in s3 if lid == "BackfillItemFunction")
     assert {a for lid, a in s3 if lid == "BackfillStateMachine"} >= {
         "s3:PutObject",
         "s3:GetObject",
@@ -400,7 +417,9 @@ def test_the_backfill_results_are_written_and_read_only_under_their_prefix() -> 
         "s3:AbortMultipartUpload",
     }
     inventory = "${BackfillInventoryBucket}"
-    assert {r for (lid, a), r in s3.items() if inventory not in r} == {json.dumps(results)}
+    assert {r for (lid, a), r in s3.items() if inventory not in r and lid != "BackfillItemFunction"} == {
+        json.dumps(results)
+    }
     machine = RESOURCES["BackfillStateMachine"]["Properties"]["DefinitionSubstitutions"]
     assert machine["BackfillResultsBucket"] == {"Ref": "OutputBucket"}
     assert machine["BackfillResultsPrefix"] == "backfill-results/"
