@@ -31,6 +31,8 @@ from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_str
 from gpu_job.engine.tokens import Word, to_words
 from gpu_job.engine.vad import make_detector
 from gpu_job.modes import choose_mode, configure_attention
+from gpu_job.speaker_track import SpeakersOutcome, SpeakerTrack
+from gpu_job.speakers import assign_speakers, speaker_count
 from gpu_job.storage import open_source
 from gpu_job.transcript import Timings, build_document, merge_channels, normalise_words
 
@@ -72,11 +74,18 @@ def _document(
     decision: Decision | None,
     extra: dict[str, Any] | None = None,
     expected_languages: list[str] | None = None,
+    speakers: SpeakersOutcome | None = None,
 ) -> dict[str, Any]:
     """`channel_words`: the words of each transcribed channel of a split file, else {None: words};
-    `expected_languages`: what language ID is restricted to (None: any; docs/LANGUAGES.md)."""
+    `expected_languages`: what language ID is restricted to (None: any; docs/LANGUAGES.md);
+    `speakers`: who spoke (gpu_job.speaker_track; None: not asked, no `speakers` block)."""
     info = model_mod.model_info(model)
     normalised = merge_channels({c: normalise_words(w, duration_s) for c, w in channel_words.items()})
+    speakers_doc: dict[str, Any] | None = None
+    if speakers is not None:
+        if speakers.used != "off":  # channels or turns -> every word's speaker (gpu_job.speakers)
+            normalised = assign_speakers(normalised, speakers.turns)
+        speakers_doc = {**speakers.info, "count": speaker_count(normalised)}
     media = {
         "duration_s": round(duration_s, 3),
         "codec": media_info.codec,
@@ -93,6 +102,7 @@ def _document(
         timings=timings,
         hardware={"device": info.device, "gpu": info.gpu, "dtype": info.dtype},
         expected_languages=expected_languages,
+        speakers=speakers_doc,
     )
     language_warnings = document.pop("warnings")
     document.update(extra or {})
@@ -156,6 +166,7 @@ def batched_document(
             "vocabulary": vocabulary.used if vocabulary else None,
         },
         expected_languages=expected_languages,
+        speakers=prepared.speakers,
     )
 
 
@@ -168,6 +179,7 @@ def transcribe_many(
     on_item: Callable[[int, dict[str, Any] | ItemError], None] | None = None,
     vocabularies: list[Vocabulary | None] | None = None,
     expected_languages: list[list[str] | None] | None = None,
+    speakers: list[str | None] | None = None,
 ) -> list[dict[str, Any] | ItemError]:
     """Each source's transcript document (mode `batched`), or its `ItemError`, in input order.
 
@@ -176,15 +188,17 @@ def transcribe_many(
     `channel_modes` (one per source, docs/CHANNELS.md) to the CHANNEL_MODE setting. `vocabularies`
     (one per source, None: none) are boosted per stream in shared batches (gpu_job.boosting).
     `on_item(index, document or ItemError)` is called as each item completes (a progress bar).
-    `expected_languages`: one list per source (the request's, docs/LANGUAGES.md); None: any language."""
+    `expected_languages`: one list per source (the request's, docs/LANGUAGES.md); None: any language.
+    `speakers`: one Speakers setting per source (docs/SPEAKERS.md); None: the SPEAKERS setting for all."""
     languages = expected_languages or [None] * len(sources)
     configure_attention(model, "batched")
     engine = Engine(model, settings, limits)
+    who = speakers or [engine.limits.speakers] * len(sources)
     vocabs = vocabularies or [None] * len(sources)
     biasing_ids = trees(model).ids(vocabs, engine.limits.vocabulary_boost)
     load_s = _take_load_seconds(model)
     out: list[dict[str, Any] | ItemError | None] = [None] * len(sources)
-    for result in engine.transcribe(sources, channel_modes, biasing_ids):
+    for result in engine.transcribe(sources, channel_modes, biasing_ids, who):
         if result.error is not None:
             out[result.index] = result.error
         else:
@@ -206,6 +220,7 @@ def _transcribe_one_batched(
     channel_mode: str,
     vocabulary: Vocabulary | None,
     expected_languages: list[str] | None,
+    speakers: str,
 ) -> dict[str, Any]:
     """The engine's errors are typed per item; for one item, raise as the other modes do."""
     (only,) = transcribe_many(
@@ -216,6 +231,7 @@ def _transcribe_one_batched(
         [channel_mode],
         vocabularies=[vocabulary],
         expected_languages=[expected_languages],
+        speakers=[speakers],
     )
     if isinstance(only, ItemError):
         raise only.exception
@@ -241,6 +257,7 @@ def transcribe_request(
         channel_mode=request.channel_mode,
         vocabulary=vocabulary,
         expected_languages=request.expected_languages,
+        speakers=request.speakers,
     )
 
 
@@ -256,21 +273,24 @@ def transcribe(
     channel_mode: str | None = None,
     vocabulary: Vocabulary | None = None,
     expected_languages: list[str] | None = None,
+    speakers: str | None = None,
 ) -> dict[str, Any]:
-    """`vocabulary`: phrases to boost (gpu_job.boosting), in every mode. `limits` are the pipeline's
-    Settings (streaming window values left as None take its CHUNK_S,
+    """`vocabulary`: phrases to boost (gpu_job.boosting), in every mode. `speakers`: the Speakers
+    setting (docs/SPEAKERS.md; None: SPEAKERS), in every mode, on the samples decoded for ASR.
+    `limits` are the pipeline's Settings (streaming window values left as None take its CHUNK_S,
     LEFT_S, RIGHT_S; `channel_mode` None its CHANNEL_MODE); `settings` are the batched engine's
     (gpu_job.engine.engine.EngineSettings). `expected_languages` is what the request says, resolved
     already (the Probe's rule, or the command line's --languages): None is any language, never a
     fallback to EXPECTED_LANGUAGES, so that an upload's `expected-languages=any` stays any."""
     limits = limits or Settings.from_env()
     channel_mode = channel_mode or limits.channel_mode
+    speakers = speakers or limits.speakers
     chunk_s = limits.chunk_s if chunk_s is None else chunk_s
     left_s = limits.left_s if left_s is None else left_s
     right_s = limits.right_s if right_s is None else right_s
     if mode == "batched" or (mode == "auto" and limits.batched_max_s >= limits.max_duration_s):
         return _transcribe_one_batched(
-            source, model, settings, limits, channel_mode, vocabulary, expected_languages
+            source, model, settings, limits, channel_mode, vocabulary, expected_languages, speakers
         )
     started = time.perf_counter()
     with (
@@ -291,10 +311,11 @@ def transcribe(
                 vocabulary,
                 trees(model).ids([vocabulary], limits.vocabulary_boost)[0],
                 expected_languages,
+                SpeakerTrack(speakers, limits.speakers_auto_min_s, device=model.device),
             )
     # auto with BATCHED_MAX_S below the hard limit, and this file short enough: the engine opens it itself
     return _transcribe_one_batched(
-        source, model, settings, limits, channel_mode, vocabulary, expected_languages
+        source, model, settings, limits, channel_mode, vocabulary, expected_languages, speakers
     )
 
 
@@ -310,12 +331,15 @@ def _transcribe_opened(
     vocabulary: Vocabulary | None,
     biasing_id: int,
     expected_languages: list[str] | None = None,
+    track: SpeakerTrack | None = None,
 ) -> dict[str, Any]:
     """full / local_attention / streaming: one file, batch 1 (the modes the engine is measured against).
 
     Channels (docs/CHANNELS.md): the same router and rule as the engine. full and local attention hold
     the whole signal anyway and transcribe a split file channel by channel; streaming transcribes one
-    stream, so there `split` (asked, or found by `auto`) is mixed instead, with a warning."""
+    stream, so there `split` (asked, or found by `auto`) is mixed instead, with a warning. `track` hears
+    the one signal transcribed (not a split file's channels: there the channel is the speaker); these
+    modes run no VAD, so Speakers `auto` measures speech as the span of the words."""
     timings = Timings(load=_take_load_seconds(model))
     configure_attention(model, chosen)
     dec.keep_channels = (dec.info.channels or 1) > 1
@@ -328,14 +352,21 @@ def _transcribe_opened(
     )
     chunking_doc: dict[str, Any] | None = None
     tokens_by_route: dict[int | None, Any] = {}
+
+    def hear(route: int | None, samples: Any) -> None:
+        if route is None and track is not None:
+            track.push(samples)
+
     if chunking is not None:
 
         def one_stream() -> Any:
             for block in dec.blocks(int(STREAM_BLOCK_S * SAMPLE_RATE)):
-                for _route, samples, _probs in router.push(block):
+                for route, samples, _probs in router.push(block):
+                    hear(route, samples)
                     yield samples
-            for _route, samples, _probs in router.finish():
+            for route, samples, _probs in router.finish():
                 if samples.shape[0]:
+                    hear(route, samples)
                     yield samples
 
         t0 = time.perf_counter()
@@ -348,8 +379,10 @@ def _transcribe_opened(
         parts: dict[int | None, list[Any]] = {}
         for block in dec.blocks(SAMPLE_RATE * 60):
             for route, samples, _probs in router.push(block):
+                hear(route, samples)
                 parts.setdefault(route, []).append(samples)
         for route, samples, _probs in router.finish():
+            hear(route, samples)
             parts.setdefault(route, []).append(samples)
         t0 = time.perf_counter()
         for route, pieces in parts.items():
@@ -365,6 +398,11 @@ def _transcribe_opened(
     timings.total = time.perf_counter() - started + timings.load
     decision = router.decision
     channel_words = _channel_words(decision, words, router.frame_power())
+    found = None
+    if track is not None:
+        spoken = [w for ws in channel_words.values() for w in ws]
+        span = max((w.end for w in spoken), default=0.0) - min((w.start for w in spoken), default=0.0)
+        found = track.finish(decision.used if decision else None, span, dec.duration_s)
     return _document(
         model,
         channel_words,
@@ -377,4 +415,5 @@ def _transcribe_opened(
         decision,
         extra={"vocabulary": vocabulary.used if vocabulary else None},
         expected_languages=expected_languages,
+        speakers=found,
     )

@@ -56,21 +56,22 @@ class Job:
     expected_languages: list[str] | None = None  # language ID restricted to these; None: any
     redaction: str | None = None  # off | tag | redact; None: the REDACTION setting (docs/REDACTION.md)
     redact_audio: bool | None = None  # None: the REDACT_AUDIO setting
+    speakers: str | None = None  # off | auto | 1-4; None: the SPEAKERS setting (docs/SPEAKERS.md)
+    # The Batch form: the request itself, transcribed as it says (its pinned vocabulary included)
+    request: TranscriptionRequest | None = None
 
     @classmethod
     def from_request(cls, request: TranscriptionRequest) -> Job:
-        window = request.chunking
         return cls(
             request.source,
             request.output_prefix,
             request.mode,
-            window.chunk_s if window else None,
-            window.left_s if window else None,
-            window.right_s if window else None,
-            request.channel_mode,
-            request.expected_languages,
-            request.redaction,
-            request.redact_audio,
+            channel_mode=request.channel_mode,
+            expected_languages=request.expected_languages,
+            redaction=request.redaction,
+            redact_audio=request.redact_audio,
+            speakers=request.speakers,
+            request=request,
         )
 
     @property
@@ -98,6 +99,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--channel-mode", choices=["mix", "split", "auto"], help="default: CHANNEL_MODE (docs/CHANNELS.md)"
     )
     parser.add_argument(
+        "--speakers",
+        type=_speakers,
+        help="off, auto or the most speakers (1-4): label who spoke (docs/SPEAKERS.md); default: SPEAKERS",
+    )
+    parser.add_argument(
         "--languages",
         type=_languages,
         help="expected languages, e.g. 'en de' or 'en+de' (or 'any'): language ID chooses among these only "
@@ -112,6 +118,16 @@ def _languages(text: str) -> list[str]:
 
     try:
         return list(parse_expected_languages(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _speakers(text: str) -> str:
+    """--speakers: the setting's one parser (pipeline.speakers); a bad value is a usage error."""
+    from pipeline.speakers import parse_speakers
+
+    try:
+        return parse_speakers(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
@@ -160,15 +176,20 @@ def _run_one(job: Job, model: Any) -> int:
     from gpu_job import api
 
     try:
-        outcome: dict[str, Any] | BaseException = api.transcribe(
-            job.source,
-            model,
-            mode=job.mode,
-            chunk_s=job.chunk_s,
-            left_s=job.left_s,
-            right_s=job.right_s,
-            channel_mode=job.channel_mode,
-            expected_languages=job.expected_languages,
+        outcome: dict[str, Any] | BaseException = (
+            api.transcribe_request(job.request, model)
+            if job.request is not None
+            else api.transcribe(
+                job.source,
+                model,
+                mode=job.mode,
+                chunk_s=job.chunk_s,
+                left_s=job.left_s,
+                right_s=job.right_s,
+                channel_mode=job.channel_mode,
+                expected_languages=job.expected_languages,
+                speakers=job.speakers,
+            )
         )
     except Exception as exc:
         if not isinstance(exc, BadInputError | SourceSuperseded):
@@ -199,13 +220,16 @@ def _jobs(argv: list[str]) -> tuple[list[Job], argparse.Namespace]:
     if argv and argv[0] == "transcribe":
         args = _person_parser().parse_args(argv[1:])
         window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode, _expected(args))
-        return [Job(s, derived_prefix(args.out, s), args.mode, *window) for s in args.inputs], args
+        return [
+            Job(s, derived_prefix(args.out, s), args.mode, *window, speakers=args.speakers)
+            for s in args.inputs
+        ], args
     if "--request" in argv or any(a.startswith("--request=") for a in argv):
         args = _request_parser().parse_args(argv)
         return [Job.from_request(TranscriptionRequest.model_validate_json(args.request))], args
     args = _flags_parser().parse_args(argv)
     window = (args.chunk_s, args.left_s, args.right_s, args.channel_mode, _expected(args))
-    return [Job(args.input, args.output, args.mode, *window)], args
+    return [Job(args.input, args.output, args.mode, *window, speakers=args.speakers)], args
 
 
 def main(argv: list[str] | None = None) -> int:

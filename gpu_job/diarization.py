@@ -5,9 +5,8 @@ One interface, two implementations:
 - `SortformerDiarizer` (production): NeMo's streaming Sortformer, `nvidia/diar_streaming_sortformer_4spk-v2.1`
   (NVIDIA Open Model License, commercial use allowed; v2 is CC-BY-4.0; the *offline*
   `diar_sortformer_4spk-v1` is CC-BY-NC-4.0, non-commercial, and must not be used). Weights are baked
-  into the image like Parakeet's (gpu_job/Dockerfile). Streaming mode walks the features in chunks
-  with its speaker cache and FIFO, so the model's memory does not grow with the file; the features
-  themselves (128 mel x 100 frames/s, ~51 kB per audio second) are held once.
+  into the image like Parakeet's (gpu_job/Dockerfile). `SortformerStream` feeds it the file as
+  it is decoded, chunk by chunk with its speaker cache and FIFO, so memory does not grow with the file.
 - `TinyDiarizer` (tests, CPU): an embedding + clustering diarizer whose projection the repo trains in
   a minute on generated espeak-ng conversations (scripts/train_tiny_diarizer.py). Not a Sortformer:
   training one on two CPU cores in minutes is not realistic; it answers the same interface so the
@@ -19,8 +18,7 @@ the samples the ASR path already decoded (no second download or decode).
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,10 +27,6 @@ import numpy as np
 from gpu_job.speakers import SpeakerTurn
 
 SAMPLE_RATE = 16_000
-SORTFORMER_DEFAULT = "nvidia/diar_streaming_sortformer_4spk-v2.1"
-# The diarizer the job loads: a pretrained name (production, baked into the image) or a path to the
-# tiny diarizer (.npz, tests) or a .nemo file.
-DIARIZER_ENV = "GPU_JOB_DIARIZER"
 ACTIVITY_THRESHOLD = 0.5  # a speaker is active in a frame when its probability reaches this
 MIN_TURN_S = 0.2  # shorter activity is dropped (clicks, breaths), shorter gaps of one speaker are bridged
 
@@ -46,6 +40,15 @@ class Diarizer(Protocol):
     def diarize(self, samples: np.ndarray, max_speakers: int) -> list[SpeakerTurn]:
         """Turns of at most `max_speakers` speakers in 16 kHz mono float32 `samples`."""
         ...
+
+
+class DiarizerStream(Protocol):
+    """One file fed block by block (a diarizer with a ``stream(max_speakers)`` method opens one;
+    gpu_job.speaker_track gives any other diarizer the whole signal at the end)."""
+
+    def push(self, samples: np.ndarray) -> None: ...
+
+    def finish(self) -> list[SpeakerTurn]: ...
 
 
 def activity_to_turns(
@@ -172,6 +175,9 @@ class TinyDiarizer:
 
 
 # ------------------------------------------------------------------ production: Sortformer (NeMo)
+BLOCK_FRAMES = 1000  # features are computed 1000 hops (10 s) at a time
+
+
 @dataclass
 class SortformerDiarizer:
     """NeMo streaming Sortformer on the device the ASR model uses. Speakers are numbered in order of
@@ -207,30 +213,177 @@ class SortformerDiarizer:
         model.streaming_mode = True
         return cls(model, name_or_path)
 
+    def stream(self, max_speakers: int) -> DiarizerStream:
+        normalize = getattr(self.model.preprocessor.featurizer, "normalize", None)
+        if normalize not in (None, "", "NA", "None"):
+            # Per-file feature normalisation cannot be computed block by block: NeMo's own whole-file path.
+            return _WholeFile(self, max_speakers)
+        return SortformerStream(self.model, max_speakers, self.FRAME_S)
+
     def diarize(self, samples: np.ndarray, max_speakers: int) -> list[SpeakerTurn]:
+        """NeMo's whole-file streaming forward (`model.forward` in streaming mode)."""
         import torch
 
         if len(samples) == 0:
             return []
         with torch.inference_mode():
             signal = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32))[None, :]
-            length = torch.tensor([signal.shape[1]])
-            probs = self.model.forward(audio_signal=signal, audio_signal_length=length)
-        activity = probs[0].float().cpu().numpy()[:, :max_speakers]
-        return activity_to_turns(activity, self.FRAME_S)
+            probs = self.model.forward(
+                audio_signal=signal, audio_signal_length=torch.tensor([signal.shape[1]])
+            )
+        return activity_to_turns(probs[0].float().cpu().numpy()[:, :max_speakers], self.FRAME_S)
+
+
+@dataclass
+class _WholeFile:
+    diarizer: SortformerDiarizer
+    max_speakers: int
+    blocks: list[np.ndarray] = field(default_factory=list)
+
+    def push(self, samples: np.ndarray) -> None:
+        self.blocks.append(np.asarray(samples, dtype=np.float32))
+
+    def finish(self) -> list[SpeakerTurn]:
+        signal = np.concatenate(self.blocks) if self.blocks else np.zeros(0, np.float32)
+        return self.diarizer.diarize(signal, self.max_speakers)
+
+
+class SortformerStream:
+    """One file through Sortformer's streaming step as its samples arrive, in bounded memory.
+
+    NeMo's `forward_streaming` wants the whole file's features at once; this is the same loop
+    (`sortformer_modules.streaming_feat_loader`'s chunk and context arithmetic, then
+    `forward_streaming_step`), fed incrementally: features are computed block by block with
+    a margin of context either side (more than half the STFT window plus the pre-emphasis tap; the
+    streaming models do no per-file feature normalisation, so a block's frames equal the whole
+    signal's), and a chunk is stepped as soon as its right context
+    has arrived. Held at any time: under a block of samples, a chunk of features plus its contexts, the
+    speaker cache and FIFO, and the per-frame probabilities (4 floats per 80 ms)."""
+
+    def __init__(self, model: Any, max_speakers: int, frame_s: float):
+        import torch
+
+        self.model, self.max_speakers, self.frame_s = model, max_speakers, frame_s
+        modules = model.sortformer_modules
+        self.sub = int(modules.subsampling_factor)
+        self.chunk = int(modules.chunk_len) * self.sub
+        self.left = int(modules.chunk_left_context) * self.sub
+        self.right = int(modules.chunk_right_context) * self.sub
+        featurizer = model.preprocessor.featurizer
+        self.hop = int(featurizer.hop_length)
+        self.margin = -(-(int(featurizer.n_fft) // 2 + 1) // self.hop) * self.hop + self.hop
+        self.device = model.device
+        self.state = modules.init_streaming_state(
+            batch_size=1, async_streaming=model.async_streaming, device=self.device
+        )
+        self.preds = torch.zeros((1, 0, modules.n_spk), device=self.device)
+        self.samples = np.zeros(0, np.float32)  # not yet turned into features
+        self.samples_at = 0  # global index of self.samples[0]
+        self.total_samples = 0
+        self.feats: Any = None  # (features, frames) from global frame self.feats_at
+        self.feats_at = 0
+        self.next_chunk = 0  # global frame where the next chunk starts
+
+    # -- features
+    def _features(self, segment: np.ndarray) -> tuple[Any, int]:
+        """(features, frames): the preprocessor's valid frames of `segment` (its length // hop)."""
+        import torch
+
+        signal = torch.from_numpy(np.ascontiguousarray(segment, dtype=np.float32))[None, :].to(self.device)
+        length = torch.tensor([signal.shape[1]], device=self.device)
+        feats, frames = self.model.preprocessor(input_signal=signal, length=length)
+        return feats[0], int(frames[0])
+
+    def _append_frames(self, first: int, last: int | None) -> None:
+        """Compute global frames [first, last) (None: to the end of the file) and append them."""
+        import torch
+
+        start = max(0, first * self.hop - self.margin)
+        stop = self.total_samples if last is None else last * self.hop + self.margin
+        segment = self.samples[start - self.samples_at : stop - self.samples_at]
+        frames, valid = self._features(segment)  # frame j is centred on sample start + j * hop
+        offset = (first * self.hop - start) // self.hop
+        new = frames[:, offset : valid if last is None else offset + (last - first)]
+        self.feats = new if self.feats is None else torch.cat([self.feats, new], dim=1)
+        if last is not None:  # keep only what the next block's margin needs
+            keep_from = max(0, last * self.hop - self.margin)
+            self.samples = self.samples[keep_from - self.samples_at :]
+            self.samples_at = keep_from
+
+    # -- chunks
+    def _step(self, feat_len: int | None) -> bool:
+        """Run the next chunk if its frames (and right context, unless `feat_len` says the file has
+        ended there) are in; drop features no later chunk needs. False when it must wait."""
+        import torch
+
+        have = self.feats_at + (self.feats.shape[1] if self.feats is not None else 0)
+        stt = self.next_chunk
+        end = stt + self.chunk if feat_len is None else min(stt + self.chunk, feat_len)
+        right = self.right if feat_len is None else min(self.right, feat_len - end)
+        if end <= stt or end + right > have:
+            return False
+        left = min(self.left, stt)
+        chunk = self.feats[:, stt - left - self.feats_at : end + right - self.feats_at]
+        length = torch.tensor([chunk.shape[1]], device=self.device)
+        self.state, self.preds = self.model.forward_streaming_step(
+            processed_signal=chunk.T[None],
+            processed_signal_length=length,
+            streaming_state=self.state,
+            total_preds=self.preds,
+            left_offset=left,
+            right_offset=right,
+        )
+        self.next_chunk = end
+        drop = max(0, end - self.left - self.feats_at)
+        self.feats = self.feats[:, drop:]
+        self.feats_at += drop
+        return True
+
+    def push(self, samples: np.ndarray) -> None:
+        import torch
+
+        if samples.shape[0] == 0:
+            return
+        self.samples = np.concatenate([self.samples, np.asarray(samples, dtype=np.float32)])
+        self.total_samples += samples.shape[0]
+        with torch.inference_mode():
+            while True:
+                done = self.feats_at + (self.feats.shape[1] if self.feats is not None else 0)
+                ready = (self.total_samples - self.margin) // self.hop  # frames with their full margin
+                if ready - done < BLOCK_FRAMES:
+                    break
+                self._append_frames(done, done + BLOCK_FRAMES)
+                while self._step(None):
+                    pass
+
+    def finish(self) -> list[SpeakerTurn]:
+        import torch
+
+        if self.total_samples == 0:
+            return []
+        with torch.inference_mode():
+            done = self.feats_at + (self.feats.shape[1] if self.feats is not None else 0)
+            self._append_frames(done, None)
+            feat_len = self.feats_at + self.feats.shape[1]
+            while self._step(feat_len):
+                pass
+        activity = self.preds[0].float().cpu().numpy()[:, : self.max_speakers]
+        return activity_to_turns(activity, self.frame_s)
 
 
 _LOADED: dict[tuple[str, str], Diarizer] = {}
 
 
 def load_diarizer(name_or_path: str | None = None, device: str = "cpu") -> Diarizer:
-    """The diarizer named by `name_or_path` (default: GPU_JOB_DIARIZER, else Sortformer v2.1), memoised
-    per process like the ASR model: a `.npz` is the tiny test diarizer, anything else Sortformer."""
-    name = name_or_path or os.environ.get(DIARIZER_ENV) or SORTFORMER_DEFAULT
-    key = (name, device)
+    """The diarizer named by `name_or_path` (default: gpu_job.config.default_diarizer()), memoised per
+    process like the ASR model: a `.npz` is the tiny test diarizer, anything else Sortformer."""
+    from gpu_job.config import default_diarizer
+
+    name = name_or_path or default_diarizer()
+    key = (name, str(device))
     if key not in _LOADED:
         if name.endswith(".npz"):
             _LOADED[key] = TinyDiarizer.load(name)
         else:
-            _LOADED[key] = SortformerDiarizer.load(name, device)
+            _LOADED[key] = SortformerDiarizer.load(name, str(device))
     return _LOADED[key]

@@ -29,6 +29,8 @@ MOTO_CONFIG = {
 }
 RANDOM_MODEL = REPO_ROOT / "build" / "models" / "tiny_random_tdt.nemo"
 SPEECH_MODEL = REPO_ROOT / "tests" / "fixtures" / "models" / "tiny_tdt_speech.nemo"
+# The diarizer the repo trains (scripts/train_tiny_diarizer.py); the real model gets Sortformer's default.
+TINY_DIARIZER = REPO_ROOT / "tests" / "fixtures" / "models" / "tiny_diarizer.npz"
 PARAKEET = "nvidia/parakeet-tdt-0.6b-v3"
 
 # Process-wide settings for running Lambda handlers outside Lambda: no X-Ray daemon here, and
@@ -114,17 +116,25 @@ def local_stack(
     S3 -> rule -> UploadQueue -> StartExecutionFunction -> its named execution; a record the starter
     failed is retried after ``ingress_retry_after_s`` (None: the queue's own visibility timeout)."""
     model = model or str(RANDOM_MODEL)
+    # Who spoke: the tiny diarizer beside the test models, the production default beside Parakeet.
+    diarizer = {} if model == PARAKEET else {"GPU_JOB_DIARIZER": str(TINY_DIARIZER)}
+    process_env = {**LOCAL_PROCESS_ENV, **diarizer}
     if quiet:
         for name in ("moto", "werkzeug", "botocore", "nemo_logger", "nemo"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
-    saved = {k: os.environ.get(k) for k in LOCAL_PROCESS_ENV}
-    os.environ.update(LOCAL_PROCESS_ENV)
+    saved = {k: os.environ.get(k) for k in process_env}
+    os.environ.update(process_env)
     try:
         with (
             mock_aws(config=MOTO_CONFIG),
             bridged(
                 job_runner=job_runner or _job_runner(job_log),
-                job_env_overrides={"GPU_JOB_MODEL": model, "GPU_JOB_DEVICE": "cpu", "HF_HUB_OFFLINE": "1"},
+                job_env_overrides={
+                    "GPU_JOB_MODEL": model,
+                    "GPU_JOB_DEVICE": "cpu",
+                    "HF_HUB_OFFLINE": "1",
+                    **diarizer,
+                },
             ) as bridge,
         ):
             _reset_function_clients()

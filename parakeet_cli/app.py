@@ -277,6 +277,14 @@ def transcribe(
             help="Phrase file to boost (one phrase per line, optional `| weight`; docs/VOCABULARY.md).",
         ),
     ] = None,
+    speakers: Annotated[
+        str | None,
+        typer.Option(
+            "--speakers",
+            help="off, auto or the most speakers (1-4): label who spoke (default $SPEAKERS, auto; "
+            "docs/SPEAKERS.md).",
+        ),
+    ] = None,
     json_out: JsonOption = False,
 ) -> None:
     """Transcribe local files with gpu_job (no AWS): writes <out>/<name>.<format> and prints RTFx."""
@@ -296,7 +304,18 @@ def transcribe(
         show = not (json_out or no_progress)
         with contextlib.redirect_stdout(sys.stderr):  # stdout is for the summary (or the --json document)
             summary = _transcribe_with_progress(
-                local, inputs, out, chosen, mode, model, device, show, output.err, vocabulary, languages
+                local,
+                inputs,
+                out,
+                chosen,
+                mode,
+                model,
+                device,
+                show,
+                output.err,
+                vocabulary,
+                languages,
+                speakers,
             )
         output.emit(summary, lambda console: _print_transcribe_summary(summary, console))
         return exits.FAILED_ITEMS if summary["total"]["failed"] else exits.OK
@@ -316,6 +335,7 @@ def _transcribe_with_progress(
     console: Console,
     vocabulary: Path | None = None,
     languages: str | None = None,
+    speakers: str | None = None,
 ) -> dict[str, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -355,6 +375,7 @@ def _transcribe_with_progress(
             on_progress=on_progress,
             vocabulary=vocabulary,
             languages=languages,
+            speakers=speakers,
         )
         progress.update(task, description="done", completed=progress.tasks[0].total or 0)
     return summary
@@ -429,6 +450,12 @@ def upload(
             "(docs/LANGUAGES.md).",
         ),
     ] = None,
+    speakers: Annotated[
+        str | None,
+        typer.Option(
+            "--speakers", help="off, auto or 1-4: the speakers object tag the Probe reads (docs/SPEAKERS.md)."
+        ),
+    ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until each upload is transcribed or failed.")
     ] = False,
@@ -442,7 +469,7 @@ def upload(
 
         stack = state(ctx).stack()
         started_at = datetime.datetime.now(datetime.UTC)
-        results = remote.upload(stack, paths, prefix, channel_mode, languages)
+        results = remote.upload(stack, paths, prefix, channel_mode, languages, speakers)
         if wait:
             remote.wait_for_uploads(stack, results, started_at, timeout)
         failed = any("error" in r or (wait and r.get("status") != "TRANSCRIBED") for r in results)

@@ -190,18 +190,21 @@ def transcribe_files(
     on_progress: Progress | None = None,
     vocabulary: Path | None = None,
     languages: str | None = None,
+    speakers: str | None = None,
 ) -> dict[str, Any]:
     """Transcribe, write the outputs, and return the summary (`parakeet transcribe --json` prints it).
     ``vocabulary``: a phrase file (docs/VOCABULARY.md) boosted for every file.
 
     ``languages`` ('en de', 'any'; None: the EXPECTED_LANGUAGES setting) restricts language ID
-    (docs/LANGUAGES.md); an unknown code is a UsageError naming it.
+    (docs/LANGUAGES.md); an unknown code is a UsageError naming it. ``speakers`` (off, auto, 1-4; None:
+    the SPEAKERS setting) labels who spoke (docs/SPEAKERS.md).
 
     ``on_start(total audio seconds or None)`` is called once the model is loaded and the files are
     probed; ``on_progress(audio seconds, file)`` as each file completes."""
     from pipeline.languages import parse_expected_languages
     from pipeline.outcomes import BadInputError
     from pipeline.settings import Settings
+    from pipeline.speakers import parse_speakers
 
     from gpu_job import api
     from gpu_job.boosting import Vocabulary
@@ -216,6 +219,10 @@ def transcribe_files(
     except ValueError as exc:
         raise UsageError(f"--languages: {exc}") from None
     expected = (list(listed) or None) if listed is not None else limits.expected_language_list()
+    try:
+        who = parse_speakers(speakers) if speakers is not None else limits.speakers
+    except ValueError as exc:
+        raise UsageError(f"--speakers: {exc}") from None
     phrases = None
     if vocabulary is not None:
         try:
@@ -256,6 +263,7 @@ def transcribe_files(
             on_item=on_item,
             vocabularies=[phrases] * len(inputs),
             expected_languages=[expected] * len(inputs),
+            speakers=[who] * len(inputs),
         )
     else:
         for index, item in enumerate(inputs):
@@ -267,6 +275,7 @@ def transcribe_files(
                     limits=limits,
                     vocabulary=phrases,
                     expected_languages=expected,
+                    speakers=who,
                 )
             except BadInputError as exc:
                 finished(index, _failed_result(item, type(exc).__name__, str(exc), True))

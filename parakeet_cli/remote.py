@@ -31,6 +31,7 @@ from pipeline.languages import EXPECTED_LANGUAGES_TAG, parse_expected_languages
 from pipeline.naming import HASH_LENGTH, execution_name, execution_name_prefix
 from pipeline.outcomes import STATUS_FAILED, STATUS_TRANSCRIBED, STATUSES
 from pipeline.s3uri import parse_s3_uri
+from pipeline.speakers import SPEAKERS_TAG, parse_speakers
 from pipeline.uploads import object_created_event as upload_event
 
 from parakeet_cli import catalog
@@ -109,6 +110,7 @@ def upload(
     prefix: str = "",
     channel_mode: str | None = None,
     languages: str | None = None,
+    speakers: str | None = None,
 ) -> list[dict[str, Any]]:
     """Upload each file to the input bucket; the bucket's event starts its execution (named after it).
 
@@ -116,7 +118,8 @@ def upload(
     (not a later HEAD, which could already see someone else's overwrite). S3's Object Created event
     carries the same request id, which is how `find_executions` tells this upload's execution from an
     identical upload's. `languages` ('en de', 'any') becomes the `expected-languages` tag (codes joined
-    by '+': a tag value allows no comma), checked by the Probe's own parser first."""
+    by '+': a tag value allows no comma), checked by the Probe's own parser first; `speakers` (off, auto,
+    1-4) the `speakers` tag, by the setting's own parser."""
     if channel_mode is not None and channel_mode not in CHANNEL_MODES:
         raise UsageError(f"--channel-mode must be one of {', '.join(CHANNEL_MODES)}")
     tags: dict[str, str] = {CHANNEL_MODE_TAG: channel_mode} if channel_mode else {}
@@ -126,6 +129,11 @@ def upload(
         except ValueError as exc:
             raise UsageError(f"--languages: {exc}") from None
         tags[EXPECTED_LANGUAGES_TAG] = "+".join(codes) or "any"
+    if speakers is not None:
+        try:
+            tags[SPEAKERS_TAG] = parse_speakers(speakers)
+        except ValueError as exc:
+            raise UsageError(f"--speakers: {exc}") from None
     s3 = stack.client("s3")
     bucket = stack.names.input_bucket
     extra = {"Tagging": urllib.parse.urlencode(tags)} if tags else None

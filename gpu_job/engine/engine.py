@@ -48,6 +48,7 @@ from gpu_job.engine.inference import transcribe_batch
 from gpu_job.engine.tokens import Word, to_words
 from gpu_job.engine.vad import make_detector
 from gpu_job.engine.windows import CutSettings, Window, WindowCutter
+from gpu_job.speaker_track import SpeakersOutcome, SpeakerTrack
 from gpu_job.storage import open_source
 
 CPU_BATCH_AUDIO_S = 240.0
@@ -176,6 +177,7 @@ class Prepared:
     resample_s: float = 0.0  # the device front end's resampling, waited for (0: FFmpeg resampled)
     channels: Decision | None = None  # how the channels were transcribed (gpu_job.channels)
     frame_power: Any = None  # split files: per-frame channel power (gpu_job.channels.drop_crosstalk)
+    speakers: SpeakersOutcome | None = None  # who spoke (gpu_job.speaker_track); None: not asked
 
 
 @dataclass
@@ -252,9 +254,14 @@ class Engine:
         return functools.partial(make_detector, settings.vad_backend, settings.vad_device)
 
     # ---------------------------------------------------------------- CPU side
-    def _prepare(self, index: int, source: str, put: Any, channel_mode: str) -> None:
+    def _prepare(self, index: int, source: str, put: Any, channel_mode: str, speakers: str | None) -> None:
         started = time.perf_counter()
         settings = self.settings
+        track = (
+            SpeakerTrack(speakers, self.limits.speakers_auto_min_s, device=self.model.device)
+            if speakers
+            else None
+        )
         try:
             with (
                 open_source(source) as opened,
@@ -271,6 +278,8 @@ class Engine:
                 def cut(routed: list[Any], final: bool = False) -> int:
                     windows = []
                     for route, samples, probs in routed:
+                        if route is None and track is not None:  # the one signal: what diarization hears
+                            track.push(samples)
                         cutter = cutters.setdefault(route, WindowCutter(settings.cut))
                         windows += [(route, w) for w in cutter.push(samples, probs)]
                     if final:
@@ -300,11 +309,18 @@ class Engine:
                 routed = router.finish()
                 vad_s += time.perf_counter() - t0
                 count += cut(routed, final=True)
+                speech_s = sum(c.speech_samples for c in cutters.values()) / SAMPLE_RATE
+                decision = router.decision
+                found = (
+                    track.finish(decision.used if decision else None, speech_s, dec.duration_s)
+                    if track is not None
+                    else None
+                )
                 prepared = Prepared(
                     source={"uri": opened.info.uri, "etag": opened.info.etag, "size": opened.info.size},
                     media=dec.info,
                     duration_s=dec.duration_s,
-                    speech_s=sum(c.speech_samples for c in cutters.values()) / SAMPLE_RATE,
+                    speech_s=speech_s,
                     windows=count,
                     download_s=opened.read_seconds,
                     decode_s=dec.seconds - opened.read_seconds,
@@ -313,6 +329,7 @@ class Engine:
                     started=started,
                     channels=router.decision,
                     frame_power=router.frame_power(),
+                    speakers=found,
                 )
             put(_EndMsg(index, source, prepared=prepared))
         except _Stopped:
@@ -324,7 +341,7 @@ class Engine:
 
     def _worker(
         self,
-        sources: Iterator[tuple[int, tuple[str, str]]],
+        sources: Iterator[tuple[int, tuple[str, str, str | None]]],
         lock: threading.Lock,
         q: queue.Queue[Any],
         stop: threading.Event,
@@ -345,7 +362,7 @@ class Engine:
                     nxt = next(sources, None)
                 if nxt is None:
                     return
-                self._prepare(nxt[0], nxt[1][0], put, nxt[1][1])
+                self._prepare(nxt[0], nxt[1][0], put, nxt[1][1], nxt[1][2])
         except _Stopped:
             return
         finally:
@@ -357,10 +374,13 @@ class Engine:
         sources: Iterable[UploadedObject | str],
         channel_modes: Iterable[str] | None = None,
         biasing_ids: Iterable[int] | None = None,
+        speakers: Iterable[str | None] | None = None,
     ) -> Iterator[ItemResult]:
         """`channel_modes` (mix, split, auto; docs/CHANNELS.md) per source; default CHANNEL_MODE.
         `biasing_ids` per source: its vocabulary's phrase-boosting tree (gpu_job.boosting), -1 for none;
-        windows of items with different vocabularies still share batches (per-stream biasing)."""
+        windows of items with different vocabularies still share batches (per-stream biasing).
+        `speakers` per source: its Speakers setting (docs/SPEAKERS.md); None (or a None item): no
+        speaker labels. Diarization hears the samples the CPU side decoded for ASR."""
         settings = self.settings
         sources = list(sources)
         modes = [self.limits.channel_mode] * len(sources) if channel_modes is None else list(channel_modes)
@@ -372,7 +392,10 @@ class Engine:
         q: queue.Queue[Any] = queue.Queue(maxsize=settings.queue_windows)
         stop = threading.Event()
         lock = threading.Lock()
-        numbered = iter(enumerate(zip(sources, modes, strict=True)))
+        who = [None] * len(sources) if speakers is None else list(speakers)
+        if len(who) != len(sources):
+            raise ValueError(f"{len(who)} speakers settings for {len(sources)} sources")
+        numbered = iter(enumerate(zip(sources, modes, who, strict=True)))
         threads = [
             threading.Thread(
                 target=self._worker, args=(numbered, lock, q, stop), daemon=True, name=f"engine-cpu-{i}"

@@ -48,6 +48,7 @@ def transcribe_batch(
             channel_modes=[requests[i].channel_mode for i in batched],
             expected_languages=[requests[i].expected_languages for i in batched],
             vocabularies=[vocabularies.get(i) for i in batched],
+            speakers=[requests[i].speakers for i in batched],
         )
         for i, result in zip(batched, results, strict=True):
             outcomes[i] = result.exception if isinstance(result, ItemError) else result

@@ -23,6 +23,11 @@ from tests.gpu_job.media_support import ffmpeg
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GPU_JOB_CPU_THREADS", "1")
+# Speakers auto (the default) diarizes files with a few seconds of speech: with the diarizer the repo
+# trains, not Sortformer, whose weights cannot be downloaded here.
+os.environ.setdefault(
+    "GPU_JOB_DIARIZER", str(Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny_diarizer.npz")
+)
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_MODEL = REPO / "build" / "models" / "tiny_random_tdt.nemo"
