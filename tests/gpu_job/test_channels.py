@@ -99,3 +99,16 @@ def test_the_default_track_is_transcribed(speech_model: Any, files: dict[str, An
     assert doc["track"]["language"] == "eng"
     assert [t["index"] for t in doc["other_tracks"]] == [0]
     assert wer(truth(files["call"], 0), words(doc)) <= 0.2
+
+
+def test_a_split_calls_speakers_are_its_channels(speech_model: Any, files: dict[str, Any]) -> None:
+    # Given a two-party call split by channel, Speakers auto / When transcribed
+    from gpu_job import api
+
+    doc = api.transcribe(
+        str(files["split"]), speech_model, mode="batched", channel_mode="split", speakers="auto"
+    )
+    # Then each word's speaker is the channel that said it, and no diarizer was consulted
+    assert doc["speakers"]["used"] == "channel" and doc["speakers"]["count"] == 2
+    assert doc["words"] and all(w["speaker"] == w["channel"] for w in doc["words"])
+    assert all(s["speaker"] == s["channel"] for s in doc["segments"])

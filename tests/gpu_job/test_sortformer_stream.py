@@ -45,8 +45,15 @@ class RecordingModel:
         self.async_streaming = False
         self.steps: list[tuple[torch.Tensor, int, int]] = []
 
-    def forward_streaming_step(self, processed_signal: Any, processed_signal_length: Any, streaming_state: Any,
-                               total_preds: Any, left_offset: int, right_offset: int) -> Any:  # fmt: skip
+    def forward_streaming_step(
+        self,
+        processed_signal: Any,
+        processed_signal_length: Any,
+        streaming_state: Any,
+        total_preds: Any,
+        left_offset: int,
+        right_offset: int,
+    ) -> Any:
         assert processed_signal_length.item() == processed_signal.shape[1]
         self.steps.append((processed_signal[0].T.clone(), left_offset, right_offset))
         core = -(-(processed_signal.shape[1] - left_offset - right_offset) // SUB)
@@ -71,7 +78,7 @@ def test_block_by_block_the_step_gets_the_whole_files_chunks(block: int) -> None
     # Given 47 s of noisy tones (five 9.92 s chunks), pushed in blocks of an odd size
     rng = np.random.default_rng(0)
     t = np.arange(int(47.3 * 16000)) / 16000
-    signal = (0.3 * np.sin(2 * np.pi * 220 * t * (1 + 0.1 * np.sin(t))) + 0.05 * rng.standard_normal(t.size))
+    signal = 0.3 * np.sin(2 * np.pi * 220 * t * (1 + 0.1 * np.sin(t))) + 0.05 * rng.standard_normal(t.size)
     signal = signal.astype(np.float32)
     model = RecordingModel()
     stream = SortformerStream(model, max_speakers=2, frame_s=0.08)
