@@ -203,6 +203,11 @@ class SortformerDiarizer:
             model = SortformerEncLabelModel.restore_from(name_or_path, map_location=device)
         else:
             model = SortformerEncLabelModel.from_pretrained(name_or_path, map_location=device)
+        return cls.load_model(model, name_or_path)
+
+    @classmethod
+    def load_model(cls, model: Any, name: str) -> SortformerDiarizer:
+        """A loaded SortformerEncLabelModel set to the streaming preset below."""
         model.eval()
         modules = model.sortformer_modules
         modules.chunk_len = cls.CHUNK_FRAMES
@@ -211,7 +216,7 @@ class SortformerDiarizer:
         modules.spkcache_update_period = cls.UPDATE_PERIOD
         modules.spkcache_len = cls.CACHE_FRAMES
         model.streaming_mode = True
-        return cls(model, name_or_path)
+        return cls(model, name)
 
     def stream(self, max_speakers: int) -> DiarizerStream:
         normalize = getattr(self.model.preprocessor.featurizer, "normalize", None)

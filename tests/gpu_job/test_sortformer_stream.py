@@ -10,6 +10,8 @@ does on the whole file's features; a margin or offset error would change the fea
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -110,3 +112,27 @@ def test_a_model_with_per_file_normalisation_is_diarized_whole() -> None:
 
 def test_an_empty_file_has_no_turns() -> None:
     assert SortformerStream(RecordingModel(), 2, 0.08).finish() == []
+
+
+def test_with_nemos_own_step_the_stream_predicts_what_the_whole_file_forward_does() -> None:
+    # Given a small random Sortformer (NeMo's real modules, streaming step and speaker cache)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+    from random_sortformer import random_sortformer
+
+    model = random_sortformer()
+    diarizer = SortformerDiarizer.load_model(model, "random")
+    rng = np.random.default_rng(3)
+    signal = (0.1 * rng.standard_normal(int(31.7 * 16000))).astype(np.float32)
+    # When the file is streamed in odd blocks, and separately run through NeMo's whole-file forward
+    stream = diarizer.stream(4)
+    assert isinstance(stream, SortformerStream)
+    with torch.inference_mode():
+        for at in range(0, signal.size, 12345):
+            stream.push(signal[at : at + 12345])
+        stream.finish()
+        whole = model.forward(
+            audio_signal=torch.from_numpy(signal)[None, :], audio_signal_length=torch.tensor([signal.size])
+        )
+    # Then the per-frame speaker probabilities agree
+    assert stream.preds.shape == whole.shape
+    torch.testing.assert_close(stream.preds, whole, atol=1e-4, rtol=1e-3)
