@@ -28,9 +28,12 @@
 #  6. benchmarks/boosting.py: phrase boosting on the tiny speech model (keyword F, control WER) and the
 #     decoder's speed with and without per-stream trees (Triton kernel where installed), from the
 #     utterances in build/boosting_media (no espeak-ng on the GPU machine); skipped without them
+#  7. benchmarks/gpu/diarization_cost.py: the engine with Speakers off vs 4 on the same 10-minute file,
+#     a random full-size streaming Sortformer fed block by block: diarizer GPU seconds per audio hour
+#     and its ratio to ASR (-> diarization_cost.json)
 # Anything step 5 needs that is missing (taskset, nvidia-smi, the media, the CPUs) fails the script
 # (exit 1) after the other steps ran: a lent GPU is rare, a silent skip wastes it.
-# Time budget (the timeouts): 90 + 130 + 80 + 40 + 60 + 50 s = 7.5 min at most, inside the 8-min goal
+# Time budget (the timeouts): 90 + 110 + 70 + 40 + 60 + 50 + 30 s = 7.5 min at most, inside the 8-min goal
 # with the wheel install (the steps usually end well before their timeouts; none has run on a GPU yet).
 # JSON goes to benchmarks/results/gpu/ (CPU check: build/gpu_check/) and, when set, to $OUT.
 set -uo pipefail
@@ -72,12 +75,12 @@ fi
 mkdir -p "$results"
 
 log "2. encoder / decoder / windows / modes"
-timeout 130 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
+timeout 110 "$py" benchmarks/gpu/encoder_decoder.py --device "$device" --model "$model" "${enc_args[@]}" \
   --out "$results/encoder_decoder.json" || log "encoder_decoder failed (rc $?)"
 
 log "3. engine end to end"
 if [ -f build/engine_media/manifest.json ]; then
-  timeout 80 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
+  timeout 70 "$py" benchmarks/engine_throughput.py --device "$device" --model "$model" \
     --media build/engine_media "${tp_args[@]}" --out "$results/engine_throughput.json" \
     || log "engine_throughput failed (rc $?)"
 else
@@ -131,6 +134,12 @@ if [ -f build/boosting_media/manifest.json ]; then
 else
   log "no build/boosting_media (make it with benchmarks/boosting.py --media build/boosting_media): skipped"
 fi
+
+log "7. diarization cost (Speakers off vs 4, same file)"
+diar_args=(--seconds 600 --rounds 3)
+[ "$device" = cuda ] || diar_args=(--seconds 30 --rounds 1 --small)
+timeout 30 "$py" benchmarks/gpu/diarization_cost.py --device "$device" --model "$model" "${diar_args[@]}" \
+  --out "$results/diarization_cost.json" || log "diarization cost failed (rc $?)"
 
 if [ -n "${OUT:-}" ]; then cp "$results"/*.json "$results"/*.csv "$OUT"/ 2>/dev/null || true; fi
 if [ -n "$failed" ]; then log "FAILED step 5: missing or failed:$failed"; exit 1; fi
