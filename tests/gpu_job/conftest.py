@@ -25,6 +25,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GPU_JOB_CPU_THREADS", "1")
 # Speakers auto (the default) diarizes files with a few seconds of speech: with the diarizer the repo
 # trains, not Sortformer, whose weights cannot be downloaded here.
+# Tests of other features transcribe without speaker labels (their text is compared word for word);
+# the speaker tests ask for Speakers by argument.
+os.environ.setdefault("SPEAKERS", "off")
 os.environ.setdefault(
     "GPU_JOB_DIARIZER", str(Path(__file__).resolve().parents[1] / "fixtures" / "models" / "tiny_diarizer.npz")
 )

@@ -28,6 +28,7 @@ CLIPS = [
 # drops the unstressed "the" of connected espeak-ng sentences. The random-weight model scores near 100 %.
 MAX_WER = 0.25
 _TIMING = re.compile(r"^\d\d:\d\d:\d\d,\d\d\d --> \d\d:\d\d:\d\d,\d\d\d$")
+_SPEAKER = re.compile(r"^\[Speaker \d+\]\s*")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,7 @@ def srt_words(srt: str) -> list[str]:
         line = line.strip()
         if not line or line.isdigit() or _TIMING.match(line):
             continue
+        line = _SPEAKER.sub("", line)  # a cue's speaker label is not a spoken word
         words.extend(w for w in (normalise(t) for t in line.split()) if w)
     return words
 

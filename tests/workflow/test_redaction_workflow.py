@@ -41,6 +41,7 @@ PARAMETERS = {
     "FullMaxSeconds": "60",
     "RedactionByPrefix": "support/=redact",
     "RedactAudioByPrefix": "support/=true",
+    "Speakers": "off",  # one caller: the text is compared as spoken, without speaker labels
 }
 REDACTED = ("support/pool/call.wav", "support/job/call.mp3")
 CONTROL = "open/call.wav"
