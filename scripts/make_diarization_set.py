@@ -54,6 +54,43 @@ TRAIN_VOICES: tuple[Speaker, ...] = (
     Speaker("en-us", "m3", 145, 40),
     Speaker("en-gb", "f3", 170, 80),
 )
+# More training voices, so the projection learns what tells voices apart rather than these ten:
+# variants and accents that no TEST_VOICES entry uses (none of m1/m3/m7/f1/f2/f4 with en-us/en-gb).
+EXTRA_TRAIN_VOICES: tuple[Speaker, ...] = tuple(
+    Speaker(base, variant, speed, pitch)
+    for base, variant, speed, pitch in (
+        ("en-us", "m2", 150, 30),
+        ("en-gb", "m4", 160, 50),
+        ("en-gb-scotland", "m5", 170, 40),
+        ("en-gb-x-rp", "m6", 145, 60),
+        ("en-029", "m8", 155, 35),
+        ("en-us-nyc", "f3", 165, 70),
+        ("en-us", "f5", 175, 50),
+        ("en-gb", "adam", 150, 45),
+        ("en-gb-scotland", "linda", 160, 65),
+        ("en-gb-x-rp", "steph", 170, 55),
+        ("en-029", "david", 145, 40),
+        ("en-us-nyc", "paul", 155, 30),
+        ("en-us", "john", 165, 60),
+        ("en-gb", "max", 175, 35),
+        ("en-gb-scotland", "michel", 150, 55),
+        ("en-gb-x-rp", "norbert", 160, 45),
+        ("en-029", "quincy", 170, 70),
+        ("en-us-nyc", "rob", 145, 50),
+        ("en-us", "robert", 155, 40),
+        ("en-gb", "travis", 165, 30),
+        ("en-gb-scotland", "victor", 175, 60),
+        ("en-gb-x-rp", "zac", 150, 35),
+        ("en-029", "annie", 160, 75),
+        ("en-us-nyc", "aunty", 170, 45),
+        ("en-us", "belinda", 145, 65),
+        ("en-gb", "edward", 155, 50),
+        ("en-gb-scotland", "iven", 165, 40),
+        ("en-gb-x-rp", "Andy", 175, 55),
+        ("en-029", "Alicia", 150, 70),
+        ("en-us-nyc", "anika", 160, 60),
+    )
+)
 OVERLAP_P = 0.15  # share of turns that start before the previous turn ends
 DEFAULT_CACHE = Path("build/espeak_cache")
 
@@ -110,14 +147,16 @@ def make_conversation(
     rendered = [(s, *_turn(bank, chosen[s], ws, rng), off) for s, ws, off in plan]
     length = int((sum(len(a) for _, a, _, _ in rendered) / SAMPLE_RATE + 2 * len(rendered) + 1) * SAMPLE_RATE)
     mix = np.zeros(length, np.float32)
-    turns, words, end = [], [], 0.3
+    turns: list[tuple[float, float, int]] = []
+    spoken: list[dict[str, object]] = []
+    end = 0.3
     for speaker, audio, spans, offset in rendered:
         start = max(0.0, end + offset)
         at = int(start * SAMPLE_RATE)
         mix[at : at + len(audio)] += audio
         begin = at / SAMPLE_RATE
         turns.append((round(begin + spans[0][1], 3), round(begin + spans[-1][2], 3), speaker))
-        words += [
+        spoken += [
             {"word": w, "start": round(begin + s, 3), "end": round(begin + e, 3), "speaker": speaker}
             for w, s, e in spans
         ]
@@ -127,8 +166,8 @@ def make_conversation(
         10 ** (-55 / 20)
     )
     mix = np.clip(mix + noise, -1.0, 1.0)
-    words.sort(key=lambda w: (w["start"], w["speaker"]))
-    return Conversation(mix.astype(np.float32), turns, words, [v.name for v in chosen])
+    spoken.sort(key=lambda w: (float(str(w["start"])), int(str(w["speaker"]))))
+    return Conversation(mix.astype(np.float32), turns, spoken, [v.name for v in chosen])
 
 
 def write_conversation(out: Path, name: str, conversation: Conversation) -> Path:
