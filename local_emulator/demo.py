@@ -10,7 +10,9 @@ bucket is copied to ``out/demo/`` so the files can be opened afterwards. Then a 
 under a key prefix without a vocabulary and under one with (VocabularyByPrefix). Then a support call that
 reads out a card number is uploaded where Redaction is redact (RedactionByPrefix, docs/REDACTION.md): its
 outputs and its silenced audio copy hide the number. Then a burst of short
-calls goes through the worker pool: one worker, one model load, every file its own execution.
+calls goes through the worker pool: one worker, one model load, every file its own execution. Then a
+mono conversation of three voices (docs/SPEAKERS.md): its outputs name the speakers, its words carry
+confidence, and `parakeet search --speaker` finds a phrase said by one of them.
 """
 
 from __future__ import annotations
@@ -278,6 +280,72 @@ def report_redaction(stack: LocalStack, tiny_speech_model: bool) -> dict[str, An
     return {"key": key, "hidden": hidden, "checked": tiny_speech_model}
 
 
+def report_speakers(stack: LocalStack, tiny_speech_model: bool) -> dict[str, Any]:
+    """A 3-speaker mono conversation (local_emulator.conversation): who said what, in every output, how sure
+    the model was of each word, and `parakeet search --speaker` finding a phrase said by one of them."""
+    from local_emulator.conversation import speaker_agreement, three_speakers
+    from parakeet_cli.search import DuckDbBackend, search_segments
+
+    key = "meetings/three-speakers.wav"
+    wav, conversation = three_speakers(CLIP_DIR, "three-speakers")
+    print(f"\n=== speakers: a {conversation.duration:.0f} s mono conversation of 3 voices uploaded as {key}")
+    _, report = runner.upload_and_run(stack.deployment, str(wav), key, timeout_s=300)
+    outputs = (((report.output if report else None) or {}).get("postprocess") or {}).get("outputs") or {}
+    document = json.loads(_read_s3(outputs["transcript_json"])) if outputs else {}
+    speakers, words = document.get("speakers") or {}, document.get("words", [])
+    agreement = speaker_agreement(words, conversation.words)
+    print(
+        f"    {key:<34} {report.status if report else 'IGNORED':<10} speakers={speakers.get('count')}"
+        f" ({speakers.get('used')}, {speakers.get('model') or '-'})"
+    )
+    print(f"    words with the true speaker: {agreement:.0%} (best one-to-one mapping of labels)")
+    for cue in _first_cues(_read_s3(outputs["srt"]) if outputs else "", 4):
+        print(f"    srt  {cue}")
+    for line in (_read_s3(outputs["vtt"]) if outputs else "").splitlines():
+        if line.startswith("<v "):
+            print(f"    vtt  {line}")
+            break
+    if words:
+        unsure = sorted(words, key=lambda w: w["confidence"])[:3]
+        mean = sum(w["confidence"] for w in words) / len(words)
+        print(
+            f"    confidence: mean {mean:.2f}; least sure "
+            + ", ".join(f"{w['word']!r} {w['confidence']:.2f}" for w in unsure)
+        )
+    found: list[Any] = []
+    phrase, who = "", None
+    segments = document.get("segments", [])
+    for segment in sorted(segments, key=lambda s: -len(s["text"])):
+        text = segment["text"].lower().strip(" .,")
+        if len({s["speaker"] for s in segments if text in s["text"].lower()}) == 1:
+            phrase, who = text, segment["speaker"]
+            break
+    if who is not None:
+        backend = DuckDbBackend(
+            s3=boto3.client("s3", region_name=REGION), bucket=stack.deployment.output_bucket
+        )
+        found = [h for h in search_segments(backend, phrase, speaker=who, limit=100) if h.key == key]
+        print(f"    parakeet search {phrase!r} --speaker {who + 1}: {len(found)} hit(s) in {key}")
+        for hit in found[:2]:
+            who_said = f"Speaker {hit.speaker + 1}" if hit.speaker is not None else "-"
+            print(f"      {hit.start_s:7.2f}-{hit.end_s:7.2f} s  {who_said}  {hit.text!r}")
+    named = bool(outputs) and all("Speaker" in _read_s3(outputs[name]) for name in ("srt", "vtt", "txt"))
+    ok = (
+        named
+        and int(speakers.get("count") or 0) >= 2
+        and all(isinstance(w.get("speaker"), int) and 0.0 <= w["confidence"] <= 1.0 for w in words)
+        and bool(found)
+        and all(h.speaker == who for h in found)
+    )
+    return {
+        "key": key,
+        "ok": ok,
+        "agreement": agreement,
+        "count": speakers.get("count"),
+        "checked": tiny_speech_model,
+    }
+
+
 BURST_FORMATS = ("wav", "mp3", "ogg", "flac")
 BURST_SIZE = 24
 
@@ -430,6 +498,7 @@ def main() -> int:
         redaction = report_redaction(stack, Path(model).name != RANDOM_MODEL_NAME)
 
         burst = run_burst(stack)
+        speakers = report_speakers(stack, Path(model).name != RANDOM_MODEL_NAME)
         copied = copy_outputs(stack)
 
     print("\n=== summary")
@@ -459,7 +528,15 @@ def main() -> int:
     redaction_ok = redaction["hidden"] or not redaction["checked"]
     hidden = "hidden" if redaction["hidden"] else "NOT hidden"
     print(f"redaction: the spoken card number {hidden} in every text output")
-    return 0 if audio_ok and not_audio_ok and burst_ok and vocabulary_ok and redaction_ok else 1
+    # The random-weight model hears no words to label, so only a speaking model is held to speakers.
+    speakers_ok = speakers["ok"] or not speakers["checked"]
+    shown = "named in every output and found by --speaker" if speakers["ok"] else "NOT shown"
+    print(
+        f"speakers: {speakers['count']} found in the 3-voice conversation,"
+        f" {speakers['agreement']:.0%} of words with the true speaker; {shown}"
+    )
+    ok = audio_ok and not_audio_ok and burst_ok and vocabulary_ok and redaction_ok and speakers_ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
