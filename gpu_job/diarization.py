@@ -88,7 +88,9 @@ HOP_S = 0.25
 N_MELS = 40
 N_FEATURES = 2 * N_MELS + 3  # log-mel mean and std, then median log-F0, its spread, voiced share
 VOICED = 0.6  # normalised autocorrelation peak above which a frame counts as voiced
-KMEANS_RESTARTS = 8
+# Each speaker found needs this many windows (5 s of speech): on fewer, the eigengap splits one voice
+# (one-voice 6-10 s calls came out as 3-4 speakers without it; docs/SPEAKERS.md).
+WINDOWS_PER_SPEAKER = round(5.0 / HOP_S)
 
 
 def log_mel(samples: np.ndarray) -> np.ndarray:
@@ -163,66 +165,19 @@ def file_windows(samples: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.n
     return len(mel), speech, centres, features
 
 
-def spherical_kmeans(points: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, unit centroids) of cosine k-means on unit vectors, k-means++ seeding, the best of
-    KMEANS_RESTARTS (fixed seed: the same file always gets the same labels). Why not agglomerative:
-    average linkage chains through the windows that straddle a turn change and ends with one giant
-    cluster and outliers; k-means with the right k was 5 % DER where it was 40 %."""
-    rng = np.random.default_rng(seed)
-    best: tuple[np.ndarray, np.ndarray] | None = None
-    best_cost = np.inf
-    for _ in range(KMEANS_RESTARTS):
-        chosen = [points[rng.integers(len(points))]]
-        for _ in range(1, k):
-            far = np.maximum(1 - np.max(points @ np.stack(chosen).T, axis=1), 0) ** 2
-            pick = rng.choice(len(points), p=far / far.sum()) if far.sum() > 0 else rng.integers(len(points))
-            chosen.append(points[pick])
-        centroids = np.stack(chosen)
-        for _ in range(50):
-            labels = np.argmax(points @ centroids.T, axis=1)
-            moved = np.stack(
-                [points[labels == j].mean(axis=0) if (labels == j).any() else centroids[j] for j in range(k)]
-            )
-            moved /= np.linalg.norm(moved, axis=1, keepdims=True) + 1e-9
-            if np.allclose(moved, centroids):
-                break
-            centroids = moved
-        labels = np.argmax(points @ centroids.T, axis=1)
-        cost = float((1 - np.max(points @ centroids.T, axis=1)).sum())
-        if cost < best_cost:
-            best, best_cost = (labels, centroids), cost
-    assert best is not None
-    return best
-
-
-def separation(points: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> float:
-    """The least d' between two clusters: their centroids' distance over the pooled spread of their
-    points along the line joining them. Scale-free, so it holds for voices the projection never saw;
-    splitting one speaker in two gives about 2.5-3, two voices give more."""
-    least = np.inf
-    for i in range(len(centroids)):
-        for j in range(i + 1, len(centroids)):
-            axis = centroids[j] - centroids[i]
-            length = float(np.linalg.norm(axis)) + 1e-12
-            a, b = points[labels == i] @ (axis / length), points[labels == j] @ (axis / length)
-            if len(a) < 2 or len(b) < 2:
-                return 0.0
-            least = min(least, length / float(np.sqrt((a.var() + b.var()) / 2 + 1e-12)))
-    return least
-
-
 @dataclass(frozen=True)
 class TinyDiarizer:
-    """Window features (log-mel statistics and pitch) -> trained linear projection -> cosine k-means;
-    the number of speakers is the largest k (up to max_speakers) whose clusters are all at least
-    `threshold` apart in d' (`separation`), the threshold chosen on dev conversations.
+    """Window features (log-mel statistics and pitch) -> trained linear projection -> NeMo's NME-SC
+    (normalised maximum eigengap spectral clustering, `SpeakerClustering`), which finds both the number
+    of speakers (up to max_speakers) and the labels from the windows' cosine affinities.
 
+    Why NME-SC and not a tuned threshold: a d' threshold chosen on 6 dev conversations miscounted 5 of 12
+    unseen ones (DER 18 %); the eigengap needs no threshold and miscounted 1 (DER 8 %, docs/SPEAKERS.md).
     `projection` None is the untrained clustering baseline (benchmarks/diarization.py)."""
 
     mean: np.ndarray
     scale: np.ndarray
     projection: np.ndarray | None
-    threshold: float
     name: str = "tiny-diarizer"
 
     @classmethod
@@ -232,7 +187,6 @@ class TinyDiarizer:
             data["mean"],
             data["scale"],
             data["projection"],
-            float(data["threshold"]),
             name=f"tiny-diarizer:{Path(path).name}",
         )
 
@@ -243,12 +197,21 @@ class TinyDiarizer:
         return np.asarray(x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9))
 
     def cluster(self, embeddings: np.ndarray, max_speakers: int) -> np.ndarray:
-        """Window labels: the largest k whose k-means clusters are `threshold` apart, else one."""
-        for k in range(min(max_speakers, len(embeddings) // 2), 1, -1):
-            labels, centroids = spherical_kmeans(embeddings, k)
-            if separation(embeddings, labels, centroids) >= self.threshold:
-                return np.unique(labels, return_inverse=True)[1].reshape(-1)
-        return np.zeros(len(embeddings), dtype=int)
+        """Window labels 0..k-1 from NME-SC over the windows' cosine affinities (NeMo's defaults; its
+        k-means seed is fixed, so the same file always gets the same labels), with at most one speaker
+        per WINDOWS_PER_SPEAKER windows."""
+        most = min(max_speakers, len(embeddings) // WINDOWS_PER_SPEAKER)
+        if most < 2:
+            return np.zeros(len(embeddings), dtype=int)
+        import torch
+        from nemo.collections.asr.parts.utils.offline_clustering import (
+            SpeakerClustering,
+            getCosAffinityMatrix,
+        )
+
+        affinity = getCosAffinityMatrix(torch.from_numpy(np.ascontiguousarray(embeddings, np.float32)))
+        labels = SpeakerClustering(cuda=False).forward_unit_infer(affinity, max_num_speakers=most)
+        return np.unique(labels.cpu().numpy(), return_inverse=True)[1].reshape(-1)
 
     def diarize(self, samples: np.ndarray, max_speakers: int) -> list[SpeakerTurn]:
         if len(samples) < SAMPLE_RATE * WINDOW_S:

@@ -300,7 +300,7 @@ def report_speakers(stack: LocalStack, tiny_speech_model: bool) -> dict[str, Any
     )
     print(f"    words with the true speaker: {agreement:.0%} (best one-to-one mapping of labels)")
     for cue in _first_cues(_read_s3(outputs["srt"]) if outputs else "", 4):
-        print(f"    srt  {cue}")
+        print(f"    srt  {' | '.join(cue.splitlines())}")
     for line in (_read_s3(outputs["vtt"]) if outputs else "").splitlines():
         if line.startswith("<v "):
             print(f"    vtt  {line}")
@@ -324,7 +324,10 @@ def report_speakers(stack: LocalStack, tiny_speech_model: bool) -> dict[str, Any
         backend = DuckDbBackend(
             s3=boto3.client("s3", region_name=REGION), bucket=stack.deployment.output_bucket
         )
-        found = [h for h in search_segments(backend, phrase, speaker=who, limit=100) if h.key == key]
+        hits = search_segments(
+            backend, phrase, speaker=who, limit=100, input_bucket=stack.deployment.input_bucket
+        )
+        found = [h for h in hits if h.key == key]
         print(f"    parakeet search {phrase!r} --speaker {who + 1}: {len(found)} hit(s) in {key}")
         for hit in found[:2]:
             who_said = f"Speaker {hit.speaker + 1}" if hit.speaker is not None else "-"

@@ -134,7 +134,8 @@ def make_conversation(
     plan: list[tuple[int, list[str], float]] = []  # (speaker, words, offset from the previous turn's end)
     total, current = 0.0, -1
     while total < minutes * 60:
-        current = int(rng.choice([s for s in range(speakers) if s != current]))
+        # the next voice is another one; a one-voice conversation's voice takes every turn
+        current = int(rng.choice([s for s in range(speakers) if s != current] or [0]))
         words = [vocab[int(i)] for i in rng.integers(len(vocab), size=int(rng.integers(3, 16)))]
         offset = (
             -float(rng.uniform(0.3, 1.0))

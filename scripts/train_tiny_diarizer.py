@@ -4,9 +4,9 @@
 Why: tests and the local demo need speaker labels from a model that actually hears voices, on CPU,
 offline, built by the repo. A Sortformer cannot be trained on two CPU cores in minutes; this is a
 linear discriminant projection of per-window log-mel and pitch statistics (scipy, closed form),
-fitted on conversations of TRAIN_VOICES + EXTRA_TRAIN_VOICES (scripts/make_diarization_set.py), then
-the speaker-count threshold (d', gpu_job.diarization.separation) that gives the lowest DER
-(pyannote.metrics) on held-out dev conversations of those voices (1-4 minutes, like the benchmark).
+fitted on conversations of TRAIN_VOICES + EXTRA_TRAIN_VOICES (scripts/make_diarization_set.py). The
+number of speakers is NeMo's NME-SC's (no threshold to fit); the DER (pyannote.metrics) on held-out
+dev conversations of those voices (1-4 minutes, like the benchmark) is printed as a check.
 Evaluation (benchmarks/diarization.py) uses TEST_VOICES, which it never saw. About two minutes on one
 CPU core.
 
@@ -38,7 +38,6 @@ from gpu_job.diarization import HOP_S, WINDOW_S, TinyDiarizer, file_windows  # n
 
 VOICES = TRAIN_VOICES + EXTRA_TRAIN_VOICES
 DIMENSIONS = 16
-THRESHOLDS = tuple(round(float(t), 2) for t in np.arange(2.0, 8.01, 0.25))
 Windows = tuple[int, np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -118,21 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     projection = lda((x - mean) / scale, y, DIMENSIONS)
     dev_windows = [(conversation, file_windows(conversation.audio)) for conversation in dev]
-    scores = {t: der(TinyDiarizer(mean, scale, projection, t), dev_windows) for t in THRESHOLDS}
-    best = min(scores, key=lambda t: (scores[t], t))
+    dev_der = der(TinyDiarizer(mean, scale, projection), dev_windows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         args.out,
         mean=mean,
         scale=scale,
         projection=projection,
-        threshold=np.float32(best),
         window_s=np.float32(WINDOW_S),
         hop_s=np.float32(HOP_S),
     )
     print(
-        f"{len(x)} training windows of {len(np.unique(y))} voices; dev DER {scores[best]:.3f} at threshold "
-        f"{best}; wrote {args.out} in {time.perf_counter() - started:.0f} s"
+        f"{len(x)} training windows of {len(np.unique(y))} voices; dev DER {dev_der:.3f}; "
+        f"wrote {args.out} in {time.perf_counter() - started:.0f} s"
     )
     return 0
 
