@@ -337,7 +337,7 @@ def make_cases(per_type: int, negatives: int, seed: int) -> list[Case]:
 def document_of(
     words: list[str], lang: str, times: list[tuple[float, float]] | None = None
 ) -> dict[str, Any]:
-    from gpu_job.transcript import Timings, build_document
+    from gpu_job.transcript import PhaseSeconds, build_document
 
     times = times or [(i * 0.5, i * 0.5 + 0.4) for i in range(len(words))]
     timed = [{"start": a, "end": b, "word": w} for w, (a, b) in zip(words, times, strict=True)]
@@ -348,7 +348,7 @@ def document_of(
         mode="batched",
         chunking=None,
         words=timed,
-        timings=Timings(),
+        timings=PhaseSeconds(),
         hardware={"device": "cpu"},
     )
     document["language"] = lang  # the job's language ID is a guess; here the truth

@@ -27,14 +27,14 @@ from gpu_job.audio import SAMPLE_RATE, AudioDecoder
 from gpu_job.boosting import Vocabulary, trees
 from gpu_job.channels import ChannelRouter, Decision, drop_crosstalk
 from gpu_job.engine.engine import Engine, EngineSettings, ItemError, ItemResult
-from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
-from gpu_job.engine.tokens import Word, to_words
+from gpu_job.engine.inference import SampleChunking, transcribe_signal, transcribe_stream
+from gpu_job.engine.tokens import DecodedWord, to_words
 from gpu_job.engine.vad import make_detector
 from gpu_job.modes import choose_mode, configure_attention
 from gpu_job.speaker_track import SpeakersOutcome, SpeakerTrack
 from gpu_job.speakers import assign_speakers, speaker_count
 from gpu_job.storage import open_source
-from gpu_job.transcript import Timings, build_document, merge_channels, normalise_words
+from gpu_job.transcript import PhaseSeconds, build_document, merge_channels, normalise_words
 
 STREAM_BLOCK_S = 5.0
 
@@ -64,13 +64,13 @@ def _track(track: Any) -> dict[str, Any]:
 
 def _document(
     model: Any,
-    channel_words: dict[int | None, list[Word]],
+    channel_words: dict[int | None, list[DecodedWord]],
     duration_s: float,
     media_info: Any,
     source_doc: dict[str, Any],
     mode: str,
     chunking: dict[str, Any] | None,
-    timings: Timings,
+    timings: PhaseSeconds,
     decision: Decision | None,
     extra: dict[str, Any] | None = None,
     expected_languages: list[str] | None = None,
@@ -119,8 +119,8 @@ def _document(
 
 
 def _channel_words(
-    decision: Decision | None, words: dict[int | None, list[Word]], power: Any = None
-) -> dict[int | None, list[Word]]:
+    decision: Decision | None, words: dict[int | None, list[DecodedWord]], power: Any = None
+) -> dict[int | None, list[DecodedWord]]:
     """Route -> words as the document labels them: channels only for a split file, without the
     other channels' echo (gpu_job.channels.drop_crosstalk; the count goes to the measurements)."""
     if decision is None or decision.used != "split":
@@ -141,7 +141,7 @@ def batched_document(
     """The transcript document of one engine result (mode `batched`)."""
     prepared = result.prepared
     assert prepared is not None and result.words is not None
-    timings = Timings(
+    timings = PhaseSeconds(
         download=prepared.download_s,
         decode=prepared.decode_s,
         vad=prepared.vad_s,
@@ -304,7 +304,7 @@ def transcribe(
                 opened,
                 dec,
                 chosen,
-                Chunking.for_model(model, chunk_s, left_s, right_s) if chosen == "streaming" else None,
+                SampleChunking.for_model(model, chunk_s, left_s, right_s) if chosen == "streaming" else None,
                 started,
                 channel_mode,
                 (settings or EngineSettings.from_env()).vad_backend,
@@ -324,7 +324,7 @@ def _transcribe_opened(
     opened: Any,
     dec: AudioDecoder,
     chosen: str,
-    chunking: Chunking | None,
+    chunking: SampleChunking | None,
     started: float,
     channel_mode: str,
     vad_backend: str,
@@ -340,7 +340,7 @@ def _transcribe_opened(
     stream, so there `split` (asked, or found by `auto`) is mixed instead, with a warning. `track` hears
     the one signal transcribed (not a split file's channels: there the channel is the speaker); these
     modes run no VAD, so Speakers `auto` measures speech as the span of the words."""
-    timings = Timings(load=_take_load_seconds(model))
+    timings = PhaseSeconds(load=_take_load_seconds(model))
     configure_attention(model, chosen)
     dec.keep_channels = (dec.info.channels or 1) > 1
     router = ChannelRouter(

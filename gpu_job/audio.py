@@ -108,7 +108,7 @@ class _Resampler:
 
 
 @dataclass
-class MediaInfo:
+class DeclaredMedia:
     """What the container declares about the decoded track, and which track that is.
 
     `duration_s` is the declared length, None when the container declares none (live-muxed WebM);
@@ -178,7 +178,7 @@ class AudioDecoder:
                 f"declared duration {declared:.1f} s exceeds the limit of {max_duration_s:.0f} s"
             )
 
-    def _media_info(self, size: int | None) -> MediaInfo:
+    def _media_info(self, size: int | None) -> DeclaredMedia:
         stream = self._stream
         duration_s: float | None = None
         if stream.duration is not None and stream.time_base is not None:
@@ -189,7 +189,7 @@ class AudioDecoder:
         bound = size_bound_s(size, ctx.name, ctx.bit_rate) if ctx is not None else None
         estimate = duration_s is not None and bound is not None and duration_s > bound * BOUND_SLACK
         tracks = audio_tracks(self._container)
-        return MediaInfo(
+        return DeclaredMedia(
             duration_s=bound if estimate else duration_s,
             codec=ctx.name if ctx is not None else None,
             sample_rate=ctx.sample_rate or None,

@@ -398,7 +398,8 @@ def drop_crosstalk(
 ) -> tuple[dict[Route, list[Any]], int]:
     """Split files: drop each word whose channel is BLEED_DB or more below another channel over the
     word's span (the echo of the other party); returns the kept words and how many were dropped.
-    Words are gpu_job.engine.tokens.Word (start/end in seconds); `power` is `ChannelRouter.frame_power()`."""
+    Words are gpu_job.engine.tokens.DecodedWord (start/end in seconds); `power` is
+    `ChannelRouter.frame_power()`."""
     if power is None or power.shape[0] == 0:
         return channel_words, 0
     kept: dict[Route, list[Any]] = {}

@@ -29,7 +29,7 @@ _CACHE: dict[tuple[str, str], Any] = {}
 
 
 @dataclass(frozen=True)
-class ModelInfo:
+class LoadedModelInfo:
     """Attached to the model as `gpu_job_info` so the transcript can name what produced it."""
 
     name: str
@@ -136,7 +136,7 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     if use_bf16:
         model = model.to(torch.bfloat16)
     enc_cfg = model.cfg.encoder
-    model.gpu_job_info = ModelInfo(
+    model.gpu_job_info = LoadedModelInfo(
         name=name,
         revision=revision,
         device=dev.type,
@@ -151,7 +151,7 @@ def load_model(name_or_path: str, device: str | None = None) -> Any:
     return model
 
 
-def model_info(model: Any) -> ModelInfo:
+def model_info(model: Any) -> LoadedModelInfo:
     info = getattr(model, "gpu_job_info", None)
     if info is None:
         raise ValueError("model was not loaded with gpu_job.api.load_model")

@@ -18,7 +18,7 @@ from pipeline.transcript import SCHEMA_VERSION
 from pipeline.types import channel_label
 
 from gpu_job import confidence
-from gpu_job.engine.tokens import Word
+from gpu_job.engine.tokens import DecodedWord
 from gpu_job.language import detect_document, outside_warnings
 
 PAUSE_S = 0.8
@@ -27,7 +27,10 @@ SENTENCE_END = (".", "?", "!", "…", "。", "？", "！", ";")
 
 
 @dataclass
-class Timings:
+class PhaseSeconds:
+    """The job's running clock per phase, added to as the job goes; `as_dict` is the contract's
+    pipeline.transcript.Timings (plus `vad`, which the document allows as an extra)."""
+
     download: float = 0.0
     decode: float = 0.0
     vad: float = 0.0  # batched mode: voice-activity detection and window cutting
@@ -39,7 +42,7 @@ class Timings:
         return {k: round(max(0.0, v), 3) for k, v in self.__dict__.items()}
 
 
-def normalise_words(words: list[Word], duration_s: float) -> list[dict[str, Any]]:
+def normalise_words(words: list[DecodedWord], duration_s: float) -> list[dict[str, Any]]:
     """Round to ms, keep starts non-decreasing and ends within [start, duration].
 
     TDT end times are the last token's frame plus its predicted duration, which can reach past the final
@@ -146,7 +149,7 @@ def build_document(
     mode: str,
     chunking: dict[str, Any] | None,
     words: list[dict[str, Any]],
-    timings: Timings,
+    timings: PhaseSeconds,
     hardware: dict[str, Any],
     expected_languages: list[str] | None = None,
     speakers: dict[str, Any] | None = None,

@@ -203,7 +203,7 @@ def section_windows(model: Any, args: argparse.Namespace) -> list[dict[str, Any]
 
 
 def section_modes(model: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
-    from gpu_job.engine.inference import Chunking, transcribe_signal, transcribe_stream
+    from gpu_job.engine.inference import SampleChunking, transcribe_signal, transcribe_stream
     from gpu_job.modes import configure_attention
 
     rows = []
@@ -216,7 +216,7 @@ def section_modes(model: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
         started = time.perf_counter()
         try:
             if mode == "streaming":
-                chunking = Chunking.for_model(model, 20.0, 5.0, 3.0)
+                chunking = SampleChunking.for_model(model, 20.0, 5.0, 3.0)
                 blocks = (samples[i : i + 5 * RATE] for i in range(0, samples.shape[0], 5 * RATE))
                 transcribe_stream(model, blocks, chunking)
             else:

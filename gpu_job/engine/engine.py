@@ -40,12 +40,12 @@ from pipeline.contracts import UploadedObject
 from pipeline.outcomes import BadInputError
 from pipeline.settings import Settings
 
-from gpu_job.audio import SAMPLE_RATE, AudioDecoder, MediaInfo
+from gpu_job.audio import SAMPLE_RATE, AudioDecoder, DeclaredMedia
 from gpu_job.channels import ChannelRouter, Decision
 from gpu_job.engine.batching import pack
 from gpu_job.engine.device_front import DeviceFrontEnd
 from gpu_job.engine.inference import transcribe_batch
-from gpu_job.engine.tokens import Word, to_words
+from gpu_job.engine.tokens import DecodedWord, to_words
 from gpu_job.engine.vad import make_detector
 from gpu_job.engine.windows import CutSettings, Window, WindowCutter
 from gpu_job.speaker_track import SpeakersOutcome, SpeakerTrack
@@ -166,7 +166,7 @@ class Prepared:
     """What the CPU side learned about an item while decoding and cutting it."""
 
     source: dict[str, Any]
-    media: MediaInfo
+    media: DeclaredMedia
     duration_s: float
     speech_s: float
     windows: int
@@ -184,11 +184,12 @@ class Prepared:
 class ItemResult:
     index: int
     source: str
-    words: list[Word] | None = None  # in time order, global timestamps (None when `error`)
+    words: list[DecodedWord] | None = None  # in time order, global timestamps (None when `error`)
     # the same words per route (a channel of a split file; None: the one signal transcribed)
-    channel_words: dict[int | None, list[Word]] = field(default_factory=dict)
+    channel_words: dict[int | None, list[DecodedWord]] = field(default_factory=dict)
     prepared: Prepared | None = None
-    parts: list[tuple[int | None, int, list[Word]]] = field(default_factory=list)  # (route, start, words)
+    # (route, start, words)
+    parts: list[tuple[int | None, int, list[DecodedWord]]] = field(default_factory=list)
     windows: int = 0
     inference_s: float = 0.0
     error: ItemError | None = None
@@ -214,7 +215,7 @@ class _Words:
     item: int
     route: int | None
     start: int  # the window's global start sample
-    words: list[Word]
+    words: list[DecodedWord]
 
 
 class _Stopped(Exception):

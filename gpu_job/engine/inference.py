@@ -54,7 +54,7 @@ def transcribe_signal(model: Any, samples: np.ndarray, biasing_id: int = -1) -> 
 
 
 @dataclass(frozen=True)
-class Chunking:
+class SampleChunking:
     """Chunk settings rounded down to whole encoder frames (80 ms for Parakeet), in audio samples."""
 
     left: int
@@ -64,7 +64,7 @@ class Chunking:
     frame_samples: int  # audio samples per encoder frame
 
     @classmethod
-    def for_model(cls, model: Any, chunk_s: float, left_s: float, right_s: float) -> Chunking:
+    def for_model(cls, model: Any, chunk_s: float, left_s: float, right_s: float) -> SampleChunking:
         rate = int(model.cfg.preprocessor.sample_rate)
         subsampling = int(model.encoder.subsampling_factor)
         stride = float(model.cfg.preprocessor.window_stride)
@@ -129,7 +129,7 @@ class StreamResult:
 
 
 def transcribe_stream(
-    model: Any, blocks: Iterator[np.ndarray], chunking: Chunking, biasing_id: int = -1
+    model: Any, blocks: Iterator[np.ndarray], chunking: SampleChunking, biasing_id: int = -1
 ) -> StreamResult:
     """Buffered streaming: [left | chunk | right] windows; only chunk frames are decoded, except in the
     last window, which decodes everything after its left context (its true remaining length)."""

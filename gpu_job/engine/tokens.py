@@ -21,7 +21,10 @@ SLICE_TOKENS = 4096
 
 
 @dataclass
-class Word:
+class DecodedWord:
+    """A word as the decoder timed it, before gpu_job.transcript.normalise_words rounds and clamps it into
+    the contract's pipeline.transcript.Word (built per word in the hot loop, so a plain dataclass)."""
+
     word: str
     start: float
     end: float
@@ -129,11 +132,11 @@ def _word_confidences(
     return out
 
 
-def to_words(model: Any, tokens: Tokens) -> list[Word]:
+def to_words(model: Any, tokens: Tokens) -> list[DecodedWord]:
     from nemo.collections.asr.parts.utils.rnnt_utils import Hypothesis
     from nemo.collections.asr.parts.utils.timestamp_utils import process_timestamp_outputs
 
-    words: list[Word] = []
+    words: list[DecodedWord] = []
     if tokens.ids.numel() == 0:
         return words
     subsampling = int(model.encoder.subsampling_factor)
@@ -155,5 +158,6 @@ def to_words(model: Any, tokens: Tokens) -> list[Word]:
         for w, conf in zip(timed, confidences, strict=True):
             text = str(w["word"]).strip()
             if text:
-                words.append(Word(word=text, start=float(w["start"]), end=float(w["end"]), confidence=conf))
+                at, until = float(w["start"]), float(w["end"])
+                words.append(DecodedWord(word=text, start=at, end=until, confidence=conf))
     return words

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pipeline.settings import Settings
 
-from gpu_job.engine.tokens import Word
+from gpu_job.engine.tokens import DecodedWord
 from gpu_job.modes import choose_mode
 from gpu_job.transcript import MAX_SEGMENT_S, PAUSE_S, normalise_words, split_segments
 
@@ -97,7 +97,7 @@ def test_segments_never_exceed_the_maximum_length() -> None:
 
 
 def test_normalised_times_are_ms_rounded_monotonic_and_clamped_to_the_audio() -> None:
-    raw = [Word("a", 0.00049, 0.5), Word("b", 0.4, 0.3), Word("c", 9.9, 10.4)]
+    raw = [DecodedWord("a", 0.00049, 0.5), DecodedWord("b", 0.4, 0.3), DecodedWord("c", 9.9, 10.4)]
     out = normalise_words(raw, duration_s=10.0)
     assert [w["start"] for w in out] == [0.0, 0.4, 9.9]
     assert out[1]["end"] >= out[1]["start"]
@@ -105,5 +105,5 @@ def test_normalised_times_are_ms_rounded_monotonic_and_clamped_to_the_audio() ->
 
 
 def test_a_start_past_the_end_is_not_hidden() -> None:
-    out = normalise_words([Word("late", 12.0, 12.5)], duration_s=10.0)
+    out = normalise_words([DecodedWord("late", 12.0, 12.5)], duration_s=10.0)
     assert out[0]["start"] == 12.0

@@ -14,7 +14,7 @@ from pipeline.transcript import TranscriptDocument
 
 from gpu_job import language
 from gpu_job.language import LanguageGuess, decide, detect, detect_document, detect_language
-from gpu_job.transcript import Timings, build_document
+from gpu_job.transcript import PhaseSeconds, build_document
 
 ONE_SENTENCE_PER_LANGUAGE = {
     "bg": "Вчера следобед отидохме с децата в парка и после вечеряхме у баба им.",
@@ -154,7 +154,7 @@ def test_the_transcript_document_carries_per_segment_and_document_language(trans
         mode="full",
         chunking=None,
         words=words,
-        timings=Timings(),
+        timings=PhaseSeconds(),
         hardware={"device": "cpu"},
     )
     assert [(s["language"], s["language_confidence"] > 0.5) for s in document["segments"]] == [

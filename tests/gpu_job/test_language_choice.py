@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gpu_job import language
-from gpu_job.transcript import Timings, build_document
+from gpu_job.transcript import PhaseSeconds, build_document
 from tests.gpu_job.test_language import ONE_SENTENCE_PER_LANGUAGE as SENTENCE
 
 
@@ -60,7 +60,7 @@ def document(expected: list[str] | None, *texts: str) -> dict[str, Any]:
         mode="full",
         chunking=None,
         words=words_of(*texts),
-        timings=Timings(),
+        timings=PhaseSeconds(),
         hardware={"device": "cpu"},
         expected_languages=expected,
     )

@@ -184,7 +184,7 @@ def test_streaming_pulls_audio_only_one_block_ahead_of_the_window_it_encodes(tin
         return real_forward(self, *args, **kwargs)
 
     monkeypatch.setattr(type(tiny_model), "forward", forward)
-    chunking = inference.Chunking.for_model(tiny_model, 20.0, 5.0, 3.0)
+    chunking = inference.SampleChunking.for_model(tiny_model, 20.0, 5.0, 3.0)
     # When streamed
     result = inference.transcribe_stream(tiny_model, blocks(), chunking)
     # Then window k was encoded when at most its own end plus one block had been pulled: memory is bounded

@@ -21,7 +21,7 @@ from pipeline.transcript import TranscriptDocument
 
 from gpu_job import pii, redaction
 from gpu_job.audio_redaction import END_PAD_S, PAD_S, redacted_flac, silence_windows
-from gpu_job.transcript import Timings, build_document
+from gpu_job.transcript import PhaseSeconds, build_document
 
 CARD = "four one one one one one one one one one one one one one one one"
 DIGIT_RUN = re.compile(r"\d{4,}")
@@ -53,7 +53,7 @@ def document(text: str) -> dict[str, Any]:
         mode="batched",
         chunking=None,
         words=words,
-        timings=Timings(),
+        timings=PhaseSeconds(),
         hardware={"device": "cpu"},
     )
 

@@ -7,7 +7,7 @@ from pipeline.transcript import SCHEMA_VERSION, TranscriptDocument
 
 from gpu_job import transcript
 from gpu_job.speakers import OVERLAP_SHARE, SpeakerTurn, assign_speakers, speaker_count, speaker_of
-from gpu_job.transcript import Timings, build_document, channel_segments, document_text
+from gpu_job.transcript import PhaseSeconds, build_document, channel_segments, document_text
 
 
 def word(text: str, start: float, end: float, **extra: object) -> dict[str, object]:
@@ -109,7 +109,7 @@ def test_the_document_with_speakers_is_valid_under_the_contract() -> None:
         mode="batched",
         chunking=None,
         words=words,
-        timings=Timings(),
+        timings=PhaseSeconds(),
         hardware={"device": "cpu"},
         speakers={"requested": "auto", "used": "diarization", "count": 2, "model": "tiny"},
     )

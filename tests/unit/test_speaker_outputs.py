@@ -14,7 +14,7 @@ from pipeline.transcript import TranscriptDocument
 from postprocess.postprocess import summarize
 
 from gpu_job.speakers import SpeakerTurn, assign_speakers
-from gpu_job.transcript import Timings, build_document
+from gpu_job.transcript import PhaseSeconds, build_document
 
 
 def timed(text: str, start: float, step: float = 0.3) -> list[dict[str, Any]]:
@@ -35,7 +35,7 @@ def conversation(speakers: dict[str, Any] | None = None) -> TranscriptDocument:
         mode="batched",
         chunking=None,
         words=assign_speakers(words, turns),
-        timings=Timings(),
+        timings=PhaseSeconds(),
         hardware={"device": "cpu"},
         speakers=speakers or {"requested": "auto", "used": "diarization", "count": 2, "model": "tiny"},
     )
@@ -71,7 +71,7 @@ def test_a_long_turn_keeps_its_label_on_every_cue_within_the_line_width() -> Non
         mode="batched",
         chunking=None,
         words=assign_speakers(words, [SpeakerTurn(0.0, 30.0, 0)]),
-        timings=Timings(),
+        timings=PhaseSeconds(),
         hardware={"device": "cpu"},
     )
     cues = build_cues(TranscriptDocument.model_validate(document))
