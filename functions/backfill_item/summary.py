@@ -16,14 +16,20 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pipeline.backfill import BackfillItemResult, BackfillSummary, ResultWriterDetails, StorageClassCount
+from pipeline.backfill import (
+    COUNTED_OUTCOMES,
+    STARTED_OUTCOMES,
+    BackfillItemResult,
+    BackfillSummary,
+    ResultWriterDetails,
+    StorageClassCount,
+)
 from pydantic import ValidationError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
 
-STARTED = ("transcribed", "failed", "already_claimed", "superseded", "archived", "restoring")
 RESULT_STATUSES = ("SUCCEEDED", "FAILED", "PENDING")
 READ_CHUNK_BYTES = 1 << 20  # one S3 read; a line (an entry, ~1 KB) never spans more than a few
 NOT_AN_OUTCOME = None  # an item whose backfill step failed (FAILED/PENDING entry): no outcome of ours
@@ -105,22 +111,11 @@ def summarise(results: Iterable[Any], dry_run: bool = False) -> BackfillSummary:
         elif result.outcome != "already_started":
             objects[class_label(result)] += 1
             sizes[class_label(result)] += result.size or 0
-    counts: dict[str, Any] = {
-        name: outcomes[name]
-        for name in (
-            "transcribed",
-            "failed",
-            "already_started",
-            "already_claimed",
-            "superseded",
-            "archived",
-            "restoring",
-        )
-    }
+    counts: dict[str, Any] = {name: outcomes[name] for name in COUNTED_OUTCOMES}
     return BackfillSummary(
         dry_run=dry_run,
         total=total,
-        started=sum(outcomes[n] for n in STARTED),
+        started=sum(outcomes[n] for n in STARTED_OUTCOMES),
         skipped=dict(sorted(skipped.items())),
         would_start=outcomes["would_start"] + outcomes["would_retry"],
         would_retry=outcomes["would_retry"],

@@ -58,6 +58,19 @@ ItemOutcome = Literal[
     "archived",
     "restoring",
 ]
+# The outcomes a BackfillSummary counts under their own names, in the order it and `parakeet backfill` list
+# them (skipped is counted by reason; would_start/would_retry are the dry run's), and those of them that
+# mean this run started the object's execution.
+COUNTED_OUTCOMES: tuple[ItemOutcome, ...] = (
+    "transcribed",
+    "failed",
+    "already_started",
+    "already_claimed",
+    "superseded",
+    "archived",
+    "restoring",
+)
+STARTED_OUTCOMES: tuple[ItemOutcome, ...] = tuple(o for o in COUNTED_OUTCOMES if o != "already_started")
 ItemSource = Literal["listing", "manifest"]
 
 
