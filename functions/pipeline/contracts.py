@@ -36,7 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, model_validator
 
 from pipeline.languages import ExpectedLanguages
-from pipeline.outcomes import CatalogStatus, ReasonClass
+from pipeline.outcomes import CatalogStatus, ReasonClass, SettledStatus, UnsuccessfulStatus
 from pipeline.speakers import SpeakersSetting
 from pipeline.transcript import LOW_CONFIDENCE_THRESHOLD, Confidence, Hardware, ModelInfo, Timings
 from pipeline.types import (
@@ -435,7 +435,7 @@ class FailureResult(Contract):
     """``status`` SUPERSEDED: the key holds a newer upload (``superseded_by``); neither bad input nor
     internal, so ``reason_class`` is None. The state machine ends in ``Superseded`` then, else ``Failed``."""
 
-    status: Literal["FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"] = "FAILED"
+    status: UnsuccessfulStatus = "FAILED"
     reason: str
     reason_class: ReasonClass | None
     message: str
@@ -462,7 +462,7 @@ class CompletionEvent(Contract):
     ``Transcript Superseded``) put on the EVENT_BUS_NAME bus, source ``parakeet.transcription``, after
     the catalog write (docs/EVENTS.md). Delivery is at least once: a retried state may repeat it."""
 
-    status: Literal["TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
+    status: SettledStatus
     upload: UploadedObject
     execution_arn: str | None = None
     outputs: Outputs | None = None

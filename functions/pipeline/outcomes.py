@@ -14,7 +14,10 @@ from __future__ import annotations
 import json
 from typing import Final, Literal, get_args
 
-CatalogStatus = Literal["CLAIMED", "TRANSCRIBED", "FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
+# How RecordFailure can end an upload, and how any execution can: what its completion event says.
+UnsuccessfulStatus = Literal["FAILED", "SUPERSEDED", "ARCHIVED", "RESTORING"]
+SettledStatus = Literal["TRANSCRIBED", UnsuccessfulStatus]
+CatalogStatus = Literal["CLAIMED", SettledStatus]
 STATUSES: Final[tuple[str, ...]] = get_args(CatalogStatus)
 STATUS_CLAIMED: Final = "CLAIMED"
 STATUS_TRANSCRIBED: Final = "TRANSCRIBED"
