@@ -15,15 +15,12 @@ import boto3
 import numpy as np
 import pytest
 from moto import mock_aws
-from pipeline.contracts import PlanRequest, ProbeResult, UploadedObject
 from pipeline.outcomes import UnsupportedInput
 from pipeline.settings import Settings
-from plan_job.planner import plan
-from plan_job.wiring import load_wiring
 from probe_audio import app
 from probe_audio.tags import channel_mode_from_tags
 
-from tests.unit.test_plan_job import ENV
+from tests.unit.test_plan_job import plan_with
 from tests.unit.test_probe_audio import BUCKET, LambdaContext
 
 KEY = "calls/agent-42.wav"
@@ -106,30 +103,13 @@ def test_tag_keys_match_case_insensitively_and_other_tags_are_ignored() -> None:
     assert channel_mode_from_tags({"team": "split"}) is None
 
 
-def _plan(tag: str | None, setting: str) -> Any:
-    probe = ProbeResult(
-        duration_s=60.0,
-        container="wav",
-        codec="pcm_s16le",
-        sample_rate=16000,
-        channels=2,
-        bitrate=512000,
-        size=3_840_044,
-        has_audio=True,
-        channel_mode=tag,
-    )
-    source = UploadedObject(bucket="in", key=KEY, etag="abc", uri=f"s3://in/{KEY}")
-    settings = Settings.from_env({**ENV, "CHANNEL_MODE": setting})
-    return plan(PlanRequest(source=source, probe=probe), settings, load_wiring(ENV))
-
-
 def test_the_plan_carries_the_tag_over_the_setting_to_the_job() -> None:
-    planned = _plan("split", "mix")
+    planned = plan_with({"CHANNEL_MODE": "mix"}, channels=2, channel_mode="split")
     assert planned.request.channel_mode == "split"
     # And the per-file job's command is the request, channel mode included
     assert '"channel_mode":"split"' in planned.command[1]
-    assert _plan(None, "mix").request.channel_mode == "mix"
-    assert _plan(None, "auto").request.channel_mode == "auto"
+    assert plan_with({"CHANNEL_MODE": "mix"}, channels=2, channel_mode=None).request.channel_mode == "mix"
+    assert plan_with({"CHANNEL_MODE": "auto"}, channels=2, channel_mode=None).request.channel_mode == "auto"
 
 
 def test_an_invalid_channel_mode_setting_fails_loudly_by_name() -> None:

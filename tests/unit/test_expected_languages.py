@@ -8,18 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pipeline.contracts import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
+from pipeline.contracts import TranscriptionRequest, UploadedObject
 from pipeline.languages import MODEL_LANGUAGES, parse_expected_languages
 from pipeline.outcomes import UnsupportedInput
 from pipeline.settings import Settings
-from plan_job.planner import plan
-from plan_job.wiring import load_wiring
 from probe_audio import app
 from probe_audio.tags import expected_languages_for
 from pydantic import ValidationError
 
 from tests.unit.test_channel_mode_tag import KEY, s3, source_of, stereo_wav  # noqa: F401  (s3: a fixture)
-from tests.unit.test_plan_job import ENV
+from tests.unit.test_plan_job import plan_with
 from tests.unit.test_probe_audio import BUCKET, LambdaContext
 
 
@@ -101,29 +99,15 @@ def test_a_bad_prefix_rule_fails_at_start_naming_the_setting() -> None:
         _settings(by_prefix="calls/")
 
 
-def _plan(tag: list[str] | None, setting: str) -> Any:
-    probe = ProbeResult(
-        duration_s=60.0,
-        container="wav",
-        codec="pcm_s16le",
-        sample_rate=16000,
-        channels=1,
-        bitrate=256000,
-        size=1_920_044,
-        has_audio=True,
-        expected_languages=tag,
-    )
-    source = UploadedObject(bucket="in", key=KEY, etag="abc", uri=f"s3://in/{KEY}")
-    settings = Settings.from_env({**ENV, "EXPECTED_LANGUAGES": setting})
-    return plan(PlanRequest(source=source, probe=probe), settings, load_wiring(ENV))
-
-
 def test_the_plan_carries_what_the_probe_resolved_and_never_the_setting_again() -> None:
-    planned = _plan(["sk"], "cs,sk")
+    planned = plan_with({"EXPECTED_LANGUAGES": "cs,sk"}, expected_languages=["sk"])
     assert planned.request.expected_languages == ["sk"]
     assert '"expected_languages":["sk"]' in planned.command[1]
     # the Probe resolved "any" (or nothing): the plan does not put the stack default back
-    assert _plan(None, "cs, SK").request.expected_languages is None
+    assert (
+        plan_with({"EXPECTED_LANGUAGES": "cs, SK"}, expected_languages=None).request.expected_languages
+        is None
+    )
 
 
 def test_an_invalid_setting_fails_loudly_by_name() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pipeline.contracts import PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
+from pipeline.contracts import Plan, PlanRequest, ProbeResult, TranscriptionRequest, UploadedObject
 from pipeline.gpu_classes import GPU_CLASSES
 from pipeline.naming import JOB_NAME_MAX, job_name
 from pipeline.outcomes import DurationOutOfRange, NoAudioStream
@@ -57,6 +57,23 @@ def plan_for(duration_s: float | None, **env: str) -> dict[str, Any]:
     settings = {**ENV, **env}
     request = PlanRequest(source=SOURCE, probe=probed(duration_s))
     return plan(request, Settings.from_env(settings), load_wiring(settings)).model_dump(mode="json")
+
+
+def plan_with(env: dict[str, str], channels: int = 1, **probed_settings: Any) -> Plan:
+    """The Plan of a 60 s wav upload whose Probe read ``probed_settings`` (the per-upload tags: channel_mode,
+    expected_languages, speakers...) where the template's settings are ENV plus ``env``."""
+    probe = ProbeResult(
+        duration_s=60.0,
+        container="wav",
+        codec="pcm_s16le",
+        sample_rate=16000,
+        channels=channels,
+        bitrate=256000 * channels,
+        size=1_920_000 * channels + 44,
+        has_audio=True,
+        **probed_settings,
+    )
+    return plan(PlanRequest(source=SOURCE, probe=probe), Settings.from_env({**ENV, **env}), load_wiring(ENV))
 
 
 def request_of(result: dict[str, Any]) -> TranscriptionRequest:

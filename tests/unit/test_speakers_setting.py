@@ -8,17 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pipeline.contracts import PlanRequest, ProbeResult, UploadedObject
 from pipeline.outcomes import UnsupportedInput
 from pipeline.settings import Settings
 from pipeline.speakers import MAX_SPEAKERS, parse_speakers, speakers_limit
-from plan_job.planner import plan
-from plan_job.wiring import load_wiring
 from probe_audio import app
 from probe_audio.tags import speakers_for
 
 from tests.unit.test_channel_mode_tag import KEY, s3, source_of, stereo_wav  # noqa: F401  (s3 is a fixture)
-from tests.unit.test_plan_job import ENV
+from tests.unit.test_plan_job import plan_with
 from tests.unit.test_probe_audio import BUCKET, LambdaContext
 
 
@@ -76,29 +73,12 @@ def test_an_invalid_speakers_tag_is_bad_input_naming_the_tag(s3: Any) -> None:  
         app.handler(source_of(response, body), LambdaContext())
 
 
-def _plan(tag: str | None, setting: str) -> Any:
-    probe = ProbeResult(
-        duration_s=60.0,
-        container="wav",
-        codec="pcm_s16le",
-        sample_rate=16000,
-        channels=1,
-        bitrate=256000,
-        size=1_920_044,
-        has_audio=True,
-        speakers=tag,
-    )
-    source = UploadedObject(bucket="in", key=KEY, etag="abc", uri=f"s3://in/{KEY}")
-    settings = Settings.from_env({**ENV, "SPEAKERS": setting})
-    return plan(PlanRequest(source=source, probe=probe), settings, load_wiring(ENV))
-
-
 def test_the_plan_carries_the_tag_over_the_setting_to_the_job() -> None:
-    planned = _plan("2", "off")
+    planned = plan_with({"SPEAKERS": "off"}, speakers="2")
     assert planned.request.speakers == "2"
     assert '"speakers":"2"' in planned.command[1]
-    assert _plan(None, "off").request.speakers == "off"
-    assert _plan(None, "auto").request.speakers == "auto"
+    assert plan_with({"SPEAKERS": "off"}, speakers=None).request.speakers == "off"
+    assert plan_with({"SPEAKERS": "auto"}, speakers=None).request.speakers == "auto"
 
 
 def test_an_invalid_speakers_setting_fails_loudly() -> None:
