@@ -495,6 +495,8 @@ def _totals_dict(totals: CostTotals) -> dict[str, Any]:
             round(totals.usd_per_audio_hour, 6) if totals.usd_per_audio_hour is not None else None
         ),
         "unpriced_files": totals.unpriced_files,
+        "restore_usd": round(totals.restore_usd, 6),
+        "restored_files": totals.restored_files,
     }
 
 
@@ -515,8 +517,9 @@ def cost_report(
         "prefix_depth": prefix_depth,
         "groups": {name: _totals_dict(t) for name, t in groups.items()},
         "total": _totals_dict(total),
-        "note": "TRANSCRIBED rows only; dollars are each row's cost_estimate_usd (GPU time x the "
-        "size class's hourly price), without orchestration, storage or requests",
+        "note": "TRANSCRIBED rows only; GPU dollars are each row's cost_estimate_usd (GPU time x the "
+        "size class's hourly price), restore dollars the list price of the archive restores the workflow "
+        "made (pipeline.restore_prices); without orchestration, storage or other requests",
     }
 
 

@@ -17,6 +17,10 @@ transcript.json names another upload's ETag as its owner (one HeadObject of the 
 names these bytes (or there is none) the re-upload ends at AlreadyClaimed, with no second GPU job.
 The re-claim is itself conditional on the row still being TRANSCRIBED: of two racing re-uploads, one
 transcribes (docs/EXACT_BYTES.md).
+
+A claim of a RESTORING row (S3's restore-completed event started this execution) keeps the row's
+``archive``: the TRANSCRIBED row then still says which archive and tier the bytes were restored from,
+which ``parakeet cost`` prices (docs/ARCHIVES.md).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 from pipeline import uploads
-from pipeline.catalog import utc_now_iso
+from pipeline.catalog import catalog_key, utc_now_iso
 from pipeline.contracts import ClaimResult, ClaimSkipReason, UploadedObject
 from pipeline.exact_upload import (
     META_ETAG,
@@ -94,14 +98,39 @@ def _held_status(held: Any) -> str | None:
     return status.get("S") if isinstance(status, dict) else None
 
 
-def _put_claim(table: Table, item: dict[str, Any], condition: str, values: dict[str, str]) -> None:
-    table.put_item(
+def _put_claim(table: Table, item: dict[str, Any], condition: str, values: dict[str, str]) -> dict[str, Any]:
+    """The conditional claim; returns the row it replaced (empty for a new one)."""
+    response = table.put_item(
         Item=item,
         ConditionExpression=condition,
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues=values,
+        ReturnValues="ALL_OLD",
         ReturnValuesOnConditionCheckFailure="ALL_OLD",
     )
+    return dict(response.get("Attributes") or {})
+
+
+def _keep_restore(table: Table, item: dict[str, Any], replaced: dict[str, Any]) -> None:
+    """Carry a RESTORING row's ``archive`` onto the claim that replaced it (module doc). Conditional on
+    the claim being ours still: if another execution has claimed the row since, it is left alone."""
+    if replaced.get("status") != STATUS_RESTORING or not replaced.get("archive"):
+        return
+    try:
+        table.update_item(
+            Key=catalog_key(item["source_uri"], item["etag"]),
+            UpdateExpression="SET #archive = :archive",  # ARCHIVE is a DynamoDB reserved word
+            ConditionExpression="#status = :claimed AND claimed_at = :claimed_at",
+            ExpressionAttributeNames={"#status": "status", "#archive": "archive"},
+            ExpressionAttributeValues={
+                ":archive": replaced["archive"],
+                ":claimed": STATUS_CLAIMED,
+                ":claimed_at": item["claimed_at"],
+            },
+        )
+    except ClientError as exc:
+        if error_code(exc) != "ConditionalCheckFailedException":
+            raise
 
 
 def claim(
@@ -151,7 +180,7 @@ def claim(
             ":archived": STATUS_ARCHIVED,
             ":restoring": STATUS_RESTORING,
         }
-        _put_claim(table, item, CLAIM_CONDITION, claimable)
+        replaced = _put_claim(table, item, CLAIM_CONDITION, claimable)
     except ClientError as exc:
         if error_code(exc) != "ConditionalCheckFailedException":
             raise
@@ -164,6 +193,7 @@ def claim(
             if owner is not None and owner != source.etag:
                 return _reclaim(table, source, item)
         return ClaimResult(claimed=False, source=source, reason="already_claimed")
+    _keep_restore(table, item, replaced)
     return ClaimResult(claimed=True, source=source)
 
 

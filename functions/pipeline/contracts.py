@@ -413,7 +413,7 @@ class CatalogItem(Contract):
     # SUPERSEDED
     superseded_by: SupersededBy | None = None
     sequencer: str | None = None
-    # ARCHIVED | RESTORING
+    # ARCHIVED | RESTORING; a TRANSCRIBED (or later FAILED) row whose bytes were restored keeps it
     archive: ArchiveInfo | None = None
 
 

@@ -32,7 +32,16 @@ def cost(
 
         def human(console: Console) -> None:
             table = Table(title=f"cost by {by}" + (f" since {report['since']}" if report["since"] else ""))
-            for column in (by, "files", "audio h", "GPU s", "USD", "USD / audio h"):
+            for column in (
+                by,
+                "files",
+                "audio h",
+                "GPU s",
+                "GPU USD",
+                "restored",
+                "restore USD",
+                "USD / audio h",
+            ):
                 table.add_column(column, overflow="fold")
             rows = [*report["groups"].items(), ("total", report["total"])]
             for name, t in rows:
@@ -43,6 +52,8 @@ def cost(
                     f"{t['audio_hours']:.3f}",
                     f"{t['gpu_seconds']:.1f}",
                     f"{t['cost_usd']:.4f}",
+                    str(t["restored_files"]),
+                    f"{t['restore_usd']:.4f}",
                     "-" if per_hour is None else f"{per_hour:.4f}",
                 )
             console.print(table)

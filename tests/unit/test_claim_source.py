@@ -137,6 +137,41 @@ def test_a_superseded_object_uploaded_again_is_claimed_again(table: Any) -> None
     assert claim(table, source, "arn:exec:3").claimed is True
 
 
+RESTORE = {
+    "storage_class": "DEEP_ARCHIVE",
+    "restore": "in_progress",
+    "requested": "bulk",
+    "tier": "Bulk",
+    "days": 2,
+}
+
+
+def test_the_claim_after_a_restore_keeps_what_was_restored(table: Any) -> None:
+    # Given bytes whose first run asked for a Bulk restore from Deep Archive (the row is RESTORING)
+    source = source_from_event(s3_event())
+    table.put_item(
+        Item={"source_uri": source.uri, "etag": source.etag, "status": "RESTORING", "archive": RESTORE}
+    )
+    # When S3's restore-completed event starts the execution that claims it
+    assert claim(table, source, "arn:exec:restored", "Object Restore Completed").claimed is True
+    # Then the claim is the new execution's, and still says which archive and tier the bytes came from
+    item = table.get_item(Key={"source_uri": source.uri, "etag": source.etag})["Item"]
+    assert (item["status"], item["execution_arn"]) == (STATUS_CLAIMED, "arn:exec:restored")
+    assert item["archive"] == RESTORE
+
+
+def test_a_failed_row_claimed_again_keeps_no_archive(table: Any) -> None:
+    # Given a FAILED row that still holds an archive (it had been restored, then failed)
+    source = source_from_event(s3_event())
+    table.put_item(
+        Item={"source_uri": source.uri, "etag": source.etag, "status": STATUS_FAILED, "archive": RESTORE}
+    )
+    # When it is claimed again (a retry reads the still-restored copy: no new restore was made)
+    assert claim(table, source, "arn:exec:retry").claimed is True
+    # Then the claim carries nothing over
+    assert "archive" not in table.get_item(Key={"source_uri": source.uri, "etag": source.etag})["Item"]
+
+
 def test_a_retried_claim_of_the_same_execution_proceeds(table: Any) -> None:
     # Given a Claim whose first attempt wrote the item but whose answer was lost (the state retries)
     source = source_from_event(s3_event())

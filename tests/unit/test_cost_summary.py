@@ -107,3 +107,45 @@ def test_a_pool_row_counts_the_gpu_seconds_it_was_priced_by() -> None:
     assert math.isclose(totals["calls/"].gpu_seconds, 1.5)
     merged = totals["calls/"].merged(totals["calls/"])
     assert merged.files == 2 and math.isclose(merged.gpu_seconds, 3.0)
+
+
+def test_a_restored_upload_carries_its_restore_list_price() -> None:
+    from pipeline.restore_prices import RESTORE_PRICES, STANDARD_STORAGE_PER_GB_MONTH
+
+    # Given a 10 GB hour of audio restored from Deep Archive with Bulk, its copy kept 2 days, beside a
+    # warm upload
+    gb = 1024**3
+    archive = {"storage_class": "DEEP_ARCHIVE", "restore": "none", "tier": "Bulk", "days": 2}
+    items = [
+        row("vault/a.wav", 3600, 10.0, 0.002, size=10 * gb, archive=archive),
+        row("vault/b.wav", 3600, 10.0, 0.002, size=gb),
+    ]
+    # When summarised
+    [totals] = summarise_costs(items, by="prefix").values()
+    # Then the restore is priced from the list: retrieval per GB, one request, the copy's 2 days of storage
+    price = RESTORE_PRICES[("DEEP_ARCHIVE", None, "Bulk")]
+    expected = (
+        10 * price.per_gb + price.per_1000_requests / 1000 + 10 * 2 * STANDARD_STORAGE_PER_GB_MONTH / 30
+    )
+    assert totals.restored_files == 1
+    assert math.isclose(totals.restore_usd, expected)
+    # And the GPU dollars stay apart, while the per-hour figure counts both
+    assert math.isclose(totals.cost_usd, 0.004)
+    assert math.isclose(totals.usd_per_audio_hour or 0, (0.004 + expected) / 2)
+
+
+def test_an_intelligent_tiering_restore_has_no_copy_to_keep() -> None:
+    from pipeline.restore_prices import RESTORE_PRICES
+
+    # Given an upload brought back from Intelligent-Tiering's Archive Access tier with Expedited
+    archive = {
+        "storage_class": "INTELLIGENT_TIERING",
+        "archive_status": "ARCHIVE_ACCESS",
+        "restore": "none",
+        "tier": "Expedited",
+    }
+    items = [row("vault/a.wav", 60, 1.0, 0.001, size=1024**3, archive=archive)]
+    # When summarised, then only the retrieval and its request are charged (the object itself moves back)
+    [totals] = summarise_costs(items).values()
+    price = RESTORE_PRICES[("INTELLIGENT_TIERING", "ARCHIVE_ACCESS", "Expedited")]
+    assert math.isclose(totals.restore_usd, price.per_gb + price.per_1000_requests / 1000)

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from pipeline.cost import summarise_costs
 
 from local_emulator import runner
 from local_emulator.stack import LocalStack
@@ -111,6 +112,10 @@ def test_restore_on_restores_once_then_the_restored_copy_is_transcribed_once(
     row = catalog_row(stack, event)
     assert row is not None and row["status"] == "TRANSCRIBED"
     assert row["execution_arn"] == restored.execution_arn
+    # And the row still says what was restored, so the cost report prices the restore beside the GPU
+    assert (row["archive"]["storage_class"], row["archive"]["tier"]) == ("DEEP_ARCHIVE", "Bulk")
+    [totals] = summarise_costs([row]).values()
+    assert totals.restored_files == 1 and totals.restore_usd > 0
     # And the original object is unchanged: still Deep Archive, same ETag
     head = boto3.client("s3", region_name="us-east-1").head_object(Bucket=bucket, Key=key)
     assert head["StorageClass"] == "DEEP_ARCHIVE"

@@ -39,6 +39,7 @@ ANY = "*"  # actions IAM authorises on no resource (ListJobs, task tokens)
 RESOURCES: dict[tuple[str, str], list[str]] = {
     ("StartExecutionFunctionRole", "states:StartExecution"): ["${TranscribeStateMachine}"],
     ("ClaimSourceFunctionRole", "dynamodb:PutItem"): [TABLE],
+    ("ClaimSourceFunctionRole", "dynamodb:UpdateItem"): [TABLE],
     # HeadObject: the upload, and who owns its outputs
     ("ClaimSourceFunctionRole", "s3:GetObject"): [UPLOAD, TRANSCRIPT],
     ("ProbeAudioFunctionRole", "s3:GetObject"): [UPLOAD, VOCABULARY],  # ranged reads; the vocabulary
