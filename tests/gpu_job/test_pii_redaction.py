@@ -178,6 +178,26 @@ def test_without_a_name_model_the_transcript_says_names_were_not_looked_for(
     assert redaction.NAMES_WARNING in result["warnings"]
 
 
+def test_with_a_name_model_a_spoken_name_is_redacted_in_text_and_words(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import spacy  # presidio-analyzer's dependency (gpu_job/requirements.txt)
+    # Given a spaCy pipeline on disk that tags "john smith" PER, as the baked xx_ent_wiki_sm labels people
+    # (built here: the real model cannot be downloaded offline; the loading and mapping path is the same)
+    nlp = spacy.blank("xx")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PER", "pattern": "john smith"}])
+    nlp.to_disk(tmp_path / "names")
+    monkeypatch.setenv(pii.NER_MODEL_ENV, str(tmp_path / "names"))
+    # When a transcript that says the name is redacted
+    result = redaction.apply(document("hello john smith speaking"), "redact")
+    # Then names were looked for, the name is gone from the text and its words are one PERSON placeholder
+    assert result["redaction"]["names_detected"] is True
+    assert redaction.NAMES_WARNING not in result.get("warnings", [])
+    assert "john" not in result["text"] and "smith" not in result["text"]
+    assert [r["type"] for r in result["redactions"]] == ["PERSON"]
+    assert [w["word"] for w in result["words"]] == ["hello", "[PERSON]", "speaking"]
+
+
 def test_split_channels_are_analysed_apart() -> None:
     # Given two channels whose words interleave in time: neither channel alone says a card number
     left = [{**w, "channel": 0} for w in timed("four one one one one one one one", step=1.0)]
