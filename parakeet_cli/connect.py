@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from pipeline.exact_upload import error_code
+from pipeline.exact_upload import error_code, error_message
 
 from parakeet_cli.exits import AwsError, NotFound
 
@@ -83,10 +83,9 @@ def aws_errors(what: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        error = exc.response.get("Error", {})
+        code = error_code(exc)
         raise AwsError(
-            f"{what}: {error.get('Code', 'ClientError')}: {error.get('Message', exc)}",
-            aws_code=error.get("Code"),
+            f"{what}: {code or 'ClientError'}: {error_message(exc) or exc}", aws_code=code or None
         ) from exc
     except BotoCoreError as exc:
         raise AwsError(f"{what}: {exc}", aws_code=type(exc).__name__) from exc
@@ -149,7 +148,7 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except ClientError as exc:
-        message = str(exc.response.get("Error", {}).get("Message", ""))
+        message = error_message(exc)
         if error_code(exc) == "ValidationError" and "does not exist" in message:
             raise NotFound(f"no stack named {stack_name!r}", stack=stack_name) from exc
         raise

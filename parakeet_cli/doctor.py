@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pipeline.exact_upload import error_code
+from pipeline.exact_upload import error_code, error_message
 from pipeline.gpu_classes import SIZE_ORDER
 
 from parakeet_cli import exits
@@ -131,7 +131,7 @@ class Report:
 def _unchecked(name: str, exc: Exception, needs: str) -> Check:
     """A check that could not run: a warn naming the error (one line) and what would let it run."""
     code = error_code(exc) if isinstance(exc, ClientError) else type(exc).__name__
-    message = exc.response.get("Error", {}).get("Message", "") if isinstance(exc, ClientError) else str(exc)
+    message = error_message(exc) if isinstance(exc, ClientError) else str(exc)
     message = " ".join(re.sub(r"<[^>]+>", " ", message).split())[:160]  # an HTML error page, squashed
     denied = any(word in code for word in ("AccessDenied", "Unauthorized", "Forbidden"))
     fix = f"run doctor with a role that may call {needs}"

@@ -73,6 +73,14 @@ def error_code(exc: BaseException) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
+def error_message(exc: BaseException) -> str:
+    """The message of a botocore ClientError ("" when it carries none)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Message", ""))
+
+
 def pin_arguments(version_id: str | None, etag: str | None) -> dict[str, str]:
     """S3 request arguments that select exactly one upload: its version when the bucket is versioned,
     else ``If-Match`` its ETag; none when the event named neither (nothing tells uploads apart then)."""

@@ -182,6 +182,7 @@ def test_with_a_name_model_a_spoken_name_is_redacted_in_text_and_words(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     import spacy  # presidio-analyzer's dependency (gpu_job/requirements.txt)
+
     # Given a spaCy pipeline on disk that tags "john smith" PER, as the baked xx_ent_wiki_sm labels people
     # (built here: the real model cannot be downloaded offline; the loading and mapping path is the same)
     nlp = spacy.blank("xx")
