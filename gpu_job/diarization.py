@@ -171,8 +171,9 @@ class TinyDiarizer:
     (normalised maximum eigengap spectral clustering, `SpeakerClustering`), which finds both the number
     of speakers (up to max_speakers) and the labels from the windows' cosine affinities.
 
-    Why NME-SC and not a tuned threshold: a d' threshold chosen on 6 dev conversations miscounted 5 of 12
-    unseen ones (DER 18 %); the eigengap needs no threshold and miscounted 1 (DER 8 %, docs/SPEAKERS.md).
+    Why NME-SC and not a tuned threshold: a d' threshold fitted on 6 dev conversations gave 22.6 % DER on
+    the benchmark's unseen voices, mostly by miscounting; the eigengap needs no threshold and gives 9.7 %
+    (benchmarks/diarization.py, docs/SPEAKERS.md).
     `projection` None is the untrained clustering baseline (benchmarks/diarization.py)."""
 
     mean: np.ndarray
