@@ -170,18 +170,10 @@ def test_a_backfill_transcribes_each_missing_file_once_and_a_rerun_redoes_only_w
 
 
 def test_the_cli_dry_runs_then_backfills_a_prefix_and_prints_the_summary(clips: dict[str, Path]) -> None:
-    from typer.testing import CliRunner
 
     from parakeet_cli import exits
-    from parakeet_cli.app import CliState, app
     from parakeet_cli.connect import publish_local_stack
-
-    def parakeet(*args: str) -> tuple[int, Any]:
-        factory = CliState(client_factory=lambda service: boto3.client(service, region_name=REGION))
-        result = CliRunner().invoke(app, ["--local", *args], obj=factory)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return result.exit_code, json.loads(result.stdout) if "--json" in args else result.stdout
+    from tests.local_cli import parakeet
 
     parameters = {**WORKFLOW_PARAMETERS, "IgnoreKeySuffixes": ".txt"}
     with local_stack(

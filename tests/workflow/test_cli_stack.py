@@ -29,11 +29,8 @@ from local_emulator.template import REGION
 from parakeet_cli import exits
 from parakeet_cli.app import CliState, app
 from parakeet_cli.connect import local_outputs, publish_local_stack
+from tests.local_cli import moto_clients, parakeet
 from tests.workflow.conftest import WORKFLOW_PARAMETERS
-
-
-def moto_clients(service: str) -> Any:
-    return boto3.client(service, region_name=REGION)
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +45,6 @@ def cli_stack() -> Iterator[LocalStack]:
     ):
         publish_local_stack(local.deployment)
         yield local
-
-
-def parakeet(*args: str) -> tuple[int, Any]:
-    """Run `parakeet --local ...`; the parsed --json document when asked for, else the text."""
-    result = CliRunner().invoke(app, ["--local", *args], obj=CliState(client_factory=moto_clients))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, json.loads(result.stdout) if "--json" in args else result.stdout
 
 
 def deliver(stack: LocalStack, key: str) -> runner.ExecutionReport:

@@ -20,7 +20,7 @@ from pipeline.contracts import CompletionEvent
 from pipeline.outcomes import SourceSuperseded
 from pipeline.uploads import uploaded_object_from_event
 
-from local_emulator import runner
+from local_emulator import event_tap, runner
 from local_emulator.stack import RANDOM_MODEL, LocalStack, local_stack, run_gpu_job_in_process
 from tests.workflow.conftest import WORKFLOW_PARAMETERS
 
@@ -248,14 +248,8 @@ def test_real_executions_emit_ready_failed_and_superseded_events_that_match_the_
     hooked: tuple[LocalStack, JobHook], clips: dict[str, Path], newer_clip: Path
 ) -> None:
     stack, hook = hooked
-    sqs = boto3.client("sqs", region_name=REGION)
-    events = boto3.client("events", region_name=REGION)
     # Given a subscriber: a rule on source parakeet.transcription with an SQS target
-    queue = sqs.create_queue(QueueName="transcript-events")["QueueUrl"]
-    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
-    queue_arn = attributes["QueueArn"]
-    events.put_rule(Name="transcripts", EventPattern=json.dumps({"source": ["parakeet.transcription"]}))
-    events.put_targets(Rule="transcripts", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    queue = event_tap.subscribe("transcripts", {"source": ["parakeet.transcription"]})
 
     # When a good, a bad and a superseded upload run
     _, good = runner.upload_and_run(stack.deployment, str(clips["short"]), "events/good.wav")
@@ -265,13 +259,7 @@ def test_real_executions_emit_ready_failed_and_superseded_events_that_match_the_
     newer = newest_event(stack, "events/over.wav")
     execution_of(stack, newer)
 
-    received: list[dict[str, Any]] = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        received += [json.loads(m["Body"]) for m in batch]
-        sqs.delete_message_batch(
-            QueueUrl=queue,
-            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-        )
+    received = event_tap.drain(queue)
     by = {
         (e["detail-type"], e["detail"]["upload"]["key"]): CompletionEvent.model_validate(e["detail"])
         for e in received

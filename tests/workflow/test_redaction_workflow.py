@@ -23,15 +23,14 @@ from typing import Any
 
 import boto3
 import pytest
-from typer.testing import CliRunner
 
-from local_emulator import runner
+from local_emulator import event_tap, runner
 from local_emulator.card_call import SPOKEN_CARD, card_leaks, make_card_call
 from local_emulator.stack import SPEECH_MODEL, LocalStack, local_stack
 from local_emulator.template import REGION
 from parakeet_cli import exits
-from parakeet_cli.app import CliState, app
 from parakeet_cli.connect import publish_local_stack
+from tests.local_cli import parakeet
 
 # Files up to 15 s go to the worker pool, longer ones get their own Batch job: the call is short, and the
 # same call with 10 s of silence after it is long, so both writers of transcript.json are exercised.
@@ -83,27 +82,6 @@ def _attach(handler: logging.Handler) -> list[logging.Logger]:
     return loggers
 
 
-def _bus_queue() -> str:
-    """An SQS queue that receives every event on the stack's default bus (source parakeet.* and aws.*)."""
-    sqs, events = boto3.client("sqs", region_name=REGION), boto3.client("events", region_name=REGION)
-    queue = sqs.create_queue(QueueName="every-event")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = {"source": [{"prefix": "parakeet"}, {"prefix": "aws"}]}
-    events.put_rule(Name="every-event", EventPattern=json.dumps(pattern))
-    events.put_targets(Rule="every-event", Targets=[{"Id": "queue", "Arn": arn}])
-    return queue
-
-
-def _drain(queue: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
-    received = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        received += [json.loads(m["Body"]) for m in batch]
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
-        sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
-    return received
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     if not SPEECH_MODEL.exists():
@@ -122,14 +100,18 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             local_stack(parameter_overrides=PARAMETERS, model=str(SPEECH_MODEL), job_log=job_log) as local,
         ):
             publish_local_stack(local.deployment)
-            queue = _bus_queue()
+            queue = event_tap.subscribe(
+                "every-event", {"source": [{"prefix": "parakeet"}, {"prefix": "aws"}]}
+            )
             reports = {}
             for path, key in ((short, REDACTED[0]), (long, REDACTED[1]), (short, CONTROL)):
                 _, report = runner.upload_and_run(local.deployment, str(path), key, timeout_s=300)
                 assert report is not None and report.status == "SUCCEEDED", report and report.cause
                 reports[key] = report
             job_log.seek(0)
-            done = Run(local, reports, job_log.read() + console.getvalue(), records.lines, _drain(queue))
+            done = Run(
+                local, reports, job_log.read() + console.getvalue(), records.lines, event_tap.drain(queue)
+            )
             yield done
     finally:
         for logger in loggers:
@@ -157,15 +139,6 @@ def _outputs_of(run: Run, key: str) -> dict[str, bytes]:
         b, _, k = uri.removeprefix("s3://").partition("/")
         found[k] = boto3.client("s3", region_name=REGION).get_object(Bucket=b, Key=k)["Body"].read()
     return found
-
-
-def parakeet(*args: str) -> tuple[int, Any]:
-    result = CliRunner().invoke(
-        app, ["--local", *args], obj=CliState(client_factory=lambda s: boto3.client(s, region_name=REGION))
-    )
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, json.loads(result.stdout)
 
 
 @pytest.mark.slow

@@ -19,15 +19,14 @@ from typing import Any
 
 import boto3
 import pytest
-from typer.testing import CliRunner
 
-from local_emulator import runner
+from local_emulator import event_tap, runner
 from local_emulator.conversation import speaker_agreement, three_speakers
 from local_emulator.stack import SPEECH_MODEL, LocalStack, local_stack
 from local_emulator.template import REGION
 from parakeet_cli import exits
-from parakeet_cli.app import CliState, app
 from parakeet_cli.connect import publish_local_stack
+from tests.local_cli import parakeet
 
 # The conversation is about 60 s: up to 75 s goes to the pool; padded to about 85 s it gets its own job.
 PARAMETERS = {"PoolMaxSeconds": "75", "PoolIdleExitSeconds": "5"}
@@ -47,35 +46,6 @@ class Run:
     ready: list[dict[str, Any]]  # Transcript Ready events on the bus
 
 
-def parakeet(*args: str) -> tuple[int, Any]:
-    result = CliRunner().invoke(
-        app, ["--local", *args], obj=CliState(client_factory=lambda s: boto3.client(s, region_name=REGION))
-    )
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, json.loads(result.stdout)
-
-
-def _ready_queue() -> str:
-    """An SQS queue receiving the stack's Transcript Ready events."""
-    sqs, events = boto3.client("sqs", region_name=REGION), boto3.client("events", region_name=REGION)
-    queue = sqs.create_queue(QueueName="ready-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name="ready-events", EventPattern=json.dumps({"detail-type": ["Transcript Ready"]}))
-    events.put_targets(Rule="ready-events", Targets=[{"Id": "queue", "Arn": arn}])
-    return queue
-
-
-def _drain(queue: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
-    received = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        received += [json.loads(m["Body"]) for m in batch]
-        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
-        sqs.delete_message_batch(QueueUrl=queue, Entries=entries)
-    return received
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     if not SPEECH_MODEL.exists():
@@ -90,7 +60,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         local_stack(parameter_overrides=PARAMETERS, model=str(SPEECH_MODEL), job_log=job_log) as local,
     ):
         publish_local_stack(local.deployment)
-        queue = _ready_queue()
+        queue = event_tap.subscribe("ready-events", {"detail-type": ["Transcript Ready"]})
         reports, events = {}, {}
         for path, key, tags in (
             (wav, LABELLED[0], {}),
@@ -114,7 +84,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
             "--json",
         )
         assert code == exits.OK, uploaded
-        yield Run(local, reports, events, conversation.words, _drain(queue))
+        yield Run(local, reports, events, conversation.words, event_tap.drain(queue))
 
 
 def _catalog_row(run: Run, key: str) -> dict[str, Any]:
